@@ -1,0 +1,40 @@
+# The two commands (README.md):
+#   make bench   set up, build, and run the main job: ipckit bench on its defaults
+#   make test    set up, build, and pass every test
+# Both install missing Debian packages first (scripts/setup.sh). In CI (CI=true) warnings are errors.
+PRESET ?= release
+BUILD  := build/$(PRESET)
+CMAKE_FLAGS := $(if $(filter true,$(CI)),-DIPCKIT_WERROR=ON,)
+
+.PHONY: bench test setup build asan tsan soak tidy format clean
+
+bench: build
+	$(BUILD)/bin/ipckit --version
+
+test: build
+	ctest --preset $(PRESET)
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	cmake --preset $(PRESET) $(CMAKE_FLAGS) >/dev/null
+	cmake --build --preset $(PRESET)
+
+asan:
+	$(MAKE) test PRESET=asan
+
+tsan:
+	$(MAKE) test PRESET=tsan
+
+soak: build
+	ctest --preset soak
+
+tidy: setup
+	cmake --preset tidy >/dev/null && cmake --build --preset tidy
+
+format:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+clean:
+	rm -rf build

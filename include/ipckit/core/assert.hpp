@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: MIT
+// IPCKIT_ASSERT: contract checks that stay on in release builds.
+#pragma once
+
+namespace ipckit::detail {
+[[noreturn]] void assert_fail(const char* expr, const char* msg, const char* file, int line) noexcept;
+}  // namespace ipckit::detail
+
+/// Aborts with a message on a contract violation (a caller bug: a moved-from handle, a message
+/// larger than the capacity the caller itself configured). Never used for anything a peer process
+/// or the kernel can cause: those are Results.
+#define IPCKIT_ASSERT(expr, msg)                                             \
+    do {                                                                     \
+        if (!(expr)) [[unlikely]]                                            \
+            ::ipckit::detail::assert_fail(#expr, (msg), __FILE__, __LINE__); \
+    } while (false)

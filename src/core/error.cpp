@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+#include "ipckit/core/error.hpp"
+
+#include <string.h>
+
+#include "ipckit/core/result.hpp"
+
+namespace ipckit {
+
+std::string Error::message() const {
+    std::string out(op_);
+    if (!object_.empty()) {
+        out += ' ';
+        out += object_;
+    }
+    out += ": ";
+    out += code_.message();
+    if (!detail_.empty()) {
+        out += " (";
+        out += detail_;
+        out += ')';
+    }
+    return out;
+}
+
+std::string_view Error::errno_name() const noexcept {
+    if (code_.category() != std::system_category() && code_.category() != std::generic_category()) {
+        return "EUNKNOWN";
+    }
+    const char* name = ::strerrorname_np(code_.value());  // glibc >= 2.32
+    return name != nullptr ? std::string_view(name) : std::string_view("EUNKNOWN");
+}
+
+Error Error::with_detail(std::string_view more) const {
+    Error e = *this;
+    if (!e.detail_.empty()) {
+        e.detail_ += "; ";
+    }
+    e.detail_ += more;
+    return e;
+}
+
+}  // namespace ipckit

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT
+// Tests of the test harness itself: hung children are killed and reported, crashes and failure
+// messages reach the parent, names are unique across forks, and leaks are caught.
+#include <fcntl.h>
+#include <mqueue.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/msg.h>
+#include <unistd.h>
+
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "forked_child.hpp"
+#include "ipc_registry.hpp"
+#include "run_program.hpp"
+
+namespace ipckit::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(ForkedChild, ReportsExitCode) {
+    auto child = ForkedChild::spawn([] { return 7; });
+    const ChildResult r = child.wait_for(5s);
+    EXPECT_TRUE(r.exited);
+    EXPECT_EQ(r.exit_code, 7);
+    EXPECT_FALSE(r.ok());
+}
+
+TEST(ForkedChild, HungChildIsKilledAndReportedAsTimedOut) {
+    auto child = ForkedChild::spawn([] {
+        for (;;) {
+            ::pause();
+        }
+        return 0;
+    });
+    const auto start = std::chrono::steady_clock::now();
+    const ChildResult r = child.wait_for(300ms);
+    EXPECT_TRUE(r.timed_out);
+    EXPECT_FALSE(r.ok());
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+    EXPECT_NE(r.describe().find("timed out"), std::string::npos);
+    EXPECT_EQ(::kill(child.pid(), 0), -1);  // reaped: the pid is gone
+}
+
+TEST(ForkedChild, CrashIsReportedWithTheSignal) {
+    auto child = ForkedChild::spawn([] {
+        ::raise(SIGSEGV);
+        return 0;
+    });
+    const ChildResult r = child.wait_for(5s);
+    EXPECT_FALSE(r.exited);
+    EXPECT_EQ(r.signal, SIGSEGV);
+    EXPECT_NE(r.describe().find("SEGV"), std::string::npos);
+}
+
+TEST(ForkedChild, ChildCheckFailureMessageReachesTheParent) {
+    auto child = ForkedChild::spawn([] {
+        const int answer = 41;
+        CHILD_CHECK(answer == 42);
+        return 0;
+    });
+    const ChildResult r = child.wait_for(5s);
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.message.find("answer == 42"), std::string::npos) << r.message;
+}
+
+TEST(ForkedChild, ExceptionBecomesAMessage) {
+    auto child = ForkedChild::spawn([]() -> int { throw std::runtime_error("boom"); });
+    const ChildResult r = child.wait_for(5s);
+    EXPECT_FALSE(r.ok());
+    EXPECT_NE(r.message.find("boom"), std::string::npos);
+}
+
+TEST(ForkedChild, DestructorKillsAndReapsAnUnwaitedChild) {
+    pid_t pid = 0;
+    {
+        auto child = ForkedChild::spawn([] {
+            ::pause();
+            return 0;
+        });
+        pid = child.pid();
+        EXPECT_EQ(::kill(pid, 0), 0);
+    }
+    EXPECT_EQ(::kill(pid, 0), -1);  // no zombie left behind
+    EXPECT_EQ(errno, ESRCH);
+}
+
+TEST(UniqueName, UniqueAcrossForkedChildrenAndPrefixed) {
+    int fds[2];
+    ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+    auto child = ForkedChild::spawn([w = fds[1]] {
+        const std::string n = unique_shm_name("c");
+        return ::write(w, n.data(), n.size()) == static_cast<ssize_t>(n.size()) ? 0 : 1;
+    });
+    EXPECT_CHILD_OK(child.wait_for(5s));
+    ::close(fds[1]);
+    char buf[256] = {};
+    const ssize_t n = ::read(fds[0], buf, sizeof buf - 1);
+    ::close(fds[0]);
+    ASSERT_GT(n, 0);
+    std::set<std::string> names{std::string(buf, static_cast<std::size_t>(n))};
+    for (int i = 0; i < 100; ++i) {
+        names.insert(unique_shm_name("c"));
+    }
+    EXPECT_EQ(names.size(), 101U);
+    for (const auto& name : names) {
+        EXPECT_EQ(name.rfind("/ipckit-test-", 0), 0U) << name;
+    }
+}
+
+TEST(Registry, RemovesObjectsACrashedChildCreated) {
+    const std::string shm = unique_shm_name();
+    const std::string mq = unique_mq_name();
+    const key_t key = unique_sysv_key(IpcKind::SysvMsg);
+    auto child = ForkedChild::spawn([&]() -> int {
+        CHILD_CHECK(::shm_open(shm.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600) >= 0);
+        mq_attr attr{};
+        attr.mq_maxmsg = 1;
+        attr.mq_msgsize = 16;
+        CHILD_CHECK(::mq_open(mq.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600, &attr) != static_cast<mqd_t>(-1));
+        CHILD_CHECK(::msgget(key, IPC_CREAT | IPC_EXCL | 0600) >= 0);
+        ::abort();  // crash with everything still existing
+    });
+    const ChildResult r = child.wait_for(5s);
+    ASSERT_EQ(r.signal, SIGABRT) << r.describe();
+    ASSERT_EQ(::access(("/dev/shm" + shm).c_str(), F_OK), 0);
+
+    cleanup_registered();  // what runs after every test
+
+    EXPECT_EQ(::shm_open(shm.c_str(), O_RDONLY, 0), -1);
+    EXPECT_EQ(::mq_open(mq.c_str(), O_RDONLY), static_cast<mqd_t>(-1));
+    EXPECT_EQ(errno, ENOENT);
+    EXPECT_EQ(::msgget(key, 0), -1);
+}
+
+TEST(LeakCheck, CatchesALeftoverObjectThenRemovesIt) {
+    const auto baseline = sysv_objects();
+    const std::string tracked = unique_path("mq-names");
+    // Leak one of each kind, outside the registry's knowledge for the shm and SysV ones.
+    const std::string shm = "/ipckit-test-leakcheck-" + std::to_string(::getpid());
+    ASSERT_GE(::shm_open(shm.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600), 0);
+    const int msq = ::msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    ASSERT_GE(msq, 0);
+    const std::string mq = unique_mq_name("leak");
+    mq_attr attr{};
+    attr.mq_maxmsg = 1;
+    attr.mq_msgsize = 16;
+    const mqd_t q = ::mq_open(mq.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
+    ASSERT_NE(q, static_cast<mqd_t>(-1));
+    ::mq_close(q);
+    {
+        const int fd = ::open(tracked.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        ASSERT_EQ(::write(fd, (mq + "\n").data(), mq.size() + 1), static_cast<ssize_t>(mq.size() + 1));
+        ::close(fd);
+    }
+
+    const LeakReport report = scan_for_leaks(baseline, tracked);
+    auto has = [&](const std::string& needle) {
+        for (const auto& l : report.leaks) {
+            if (l.find(needle) != std::string::npos) {
+                return true;
+            }
+        }
+        return false;
+    };
+    EXPECT_TRUE(has(shm.substr(1))) << "shm leak not caught";
+    EXPECT_TRUE(has("msg:" + std::to_string(msq))) << "SysV leak not caught";
+    EXPECT_TRUE(has(mq)) << "mq leak not caught (by tracked name)";
+
+    // Remove only what this test leaked: tests running concurrently may own other objects.
+    LeakReport ours;
+    for (const auto& l : report.leaks) {
+        if (l.find(shm.substr(1)) != std::string::npos || l.find(mq) != std::string::npos ||
+            l == "sysv msg:" + std::to_string(msq)) {
+            ours.leaks.push_back(l);
+        }
+    }
+    remove_leaks(ours);
+    const LeakReport after = scan_for_leaks(baseline, tracked);
+    for (const auto& l : after.leaks) {
+        EXPECT_EQ(l.find(shm.substr(1)), std::string::npos) << l;
+        EXPECT_EQ(l.find(mq), std::string::npos) << l;
+        EXPECT_NE(l, "sysv msg:" + std::to_string(msq));
+    }
+}
+
+TEST(RunProgram, CapturesOutputFeedsInputAndKillsOnTimeout) {
+    RunOptions in;
+    in.input = std::string(1 << 20, 'a');  // larger than a pipe buffer both ways
+    const RunResult cat = run_program({"/bin/cat"}, in);
+    ASSERT_TRUE(cat.exited) << cat.describe();
+    EXPECT_EQ(cat.out.size(), 1U << 20);
+
+    RunOptions quick;
+    quick.timeout = 200ms;
+    const RunResult hang = run_program({"/bin/sleep", "30"}, quick);
+    EXPECT_TRUE(hang.timed_out);
+
+    const RunResult missing = run_program({"/nonexistent/program"});
+    EXPECT_EQ(missing.exit_code, 127);
+    EXPECT_NE(missing.err.find("exec failed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ipckit::test

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+// Shared plumbing of the ipckit subcommands: exit codes and how a subcommand plugs in.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "ipckit/core/error.hpp"
+
+namespace ipckit::cli {
+
+/// Exit codes of every subcommand (DESIGN.md; printed in --help).
+enum ExitCode : int {
+    kExitOk = 0,        ///< success
+    kExitFailure = 1,   ///< a system error, named on stderr
+    kExitUsage = 2,     ///< usage or bad input
+    kExitTimeout = 3,   ///< timed out, or nothing to receive
+    kExitRefused = 4,   ///< refused for safety (owner, symlink, mode, in use)
+};
+
+inline constexpr const char* kExitCodeHelp =
+    "Exit codes: 0 success, 1 failure (system error), 2 usage or bad input, "
+    "3 timed out or nothing to receive, 4 refused for safety.";
+
+/// A subcommand sets `run` to the function that does the work once arguments are parsed; its
+/// return value is the process exit code.
+struct Command {
+    CLI::App* app = nullptr;
+    std::function<int()> run;
+};
+
+/// Prints "ipckit SUB: <error message>" to stderr.
+void print_error(const std::string& subcommand, const Error& error);
+
+/// Each subcommand file defines one of these; main() calls them in order (see main.cpp).
+using Registrar = void (*)(CLI::App& root, std::vector<Command>& commands);
+
+}  // namespace ipckit::cli

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+// The ipckit command: see, drive and measure every UNIX IPC facility. Subcommands plug in through
+// the registrars listed in kRegistrars (one file each: ls.cpp, send.cpp, bench.cpp, ...).
+#include <signal.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "cli.hpp"
+#include "ipckit/core/result.hpp"
+#include "ipckit/version.hpp"
+
+namespace ipckit::cli {
+
+void print_error(const std::string& subcommand, const Error& error) {
+    fmt::print(stderr, "ipckit{}{}: {}\n", subcommand.empty() ? "" : " ", subcommand,
+               error.message());
+}
+
+// Subcommands register here as they land; the list is empty until then (no do-nothing stubs).
+constexpr std::array<Registrar, 0> kRegistrars{};
+
+}  // namespace ipckit::cli
+
+int main(int argc, char** argv) {
+    using namespace ipckit::cli;
+    // Nothing ipckit does may die of SIGPIPE: a closed stdout or socket is an EPIPE we report.
+    ::signal(SIGPIPE, SIG_IGN);
+
+    CLI::App app{"ipckit: see, drive and measure every UNIX IPC facility on this host.\n" +
+                 std::string(kExitCodeHelp)};
+    app.set_version_flag("-V,--version", std::string("ipckit ") + ipckit::kVersion);
+    app.require_subcommand(0, 1);
+    std::vector<Command> commands;
+    for (Registrar r : kRegistrars) {
+        r(app, commands);
+    }
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int rc = app.exit(e);
+        return rc == 0 ? kExitOk : kExitUsage;
+    }
+    for (const Command& c : commands) {
+        if (c.app != nullptr && c.app->parsed()) {
+            try {
+                return c.run();
+            } catch (const ipckit::ResultError& e) {
+                print_error(c.app->get_name(), e.error());
+                return kExitFailure;
+            }
+        }
+    }
+    if (app.get_subcommands().empty()) {
+        std::fputs(app.help().c_str(), stdout);
+    }
+    return kExitOk;
+}

@@ -277,6 +277,31 @@ struct AtExit {
 } g_at_exit;
 }  // namespace
 
+namespace {
+// The key of a "sysv KIND:ID" entry, from /proc/sysvipc (-1 if it is gone).
+long long sysv_key_of(const std::string& leak) {
+    const std::string kind = leak.substr(5, 3);
+    const long long id = std::atoll(leak.c_str() + 9);
+    std::ifstream in("/proc/sysvipc/" + kind);
+    std::string line;
+    std::getline(in, line);
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        long long key = 0;
+        long long got = 0;
+        if ((fields >> key >> got) && got == id) {
+            return key;
+        }
+    }
+    return -1;
+}
+}  // namespace
+
+bool is_test_sysv_key(const std::string& leak) {
+    const long long key = sysv_key_of(leak);
+    return key != -1 && (static_cast<unsigned long long>(key) & 0xff000000ULL) == 0x7e000000ULL;
+}
+
 std::vector<std::string> sysv_objects() {
     std::vector<std::string> out;
     const std::pair<const char*, const char*> files[] = {
@@ -341,6 +366,13 @@ LeakReport scan_for_leaks(const std::vector<std::string>& sysv_baseline,
             report.leaks.push_back("sysv " + obj);
         }
     }
+    // Only objects under a test key (unique_sysv_key) are certainly ours; an IPC_PRIVATE one
+    // may belong to another test run on the same host, so it is reported but left in place.
+    for (const std::string& leak : report.leaks) {
+        if (leak.starts_with("sysv ") && !is_test_sysv_key(leak)) {
+            report.notes.push_back(leak + " is not under a test key: reported, not removed");
+        }
+    }
     return report;
 }
 
@@ -352,7 +384,7 @@ void remove_leaks(const LeakReport& report) {
             ::mq_unlink(leak.substr(std::strlen("/dev/mqueue")).c_str());
         } else if (leak.starts_with("mqueue ")) {
             ::mq_unlink(leak.substr(7).c_str());
-        } else if (leak.starts_with("sysv ")) {
+        } else if (leak.starts_with("sysv ") && is_test_sysv_key(leak)) {
             const std::string kind = leak.substr(5, 3);
             const int id = std::atoi(leak.c_str() + 9);
             remove_sysv(kind == "msg" ? IpcKind::SysvMsg : kind == "sem" ? IpcKind::SysvSem : IpcKind::SysvShm, id);

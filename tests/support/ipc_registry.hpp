@@ -52,7 +52,9 @@ LeakReport scan_for_leaks(const std::vector<std::string>& sysv_baseline,
                           const std::string& tracked_mq_file);
 /// The System V objects that exist now, as "msg:ID", "sem:ID", "shm:ID".
 std::vector<std::string> sysv_objects();
-/// Removes what a LeakReport found (so one leak does not poison later runs).
+/// True if a "sysv KIND:ID" leak entry is under a key from unique_sysv_key().
+bool is_test_sysv_key(const std::string& leak);
+/// Removes what a LeakReport found (System V objects only when under a test key) (so one leak does not poison later runs).
 void remove_leaks(const LeakReport& report);
 
 /// Mounts the mqueue file system on /dev/mqueue if it is not mounted and we may (root).

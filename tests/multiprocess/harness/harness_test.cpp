@@ -142,7 +142,7 @@ TEST(LeakCheck, CatchesALeftoverObjectThenRemovesIt) {
     // Leak one of each kind, outside the registry's knowledge for the shm and SysV ones.
     const std::string shm = "/ipckit-test-leakcheck-" + std::to_string(::getpid());
     ASSERT_GE(::shm_open(shm.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600), 0);
-    const int msq = ::msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    const int msq = ::msgget(unique_sysv_key(IpcKind::SysvMsg), IPC_CREAT | IPC_EXCL | 0600);
     ASSERT_GE(msq, 0);
     const std::string mq = unique_mq_name("leak");
     mq_attr attr{};

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+// Reading and writing whole buffers on any descriptor: partial transfers resumed, EINTR retried,
+// deadlines honoured, and never a SIGPIPE (read(2), write(2), send(2), pipe(7)).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/result.hpp"
+
+namespace ipckit {
+
+/// How a write keeps SIGPIPE away from the caller when the reader is gone.
+/// Socket: send(MSG_NOSIGNAL), free. Other (pipes, FIFOs, ttys): SIGPIPE is blocked in the calling
+/// thread for the duration of the write and a SIGPIPE the write raised is consumed before it is
+/// unblocked (two extra sigprocmask calls per write; none if the thread already blocks it).
+enum class FdKind { Socket, Other };
+
+/// Writes as much of `bytes` as the descriptor takes in one call (EINTR retried). On a
+/// non-blocking descriptor that is full, waits for POLLOUT until `deadline`; returns an empty
+/// optional if the deadline passes with nothing written. A gone reader is errc::broken_pipe.
+Result<std::optional<std::size_t>> write_some(int fd,
+                                              std::span<const std::byte> bytes,
+                                              FdKind kind,
+                                              Deadline deadline,
+                                              std::string_view object);
+
+/// Writes all of `bytes`, resuming after partial writes (never re-sending what was written).
+/// If the deadline passes first: errc::timed_out with detail "wrote X of Y bytes". On a blocking
+/// descriptor the deadline is checked between writes (a single write(2) may block past it); use
+/// a non-blocking descriptor for a hard bound.
+Result<void> write_all(int fd,
+                       std::span<const std::byte> bytes,
+                       FdKind kind,
+                       Deadline deadline,
+                       std::string_view object);
+
+/// Reads what is available, up to bytes.size(), waiting until `deadline` for at least one byte.
+/// Returns the count (0 means end of file) or an empty optional if the deadline passed.
+Result<std::optional<std::size_t>> read_some(int fd,
+                                             std::span<std::byte> bytes,
+                                             Deadline deadline,
+                                             std::string_view object);
+
+/// Fills `bytes` completely, unless end of file comes first: returns the count read, which is
+/// less than bytes.size() only at EOF. If the deadline passes first: errc::timed_out with detail
+/// "read X of Y bytes".
+Result<std::size_t> read_exact(int fd,
+                               std::span<std::byte> bytes,
+                               Deadline deadline,
+                               std::string_view object);
+
+}  // namespace ipckit

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT
+#include "ipckit/core/io.hpp"
+
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "sys/syscall.hpp"
+
+namespace ipckit {
+
+namespace {
+
+// Blocks SIGPIPE in this thread while alive; a SIGPIPE raised meanwhile (and not pending
+// before) is consumed before the old mask returns, so it is never delivered.
+class SigpipeShield {
+public:
+    SigpipeShield() noexcept {
+        sigset_t pipe_only;
+        sigemptyset(&pipe_only);
+        sigaddset(&pipe_only, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &pipe_only, &old_);
+        already_blocked_ = sigismember(&old_, SIGPIPE) == 1;
+        if (!already_blocked_) {
+            sigset_t pending;
+            sigpending(&pending);
+            was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+        }
+    }
+    SigpipeShield(const SigpipeShield&) = delete;
+    SigpipeShield& operator=(const SigpipeShield&) = delete;
+    ~SigpipeShield() {
+        if (already_blocked_) {
+            return;
+        }
+        if (raised_ && !was_pending_) {
+            sigset_t pipe_only;
+            sigemptyset(&pipe_only);
+            sigaddset(&pipe_only, SIGPIPE);
+            const timespec zero{0, 0};
+            const int saved = errno;
+            while (sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
+            }
+            errno = saved;
+        }
+        pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+    }
+    void note_epipe() noexcept { raised_ = true; }
+
+private:
+    sigset_t old_{};
+    bool already_blocked_ = false;
+    bool was_pending_ = false;
+    bool raised_ = false;
+};
+
+// Waits for `events` on fd until the deadline; false if it passed first.
+Result<bool> wait_ready(int fd, short events, Deadline deadline, std::string_view object) {
+    for (;;) {
+        pollfd p{fd, events, 0};
+        const int rc = ::poll(&p, 1, deadline.to_poll_timeout_ms());
+        if (rc > 0) {
+            return true;
+        }
+        if (rc == 0) {
+            if (deadline.expired()) {
+                return false;
+            }
+            continue;  // woke a hair early (rounding); poll again for the rest
+        }
+        if (errno != EINTR) {
+            return sys::last_error("poll", object);
+        }
+    }
+}
+
+ssize_t raw_write(int fd, std::span<const std::byte> bytes, FdKind kind) {
+    if (kind == FdKind::Socket) {
+        return ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    }
+    SigpipeShield shield;
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EPIPE) {
+        shield.note_epipe();
+    }
+    return n;
+}
+
+}  // namespace
+
+Result<std::optional<std::size_t>> write_some(int fd,
+                                              std::span<const std::byte> bytes,
+                                              FdKind kind,
+                                              Deadline deadline,
+                                              std::string_view object) {
+    for (;;) {
+        const ssize_t n = raw_write(fd, bytes, kind);
+        if (n >= 0) {
+            return std::optional<std::size_t>(static_cast<std::size_t>(n));
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            return sys::last_error("write", object);
+        }
+        auto ready = wait_ready(fd, POLLOUT, deadline, object);
+        if (!ready) {
+            return std::move(ready).error();
+        }
+        if (!*ready) {
+            return std::optional<std::size_t>();
+        }
+    }
+}
+
+Result<void> write_all(int fd,
+                       std::span<const std::byte> bytes,
+                       FdKind kind,
+                       Deadline deadline,
+                       std::string_view object) {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        if (done > 0 && deadline.expired()) {
+            return Error(std::errc::timed_out, "write", std::string(object),
+                         "wrote " + std::to_string(done) + " of " + std::to_string(bytes.size()) +
+                             " bytes");
+        }
+        auto n = write_some(fd, bytes.subspan(done), kind, deadline, object);
+        if (!n) {
+            return std::move(n).error().with_detail("wrote " + std::to_string(done) + " of " +
+                                                    std::to_string(bytes.size()) + " bytes");
+        }
+        if (!n->has_value()) {
+            return Error(std::errc::timed_out, "write", std::string(object),
+                         "wrote " + std::to_string(done) + " of " + std::to_string(bytes.size()) +
+                             " bytes");
+        }
+        done += **n;
+    }
+    return {};
+}
+
+Result<std::optional<std::size_t>> read_some(int fd,
+                                             std::span<std::byte> bytes,
+                                             Deadline deadline,
+                                             std::string_view object) {
+    // With a finite deadline, poll first so a blocking descriptor cannot sleep past it.
+    if (!deadline.is_never()) {
+        auto ready = wait_ready(fd, POLLIN, deadline, object);
+        if (!ready) {
+            return std::move(ready).error();
+        }
+        if (!*ready) {
+            return std::optional<std::size_t>();
+        }
+    }
+    for (;;) {
+        const ssize_t n = ::read(fd, bytes.data(), bytes.size());
+        if (n >= 0) {
+            return std::optional<std::size_t>(static_cast<std::size_t>(n));
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            return sys::last_error("read", object);
+        }
+        auto ready = wait_ready(fd, POLLIN, deadline, object);
+        if (!ready) {
+            return std::move(ready).error();
+        }
+        if (!*ready) {
+            return std::optional<std::size_t>();
+        }
+    }
+}
+
+Result<std::size_t> read_exact(int fd,
+                               std::span<std::byte> bytes,
+                               Deadline deadline,
+                               std::string_view object) {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        auto n = read_some(fd, bytes.subspan(done), deadline, object);
+        if (!n) {
+            return std::move(n).error().with_detail("read " + std::to_string(done) + " of " +
+                                                    std::to_string(bytes.size()) + " bytes");
+        }
+        if (!n->has_value()) {
+            return Error(std::errc::timed_out, "read", std::string(object),
+                         "read " + std::to_string(done) + " of " + std::to_string(bytes.size()) +
+                             " bytes");
+        }
+        if (**n == 0) {
+            break;  // end of file
+        }
+        done += **n;
+    }
+    return done;
+}
+
+}  // namespace ipckit

@@ -25,7 +25,7 @@ public:
         sigemptyset(&pipe_only);
         sigaddset(&pipe_only, SIGPIPE);
         pthread_sigmask(SIG_BLOCK, &pipe_only, &old_);
-        already_blocked_ = sigismember(&old_, SIGPIPE) == 1;
+        already_blocked_ = sigismember(&old_, SIGPIPE) == 1;  // NOLINT(cppcoreguidelines-prefer-member-initializer): needs old_ first
         if (!already_blocked_) {
             sigset_t pending;
             sigpending(&pending);
@@ -34,6 +34,8 @@ public:
     }
     SigpipeShield(const SigpipeShield&) = delete;
     SigpipeShield& operator=(const SigpipeShield&) = delete;
+    SigpipeShield(SigpipeShield&&) = delete;
+    SigpipeShield& operator=(SigpipeShield&&) = delete;
     ~SigpipeShield() {
         if (already_blocked_) {
             return;

@@ -37,8 +37,8 @@ void Mapping::reset() noexcept {
 }
 
 std::size_t Mapping::page_size() noexcept {
-    static const auto kPage = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-    return kPage;
+    static const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    return page;
 }
 
 std::span<std::byte> Mapping::bytes() noexcept {

@@ -16,7 +16,7 @@ Error bad_name(std::string_view name, const char* rule,
             c = '?';
         }
     }
-    return Error(code, "ipc name", "'" + shown + "'", rule);
+    return {code, "ipc name", "'" + shown + "'", rule};
 }
 }  // namespace
 

@@ -93,7 +93,7 @@ std::string SysvKey::to_string() const {
         return "private";
     }
     char buf[16];
-    std::snprintf(buf, sizeof buf, "0x%08x", static_cast<unsigned>(key_));
+    (void)std::snprintf(buf, sizeof buf, "0x%08x", static_cast<unsigned>(key_));
     return buf;
 }
 

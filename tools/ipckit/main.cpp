@@ -26,10 +26,10 @@ constexpr std::array<Registrar, 0> kRegistrars{};
 
 }  // namespace ipckit::cli
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
     using namespace ipckit::cli;
-    // Nothing ipckit does may die of SIGPIPE: a closed stdout or socket is an EPIPE we report.
-    ::signal(SIGPIPE, SIG_IGN);
 
     CLI::App app{"ipckit: see, drive and measure every UNIX IPC facility on this host.\n" +
                  std::string(kExitCodeHelp)};
@@ -57,7 +57,20 @@ int main(int argc, char** argv) {
         }
     }
     if (app.get_subcommands().empty()) {
-        std::fputs(app.help().c_str(), stdout);
+        (void)std::fputs(app.help().c_str(), stdout);
     }
     return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Nothing ipckit does may die of SIGPIPE: a closed stdout or socket is an EPIPE we report.
+    (void)::signal(SIGPIPE, SIG_IGN);
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        (void)std::fprintf(stderr, "ipckit: %s\n", e.what());
+        return ipckit::cli::kExitFailure;
+    }
 }

@@ -9,6 +9,7 @@ namespace ipckit::detail {
 /// Aborts with a message on a contract violation (a caller bug: a moved-from handle, a message
 /// larger than the capacity the caller itself configured). Never used for anything a peer process
 /// or the kernel can cause: those are Results.
+// NOLINTNEXTLINE(cppcoreguidelines-macro-usage): needs the expression text, __FILE__, __LINE__
 #define IPCKIT_ASSERT(expr, msg)                                             \
     do {                                                                     \
         if (!(expr)) [[unlikely]]                                            \

@@ -52,10 +52,11 @@ struct IsResult<Result<U>> : std::true_type {};
 template <class T>
 class [[nodiscard]] Result {
 public:
-    using value_type = T;
-    using error_type = Error;
+    using value_type = T;    // NOLINT(readability-identifier-naming): std::expected's names
+    using error_type = Error;  // NOLINT(readability-identifier-naming): std::expected's names
 
-    // NOLINTBEGIN(google-explicit-constructor,hicpp-explicit-conversions): implicit, like expected
+    // NOLINTBEGIN(google-explicit-constructor,hicpp-explicit-conversions,bugprone-forwarding-reference-overload)
+    // Implicit like std::expected; the constraints exclude Result and Unexpected themselves.
     template <class U = T>
         requires std::constructible_from<T, U&&> &&
                  (!std::same_as<std::remove_cvref_t<U>, Result>) &&
@@ -63,7 +64,7 @@ public:
     Result(U&& v) : storage_(std::in_place_index<0>, std::forward<U>(v)) {}
     Result(Unexpected e) : storage_(std::in_place_index<1>, std::move(e).error()) {}
     Result(Error e) : storage_(std::in_place_index<1>, std::move(e)) {}
-    // NOLINTEND(google-explicit-constructor,hicpp-explicit-conversions)
+    // NOLINTEND(google-explicit-constructor,hicpp-explicit-conversions,bugprone-forwarding-reference-overload)
 
     [[nodiscard]] bool has_value() const noexcept { return storage_.index() == 0; }
     explicit operator bool() const noexcept { return has_value(); }
@@ -74,15 +75,15 @@ public:
     T* operator->() noexcept { return std::get_if<0>(&storage_); }
     const T* operator->() const noexcept { return std::get_if<0>(&storage_); }
 
-    T& value() & {
+    [[nodiscard]] T& value() & {
         throw_if_error();
         return **this;
     }
-    const T& value() const& {
+    [[nodiscard]] const T& value() const& {
         throw_if_error();
         return **this;
     }
-    T&& value() && {
+    [[nodiscard]] T&& value() && {
         throw_if_error();
         return std::move(**this);
     }
@@ -114,7 +115,7 @@ public:
         }
         if constexpr (std::is_void_v<U>) {
             std::forward<F>(f)(std::move(**this));
-            return Result<void>();
+            return Result<U>();  // dependent on U: Result<void> is specialised further down
         } else {
             return Result<U>(std::forward<F>(f)(std::move(**this)));
         }
@@ -141,8 +142,8 @@ private:
 template <>
 class [[nodiscard]] Result<void> {
 public:
-    using value_type = void;
-    using error_type = Error;
+    using value_type = void;   // NOLINT(readability-identifier-naming): std::expected's names
+    using error_type = Error;  // NOLINT(readability-identifier-naming): std::expected's names
 
     Result() = default;
     // NOLINTBEGIN(google-explicit-constructor,hicpp-explicit-conversions): implicit, like expected
@@ -184,6 +185,7 @@ private:
 
 /// Evaluates a Result-returning expression; on error returns the error from the enclosing function.
 /// Keeps propagation one line without exceptions (like absl's RETURN_IF_ERROR).
+// NOLINTNEXTLINE(cppcoreguidelines-macro-usage): early return needs a macro (no coroutines here)
 #define IPCKIT_TRY(expr)                                 \
     do {                                                 \
         if (auto ipckit_try_r_ = (expr); !ipckit_try_r_) \

@@ -49,12 +49,12 @@ struct ProcessOptions {
     Stdio out = Stdio::inherit();
     Stdio err = Stdio::inherit();
     /// "NAME=value" entries set in the child's environment (replacing inherited ones of that name).
-    std::vector<std::string> env_set;
+    std::vector<std::string> env_set{};
     /// Start from an empty environment instead of the parent's (env_set still applies).
     bool clear_env = false;
     /// Working directory of the child; empty keeps the parent's. A missing directory is an error
     /// from spawn() ("chdir /nope: No such file or directory").
-    std::string cwd;
+    std::string cwd{};
     /// Look argv[0] up in $PATH when it has no '/' (like execvp). The search list is computed
     /// before fork, so the child does no allocation.
     bool search_path = true;
@@ -65,7 +65,7 @@ struct ProcessOptions {
     int controlling_terminal = -1;
     /// Descriptors (of the parent) the child keeps at the same number. Every other descriptor
     /// above 2 is closed at exec, whether or not it was O_CLOEXEC (close_range).
-    std::vector<int> keep_fds;
+    std::vector<int> keep_fds{};
 };
 
 /// How a process ended.
@@ -164,9 +164,9 @@ private:
 
 /// Options for run().
 struct RunOptions {
-    std::vector<std::string> env_set;
+    std::vector<std::string> env_set{};
     bool clear_env = false;
-    std::string cwd;
+    std::string cwd{};
     Deadline deadline = Deadline::never();
     bool merge_stderr = false;  ///< 2>&1: err stays empty
 };

@@ -16,6 +16,7 @@
 #include "forked_child.hpp"
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/stream/pipe.hpp"
+#include "ipckit/stream/tell_wait.hpp"
 
 namespace ipckit {
 namespace {
@@ -152,6 +153,32 @@ TEST(PipeAcrossFork, BlockingReadIsResumedAfterARealSignal) {
     EXPECT_EQ(static_cast<char>(b), 'z');
     EXPECT_EQ(g_handled->load(), 2);
     EXPECT_CHILD_OK(child.wait_for(10s));
+}
+
+}  // namespace
+}  // namespace ipckit
+
+namespace ipckit {
+namespace {
+
+TEST(TellWaitAcrossFork, AlternatesAndReportsADeadPeerAsBrokenPipe) {
+    auto tw = TellWait::create().value();
+    auto child = test::ForkedChild::spawn([&] {
+        tw.become_child();
+        CHILD_CHECK(tw.wait_parent(Deadline::after(10s)));
+        CHILD_CHECK(tw.tell_parent());
+        return 0;  // dies without a second tell
+    });
+    tw.become_parent();
+    ASSERT_TRUE(tw.tell_child());
+    ASSERT_TRUE(tw.wait_child(Deadline::after(10s)));
+    auto second = tw.wait_child(Deadline::after(10s));
+    ASSERT_FALSE(second);
+    EXPECT_EQ(second.error().code(), std::errc::broken_pipe);
+    EXPECT_CHILD_OK(child.wait_for(10s));  // all its descriptors are closed now
+    auto tell = tw.tell_child();
+    ASSERT_FALSE(tell);
+    EXPECT_EQ(tell.error().code(), std::errc::broken_pipe);  // no SIGPIPE
 }
 
 }  // namespace

@@ -52,8 +52,9 @@ public:
     ~Fifo();
 
     /// Opens the read end. Blocking (nonblocking_io=false): waits until a writer opens (EINTR
-    /// retried), then reads block. nonblocking: returns at once, reads never block (a reader
-    /// that sees end of file before any writer came is normal: no writer yet).
+    /// retried), then reads block. nonblocking: returns at once; a plain read() before any
+    /// writer came returns 0 (no writer yet), while read_until(buffer, deadline) waits for the
+    /// first data until the deadline: that is the deadline-bound way to wait for a writer.
     Result<PipeReader> open_reader(bool nonblocking_io = false) const;
     /// Opens the write end, waiting until a reader opens.
     Result<PipeWriter> open_writer(bool nonblocking_io = false) const;

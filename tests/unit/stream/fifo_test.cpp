@@ -159,3 +159,25 @@ TEST(Fifo, MissingPathIsNoSuchFile) {
 
 }  // namespace
 }  // namespace ipckit
+
+namespace ipckit {
+namespace {
+
+TEST(Fifo, NonblockingReaderWaitsForFirstDataWithADeadline) {
+    auto fifo = Fifo::create(test::unique_path("fifo")).value();
+    auto reader = fifo.open_reader(/*nonblocking_io=*/true).value();
+    std::byte b[4];
+    auto none = reader.read_for(b, std::chrono::milliseconds(20));
+    ASSERT_TRUE(none) << none.error().message();
+    EXPECT_FALSE(none->has_value());  // timed out: not a spurious end of file
+    auto w = fifo.try_open_writer().value();
+    ASSERT_TRUE(w.has_value());
+    ASSERT_TRUE(w->write_all("data"));
+    auto n = reader.read_for(b, std::chrono::seconds(5));
+    ASSERT_TRUE(n);
+    ASSERT_TRUE(n->has_value());
+    EXPECT_EQ(**n, 4U);
+}
+
+}  // namespace
+}  // namespace ipckit

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/stream/fifo_client.hpp"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <cstring>

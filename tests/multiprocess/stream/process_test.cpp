@@ -247,3 +247,20 @@ TEST(Process, MovedProcessOwnsTheChild) {
 
 }  // namespace
 }  // namespace ipckit
+
+namespace ipckit {
+namespace {
+
+TEST(Process, ParentHoldsNoExtraDescriptorsAfterRunAndSpawn) {
+    const auto before = open_fds_of_self();
+    for (int i = 0; i < 5; ++i) {
+        auto r = run({"cat"}, "x");
+        ASSERT_TRUE(r);
+        auto p = Process::spawn({"true"}, {.in = Stdio::null(), .out = Stdio::pipe(), .err = Stdio::pipe()}).value();
+        ASSERT_TRUE(p.wait());
+    }
+    EXPECT_EQ(open_fds_of_self(), before);
+}
+
+}  // namespace
+}  // namespace ipckit

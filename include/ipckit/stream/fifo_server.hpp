@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+// The classic FIFO client/server (seed 003, "Client-Server Communication Using a FIFO"): clients
+// write requests into one well-known FIFO; the server answers each through a per-client FIFO
+// named after the client's pid. FifoClient is the other half (fifo_client.hpp).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/result.hpp"
+#include "ipckit/stream/fifo.hpp"
+#include "ipckit/stream/pipe.hpp"
+
+namespace ipckit {
+
+/// Wire format shared by FifoServer and FifoClient (native byte order: both ends are on one host).
+/// A request is one write of FifoFrame{kRequestMagic, pid, n} + n bytes, at most kPipeBuf in total,
+/// so concurrent clients' requests never interleave (F19). A reply is FifoFrame{kReplyMagic, pid,
+/// n} + n bytes (any n up to kMaxReply) on the client's own FIFO, which has a single writer.
+struct FifoFrame {
+    std::uint32_t magic;
+    std::int32_t pid;
+    std::uint32_t length;
+    static constexpr std::uint32_t kRequestMagic = 0x51464b49;  // "IKFQ"
+    static constexpr std::uint32_t kReplyMagic = 0x52464b49;    // "IKFR"
+    static constexpr std::size_t kMaxRequest = kPipeBuf - 12;
+    static constexpr std::size_t kMaxReply = std::size_t{1} << 20;
+};
+static_assert(sizeof(FifoFrame) == 12);
+
+/// One request read by the server.
+struct FifoRequest {
+    pid_t client = 0;   ///< the pid the client claims (names its reply FIFO)
+    std::string body;
+};
+
+/// The server side: owns the well-known FIFO (created 0600 by default, unlinked on destruction)
+/// and holds it open read-write, so its reads never see end of file between clients.
+///
+/// Robustness: a client that vanished before its reply (no reader on its FIFO: ENXIO, or EPIPE
+/// mid-reply) makes reply() return false and remove the client's FIFO; SIGPIPE is never raised.
+/// A client that stops reading cannot stall the server past reply()'s deadline. A malformed
+/// request (bad magic, length over kMaxRequest) is errc::bad_message and the bytes waiting in the
+/// FIFO are discarded to resynchronise. remove_stale_clients() unlinks reply FIFOs whose pid no
+/// longer exists (the seed's "FIFOs left in the system" by crashed clients).
+///
+/// Trust: as in the classic design, the pid in a request is the client's claim; anyone who can
+/// write the server FIFO can ask for a reply to another pid's FIFO. Keep the mode 0600 (same
+/// user) or authenticate in the body. Thread-safety: one thread at a time. Fork/exec: CLOEXEC.
+///
+/// @code
+///   auto server = FifoServer::create("/tmp/app.fifo").value();
+///   for (;;) {
+///       auto req = server.receive(Deadline::never()).value();
+///       if (req) server.reply(*req, "echo: " + req->body).value();
+///   }
+/// @endcode
+class FifoServer {
+public:
+    static Result<FifoServer> create(std::string path, Permissions perms = Permissions());
+
+    /// Waits until `deadline` for a request; empty optional if none came.
+    Result<std::optional<FifoRequest>> receive(Deadline deadline);
+    /// Sends `body` to the client's reply FIFO. true: delivered; false: the client is gone (its
+    /// FIFO is removed). errc::timed_out if the client does not drain it before `deadline`.
+    Result<bool> reply(const FifoRequest& request, std::string_view body,
+                       Deadline deadline = Deadline::after(std::chrono::seconds(1)));
+    /// Removes reply FIFOs of clients whose process no longer exists; returns how many.
+    Result<std::size_t> remove_stale_clients();
+
+    /// "<server path>.client.<pid>": where client `pid` waits for its reply.
+    static std::string client_fifo_path(const std::string& server_path, pid_t pid);
+    [[nodiscard]] const std::string& path() const noexcept { return fifo_.path(); }
+
+private:
+    FifoServer(Fifo fifo, PipeReader in) : fifo_(std::move(fifo)), in_(std::move(in)) {}
+    Fifo fifo_;
+    PipeReader in_;
+};
+
+}  // namespace ipckit

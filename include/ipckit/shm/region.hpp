@@ -3,6 +3,7 @@
 // madvise, mlock and an up-front populate that reports instead of raising SIGBUS.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -27,11 +28,26 @@ enum class Advice { Normal, Random, Sequential, WillNeed, DontNeed, HugePage, No
 /// MADV_HUGEPAGE (transparent huge pages) and huge_pages() reports false. Never an error.
 enum class PageSize { Normal, PreferHuge };
 
-/// Types a region may be viewed as: trivially copyable types (which are implicit-lifetime, so
-/// bytes written by another process form a valid object). Pointers are allowed by the language
-/// but mean nothing in another process; keep offsets in shared structures.
+namespace detail {
 template <class T>
-concept SharedViewable = std::is_trivially_copyable_v<T> && !std::is_reference_v<T>;
+struct IsLockFreeAtomic : std::false_type {};
+template <class U>
+struct IsLockFreeAtomic<std::atomic<U>>
+    : std::bool_constant<std::atomic<U>::is_always_lock_free && std::is_trivially_copyable_v<U> &&
+                         sizeof(std::atomic<U>) == sizeof(U)> {};
+template <class U>
+struct IsLockFreeAtomic<const std::atomic<U>> : IsLockFreeAtomic<std::atomic<U>> {};
+}  // namespace detail
+
+/// Types a region may be viewed as: trivially copyable types (which are implicit-lifetime, so
+/// bytes written by another process form a valid object), plus lock-free std::atomic<U> of a
+/// trivially copyable U, whose representation is U's: the one exception, because the cross-process
+/// words Futex waits on are atomics. The process that initialises the memory constructs the atomic
+/// with construct<>() before publishing it. Pointers are allowed by the language but mean nothing
+/// in another process; keep offsets in shared structures.
+template <class T>
+concept SharedViewable = !std::is_reference_v<T> &&
+                         (std::is_trivially_copyable_v<T> || detail::IsLockFreeAtomic<T>::value);
 
 /// Types a writable region may construct in place: no destructor ever runs in shared memory, so
 /// the type must be trivially destructible (std::atomic<std::uint32_t> qualifies).

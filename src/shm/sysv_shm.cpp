@@ -71,14 +71,18 @@ Result<SysvShm> SysvShm::create(SysvKey key, std::size_t size, Permissions perms
     return SysvShm(*id, key);
 }
 
-Result<SysvShm> SysvShm::open(SysvKey key, std::size_t size) {
+Result<SysvShm> SysvShm::open(SysvKey key, std::size_t size, Access access) {
     if (key.is_private()) {
         return Error(std::errc::invalid_argument, "shmget", key.to_string(),
                      "a private segment cannot be opened by key; pass its id (from_id)");
     }
     // Size 0 to shmget matches any existing segment; we compare ourselves to give the D14 message
     // instead of the kernel's bare EINVAL (it only refuses a *larger* request).
-    auto id = sys::call("shmget", key.to_string(), [&] { return ::shmget(key.value(), 0, 0); });
+    // Flags with mode bits ask shmget to check them (ipcperms): 0 would skip the check entirely.
+    const int wanted = access == Access::ReadOnly    ? 0400
+                       : access == Access::WriteOnly ? 0200
+                                                     : 0600;
+    auto id = sys::call("shmget", key.to_string(), [&] { return ::shmget(key.value(), 0, wanted); });
     if (!id) {
         return std::move(id).error();
     }

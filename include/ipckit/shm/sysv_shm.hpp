@@ -106,7 +106,11 @@ public:
     static Result<SysvShm> create(SysvKey key, std::size_t size, Permissions perms = Permissions());
     /// An existing segment. `size` 0 accepts any size; otherwise the segment must have exactly
     /// `size` bytes: "segment 0x... exists with size X, requested Y" (errc::invalid_argument).
-    static Result<SysvShm> open(SysvKey key, std::size_t size = 0);
+    /// `access` is checked against the segment's mode by shmget itself (EACCES), so a caller
+    /// learns at open, not at the first attach, that it may not write.
+    static Result<SysvShm> open(SysvKey key,
+                                std::size_t size = 0,
+                                Access access = Access::ReadWrite);
     /// Creates, or opens one of exactly `size` bytes.
     static Result<SysvShm> open_or_create(SysvKey key,
                                           std::size_t size,

@@ -4,18 +4,20 @@
 // anonymous one.
 #pragma once
 
+#include "ipckit/shm/region.hpp"
+#include "tell_wait.hpp"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 
-#include "ipckit/shm/region.hpp"
-#include "tell_wait.hpp"
-
 namespace counter_body {
 
-inline long update(long* ptr) { return (*ptr)++; }  // value before the increment
+inline long update(long* ptr) {
+    return (*ptr)++;
+}  // value before the increment
 
 inline int run(ipckit::Region& area, long nloops, const char* kind) {
     long* counter = area.as<long>().value();

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Program 15.31: where the data (bss), the stack, the heap and an attached System V shared
 // memory segment end up in the address space.
+#include "ipckit/shm/sysv_shm.hpp"
+
 #include <cstdio>
 #include <cstdlib>
-
-#include "ipckit/shm/sysv_shm.hpp"
 
 namespace {
 constexpr std::size_t kArraySize = 40000;
@@ -15,7 +15,8 @@ char array[kArraySize];  // uninitialised data = bss
 
 int main() {
     int on_stack = 0;
-    std::printf("array[] from %p to %p\n", static_cast<void*>(&array[0]),
+    std::printf("array[] from %p to %p\n",
+                static_cast<void*>(&array[0]),
                 static_cast<void*>(&array[kArraySize]));
     std::printf("stack around %p\n", static_cast<void*>(&on_stack));
     auto* ptr = static_cast<char*>(std::malloc(kMallocSize));
@@ -23,8 +24,8 @@ int main() {
         std::perror("malloc error");
         return 1;
     }
-    std::printf("malloced from %p to %p\n", static_cast<void*>(ptr),
-                static_cast<void*>(ptr + kMallocSize));
+    std::printf(
+        "malloced from %p to %p\n", static_cast<void*>(ptr), static_cast<void*>(ptr + kMallocSize));
 
     auto seg = ipckit::SysvShm::create(ipckit::SysvKey::private_key(), kShmSize);
     if (!seg) {
@@ -37,7 +38,8 @@ int main() {
         (void)seg->remove();
         return 1;
     }
-    std::printf("shared memory attached from %p to %p\n", static_cast<void*>(shm->data()),
+    std::printf("shared memory attached from %p to %p\n",
+                static_cast<void*>(shm->data()),
                 static_cast<void*>(shm->data() + kShmSize));
     // IPC_RMID now: the segment goes away when we detach (at exit), never left in ipcs.
     if (auto r = seg->remove(); !r) {

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 // POSIX shared memory reader: waits for NAME to appear, then for the writer's message (futex),
 // prints it and acknowledges. Usage: example_shm_posix_reader NAME
+#include "ipckit/shm/posix_shm.hpp"
+#include "ipckit/sync/futex.hpp"
+#include "shm_mailbox.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <string>
 #include <thread>
-
-#include "ipckit/shm/posix_shm.hpp"
-#include "ipckit/sync/futex.hpp"
-#include "shm_mailbox.hpp"
 
 using namespace std::chrono_literals;
 
@@ -46,7 +46,8 @@ int main(int argc, char** argv) {
         // The length comes from the other process: bound it by what we mapped.
         const std::uint64_t n = *region->as<std::uint64_t>(mailbox::kLengthOffset).value();
         if (n > mailbox::kMaxText) {
-            std::fprintf(stderr, "reader: length %llu exceeds the mailbox\n",
+            std::fprintf(stderr,
+                         "reader: length %llu exceeds the mailbox\n",
                          static_cast<unsigned long long>(n));
             return 1;
         }

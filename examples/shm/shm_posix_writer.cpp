@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 // POSIX shared memory writer: creates NAME, writes a message, and waits (on a futex in the
 // segment) until the reader says it has read it. Usage: example_shm_posix_writer NAME [TEXT]
+#include "ipckit/shm/posix_shm.hpp"
+#include "ipckit/sync/futex.hpp"
+#include "shm_mailbox.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
-
-#include "ipckit/shm/posix_shm.hpp"
-#include "ipckit/sync/futex.hpp"
-#include "shm_mailbox.hpp"
 
 using namespace std::chrono_literals;
 
@@ -23,8 +23,9 @@ int main(int argc, char** argv) {
         // Created 0600 and exclusive; unlinked when `shm` goes out of scope.
         auto shm = ipckit::PosixShm::create(name, mailbox::kSize).value();
         ipckit::Region region = shm.map().value();
-        auto* state = region.construct<std::atomic<std::uint32_t>>(mailbox::kStateOffset,
-                                                                    mailbox::kEmpty).value();
+        auto* state =
+            region.construct<std::atomic<std::uint32_t>>(mailbox::kStateOffset, mailbox::kEmpty)
+                .value();
         const std::size_t n = std::min(text.size(), mailbox::kMaxText);
         *region.as<std::uint64_t>(mailbox::kLengthOffset).value() = n;
         auto out = region.as_array<char>(mailbox::kTextOffset, n).value();

@@ -51,9 +51,17 @@ inline void TELL_WAIT() {  // NOLINT(readability-identifier-naming): the seeds' 
         die("pipe error");
     }
 }
-inline void TELL_PARENT() { put(pfd2[1], 'c'); }  // NOLINT(readability-identifier-naming)
-inline void WAIT_PARENT() { expect(pfd1[0], 'p', "WAIT_PARENT"); }  // NOLINT(readability-identifier-naming)
-inline void TELL_CHILD() { put(pfd1[1], 'p'); }  // NOLINT(readability-identifier-naming)
-inline void WAIT_CHILD() { expect(pfd2[0], 'c', "WAIT_CHILD"); }  // NOLINT(readability-identifier-naming)
+inline void TELL_PARENT() {
+    put(pfd2[1], 'c');
+}  // NOLINT(readability-identifier-naming)
+inline void WAIT_PARENT() {
+    expect(pfd1[0], 'p', "WAIT_PARENT");
+}  // NOLINT(readability-identifier-naming)
+inline void TELL_CHILD() {
+    put(pfd1[1], 'p');
+}  // NOLINT(readability-identifier-naming)
+inline void WAIT_CHILD() {
+    expect(pfd2[0], 'c', "WAIT_CHILD");
+}  // NOLINT(readability-identifier-naming)
 
 }  // namespace tell_wait

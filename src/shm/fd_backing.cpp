@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "shm/fd_backing.hpp"
 
+#include "sys/syscall.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
-
-#include "sys/syscall.hpp"
 
 namespace ipckit::shm_detail {
 
@@ -43,9 +43,9 @@ Result<void> fd_resize(int fd, std::string_view object, std::size_t old_size, st
         return Error(std::errc::invalid_argument, "ftruncate", std::string(object), "size is 0");
     }
     if (size < old_size) {
-        return sys::call("ftruncate", object, [&] {
-                   return ::ftruncate(fd, static_cast<off_t>(size));
-               }).transform([](int) {});
+        return sys::call(
+                   "ftruncate", object, [&] { return ::ftruncate(fd, static_cast<off_t>(size)); })
+            .transform([](int) {});
     }
     // posix_fallocate extends the size and allocates every block; on ENOSPC tmpfs gives the pages
     // back and leaves the size as it was. It returns the error number instead of setting errno.
@@ -54,7 +54,9 @@ Result<void> fd_resize(int fd, std::string_view object, std::size_t old_size, st
         rc = ::posix_fallocate(fd, 0, static_cast<off_t>(size));
     } while (rc == EINTR);
     if (rc != 0) {
-        auto err = Error::from_errno(rc, "posix_fallocate", std::string(object),
+        auto err = Error::from_errno(rc,
+                                     "posix_fallocate",
+                                     std::string(object),
                                      "reserving " + std::to_string(size) + " bytes");
         if (rc == ENOSPC) {
             err = err.with_detail("the file system holding it is full (df /dev/shm)");
@@ -71,7 +73,9 @@ Result<Mapping> map_range(int fd,
                           Protection prot,
                           Sharing sharing) {
     if (offset % Mapping::page_size() != 0) {
-        return Error(std::errc::invalid_argument, "mmap", std::string(object),
+        return Error(std::errc::invalid_argument,
+                     "mmap",
+                     std::string(object),
                      "offset " + std::to_string(offset) + " is not a multiple of the page size " +
                          std::to_string(Mapping::page_size()));
     }
@@ -80,11 +84,15 @@ Result<Mapping> map_range(int fd,
         return std::move(size).error();
     }
     if (*size == 0) {
-        return Error(std::errc::invalid_argument, "mmap", std::string(object),
+        return Error(std::errc::invalid_argument,
+                     "mmap",
+                     std::string(object),
                      "the object is empty (size 0)");
     }
     if (offset >= *size) {
-        return Error(std::errc::invalid_argument, "mmap", std::string(object),
+        return Error(std::errc::invalid_argument,
+                     "mmap",
+                     std::string(object),
                      "offset " + std::to_string(offset) + " is at or past the end (size " +
                          std::to_string(*size) + ")");
     }
@@ -92,7 +100,9 @@ Result<Mapping> map_range(int fd,
     if (length == 0) {
         length = avail;
     } else if (length > avail) {
-        return Error(std::errc::invalid_argument, "mmap", std::string(object),
+        return Error(std::errc::invalid_argument,
+                     "mmap",
+                     std::string(object),
                      "range [" + std::to_string(offset) + ", " + std::to_string(offset) + "+" +
                          std::to_string(length) + ") ends past the end of the object (size " +
                          std::to_string(*size) + "); touching it would raise SIGBUS");
@@ -100,8 +110,13 @@ Result<Mapping> map_range(int fd,
     return Mapping::map(fd, length, offset, prot, sharing, object);
 }
 
-Error size_mismatch(const char* op, std::string_view object, std::size_t actual, std::size_t wanted) {
-    return Error(std::errc::invalid_argument, op, std::string(object),
+Error size_mismatch(const char* op,
+                    std::string_view object,
+                    std::size_t actual,
+                    std::size_t wanted) {
+    return Error(std::errc::invalid_argument,
+                 op,
+                 std::string(object),
                  "segment " + std::string(object) + " exists with size " + std::to_string(actual) +
                      ", requested " + std::to_string(wanted));
 }

@@ -4,11 +4,11 @@
 // check live here once.
 #pragma once
 
-#include <cstddef>
-#include <string_view>
-
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/core/result.hpp"
+
+#include <cstddef>
+#include <string_view>
 
 namespace ipckit::shm_detail {
 
@@ -29,6 +29,9 @@ Result<Mapping> map_range(int fd,
                           Protection prot,
                           Sharing sharing);
 /// The D14 message: "segment K exists with size X, requested Y".
-Error size_mismatch(const char* op, std::string_view object, std::size_t actual, std::size_t wanted);
+Error size_mismatch(const char* op,
+                    std::string_view object,
+                    std::size_t actual,
+                    std::size_t wanted);
 
 }  // namespace ipckit::shm_detail

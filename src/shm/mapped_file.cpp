@@ -1,21 +1,24 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/shm/mapped_file.hpp"
 
+#include "shm/fd_backing.hpp"
+#include "sys/syscall.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "shm/fd_backing.hpp"
-#include "sys/syscall.hpp"
-
 namespace ipckit {
 
-Result<MappedFile> MappedFile::create(const std::string& path, std::size_t size, Permissions perms) {
+Result<MappedFile> MappedFile::create(const std::string& path,
+                                      std::size_t size,
+                                      Permissions perms) {
     if (size == 0) {
         return Error(std::errc::invalid_argument, "open", path, "size is 0");
     }
     auto fd = sys::call("open", path, [&] {
-        return ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, perms.bits());
+        return ::open(
+            path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, perms.bits());
     });
     if (!fd) {
         return std::move(fd).error();
@@ -45,7 +48,9 @@ Result<MappedFile> MappedFile::open(const std::string& path, Access access) {
     return MappedFile(std::move(owner), path);
 }
 
-Result<std::size_t> MappedFile::size() const { return shm_detail::fd_size(fd_.get(), path_); }
+Result<std::size_t> MappedFile::size() const {
+    return shm_detail::fd_size(fd_.get(), path_);
+}
 
 Result<void> MappedFile::resize(std::size_t new_size) {
     auto old = size();
@@ -56,7 +61,8 @@ Result<void> MappedFile::resize(std::size_t new_size) {
 }
 
 Result<Region> MappedFile::map(Sharing sharing, std::size_t offset, std::size_t length) const {
-    auto m = shm_detail::map_range(fd_.get(), path_, offset, length, Protection::ReadWrite, sharing);
+    auto m =
+        shm_detail::map_range(fd_.get(), path_, offset, length, Protection::ReadWrite, sharing);
     if (!m) {
         return std::move(m).error();
     }
@@ -64,14 +70,16 @@ Result<Region> MappedFile::map(Sharing sharing, std::size_t offset, std::size_t 
 }
 
 Result<ReadOnlyRegion> MappedFile::map_read_only(std::size_t offset, std::size_t length) const {
-    auto m = shm_detail::map_range(fd_.get(), path_, offset, length, Protection::ReadOnly,
-                                   Sharing::Shared);
+    auto m = shm_detail::map_range(
+        fd_.get(), path_, offset, length, Protection::ReadOnly, Sharing::Shared);
     if (!m) {
         return std::move(m).error();
     }
     return ReadOnlyRegion(std::move(*m));
 }
 
-Result<bool> MappedFile::removed() const { return shm_detail::fd_removed(fd_.get(), path_); }
+Result<bool> MappedFile::removed() const {
+    return shm_detail::fd_removed(fd_.get(), path_);
+}
 
 }  // namespace ipckit

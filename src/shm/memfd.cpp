@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/shm/memfd.hpp"
 
+#include "shm/fd_backing.hpp"
+#include "sys/syscall.hpp"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <string>
-
-#include "shm/fd_backing.hpp"
-#include "sys/syscall.hpp"
 
 namespace ipckit {
 
@@ -54,17 +54,22 @@ Result<Memfd> Memfd::create(std::string_view name, std::size_t size) {
 
 Result<Memfd> Memfd::from_received(UniqueFd fd, Seals required, std::size_t max_size) {
     std::string label = "received fd " + std::to_string(fd.get());
-    auto seals = sys::call("fcntl(F_GET_SEALS)", label, [&] { return ::fcntl(fd.get(), F_GET_SEALS); });
+    auto seals =
+        sys::call("fcntl(F_GET_SEALS)", label, [&] { return ::fcntl(fd.get(), F_GET_SEALS); });
     if (!seals) {
         if (seals.error() == std::errc::invalid_argument) {
-            return Error(std::errc::invalid_argument, "fcntl(F_GET_SEALS)", label,
+            return Error(std::errc::invalid_argument,
+                         "fcntl(F_GET_SEALS)",
+                         label,
                          "not a memfd (the fd does not support seals)");
         }
         return std::move(seals).error();
     }
     const auto have = static_cast<Seals>(static_cast<unsigned>(*seals) & kKnownSeals);
     if (!has_seals(have, required)) {
-        return Error(std::errc::operation_not_permitted, "fcntl(F_GET_SEALS)", label,
+        return Error(std::errc::operation_not_permitted,
+                     "fcntl(F_GET_SEALS)",
+                     label,
                      "required seals " + seal_names(required) + ", the fd has " + seal_names(have));
     }
     struct stat st {};
@@ -74,9 +79,11 @@ Result<Memfd> Memfd::from_received(UniqueFd fd, Seals required, std::size_t max_
     }
     const auto size = static_cast<std::size_t>(st.st_size);
     if (size == 0 || size > max_size) {
-        return Error(std::errc::invalid_argument, "fstat", label,
-                     "size " + std::to_string(size) + " is outside [1, " + std::to_string(max_size) +
-                         "]");
+        return Error(
+            std::errc::invalid_argument,
+            "fstat",
+            label,
+            "size " + std::to_string(size) + " is outside [1, " + std::to_string(max_size) + "]");
     }
     return Memfd(std::move(fd), std::move(label));
 }
@@ -98,14 +105,17 @@ Result<void> Memfd::add_seals(Seals seals) {
 }
 
 Result<Seals> Memfd::seals() const {
-    auto r = sys::call("fcntl(F_GET_SEALS)", label_, [&] { return ::fcntl(fd_.get(), F_GET_SEALS); });
+    auto r =
+        sys::call("fcntl(F_GET_SEALS)", label_, [&] { return ::fcntl(fd_.get(), F_GET_SEALS); });
     if (!r) {
         return std::move(r).error();
     }
     return static_cast<Seals>(static_cast<unsigned>(*r) & kKnownSeals);
 }
 
-Result<std::size_t> Memfd::size() const { return shm_detail::fd_size(fd_.get(), label_); }
+Result<std::size_t> Memfd::size() const {
+    return shm_detail::fd_size(fd_.get(), label_);
+}
 
 Result<void> Memfd::resize(std::size_t new_size) {
     auto old = size();

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/shm/posix_shm.hpp"
 
+#include "shm/fd_backing.hpp"
+#include "sys/syscall.hpp"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 
 #include <chrono>
 #include <thread>
-
-#include "shm/fd_backing.hpp"
-#include "sys/syscall.hpp"
 
 namespace ipckit {
 
@@ -36,9 +36,11 @@ void ShmNameLease::reset() noexcept {
 namespace {
 int access_flags(Access access) {
     switch (access) {
-        case Access::ReadOnly: return O_RDONLY;
+        case Access::ReadOnly:
+            return O_RDONLY;
         case Access::WriteOnly:  // a write-only shm fd cannot be mapped; RDWR is what is meant
-        case Access::ReadWrite: return O_RDWR;
+        case Access::ReadWrite:
+            return O_RDWR;
     }
     return O_RDWR;
 }
@@ -108,7 +110,9 @@ Result<PosixShm> PosixShm::open_or_create(const PosixName& name,
         }
         return opened;
     }
-    return Error(std::errc::resource_unavailable_try_again, "shm_open", name.str(),
+    return Error(std::errc::resource_unavailable_try_again,
+                 "shm_open",
+                 name.str(),
                  "the name kept appearing and disappearing");
 }
 
@@ -122,7 +126,9 @@ Result<void> PosixShm::unlink() {
     return unlink(name_);
 }
 
-Result<std::size_t> PosixShm::size() const { return shm_detail::fd_size(fd_.get(), name_.str()); }
+Result<std::size_t> PosixShm::size() const {
+    return shm_detail::fd_size(fd_.get(), name_.str());
+}
 
 Result<void> PosixShm::resize(std::size_t new_size) {
     auto old = size();
@@ -133,8 +139,8 @@ Result<void> PosixShm::resize(std::size_t new_size) {
 }
 
 Result<Region> PosixShm::map(Sharing sharing, std::size_t offset, std::size_t length) const {
-    auto m = shm_detail::map_range(fd_.get(), name_.str(), offset, length, Protection::ReadWrite,
-                                   sharing);
+    auto m = shm_detail::map_range(
+        fd_.get(), name_.str(), offset, length, Protection::ReadWrite, sharing);
     if (!m) {
         return std::move(m).error();
     }
@@ -142,14 +148,16 @@ Result<Region> PosixShm::map(Sharing sharing, std::size_t offset, std::size_t le
 }
 
 Result<ReadOnlyRegion> PosixShm::map_read_only(std::size_t offset, std::size_t length) const {
-    auto m = shm_detail::map_range(fd_.get(), name_.str(), offset, length, Protection::ReadOnly,
-                                   Sharing::Shared);
+    auto m = shm_detail::map_range(
+        fd_.get(), name_.str(), offset, length, Protection::ReadOnly, Sharing::Shared);
     if (!m) {
         return std::move(m).error();
     }
     return ReadOnlyRegion(std::move(*m));
 }
 
-Result<bool> PosixShm::removed() const { return shm_detail::fd_removed(fd_.get(), name_.str()); }
+Result<bool> PosixShm::removed() const {
+    return shm_detail::fd_removed(fd_.get(), name_.str());
+}
 
 }  // namespace ipckit

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/shm/region.hpp"
 
+#include "ipckit/core/assert.hpp"
+#include "ipckit/core/unique_fd.hpp"
+#include "sys/syscall.hpp"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 
 #include <string>
-
-#include "ipckit/core/assert.hpp"
-#include "ipckit/core/unique_fd.hpp"
-#include "sys/syscall.hpp"
 
 namespace ipckit {
 namespace detail {
@@ -54,13 +54,27 @@ Result<void> region_sync(void* addr, std::size_t size, SyncMode mode) {
 Result<void> region_advise(void* addr, std::size_t size, Advice advice) {
     int a = MADV_NORMAL;
     switch (advice) {
-        case Advice::Normal: a = MADV_NORMAL; break;
-        case Advice::Random: a = MADV_RANDOM; break;
-        case Advice::Sequential: a = MADV_SEQUENTIAL; break;
-        case Advice::WillNeed: a = MADV_WILLNEED; break;
-        case Advice::DontNeed: a = MADV_DONTNEED; break;
-        case Advice::HugePage: a = MADV_HUGEPAGE; break;
-        case Advice::NoHugePage: a = MADV_NOHUGEPAGE; break;
+        case Advice::Normal:
+            a = MADV_NORMAL;
+            break;
+        case Advice::Random:
+            a = MADV_RANDOM;
+            break;
+        case Advice::Sequential:
+            a = MADV_SEQUENTIAL;
+            break;
+        case Advice::WillNeed:
+            a = MADV_WILLNEED;
+            break;
+        case Advice::DontNeed:
+            a = MADV_DONTNEED;
+            break;
+        case Advice::HugePage:
+            a = MADV_HUGEPAGE;
+            break;
+        case Advice::NoHugePage:
+            a = MADV_NOHUGEPAGE;
+            break;
     }
     return sys::call("madvise", "region", [&] { return ::madvise(addr, size, a); })
         .transform([](int) {});
@@ -85,8 +99,8 @@ Result<void> region_lock(void* addr, std::size_t size) {
 }
 
 Result<void> region_unlock(void* addr, std::size_t size) {
-    return sys::call("munlock", "region", [&] { return ::munlock(addr, size); })
-        .transform([](int) {});
+    return sys::call("munlock", "region", [&] { return ::munlock(addr, size); }).transform([](int) {
+    });
 }
 
 Result<void> region_populate(void* addr, std::size_t size, bool writable) {
@@ -116,9 +130,7 @@ BasicRegion<Writable>::BasicRegion(Mapping mapping, bool huge_pages) noexcept
 template <bool Writable>
 Result<BasicRegion<Writable>> BasicRegion<Writable>::anonymous(std::size_t size,
                                                                Sharing sharing,
-                                                               PageSize pages)
-    requires Writable
-{
+                                                               PageSize pages) requires Writable {
     if (size == 0) {
         return Error(std::errc::invalid_argument, "mmap", "anonymous", "size is 0");
     }
@@ -127,7 +139,12 @@ Result<BasicRegion<Writable>> BasicRegion<Writable>::anonymous(std::size_t size,
         // munmap fails; round up. ENOMEM (empty pool) or EINVAL (no hugetlbfs) fall back.
         constexpr std::size_t kHuge = std::size_t{2} << 20;
         const std::size_t rounded = (size + kHuge - 1) / kHuge * kHuge;
-        auto huge = Mapping::map(-1, rounded, 0, Protection::ReadWrite, sharing, "anonymous",
+        auto huge = Mapping::map(-1,
+                                 rounded,
+                                 0,
+                                 Protection::ReadWrite,
+                                 sharing,
+                                 "anonymous",
                                  MAP_ANONYMOUS | MAP_HUGETLB);
         if (huge) {
             return BasicRegion(std::move(*huge), true);
@@ -145,15 +162,15 @@ Result<BasicRegion<Writable>> BasicRegion<Writable>::anonymous(std::size_t size,
 }
 
 template <bool Writable>
-Result<BasicRegion<Writable>> BasicRegion<Writable>::dev_zero(std::size_t size)
-    requires Writable
-{
-    auto fd = sys::call("open", "/dev/zero", [] { return ::open("/dev/zero", O_RDWR | O_CLOEXEC); });
+Result<BasicRegion<Writable>> BasicRegion<Writable>::dev_zero(std::size_t size) requires Writable {
+    auto fd =
+        sys::call("open", "/dev/zero", [] { return ::open("/dev/zero", O_RDWR | O_CLOEXEC); });
     if (!fd) {
         return std::move(fd).error();
     }
     UniqueFd owner(*fd);
-    auto m = Mapping::map(owner.get(), size, 0, Protection::ReadWrite, Sharing::Shared, "/dev/zero");
+    auto m =
+        Mapping::map(owner.get(), size, 0, Protection::ReadWrite, Sharing::Shared, "/dev/zero");
     if (!m) {
         return std::move(m).error();
     }
@@ -162,23 +179,36 @@ Result<BasicRegion<Writable>> BasicRegion<Writable>::dev_zero(std::size_t size)
 
 template <bool Writable>
 Result<void> BasicRegion<Writable>::sync(SyncMode mode) const {
-    return detail::region_sync(const_cast<std::byte*>(mapping_.data()), size(), mode);
+    return detail::region_sync(
+        const_cast<std::byte*>(mapping_.data()),  // NOLINT(*const-cast): the syscalls take void*
+        size(),
+        mode);
 }
 template <bool Writable>
 Result<void> BasicRegion<Writable>::advise(Advice advice) const {
-    return detail::region_advise(const_cast<std::byte*>(mapping_.data()), size(), advice);
+    return detail::region_advise(
+        const_cast<std::byte*>(mapping_.data()),  // NOLINT(*const-cast): the syscalls take void*
+        size(),
+        advice);
 }
 template <bool Writable>
 Result<void> BasicRegion<Writable>::lock() const {
-    return detail::region_lock(const_cast<std::byte*>(mapping_.data()), size());
+    return detail::region_lock(
+        const_cast<std::byte*>(mapping_.data()),  // NOLINT(*const-cast): the syscalls take void*
+        size());
 }
 template <bool Writable>
 Result<void> BasicRegion<Writable>::unlock() const {
-    return detail::region_unlock(const_cast<std::byte*>(mapping_.data()), size());
+    return detail::region_unlock(
+        const_cast<std::byte*>(mapping_.data()),  // NOLINT(*const-cast): the syscalls take void*
+        size());
 }
 template <bool Writable>
 Result<void> BasicRegion<Writable>::populate() const {
-    return detail::region_populate(const_cast<std::byte*>(mapping_.data()), size(), Writable);
+    return detail::region_populate(
+        const_cast<std::byte*>(mapping_.data()),  // NOLINT(*const-cast): the syscalls take void*
+        size(),
+        Writable);
 }
 
 template class BasicRegion<true>;

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/shm/sysv_shm.hpp"
 
+#include "shm/fd_backing.hpp"
+#include "sys/syscall.hpp"
+
 #include <sys/ipc.h>
 #include <sys/shm.h>
 
 #include <string>
 #include <utility>
-
-#include "shm/fd_backing.hpp"
-#include "sys/syscall.hpp"
 
 namespace ipckit {
 
@@ -40,11 +40,14 @@ template class BasicSysvShmAttachment<true>;
 template class BasicSysvShmAttachment<false>;
 
 namespace {
-std::string id_label(int id) { return "shm id " + std::to_string(id); }
+std::string id_label(int id) {
+    return "shm id " + std::to_string(id);
+}
 
 Result<shmid_ds> stat_id(int id) {
     shmid_ds ds{};
-    auto r = sys::call("shmctl(IPC_STAT)", id_label(id), [&] { return ::shmctl(id, IPC_STAT, &ds); });
+    auto r =
+        sys::call("shmctl(IPC_STAT)", id_label(id), [&] { return ::shmctl(id, IPC_STAT, &ds); });
     if (!r) {
         return std::move(r).error();
     }
@@ -57,7 +60,8 @@ Result<SysvShm> SysvShm::create(SysvKey key, std::size_t size, Permissions perms
         return Error(std::errc::invalid_argument, "shmget", key.to_string(), "size is 0");
     }
     const int flags = IPC_CREAT | IPC_EXCL | static_cast<int>(perms.bits() & 0777);
-    auto id = sys::call("shmget", key.to_string(), [&] { return ::shmget(key.value(), size, flags); });
+    auto id =
+        sys::call("shmget", key.to_string(), [&] { return ::shmget(key.value(), size, flags); });
     if (!id) {
         if (id.error() == std::errc::invalid_argument) {
             return id.error().with_detail("size " + std::to_string(size) +
@@ -73,7 +77,9 @@ Result<SysvShm> SysvShm::create(SysvKey key, std::size_t size, Permissions perms
 
 Result<SysvShm> SysvShm::open(SysvKey key, std::size_t size, Access access) {
     if (key.is_private()) {
-        return Error(std::errc::invalid_argument, "shmget", key.to_string(),
+        return Error(std::errc::invalid_argument,
+                     "shmget",
+                     key.to_string(),
                      "a private segment cannot be opened by key; pass its id (from_id)");
     }
     // Size 0 to shmget matches any existing segment; we compare ourselves to give the D14 message
@@ -82,7 +88,8 @@ Result<SysvShm> SysvShm::open(SysvKey key, std::size_t size, Access access) {
     const int wanted = access == Access::ReadOnly    ? 0400
                        : access == Access::WriteOnly ? 0200
                                                      : 0600;
-    auto id = sys::call("shmget", key.to_string(), [&] { return ::shmget(key.value(), 0, wanted); });
+    auto id =
+        sys::call("shmget", key.to_string(), [&] { return ::shmget(key.value(), 0, wanted); });
     if (!id) {
         return std::move(id).error();
     }
@@ -112,7 +119,9 @@ Result<SysvShm> SysvShm::open_or_create(SysvKey key, std::size_t size, Permissio
             return opened;
         }
     }
-    return Error(std::errc::resource_unavailable_try_again, "shmget", key.to_string(),
+    return Error(std::errc::resource_unavailable_try_again,
+                 "shmget",
+                 key.to_string(),
                  "the key kept appearing and disappearing");
 }
 
@@ -121,8 +130,9 @@ Result<SysvShm> SysvShm::from_id(int id) {
     if (!ds) {
         return std::move(ds).error();
     }
-    auto key = ds->shm_perm.__key == 0 ? SysvKey::private_key()
-                                       : SysvKey::from_number(static_cast<std::uint32_t>(ds->shm_perm.__key));
+    auto key = ds->shm_perm.__key == 0
+                   ? SysvKey::private_key()
+                   : SysvKey::from_number(static_cast<std::uint32_t>(ds->shm_perm.__key));
     if (!key) {
         return std::move(key).error();
     }
@@ -130,7 +140,9 @@ Result<SysvShm> SysvShm::from_id(int id) {
 }
 
 Result<void*> SysvShm::attach_raw(int flags) const {
-    return sys::call_ptr("shmat", id_label(id_), reinterpret_cast<void*>(-1),  // NOLINT
+    return sys::call_ptr("shmat",
+                         id_label(id_),
+                         reinterpret_cast<void*>(-1),  // NOLINT
                          [&] { return ::shmat(id_, nullptr, flags); });
 }
 
@@ -206,7 +218,8 @@ Result<void> SysvShm::set_permissions(Permissions perms) const {
 }
 
 Result<void> SysvShm::remove() const {
-    return sys::call("shmctl(IPC_RMID)", id_label(id_), [&] { return ::shmctl(id_, IPC_RMID, nullptr); })
+    return sys::call(
+               "shmctl(IPC_RMID)", id_label(id_), [&] { return ::shmctl(id_, IPC_RMID, nullptr); })
         .transform([](int) {});
 }
 

@@ -2,13 +2,13 @@
 // MappedFile: a regular file opened for mapping, shared or private, whole or by range.
 #pragma once
 
-#include <cstddef>
-#include <string>
-
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
 #include "ipckit/shm/region.hpp"
+
+#include <cstddef>
+#include <string>
 
 namespace ipckit {
 
@@ -54,7 +54,8 @@ public:
     [[nodiscard]] int native_handle() const noexcept { return fd_.get(); }
 
 private:
-    MappedFile(UniqueFd fd, std::string path) noexcept : fd_(std::move(fd)), path_(std::move(path)) {}
+    MappedFile(UniqueFd fd, std::string path) noexcept
+        : fd_(std::move(fd)), path_(std::move(path)) {}
     UniqueFd fd_;
     std::string path_;
 };

@@ -2,13 +2,13 @@
 // Memfd: anonymous shared memory with an fd (memfd_create(2)) and file seals.
 #pragma once
 
-#include <cstddef>
-#include <string>
-#include <string_view>
-
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
 #include "ipckit/shm/region.hpp"
+
+#include <cstddef>
+#include <string>
+#include <string_view>
 
 namespace ipckit {
 
@@ -27,7 +27,9 @@ constexpr Seals operator&(Seals a, Seals b) noexcept {
     return static_cast<Seals>(static_cast<unsigned>(a) & static_cast<unsigned>(b));
 }
 /// True if every seal in `wanted` is in `have`.
-constexpr bool has_seals(Seals have, Seals wanted) noexcept { return (have & wanted) == wanted; }
+constexpr bool has_seals(Seals have, Seals wanted) noexcept {
+    return (have & wanted) == wanted;
+}
 
 /// The modern unnamed shared memory: a tmpfs file with no name, shared by passing its fd (fork,
 /// or SCM_RIGHTS over a Unix socket). Seals let the creator promise a receiver that the size

@@ -2,14 +2,14 @@
 // PosixShm: a POSIX shared memory object (shm_overview(7)).
 #pragma once
 
-#include <cstddef>
-#include <string>
-
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/posix_name.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
 #include "ipckit/shm/region.hpp"
+
+#include <cstddef>
+#include <string>
 
 namespace ipckit {
 

@@ -3,6 +3,9 @@
 // madvise, mlock and an up-front populate that reports instead of raising SIGBUS.
 #pragma once
 
+#include "ipckit/core/mapping.hpp"
+#include "ipckit/core/result.hpp"
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -11,9 +14,6 @@
 #include <span>
 #include <string>
 #include <type_traits>
-
-#include "ipckit/core/mapping.hpp"
-#include "ipckit/core/result.hpp"
 
 namespace ipckit {
 
@@ -115,14 +115,14 @@ public:
     /// MAP_SHARED|MAP_ANONYMOUS (or MAP_PRIVATE) zero-filled region, inherited across fork.
     static Result<BasicRegion> anonymous(std::size_t size,
                                          Sharing sharing = Sharing::Shared,
-                                         PageSize pages = PageSize::Normal)
-        requires Writable;
+                                         PageSize pages = PageSize::Normal) requires Writable;
     /// The seeds' way (Program 15.33): a MAP_SHARED mapping of /dev/zero, which the kernel turns
     /// into shared anonymous memory. The /dev/zero descriptor is closed before returning.
-    static Result<BasicRegion> dev_zero(std::size_t size)
-        requires Writable;
+    static Result<BasicRegion> dev_zero(std::size_t size) requires Writable;
 
-    [[nodiscard]] Byte* data() const noexcept { return const_cast<Byte*>(mapping_.data()); }
+    [[nodiscard]] Byte* data() const noexcept {
+        return const_cast<Byte*>(mapping_.data());
+    }  // NOLINT(*const-cast): shallow const, as std::span
     [[nodiscard]] std::size_t size() const noexcept { return mapping_.size(); }
     [[nodiscard]] bool valid() const noexcept { return mapping_.valid(); }
     [[nodiscard]] std::span<Byte> bytes() const noexcept { return {data(), size()}; }
@@ -145,11 +145,10 @@ public:
     }
     /// Placement-constructs a T at `offset` (e.g. an atomic for Futex). Writable regions only.
     template <SharedConstructible T, class... Args>
-    Result<T*> construct(std::size_t offset, Args&&... args) const
-        requires Writable
-    {
-        IPCKIT_TRY(detail::check_typed_range(data(), size(), offset, sizeof(T), alignof(T), 1,
-                                             "object"));
+    Result<T*> construct(std::size_t offset, Args&&... args) const requires Writable {
+        IPCKIT_TRY(
+            detail::check_typed_range(data(), size(), offset, sizeof(T), alignof(T), 1, "object"));
+        // NOLINTNEXTLINE(cppcoreguidelines-owning-memory): placement new, never deleted
         return ::new (static_cast<void*>(data() + offset)) T(std::forward<Args>(args)...);
     }
 

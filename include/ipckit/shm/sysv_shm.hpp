@@ -2,6 +2,11 @@
 // SysvShm and its attachments: System V shared memory (shmget(2), shmat(2), shmctl(2)).
 #pragma once
 
+#include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/result.hpp"
+#include "ipckit/core/sysv_key.hpp"
+#include "ipckit/shm/region.hpp"
+
 #include <sys/types.h>
 
 #include <cstddef>
@@ -10,24 +15,19 @@
 #include <span>
 #include <type_traits>
 
-#include "ipckit/core/open_mode.hpp"
-#include "ipckit/core/result.hpp"
-#include "ipckit/core/sysv_key.hpp"
-#include "ipckit/shm/region.hpp"
-
 namespace ipckit {
 
 /// What shmctl(IPC_STAT) reports about a segment.
 struct SysvShmStat {
-    std::size_t size = 0;          ///< shm_segsz
-    pid_t creator_pid = 0;         ///< shm_cpid
-    pid_t last_pid = 0;            ///< shm_lpid: last shmat/shmdt
+    std::size_t size = 0;            ///< shm_segsz
+    pid_t creator_pid = 0;           ///< shm_cpid
+    pid_t last_pid = 0;              ///< shm_lpid: last shmat/shmdt
     std::uint64_t attach_count = 0;  ///< shm_nattch
-    std::time_t attach_time = 0;   ///< shm_atime (0: never attached)
-    std::time_t detach_time = 0;   ///< shm_dtime
-    std::time_t change_time = 0;   ///< shm_ctime
+    std::time_t attach_time = 0;     ///< shm_atime (0: never attached)
+    std::time_t detach_time = 0;     ///< shm_dtime
+    std::time_t change_time = 0;     ///< shm_ctime
     uid_t uid = 0, gid = 0, cuid = 0, cgid = 0;
-    mode_t mode = 0;               ///< permission bits (0777)
+    mode_t mode = 0;                  ///< permission bits (0777)
     bool marked_for_removal = false;  ///< IPC_RMID done; destroyed at the last detach (F27)
     key_t key = 0;
 };
@@ -62,11 +62,10 @@ public:
         return detail::typed_at<Elem<T>>(data(), size_, offset);
     }
     template <SharedConstructible T, class... Args>
-    Result<T*> construct(std::size_t offset, Args&&... args) const
-        requires Writable
-    {
-        IPCKIT_TRY(detail::check_typed_range(data(), size_, offset, sizeof(T), alignof(T), 1,
-                                             "object"));
+    Result<T*> construct(std::size_t offset, Args&&... args) const requires Writable {
+        IPCKIT_TRY(
+            detail::check_typed_range(data(), size_, offset, sizeof(T), alignof(T), 1, "object"));
+        // NOLINTNEXTLINE(cppcoreguidelines-owning-memory): placement new, never deleted
         return ::new (static_cast<void*>(data() + offset)) T(std::forward<Args>(args)...);
     }
 

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Builds on the shm examples: each is run and its output checked.
+#include "ipc_registry.hpp"
+#include "run_program.hpp"
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -10,15 +13,14 @@
 
 #include <gtest/gtest.h>
 
-#include "ipc_registry.hpp"
-#include "run_program.hpp"
-
 namespace ipckit {
 namespace {
 
 using namespace std::chrono_literals;
 
-std::uintptr_t hex(const std::string& s) { return std::stoull(s, nullptr, 16); }
+std::uintptr_t hex(const std::string& s) {
+    return std::stoull(s, nullptr, 16);
+}
 
 TEST(ShmExamples, MemoryLayoutProgram15_31) {
     const auto before = test::sysv_objects();

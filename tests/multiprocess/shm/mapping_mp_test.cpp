@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
+#include "forked_child.hpp"
+#include "ipc_registry.hpp"
+#include "ipckit/shm/mapped_file.hpp"
+#include "ipckit/shm/region.hpp"
+
 #include <unistd.h>
 
 #include <atomic>
 #include <cstring>
 
 #include <gtest/gtest.h>
-
-#include "forked_child.hpp"
-#include "ipc_registry.hpp"
-#include "ipckit/shm/mapped_file.hpp"
-#include "ipckit/shm/region.hpp"
 
 namespace ipckit {
 namespace {

@@ -1,25 +1,27 @@
 // SPDX-License-Identifier: MIT
-#include <grp.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cstring>
-
-#include <gtest/gtest.h>
-
 #include "forked_child.hpp"
 #include "ipc_registry.hpp"
 #include "ipckit/shm/memfd.hpp"
 #include "ipckit/shm/posix_shm.hpp"
 #include "shm_test_util.hpp"
 
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <grp.h>
+
+#include <gtest/gtest.h>
+
 namespace ipckit {
 namespace {
 
 using namespace std::chrono_literals;
 
-PosixName fresh_name() { return PosixName::make(test::unique_shm_name()).value(); }
+PosixName fresh_name() {
+    return PosixName::make(test::unique_shm_name()).value();
+}
 
 TEST(PosixShmMp, AnotherProcessOpensByNameAndSharesTheBytes) {
     auto name = fresh_name();

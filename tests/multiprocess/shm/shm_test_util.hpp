@@ -2,10 +2,11 @@
 // Helpers for the shm multiprocess tests (kept in this folder: not part of the shared harness).
 #pragma once
 
-#include <grp.h>
 #include <signal.h>
 #include <sys/types.h>
 #include <unistd.h>
+
+#include <grp.h>
 
 namespace ipckit::shm_test {
 

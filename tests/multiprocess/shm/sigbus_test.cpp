@@ -2,23 +2,23 @@
 // SIGBUS safety on a full tmpfs (F13): space is reserved at creation, so a full file system is
 // ENOSPC from create() and never a SIGBUS on first touch. Runs on a 64 KiB tmpfs mounted in this
 // run's private directory (root only; skipped otherwise) and unmounted afterwards.
-#include <fcntl.h>
-#include <sched.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cstring>
-#include <optional>
-
-#include <gtest/gtest.h>
-
 #include "forked_child.hpp"
 #include "ipc_registry.hpp"
 #include "ipckit/shm/mapped_file.hpp"
 #include "ipckit/shm/memfd.hpp"
 #include "ipckit/shm/posix_shm.hpp"
 #include "shm_test_util.hpp"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <optional>
+#include <sched.h>
+
+#include <gtest/gtest.h>
 
 namespace ipckit {
 namespace {
@@ -63,11 +63,11 @@ private:
     std::string dir_;
 };
 
-#define MOUNT_SMALL_TMPFS_OR_SKIP(var)                \
-    std::string var##_why;                            \
-    auto var = SmallTmpfs::mount(&var##_why);         \
-    if (!var) {                                       \
-        GTEST_SKIP() << var##_why;                    \
+#define MOUNT_SMALL_TMPFS_OR_SKIP(var)        \
+    std::string var##_why;                    \
+    auto var = SmallTmpfs::mount(&var##_why); \
+    if (!var) {                               \
+        GTEST_SKIP() << var##_why;            \
     }
 
 TEST(SigbusSafety, FullTmpfsIsEnospcAtCreateNotSigbusLater) {
@@ -129,7 +129,8 @@ TEST(SigbusSafety, PosixShmOnAFullDevShmIsEnospcAtCreate) {
     auto child = test::ForkedChild::spawn([] {
         if (::unshare(CLONE_NEWNS) != 0 ||
             ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-            ::mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=1777") != 0) {
+            ::mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=1777") !=
+                0) {
             return 77;  // cannot: reported as a skip
         }
         auto name = PosixName::make("/ipckit-test-sigbus-full").value();

@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MIT
-#include <grp.h>
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cstring>
-
-#include <gtest/gtest.h>
-
 #include "forked_child.hpp"
 #include "ipc_registry.hpp"
 #include "ipckit/shm/sysv_shm.hpp"
 #include "shm_test_util.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <grp.h>
+
+#include <gtest/gtest.h>
 
 namespace ipckit {
 namespace {

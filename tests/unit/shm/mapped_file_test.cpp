@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: MIT
+#include "ipckit/shm/mapped_file.hpp"
+
+#include "ipc_registry.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,9 +11,6 @@
 #include <string>
 
 #include <gtest/gtest.h>
-
-#include "ipc_registry.hpp"
-#include "ipckit/shm/mapped_file.hpp"
 
 namespace ipckit {
 namespace {

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: MIT
+#include "ipckit/shm/memfd.hpp"
+
+#include "ipc_registry.hpp"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -6,9 +10,6 @@
 #include <cstring>
 
 #include <gtest/gtest.h>
-
-#include "ipc_registry.hpp"
-#include "ipckit/shm/memfd.hpp"
 
 namespace ipckit {
 namespace {
@@ -69,7 +70,8 @@ TEST(Memfd, ReceivedFdMustCarryTheRequiredSeals) {
     auto unsealed = Memfd::from_received(UniqueFd(::dup(m.native_handle())), need, 1 << 20);
     ASSERT_FALSE(unsealed);
     EXPECT_EQ(unsealed.error(), std::errc::operation_not_permitted);
-    EXPECT_NE(unsealed.error().message().find("required seals F_SEAL_SHRINK|F_SEAL_GROW, the fd has none"),
+    EXPECT_NE(unsealed.error().message().find(
+                  "required seals F_SEAL_SHRINK|F_SEAL_GROW, the fd has none"),
               std::string::npos)
         << unsealed.error().message();
 

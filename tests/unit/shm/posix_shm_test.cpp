@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: MIT
+#include "ipckit/shm/posix_shm.hpp"
+
+#include "ipc_registry.hpp"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -8,13 +12,12 @@
 
 #include <gtest/gtest.h>
 
-#include "ipc_registry.hpp"
-#include "ipckit/shm/posix_shm.hpp"
-
 namespace ipckit {
 namespace {
 
-PosixName fresh_name() { return PosixName::make(test::unique_shm_name()).value(); }
+PosixName fresh_name() {
+    return PosixName::make(test::unique_shm_name()).value();
+}
 
 bool exists_in_dev_shm(const PosixName& n) {
     struct stat st {};
@@ -49,7 +52,10 @@ TEST(PosixShm, WritesThroughOneHandleAreSeenThroughAnother) {
 
 TEST(PosixShm, CreatorUnlinksOnDestructionUnlessKept) {
     auto name = fresh_name();
-    { auto shm = PosixShm::create(name, 4096).value(); EXPECT_TRUE(exists_in_dev_shm(name)); }
+    {
+        auto shm = PosixShm::create(name, 4096).value();
+        EXPECT_TRUE(exists_in_dev_shm(name));
+    }
     EXPECT_FALSE(exists_in_dev_shm(name));
     {
         auto shm = PosixShm::create(name, 4096).value();
@@ -138,7 +144,8 @@ TEST(PosixShm, MappingRangesAreChecked) {
 
     auto misaligned = shm.map(Sharing::Shared, 100, page);
     ASSERT_FALSE(misaligned);
-    EXPECT_NE(misaligned.error().message().find("not a multiple of the page size"), std::string::npos);
+    EXPECT_NE(misaligned.error().message().find("not a multiple of the page size"),
+              std::string::npos);
 
     auto past = shm.map(Sharing::Shared, 2 * page, 3 * page);
     ASSERT_FALSE(past);

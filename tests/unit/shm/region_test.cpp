@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
+#include "ipckit/shm/region.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <string>
 
 #include <gtest/gtest.h>
-
-#include "ipckit/shm/region.hpp"
 
 namespace ipckit {
 namespace {
@@ -20,15 +20,21 @@ struct Header {
 // Compile-time guarantees: a read-only region hands out const bytes and const objects only, and
 // typed access refuses types that are not trivially copyable.
 template <class R>
-concept WritableBytes = requires(R r) { r.bytes()[0] = std::byte{1}; };
+concept WritableBytes = requires(R r) {
+    r.bytes()[0] = std::byte{1};
+};
 template <class R, class T>
-concept ViewableAs = requires(R r) { r.template as<T>(); };
+concept ViewableAs = requires(R r) {
+    r.template as<T>();
+};
 template <class R>
-concept CanConstruct = requires(R r) { r.template construct<std::uint32_t>(0, 1u); };
+concept CanConstruct = requires(R r) {
+    r.template construct<std::uint32_t>(0, 1u);
+};
 static_assert(WritableBytes<Region>);
 static_assert(!WritableBytes<ReadOnlyRegion>);
-static_assert(std::is_same_v<decltype(std::declval<ReadOnlyRegion&>().as<Header>()),
-                             Result<const Header*>>);
+static_assert(
+    std::is_same_v<decltype(std::declval<ReadOnlyRegion&>().as<Header>()), Result<const Header*>>);
 static_assert(std::is_same_v<decltype(std::declval<Region&>().as<Header>()), Result<Header*>>);
 static_assert(ViewableAs<Region, Header>);
 static_assert(!ViewableAs<Region, std::string>);  // not trivially copyable

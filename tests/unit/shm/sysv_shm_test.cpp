@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: MIT
+#include "ipckit/shm/sysv_shm.hpp"
+
+#include "ipc_registry.hpp"
+
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #include <unistd.h>
@@ -6,9 +10,6 @@
 #include <cstring>
 
 #include <gtest/gtest.h>
-
-#include "ipc_registry.hpp"
-#include "ipckit/shm/sysv_shm.hpp"
 
 namespace ipckit {
 namespace {
@@ -27,7 +28,9 @@ SysvKey fresh_key() {
 }
 
 template <class A>
-concept WritableAttachment = requires(A a) { a.bytes()[0] = std::byte{1}; };
+concept WritableAttachment = requires(A a) {
+    a.bytes()[0] = std::byte{1};
+};
 static_assert(WritableAttachment<SysvShmAttachment>);
 static_assert(!WritableAttachment<SysvShmReadOnlyAttachment>);
 static_assert(!std::is_copy_constructible_v<SysvShmAttachment>);

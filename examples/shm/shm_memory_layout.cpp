@@ -46,6 +46,7 @@ int main() {
         std::fprintf(stderr, "%s\n", r.error().message().c_str());
         return 1;
     }
+    std::printf("segment id %d marked for removal\n", seg->id());
     std::free(ptr);
     return 0;
 }

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+#include "ipckit/shm/mapped_file.hpp"
+
+#include "shm/fd_backing.hpp"
+#include "sys/syscall.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace ipckit {
+
+Result<MappedFile> MappedFile::create(const std::string& path,
+                                      std::size_t size,
+                                      Permissions perms) {
+    if (size == 0) {
+        return Error(std::errc::invalid_argument, "open", path, "size is 0");
+    }
+    auto fd = sys::call("open", path, [&] {
+        return ::open(
+            path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, perms.bits());
+    });
+    if (!fd) {
+        return std::move(fd).error();
+    }
+    UniqueFd owner(*fd);
+    if (auto r = shm_detail::fd_resize(owner.get(), path, 0, size); !r) {
+        ::unlink(path.c_str());  // we made it; do not leave a half-sized file behind
+        return std::move(r).error();
+    }
+    return MappedFile(std::move(owner), path);
+}
+
+Result<MappedFile> MappedFile::open(const std::string& path, Access access) {
+    const int flags = access == Access::ReadOnly ? O_RDONLY : O_RDWR;
+    auto fd = sys::call("open", path, [&] {
+        return ::open(path.c_str(), flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    });
+    if (!fd) {
+        return std::move(fd).error();
+    }
+    UniqueFd owner(*fd);
+    struct stat st {};
+    IPCKIT_TRY(sys::call("fstat", path, [&] { return ::fstat(owner.get(), &st); }));
+    if (!S_ISREG(st.st_mode)) {
+        return Error(std::errc::invalid_argument, "open", path, "not a regular file");
+    }
+    return MappedFile(std::move(owner), path);
+}
+
+Result<std::size_t> MappedFile::size() const {
+    return shm_detail::fd_size(fd_.get(), path_);
+}
+
+Result<void> MappedFile::resize(std::size_t new_size) {
+    auto old = size();
+    if (!old) {
+        return std::move(old).error();
+    }
+    return shm_detail::fd_resize(fd_.get(), path_, *old, new_size);
+}
+
+Result<Region> MappedFile::map(Sharing sharing, std::size_t offset, std::size_t length) const {
+    auto m =
+        shm_detail::map_range(fd_.get(), path_, offset, length, Protection::ReadWrite, sharing);
+    if (!m) {
+        return std::move(m).error();
+    }
+    return Region(std::move(*m));
+}
+
+Result<ReadOnlyRegion> MappedFile::map_read_only(std::size_t offset, std::size_t length) const {
+    auto m = shm_detail::map_range(
+        fd_.get(), path_, offset, length, Protection::ReadOnly, Sharing::Shared);
+    if (!m) {
+        return std::move(m).error();
+    }
+    return ReadOnlyRegion(std::move(*m));
+}
+
+Result<bool> MappedFile::removed() const {
+    return shm_detail::fd_removed(fd_.get(), path_);
+}
+
+}  // namespace ipckit

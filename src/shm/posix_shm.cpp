@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT
+#include "ipckit/shm/posix_shm.hpp"
+
+#include "shm/fd_backing.hpp"
+#include "sys/syscall.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+
+#include <chrono>
+#include <thread>
+
+namespace ipckit {
+
+namespace detail {
+ShmNameLease::ShmNameLease(ShmNameLease&& other) noexcept
+    : name_(std::move(other.name_)), active_(std::exchange(other.active_, false)) {}
+
+ShmNameLease& ShmNameLease::operator=(ShmNameLease&& other) noexcept {
+    if (this != &other) {
+        reset();
+        name_ = std::move(other.name_);
+        active_ = std::exchange(other.active_, false);
+    }
+    return *this;
+}
+
+void ShmNameLease::reset() noexcept {
+    if (active_) {
+        ::shm_unlink(name_.c_str());  // ENOENT if someone removed it already: nothing to do
+        active_ = false;
+    }
+}
+}  // namespace detail
+
+namespace {
+int access_flags(Access access) {
+    switch (access) {
+        case Access::ReadOnly:
+            return O_RDONLY;
+        case Access::WriteOnly:  // a write-only shm fd cannot be mapped; RDWR is what is meant
+        case Access::ReadWrite:
+            return O_RDWR;
+    }
+    return O_RDWR;
+}
+
+Result<int> shm_open_raw(const PosixName& name, int flags, mode_t mode) {
+    return sys::call("shm_open", name.str(), [&] {
+        return ::shm_open(name.c_str(), flags | O_CLOEXEC | O_NOFOLLOW, mode);
+    });
+}
+}  // namespace
+
+Result<PosixShm> PosixShm::create(const PosixName& name, std::size_t size, Permissions perms) {
+    if (size == 0) {
+        return Error(std::errc::invalid_argument, "shm_open", name.str(), "size is 0");
+    }
+    auto fd = shm_open_raw(name, O_RDWR | O_CREAT | O_EXCL, perms.bits());
+    if (!fd) {
+        return std::move(fd).error();
+    }
+    UniqueFd owner(*fd);
+    detail::ShmNameLease lease(name.str());  // from here on a failure removes the name again
+    IPCKIT_TRY(shm_detail::fd_resize(owner.get(), name.str(), 0, size));
+    return PosixShm(std::move(owner), name, std::move(lease));
+}
+
+Result<PosixShm> PosixShm::open(const PosixName& name, Access access) {
+    auto fd = shm_open_raw(name, access_flags(access), 0);
+    if (!fd) {
+        return std::move(fd).error();
+    }
+    return PosixShm(UniqueFd(*fd), name, detail::ShmNameLease());
+}
+
+Result<PosixShm> PosixShm::open_or_create(const PosixName& name,
+                                          std::size_t size,
+                                          Permissions perms) {
+    if (size == 0) {
+        return Error(std::errc::invalid_argument, "shm_open", name.str(), "size is 0");
+    }
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        auto created = create(name, size, perms);
+        if (created || created.error() != std::errc::file_exists) {
+            return created;
+        }
+        auto opened = open(name, Access::ReadWrite);
+        if (!opened) {
+            if (opened.error() == std::errc::no_such_file_or_directory) {
+                continue;  // removed between our two calls: try to create again
+            }
+            return opened;
+        }
+        // The creator sizes the object right after shm_open; give it a moment (bounded).
+        std::size_t actual = 0;
+        for (int i = 0; i < 500; ++i) {
+            auto s = opened->size();
+            if (!s) {
+                return std::move(s).error();
+            }
+            actual = *s;
+            if (actual != 0) {
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        if (actual != size) {
+            return shm_detail::size_mismatch("shm_open", name.str(), actual, size);
+        }
+        return opened;
+    }
+    return Error(std::errc::resource_unavailable_try_again,
+                 "shm_open",
+                 name.str(),
+                 "the name kept appearing and disappearing");
+}
+
+Result<void> PosixShm::unlink(const PosixName& name) {
+    return sys::call("shm_unlink", name.str(), [&] { return ::shm_unlink(name.c_str()); })
+        .transform([](int) {});
+}
+
+Result<void> PosixShm::unlink() {
+    lease_.release();
+    return unlink(name_);
+}
+
+Result<std::size_t> PosixShm::size() const {
+    return shm_detail::fd_size(fd_.get(), name_.str());
+}
+
+Result<void> PosixShm::resize(std::size_t new_size) {
+    auto old = size();
+    if (!old) {
+        return std::move(old).error();
+    }
+    return shm_detail::fd_resize(fd_.get(), name_.str(), *old, new_size);
+}
+
+Result<Region> PosixShm::map(Sharing sharing, std::size_t offset, std::size_t length) const {
+    auto m = shm_detail::map_range(
+        fd_.get(), name_.str(), offset, length, Protection::ReadWrite, sharing);
+    if (!m) {
+        return std::move(m).error();
+    }
+    return Region(std::move(*m));
+}
+
+Result<ReadOnlyRegion> PosixShm::map_read_only(std::size_t offset, std::size_t length) const {
+    auto m = shm_detail::map_range(
+        fd_.get(), name_.str(), offset, length, Protection::ReadOnly, Sharing::Shared);
+    if (!m) {
+        return std::move(m).error();
+    }
+    return ReadOnlyRegion(std::move(*m));
+}
+
+Result<bool> PosixShm::removed() const {
+    return shm_detail::fd_removed(fd_.get(), name_.str());
+}
+
+}  // namespace ipckit

@@ -95,7 +95,7 @@ Error explain_open_error(Error e, const std::optional<PosixMq::Limits>& limits, 
     return e;
 }
 
-// Runs f(abs_timeout) until it succeeds, fails, or `deadline` passes. mq_timed* only take
+// Runs f(abs_timeout) (f(nullptr) means "no timeout") until it succeeds, fails, or `deadline` passes. mq_timed* only take
 // CLOCK_REALTIME deadlines, so each call is armed for at most kRealtimeSlice and the monotonic
 // deadline decides when to stop: a wall-clock jump cannot stretch or cut the wait (B36).
 // Empty result: timed out, or would block (O_NONBLOCK descriptor).
@@ -269,9 +269,13 @@ Result<bool> PosixMq::send_impl(std::span<const std::byte> message, unsigned pri
                      "message " + std::to_string(message.size()) + " bytes > queue msgsize " +
                          std::to_string(msgsize_));
     }
-    const auto* data = reinterpret_cast<const char*>(message.data());  // NOLINT: bytes as chars
+    // An empty span may have a null data(); glibc declares msg_ptr nonnull even for 0 bytes.
+    static constexpr char kEmpty = '\0';
+    const char* data = message.empty() ? &kEmpty : reinterpret_cast<const char*>(message.data());  // NOLINT
     auto r = run_until("mq_send", name_.str(), deadline, [&](const timespec* abs) {
-        return ::mq_timedsend(fd_.get(), data, message.size(), priority, abs);
+        // glibc declares abs_timeout nonnull: the untimed call is a different function.
+        return abs != nullptr ? ::mq_timedsend(fd_.get(), data, message.size(), priority, abs)
+                              : ::mq_send(fd_.get(), data, message.size(), priority);
     });
     if (!r) {
         return std::move(r).error();
@@ -313,7 +317,8 @@ Result<std::optional<PosixMq::Received>> PosixMq::receive_impl(std::span<std::by
     unsigned priority = 0;
     auto* data = reinterpret_cast<char*>(buffer.data());  // NOLINT: bytes as chars
     auto r = run_until("mq_receive", name_.str(), deadline, [&](const timespec* abs) {
-        return ::mq_timedreceive(fd_.get(), data, buffer.size(), &priority, abs);
+        return abs != nullptr ? ::mq_timedreceive(fd_.get(), data, buffer.size(), &priority, abs)
+                              : ::mq_receive(fd_.get(), data, buffer.size(), &priority);
     });
     if (!r) {
         return std::move(r).error();

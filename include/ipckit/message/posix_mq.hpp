@@ -39,8 +39,9 @@ struct PosixMqLimits {
 /// never removes the queue (the CLI and daemon rendezvous need that). Remove the name explicitly
 /// with unlink(); the queue itself goes away when the last descriptor closes.
 /// Thread-safety: send/receive/attributes on one handle from several threads are safe (the kernel
-/// serialises them); the notification calls are safe too. Not safe: moving a handle while another
-/// thread uses it.
+/// serialises them). The notification calls (notify_by_*, cancel_notification) must not race each
+/// other on one handle; re-registering from inside the callback is the intended use. Not safe:
+/// moving a handle while another thread uses it.
 /// Fork/exec: the descriptor is close-on-exec. A forked child shares the open queue description
 /// (and so its O_NONBLOCK flag); a notification registration belongs to the process that made it
 /// and is dropped when that process closes its descriptor or dies.

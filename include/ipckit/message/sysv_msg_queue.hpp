@@ -26,6 +26,7 @@ namespace ipckit {
 /// Ownership: the queue is kernel-persistent and has no descriptor; a handle is just its id.
 /// Destroying a handle never removes the queue: call remove() (msgctl IPC_RMID), which wakes
 /// every blocked sender and receiver with errc::identifier_removed.
+/// Copyable: a handle owns nothing (copies are like copies of the id), so rule of zero holds.
 /// Thread-safety: every member may be called from several threads at once.
 /// Fork/exec: nothing to inherit or close; the id is valid in any process of the same IPC
 /// namespace that passes the permission check.

@@ -220,6 +220,25 @@ TEST(PosixMq, UnlinkRemovesTheNameButOpenDescriptorsKeepWorking) {
     EXPECT_EQ(again.error(), std::errc::no_such_file_or_directory);
 }
 
+TEST(PosixMq, RecreatedNameIsADifferentQueueForOldDescriptors) {
+    // F6: after unlink + create, an old descriptor still works but reaches the old queue.
+    const auto name = fresh_name();
+    auto old_q = PosixMq::create(name).value();
+    PosixMq::unlink(name).value();
+    auto new_q = PosixMq::create(name).value();
+    old_q.send("to the old queue").value();
+    EXPECT_FALSE(new_q.try_receive().value().has_value());
+    EXPECT_EQ(old_q.receive()->text(), "to the old queue");
+}
+
+TEST(PosixMq, WriteOnlyHandleCannotReceive) {
+    const auto name = fresh_name();
+    auto q = PosixMq::create(name, {}, Permissions(), Access::WriteOnly).value();
+    auto r = q.try_receive();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), std::errc::bad_file_descriptor);
+}
+
 TEST(PosixMq, MaxmsgAboveMsgMaxNamesTheSysctl) {
     auto r = PosixMq::create(fresh_name(), {.max_messages = 100000, .max_message_size = 64});
     ASSERT_FALSE(r);

@@ -2,14 +2,15 @@
 // POSIX message-queue consumer: takes jobs highest priority first until "STOP", then removes the
 // queue's name. The receive buffer is sized from the queue's mq_msgsize by PosixMq.
 //
-//   example_posix_mq_consumer [/NAME] [--timeout-ms N]   (default /ipckit-example-jobs, wait forever)
+//   example_posix_mq_consumer [/NAME] [--timeout-ms N]   (default /ipckit-example-jobs, wait
+//   forever)
+#include "ipckit/core/posix_name.hpp"
+#include "ipckit/message/posix_mq.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
-
-#include "ipckit/core/posix_name.hpp"
-#include "ipckit/message/posix_mq.hpp"
 
 int main(int argc, char** argv) {
     try {
@@ -34,7 +35,9 @@ int main(int argc, char** argv) {
             if (job->text() == "STOP") {
                 break;
             }
-            std::printf("consumer: priority %2u: %.*s\n", job->priority, static_cast<int>(job->text().size()),
+            std::printf("consumer: priority %2u: %.*s\n",
+                        job->priority,
+                        static_cast<int>(job->text().size()),
                         job->text().data());
         }
         ipckit::PosixMq::unlink(name).value();

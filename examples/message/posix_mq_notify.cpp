@@ -8,23 +8,25 @@
 // Each message is sent on its own and gets its own notification. Then two messages are sent in a
 // burst while the callback is held back: they produce ONE notification, because the second one
 // arrives on a queue that is no longer empty.
+#include "ipckit/core/posix_name.hpp"
+#include "ipckit/message/posix_mq.hpp"
+
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
 #include <string>
 #include <vector>
 
-#include "ipckit/core/posix_name.hpp"
-#include "ipckit/message/posix_mq.hpp"
-
 int main(int argc, char** argv) {
     try {
-        const auto name = ipckit::PosixName::make(argc > 1 ? argv[1] : "/ipckit-example-notify").value();
+        const auto name =
+            ipckit::PosixName::make(argc > 1 ? argv[1] : "/ipckit-example-notify").value();
         std::vector<std::string> messages(argv + (argc > 1 ? 2 : 1), argv + argc);
         if (messages.empty()) {
             messages = {"hello", "world"};
         }
-        auto queue = ipckit::PosixMq::create(name, {.max_messages = 10, .max_message_size = 256}).value();
+        auto queue =
+            ipckit::PosixMq::create(name, {.max_messages = 10, .max_message_size = 256}).value();
 
         std::mutex mu;
         std::condition_variable cv;

@@ -4,25 +4,32 @@
 // gets the urgent jobs first, FIFO within one priority.
 //
 //   example_posix_mq_producer [/NAME]     (default /ipckit-example-jobs)
-#include <cstdio>
-#include <string>
-
 #include "ipckit/core/posix_name.hpp"
 #include "ipckit/message/posix_mq.hpp"
 
+#include <cstdio>
+#include <string>
+
 int main(int argc, char** argv) {
     try {
-        const auto name = ipckit::PosixName::make(argc > 1 ? argv[1] : "/ipckit-example-jobs").value();
-        auto queue = ipckit::PosixMq::open_or_create(name, {.max_messages = 10, .max_message_size = 128},
-                                                     ipckit::Permissions(0600), ipckit::Access::WriteOnly)
+        const auto name =
+            ipckit::PosixName::make(argc > 1 ? argv[1] : "/ipckit-example-jobs").value();
+        auto queue = ipckit::PosixMq::open_or_create(name,
+                                                     {.max_messages = 10, .max_message_size = 128},
+                                                     ipckit::Permissions(0600),
+                                                     ipckit::Access::WriteOnly)
                          .value();
         struct Job {
             const char* text;
             unsigned priority;
         };
         const Job jobs[] = {
-            {"routine: rotate logs", 1},  {"URGENT: disk almost full", 30}, {"normal: send report", 10},
-            {"routine: clean /tmp", 1},   {"URGENT: certificate expires", 30}, {"normal: rebuild index", 10},
+            {"routine: rotate logs", 1},
+            {"URGENT: disk almost full", 30},
+            {"normal: send report", 10},
+            {"routine: clean /tmp", 1},
+            {"URGENT: certificate expires", 30},
+            {"normal: rebuild index", 10},
             {"STOP", 0},
         };
         for (const Job& job : jobs) {

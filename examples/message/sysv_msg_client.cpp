@@ -4,11 +4,11 @@
 // print it. Start example_sysv_msg_server first (same KEY).
 //
 //   example_sysv_msg_client [KEY]     KEY: 4587 (default), 0x11eb, or ftok:PATH:ID
-#include <cstdio>
-#include <string>
-
 #include "ipckit/core/sysv_key.hpp"
 #include "ipckit/message/sysv_msg_queue.hpp"
+
+#include <cstdio>
+#include <string>
 
 int main(int argc, char** argv) {
     try {
@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
         const auto key = ipckit::SysvKey::parse(key_text).value();
         auto queue = ipckit::SysvMsgQueue::open(key).value();  // msgget(key, 0): the server's queue
         queue.send(1, "Did you get the Message ?").value();
-        const auto answer = queue.receive(2).value();          // only the server's type-2 answer
+        const auto answer = queue.receive(2).value();  // only the server's type-2 answer
         std::printf("%.*s\n", static_cast<int>(answer.text().size()), answer.text().data());
         return 0;
     } catch (const ipckit::ResultError& e) {

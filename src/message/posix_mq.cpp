@@ -1,22 +1,22 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/message/posix_mq.hpp"
 
+#include "ipckit/core/assert.hpp"
+#include "message/proc_limits.hpp"
+#include "sys/syscall.hpp"
+
 #include <fcntl.h>
 #include <mqueue.h>
-#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <mutex>
 #include <string>
 #include <unordered_map>
-
-#include "ipckit/core/assert.hpp"
-#include "message/proc_limits.hpp"
-#include "sys/syscall.hpp"
 
 namespace ipckit {
 
@@ -83,7 +83,8 @@ Error explain_open_error(Error e, const std::optional<PosixMq::Limits>& limits, 
                 need = "; this queue needs at least maxmsg*msgsize = " +
                        std::to_string(limits->max_messages * limits->max_message_size) + " bytes";
             }
-            const std::string cur = rl.rlim_cur == RLIM_INFINITY ? "unlimited" : std::to_string(rl.rlim_cur);
+            const std::string cur =
+                rl.rlim_cur == RLIM_INFINITY ? "unlimited" : std::to_string(rl.rlim_cur);
             return e.with_detail("RLIMIT_MSGQUEUE (" + cur +
                                  " bytes for all of this user's queues) would be exceeded" + need +
                                  "; raise with ulimit -q or setrlimit(RLIMIT_MSGQUEUE)");
@@ -95,12 +96,15 @@ Error explain_open_error(Error e, const std::optional<PosixMq::Limits>& limits, 
     return e;
 }
 
-// Runs f(abs_timeout) (f(nullptr) means "no timeout") until it succeeds, fails, or `deadline` passes. mq_timed* only take
-// CLOCK_REALTIME deadlines, so each call is armed for at most kRealtimeSlice and the monotonic
-// deadline decides when to stop: a wall-clock jump cannot stretch or cut the wait (B36).
-// Empty result: timed out, or would block (O_NONBLOCK descriptor).
+// Runs f(abs_timeout) (f(nullptr) means "no timeout") until it succeeds, fails, or `deadline`
+// passes. mq_timed* only take CLOCK_REALTIME deadlines, so each call is armed for at most
+// kRealtimeSlice and the monotonic deadline decides when to stop: a wall-clock jump cannot stretch
+// or cut the wait (B36). Empty result: timed out, or would block (O_NONBLOCK descriptor).
 template <class F>
-Result<std::optional<long>> run_until(const char* op, const std::string& object, Deadline deadline, F&& f) {
+Result<std::optional<long>> run_until(const char* op,
+                                      const std::string& object,
+                                      Deadline deadline,
+                                      F&& f) {
     if (deadline.is_never()) {
         auto r = sys::call(op, object, [&] { return static_cast<long>(f(nullptr)); });
         if (!r) {
@@ -114,7 +118,8 @@ Result<std::optional<long>> run_until(const char* op, const std::string& object,
     for (;;) {
         const Deadline slice = std::min(deadline, Deadline::after(Deadline::kRealtimeSlice));
         const timespec abs = slice.to_realtime_timespec();
-        auto r = sys::call_maybe(op, object, {ETIMEDOUT}, [&] { return static_cast<long>(f(&abs)); });
+        auto r =
+            sys::call_maybe(op, object, {ETIMEDOUT}, [&] { return static_cast<long>(f(&abs)); });
         if (!r) {
             if (r.error() == std::errc::resource_unavailable_try_again) {
                 return std::optional<long>();
@@ -131,10 +136,10 @@ Result<std::optional<long>> run_until(const char* op, const std::string& object,
 }
 
 Error would_block_error(const char* op, const std::string& object) {
-    return Error(std::errc::resource_unavailable_try_again,
-                 op,
-                 object,
-                 "the queue descriptor is non-blocking; use set_non_blocking(false) or try_/_until");
+    return {std::errc::resource_unavailable_try_again,
+            op,
+            object,
+            "the queue descriptor is non-blocking; use set_non_blocking(false) or try_/_until"};
 }
 
 // Thread notifications: the kernel (through glibc's helper thread) hands back only a sigval, so
@@ -148,7 +153,9 @@ struct NotifyRegistry {
 };
 
 NotifyRegistry& registry() {
-    static auto* r = new NotifyRegistry;  // never destroyed: a notification thread may run at exit
+    // NOLINTNEXTLINE(cppcoreguidelines-owning-memory): never destroyed, a notification thread may
+    // run at exit
+    static auto* r = new NotifyRegistry;
     return *r;
 }
 
@@ -172,7 +179,8 @@ void notify_trampoline(sigval value) {
     {
         NotifyRegistry& r = registry();
         const std::lock_guard lock(r.mu);
-        const auto it = r.entries.find(reinterpret_cast<std::uintptr_t>(value.sival_ptr));  // NOLINT: key
+        const auto it =
+            r.entries.find(reinterpret_cast<std::uintptr_t>(value.sival_ptr));  // NOLINT: key
         if (it != r.entries.end()) {
             cb = it->second.lock();
             r.entries.erase(it);  // one-shot, like the registration
@@ -202,11 +210,15 @@ Result<PosixMq> PosixMq::open_impl(const PosixName& name,
     const bool creating = mode != OpenMode::OpenExisting;
     if (creating && limits) {
         if (limits->max_messages < 1) {
-            return Error(std::errc::invalid_argument, "mq_open", name.str(),
+            return Error(std::errc::invalid_argument,
+                         "mq_open",
+                         name.str(),
                          "maxmsg " + std::to_string(limits->max_messages) + " must be >= 1");
         }
         if (limits->max_message_size < 1) {
-            return Error(std::errc::invalid_argument, "mq_open", name.str(),
+            return Error(std::errc::invalid_argument,
+                         "mq_open",
+                         name.str(),
                          "msgsize " + std::to_string(limits->max_message_size) + " must be >= 1");
         }
     }
@@ -224,20 +236,28 @@ Result<PosixMq> PosixMq::open_impl(const PosixName& name,
     }
     UniqueFd owned(*fd);
     mq_attr got{};
-    IPCKIT_TRY(sys::call("mq_getattr", name.str(), [&] { return ::mq_getattr(owned.get(), &got); }));
+    IPCKIT_TRY(
+        sys::call("mq_getattr", name.str(), [&] { return ::mq_getattr(owned.get(), &got); }));
     if (mode == OpenMode::OpenOrCreate && limits &&
         (got.mq_maxmsg != limits->max_messages || got.mq_msgsize != limits->max_message_size)) {
-        return Error(std::errc::file_exists, "mq_open", name.str(),
+        return Error(std::errc::file_exists,
+                     "mq_open",
+                     name.str(),
                      "queue exists with maxmsg " + std::to_string(got.mq_maxmsg) + " msgsize " +
                          std::to_string(got.mq_msgsize) + "; requested maxmsg " +
                          std::to_string(limits->max_messages) + " msgsize " +
                          std::to_string(limits->max_message_size));
     }
-    return PosixMq(std::move(owned), name, static_cast<std::size_t>(got.mq_msgsize),
+    return PosixMq(std::move(owned),
+                   name,
+                   static_cast<std::size_t>(got.mq_msgsize),
                    static_cast<std::size_t>(got.mq_maxmsg));
 }
 
-Result<PosixMq> PosixMq::create(const PosixName& name, Limits limits, Permissions permissions, Access access) {
+Result<PosixMq> PosixMq::create(const PosixName& name,
+                                Limits limits,
+                                Permissions permissions,
+                                Access access) {
     return open_impl(name, OpenMode::CreateExclusive, limits, permissions, access);
 }
 
@@ -257,21 +277,28 @@ Result<void> PosixMq::unlink(const PosixName& name) {
     return {};
 }
 
-Result<bool> PosixMq::send_impl(std::span<const std::byte> message, unsigned priority, Deadline deadline) {
+Result<bool> PosixMq::send_impl(std::span<const std::byte> message,
+                                unsigned priority,
+                                Deadline deadline) {
     IPCKIT_ASSERT(fd_.valid(), "PosixMq used after move");
     if (priority > kMaxPriority) {
-        return Error(std::errc::invalid_argument, "mq_send", name_.str(),
+        return Error(std::errc::invalid_argument,
+                     "mq_send",
+                     name_.str(),
                      "priority " + std::to_string(priority) + " > " + std::to_string(kMaxPriority) +
                          " (MQ_PRIO_MAX - 1)");
     }
     if (message.size() > msgsize_) {
-        return Error(std::errc::message_size, "mq_send", name_.str(),
+        return Error(std::errc::message_size,
+                     "mq_send",
+                     name_.str(),
                      "message " + std::to_string(message.size()) + " bytes > queue msgsize " +
                          std::to_string(msgsize_));
     }
     // An empty span may have a null data(); glibc declares msg_ptr nonnull even for 0 bytes.
     static constexpr char kEmpty = '\0';
-    const char* data = message.empty() ? &kEmpty : reinterpret_cast<const char*>(message.data());  // NOLINT
+    const char* data =
+        message.empty() ? &kEmpty : reinterpret_cast<const char*>(message.data());  // NOLINT
     auto r = run_until("mq_send", name_.str(), deadline, [&](const timespec* abs) {
         // glibc declares abs_timeout nonnull: the untimed call is a different function.
         return abs != nullptr ? ::mq_timedsend(fd_.get(), data, message.size(), priority, abs)
@@ -302,15 +329,20 @@ Result<bool> PosixMq::try_send(std::span<const std::byte> message, unsigned prio
     return send_impl(message, priority, Deadline::now());
 }
 
-Result<bool> PosixMq::send_until(std::span<const std::byte> message, unsigned priority, Deadline deadline) {
+Result<bool> PosixMq::send_until(std::span<const std::byte> message,
+                                 unsigned priority,
+                                 Deadline deadline) {
     return send_impl(message, priority, deadline);
 }
 
-Result<std::optional<PosixMq::Received>> PosixMq::receive_impl(std::span<std::byte> buffer, Deadline deadline) {
+Result<std::optional<PosixMq::Received>> PosixMq::receive_impl(std::span<std::byte> buffer,
+                                                               Deadline deadline) {
     IPCKIT_ASSERT(fd_.valid(), "PosixMq used after move");
     if (buffer.size() < msgsize_) {
         // The kernel compares with the queue's msgsize, not the message (F4); say so.
-        return Error(std::errc::message_size, "mq_receive", name_.str(),
+        return Error(std::errc::message_size,
+                     "mq_receive",
+                     name_.str(),
                      "buffer " + std::to_string(buffer.size()) + " < queue msgsize " +
                          std::to_string(msgsize_));
     }
@@ -344,7 +376,8 @@ Result<std::optional<PosixMq::Received>> PosixMq::try_receive(std::span<std::byt
     return receive_impl(buffer, Deadline::now());
 }
 
-Result<std::optional<PosixMq::Received>> PosixMq::receive_until(std::span<std::byte> buffer, Deadline deadline) {
+Result<std::optional<PosixMq::Received>> PosixMq::receive_until(std::span<std::byte> buffer,
+                                                                Deadline deadline) {
     return receive_impl(buffer, deadline);
 }
 
@@ -374,7 +407,9 @@ Result<PosixMq::Message> PosixMq::receive() {
     return std::move(**r);
 }
 
-Result<std::optional<PosixMq::Message>> PosixMq::try_receive() { return receive_owned(Deadline::now()); }
+Result<std::optional<PosixMq::Message>> PosixMq::try_receive() {
+    return receive_owned(Deadline::now());
+}
 
 Result<std::optional<PosixMq::Message>> PosixMq::receive_until(Deadline deadline) {
     return receive_owned(deadline);
@@ -391,7 +426,8 @@ Result<void> PosixMq::set_non_blocking(bool non_blocking) {
     IPCKIT_ASSERT(fd_.valid(), "PosixMq used after move");
     mq_attr a{};
     a.mq_flags = non_blocking ? O_NONBLOCK : 0;
-    IPCKIT_TRY(sys::call("mq_setattr", name_.str(), [&] { return ::mq_setattr(fd_.get(), &a, nullptr); }));
+    IPCKIT_TRY(
+        sys::call("mq_setattr", name_.str(), [&] { return ::mq_setattr(fd_.get(), &a, nullptr); }));
     return {};
 }
 
@@ -428,7 +464,8 @@ Result<void> PosixMq::notify_by_signal(int signo, int value) {
 
 Result<void> PosixMq::cancel_notification() {
     IPCKIT_ASSERT(fd_.valid(), "PosixMq used after move");
-    IPCKIT_TRY(sys::call("mq_notify", name_.str(), [&] { return ::mq_notify(fd_.get(), nullptr); }));
+    IPCKIT_TRY(
+        sys::call("mq_notify", name_.str(), [&] { return ::mq_notify(fd_.get(), nullptr); }));
     callback_.reset();
     return {};
 }

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/message/sysv_msg_queue.hpp"
 
+#include "message/proc_limits.hpp"
+#include "sys/syscall.hpp"
+
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <unistd.h>
@@ -11,9 +14,6 @@
 #include <cstring>
 #include <string>
 #include <thread>
-
-#include "message/proc_limits.hpp"
-#include "sys/syscall.hpp"
 
 namespace ipckit {
 
@@ -56,9 +56,10 @@ Error explain(Error e, std::size_t size = 0) {
         case EIDRM:
             return e.with_detail("the queue was removed while this call was waiting");
         case ENOSPC:
-            return e.with_detail("the system-wide queue limit " + proc_value_text(kMsgmni) +
-                                 " is reached; remove unused queues (ipcs -q) or raise with sysctl " +
-                                 sysctl_name(kMsgmni));
+            return e.with_detail(
+                "the system-wide queue limit " + proc_value_text(kMsgmni) +
+                " is reached; remove unused queues (ipcs -q) or raise with sysctl " +
+                sysctl_name(kMsgmni));
         case EINVAL: {
             const auto msgmax = read_proc_number(kMsgmax);
             if (msgmax && size > static_cast<std::size_t>(*msgmax)) {
@@ -95,7 +96,9 @@ private:
 
 }  // namespace
 
-std::string SysvMsgQueue::object() const { return "msqid " + std::to_string(id_); }
+std::string SysvMsgQueue::object() const {
+    return "msqid " + std::to_string(id_);
+}
 
 Result<SysvMsgQueue> SysvMsgQueue::get(SysvKey key, int flags, Permissions permissions) {
     const std::string object = "key " + key.to_string();
@@ -115,7 +118,9 @@ Result<SysvMsgQueue> SysvMsgQueue::create(SysvKey key, Permissions permissions) 
 
 Result<SysvMsgQueue> SysvMsgQueue::open(SysvKey key) {
     if (key.is_private()) {
-        return Error(std::errc::invalid_argument, "msgget", "key private",
+        return Error(std::errc::invalid_argument,
+                     "msgget",
+                     "key private",
                      "an IPC_PRIVATE queue cannot be opened by key; share its id (from_id)");
     }
     // The requested mode bits make msgget check read+write access now rather than at first use.
@@ -130,17 +135,23 @@ Result<SysvMsgQueue> SysvMsgQueue::from_id(int id) {
     SysvMsgQueue q(id);
     auto st = q.stat();
     if (!st) {
-        if (st.error() == std::errc::invalid_argument || st.error() == std::errc::identifier_removed) {
-            return Error(st.error().code(), "msgctl", q.object(), "no such queue id " + std::to_string(id));
+        if (st.error() == std::errc::invalid_argument ||
+            st.error() == std::errc::identifier_removed) {
+            return Error(
+                st.error().code(), "msgctl", q.object(), "no such queue id " + std::to_string(id));
         }
         return std::move(st).error();
     }
     return q;
 }
 
-Result<bool> SysvMsgQueue::send_impl(long type, std::span<const std::byte> message, Deadline deadline) {
+Result<bool> SysvMsgQueue::send_impl(long type,
+                                     std::span<const std::byte> message,
+                                     Deadline deadline) {
     if (type <= 0) {
-        return Error(std::errc::invalid_argument, "msgsnd", object(),
+        return Error(std::errc::invalid_argument,
+                     "msgsnd",
+                     object(),
                      "message type " + std::to_string(type) + " must be > 0");
     }
     std::byte* buf = scratch(message.size());
@@ -168,14 +179,17 @@ Result<bool> SysvMsgQueue::send_impl(long type, std::span<const std::byte> messa
         return std::move(st).error();
     }
     if (message.size() > st->max_bytes) {
-        return Error(std::errc::resource_unavailable_try_again, "msgsnd", object(),
+        return Error(std::errc::resource_unavailable_try_again,
+                     "msgsnd",
+                     object(),
                      "message " + std::to_string(message.size()) + " bytes > queue msg_qbytes " +
                          std::to_string(st->max_bytes) +
                          ": it can never be sent (raise with set_max_bytes; default from " +
                          proc_value_text(kMsgmnb) + ")");
     }
     if (deadline.is_never()) {
-        auto b = sys::call("msgsnd", object(), [&] { return ::msgsnd(id_, buf, message.size(), 0); });
+        auto b =
+            sys::call("msgsnd", object(), [&] { return ::msgsnd(id_, buf, message.size(), 0); });
         if (!b) {
             return explain(std::move(b).error(), message.size());
         }
@@ -207,14 +221,14 @@ Result<bool> SysvMsgQueue::try_send(long type, std::span<const std::byte> messag
     return send_impl(type, message, Deadline::now());
 }
 
-Result<bool> SysvMsgQueue::send_until(long type, std::span<const std::byte> message, Deadline deadline) {
+Result<bool> SysvMsgQueue::send_until(long type,
+                                      std::span<const std::byte> message,
+                                      Deadline deadline) {
     return send_impl(type, message, deadline);
 }
 
-Result<std::optional<SysvMsgQueue::Received>> SysvMsgQueue::receive_impl(std::span<std::byte> buffer,
-                                                                         long type,
-                                                                         Deadline deadline,
-                                                                         Overflow overflow) {
+Result<std::optional<SysvMsgQueue::Received>> SysvMsgQueue::receive_impl(
+    std::span<std::byte> buffer, long type, Deadline deadline, Overflow overflow) {
     std::byte* buf = scratch(buffer.size());
     const int base_flags = overflow == Overflow::Truncate ? MSG_NOERROR : 0;
     auto finish = [&](ssize_t n) {
@@ -228,14 +242,17 @@ Result<std::optional<SysvMsgQueue::Received>> SysvMsgQueue::receive_impl(std::sp
     };
     auto fail = [&](Error e) -> Error {
         if (e.errno_value() == E2BIG) {
-            return e.with_detail("message is larger than the " + std::to_string(buffer.size()) +
-                                 "-byte buffer; it remains queued (use Overflow::Truncate to cut it)");
+            return e.with_detail(
+                "message is larger than the " + std::to_string(buffer.size()) +
+                "-byte buffer; it remains queued (use Overflow::Truncate to cut it)");
         }
         return explain(std::move(e));
     };
     if (deadline.is_never()) {
         // msgrcv is never restarted after a signal handler (F9); sys::call retries EINTR.
-        auto r = sys::call("msgrcv", object(), [&] { return ::msgrcv(id_, buf, buffer.size(), type, base_flags); });
+        auto r = sys::call("msgrcv", object(), [&] {
+            return ::msgrcv(id_, buf, buffer.size(), type, base_flags);
+        });
         if (!r) {
             return fail(std::move(r).error());
         }
@@ -256,7 +273,9 @@ Result<std::optional<SysvMsgQueue::Received>> SysvMsgQueue::receive_impl(std::sp
     return std::optional<Received>();
 }
 
-Result<SysvMsgQueue::Received> SysvMsgQueue::receive(std::span<std::byte> buffer, long type, Overflow overflow) {
+Result<SysvMsgQueue::Received> SysvMsgQueue::receive(std::span<std::byte> buffer,
+                                                     long type,
+                                                     Overflow overflow) {
     auto r = receive_impl(buffer, type, Deadline::never(), overflow);
     if (!r) {
         return std::move(r).error();
@@ -270,14 +289,13 @@ Result<std::optional<SysvMsgQueue::Received>> SysvMsgQueue::try_receive(std::spa
     return receive_impl(buffer, type, Deadline::now(), overflow);
 }
 
-Result<std::optional<SysvMsgQueue::Received>> SysvMsgQueue::receive_until(std::span<std::byte> buffer,
-                                                                          long type,
-                                                                          Deadline deadline,
-                                                                          Overflow overflow) {
+Result<std::optional<SysvMsgQueue::Received>> SysvMsgQueue::receive_until(
+    std::span<std::byte> buffer, long type, Deadline deadline, Overflow overflow) {
     return receive_impl(buffer, type, deadline, overflow);
 }
 
-Result<std::optional<SysvMsgQueue::Message>> SysvMsgQueue::receive_owned(long type, Deadline deadline) {
+Result<std::optional<SysvMsgQueue::Message>> SysvMsgQueue::receive_owned(long type,
+                                                                         Deadline deadline) {
     Message m;
     std::size_t size = owned_buffer_size();
     for (;;) {
@@ -311,7 +329,8 @@ Result<std::optional<SysvMsgQueue::Message>> SysvMsgQueue::try_receive(long type
     return receive_owned(type, Deadline::now());
 }
 
-Result<std::optional<SysvMsgQueue::Message>> SysvMsgQueue::receive_until(long type, Deadline deadline) {
+Result<std::optional<SysvMsgQueue::Message>> SysvMsgQueue::receive_until(long type,
+                                                                         Deadline deadline) {
     return receive_owned(type, deadline);
 }
 
@@ -368,11 +387,13 @@ Result<void> SysvMsgQueue::remove() {
     return {};
 }
 
-Result<std::optional<SysvMsgQueue::Message>> SysvMsgQueue::request(std::span<const std::byte> payload,
-                                                                   Deadline deadline) {
+Result<std::optional<SysvMsgQueue::Message>> SysvMsgQueue::request(
+    std::span<const std::byte> payload, Deadline deadline) {
     const pid_t self = ::getpid();
     if (self == kRequestType) {
-        return Error(std::errc::invalid_argument, "msgsnd", object(),
+        return Error(std::errc::invalid_argument,
+                     "msgsnd",
+                     object(),
                      "pid 1 collides with the request type; run the client outside pid 1");
     }
     std::vector<std::byte> msg(sizeof(pid_t) + payload.size());
@@ -405,7 +426,9 @@ Result<std::optional<SysvMsgQueue::Request>> SysvMsgQueue::receive_request(Deadl
     }
     // The request comes from another process: check it before trusting the pid.
     if (data.size() < sizeof client || client <= kRequestType) {
-        return Error(std::errc::bad_message, "msgrcv", object(),
+        return Error(std::errc::bad_message,
+                     "msgrcv",
+                     object(),
                      "request of " + std::to_string(data.size()) +
                          " bytes lacks a valid client pid header; dropped");
     }

@@ -3,6 +3,12 @@
 // mq_notify(3), mq_getattr(3)).
 #pragma once
 
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/posix_name.hpp"
+#include "ipckit/core/result.hpp"
+#include "ipckit/core/unique_fd.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -11,12 +17,6 @@
 #include <span>
 #include <string_view>
 #include <vector>
-
-#include "ipckit/core/deadline.hpp"
-#include "ipckit/core/open_mode.hpp"
-#include "ipckit/core/posix_name.hpp"
-#include "ipckit/core/result.hpp"
-#include "ipckit/core/unique_fd.hpp"
 
 namespace ipckit {
 
@@ -73,7 +73,8 @@ public:
         std::vector<std::byte> data;
         unsigned priority = 0;
         [[nodiscard]] std::string_view text() const noexcept {
-            return {reinterpret_cast<const char*>(data.data()), data.size()};  // NOLINT: bytes as chars
+            return {reinterpret_cast<const char*>(data.data()),
+                    data.size()};  // NOLINT: bytes as chars
         }
     };
 
@@ -109,7 +110,9 @@ public:
     /// Sends without blocking; false when the queue is full.
     Result<bool> try_send(std::span<const std::byte> message, unsigned priority = 0);
     /// Sends, blocking until `deadline`; false when it passed with the queue still full.
-    Result<bool> send_until(std::span<const std::byte> message, unsigned priority, Deadline deadline);
+    Result<bool> send_until(std::span<const std::byte> message,
+                            unsigned priority,
+                            Deadline deadline);
     template <class Rep, class Period>
     Result<bool> send_for(std::span<const std::byte> message,
                           unsigned priority,
@@ -179,14 +182,17 @@ private:
                                      Permissions permissions,
                                      Access access);
     Result<std::optional<Received>> receive_impl(std::span<std::byte> buffer, Deadline deadline);
-    Result<bool> send_impl(std::span<const std::byte> message, unsigned priority, Deadline deadline);
+    Result<bool> send_impl(std::span<const std::byte> message,
+                           unsigned priority,
+                           Deadline deadline);
     Result<std::optional<Message>> receive_owned(Deadline deadline);
 
     UniqueFd fd_;
     PosixName name_;
     std::size_t msgsize_ = 0;
     std::size_t maxmsg_ = 0;
-    std::shared_ptr<detail::MqCallback> callback_;  // kept alive while a thread notification may fire
+    std::shared_ptr<detail::MqCallback>
+        callback_;  // kept alive while a thread notification may fire
 };
 
 }  // namespace ipckit

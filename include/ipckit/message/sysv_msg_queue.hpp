@@ -2,6 +2,11 @@
 // SysvMsgQueue: a System V message queue (sysvipc(7), msgget(2), msgop(2), msgctl(2)).
 #pragma once
 
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/result.hpp"
+#include "ipckit/core/sysv_key.hpp"
+
 #include <sys/types.h>
 
 #include <chrono>
@@ -11,11 +16,6 @@
 #include <span>
 #include <string_view>
 #include <vector>
-
-#include "ipckit/core/deadline.hpp"
-#include "ipckit/core/open_mode.hpp"
-#include "ipckit/core/result.hpp"
-#include "ipckit/core/sysv_key.hpp"
 
 namespace ipckit {
 
@@ -57,7 +57,8 @@ public:
         long type = 0;
         std::vector<std::byte> data;
         [[nodiscard]] std::string_view text() const noexcept {
-            return {reinterpret_cast<const char*>(data.data()), data.size()};  // NOLINT: bytes as chars
+            return {reinterpret_cast<const char*>(data.data()),
+                    data.size()};  // NOLINT: bytes as chars
         }
     };
     /// msgctl(IPC_STAT).
@@ -82,7 +83,8 @@ public:
         pid_t client = 0;
         std::vector<std::byte> data;
         [[nodiscard]] std::string_view text() const noexcept {
-            return {reinterpret_cast<const char*>(data.data()), data.size()};  // NOLINT: bytes as chars
+            return {reinterpret_cast<const char*>(data.data()),
+                    data.size()};  // NOLINT: bytes as chars
         }
     };
 
@@ -113,13 +115,17 @@ public:
     /// Sends, waiting until `deadline`; false when it passed with the queue still full.
     Result<bool> send_until(long type, std::span<const std::byte> message, Deadline deadline);
     template <class Rep, class Period>
-    Result<bool> send_for(long type, std::span<const std::byte> message, std::chrono::duration<Rep, Period> t) {
+    Result<bool> send_for(long type,
+                          std::span<const std::byte> message,
+                          std::chrono::duration<Rep, Period> t) {
         return send_until(type, message, Deadline::after(t));
     }
 
     /// Receives the message selected by `type` (see the class comment) into `buffer`, blocking
     /// while there is none. errc::identifier_removed if the queue is removed meanwhile.
-    Result<Received> receive(std::span<std::byte> buffer, long type = 0, Overflow overflow = Overflow::Fail);
+    Result<Received> receive(std::span<std::byte> buffer,
+                             long type = 0,
+                             Overflow overflow = Overflow::Fail);
     /// Receives without blocking (IPC_NOWAIT); empty when no message matches.
     Result<std::optional<Received>> try_receive(std::span<std::byte> buffer,
                                                 long type = 0,

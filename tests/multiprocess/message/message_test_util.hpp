@@ -3,11 +3,11 @@
 #pragma once
 
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <grp.h>
 
 namespace ipckit::test {
 

@@ -2,29 +2,31 @@
 // POSIX message queues between processes: priority order, blocking and deadline calls woken by a
 // peer, mq_notify's one-registrant and empty->non-empty rules, killed waiters and registrants,
 // permissions and the limits (RLIMIT_MSGQUEUE, fs.mqueue.* sysctls in a private IPC namespace).
-#include <sched.h>
+#include "forked_child.hpp"
+#include "ipc_registry.hpp"
+#include "ipckit/message/posix_mq.hpp"
+#include "message_test_util.hpp"
+
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <sched.h>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
-
-#include "forked_child.hpp"
-#include "ipc_registry.hpp"
-#include "ipckit/message/posix_mq.hpp"
-#include "message_test_util.hpp"
 
 namespace ipckit {
 namespace {
 
 using namespace std::chrono_literals;
 
-PosixName fresh_name() { return PosixName::make(test::unique_mq_name()).value(); }
+PosixName fresh_name() {
+    return PosixName::make(test::unique_mq_name()).value();
+}
 
 TEST(PosixMqProcesses, PriorityOrderHoldsAcrossProcesses) {
     const auto name = fresh_name();
@@ -32,8 +34,13 @@ TEST(PosixMqProcesses, PriorityOrderHoldsAcrossProcesses) {
     auto producer = test::ForkedChild::spawn([&] {
         auto out = PosixMq::open(name, Access::WriteOnly);
         CHILD_CHECK(out);
-        const std::pair<const char*, unsigned> msgs[] = {
-            {"p1-a", 1}, {"p9-a", 9}, {"p0-a", 0}, {"p9-b", 9}, {"p1-b", 1}, {"p5", 5}, {"p0-b", 0}};
+        const std::pair<const char*, unsigned> msgs[] = {{"p1-a", 1},
+                                                         {"p9-a", 9},
+                                                         {"p0-a", 0},
+                                                         {"p9-b", 9},
+                                                         {"p1-b", 1},
+                                                         {"p5", 5},
+                                                         {"p0-b", 0}};
         for (auto [text, prio] : msgs) {
             CHILD_CHECK(out->send(text, prio));
         }
@@ -46,7 +53,8 @@ TEST(PosixMqProcesses, PriorityOrderHoldsAcrossProcesses) {
         got.emplace_back(m->text());
         prios.push_back(m->priority);
     }
-    EXPECT_EQ(got, (std::vector<std::string>{"p9-a", "p9-b", "p5", "p1-a", "p1-b", "p0-a", "p0-b"}));
+    EXPECT_EQ(got,
+              (std::vector<std::string>{"p9-a", "p9-b", "p5", "p1-a", "p1-b", "p0-a", "p0-b"}));
     EXPECT_EQ(prios, (std::vector<unsigned>{9, 9, 5, 1, 1, 0, 0}));
 }
 
@@ -163,7 +171,8 @@ TEST(PosixMqProcesses, OnlyOneRegistrantAndItsDeathFreesTheSlot) {
     auto busy = q.notify_by_thread([] {});
     ASSERT_FALSE(busy);
     EXPECT_EQ(busy.error(), std::errc::device_or_resource_busy);
-    EXPECT_NE(busy.error().message().find("already has a notification registrant"), std::string::npos)
+    EXPECT_NE(busy.error().message().find("already has a notification registrant"),
+              std::string::npos)
         << busy.error().message();
     registrant.kill(SIGKILL);
     EXPECT_EQ(registrant.wait_for(10s).signal, SIGKILL);
@@ -249,12 +258,14 @@ TEST(PosixMqProcesses, SysctlLimitsAreNamedWithTheirValues) {
         auto name = PosixName::make("/ipckit-test-in-private-ns").value();
         auto r = PosixMq::create(name, {.max_messages = 6, .max_message_size = 64});
         CHILD_CHECK(!r && r.error() == std::errc::invalid_argument);
-        CHILD_CHECK(r.error().detail() ==
-                    "maxmsg 6 > /proc/sys/fs/mqueue/msg_max=5; raise with sysctl fs.mqueue.msg_max");
+        CHILD_CHECK(
+            r.error().detail() ==
+            "maxmsg 6 > /proc/sys/fs/mqueue/msg_max=5; raise with sysctl fs.mqueue.msg_max");
         r = PosixMq::create(name, {.max_messages = 5, .max_message_size = 2048});
         CHILD_CHECK(!r && r.error() == std::errc::invalid_argument);
-        CHILD_CHECK(r.error().detail().find("msgsize 2048 > /proc/sys/fs/mqueue/msgsize_max=1024") !=
-                    std::string::npos);
+        CHILD_CHECK(
+            r.error().detail().find("msgsize 2048 > /proc/sys/fs/mqueue/msgsize_max=1024") !=
+            std::string::npos);
         if (!write_sysctl("/proc/sys/fs/mqueue/queues_max", "0")) {
             return test::kChildSkip;
         }

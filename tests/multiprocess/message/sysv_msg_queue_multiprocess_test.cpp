@@ -1,31 +1,35 @@
 // SPDX-License-Identifier: MIT
 // SysV message queues between processes: typed exchange, the request/reply helper with several
 // clients, EIDRM under a blocked receiver, a killed receiver, permissions and kernel.msgmni.
-#include <sched.h>
+#include "forked_child.hpp"
+#include "ipc_registry.hpp"
+#include "ipckit/message/sysv_msg_queue.hpp"
+#include "message_test_util.hpp"
+
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <sched.h>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
-
-#include "forked_child.hpp"
-#include "ipc_registry.hpp"
-#include "ipckit/message/sysv_msg_queue.hpp"
-#include "message_test_util.hpp"
 
 namespace ipckit {
 namespace {
 
 using namespace std::chrono_literals;
 
-std::span<const std::byte> bytes(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
+std::span<const std::byte> bytes(std::string_view s) {
+    return std::as_bytes(std::span(s.data(), s.size()));
+}
 
 SysvKey fresh_key() {
-    return SysvKey::from_number(static_cast<unsigned>(test::unique_sysv_key(test::IpcKind::SysvMsg))).value();
+    return SysvKey::from_number(
+               static_cast<unsigned>(test::unique_sysv_key(test::IpcKind::SysvMsg)))
+        .value();
 }
 
 TEST(SysvMsgQueueProcesses, TypedExchangeBetweenProcesses) {
@@ -90,7 +94,8 @@ TEST(SysvMsgQueueProcesses, RemovingTheQueueWakesABlockedReceiverWithEidrm) {
         CHILD_CHECK(!m);
         CHILD_CHECK(m.error() == std::errc::identifier_removed);
         CHILD_CHECK(m.error().message().find("msgrcv msqid " + std::to_string(q.id())) == 0);
-        CHILD_CHECK(m.error().detail().find("removed while this call was waiting") != std::string::npos);
+        CHILD_CHECK(m.error().detail().find("removed while this call was waiting") !=
+                    std::string::npos);
         return 0;
     });
     ASSERT_TRUE(test::wait_until_blocked_in(receiver.pid(), SYS_msgrcv, 10s));

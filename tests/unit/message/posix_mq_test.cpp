@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/message/posix_mq.hpp"
 
+#include "ipc_registry.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 
@@ -11,19 +13,22 @@
 
 #include <gtest/gtest.h>
 
-#include "ipc_registry.hpp"
-
 namespace ipckit {
 namespace {
 
 using namespace std::chrono_literals;
 
-PosixName fresh_name() { return PosixName::make(test::unique_mq_name()).value(); }
+PosixName fresh_name() {
+    return PosixName::make(test::unique_mq_name()).value();
+}
 
-std::span<const std::byte> bytes(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
+std::span<const std::byte> bytes(std::string_view s) {
+    return std::as_bytes(std::span(s.data(), s.size()));
+}
 
 PosixMq make_queue(long maxmsg = 10, long msgsize = 64) {
-    return PosixMq::create(fresh_name(), {.max_messages = maxmsg, .max_message_size = msgsize}).value();
+    return PosixMq::create(fresh_name(), {.max_messages = maxmsg, .max_message_size = msgsize})
+        .value();
 }
 
 TEST(PosixMq, CreateAppliesAttributes) {
@@ -131,12 +136,14 @@ TEST(PosixMq, OwnedReceiveSizesTheBufferFromMsgsize) {
 
 TEST(PosixMq, ReceiveBufferSmallerThanMsgsizeIsRefusedNamingBothSizes) {
     auto q = make_queue(10, 64);
-    q.send("short").value();  // shorter than the buffer, still refused: the kernel checks msgsize (F4)
+    q.send("short")
+        .value();  // shorter than the buffer, still refused: the kernel checks msgsize (F4)
     std::array<std::byte, 10> small{};
     auto r = q.receive(small);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), std::errc::message_size);
-    EXPECT_NE(r.error().detail().find("buffer 10 < queue msgsize 64"), std::string::npos) << r.error().message();
+    EXPECT_NE(r.error().detail().find("buffer 10 < queue msgsize 64"), std::string::npos)
+        << r.error().message();
     EXPECT_EQ(q.attributes()->current_messages, 1);  // nothing was consumed
 }
 
@@ -185,7 +192,8 @@ TEST(PosixMq, ReceiveUntilSpanningSeveralRealtimeSlicesStillTimesOut) {
     auto r = q.receive_until(Deadline::after(Deadline::kRealtimeSlice * 2 + 10ms));
     ASSERT_TRUE(r) << r.error().message();
     EXPECT_FALSE(r->has_value());
-    EXPECT_GE(std::chrono::steady_clock::now() - start, Deadline::kRealtimeSlice * 2);  // never early
+    EXPECT_GE(std::chrono::steady_clock::now() - start,
+              Deadline::kRealtimeSlice * 2);  // never early
 }
 
 TEST(PosixMq, ExpiredDeadlineStillTakesAQueuedMessage) {
@@ -243,7 +251,8 @@ TEST(PosixMq, MaxmsgAboveMsgMaxNamesTheSysctl) {
     auto r = PosixMq::create(fresh_name(), {.max_messages = 100000, .max_message_size = 64});
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), std::errc::invalid_argument);
-    EXPECT_NE(r.error().detail().find("maxmsg 100000 > /proc/sys/fs/mqueue/msg_max="), std::string::npos)
+    EXPECT_NE(r.error().detail().find("maxmsg 100000 > /proc/sys/fs/mqueue/msg_max="),
+              std::string::npos)
         << r.error().message();
     EXPECT_NE(r.error().detail().find("sysctl fs.mqueue.msg_max"), std::string::npos);
 }
@@ -252,7 +261,8 @@ TEST(PosixMq, MsgsizeAboveMsgsizeMaxNamesTheSysctl) {
     auto r = PosixMq::create(fresh_name(), {.max_messages = 1, .max_message_size = 99999999});
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), std::errc::invalid_argument);
-    EXPECT_NE(r.error().detail().find("msgsize 99999999 > /proc/sys/fs/mqueue/msgsize_max="), std::string::npos)
+    EXPECT_NE(r.error().detail().find("msgsize 99999999 > /proc/sys/fs/mqueue/msgsize_max="),
+              std::string::npos)
         << r.error().message();
     EXPECT_NE(r.error().detail().find("sysctl fs.mqueue.msgsize_max"), std::string::npos);
 }

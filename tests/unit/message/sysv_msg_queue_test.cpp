@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/message/sysv_msg_queue.hpp"
 
+#include "ipc_registry.hpp"
+
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <unistd.h>
@@ -10,16 +12,20 @@
 
 #include <gtest/gtest.h>
 
-#include "ipc_registry.hpp"
-
 namespace ipckit {
 namespace {
 
 using namespace std::chrono_literals;
 
-std::span<const std::byte> bytes(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
+std::span<const std::byte> bytes(std::string_view s) {
+    return std::as_bytes(std::span(s.data(), s.size()));
+}
 
-SysvKey fresh_key() { return SysvKey::from_number(static_cast<unsigned>(test::unique_sysv_key(test::IpcKind::SysvMsg))).value(); }
+SysvKey fresh_key() {
+    return SysvKey::from_number(
+               static_cast<unsigned>(test::unique_sysv_key(test::IpcKind::SysvMsg)))
+        .value();
+}
 
 SysvMsgQueue private_queue() {
     auto q = SysvMsgQueue::create(SysvKey::private_key()).value();
@@ -76,7 +82,8 @@ TEST(SysvMsgQueue, FromUnknownIdSaysNoSuchQueue) {
     auto r = SysvMsgQueue::from_id(999999);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), std::errc::invalid_argument);
-    EXPECT_NE(r.error().detail().find("no such queue id 999999"), std::string::npos) << r.error().message();
+    EXPECT_NE(r.error().detail().find("no such queue id 999999"), std::string::npos)
+        << r.error().message();
 }
 
 TEST(SysvMsgQueue, SendTypeMustBePositive) {
@@ -180,7 +187,8 @@ TEST(SysvMsgQueue, RaisingMaxBytesAboveMsgmnbNamesTheSysctl) {
         GTEST_SKIP() << "this process has CAP_SYS_RESOURCE; the limit does not apply";
     }
     EXPECT_EQ(r.error(), std::errc::operation_not_permitted);
-    EXPECT_NE(r.error().detail().find("/proc/sys/kernel/msgmnb="), std::string::npos) << r.error().message();
+    EXPECT_NE(r.error().detail().find("/proc/sys/kernel/msgmnb="), std::string::npos)
+        << r.error().message();
     EXPECT_NE(r.error().detail().find("sysctl kernel.msgmnb"), std::string::npos);
 }
 
@@ -190,8 +198,9 @@ TEST(SysvMsgQueue, MessageLargerThanQbytesFailsInsteadOfBlockingForEver) {
     const std::string big(17, 'b');
     auto r = q.send(1, big);  // the kernel would block until a signal (F7)
     ASSERT_FALSE(r);
-    EXPECT_NE(r.error().detail().find("message 17 bytes > queue msg_qbytes 16: it can never be sent"),
-              std::string::npos)
+    EXPECT_NE(
+        r.error().detail().find("message 17 bytes > queue msg_qbytes 16: it can never be sent"),
+        std::string::npos)
         << r.error().message();
     auto t = q.try_send(1, bytes(big));
     ASSERT_FALSE(t);
@@ -206,7 +215,8 @@ TEST(SysvMsgQueue, MessageLargerThanMsgmaxNamesTheSysctl) {
     auto r = q.send(1, std::string(static_cast<std::size_t>(msgmax) + 1, 'm'));
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), std::errc::invalid_argument);
-    EXPECT_NE(r.error().detail().find("> /proc/sys/kernel/msgmax=" + std::to_string(msgmax)), std::string::npos)
+    EXPECT_NE(r.error().detail().find("> /proc/sys/kernel/msgmax=" + std::to_string(msgmax)),
+              std::string::npos)
         << r.error().message();
     EXPECT_NE(r.error().detail().find("sysctl kernel.msgmax"), std::string::npos);
 }

@@ -21,6 +21,16 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// glibc runs SIGEV_THREAD notifications on a helper thread it creates inside libc, which
+// ThreadSanitizer cannot see: the helper crashes in TSan's allocator when a notification fires.
+// The thread-callback tests that fire a notification therefore skip under TSan.
+#if defined(__SANITIZE_THREAD__)
+#define IPCKIT_SKIP_IF_TSAN() \
+    GTEST_SKIP() << "glibc's SIGEV_THREAD helper thread is invisible to TSan"
+#else
+#define IPCKIT_SKIP_IF_TSAN() static_cast<void>(0)
+#endif
+
 bool wait_for_sysv_queue(key_t key, std::chrono::milliseconds timeout) {
     const auto until = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < until) {
@@ -84,6 +94,7 @@ TEST(MessageExamples, PosixProducerConsumerDeliversByPriority) {
 }
 
 TEST(MessageExamples, NotifyExampleReactsOnlyToTheEmptyToNonEmptyTransition) {
+    IPCKIT_SKIP_IF_TSAN();
     const std::string name = test::unique_mq_name("notify");
     auto r = test::run_program(
         {test::build_path("examples/example_posix_mq_notify"), name, "first", "second"});

@@ -18,6 +18,16 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// glibc runs SIGEV_THREAD notifications on a helper thread it creates inside libc, which
+// ThreadSanitizer cannot see: the helper crashes in TSan's allocator when a notification fires.
+// The thread-callback tests that fire a notification therefore skip under TSan.
+#if defined(__SANITIZE_THREAD__)
+#define IPCKIT_SKIP_IF_TSAN() \
+    GTEST_SKIP() << "glibc's SIGEV_THREAD helper thread is invisible to TSan"
+#else
+#define IPCKIT_SKIP_IF_TSAN() static_cast<void>(0)
+#endif
+
 PosixName fresh_name() {
     return PosixName::make(test::unique_mq_name()).value();
 }
@@ -295,6 +305,7 @@ struct Flag {
 };
 
 TEST(PosixMqNotify, ThreadCallbackRunsWhenAnEmptyQueueGetsAMessage) {
+    IPCKIT_SKIP_IF_TSAN();
     auto q = make_queue();
     auto flag = std::make_shared<Flag>();
     q.notify_by_thread([flag] { flag->raise(); }).value();
@@ -317,6 +328,7 @@ TEST(PosixMqNotify, SecondRegistrationIsBusyWithAClearMessage) {
 }
 
 TEST(PosixMqNotify, NoNotificationWhenTheQueueWasNotEmpty) {
+    IPCKIT_SKIP_IF_TSAN();
     auto q = make_queue();
     q.send("already there").value();
     auto flag = std::make_shared<Flag>();
@@ -335,6 +347,7 @@ TEST(PosixMqNotify, NoNotificationWhenTheQueueWasNotEmpty) {
 }
 
 TEST(PosixMqNotify, CallbackCanReRegisterForTheNextMessage) {
+    IPCKIT_SKIP_IF_TSAN();
     auto q = make_queue();
     auto flag = std::make_shared<Flag>();
     std::function<void()> on_message;

@@ -80,7 +80,7 @@ class Backoff {
 public:
     // false once the deadline passed; otherwise sleeps a little (never past the deadline).
     bool wait(Deadline deadline) {
-        if (deadline.expired() || deadline == Deadline::now()) {
+        if (deadline.expired()) {
             return false;
         }
         const auto pause = std::min<std::chrono::nanoseconds>(step_, deadline.remaining());

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <mqueue.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -420,6 +421,13 @@ Result<PosixMq::Attributes> PosixMq::attributes() const {
     mq_attr a{};
     IPCKIT_TRY(sys::call("mq_getattr", name_.str(), [&] { return ::mq_getattr(fd_.get(), &a); }));
     return Attributes{a.mq_maxmsg, a.mq_msgsize, a.mq_curmsgs, (a.mq_flags & O_NONBLOCK) != 0};
+}
+
+Result<PosixMq::Ownership> PosixMq::ownership() const {
+    IPCKIT_ASSERT(fd_.valid(), "PosixMq used after move");
+    struct stat st {};
+    IPCKIT_TRY(sys::call("fstat", name_.str(), [&] { return ::fstat(fd_.get(), &st); }));
+    return Ownership{st.st_uid, st.st_gid, Permissions(st.st_mode & 07777U)};
 }
 
 Result<void> PosixMq::set_non_blocking(bool non_blocking) {

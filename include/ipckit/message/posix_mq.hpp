@@ -9,6 +9,8 @@
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -62,6 +64,13 @@ public:
         long max_message_size = 0;
         long current_messages = 0;
         bool non_blocking = false;
+    };
+    /// Who owns the queue (fstat of the descriptor), so an opener can check it before trusting
+    /// the queue (a squatter may have created the name first).
+    struct Ownership {
+        uid_t uid = 0;
+        gid_t gid = 0;
+        Permissions permissions;
     };
     /// What a receive into a caller's buffer got.
     struct Received {
@@ -146,6 +155,8 @@ public:
 
     /// mq_getattr(3).
     [[nodiscard]] Result<Attributes> attributes() const;
+    /// The queue's owner and mode bits.
+    [[nodiscard]] Result<Ownership> ownership() const;
     /// mq_setattr(3): sets or clears O_NONBLOCK on the open queue description (shared with every
     /// descriptor dup'ed or inherited from it). With it set, the blocking calls fail with
     /// errc::resource_unavailable_try_again instead of waiting.

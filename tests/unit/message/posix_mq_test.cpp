@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -50,6 +51,14 @@ TEST(PosixMq, CreateAppliesAttributes) {
     EXPECT_FALSE(a.non_blocking);
     EXPECT_EQ(q.max_message_size(), 128U);
     EXPECT_EQ(q.max_messages(), 5U);
+}
+
+TEST(PosixMq, OwnershipShowsTheCreatorAndMode) {
+    auto q = PosixMq::create(fresh_name(), {}, Permissions(0600)).value();
+    auto o = q.ownership().value();
+    EXPECT_EQ(o.uid, ::geteuid());
+    EXPECT_EQ(o.gid, ::getegid());
+    EXPECT_EQ(o.permissions, Permissions(0600));
 }
 
 TEST(PosixMq, DescriptorIsCloseOnExec) {

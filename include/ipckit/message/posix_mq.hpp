@@ -45,8 +45,9 @@ struct PosixMqLimits {
 /// other on one handle; re-registering from inside the callback is the intended use. Not safe:
 /// moving a handle while another thread uses it.
 /// Fork/exec: the descriptor is close-on-exec. A forked child shares the open queue description
-/// (and so its O_NONBLOCK flag); a notification registration belongs to the process that made it
-/// and is dropped when that process closes its descriptor or dies.
+/// (and so its O_NONBLOCK flag). A notification registration belongs to the process that made it
+/// and is dropped when that process dies or closes *any* descriptor of the queue: destroying a
+/// second PosixMq of the same queue in the registering process cancels it too (the kernel's rule).
 ///
 /// @code
 ///   auto name = PosixName::make("/jobs").value();

@@ -406,5 +406,14 @@ TEST(PosixMqNotify, DestroyingTheHandleDropsThePendingCallback) {
     EXPECT_EQ(flag->count, 0);
 }
 
+TEST(PosixMqNotify, ClosingAnyDescriptorOfTheQueueInThisProcessDropsTheRegistration) {
+    const auto name = fresh_name();
+    auto q = PosixMq::create(name).value();
+    q.notify_by_signal(SIGUSR1).value();
+    { auto other = PosixMq::open(name).value(); }  // closes another descriptor of the same queue
+    EXPECT_TRUE(q.notify_by_signal(SIGUSR1)) << "the registration survived the close";
+    q.cancel_notification().value();
+}
+
 }  // namespace
 }  // namespace ipckit

@@ -67,7 +67,7 @@ Error explain(Error e, std::size_t size = 0) {
                                      proc_value_text(kMsgmax) + "; raise with sysctl " +
                                      sysctl_name(kMsgmax));
             }
-            return e;
+            return e.with_detail("no queue with this id (was it removed?)");
         }
         default:
             return e;

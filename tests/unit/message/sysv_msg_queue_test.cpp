@@ -235,7 +235,11 @@ TEST(SysvMsgQueue, RemovedQueueReportsTheIdIsGone) {
     auto r = q.send(1, "x");
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), std::errc::invalid_argument);
-    EXPECT_NE(r.error().message().find("msqid " + std::to_string(q.id())), std::string::npos);
+    EXPECT_NE(
+        r.error().message().find("msgsnd msqid " + std::to_string(q.id()) + ": Invalid argument"),
+        std::string::npos)
+        << r.error().message();
+    EXPECT_NE(r.error().detail().find("was it removed?"), std::string::npos);
 }
 
 TEST(SysvMsgQueue, RequestReplyInOneProcessMatchesByPid) {

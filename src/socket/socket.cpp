@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: MIT
+#include "ipckit/socket/socket.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "ipckit/core/io.hpp"
+#include "socket/socket_internal.hpp"
+#include "sys/syscall.hpp"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77  // NOLINT: Linux 6.5 uapi value (asm-generic/socket.h); glibc 2.36 lacks it
+#endif
+
+namespace ipckit {
+
+using socket_detail::wait_ready;
+
+namespace {
+
+std::string progress(std::size_t done, std::size_t total) {
+    return "sent " + std::to_string(done) + " of " + std::to_string(total) + " bytes";
+}
+
+Error send_error(int err, const char* op, const std::string& object) {
+    std::string detail;
+    switch (err) {
+        case ECONNREFUSED:
+            detail = "the receiver is gone (nothing bound there, or an ICMP port unreachable "
+                     "from an earlier send)";
+            break;
+        case EMSGSIZE:
+            detail = "the message is larger than the socket allows in one datagram";
+            break;
+        case EPIPE:
+            detail = "the peer has closed the connection";
+            break;
+        default:
+            break;
+    }
+    return Error::from_errno(err, op, object, detail);
+}
+
+Error truncated(const std::string& object, std::size_t got, std::size_t buffer) {
+    return Error(std::errc::message_size, "recvmsg", object,
+                 "datagram truncated: " + std::to_string(got) + " bytes did not fit the " +
+                     std::to_string(buffer) + "-byte buffer; the rest is lost");
+}
+
+// Ancillary-data space for `max_fds` descriptors plus one set of credentials.
+std::size_t control_space(std::size_t max_fds) {
+    return CMSG_SPACE(max_fds * sizeof(int)) + CMSG_SPACE(sizeof(ucred));
+}
+
+void sleep_briefly() {
+    const timespec ms{0, 1'000'000};
+    ::nanosleep(&ms, nullptr);
+}
+
+}  // namespace
+
+Result<Socket> Socket::connect(const SocketAddress& address, SocketType type, Deadline deadline) {
+    const std::string object = address.to_string();
+    auto fd = socket_detail::make_socket(address.domain(), type, object);
+    if (!fd) {
+        return std::move(fd).error();
+    }
+    for (;;) {
+        if (::connect(fd->get(), address.native(), address.native_length()) == 0) {
+            break;
+        }
+        const int err = errno;
+        if (err == EAGAIN && address.is_unix()) {
+            // A Unix listener's backlog is full; poll cannot wait for room, so retry briefly.
+            if (deadline.expired()) {
+                return Error(std::errc::timed_out, "connect", object,
+                             "the listener's backlog stayed full until the deadline");
+            }
+            sleep_briefly();
+            continue;
+        }
+        if (err == EINPROGRESS || err == EINTR) {
+            // The handshake continues in the kernel; POLLOUT says it finished either way.
+            auto ready = wait_ready(fd->get(), POLLOUT, deadline, object);
+            if (!ready) {
+                return std::move(ready).error();
+            }
+            if (!*ready) {
+                return Error(std::errc::timed_out, "connect", object,
+                             "no connection within the deadline");
+            }
+            int so_error = 0;
+            socklen_t len = sizeof so_error;
+            auto rc = sys::call("getsockopt SO_ERROR", object, [&] {
+                return ::getsockopt(fd->get(), SOL_SOCKET, SO_ERROR, &so_error, &len);
+            });
+            if (!rc) {
+                return std::move(rc).error();
+            }
+            if (so_error != 0) {
+                return Error::from_errno(so_error, "connect", object,
+                                         so_error == ECONNREFUSED ? "nobody is listening" : "");
+            }
+            break;
+        }
+        if (err == EISCONN) {
+            break;
+        }
+        std::string detail;
+        if (err == ECONNREFUSED) {
+            detail = "nobody is listening";
+        } else if (err == ENOENT) {
+            detail = "no socket file at this path";
+        } else if (err == EPROTOTYPE) {
+            detail = std::string("the socket there is not a ") + socket_detail::type_name(type) +
+                     " socket";
+        }
+        return Error::from_errno(err, "connect", object, detail);
+    }
+    return Socket(std::move(*fd), type, object);
+}
+
+Result<std::pair<Socket, Socket>> Socket::pair(SocketType type) {
+    int sv[2] = {-1, -1};
+    auto rc = sys::call("socketpair", "AF_UNIX", [&] {
+        return ::socketpair(AF_UNIX,
+                            socket_detail::native_type(type) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv);
+    });
+    if (!rc) {
+        return std::move(rc).error();
+    }
+    return std::pair<Socket, Socket>(Socket(UniqueFd(sv[0]), type, "socketpair"),
+                                     Socket(UniqueFd(sv[1]), type, "socketpair"));
+}
+
+Result<Socket> Socket::bind(const SocketAddress& address, SocketType type) {
+    const std::string object = address.to_string();
+    auto fd = socket_detail::make_socket(address.domain(), type, object);
+    if (!fd) {
+        return std::move(fd).error();
+    }
+    auto lease = socket_detail::bind_address(fd->get(), address, type, true);
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    std::string name = object;
+    if (address.is_unnamed() || address.port() == 0) {
+        if (auto bound = socket_detail::sock_name(fd->get(), object, false)) {
+            name = bound->to_string();
+        }
+    }
+    return Socket(std::move(*fd), type, std::move(name), std::move(*lease));
+}
+
+Result<Socket> Socket::open(AddressFamily family, SocketType type) {
+    const int domain = family == AddressFamily::Unix   ? AF_UNIX
+                       : family == AddressFamily::Ipv4 ? AF_INET
+                                                       : AF_INET6;
+    auto fd = socket_detail::make_socket(domain, type, "socket");
+    if (!fd) {
+        return std::move(fd).error();
+    }
+    return Socket(std::move(*fd), type, "(unbound)");
+}
+
+Result<Socket> Socket::adopt(UniqueFd fd) {
+    const std::string object = "fd " + std::to_string(fd.get());
+    int so_type = 0;
+    socklen_t len = sizeof so_type;
+    auto rc = sys::call("getsockopt SO_TYPE", object, [&] {
+        return ::getsockopt(fd.get(), SOL_SOCKET, SO_TYPE, &so_type, &len);
+    });
+    if (!rc) {
+        return std::move(rc).error();
+    }
+    SocketType type = SocketType::Stream;
+    if (so_type == SOCK_DGRAM) {
+        type = SocketType::Datagram;
+    } else if (so_type == SOCK_SEQPACKET) {
+        type = SocketType::SeqPacket;
+    } else if (so_type != SOCK_STREAM) {
+        return Error(std::errc::protocol_not_supported, "adopt", object,
+                     "socket type " + std::to_string(so_type));
+    }
+    auto fl = sys::call("fcntl F_GETFL", object, [&] { return ::fcntl(fd.get(), F_GETFL); });
+    if (!fl) {
+        return std::move(fl).error();
+    }
+    IPCKIT_TRY(sys::call("fcntl F_SETFL", object,
+                         [&] { return ::fcntl(fd.get(), F_SETFL, *fl | O_NONBLOCK); }));
+    IPCKIT_TRY(sys::call("fcntl F_SETFD", object,
+                         [&] { return ::fcntl(fd.get(), F_SETFD, FD_CLOEXEC); }));
+    std::string name = object;
+    if (auto peer = socket_detail::sock_name(fd.get(), object, true); peer && !peer->is_unnamed()) {
+        name = peer->to_string();
+    } else if (auto self = socket_detail::sock_name(fd.get(), object, false);
+               self && !self->is_unnamed()) {
+        name = self->to_string();
+    }
+    return Socket(std::move(fd), type, std::move(name));
+}
+
+Result<void> Socket::connect_to(const SocketAddress& peer) {
+    const std::string object = peer.to_string();
+    auto rc = sys::call("connect", object, [&] {
+        return ::connect(fd_.get(), peer.native(), peer.native_length());
+    });
+    if (!rc) {
+        if (rc.error().code() == std::errc::connection_refused) {
+            return rc.error().with_detail("nothing is bound there");
+        }
+        return std::move(rc).error();
+    }
+    name_ = object;
+    return {};
+}
+
+Result<std::optional<std::size_t>> Socket::send_message(std::span<const std::byte> bytes,
+                                                        const SocketAddress* to,
+                                                        std::span<const int> fds,
+                                                        Deadline deadline,
+                                                        const char* op) {
+    const std::string object = to != nullptr ? to->to_string() : name_;
+    std::vector<char> control;
+    iovec iov{const_cast<std::byte*>(bytes.data()), bytes.size()};  // NOLINT: iovec is not const
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (to != nullptr) {
+        msg.msg_name = const_cast<sockaddr*>(to->native());  // NOLINT: msghdr is not const
+        msg.msg_namelen = to->native_length();
+    }
+    if (!fds.empty()) {
+        control.assign(CMSG_SPACE(fds.size() * sizeof(int)), 0);
+        msg.msg_control = control.data();
+        msg.msg_controllen = control.size();
+        cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
+        std::memcpy(CMSG_DATA(c), fds.data(), fds.size() * sizeof(int));
+    }
+    bool eagain_after_ready = false;
+    for (;;) {
+        const ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0) {
+            return std::optional<std::size_t>(static_cast<std::size_t>(n));
+        }
+        const int err = errno;
+        if (err == EINTR) {
+            continue;
+        }
+        if (err != EAGAIN && err != EWOULDBLOCK && err != ENOBUFS) {
+            return send_error(err, op, object);
+        }
+        if (eagain_after_ready) {
+            // An unconnected datagram socket polls writable while the *receiver's* queue is
+            // full; back off instead of spinning.
+            if (deadline.expired()) {
+                return std::optional<std::size_t>();
+            }
+            sleep_briefly();
+        }
+        auto ready = wait_ready(fd_.get(), POLLOUT, deadline, object);
+        if (!ready) {
+            return std::move(ready).error();
+        }
+        if (!*ready) {
+            return std::optional<std::size_t>();
+        }
+        eagain_after_ready = true;
+    }
+}
+
+Result<void> Socket::send(std::span<const std::byte> bytes, Deadline deadline) {
+    if (type_ == SocketType::Stream) {
+        return write_all(fd_.get(), bytes, FdKind::Socket, deadline, name_);
+    }
+    auto n = send_message(bytes, nullptr, {}, deadline, "send");
+    if (!n) {
+        return std::move(n).error();
+    }
+    if (!n->has_value()) {
+        return Error(std::errc::timed_out, "send", name_, progress(0, bytes.size()));
+    }
+    return {};
+}
+
+Result<void> Socket::send_to(std::span<const std::byte> bytes,
+                             const SocketAddress& to,
+                             Deadline deadline) {
+    auto n = send_message(bytes, &to, {}, deadline, "sendto");
+    if (!n) {
+        return std::move(n).error();
+    }
+    if (!n->has_value()) {
+        return Error(std::errc::timed_out, "sendto", to.to_string(), progress(0, bytes.size()));
+    }
+    return {};
+}
+
+Result<void> Socket::send_fds(std::span<const std::byte> bytes,
+                              std::span<const int> fds,
+                              Deadline deadline) {
+    if (fds.size() > kMaxFdsPerMessage) {
+        return Error(std::errc::argument_list_too_long, "sendmsg", name_,
+                     "too many descriptors in one message: " + std::to_string(fds.size()) +
+                         " > SCM_MAX_FD " + std::to_string(kMaxFdsPerMessage));
+    }
+    if (type_ == SocketType::Stream && bytes.empty()) {
+        return Error(std::errc::invalid_argument, "sendmsg", name_,
+                     "descriptors on a stream socket need at least one data byte to travel with");
+    }
+    auto n = send_message(bytes, nullptr, fds, deadline, "sendmsg");
+    if (!n) {
+        return std::move(n).error();
+    }
+    if (!n->has_value()) {
+        return Error(std::errc::timed_out, "sendmsg", name_, progress(0, bytes.size()));
+    }
+    if (**n < bytes.size()) {
+        // Stream: the descriptors went with the first chunk; the rest is plain data.
+        return write_all(fd_.get(), bytes.subspan(**n), FdKind::Socket, deadline, name_);
+    }
+    return {};
+}
+
+Result<std::optional<std::size_t>> Socket::receive(std::span<std::byte> buffer,
+                                                   Deadline deadline) {
+    if (type_ == SocketType::Stream) {
+        return read_some(fd_.get(), buffer, deadline, name_);
+    }
+    auto m = receive_with_fds(buffer, 0, deadline);
+    if (!m) {
+        return std::move(m).error();
+    }
+    if (!m->has_value()) {
+        return std::optional<std::size_t>();
+    }
+    return std::optional<std::size_t>((*m)->size);
+}
+
+Result<std::optional<Datagram>> Socket::receive_from(std::span<std::byte> buffer,
+                                                     Deadline deadline) {
+    for (;;) {
+        sockaddr_storage ss{};
+        socklen_t len = sizeof ss;
+        auto* sa = reinterpret_cast<sockaddr*>(&ss);  // NOLINT: the sockaddr API
+        const ssize_t n =
+            ::recvfrom(fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_TRUNC, sa, &len);
+        if (n >= 0) {
+            const auto got = static_cast<std::size_t>(n);
+            if (type_ != SocketType::Stream && got > buffer.size()) {
+                return truncated(name_, got, buffer.size());
+            }
+            Datagram d;
+            d.size = got;
+            if (len >= sizeof(sa_family_t)) {
+                if (auto from = SocketAddress::from_native(sa, len)) {
+                    d.from = *from;
+                }
+            } else {
+                len = 0;
+            }
+            if (len == 0) {
+                d.from = SocketAddress::unix_autobind();  // unnamed sender
+            }
+            return std::optional<Datagram>(std::move(d));
+        }
+        const int err = errno;
+        if (err == EINTR) {
+            continue;
+        }
+        if (err != EAGAIN && err != EWOULDBLOCK) {
+            return Error::from_errno(err, "recvfrom", name_,
+                                     err == ECONNREFUSED ? "an earlier send was refused (ICMP)" : "");
+        }
+        auto ready = wait_ready(fd_.get(), POLLIN, deadline, name_);
+        if (!ready) {
+            return std::move(ready).error();
+        }
+        if (!*ready) {
+            return std::optional<Datagram>();
+        }
+    }
+}
+
+Result<std::optional<std::size_t>> Socket::next_message_size(Deadline deadline) {
+    for (;;) {
+        std::byte probe{};
+        const ssize_t n = ::recv(fd_.get(), &probe, 1, MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC);
+        if (n >= 0) {
+            return std::optional<std::size_t>(static_cast<std::size_t>(n));
+        }
+        const int err = errno;
+        if (err == EINTR) {
+            continue;
+        }
+        if (err != EAGAIN && err != EWOULDBLOCK) {
+            return Error::from_errno(err, "recv", name_);
+        }
+        auto ready = wait_ready(fd_.get(), POLLIN, deadline, name_);
+        if (!ready) {
+            return std::move(ready).error();
+        }
+        if (!*ready) {
+            return std::optional<std::size_t>();
+        }
+    }
+}
+
+Result<std::optional<ReceivedMessage>> Socket::receive_with_fds(std::span<std::byte> buffer,
+                                                                std::size_t max_fds,
+                                                                Deadline deadline) {
+    std::vector<char> control(control_space(max_fds), 0);
+    for (;;) {
+        iovec iov{buffer.data(), buffer.size()};
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.data();
+        msg.msg_controllen = control.size();
+        const ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (n < 0) {
+            const int err = errno;
+            if (err == EINTR) {
+                continue;
+            }
+            if (err != EAGAIN && err != EWOULDBLOCK) {
+                return Error::from_errno(err, "recvmsg", name_,
+                                         err == ECONNREFUSED ? "an earlier send was refused" : "");
+            }
+            auto ready = wait_ready(fd_.get(), POLLIN, deadline, name_);
+            if (!ready) {
+                return std::move(ready).error();
+            }
+            if (!*ready) {
+                return std::optional<ReceivedMessage>();
+            }
+            continue;
+        }
+        // Take ownership of every descriptor that arrived before looking at anything else, so
+        // an error below closes them all (A20: fd count before == after).
+        ReceivedMessage m;
+        m.size = static_cast<std::size_t>(n);
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_len < CMSG_LEN(0)) {
+                continue;
+            }
+            const std::size_t payload = c->cmsg_len - CMSG_LEN(0);
+            if (c->cmsg_type == SCM_RIGHTS) {
+                const std::size_t count = payload / sizeof(int);
+                for (std::size_t i = 0; i < count; ++i) {
+                    int fd = -1;
+                    std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                    m.fds.emplace_back(fd);
+                }
+            } else if (c->cmsg_type == SCM_CREDENTIALS && payload >= sizeof(ucred)) {
+                ucred uc{};
+                std::memcpy(&uc, CMSG_DATA(c), sizeof uc);
+                m.credentials = Credentials{uc.pid, uc.uid, uc.gid};
+            }
+        }
+        if ((msg.msg_flags & MSG_CTRUNC) != 0) {
+            const std::size_t got = m.fds.size();
+            m.fds.clear();  // close what did arrive: a partial set is useless and would leak
+            return Error(std::errc::message_size, "recvmsg", name_,
+                         "ancillary data truncated: room for " + std::to_string(max_fds) +
+                             " descriptors; the kernel dropped the rest and the " +
+                             std::to_string(got) + " received were closed");
+        }
+        if ((msg.msg_flags & MSG_TRUNC) != 0) {
+            return truncated(name_, m.size, buffer.size());
+        }
+        if (m.fds.size() > max_fds) {
+            // Cannot happen with our control buffer sizing, but never hand out more than asked.
+            m.fds.clear();
+            return Error(std::errc::message_size, "recvmsg", name_, "too many descriptors");
+        }
+        return std::optional<ReceivedMessage>(std::move(m));
+    }
+}
+
+Result<Credentials> Socket::peer_credentials() const {
+    ucred uc{};
+    socklen_t len = sizeof uc;
+    auto rc = sys::call("getsockopt SO_PEERCRED", name_, [&] {
+        return ::getsockopt(fd_.get(), SOL_SOCKET, SO_PEERCRED, &uc, &len);
+    });
+    if (!rc) {
+        return std::move(rc).error();
+    }
+    return Credentials{uc.pid, uc.uid, uc.gid};
+}
+
+Result<std::optional<UniqueFd>> Socket::peer_pidfd() const {
+    int pidfd = -1;
+    socklen_t len = sizeof pidfd;
+    if (::getsockopt(fd_.get(), SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0) {
+        // The kernel creates the pidfd O_CLOEXEC.
+        return std::optional<UniqueFd>(UniqueFd(pidfd));
+    }
+    const int err = errno;
+    if (err == ENOPROTOOPT) {
+        return std::optional<UniqueFd>();  // kernel older than 6.5
+    }
+    return Error::from_errno(err, "getsockopt SO_PEERPIDFD", name_);
+}
+
+Result<void> Socket::set_pass_credentials(bool on) {
+    const int v = on ? 1 : 0;
+    return sys::call("setsockopt SO_PASSCRED", name_, [&] {
+               return ::setsockopt(fd_.get(), SOL_SOCKET, SO_PASSCRED, &v, sizeof v);
+           }).transform([](int) {});
+}
+
+Result<void> Socket::set_no_delay(bool on) {
+    const int v = on ? 1 : 0;
+    return sys::call("setsockopt TCP_NODELAY", name_, [&] {
+               return ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &v, sizeof v);
+           }).transform([](int) {});
+}
+
+Result<void> Socket::shutdown(ShutdownHow how) {
+    const int h = how == ShutdownHow::Read ? SHUT_RD : how == ShutdownHow::Write ? SHUT_WR : SHUT_RDWR;
+    return sys::call("shutdown", name_, [&] { return ::shutdown(fd_.get(), h); }).transform([](int) {
+    });
+}
+
+Result<void> Socket::close_gracefully(Deadline deadline) {
+    IPCKIT_TRY(shutdown(ShutdownHow::Write));
+    std::byte sink[4096];
+    for (;;) {
+        auto n = read_some(fd_.get(), sink, deadline, name_);
+        if (!n) {
+            fd_.reset();
+            return std::move(n).error();
+        }
+        if (!n->has_value()) {
+            fd_.reset();
+            return Error(std::errc::timed_out, "close", name_,
+                         "the peer did not close its side within the deadline");
+        }
+        if (**n == 0) {
+            break;
+        }
+    }
+    fd_.reset();
+    return {};
+}
+
+Result<SocketAddress> Socket::local_address() const {
+    return socket_detail::sock_name(fd_.get(), name_, false);
+}
+
+Result<SocketAddress> Socket::peer_address() const {
+    return socket_detail::sock_name(fd_.get(), name_, true);
+}
+
+}  // namespace ipckit

@@ -51,9 +51,11 @@ Error send_error(int err, const char* op, const std::string& object) {
 }
 
 Error truncated(const std::string& object, std::size_t got, std::size_t buffer) {
+    const std::string size =
+        got > buffer ? std::to_string(got) + " bytes" : "more than " + std::to_string(buffer) + " bytes";
     return Error(std::errc::message_size, "recvmsg", object,
-                 "datagram truncated: " + std::to_string(got) + " bytes did not fit the " +
-                     std::to_string(buffer) + "-byte buffer; the rest is lost");
+                 "datagram truncated: " + size + " did not fit the " + std::to_string(buffer) +
+                     "-byte buffer; the rest is lost");
 }
 
 // Ancillary-data space for `max_fds` descriptors plus one set of credentials.
@@ -429,7 +431,10 @@ Result<std::optional<ReceivedMessage>> Socket::receive_with_fds(std::span<std::b
         msg.msg_iovlen = 1;
         msg.msg_control = control.data();
         msg.msg_controllen = control.size();
-        const ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        // MSG_TRUNC on a message socket makes the kernel return the real length, so the error
+        // can say how large the message was.
+        const int flags = MSG_DONTWAIT | MSG_CMSG_CLOEXEC | (type_ == SocketType::Stream ? 0 : MSG_TRUNC);
+        const ssize_t n = ::recvmsg(fd_.get(), &msg, flags);
         if (n < 0) {
             const int err = errno;
             if (err == EINTR) {
@@ -478,13 +483,18 @@ Result<std::optional<ReceivedMessage>> Socket::receive_with_fds(std::span<std::b
                              " descriptors; the kernel dropped the rest and the " +
                              std::to_string(got) + " received were closed");
         }
-        if ((msg.msg_flags & MSG_TRUNC) != 0) {
+        if ((msg.msg_flags & MSG_TRUNC) != 0 || m.size > buffer.size()) {
             return truncated(name_, m.size, buffer.size());
         }
         if (m.fds.size() > max_fds) {
-            // Cannot happen with our control buffer sizing, but never hand out more than asked.
+            // CMSG_SPACE alignment (and the room kept for credentials) can let a few more in than
+            // asked for; never hand out more than the caller said it can take.
+            const std::size_t got = m.fds.size();
             m.fds.clear();
-            return Error(std::errc::message_size, "recvmsg", name_, "too many descriptors");
+            return Error(std::errc::message_size, "recvmsg", name_,
+                         "ancillary data truncated: the sender attached " + std::to_string(got) +
+                             " descriptors, more than the " + std::to_string(max_fds) +
+                             " asked for; all were closed");
         }
         return std::optional<ReceivedMessage>(std::move(m));
     }

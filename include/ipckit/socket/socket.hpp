@@ -148,6 +148,11 @@ public:
     Result<void> close_gracefully(Deadline deadline = Deadline::after(std::chrono::seconds(5)));
     Result<SocketAddress> local_address() const;
     Result<SocketAddress> peer_address() const;
+    /// Closes now (and removes a bound socket file, as the destructor would).
+    void close() noexcept {
+        lease_.reset();
+        fd_.reset();
+    }
 
     [[nodiscard]] SocketType type() const noexcept { return type_; }
     [[nodiscard]] int native_handle() const noexcept { return fd_.get(); }

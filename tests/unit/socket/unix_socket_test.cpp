@@ -377,6 +377,48 @@ TEST(UnixSocket, AdoptTakesAnExistingSocket) {
     EXPECT_EQ(not_socket.error().code(), std::errc::not_a_socket);
 }
 
+TEST(UnixSocket, ConnectGivesUpAtTheDeadlineWhenTheBacklogIsFull) {
+    const std::string path = test::unique_path("full.sock");
+    auto addr = SocketAddress::unix_domain(path).value();
+    ListenOptions o;
+    o.backlog = 0;
+    auto listener = Listener::bind(addr, SocketType::Stream, o);
+    ASSERT_TRUE(listener);
+    std::vector<Socket> queued;
+    for (int i = 0; i < 8; ++i) {  // fill the backlog (its exact size is the kernel's business)
+        auto c = Socket::connect(addr, SocketType::Stream, Deadline::after(20ms));
+        if (!c) {
+            EXPECT_EQ(c.error().code(), std::errc::timed_out) << c.error().message();
+            EXPECT_NE(c.error().message().find("backlog"), std::string::npos);
+            return;
+        }
+        queued.push_back(std::move(*c));
+    }
+    FAIL() << "the listener never refused a connection with backlog 0";
+}
+
+TEST(UnixSocket, ASendToAPeerThatStopsReadingTimesOutWithProgress) {
+    auto [a, b] = Socket::pair(SocketType::Stream).value();
+    std::vector<std::byte> big(16 << 20);
+    auto r = a.send(big, Deadline::after(50ms));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code(), std::errc::timed_out);
+    EXPECT_NE(r.error().message().find(" of 16777216 bytes"), std::string::npos)
+        << r.error().message();
+}
+
+TEST(UnixSocket, ZeroDescriptorsAndCredentialsInsteadOfDescriptorsAreFine) {
+    auto [a, b] = Socket::pair(SocketType::SeqPacket).value();
+    ASSERT_TRUE(b.set_pass_credentials(true));
+    ASSERT_TRUE(a.send_fds(bytes_of("no fds"), {}));
+    std::array<std::byte, 16> buf{};
+    auto m = b.receive_with_fds(buf, 4, Deadline::after(5s));
+    ASSERT_TRUE(m && m->has_value()) << (m ? "" : m.error().message());
+    EXPECT_TRUE((*m)->fds.empty());
+    ASSERT_TRUE((*m)->credentials.has_value());  // SCM_CREDENTIALS where fds were expected
+    EXPECT_EQ((*m)->credentials->pid, ::getpid());
+}
+
 TEST(UnixSocket, AForkedChildsCopyNeverRemovesTheParentsSocketFile) {
     const std::string path = test::unique_path("forked.sock");
     auto l = Listener::bind(SocketAddress::unix_domain(path).value());

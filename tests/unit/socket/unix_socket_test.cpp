@@ -2,6 +2,7 @@
 // Unix-domain sockets in one process: addresses, listen/accept/connect, message boundaries,
 // truncation, stale socket files, descriptor passing and credentials.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -417,6 +418,24 @@ TEST(UnixSocket, ZeroDescriptorsAndCredentialsInsteadOfDescriptorsAreFine) {
     EXPECT_TRUE((*m)->fds.empty());
     ASSERT_TRUE((*m)->credentials.has_value());  // SCM_CREDENTIALS where fds were expected
     EXPECT_EQ((*m)->credentials->pid, ::getpid());
+}
+
+// SIGPIPE at its default action (death) proves no send path raises it.
+TEST(UnixSocket, SendingToAClosedPeerIsBrokenPipeNeverSigpipe) {
+    const auto old = ::signal(SIGPIPE, SIG_DFL);
+    for (SocketType type : {SocketType::Stream, SocketType::SeqPacket}) {
+        auto [a, b] = Socket::pair(type).value();
+        b.close();
+        auto r = a.send(bytes_of("into the void"), Deadline::after(5s));
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error().code(), std::errc::broken_pipe);
+        UniqueFd f(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+        const std::array<int, 1> fds{f.get()};
+        auto with_fd = a.send_fds(bytes_of("x"), fds, Deadline::after(5s));
+        ASSERT_FALSE(with_fd);
+        EXPECT_EQ(with_fd.error().code(), std::errc::broken_pipe);
+    }
+    ::signal(SIGPIPE, old);
 }
 
 TEST(UnixSocket, AForkedChildsCopyNeverRemovesTheParentsSocketFile) {

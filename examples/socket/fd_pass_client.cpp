@@ -2,6 +2,8 @@
 // Receives an open file descriptor from example_fd_pass_server and prints the file through it.
 //
 //   example_fd_pass_client /tmp/fd.sock
+#include "ipckit/socket/socket.hpp"
+
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -9,8 +11,6 @@
 #include <array>
 #include <cstdio>
 #include <string>
-
-#include "ipckit/socket/socket.hpp"
 
 using namespace std::chrono_literals;
 
@@ -36,8 +36,8 @@ int main(int argc, char** argv) {
     std::array<std::byte, 1> tag{};
     auto m = s->receive_with_fds(tag, 1, ipckit::Deadline::after(10s));
     if (!m || !m->has_value() || (*m)->fds.size() != 1) {
-        std::fprintf(stderr, "fd client: %s\n",
-                     !m ? m.error().message().c_str() : "no descriptor arrived");
+        std::fprintf(
+            stderr, "fd client: %s\n", !m ? m.error().message().c_str() : "no descriptor arrived");
         return 1;
     }
     const int fd = (*m)->fds[0].get();
@@ -56,7 +56,9 @@ int main(int argc, char** argv) {
         text.append(buf.data(), static_cast<std::size_t>(n));
         off += n;
     }
-    std::printf("received descriptor %d (%lld bytes): %s\n", fd,
-                static_cast<long long>(st.st_size), text.c_str());
+    std::printf("received descriptor %d (%lld bytes): %s\n",
+                fd,
+                static_cast<long long>(st.st_size),
+                text.c_str());
     return 0;
 }

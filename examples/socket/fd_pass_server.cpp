@@ -4,13 +4,13 @@
 // reads the file through it even if it could not open FILE itself.
 //
 //   example_fd_pass_server /tmp/fd.sock /etc/hostname     # serves one client, then exits
+#include "ipckit/socket/listener.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <array>
 #include <cstdio>
-
-#include "ipckit/socket/listener.hpp"
 
 using namespace std::chrono_literals;
 
@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     auto conn = listener->accept(ipckit::Deadline::after(30s));
     if (!conn || !conn->has_value()) {
-        std::fprintf(stderr, "fd server: %s\n",
+        std::fprintf(stderr,
+                     "fd server: %s\n",
                      conn ? "no client within 30 s" : conn.error().message().c_str());
         return 1;
     }
@@ -46,7 +47,8 @@ int main(int argc, char** argv) {
         return 1;
     }
     auto cred = (*conn)->peer_credentials();
-    std::printf("sent descriptor of %s to pid %d\n", argv[2], cred ? static_cast<int>(cred->pid) : -1);
+    std::printf(
+        "sent descriptor of %s to pid %d\n", argv[2], cred ? static_cast<int>(cred->pid) : -1);
     // Wait for the client to hang up so the descriptor is surely received before we exit.
     std::array<std::byte, 1> sink{};
     (void)(*conn)->receive(sink, ipckit::Deadline::after(10s));

@@ -9,14 +9,14 @@
 //             "ack: <payload>" to that address.
 //
 //   example_socket_python_peer STREAM_PATH DGRAM_PATH
+#include "ipckit/socket/listener.hpp"
+#include "ipckit/stream/framing.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdio>
 #include <string>
-
-#include "ipckit/socket/listener.hpp"
-#include "ipckit/stream/framing.hpp"
 
 using namespace std::chrono_literals;
 
@@ -72,10 +72,13 @@ int main(int argc, char** argv) {
         std::string text(reinterpret_cast<const char*>((*frame)->data()),  // NOLINT: bytes as text
                          (*frame)->size());
         std::printf("stream got: %s\n", text.c_str());
-        std::transform(text.begin(), text.end(), text.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-        auto sent = ipckit::write_frame(s.native_handle(), std::as_bytes(std::span(text)),
-                                        ipckit::FdKind::Socket, ipckit::Deadline::after(5s),
+        std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) {
+            return static_cast<char>(std::toupper(c));
+        });
+        auto sent = ipckit::write_frame(s.native_handle(),
+                                        std::as_bytes(std::span(text)),
+                                        ipckit::FdKind::Socket,
+                                        ipckit::Deadline::after(5s),
                                         s.name());
         if (!sent) {
             return fail(sent.error());
@@ -95,8 +98,8 @@ int main(int argc, char** argv) {
                               (*d)->size);
     std::printf("datagram got: %s from %s\n", payload.c_str(), (*d)->from.to_string().c_str());
     const std::string reply = "ack: " + payload;
-    auto sent = dgram->send_to(std::as_bytes(std::span(reply)), (*d)->from,
-                               ipckit::Deadline::after(5s));
+    auto sent =
+        dgram->send_to(std::as_bytes(std::span(reply)), (*d)->from, ipckit::Deadline::after(5s));
     if (!sent) {
         return fail(sent.error());
     }

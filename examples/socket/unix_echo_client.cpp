@@ -5,13 +5,13 @@
 //
 // --wait: keep retrying for up to 10 s while the server is not up yet (missing socket file or
 // nobody listening); without it a missing server is reported at once.
+#include "ipckit/socket/socket.hpp"
+#include "ipckit/stream/framing.hpp"
+
 #include <time.h>
 
 #include <cstdio>
 #include <string>
-
-#include "ipckit/socket/socket.hpp"
-#include "ipckit/stream/framing.hpp"
 
 using namespace std::chrono_literals;
 
@@ -57,8 +57,10 @@ int main(int argc, char** argv) {
     ipckit::FrameReader reader(s->native_handle(), 64 * 1024, s->name());
     for (int i = 2; i < argc; ++i) {
         const std::string msg = argv[i];
-        auto sent = ipckit::write_frame(s->native_handle(), std::as_bytes(std::span(msg)),
-                                        ipckit::FdKind::Socket, ipckit::Deadline::after(5s),
+        auto sent = ipckit::write_frame(s->native_handle(),
+                                        std::as_bytes(std::span(msg)),
+                                        ipckit::FdKind::Socket,
+                                        ipckit::Deadline::after(5s),
                                         s->name());
         if (!sent) {
             std::fprintf(stderr, "echo client: %s\n", sent.error().message().c_str());
@@ -66,11 +68,13 @@ int main(int argc, char** argv) {
         }
         auto echo = reader.read(ipckit::Deadline::after(5s));
         if (!echo || !echo->has_value()) {
-            std::fprintf(stderr, "echo client: %s\n",
+            std::fprintf(stderr,
+                         "echo client: %s\n",
                          echo ? "server closed the connection" : echo.error().message().c_str());
             return 1;
         }
-        std::printf("echo: %.*s\n", static_cast<int>((*echo)->size()),
+        std::printf("echo: %.*s\n",
+                    static_cast<int>((*echo)->size()),
                     reinterpret_cast<const char*>((*echo)->data()));  // NOLINT: bytes as text
     }
     return 0;

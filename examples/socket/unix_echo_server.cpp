@@ -2,13 +2,14 @@
 // Echo server over a Unix stream socket (unix(7)). Each message is a length-prefixed frame
 // (ipckit/stream/framing.hpp); the server sends every frame straight back.
 //
-//   example_unix_echo_server /tmp/echo.sock [clients]     # serves `clients` (default 1), then exits
+//   example_unix_echo_server /tmp/echo.sock [clients]     # serves `clients` (default 1), then
+//   exits
+#include "ipckit/socket/listener.hpp"
+#include "ipckit/stream/framing.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-
-#include "ipckit/socket/listener.hpp"
-#include "ipckit/stream/framing.hpp"
 
 using namespace std::chrono_literals;
 
@@ -34,7 +35,8 @@ int main(int argc, char** argv) {
     for (int served = 0; served < clients; ++served) {
         auto conn = listener->accept(ipckit::Deadline::after(30s));
         if (!conn || !conn->has_value()) {
-            std::fprintf(stderr, "echo server: %s\n",
+            std::fprintf(stderr,
+                         "echo server: %s\n",
                          conn ? "no client within 30 s" : conn.error().message().c_str());
             return 1;
         }
@@ -50,8 +52,11 @@ int main(int argc, char** argv) {
             if (!frame->has_value()) {
                 break;  // the client closed between frames
             }
-            auto sent = ipckit::write_frame(s.native_handle(), **frame, ipckit::FdKind::Socket,
-                                            ipckit::Deadline::after(5s), s.name());
+            auto sent = ipckit::write_frame(s.native_handle(),
+                                            **frame,
+                                            ipckit::FdKind::Socket,
+                                            ipckit::Deadline::after(5s),
+                                            s.name());
             if (!sent) {
                 std::fprintf(stderr, "echo server: %s\n", sent.error().message().c_str());
                 break;
@@ -59,8 +64,10 @@ int main(int argc, char** argv) {
             ++frames;
         }
         auto cred = s.peer_credentials();
-        std::printf("client %d (pid %d) sent %d messages\n", served + 1,
-                    cred ? static_cast<int>(cred->pid) : -1, frames);
+        std::printf("client %d (pid %d) sent %d messages\n",
+                    served + 1,
+                    cred ? static_cast<int>(cred->pid) : -1,
+                    frames);
     }
     return 0;
 }

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/signal/signal_action.hpp"
 
-#include <utility>
-
 #include "sys/syscall.hpp"
+
+#include <utility>
 
 namespace ipckit {
 
@@ -19,12 +19,14 @@ struct sigaction make(const SignalActionOptions& options) {
 
 Result<SignalAction> SignalAction::apply(int signo, const struct sigaction& sa) {
     struct sigaction old {};
-    IPCKIT_TRY(sys::call("sigaction", signal_name(signo),
-                         [&] { return ::sigaction(signo, &sa, &old); }));
+    IPCKIT_TRY(
+        sys::call("sigaction", signal_name(signo), [&] { return ::sigaction(signo, &sa, &old); }));
     return SignalAction(signo, old);
 }
 
-Result<SignalAction> SignalAction::install(int signo, Handler handler, SignalActionOptions options) {
+Result<SignalAction> SignalAction::install(int signo,
+                                           Handler handler,
+                                           SignalActionOptions options) {
     struct sigaction sa = make(options);
     sa.sa_handler = handler;
     return apply(signo, sa);

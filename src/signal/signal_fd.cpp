@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/signal/signal_fd.hpp"
 
+#include "ipckit/signal/signal_mask.hpp"
+#include "sys/syscall.hpp"
+
 #include <poll.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <cerrno>
-
-#include "ipckit/signal/signal_mask.hpp"
-#include "sys/syscall.hpp"
 
 namespace ipckit {
 
@@ -24,7 +24,9 @@ Result<SignalFd> SignalFd::create(const SignalSet& set) {
         }
     }
     if (!missing.empty()) {
-        return Error(std::errc::invalid_argument, "signalfd", object,
+        return Error(std::errc::invalid_argument,
+                     "signalfd",
+                     object,
                      "not blocked in this thread: " + missing.to_string() +
                          " (block them first with ScopedSignalMask::block)");
     }
@@ -38,11 +40,21 @@ Result<SignalFd> SignalFd::create(const SignalSet& set) {
 }
 
 Result<std::optional<SignalInfo>> SignalFd::read(Deadline deadline) {
-    const std::string object = set_.to_string();
+    const std::string object = "signalfd " + set_.to_string();
     for (;;) {
         signalfd_siginfo si{};
-        const ssize_t n = ::read(fd_.get(), &si, sizeof si);
-        if (n == static_cast<ssize_t>(sizeof si)) {
+        auto n = sys::call_maybe(
+            "read", object, {EAGAIN}, [&] { return ::read(fd_.get(), &si, sizeof si); });
+        if (!n) {
+            return std::move(n).error();
+        }
+        if (n->has_value()) {
+            if (**n != static_cast<ssize_t>(sizeof si)) {
+                return Error(std::errc::io_error,
+                             "read",
+                             object,
+                             "short read of " + std::to_string(**n) + " bytes");
+            }
             SignalInfo info;
             info.signo = static_cast<int>(si.ssi_signo);
             info.code = si.ssi_code;
@@ -53,31 +65,14 @@ Result<std::optional<SignalInfo>> SignalFd::read(Deadline deadline) {
             info.status = si.ssi_status;
             return std::optional<SignalInfo>(info);
         }
-        if (n >= 0) {
-            return Error(std::errc::io_error, "read", "signalfd " + object,
-                         "short read of " + std::to_string(n) + " bytes");
+        pollfd p{fd_.get(), POLLIN, 0};
+        auto rc = sys::call_once(
+            "poll", object, [&] { return ::poll(&p, 1, deadline.to_poll_timeout_ms()); });
+        if (!rc && rc.error().code() != std::errc::interrupted) {
+            return std::move(rc).error();
         }
-        if (errno == EINTR) {
-            continue;
-        }
-        if (errno != EAGAIN) {
-            return sys::last_error("read", "signalfd " + object);
-        }
-        for (;;) {
-            pollfd p{fd_.get(), POLLIN, 0};
-            const int rc = ::poll(&p, 1, deadline.to_poll_timeout_ms());
-            if (rc > 0) {
-                break;
-            }
-            if (rc == 0) {
-                if (deadline.expired()) {
-                    return std::optional<SignalInfo>();
-                }
-                continue;
-            }
-            if (errno != EINTR) {
-                return sys::last_error("poll", "signalfd " + object);
-            }
+        if (rc && *rc == 0 && deadline.expired()) {
+            return std::optional<SignalInfo>();
         }
     }
 }

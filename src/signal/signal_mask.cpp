@@ -1,30 +1,32 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/signal/signal_mask.hpp"
 
-#include <pthread.h>
-
 #include "sys/syscall.hpp"
+
+#include <pthread.h>
 
 namespace ipckit {
 
-
 Result<ScopedSignalMask> ScopedSignalMask::block(const SignalSet& set) {
     sigset_t old;
-    IPCKIT_TRY(sys::check_rc("pthread_sigmask SIG_BLOCK", set.to_string(),
+    IPCKIT_TRY(sys::check_rc("pthread_sigmask SIG_BLOCK",
+                             set.to_string(),
                              ::pthread_sigmask(SIG_BLOCK, &set.native(), &old)));
     return ScopedSignalMask(old);
 }
 
 Result<ScopedSignalMask> ScopedSignalMask::unblock(const SignalSet& set) {
     sigset_t old;
-    IPCKIT_TRY(sys::check_rc("pthread_sigmask SIG_UNBLOCK", set.to_string(),
+    IPCKIT_TRY(sys::check_rc("pthread_sigmask SIG_UNBLOCK",
+                             set.to_string(),
                              ::pthread_sigmask(SIG_UNBLOCK, &set.native(), &old)));
     return ScopedSignalMask(old);
 }
 
 Result<ScopedSignalMask> ScopedSignalMask::set(const SignalSet& set) {
     sigset_t old;
-    IPCKIT_TRY(sys::check_rc("pthread_sigmask SIG_SETMASK", set.to_string(),
+    IPCKIT_TRY(sys::check_rc("pthread_sigmask SIG_SETMASK",
+                             set.to_string(),
                              ::pthread_sigmask(SIG_SETMASK, &set.native(), &old)));
     return ScopedSignalMask(old);
 }

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/signal/signal_queue.hpp"
 
-#include <signal.h>
+#include "ipckit/signal/signal_set.hpp"
+#include "sys/syscall.hpp"
+
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX sigset_t, sigaction, sigqueue
 #include <sys/resource.h>
 
 #include <cerrno>
 #include <string>
-
-#include "ipckit/signal/signal_set.hpp"
-#include "sys/syscall.hpp"
 
 namespace ipckit {
 
@@ -16,22 +16,24 @@ namespace {
 
 Result<void> queue(pid_t pid, int signo, sigval value) {
     const std::string object = "pid " + std::to_string(pid);
-    if (::sigqueue(pid, signo, value) == 0) {
+    // sigqueue never blocks, so EINTR cannot happen; call() is only the errno adapter.
+    auto rc = sys::call("sigqueue", object, [&] { return ::sigqueue(pid, signo, value); });
+    if (rc) {
         return {};
     }
-    const int err = errno;  // sigqueue is not interrupted: it never blocks
+    const Error& e = rc.error();
     std::string detail = signal_name(signo);
-    if (err == ESRCH) {
+    if (e.code() == std::errc::no_such_process) {
         detail += ": no process with this pid (it exited, or never existed)";
-    } else if (err == EAGAIN) {
+    } else if (e.code() == std::errc::resource_unavailable_try_again) {
         rlimit rl{};
         ::getrlimit(RLIMIT_SIGPENDING, &rl);
         detail += ": the receiver's real uid has RLIMIT_SIGPENDING (" +
                   std::to_string(rl.rlim_cur) + ") signals queued; raise it with ulimit -i";
-    } else if (err == EPERM) {
+    } else if (e.code() == std::errc::operation_not_permitted) {
         detail += ": the process belongs to another user";
     }
-    return Error::from_errno(err, "sigqueue", object, detail);
+    return e.with_detail(detail);
 }
 
 }  // namespace

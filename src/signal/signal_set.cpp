@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/signal/signal_set.hpp"
 
-#include <string.h>
-
 #include "ipckit/core/assert.hpp"
+
+#include <string.h>  // NOLINT(modernize-deprecated-headers): sigabbrev_np is GNU, not in <cstring>
 
 namespace ipckit {
 
@@ -13,7 +13,9 @@ void check(int signo) {
 }
 }  // namespace
 
-SignalSet::SignalSet() noexcept { sigemptyset(&set_); }
+SignalSet::SignalSet() noexcept {
+    sigemptyset(&set_);
+}
 
 SignalSet SignalSet::of(std::initializer_list<int> signals) noexcept {
     SignalSet s;
@@ -45,7 +47,9 @@ bool SignalSet::contains(int signo) const noexcept {
     return signo > 0 && signo < NSIG && sigismember(&set_, signo) == 1;
 }
 
-bool SignalSet::empty() const noexcept { return sigisemptyset(&set_) == 1; }
+bool SignalSet::empty() const noexcept {
+    return sigisemptyset(&set_) == 1;
+}
 
 SignalSet SignalSet::from_native(const sigset_t& set) noexcept {
     SignalSet s;

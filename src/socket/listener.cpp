@@ -1,20 +1,24 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/socket/listener.hpp"
 
+#include "socket/socket_internal.hpp"
+#include "sys/syscall.hpp"
+
 #include <poll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 
-#include "socket/socket_internal.hpp"
-#include "sys/syscall.hpp"
-
 namespace ipckit {
 
-Result<Listener> Listener::bind(const SocketAddress& address, SocketType type, ListenOptions options) {
+Result<Listener> Listener::bind(const SocketAddress& address,
+                                SocketType type,
+                                ListenOptions options) {
     const std::string object = address.to_string();
     if (type == SocketType::Datagram) {
-        return Error(std::errc::invalid_argument, "listen", object,
+        return Error(std::errc::invalid_argument,
+                     "listen",
+                     object,
                      "datagram sockets do not listen; use Socket::bind");
     }
     auto fd = socket_detail::make_socket(address.domain(), type, object);
@@ -27,8 +31,7 @@ Result<Listener> Listener::bind(const SocketAddress& address, SocketType type, L
             return ::setsockopt(fd->get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         }));
     }
-    auto lease =
-        socket_detail::bind_address(fd->get(), address, type, options.remove_stale_socket);
+    auto lease = socket_detail::bind_address(fd->get(), address, type, options.remove_stale_socket);
     if (!lease) {
         return std::move(lease).error();
     }
@@ -44,27 +47,25 @@ Result<Listener> Listener::bind(const SocketAddress& address, SocketType type, L
 
 Result<std::optional<Socket>> Listener::accept(Deadline deadline) {
     for (;;) {
-        const int c = ::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (c >= 0) {
-            UniqueFd conn(c);
+        // ECONNABORTED/EPROTO: the pending connection was reset before we took it. accept(2)
+        // says to treat them like EAGAIN: wait for the next one.
+        auto c = sys::call_maybe("accept", name_, {EAGAIN, EWOULDBLOCK, ECONNABORTED, EPROTO}, [&] {
+            return ::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        });
+        if (!c) {
+            if (c.error().code() == std::errc::too_many_files_open) {
+                return c.error().with_detail(
+                    "RLIMIT_NOFILE reached; the pending connection stays queued");
+            }
+            return std::move(c).error();
+        }
+        if (c->has_value()) {
+            UniqueFd conn(**c);
             std::string peer = name_;
             if (auto p = socket_detail::sock_name(conn.get(), name_, true); p && !p->is_unnamed()) {
                 peer = p->to_string();  // TCP: the client's address; Unix clients are unnamed
             }
             return std::optional<Socket>(Socket(std::move(conn), type_, std::move(peer)));
-        }
-        const int err = errno;
-        // Errors of the pending connection (it was reset before we took it) are not ours:
-        // accept(2) says to retry them like EAGAIN.
-        if (err == EINTR || err == ECONNABORTED || err == EPROTO) {
-            continue;
-        }
-        if (err != EAGAIN && err != EWOULDBLOCK) {
-            std::string detail;
-            if (err == EMFILE) {
-                detail = "RLIMIT_NOFILE reached; the pending connection stays queued";
-            }
-            return Error::from_errno(err, "accept", name_, detail);
         }
         auto ready = socket_detail::wait_ready(fd_.get(), POLLIN, deadline, name_);
         if (!ready) {

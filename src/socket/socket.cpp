@@ -1,21 +1,21 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/socket/socket.hpp"
 
+#include "ipckit/core/io.hpp"
+#include "socket/socket_internal.hpp"
+#include "sys/syscall.hpp"
+
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
+#include <time.h>  // NOLINT(modernize-deprecated-headers): POSIX nanosleep
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include "ipckit/core/io.hpp"
-#include "socket/socket_internal.hpp"
-#include "sys/syscall.hpp"
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77  // NOLINT: Linux 6.5 uapi value (asm-generic/socket.h); glibc 2.36 lacks it
@@ -31,31 +31,37 @@ std::string progress(std::size_t done, std::size_t total) {
     return "sent " + std::to_string(done) + " of " + std::to_string(total) + " bytes";
 }
 
-Error send_error(int err, const char* op, const std::string& object) {
-    std::string detail;
-    switch (err) {
-        case ECONNREFUSED:
-            detail = "the receiver is gone (nothing bound there, or an ICMP port unreachable "
-                     "from an earlier send)";
-            break;
-        case EMSGSIZE:
-            detail = "the message is larger than the socket allows in one datagram";
-            break;
-        case EPIPE:
-            detail = "the peer has closed the connection";
-            break;
-        default:
-            break;
+// Adds what the user needs to know to the errors a peer causes.
+Error explain_send_error(Error e) {
+    if (e.code() == std::errc::connection_refused) {
+        return e.with_detail(
+            "the receiver is gone (nothing bound there, or an ICMP port unreachable from an "
+            "earlier send)");
     }
-    return Error::from_errno(err, op, object, detail);
+    if (e.code() == std::errc::message_size) {
+        return e.with_detail("the message is larger than the socket allows in one datagram");
+    }
+    if (e.code() == std::errc::broken_pipe) {
+        return e.with_detail("the peer has closed the connection");
+    }
+    return e;
+}
+
+Error explain_receive_error(Error e) {
+    if (e.code() == std::errc::connection_refused) {
+        return e.with_detail("an earlier send was refused (ICMP port unreachable)");
+    }
+    return e;
 }
 
 Error truncated(const std::string& object, std::size_t got, std::size_t buffer) {
-    const std::string size =
-        got > buffer ? std::to_string(got) + " bytes" : "more than " + std::to_string(buffer) + " bytes";
-    return Error(std::errc::message_size, "recvmsg", object,
-                 "datagram truncated: " + size + " did not fit the " + std::to_string(buffer) +
-                     "-byte buffer; the rest is lost");
+    const std::string size = got > buffer ? std::to_string(got) + " bytes"
+                                          : "more than " + std::to_string(buffer) + " bytes";
+    return {std::errc::message_size,
+            "recvmsg",
+            object,
+            "datagram truncated: " + size + " did not fit the " + std::to_string(buffer) +
+                "-byte buffer; the rest is lost"};
 }
 
 // Ancillary-data space for `max_fds` descriptors plus one set of credentials.
@@ -68,6 +74,93 @@ void sleep_briefly() {
     ::nanosleep(&ms, nullptr);
 }
 
+// Runs `attempt` (a non-blocking syscall: -1 and errno on failure) until it succeeds or fails
+// for real; while it would block, waits in poll for `events` until the deadline. Returns the
+// syscall's result, or an empty optional if the deadline passed.
+template <class F>
+Result<std::optional<ssize_t>> when_ready(int fd,
+                                          short events,
+                                          Deadline deadline,
+                                          const std::string& object,
+                                          const char* op,
+                                          F&& attempt) {
+    for (;;) {
+        auto r = sys::call_maybe(op, object, {EAGAIN, EWOULDBLOCK}, attempt);
+        if (!r) {
+            return std::move(r).error();
+        }
+        if (r->has_value()) {
+            return std::optional<ssize_t>(static_cast<ssize_t>(**r));
+        }
+        auto ready = wait_ready(fd, events, deadline, object);
+        if (!ready) {
+            return std::move(ready).error();
+        }
+        if (!*ready) {
+            return std::optional<ssize_t>();
+        }
+    }
+}
+
+// The detail for a failed connect(2).
+std::string connect_detail(const Error& e, SocketType type) {
+    if (e.code() == std::errc::connection_refused) {
+        return "nobody is listening";
+    }
+    if (e.code() == std::errc::no_such_file_or_directory) {
+        return "no socket file at this path";
+    }
+    if (e.code() == std::errc::wrong_protocol_type) {
+        return std::string("the socket there is not a ") + socket_detail::type_name(type) +
+               " socket";
+    }
+    return {};
+}
+
+// Waits for an in-progress connect to finish and returns its outcome (SO_ERROR).
+Result<void> finish_connect(int fd, Deadline deadline, const std::string& object, SocketType type) {
+    auto ready = wait_ready(fd, POLLOUT, deadline, object);
+    if (!ready) {
+        return std::move(ready).error();
+    }
+    if (!*ready) {
+        return Error(std::errc::timed_out, "connect", object, "no connection within the deadline");
+    }
+    int so_error = 0;
+    socklen_t len = sizeof so_error;
+    IPCKIT_TRY(sys::call("getsockopt SO_ERROR", object, [&] {
+        return ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len);
+    }));
+    if (so_error != 0) {
+        Error e = Error::from_errno(so_error, "connect", object);
+        const std::string detail = connect_detail(e, type);
+        return detail.empty() ? e : e.with_detail(detail);
+    }
+    return {};
+}
+
+// Moves every descriptor and the credentials out of the control messages into `m`.
+void collect_ancillary(msghdr& msg, ReceivedMessage& m) {
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_len < CMSG_LEN(0)) {
+            continue;
+        }
+        const std::size_t payload = c->cmsg_len - CMSG_LEN(0);
+        if (c->cmsg_type == SCM_RIGHTS) {
+            const std::size_t count = payload / sizeof(int);
+            for (std::size_t i = 0; i < count; ++i) {
+                int fd = -1;
+                std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                m.fds.emplace_back(fd);
+            }
+        } else if (c->cmsg_type == SCM_CREDENTIALS && payload >= sizeof(ucred)) {
+            ucred uc{};
+            std::memcpy(&uc, CMSG_DATA(c), sizeof uc);
+            m.credentials = Credentials{uc.pid, uc.uid, uc.gid};
+        }
+    }
+}
+
 }  // namespace
 
 Result<Socket> Socket::connect(const SocketAddress& address, SocketType type, Deadline deadline) {
@@ -76,70 +169,41 @@ Result<Socket> Socket::connect(const SocketAddress& address, SocketType type, De
     if (!fd) {
         return std::move(fd).error();
     }
+    // Non-blocking: internet sockets answer EINPROGRESS and finish in the kernel (POLLOUT tells
+    // when); a Unix listener with a full backlog answers EAGAIN, which poll cannot wait for.
     for (;;) {
-        if (::connect(fd->get(), address.native(), address.native_length()) == 0) {
+        auto rc = sys::call_maybe("connect", object, {EINPROGRESS, EAGAIN, EALREADY}, [&] {
+            return ::connect(fd->get(), address.native(), address.native_length());
+        });
+        if (!rc) {
+            Error e = std::move(rc).error();
+            const std::string detail = connect_detail(e, type);
+            return detail.empty() ? e : e.with_detail(detail);
+        }
+        if (rc->has_value()) {
             break;
         }
-        const int err = errno;
-        if (err == EAGAIN && address.is_unix()) {
-            // A Unix listener's backlog is full; poll cannot wait for room, so retry briefly.
-            if (deadline.expired()) {
-                return Error(std::errc::timed_out, "connect", object,
-                             "the listener's backlog stayed full until the deadline");
-            }
-            sleep_briefly();
-            continue;
-        }
-        if (err == EINPROGRESS || err == EINTR) {
-            // The handshake continues in the kernel; POLLOUT says it finished either way.
-            auto ready = wait_ready(fd->get(), POLLOUT, deadline, object);
-            if (!ready) {
-                return std::move(ready).error();
-            }
-            if (!*ready) {
-                return Error(std::errc::timed_out, "connect", object,
-                             "no connection within the deadline");
-            }
-            int so_error = 0;
-            socklen_t len = sizeof so_error;
-            auto rc = sys::call("getsockopt SO_ERROR", object, [&] {
-                return ::getsockopt(fd->get(), SOL_SOCKET, SO_ERROR, &so_error, &len);
-            });
-            if (!rc) {
-                return std::move(rc).error();
-            }
-            if (so_error != 0) {
-                return Error::from_errno(so_error, "connect", object,
-                                         so_error == ECONNREFUSED ? "nobody is listening" : "");
-            }
+        if (!address.is_unix()) {
+            IPCKIT_TRY(finish_connect(fd->get(), deadline, object, type));
             break;
         }
-        if (err == EISCONN) {
-            break;
+        if (deadline.expired()) {
+            return Error(std::errc::timed_out,
+                         "connect",
+                         object,
+                         "the listener's backlog stayed full until the deadline");
         }
-        std::string detail;
-        if (err == ECONNREFUSED) {
-            detail = "nobody is listening";
-        } else if (err == ENOENT) {
-            detail = "no socket file at this path";
-        } else if (err == EPROTOTYPE) {
-            detail = std::string("the socket there is not a ") + socket_detail::type_name(type) +
-                     " socket";
-        }
-        return Error::from_errno(err, "connect", object, detail);
+        sleep_briefly();
     }
     return Socket(std::move(*fd), type, object);
 }
 
 Result<std::pair<Socket, Socket>> Socket::pair(SocketType type) {
     int sv[2] = {-1, -1};
-    auto rc = sys::call("socketpair", "AF_UNIX", [&] {
-        return ::socketpair(AF_UNIX,
-                            socket_detail::native_type(type) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv);
-    });
-    if (!rc) {
-        return std::move(rc).error();
-    }
+    IPCKIT_TRY(sys::call("socketpair", "AF_UNIX", [&] {
+        return ::socketpair(
+            AF_UNIX, socket_detail::native_type(type) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv);
+    }));
     return std::pair<Socket, Socket>(Socket(UniqueFd(sv[0]), type, "socketpair"),
                                      Socket(UniqueFd(sv[1]), type, "socketpair"));
 }
@@ -178,29 +242,28 @@ Result<Socket> Socket::adopt(UniqueFd fd) {
     const std::string object = "fd " + std::to_string(fd.get());
     int so_type = 0;
     socklen_t len = sizeof so_type;
-    auto rc = sys::call("getsockopt SO_TYPE", object, [&] {
+    IPCKIT_TRY(sys::call("getsockopt SO_TYPE", object, [&] {
         return ::getsockopt(fd.get(), SOL_SOCKET, SO_TYPE, &so_type, &len);
-    });
-    if (!rc) {
-        return std::move(rc).error();
-    }
+    }));
     SocketType type = SocketType::Stream;
     if (so_type == SOCK_DGRAM) {
         type = SocketType::Datagram;
     } else if (so_type == SOCK_SEQPACKET) {
         type = SocketType::SeqPacket;
     } else if (so_type != SOCK_STREAM) {
-        return Error(std::errc::protocol_not_supported, "adopt", object,
+        return Error(std::errc::protocol_not_supported,
+                     "adopt",
+                     object,
                      "socket type " + std::to_string(so_type));
     }
     auto fl = sys::call("fcntl F_GETFL", object, [&] { return ::fcntl(fd.get(), F_GETFL); });
     if (!fl) {
         return std::move(fl).error();
     }
-    IPCKIT_TRY(sys::call("fcntl F_SETFL", object,
-                         [&] { return ::fcntl(fd.get(), F_SETFL, *fl | O_NONBLOCK); }));
-    IPCKIT_TRY(sys::call("fcntl F_SETFD", object,
-                         [&] { return ::fcntl(fd.get(), F_SETFD, FD_CLOEXEC); }));
+    IPCKIT_TRY(sys::call(
+        "fcntl F_SETFL", object, [&] { return ::fcntl(fd.get(), F_SETFL, *fl | O_NONBLOCK); }));
+    IPCKIT_TRY(
+        sys::call("fcntl F_SETFD", object, [&] { return ::fcntl(fd.get(), F_SETFD, FD_CLOEXEC); }));
     std::string name = object;
     if (auto peer = socket_detail::sock_name(fd.get(), object, true); peer && !peer->is_unnamed()) {
         name = peer->to_string();
@@ -251,20 +314,17 @@ Result<std::optional<std::size_t>> Socket::send_message(std::span<const std::byt
         c->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
         std::memcpy(CMSG_DATA(c), fds.data(), fds.size() * sizeof(int));
     }
-    bool eagain_after_ready = false;
-    for (;;) {
-        const ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n >= 0) {
-            return std::optional<std::size_t>(static_cast<std::size_t>(n));
+    for (bool waited = false;; waited = true) {
+        auto n = sys::call_maybe(op, object, {EAGAIN, EWOULDBLOCK, ENOBUFS}, [&] {
+            return ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        });
+        if (!n) {
+            return explain_send_error(std::move(n).error());
         }
-        const int err = errno;
-        if (err == EINTR) {
-            continue;
+        if (n->has_value()) {
+            return std::optional<std::size_t>(static_cast<std::size_t>(**n));
         }
-        if (err != EAGAIN && err != EWOULDBLOCK && err != ENOBUFS) {
-            return send_error(err, op, object);
-        }
-        if (eagain_after_ready) {
+        if (waited) {
             // An unconnected datagram socket polls writable while the *receiver's* queue is
             // full; back off instead of spinning.
             if (deadline.expired()) {
@@ -279,7 +339,6 @@ Result<std::optional<std::size_t>> Socket::send_message(std::span<const std::byt
         if (!*ready) {
             return std::optional<std::size_t>();
         }
-        eagain_after_ready = true;
     }
 }
 
@@ -314,12 +373,16 @@ Result<void> Socket::send_fds(std::span<const std::byte> bytes,
                               std::span<const int> fds,
                               Deadline deadline) {
     if (fds.size() > kMaxFdsPerMessage) {
-        return Error(std::errc::argument_list_too_long, "sendmsg", name_,
+        return Error(std::errc::argument_list_too_long,
+                     "sendmsg",
+                     name_,
                      "too many descriptors in one message: " + std::to_string(fds.size()) +
                          " > SCM_MAX_FD " + std::to_string(kMaxFdsPerMessage));
     }
     if (type_ == SocketType::Stream && bytes.empty()) {
-        return Error(std::errc::invalid_argument, "sendmsg", name_,
+        return Error(std::errc::invalid_argument,
+                     "sendmsg",
+                     name_,
                      "descriptors on a stream socket need at least one data byte to travel with");
     }
     auto n = send_message(bytes, nullptr, fds, deadline, "sendmsg");
@@ -353,197 +416,149 @@ Result<std::optional<std::size_t>> Socket::receive(std::span<std::byte> buffer,
 
 Result<std::optional<Datagram>> Socket::receive_from(std::span<std::byte> buffer,
                                                      Deadline deadline) {
-    for (;;) {
-        sockaddr_storage ss{};
-        socklen_t len = sizeof ss;
-        auto* sa = reinterpret_cast<sockaddr*>(&ss);  // NOLINT: the sockaddr API
-        const ssize_t n =
-            ::recvfrom(fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_TRUNC, sa, &len);
-        if (n >= 0) {
-            const auto got = static_cast<std::size_t>(n);
-            if (type_ != SocketType::Stream && got > buffer.size()) {
-                return truncated(name_, got, buffer.size());
-            }
-            Datagram d;
-            d.size = got;
-            if (len >= sizeof(sa_family_t)) {
-                if (auto from = SocketAddress::from_native(sa, len)) {
-                    d.from = *from;
-                }
-            } else {
-                len = 0;
-            }
-            if (len == 0) {
-                d.from = SocketAddress::unix_autobind();  // unnamed sender
-            }
-            return std::optional<Datagram>(std::move(d));
-        }
-        const int err = errno;
-        if (err == EINTR) {
-            continue;
-        }
-        if (err != EAGAIN && err != EWOULDBLOCK) {
-            return Error::from_errno(err, "recvfrom", name_,
-                                     err == ECONNREFUSED ? "an earlier send was refused (ICMP)" : "");
-        }
-        auto ready = wait_ready(fd_.get(), POLLIN, deadline, name_);
-        if (!ready) {
-            return std::move(ready).error();
-        }
-        if (!*ready) {
-            return std::optional<Datagram>();
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    auto* sa = reinterpret_cast<sockaddr*>(&ss);  // NOLINT: the sockaddr API
+    auto n = when_ready(fd_.get(), POLLIN, deadline, name_, "recvfrom", [&] {
+        len = sizeof ss;
+        return ::recvfrom(fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_TRUNC, sa, &len);
+    });
+    if (!n) {
+        return explain_receive_error(std::move(n).error());
+    }
+    if (!n->has_value()) {
+        return std::optional<Datagram>();
+    }
+    Datagram d;
+    d.size = static_cast<std::size_t>(**n);
+    if (type_ != SocketType::Stream && d.size > buffer.size()) {
+        return truncated(name_, d.size, buffer.size());
+    }
+    if (len >= sizeof(sa_family_t)) {
+        if (auto from = SocketAddress::from_native(sa, len)) {
+            d.from = *from;
         }
     }
+    return std::optional<Datagram>(d);
 }
 
 Result<std::optional<std::size_t>> Socket::next_message_size(Deadline deadline) {
-    for (;;) {
-        std::byte probe{};
-        const ssize_t n = ::recv(fd_.get(), &probe, 1, MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC);
-        if (n >= 0) {
-            return std::optional<std::size_t>(static_cast<std::size_t>(n));
-        }
-        const int err = errno;
-        if (err == EINTR) {
-            continue;
-        }
-        if (err != EAGAIN && err != EWOULDBLOCK) {
-            return Error::from_errno(err, "recv", name_);
-        }
-        auto ready = wait_ready(fd_.get(), POLLIN, deadline, name_);
-        if (!ready) {
-            return std::move(ready).error();
-        }
-        if (!*ready) {
-            return std::optional<std::size_t>();
-        }
+    std::byte probe{};
+    auto n = when_ready(fd_.get(), POLLIN, deadline, name_, "recv", [&] {
+        return ::recv(fd_.get(), &probe, 1, MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC);
+    });
+    if (!n) {
+        return explain_receive_error(std::move(n).error());
     }
+    if (!n->has_value()) {
+        return std::optional<std::size_t>();
+    }
+    return std::optional<std::size_t>(static_cast<std::size_t>(**n));
 }
 
 Result<std::optional<ReceivedMessage>> Socket::receive_with_fds(std::span<std::byte> buffer,
                                                                 std::size_t max_fds,
                                                                 Deadline deadline) {
     std::vector<char> control(control_space(max_fds), 0);
-    for (;;) {
-        iovec iov{buffer.data(), buffer.size()};
-        msghdr msg{};
+    iovec iov{buffer.data(), buffer.size()};
+    msghdr msg{};
+    // MSG_TRUNC on a message socket makes the kernel return the real length, so the error can
+    // say how large the message was.
+    const int flags =
+        MSG_DONTWAIT | MSG_CMSG_CLOEXEC | (type_ == SocketType::Stream ? 0 : MSG_TRUNC);
+    auto n = when_ready(fd_.get(), POLLIN, deadline, name_, "recvmsg", [&] {
+        msg = msghdr{};
         msg.msg_iov = &iov;
         msg.msg_iovlen = 1;
         msg.msg_control = control.data();
         msg.msg_controllen = control.size();
-        // MSG_TRUNC on a message socket makes the kernel return the real length, so the error
-        // can say how large the message was.
-        const int flags = MSG_DONTWAIT | MSG_CMSG_CLOEXEC | (type_ == SocketType::Stream ? 0 : MSG_TRUNC);
-        const ssize_t n = ::recvmsg(fd_.get(), &msg, flags);
-        if (n < 0) {
-            const int err = errno;
-            if (err == EINTR) {
-                continue;
-            }
-            if (err != EAGAIN && err != EWOULDBLOCK) {
-                return Error::from_errno(err, "recvmsg", name_,
-                                         err == ECONNREFUSED ? "an earlier send was refused" : "");
-            }
-            auto ready = wait_ready(fd_.get(), POLLIN, deadline, name_);
-            if (!ready) {
-                return std::move(ready).error();
-            }
-            if (!*ready) {
-                return std::optional<ReceivedMessage>();
-            }
-            continue;
-        }
-        // Take ownership of every descriptor that arrived before looking at anything else, so
-        // an error below closes them all (A20: fd count before == after).
-        ReceivedMessage m;
-        m.size = static_cast<std::size_t>(n);
-        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-            if (c->cmsg_level != SOL_SOCKET || c->cmsg_len < CMSG_LEN(0)) {
-                continue;
-            }
-            const std::size_t payload = c->cmsg_len - CMSG_LEN(0);
-            if (c->cmsg_type == SCM_RIGHTS) {
-                const std::size_t count = payload / sizeof(int);
-                for (std::size_t i = 0; i < count; ++i) {
-                    int fd = -1;
-                    std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-                    m.fds.emplace_back(fd);
-                }
-            } else if (c->cmsg_type == SCM_CREDENTIALS && payload >= sizeof(ucred)) {
-                ucred uc{};
-                std::memcpy(&uc, CMSG_DATA(c), sizeof uc);
-                m.credentials = Credentials{uc.pid, uc.uid, uc.gid};
-            }
-        }
-        if ((msg.msg_flags & MSG_CTRUNC) != 0) {
-            const std::size_t got = m.fds.size();
-            m.fds.clear();  // close what did arrive: a partial set is useless and would leak
-            return Error(std::errc::message_size, "recvmsg", name_,
-                         "ancillary data truncated: room for " + std::to_string(max_fds) +
-                             " descriptors; the kernel dropped the rest and the " +
-                             std::to_string(got) + " received were closed");
-        }
-        if ((msg.msg_flags & MSG_TRUNC) != 0 || m.size > buffer.size()) {
-            return truncated(name_, m.size, buffer.size());
-        }
-        if (m.fds.size() > max_fds) {
-            // CMSG_SPACE alignment (and the room kept for credentials) can let a few more in than
-            // asked for; never hand out more than the caller said it can take.
-            const std::size_t got = m.fds.size();
-            m.fds.clear();
-            return Error(std::errc::message_size, "recvmsg", name_,
-                         "ancillary data truncated: the sender attached " + std::to_string(got) +
-                             " descriptors, more than the " + std::to_string(max_fds) +
-                             " asked for; all were closed");
-        }
-        return std::optional<ReceivedMessage>(std::move(m));
+        return ::recvmsg(fd_.get(), &msg, flags);
+    });
+    if (!n) {
+        return explain_receive_error(std::move(n).error());
     }
+    if (!n->has_value()) {
+        return std::optional<ReceivedMessage>();
+    }
+    // Take ownership of every descriptor that arrived before looking at anything else, so an
+    // error below closes them all (A20: fd count before == after).
+    ReceivedMessage m;
+    m.size = static_cast<std::size_t>(**n);
+    collect_ancillary(msg, m);
+    if ((msg.msg_flags & MSG_CTRUNC) != 0) {
+        const std::size_t got = m.fds.size();
+        m.fds.clear();  // close what did arrive: a partial set is useless and would leak
+        return Error(std::errc::message_size,
+                     "recvmsg",
+                     name_,
+                     "ancillary data truncated: room for " + std::to_string(max_fds) +
+                         " descriptors; the kernel dropped the rest and the " +
+                         std::to_string(got) + " received were closed");
+    }
+    if (m.fds.size() > max_fds) {
+        // CMSG_SPACE alignment (and the room kept for credentials) can let a few more in than
+        // asked for; never hand out more than the caller said it can take.
+        const std::size_t got = m.fds.size();
+        m.fds.clear();
+        return Error(std::errc::message_size,
+                     "recvmsg",
+                     name_,
+                     "ancillary data truncated: the sender attached " + std::to_string(got) +
+                         " descriptors, more than the " + std::to_string(max_fds) +
+                         " asked for; all were closed");
+    }
+    if ((msg.msg_flags & MSG_TRUNC) != 0 || m.size > buffer.size()) {
+        return truncated(name_, m.size, buffer.size());
+    }
+    return std::optional<ReceivedMessage>(std::move(m));
 }
 
 Result<Credentials> Socket::peer_credentials() const {
     ucred uc{};
     socklen_t len = sizeof uc;
-    auto rc = sys::call("getsockopt SO_PEERCRED", name_, [&] {
+    IPCKIT_TRY(sys::call("getsockopt SO_PEERCRED", name_, [&] {
         return ::getsockopt(fd_.get(), SOL_SOCKET, SO_PEERCRED, &uc, &len);
-    });
-    if (!rc) {
-        return std::move(rc).error();
-    }
+    }));
     return Credentials{uc.pid, uc.uid, uc.gid};
 }
 
 Result<std::optional<UniqueFd>> Socket::peer_pidfd() const {
     int pidfd = -1;
     socklen_t len = sizeof pidfd;
-    if (::getsockopt(fd_.get(), SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0) {
-        // The kernel creates the pidfd O_CLOEXEC.
-        return std::optional<UniqueFd>(UniqueFd(pidfd));
+    auto rc = sys::call_maybe("getsockopt SO_PEERPIDFD", name_, {ENOPROTOOPT}, [&] {
+        return ::getsockopt(fd_.get(), SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len);
+    });
+    if (!rc) {
+        return std::move(rc).error();
     }
-    const int err = errno;
-    if (err == ENOPROTOOPT) {
+    if (!rc->has_value()) {
         return std::optional<UniqueFd>();  // kernel older than 6.5
     }
-    return Error::from_errno(err, "getsockopt SO_PEERPIDFD", name_);
+    return std::optional<UniqueFd>(UniqueFd(pidfd));  // the kernel creates it O_CLOEXEC
 }
 
 Result<void> Socket::set_pass_credentials(bool on) {
     const int v = on ? 1 : 0;
-    return sys::call("setsockopt SO_PASSCRED", name_, [&] {
-               return ::setsockopt(fd_.get(), SOL_SOCKET, SO_PASSCRED, &v, sizeof v);
-           }).transform([](int) {});
+    IPCKIT_TRY(sys::call("setsockopt SO_PASSCRED", name_, [&] {
+        return ::setsockopt(fd_.get(), SOL_SOCKET, SO_PASSCRED, &v, sizeof v);
+    }));
+    return {};
 }
 
 Result<void> Socket::set_no_delay(bool on) {
     const int v = on ? 1 : 0;
-    return sys::call("setsockopt TCP_NODELAY", name_, [&] {
-               return ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &v, sizeof v);
-           }).transform([](int) {});
+    IPCKIT_TRY(sys::call("setsockopt TCP_NODELAY", name_, [&] {
+        return ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &v, sizeof v);
+    }));
+    return {};
 }
 
 Result<void> Socket::shutdown(ShutdownHow how) {
-    const int h = how == ShutdownHow::Read ? SHUT_RD : how == ShutdownHow::Write ? SHUT_WR : SHUT_RDWR;
-    return sys::call("shutdown", name_, [&] { return ::shutdown(fd_.get(), h); }).transform([](int) {
-    });
+    const int h = how == ShutdownHow::Read    ? SHUT_RD
+                  : how == ShutdownHow::Write ? SHUT_WR
+                                              : SHUT_RDWR;
+    IPCKIT_TRY(sys::call("shutdown", name_, [&] { return ::shutdown(fd_.get(), h); }));
+    return {};
 }
 
 Result<void> Socket::close_gracefully(Deadline deadline) {
@@ -557,7 +572,9 @@ Result<void> Socket::close_gracefully(Deadline deadline) {
         }
         if (!n->has_value()) {
             fd_.reset();
-            return Error(std::errc::timed_out, "close", name_,
+            return Error(std::errc::timed_out,
+                         "close",
+                         name_,
                          "the peer did not close its side within the deadline");
         }
         if (**n == 0) {

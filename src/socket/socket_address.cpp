@@ -34,15 +34,21 @@ Result<SocketAddress> SocketAddress::unix_domain(std::string_view path_or_at_nam
     }
     const std::string object(path_or_at_name);
     if (path_or_at_name.empty()) {
-        return Error(std::errc::invalid_argument, "socket address", object,
+        return Error(std::errc::invalid_argument,
+                     "socket address",
+                     object,
                      "a Unix socket path must not be empty");
     }
     if (path_or_at_name.find('\0') != std::string_view::npos) {
-        return Error(std::errc::invalid_argument, "socket address", object,
+        return Error(std::errc::invalid_argument,
+                     "socket address",
+                     object,
                      "a Unix socket path must not contain NUL bytes");
     }
     if (path_or_at_name.size() > kMaxUnixPathLength) {
-        return Error(std::errc::filename_too_long, "socket address", object,
+        return Error(std::errc::filename_too_long,
+                     "socket address",
+                     object,
                      "socket path is " + std::to_string(path_or_at_name.size()) +
                          " bytes; sun_path holds at most " + std::to_string(kMaxUnixPathLength) +
                          " (use a shorter path, chdir to its directory, or an @abstract name)");
@@ -50,8 +56,8 @@ Result<SocketAddress> SocketAddress::unix_domain(std::string_view path_or_at_nam
     SocketAddress a;
     auto* un = as<sockaddr_un>(a.storage_);
     un->sun_family = AF_UNIX;
+    // storage_ is zeroed, so the path stays NUL-terminated.
     std::memcpy(un->sun_path, path_or_at_name.data(), path_or_at_name.size());
-    un->sun_path[path_or_at_name.size()] = '\0';
     a.length_ = kUnixHeader + static_cast<socklen_t>(path_or_at_name.size()) + 1;
     a.family_ = AddressFamily::Unix;
     return a;
@@ -60,11 +66,15 @@ Result<SocketAddress> SocketAddress::unix_domain(std::string_view path_or_at_nam
 Result<SocketAddress> SocketAddress::unix_abstract(std::string_view name) {
     const std::string object = "@" + std::string(name);
     if (name.empty()) {
-        return Error(std::errc::invalid_argument, "socket address", object,
+        return Error(std::errc::invalid_argument,
+                     "socket address",
+                     object,
                      "an abstract socket name must not be empty (\"@\" alone names nothing)");
     }
     if (name.size() > kMaxAbstractNameLength) {
-        return Error(std::errc::filename_too_long, "socket address", object,
+        return Error(std::errc::filename_too_long,
+                     "socket address",
+                     object,
                      "abstract name is " + std::to_string(name.size()) +
                          " bytes; sun_path holds at most " +
                          std::to_string(kMaxAbstractNameLength) + " after the leading NUL");
@@ -95,7 +105,9 @@ Result<SocketAddress> SocketAddress::ipv4(std::string_view host, std::uint16_t p
     in->sin_family = AF_INET;
     in->sin_port = htons(port);
     if (::inet_pton(AF_INET, h.c_str(), &in->sin_addr) != 1) {
-        return Error(std::errc::invalid_argument, "socket address", h,
+        return Error(std::errc::invalid_argument,
+                     "socket address",
+                     h,
                      "not a numeric IPv4 address (names are not resolved)");
     }
     a.length_ = sizeof(sockaddr_in);
@@ -110,7 +122,9 @@ Result<SocketAddress> SocketAddress::ipv6(std::string_view host, std::uint16_t p
     in6->sin6_family = AF_INET6;
     in6->sin6_port = htons(port);
     if (::inet_pton(AF_INET6, h.c_str(), &in6->sin6_addr) != 1) {
-        return Error(std::errc::invalid_argument, "socket address", h,
+        return Error(std::errc::invalid_argument,
+                     "socket address",
+                     h,
                      "not a numeric IPv6 address (names are not resolved)");
     }
     a.length_ = sizeof(sockaddr_in6);
@@ -142,7 +156,9 @@ SocketAddress SocketAddress::loopback_v6(std::uint16_t port) noexcept {
 
 Result<SocketAddress> SocketAddress::from_native(const sockaddr* addr, socklen_t length) {
     if (length > sizeof(sockaddr_storage) || length < sizeof(sa_family_t)) {
-        return Error(std::errc::invalid_argument, "socket address", {},
+        return Error(std::errc::invalid_argument,
+                     "socket address",
+                     {},
                      "address length " + std::to_string(length) + " out of range");
     }
     SocketAddress a;
@@ -159,7 +175,9 @@ Result<SocketAddress> SocketAddress::from_native(const sockaddr* addr, socklen_t
             a.family_ = AddressFamily::Ipv6;
             break;
         default:
-            return Error(std::errc::address_family_not_supported, "socket address", {},
+            return Error(std::errc::address_family_not_supported,
+                         "socket address",
+                         {},
                          "family " + std::to_string(addr->sa_family));
     }
     return a;
@@ -185,7 +203,7 @@ std::string SocketAddress::path() const {
     }
     const auto* un = as<sockaddr_un>(storage_);
     const std::size_t max = length_ - kUnixHeader;
-    return std::string(un->sun_path, ::strnlen(un->sun_path, max));
+    return {un->sun_path, ::strnlen(un->sun_path, max)};
 }
 
 std::uint16_t SocketAddress::port() const noexcept {

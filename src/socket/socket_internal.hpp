@@ -2,15 +2,15 @@
 // Helpers shared by Socket and Listener (private to the library).
 #pragma once
 
-#include <string>
-#include <string_view>
-
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
 #include "ipckit/socket/socket.hpp"
 #include "ipckit/socket/socket_address.hpp"
 #include "ipckit/socket/socket_path_lease.hpp"
+
+#include <string>
+#include <string_view>
 
 namespace ipckit::socket_detail {
 

@@ -32,7 +32,9 @@ Result<std::optional<std::vector<std::byte>>> FrameReader::read(Deadline deadlin
                                                     " header bytes");
         }
         if (!n->has_value()) {
-            return Error(std::errc::timed_out, "read_frame", object_,
+            return Error(std::errc::timed_out,
+                         "read_frame",
+                         object_,
                          "received " + std::to_string(header_got_) + " of " +
                              std::to_string(kHeaderSize) + " header bytes");
         }
@@ -41,9 +43,11 @@ Result<std::optional<std::vector<std::byte>>> FrameReader::read(Deadline deadlin
                 return Out();  // clean end of stream between frames
             }
             const std::size_t got = std::exchange(header_got_, 0);
-            return Error(std::errc::connection_aborted, "read_frame", object_,
-                         "connection closed mid-message (received " + std::to_string(got) +
-                             " of " + std::to_string(kHeaderSize) + " header bytes)");
+            return Error(std::errc::connection_aborted,
+                         "read_frame",
+                         object_,
+                         "connection closed mid-message (received " + std::to_string(got) + " of " +
+                             std::to_string(kHeaderSize) + " header bytes)");
         }
         header_got_ += **n;
         if (header_got_ == kHeaderSize) {
@@ -51,7 +55,9 @@ Result<std::optional<std::vector<std::byte>>> FrameReader::read(Deadline deadlin
             header_got_ = 0;
             if (length > max_) {
                 // The stream cannot be resynchronised after this: the caller should drop it.
-                return Error(std::errc::message_size, "read_frame", object_,
+                return Error(std::errc::message_size,
+                             "read_frame",
+                             object_,
                              "frame length " + std::to_string(length) + " exceeds the maximum " +
                                  std::to_string(max_) + " (hostile or mismatched peer)");
             }
@@ -73,7 +79,9 @@ Result<std::optional<std::vector<std::byte>>> FrameReader::read(Deadline deadlin
         }
         if (**n == 0) {
             in_payload_ = false;
-            return Error(std::errc::connection_aborted, "read_frame", object_,
+            return Error(std::errc::connection_aborted,
+                         "read_frame",
+                         object_,
                          "connection closed mid-message (" + progress + ")");
         }
         payload_got_ += **n;
@@ -91,7 +99,9 @@ Result<void> write_frame(int fd,
                          std::size_t max_frame_size) {
     if (payload.size() > max_frame_size ||
         payload.size() > std::numeric_limits<std::uint32_t>::max()) {
-        return Error(std::errc::message_size, "write_frame", std::string(object),
+        return Error(std::errc::message_size,
+                     "write_frame",
+                     std::string(object),
                      "payload of " + std::to_string(payload.size()) +
                          " bytes exceeds the maximum frame size " + std::to_string(max_frame_size));
     }

@@ -2,10 +2,10 @@
 // SignalAction: install a signal disposition for a scope (sigaction(2)).
 #pragma once
 
-#include <signal.h>
-
 #include "ipckit/core/result.hpp"
 #include "ipckit/signal/signal_set.hpp"
+
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX sigset_t, sigaction, sigqueue
 
 namespace ipckit {
 
@@ -33,7 +33,9 @@ public:
     using Handler = void (*)(int);
     using InfoHandler = void (*)(int, siginfo_t*, void*);
 
-    static Result<SignalAction> install(int signo, Handler handler, SignalActionOptions options = {});
+    static Result<SignalAction> install(int signo,
+                                        Handler handler,
+                                        SignalActionOptions options = {});
     /// SA_SIGINFO handler: receives the sender and the sigqueue payload (si_value).
     static Result<SignalAction> install(int signo,
                                         InfoHandler handler,

@@ -2,15 +2,15 @@
 // SignalFd: receive signals as data from a descriptor (signalfd(2)).
 #pragma once
 
-#include <sys/types.h>
-
-#include <cstdint>
-#include <optional>
-
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
 #include "ipckit/signal/signal_set.hpp"
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
 
 namespace ipckit {
 

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
-// ScopedSignalMask: block or unblock signals in the calling thread for a scope (pthread_sigmask(3)).
+// ScopedSignalMask: block or unblock signals in the calling thread for a scope
+// (pthread_sigmask(3)).
 #pragma once
-
-#include <signal.h>
 
 #include "ipckit/core/result.hpp"
 #include "ipckit/signal/signal_set.hpp"
+
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX sigset_t, sigaction, sigqueue
 
 namespace ipckit {
 

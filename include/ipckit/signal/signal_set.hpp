@@ -2,7 +2,7 @@
 // SignalSet: a set of signal numbers (sigsetops(3)), and signal names for messages.
 #pragma once
 
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX sigset_t, sigaction, sigqueue
 
 #include <initializer_list>
 #include <string>
@@ -34,7 +34,7 @@ public:
     [[nodiscard]] std::string to_string() const;
 
 private:
-    sigset_t set_;
+    sigset_t set_{};
 };
 
 /// "SIGUSR1", "SIGRTMIN+3", "signal 99" for numbers with no name.

@@ -3,14 +3,14 @@
 // (listen(2), accept4(2), unix(7), tcp(7)).
 #pragma once
 
-#include <optional>
-
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
 #include "ipckit/socket/socket.hpp"
 #include "ipckit/socket/socket_address.hpp"
 #include "ipckit/socket/socket_path_lease.hpp"
+
+#include <optional>
 
 namespace ipckit {
 
@@ -51,7 +51,7 @@ public:
     Result<std::optional<Socket>> try_accept() { return accept(Deadline::now()); }
 
     /// The bound address (with the kernel-chosen port after binding port 0).
-    Result<SocketAddress> local_address() const;
+    [[nodiscard]] Result<SocketAddress> local_address() const;
     [[nodiscard]] int native_handle() const noexcept { return fd_.get(); }
     [[nodiscard]] SocketType type() const noexcept { return type_; }
     [[nodiscard]] const std::string& name() const noexcept { return name_; }

@@ -3,6 +3,13 @@
 // descriptor passing and credentials (socket(7), unix(7), tcp(7), udp(7), cmsg(3)).
 #pragma once
 
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/result.hpp"
+#include "ipckit/core/unique_fd.hpp"
+#include "ipckit/socket/credentials.hpp"
+#include "ipckit/socket/socket_address.hpp"
+#include "ipckit/socket/socket_path_lease.hpp"
+
 #include <sys/types.h>
 
 #include <chrono>
@@ -11,13 +18,6 @@
 #include <span>
 #include <utility>
 #include <vector>
-
-#include "ipckit/core/deadline.hpp"
-#include "ipckit/core/result.hpp"
-#include "ipckit/core/unique_fd.hpp"
-#include "ipckit/socket/credentials.hpp"
-#include "ipckit/socket/socket_address.hpp"
-#include "ipckit/socket/socket_path_lease.hpp"
 
 namespace ipckit {
 
@@ -80,7 +80,8 @@ public:
     /// A bound, unconnected message socket (Unix datagram, UDP). For a filesystem path the same
     /// stale-file rules as Listener::bind apply. Port 0 picks an ephemeral port: read it back
     /// with local_address().
-    static Result<Socket> bind(const SocketAddress& address, SocketType type = SocketType::Datagram);
+    static Result<Socket> bind(const SocketAddress& address,
+                               SocketType type = SocketType::Datagram);
     /// An unbound socket of `family` (e.g. a Unix datagram client that only sends).
     static Result<Socket> open(AddressFamily family, SocketType type);
     /// Takes over a descriptor that is already a socket (e.g. one received over SCM_RIGHTS or
@@ -129,10 +130,10 @@ public:
                                                             std::size_t max_fds,
                                                             Deadline deadline = Deadline::never());
     /// The peer's credentials at connect()/socketpair() time (SO_PEERCRED).
-    Result<Credentials> peer_credentials() const;
+    [[nodiscard]] Result<Credentials> peer_credentials() const;
     /// A pidfd for the peer process (SO_PEERPIDFD, Linux >= 6.5), immune to pid reuse; empty
     /// optional if the kernel does not support it.
-    Result<std::optional<UniqueFd>> peer_pidfd() const;
+    [[nodiscard]] Result<std::optional<UniqueFd>> peer_pidfd() const;
     /// Turns SO_PASSCRED on or off: with it, receive_with_fds() reports each message's sender
     /// credentials (SCM_CREDENTIALS), which the kernel fills in and checks.
     Result<void> set_pass_credentials(bool on);
@@ -146,8 +147,8 @@ public:
     /// too (or the deadline passes: errc::timed_out), then close. Avoids the RST a close with
     /// unread data would send.
     Result<void> close_gracefully(Deadline deadline = Deadline::after(std::chrono::seconds(5)));
-    Result<SocketAddress> local_address() const;
-    Result<SocketAddress> peer_address() const;
+    [[nodiscard]] Result<SocketAddress> local_address() const;
+    [[nodiscard]] Result<SocketAddress> peer_address() const;
     /// Closes now (and removes a bound socket file, as the destructor would).
     void close() noexcept {
         lease_.reset();

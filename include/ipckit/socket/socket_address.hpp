@@ -3,13 +3,13 @@
 // and AF_INET6 (unix(7), ip(7), ipv6(7)).
 #pragma once
 
+#include "ipckit/core/result.hpp"
+
 #include <sys/socket.h>
 
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include "ipckit/core/result.hpp"
 
 namespace ipckit {
 

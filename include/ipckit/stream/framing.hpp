@@ -6,16 +6,16 @@
 // length is a valid, empty frame. Python: struct.pack("!I", len(p)) + p.
 #pragma once
 
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/io.hpp"
+#include "ipckit/core/result.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
-
-#include "ipckit/core/deadline.hpp"
-#include "ipckit/core/io.hpp"
-#include "ipckit/core/result.hpp"
 
 namespace ipckit {
 

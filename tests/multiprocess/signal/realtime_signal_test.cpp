@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MIT
 // Realtime signals between processes: queued (not merged), in order, each with its payload.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <gtest/gtest.h>
-
 #include "forked_child.hpp"
 #include "ipckit/core/io.hpp"
 #include "ipckit/core/unique_fd.hpp"
 #include "ipckit/signal/signal_fd.hpp"
 #include "ipckit/signal/signal_mask.hpp"
 #include "ipckit/signal/signal_queue.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
 
 namespace ipckit {
 namespace {
@@ -40,8 +40,8 @@ TEST(RealtimeSignals, HundredQueuedSignalsArriveInOrderWithTheirPayloads) {
         auto sfd = SignalFd::create(SignalSet::of({signo}));
         CHILD_CHECK(sfd);
         const std::byte go{1};
-        CHILD_CHECK(write_all(ready.w.get(), std::span(&go, 1), FdKind::Other, Deadline::after(10s),
-                              "ready"));
+        CHILD_CHECK(write_all(
+            ready.w.get(), std::span(&go, 1), FdKind::Other, Deadline::after(10s), "ready"));
         for (int i = 0; i < kCount; ++i) {
             auto info = sfd->read(Deadline::after(10s));
             CHILD_CHECK(info && info->has_value());
@@ -79,8 +79,8 @@ TEST(RealtimeSignals, APointerSizedPayloadArrivesWhole) {
         auto sfd = SignalFd::create(SignalSet::of({signo}));
         CHILD_CHECK(sfd);
         const std::byte go{1};
-        CHILD_CHECK(write_all(ready.w.get(), std::span(&go, 1), FdKind::Other, Deadline::after(10s),
-                              "ready"));
+        CHILD_CHECK(write_all(
+            ready.w.get(), std::span(&go, 1), FdKind::Other, Deadline::after(10s), "ready"));
         auto info = sfd->read(Deadline::after(10s));
         CHILD_CHECK(info && info->has_value());
         CHILD_CHECK((*info)->ptr == kValue);
@@ -107,8 +107,8 @@ TEST(RealtimeSignals, StandardSignalsMergeWhileRealtimeOnesQueue) {
         auto sfd = SignalFd::create(set);
         CHILD_CHECK(sfd);
         const std::byte go{1};
-        CHILD_CHECK(write_all(ready.w.get(), std::span(&go, 1), FdKind::Other, Deadline::after(10s),
-                              "ready"));
+        CHILD_CHECK(write_all(
+            ready.w.get(), std::span(&go, 1), FdKind::Other, Deadline::after(10s), "ready"));
         std::byte sent{};
         CHILD_CHECK(read_exact(done.r.get(), std::span(&sent, 1), Deadline::after(10s), "done"));
         int usr1 = 0;
@@ -131,8 +131,8 @@ TEST(RealtimeSignals, StandardSignalsMergeWhileRealtimeOnesQueue) {
         ASSERT_TRUE(queue_signal(child.pid(), SIGUSR1, i));
         ASSERT_TRUE(queue_signal(child.pid(), SIGRTMIN, i));
     }
-    ASSERT_TRUE(write_all(done.w.get(), std::span(&go, 1), FdKind::Other, Deadline::after(10s),
-                          "done"));
+    ASSERT_TRUE(
+        write_all(done.w.get(), std::span(&go, 1), FdKind::Other, Deadline::after(10s), "done"));
     EXPECT_CHILD_OK(child.wait_for(10s));
 }
 

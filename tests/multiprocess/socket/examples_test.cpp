@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Runs the socket examples as separate, exec'd programs and checks what they print.
+#include "ipc_registry.hpp"
+#include "run_program.hpp"
+#include "socket_test_util.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,10 +13,6 @@
 #include <thread>
 
 #include <gtest/gtest.h>
-
-#include "ipc_registry.hpp"
-#include "run_program.hpp"
-#include "socket_test_util.hpp"
 
 namespace ipckit {
 namespace {
@@ -48,9 +48,11 @@ TEST(SocketExamples, EchoServerAndClientOverAUnixStreamSocket) {
     const std::string path = test::unique_path("echo.sock");
     auto server = start({test::build_path("examples/example_unix_echo_server"), path, "1"});
     ASSERT_TRUE(wait_for_path(path, 10s));
-    auto client = test::run_program(
-        {test::build_path("examples/example_unix_echo_client"), "--wait", path, "hello",
-         "second message"});
+    auto client = test::run_program({test::build_path("examples/example_unix_echo_client"),
+                                     "--wait",
+                                     path,
+                                     "hello",
+                                     "second message"});
     EXPECT_EQ(client.exit_code, 0) << client.describe();
     EXPECT_EQ(client.out, "echo: hello\necho: second message\n") << client.describe();
     auto s = server.get();
@@ -64,8 +66,8 @@ TEST(SocketExamples, EchoClientWithNoServerFailsAtOnceNamingThePath) {
     const std::string path = test::unique_path("noserver.sock");
     test::RunOptions o;
     o.timeout = 20s;
-    auto client = test::run_program(
-        {test::build_path("examples/example_unix_echo_client"), path, "x"}, o);
+    auto client =
+        test::run_program({test::build_path("examples/example_unix_echo_client"), path, "x"}, o);
     EXPECT_EQ(client.exit_code, 1) << client.describe();
     EXPECT_TRUE(contains(client.err, "connect " + path)) << client.err;
 }
@@ -98,13 +100,18 @@ TEST(SocketExamples, APythonPeerTalksStreamAndDatagram) {
             .lexically_normal()
             .string();
     ASSERT_TRUE(socket_test::path_exists(script)) << script;
-    auto server = start(
-        {test::build_path("examples/example_socket_python_peer"), stream_path, dgram_path});
+    auto server =
+        start({test::build_path("examples/example_socket_python_peer"), stream_path, dgram_path});
     ASSERT_TRUE(wait_for_path(stream_path, 10s));
     test::RunOptions o;
     o.timeout = 20s;
-    auto py = test::run_program({"/usr/bin/python3", script, stream_path, dgram_path, client_path,
-                                 "hello from python", "second"},
+    auto py = test::run_program({"/usr/bin/python3",
+                                 script,
+                                 stream_path,
+                                 dgram_path,
+                                 client_path,
+                                 "hello from python",
+                                 "second"},
                                 o);
     EXPECT_EQ(py.exit_code, 0) << py.describe();
     EXPECT_TRUE(contains(py.out, "python got: HELLO FROM PYTHON\npython got: SECOND\n")) << py.out;

@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: MIT
 // Length-prefixed framing against a peer process that misbehaves: 1-byte writes, closing
 // mid-frame, announcing a huge frame.
+#include "ipckit/stream/framing.hpp"
+
+#include "forked_child.hpp"
+#include "ipckit/socket/socket.hpp"
+#include "socket_test_util.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -8,11 +14,6 @@
 #include <numeric>
 
 #include <gtest/gtest.h>
-
-#include "forked_child.hpp"
-#include "ipckit/socket/socket.hpp"
-#include "ipckit/stream/framing.hpp"
-#include "socket_test_util.hpp"
 
 namespace ipckit {
 namespace {
@@ -29,20 +30,27 @@ void trickle(int fd, std::span<const std::byte> wire) {
 }
 
 std::vector<std::byte> header(std::uint32_t length) {
-    return {std::byte(length >> 24), std::byte(length >> 16), std::byte(length >> 8),
+    return {std::byte(length >> 24),
+            std::byte(length >> 16),
+            std::byte(length >> 8),
             std::byte(length)};
 }
 
 TEST(Framing, WireFormatIsFourByteBigEndianLengthThenPayload) {
     auto [a, b] = Socket::pair(SocketType::Stream).value();
-    ASSERT_TRUE(write_frame(a.native_handle(), bytes_of("hi!"), FdKind::Socket, Deadline::after(5s),
-                            "a"));
+    ASSERT_TRUE(
+        write_frame(a.native_handle(), bytes_of("hi!"), FdKind::Socket, Deadline::after(5s), "a"));
     std::array<std::byte, 7> raw{};
     auto n = read_exact(b.native_handle(), raw, Deadline::after(5s), "b");
     ASSERT_TRUE(n);
     ASSERT_EQ(*n, 7U);
-    const std::array<std::byte, 7> expected{std::byte{0}, std::byte{0}, std::byte{0}, std::byte{3},
-                                            std::byte{'h'}, std::byte{'i'}, std::byte{'!'}};
+    const std::array<std::byte, 7> expected{std::byte{0},
+                                            std::byte{0},
+                                            std::byte{0},
+                                            std::byte{3},
+                                            std::byte{'h'},
+                                            std::byte{'i'},
+                                            std::byte{'!'}};
     EXPECT_EQ(raw, expected);
 }
 
@@ -157,7 +165,8 @@ TEST(Framing, WorksOverAPipeToo) {
         r.reset();
         std::vector<std::byte> big(100000);
         std::iota(reinterpret_cast<unsigned char*>(big.data()),  // NOLINT: byte pattern
-                  reinterpret_cast<unsigned char*>(big.data()) + big.size(), 0);  // NOLINT
+                  reinterpret_cast<unsigned char*>(big.data()) + big.size(),
+                  0);  // NOLINT
         CHILD_CHECK(write_frame(w.get(), big, FdKind::Other, Deadline::after(10s), "pipe"));
         return 0;
     });

@@ -1,6 +1,13 @@
 // SPDX-License-Identifier: MIT
 // Unix sockets between processes: echo with deadlines, a memfd passed to a child that uses it,
 // peer credentials and pidfds of another process, per-message credentials.
+#include "forked_child.hpp"
+#include "ipc_registry.hpp"
+#include "ipckit/core/io.hpp"
+#include "ipckit/socket/listener.hpp"
+#include "ipckit/socket/socket.hpp"
+#include "socket_test_util.hpp"
+
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -9,13 +16,6 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
-
-#include "forked_child.hpp"
-#include "ipc_registry.hpp"
-#include "ipckit/core/io.hpp"
-#include "ipckit/socket/listener.hpp"
-#include "ipckit/socket/socket.hpp"
-#include "socket_test_util.hpp"
 
 namespace ipckit {
 namespace {

@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: MIT
+#include "ipckit/signal/signal_action.hpp"
+#include "ipckit/signal/signal_fd.hpp"
+#include "ipckit/signal/signal_mask.hpp"
+#include "ipckit/signal/signal_queue.hpp"
+#include "ipckit/signal/signal_set.hpp"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -6,12 +12,6 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
-
-#include "ipckit/signal/signal_action.hpp"
-#include "ipckit/signal/signal_fd.hpp"
-#include "ipckit/signal/signal_mask.hpp"
-#include "ipckit/signal/signal_queue.hpp"
-#include "ipckit/signal/signal_set.hpp"
 
 namespace ipckit {
 namespace {
@@ -77,8 +77,12 @@ TEST(SignalFd, ReadsAQueuedSignalWithItsPayload) {
 
 std::atomic<int> g_handled{0};
 std::atomic<int> g_value{0};
-void count_handler(int) { g_handled.fetch_add(1); }
-void info_handler(int, siginfo_t* si, void*) { g_value.store(si->si_value.sival_int); }
+void count_handler(int) {
+    g_handled.fetch_add(1);
+}
+void info_handler(int, siginfo_t* si, void*) {
+    g_value.store(si->si_value.sival_int);
+}
 
 TEST(SignalAction, InstallsAndRestoresThePreviousDisposition) {
     struct sigaction before {};

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: MIT
 // TCP and UDP over the loopback interface (127.0.0.1 and ::1), ephemeral ports only.
+#include "../../multiprocess/socket/socket_test_util.hpp"
+#include "ipckit/socket/listener.hpp"
+#include "ipckit/socket/socket.hpp"
+#include "ipckit/stream/framing.hpp"
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -7,11 +12,6 @@
 #include <array>
 
 #include <gtest/gtest.h>
-
-#include "../../multiprocess/socket/socket_test_util.hpp"
-#include "ipckit/socket/listener.hpp"
-#include "ipckit/socket/socket.hpp"
-#include "ipckit/stream/framing.hpp"
 
 namespace ipckit {
 namespace {
@@ -101,13 +101,13 @@ TEST_P(Inet, ConnectToAClosedPortIsRefused) {
 TEST_P(Inet, AResetIsNamedEconnreset) {
     auto listener = Listener::bind(any_port());
     ASSERT_TRUE(listener);
-    auto client = Socket::connect(listener->local_address().value(), SocketType::Stream,
-                                  Deadline::after(5s));
+    auto client =
+        Socket::connect(listener->local_address().value(), SocketType::Stream, Deadline::after(5s));
     ASSERT_TRUE(client);
     auto server = listener->accept(Deadline::after(5s));
     ASSERT_TRUE(server && server->has_value());
-    ASSERT_TRUE(write_frame(client->native_handle(), bytes_of("hello"), FdKind::Socket,
-                            Deadline::after(5s), "client"));
+    ASSERT_TRUE(write_frame(
+        client->native_handle(), bytes_of("hello"), FdKind::Socket, Deadline::after(5s), "client"));
     // SO_LINGER 0 makes close() send RST instead of FIN.
     const linger lg{1, 0};
     ASSERT_EQ(::setsockopt((*server)->native_handle(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
@@ -147,8 +147,7 @@ TEST_P(Inet, UdpTruncationIsReported) {
     auto d = server.receive_from(buf, Deadline::after(5s));
     ASSERT_FALSE(d);
     EXPECT_EQ(d.error().code(), std::errc::message_size);
-    EXPECT_NE(d.error().message().find("16 bytes did not fit the 8-byte buffer"),
-              std::string::npos)
+    EXPECT_NE(d.error().message().find("16 bytes did not fit the 8-byte buffer"), std::string::npos)
         << d.error().message();
 }
 

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Unix-domain sockets in one process: addresses, listen/accept/connect, message boundaries,
 // truncation, stale socket files, descriptor passing and credentials.
+#include "../../multiprocess/socket/socket_test_util.hpp"
+#include "ipc_registry.hpp"
+#include "ipckit/socket/listener.hpp"
+#include "ipckit/socket/socket.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -11,11 +16,6 @@
 #include <array>
 
 #include <gtest/gtest.h>
-
-#include "../../multiprocess/socket/socket_test_util.hpp"
-#include "ipc_registry.hpp"
-#include "ipckit/socket/listener.hpp"
-#include "ipckit/socket/socket.hpp"
 
 namespace ipckit {
 namespace {
@@ -88,8 +88,8 @@ TEST(UnixSocket, AcceptTimesOutAsAnOrdinaryOutcome) {
 TEST(UnixSocket, ConnectWithNobodyListeningIsRefusedAndNamesThePath) {
     const std::string path = test::unique_path("dead.sock");
     make_stale_socket(path);
-    auto c = Socket::connect(SocketAddress::unix_domain(path).value(), SocketType::Stream,
-                             Deadline::after(5s));
+    auto c = Socket::connect(
+        SocketAddress::unix_domain(path).value(), SocketType::Stream, Deadline::after(5s));
     ASSERT_FALSE(c);
     EXPECT_EQ(c.error().code(), std::errc::connection_refused);
     EXPECT_EQ(c.error().errno_name(), "ECONNREFUSED");
@@ -129,8 +129,8 @@ TEST(UnixSocket, BindReplacesAStaleSocketFileOfOurOwn) {
     make_stale_socket(path);
     auto l = Listener::bind(SocketAddress::unix_domain(path).value());
     ASSERT_TRUE(l) << l.error().message();
-    auto c = Socket::connect(SocketAddress::unix_domain(path).value(), SocketType::Stream,
-                             Deadline::after(5s));
+    auto c = Socket::connect(
+        SocketAddress::unix_domain(path).value(), SocketType::Stream, Deadline::after(5s));
     EXPECT_TRUE(c) << c.error().message();
 }
 
@@ -195,8 +195,9 @@ TEST(UnixSocket, ADatagramLargerThanTheBufferIsReportedNotCut) {
     auto n = b.receive(small, Deadline::after(5s));
     ASSERT_FALSE(n);
     EXPECT_EQ(n.error().code(), std::errc::message_size);
-    EXPECT_NE(n.error().message().find("datagram truncated: 10 bytes did not fit the 4-byte buffer"),
-              std::string::npos)
+    EXPECT_NE(
+        n.error().message().find("datagram truncated: 10 bytes did not fit the 4-byte buffer"),
+        std::string::npos)
         << n.error().message();
     ASSERT_TRUE(a.send(bytes_of("0123456789")));
     auto d = b.receive_from(small, Deadline::after(5s));

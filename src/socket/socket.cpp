@@ -399,8 +399,7 @@ Result<void> Socket::send_fds(std::span<const std::byte> bytes,
     return {};
 }
 
-Result<std::optional<std::size_t>> Socket::receive(std::span<std::byte> buffer,
-                                                   Deadline deadline) {
+Result<std::optional<std::size_t>> Socket::receive(std::span<std::byte> buffer, Deadline deadline) {
     if (type_ == SocketType::Stream) {
         return read_some(fd_.get(), buffer, deadline, name_);
     }
@@ -421,7 +420,8 @@ Result<std::optional<Datagram>> Socket::receive_from(std::span<std::byte> buffer
     auto* sa = reinterpret_cast<sockaddr*>(&ss);  // NOLINT: the sockaddr API
     auto n = when_ready(fd_.get(), POLLIN, deadline, name_, "recvfrom", [&] {
         len = sizeof ss;
-        return ::recvfrom(fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_TRUNC, sa, &len);
+        return ::recvfrom(
+            fd_.get(), buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_TRUNC, sa, &len);
     });
     if (!n) {
         return explain_receive_error(std::move(n).error());

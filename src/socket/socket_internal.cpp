@@ -50,7 +50,8 @@ Result<bool> wait_ready(int fd, short events, Deadline deadline, std::string_vie
     for (;;) {
         pollfd p{fd, events, 0};
         // call_once: on EINTR, loop here so the timeout is recomputed from the deadline.
-        auto rc = sys::call_once("poll", object, [&] { return ::poll(&p, 1, deadline.to_poll_timeout_ms()); });
+        auto rc = sys::call_once(
+            "poll", object, [&] { return ::poll(&p, 1, deadline.to_poll_timeout_ms()); });
         if (!rc) {
             if (rc.error().code() == std::errc::interrupted) {
                 continue;

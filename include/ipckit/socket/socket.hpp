@@ -94,8 +94,8 @@ public:
 
     // ---- data
     /// Stream: sends all of `bytes`, resuming partial writes (never re-sending a byte).
-    /// Message: sends `bytes` as one message. On timeout: errc::timed_out with "sent X of Y
-    /// bytes". Errors: broken_pipe (peer gone), connection_refused (datagram receiver gone,
+    /// Message: sends `bytes` as one message (all or nothing). On timeout: errc::timed_out with
+    /// the progress ("wrote X of Y bytes" on a stream, "sent 0 of Y bytes" for a message). Errors: broken_pipe (peer gone), connection_refused (datagram receiver gone,
     /// or an ICMP error from an earlier UDP send), connection_reset.
     Result<void> send(std::span<const std::byte> bytes, Deadline deadline = Deadline::never());
     /// One datagram to `to` (unconnected message sockets).

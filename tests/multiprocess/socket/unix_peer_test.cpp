@@ -8,7 +8,9 @@
 #include "ipckit/socket/socket.hpp"
 #include "socket_test_util.hpp"
 
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -172,6 +174,33 @@ TEST(UnixPeer, EachMessageCarriesItsSendersCredentials) {
     }
     EXPECT_EQ(from_child, 1);
     EXPECT_EQ(from_parent, 1);
+    EXPECT_CHILD_OK(child.wait_for(10s));
+}
+
+TEST(UnixPeer, DescriptorsThatFindNoFreeSlotAreReportedAndNoneLeak) {
+    // B20/A20: the receiver is at RLIMIT_NOFILE. The kernel installs what fits, drops the rest
+    // and sets MSG_CTRUNC; the receiver must report it and close the ones that did arrive.
+    auto [a, b] = Socket::pair(SocketType::SeqPacket).value();
+    auto child = test::ForkedChild::spawn([&] {
+        a.close();
+        const int open_now = socket_test::open_fd_count();
+        const rlimit low{static_cast<rlim_t>(open_now + 6), static_cast<rlim_t>(open_now + 6)};
+        CHILD_CHECK(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+        std::array<std::byte, 8> buf{};
+        auto m = b.receive_with_fds(buf, 20, Deadline::after(10s));
+        CHILD_CHECK(!m);
+        CHILD_CHECK(m.error().message().find("ancillary data truncated") != std::string::npos);
+        CHILD_CHECK(socket_test::open_fd_count() == open_now);
+        return 0;
+    });
+    b.close();
+    std::vector<UniqueFd> owned;
+    std::vector<int> fds;
+    for (int i = 0; i < 20; ++i) {
+        owned.emplace_back(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+        fds.push_back(owned.back().get());
+    }
+    ASSERT_TRUE(a.send_fds(bytes_of("many"), fds, Deadline::after(10s)));
     EXPECT_CHILD_OK(child.wait_for(10s));
 }
 

@@ -439,6 +439,35 @@ TEST(UnixSocket, SendingToAClosedPeerIsBrokenPipeNeverSigpipe) {
     ::signal(SIGPIPE, old);
 }
 
+TEST(UnixSocket, BindNeverRemovesAnotherUsersStaleSocket) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "needs root to chown a socket file to another user";
+    }
+    const std::string path = test::unique_path("foreign.sock");
+    make_stale_socket(path);
+    ASSERT_EQ(::lchown(path.c_str(), 65534, 65534), 0);
+    auto l = Listener::bind(SocketAddress::unix_domain(path).value());
+    ASSERT_FALSE(l);
+    EXPECT_EQ(l.error().code(), std::errc::address_in_use);
+    EXPECT_NE(l.error().message().find("owned by uid 65534"), std::string::npos)
+        << l.error().message();
+    EXPECT_TRUE(socket_test::path_exists(path));
+    ::unlink(path.c_str());
+}
+
+TEST(UnixSocket, AbstractNameLimitIs107Bytes) {
+    EXPECT_TRUE(SocketAddress::unix_abstract(std::string(107, 'a')));
+    auto too_long = SocketAddress::unix_abstract(std::string(108, 'a'));
+    ASSERT_FALSE(too_long);
+    EXPECT_EQ(too_long.error().code(), std::errc::filename_too_long);
+    // The longest abstract name binds and round-trips through getsockname.
+    auto s = Socket::bind(SocketAddress::unix_abstract(std::string(100, 'z') +
+                                                       std::to_string(::getpid()))
+                              .value());
+    ASSERT_TRUE(s) << s.error().message();
+    EXPECT_TRUE(s->local_address().value().is_abstract());
+}
+
 TEST(UnixSocket, AForkedChildsCopyNeverRemovesTheParentsSocketFile) {
     const std::string path = test::unique_path("forked.sock");
     auto l = Listener::bind(SocketAddress::unix_domain(path).value());

@@ -461,9 +461,8 @@ TEST(UnixSocket, AbstractNameLimitIs107Bytes) {
     ASSERT_FALSE(too_long);
     EXPECT_EQ(too_long.error().code(), std::errc::filename_too_long);
     // The longest abstract name binds and round-trips through getsockname.
-    auto s = Socket::bind(SocketAddress::unix_abstract(std::string(100, 'z') +
-                                                       std::to_string(::getpid()))
-                              .value());
+    auto s = Socket::bind(
+        SocketAddress::unix_abstract(std::string(100, 'z') + std::to_string(::getpid())).value());
     ASSERT_TRUE(s) << s.error().message();
     EXPECT_TRUE(s->local_address().value().is_abstract());
 }

@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
         auto text = region->as_array<char>(mailbox::kTextOffset, n).value();
         std::printf("reader: got '%.*s'\n", static_cast<int>(n), text.data());
         state->store(mailbox::kRead, std::memory_order_release);
-        ipckit::Futex::wake_all(*state).value();
+        (void)ipckit::Futex::wake_all(*state).value();  // throws on failure; the count is not needed
         return 0;
     } catch (const ipckit::ResultError& e) {
         std::fprintf(stderr, "reader: %s\n", e.error().message().c_str());

@@ -33,6 +33,9 @@ std::string_view Error::errno_name() const noexcept {
 
 Error Error::with_detail(std::string_view more) const {
     Error e = *this;
+    if (more.empty()) {
+        return e;
+    }
     if (!e.detail_.empty()) {
         e.detail_ += "; ";
     }

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <mqueue.h>
+#include <signal.h>
 #include <semaphore.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -332,9 +333,20 @@ LeakReport scan_for_leaks(const std::vector<std::string>& sysv_baseline,
         }
         while (dirent* ent = ::readdir(d)) {
             std::string_view n = ent->d_name;
-            if (n.find(kTestPrefix) != std::string_view::npos) {
-                report.leaks.push_back(std::string(dir) + "/" + std::string(n));
+            const auto at = n.find(kTestPrefix);
+            if (at == std::string_view::npos) {
+                continue;
             }
+            // "ipckit-test-<pid>-...": a live <pid> is a test process of another run on this
+            // host (e.g. a developer's parallel build), not a leak of ours.
+            const std::string_view rest = n.substr(at + kTestPrefix.size());
+            const long pid = std::atol(std::string(rest.substr(0, rest.find('-'))).c_str());
+            if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == 0) {
+                report.notes.push_back(std::string(n) + " belongs to live pid " +
+                                       std::to_string(pid) + ": not counted");
+                continue;
+            }
+            report.leaks.push_back(std::string(dir) + "/" + std::string(n));
         }
         ::closedir(d);
     };

@@ -197,8 +197,8 @@ Result<void> ensure_mqueue_listable() {
     }
     if (::geteuid() != 0) {
         return Error(std::errc::operation_not_permitted, "list POSIX queues", kMqueueDir,
-                     "POSIX queues cannot be listed: mqueue fs not mounted (as root: mount -t "
-                     "mqueue none /dev/mqueue)");
+                     "POSIX queues cannot be listed: mqueue fs not mounted on /dev/mqueue (as "
+                     "root: mount -t mqueue none /dev/mqueue)");
     }
     (void)sys::call("mkdir", kMqueueDir, [] { return ::mkdir(kMqueueDir, 0755); });
     auto m = sys::call("mount", kMqueueDir,
@@ -565,8 +565,10 @@ Result<std::vector<IpcObjectInfo>> scan_impl(const InventoryFilter& filter, bool
     std::map<std::pair<dev_t, ino_t>, std::vector<std::size_t>> targets;
     if (wants(filter, IpcObjectKind::PosixMq)) {
         if (auto ok = ensure_mqueue_listable(); !ok) {
-            inv.warnings.push_back(ok.error().detail().empty() ? ok.error().message()
-                                                               : ok.error().message());
+            // Not root: the plain sentence alone. A failed mount: the sentence plus why.
+            inv.warnings.push_back(ok.error().op() == std::string_view("list POSIX queues")
+                                       ? ok.error().detail()
+                                       : ok.error().message());
             inv.unlisted.push_back(IpcObjectKind::PosixMq);
         } else {
             scan_mqueue(filter, objects, targets);

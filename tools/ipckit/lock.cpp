@@ -34,6 +34,7 @@ struct LockOptions {
     bool shared = false;
     bool close_fd = false;
     std::string timeout;
+    bool timeout_given = false;
 };
 
 std::atomic<pid_t> g_child{0};
@@ -137,10 +138,13 @@ Result<LockOptions> split_lock_args() {
                 return usage(a + " needs a duration");
             }
             opt.timeout = args[i];
+            opt.timeout_given = true;
         } else if (a.starts_with("--timeout=")) {
             opt.timeout = a.substr(10);
+            opt.timeout_given = true;
         } else if (a.starts_with("-w") && a.size() > 2) {
             opt.timeout = a.substr(2);
+            opt.timeout_given = true;
         } else {
             return usage("unknown option " + a + " (see ipckit lock --help)");
         }
@@ -171,7 +175,7 @@ int run_lock(LockOptions opt) {
         return kExitUsage;
     }
     Deadline deadline = Deadline::never();
-    if (!opt.timeout.empty()) {
+    if (opt.timeout_given) {
         auto d = parse_duration(opt.timeout);
         if (!d) {
             print_error("lock", d.error());

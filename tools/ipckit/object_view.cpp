@@ -197,7 +197,9 @@ std::string render_table(const std::vector<IpcObjectInfo>& objects) {
     for (const IpcObjectInfo& o : objects) {
         rows.push_back({std::string(kind_name(o.kind)), o.name,
                         o.id >= 0 ? std::to_string(o.id) : "-", user_name(o.uid),
-                        mode_string(o.mode), human_size(o.size), count_column(o), process_column(o),
+                        mode_string(o.mode),
+                        o.kind == IpcObjectKind::SysvSem ? "-" : human_size(o.size),
+                        count_column(o), process_column(o),
                         state_of(o)});
     }
     std::vector<std::size_t> width(rows.front().size(), 0);

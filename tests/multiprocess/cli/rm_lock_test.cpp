@@ -121,6 +121,18 @@ TEST(CliRm, RefusesAnotherUsersObjectAndNamesTheOwner) {
     auto as_root = test::ipckit({"rm", "shm:" + mine});
     EXPECT_EQ(as_root.exit_code, 0) << as_root.describe();
 
+    // A channel (a file in /dev/shm) that belongs to root (A21: rm chan:x of another user).
+    const std::string chan = "ipckit-test-" + std::to_string(::getpid()) + "-rmchan";
+    const std::string chan_path = "/dev/shm/ipckit.chan." + chan;
+    const int cfd = ::open(chan_path.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+    ASSERT_GE(cfd, 0);
+    ::close(cfd);
+    auto chan_refused = test::ipckit_as_nobody({"rm", "chan:" + chan});
+    const bool chan_left = ::access(chan_path.c_str(), F_OK) == 0;
+    ::unlink(chan_path.c_str());
+    EXPECT_EQ(chan_refused.exit_code, 4) << chan_refused.describe();
+    EXPECT_TRUE(chan_left);
+
     // System V: the same rule, by owner or creator.
     const int msq = ::msgget(test::unique_sysv_key(IpcKind::SysvMsg), IPC_CREAT | IPC_EXCL | 0666);
     ASSERT_GE(msq, 0);

@@ -8,7 +8,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <mqueue.h>
-#include <signal.h>
+#include <csignal>
 #include <semaphore.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
@@ -277,7 +277,7 @@ void read_sem_value(IpcObjectInfo& o) {
     auto n = sys::call("pread", o.path, [&] { return ::pread(*fd, &word, sizeof word, 0); });
     ::close(*fd);
     if (!n || *n != static_cast<ssize_t>(sizeof word)) {
-        o.notes.push_back("semaphore file is shorter than a sem_t");
+        o.notes.emplace_back("semaphore file is shorter than a sem_t");
         return;
     }
     o.sem_value = static_cast<long>(word & 0xffffffffU);
@@ -309,67 +309,77 @@ void read_sysv_sem_details(IpcObjectInfo& o, bool values) {
     }
 }
 
-struct UserScan {
-    // (dev, ino) -> index into objects
-    std::map<std::pair<dev_t, ino_t>, std::vector<std::size_t>> targets;
-};
+using FileId = std::pair<dev_t, ino_t>;
+
+/// (device, inode) of every file-backed mapping in /proc/PID/maps ("... fd:01 1234 /path").
+std::vector<FileId> mapped_files(const std::string& proc_dir) {
+    std::vector<FileId> out;
+    auto maps = read_small_file(proc_dir + "/maps");
+    if (!maps) {
+        return out;
+    }
+    std::istringstream in(*maps);
+    std::string line;
+    while (std::getline(in, line)) {
+        auto f = split_ws(line);
+        if (f.size() < 6) {
+            continue;  // anonymous mapping
+        }
+        const auto colon = f[3].find(':');
+        const auto ino = to_number<ino_t>(f[4]);
+        if (colon == std::string_view::npos || !ino || *ino == 0) {
+            continue;
+        }
+        unsigned maj = 0;
+        unsigned min = 0;
+        std::from_chars(f[3].data(), f[3].data() + colon, maj, 16);
+        std::from_chars(f[3].data() + colon + 1, f[3].data() + f[3].size(), min, 16);
+        out.emplace_back(makedev(maj, min), *ino);
+    }
+    return out;
+}
+
+/// (device, inode) of every descriptor in /proc/PID/fd (stat follows the magic link).
+std::vector<FileId> open_files(const std::string& proc_dir) {
+    std::vector<FileId> out;
+    const std::string fd_dir = proc_dir + "/fd";
+    for (const std::string& fd : list_dir(fd_dir.c_str())) {
+        struct stat st {};
+        std::string link = fd_dir;
+        link += '/';
+        link += fd;
+        if (::stat(link.c_str(), &st) == 0) {  // failure: closed meanwhile, or not ours to see
+            out.emplace_back(st.st_dev, st.st_ino);
+        }
+    }
+    return out;
+}
 
 /// Fills IpcObjectInfo::users from /proc/*/maps (mappings) and /proc/*/fd (open descriptors).
 void scan_users(std::vector<IpcObjectInfo>& objects,
-                const std::map<std::pair<dev_t, ino_t>, std::vector<std::size_t>>& targets) {
+                const std::map<FileId, std::vector<std::size_t>>& targets) {
     if (targets.empty()) {
         return;
     }
     const pid_t self = ::getpid();
     std::vector<std::set<pid_t>> users(objects.size());
+    const auto note = [&](pid_t pid, const std::vector<FileId>& files) {
+        for (const FileId& id : files) {
+            if (auto it = targets.find(id); it != targets.end()) {
+                for (std::size_t i : it->second) {
+                    users[i].insert(pid);
+                }
+            }
+        }
+    };
     for (const std::string& entry : list_dir("/proc")) {
         const auto pid = to_number<pid_t>(entry);
         if (!pid || *pid == self) {
             continue;
         }
-        const std::string base = "/proc/" + entry;
-        if (auto maps = read_small_file(base + "/maps")) {
-            std::istringstream in(*maps);
-            std::string line;
-            while (std::getline(in, line)) {
-                auto f = split_ws(line);
-                if (f.size() < 6) {
-                    continue;  // anonymous mapping
-                }
-                const auto colon = f[3].find(':');
-                if (colon == std::string_view::npos) {
-                    continue;
-                }
-                unsigned maj = 0;
-                unsigned min = 0;
-                std::from_chars(f[3].data(), f[3].data() + colon, maj, 16);
-                std::from_chars(f[3].data() + colon + 1, f[3].data() + f[3].size(), min, 16);
-                const auto ino = to_number<ino_t>(f[4]);
-                if (!ino) {
-                    continue;
-                }
-                auto it = targets.find({makedev(maj, min), *ino});
-                if (it != targets.end()) {
-                    for (std::size_t i : it->second) {
-                        users[i].insert(*pid);
-                    }
-                }
-            }
-        }
-        const std::string fd_dir = base + "/fd";
-        for (const std::string& fd : list_dir(fd_dir.c_str())) {
-            struct stat st {};
-            const std::string link = fd_dir + "/" + fd;
-            if (::stat(link.c_str(), &st) != 0) {
-                continue;  // closed meanwhile, or not ours to see
-            }
-            auto it = targets.find({st.st_dev, st.st_ino});
-            if (it != targets.end()) {
-                for (std::size_t i : it->second) {
-                    users[i].insert(*pid);
-                }
-            }
-        }
+        const std::string proc_dir = "/proc/" + entry;
+        note(*pid, mapped_files(proc_dir));
+        note(*pid, open_files(proc_dir));
     }
     for (std::size_t i = 0; i < objects.size(); ++i) {
         objects[i].users.assign(users[i].begin(), users[i].end());
@@ -402,7 +412,9 @@ void scan_shm_dir(const std::string& dir, bool posix_objects, const InventoryFil
         if (!wants(filter, o.kind) || !name_matches(o.name, filter.prefix)) {
             continue;
         }
-        o.path = dir + "/" + entry;
+        o.path = dir;
+        o.path += '/';
+        o.path += entry;
         auto st = stat_nofollow(o.path);
         if (!st || !S_ISREG(st->st_mode)) {
             continue;  // vanished (C10), or a directory/symlink no shm_open would accept
@@ -484,68 +496,68 @@ std::optional<std::int64_t> nonzero_time(std::optional<std::int64_t> t) {
     return std::nullopt;
 }
 
-void scan_sysv(const InventoryFilter& filter, bool details, std::vector<IpcObjectInfo>& out) {
-    if (wants(filter, IpcObjectKind::SysvMsg)) {
-        for (const auto& row : read_sysvipc("msg")) {
-            IpcObjectInfo o;
-            o.kind = IpcObjectKind::SysvMsg;
-            fill_sysv_common(o, row, "msqid");
-            if (!name_matches(o.name, filter.prefix)) {
-                continue;
-            }
-            o.uri = "sysvmq:id:" + std::to_string(o.id);
-            o.size = field<std::uint64_t>(row, "cbytes").value_or(0);
-            o.messages = field<std::uint64_t>(row, "qnum");
-            o.last_send_pid = nonzero_pid(field<pid_t>(row, "lspid"));
-            o.last_recv_pid = nonzero_pid(field<pid_t>(row, "lrpid"));
-            o.access_time = nonzero_time(field<std::int64_t>(row, "stime"));
-            o.modify_time = nonzero_time(field<std::int64_t>(row, "rtime"));
-            msqid_ds ds{};
-            if (sys::call("msgctl", o.name, [&] { return ::msgctl(o.id, IPC_STAT, &ds); })) {
-                o.max_bytes = ds.msg_qbytes;
-            }
-            out.push_back(std::move(o));
+void scan_sysv_msg(const InventoryFilter& filter, std::vector<IpcObjectInfo>& out) {
+    for (const auto& row : read_sysvipc("msg")) {
+        IpcObjectInfo o;
+        o.kind = IpcObjectKind::SysvMsg;
+        fill_sysv_common(o, row, "msqid");
+        if (!name_matches(o.name, filter.prefix)) {
+            continue;
         }
+        o.uri = "sysvmq:id:" + std::to_string(o.id);
+        o.size = field<std::uint64_t>(row, "cbytes").value_or(0);
+        o.messages = field<std::uint64_t>(row, "qnum");
+        o.last_send_pid = nonzero_pid(field<pid_t>(row, "lspid"));
+        o.last_recv_pid = nonzero_pid(field<pid_t>(row, "lrpid"));
+        o.access_time = nonzero_time(field<std::int64_t>(row, "stime"));
+        o.modify_time = nonzero_time(field<std::int64_t>(row, "rtime"));
+        msqid_ds ds{};
+        if (sys::call("msgctl", o.name, [&] { return ::msgctl(o.id, IPC_STAT, &ds); })) {
+            o.max_bytes = ds.msg_qbytes;
+        }
+        out.push_back(std::move(o));
     }
-    if (wants(filter, IpcObjectKind::SysvShm)) {
-        for (const auto& row : read_sysvipc("shm")) {
-            IpcObjectInfo o;
-            o.kind = IpcObjectKind::SysvShm;
-            fill_sysv_common(o, row, "shmid");
-            if (!name_matches(o.name, filter.prefix)) {
-                continue;
-            }
-            o.uri = "sysvshm:id:" + std::to_string(o.id);
-            o.size = field<std::uint64_t>(row, "size").value_or(0);
-            o.attached = field<std::uint64_t>(row, "nattch");
-            o.creator_pid = nonzero_pid(field<pid_t>(row, "cpid"));
-            o.last_pid = nonzero_pid(field<pid_t>(row, "lpid"));
-            o.rss = field<std::uint64_t>(row, "rss");
-            o.swap = field<std::uint64_t>(row, "swap");
-            if (o.creator_pid) {
-                if (auto comm = read_small_file("/proc/" + std::to_string(*o.creator_pid) + "/comm")) {
-                    o.creator_command = comm->substr(0, comm->find('\n'));
-                }
-            }
-            o.access_time = nonzero_time(field<std::int64_t>(row, "atime"));
-            o.modify_time = nonzero_time(field<std::int64_t>(row, "dtime"));
-            out.push_back(std::move(o));
+}
+
+void scan_sysv_shm(const InventoryFilter& filter, std::vector<IpcObjectInfo>& out) {
+    for (const auto& row : read_sysvipc("shm")) {
+        IpcObjectInfo o;
+        o.kind = IpcObjectKind::SysvShm;
+        fill_sysv_common(o, row, "shmid");
+        if (!name_matches(o.name, filter.prefix)) {
+            continue;
         }
+        o.uri = "sysvshm:id:" + std::to_string(o.id);
+        o.size = field<std::uint64_t>(row, "size").value_or(0);
+        o.attached = field<std::uint64_t>(row, "nattch");
+        o.creator_pid = nonzero_pid(field<pid_t>(row, "cpid"));
+        o.last_pid = nonzero_pid(field<pid_t>(row, "lpid"));
+        o.rss = field<std::uint64_t>(row, "rss");
+        o.swap = field<std::uint64_t>(row, "swap");
+        if (o.creator_pid) {
+            if (auto comm = read_small_file("/proc/" + std::to_string(*o.creator_pid) + "/comm")) {
+                o.creator_command = comm->substr(0, comm->find('\n'));
+            }
+        }
+        o.access_time = nonzero_time(field<std::int64_t>(row, "atime"));
+        o.modify_time = nonzero_time(field<std::int64_t>(row, "dtime"));
+        out.push_back(std::move(o));
     }
-    if (wants(filter, IpcObjectKind::SysvSem)) {
-        for (const auto& row : read_sysvipc("sem")) {
-            IpcObjectInfo o;
-            o.kind = IpcObjectKind::SysvSem;
-            fill_sysv_common(o, row, "semid");
-            if (!name_matches(o.name, filter.prefix)) {
-                continue;
-            }
-            o.uri = "sysvsem:id:" + std::to_string(o.id);
-            o.nsems = field<int>(row, "nsems");
-            o.access_time = nonzero_time(field<std::int64_t>(row, "otime"));
-            read_sysv_sem_details(o, details);
-            out.push_back(std::move(o));
+}
+
+void scan_sysv_sem(const InventoryFilter& filter, bool details, std::vector<IpcObjectInfo>& out) {
+    for (const auto& row : read_sysvipc("sem")) {
+        IpcObjectInfo o;
+        o.kind = IpcObjectKind::SysvSem;
+        fill_sysv_common(o, row, "semid");
+        if (!name_matches(o.name, filter.prefix)) {
+            continue;
         }
+        o.uri = "sysvsem:id:" + std::to_string(o.id);
+        o.nsems = field<int>(row, "nsems");
+        o.access_time = nonzero_time(field<std::int64_t>(row, "otime"));
+        read_sysv_sem_details(o, details);
+        out.push_back(std::move(o));
     }
 }
 
@@ -583,7 +595,15 @@ Result<std::vector<IpcObjectInfo>> scan_impl(const InventoryFilter& filter, bool
         scan_shm_dir(chan_dir, false, filter, objects, targets);
     }
     scan_users(objects, targets);
-    scan_sysv(filter, details, objects);
+    if (wants(filter, IpcObjectKind::SysvMsg)) {
+        scan_sysv_msg(filter, objects);
+    }
+    if (wants(filter, IpcObjectKind::SysvShm)) {
+        scan_sysv_shm(filter, objects);
+    }
+    if (wants(filter, IpcObjectKind::SysvSem)) {
+        scan_sysv_sem(filter, details, objects);
+    }
     finish(objects);
     return objects;
 }
@@ -697,102 +717,125 @@ Result<Inventory> Inventory::scan(const InventoryFilter& filter) {
     return inv;
 }
 
-Result<std::optional<IpcObjectInfo>> Inventory::find(const Uri& uri, bool details) {
-    InventoryFilter filter;
-    std::string exact_name;
-    const SysvAddress* sysv = nullptr;
-    IpcObjectKind kind{};
+namespace {
+
+/// What a URI names in the inventory.
+struct Target {
+    IpcObjectKind kind = IpcObjectKind::PosixShm;
+    std::string exact_name;              // POSIX name or channel name
+    const SysvAddress* sysv = nullptr;   // System V kinds
+    const ChanUri* chan = nullptr;
+};
+
+Result<Target> target_of(const Uri& uri) {
+    Target t;
     if (const auto* mq = uri.get_if<PosixMqUri>()) {
-        kind = IpcObjectKind::PosixMq;
-        exact_name = mq->name.str();
+        t = {IpcObjectKind::PosixMq, mq->name.str()};
     } else if (const auto* shm = uri.get_if<PosixShmUri>()) {
-        kind = IpcObjectKind::PosixShm;
-        exact_name = shm->name.str();
+        t = {IpcObjectKind::PosixShm, shm->name.str()};
     } else if (const auto* sem = uri.get_if<PosixSemUri>()) {
-        kind = IpcObjectKind::PosixSem;
-        exact_name = sem->name.str();
+        t = {IpcObjectKind::PosixSem, sem->name.str()};
     } else if (const auto* chan = uri.get_if<ChanUri>()) {
-        kind = IpcObjectKind::Channel;
-        exact_name = chan->name;
-        if (chan->dir && *chan->dir != channel_directory()) {
-            // A channel in an explicit directory: look there only.
-            const std::string path = *chan->dir + "/" + channel_file_name(chan->name);
-            auto st = stat_nofollow(path);
-            if (!st || !S_ISREG(st->st_mode)) {
-                return std::optional<IpcObjectInfo>();
-            }
-            IpcObjectInfo o;
-            o.kind = kind;
-            o.name = chan->name;
-            o.uri = uri.object_string() + "?dir=" + *chan->dir;
-            o.path = path;
-            fill_from_stat(o, *st);
-            std::vector<IpcObjectInfo> one{o};
-            scan_users(one, {{{st->st_dev, st->st_ino}, {0}}});
-            finish(one);
-            return std::optional<IpcObjectInfo>(std::move(one.front()));
-        }
+        t = {IpcObjectKind::Channel, chan->name};
+        t.chan = chan;
     } else if (const auto* q = uri.get_if<SysvMqUri>()) {
-        kind = IpcObjectKind::SysvMsg;
-        sysv = &q->address;
+        t = {IpcObjectKind::SysvMsg, {}, &q->address};
     } else if (const auto* s = uri.get_if<SysvShmUri>()) {
-        kind = IpcObjectKind::SysvShm;
-        sysv = &s->address;
+        t = {IpcObjectKind::SysvShm, {}, &s->address};
     } else if (const auto* ss = uri.get_if<SysvSemUri>()) {
-        kind = IpcObjectKind::SysvSem;
-        sysv = &ss->address;
+        t = {IpcObjectKind::SysvSem, {}, &ss->address};
     } else {
         return Error(std::errc::invalid_argument, "find", uri.text(),
                      std::string(uri.scheme_name()) +
                          ": is not a kernel object ipckit can list (sockets and FIFOs have no "
                          "inventory)");
     }
-    filter.kinds = {kind};
+    return t;
+}
+
+/// A channel in an explicit ?dir= directory: only that directory is looked at.
+std::optional<IpcObjectInfo> find_channel_in(const std::string& dir, const ChanUri& chan,
+                                             const Uri& uri) {
+    const std::string path = dir + "/" + channel_file_name(chan.name);
+    auto st = stat_nofollow(path);
+    if (!st || !S_ISREG(st->st_mode)) {
+        return std::nullopt;
+    }
+    IpcObjectInfo o;
+    o.kind = IpcObjectKind::Channel;
+    o.name = chan.name;
+    o.uri = uri.object_string() + "?dir=" + dir;
+    o.path = path;
+    fill_from_stat(o, *st);
+    std::vector<IpcObjectInfo> one{o};
+    scan_users(one, {{{st->st_dev, st->st_ino}, {0}}});
+    finish(one);
+    return std::move(one.front());
+}
+
+/// /dev/mqueue is not mounted and we may not mount it: ask the queue itself (F31).
+Result<std::optional<IpcObjectInfo>> find_unlisted_mq(const std::string& name,
+                                                      const std::string& why) {
+    IpcObjectInfo o;
+    o.kind = IpcObjectKind::PosixMq;
+    o.name = name;
+    o.uri = "mq:" + name;
+    read_mq_attributes(o);
+    if (o.max_messages) {
+        o.notes.push_back(why);
+        return std::optional<IpcObjectInfo>(std::move(o));
+    }
+    if (!o.notes.empty() && o.notes.front().find("No such file") != std::string::npos) {
+        return std::optional<IpcObjectInfo>();
+    }
+    return Error(std::errc::permission_denied, "stat", name, o.notes.empty() ? why : o.notes.front());
+}
+
+}  // namespace
+
+Result<std::optional<IpcObjectInfo>> Inventory::find(const Uri& uri, bool details) {
+    auto target = target_of(uri);
+    if (!target) {
+        return std::move(target).error();
+    }
+    const Target& t = *target;
+    if (t.chan != nullptr && t.chan->dir && *t.chan->dir != channel_directory()) {
+        return find_channel_in(*t.chan->dir, *t.chan, uri);
+    }
+    InventoryFilter filter;
+    filter.kinds = {t.kind};
     std::optional<key_t> key;
-    if (sysv != nullptr) {
-        if (sysv->kind != SysvAddress::Kind::Id) {
-            auto k = sysv->resolve_key();
-            if (!k) {
-                return std::move(k).error();
-            }
-            if (k->is_private()) {
-                return Error(std::errc::invalid_argument, "find", uri.text(),
-                             "'private' names no existing object; address it as id:ID");
-            }
-            key = k->value();
+    if (t.sysv != nullptr && t.sysv->kind != SysvAddress::Kind::Id) {
+        auto k = t.sysv->resolve_key();
+        if (!k) {
+            return std::move(k).error();
         }
-    } else {
-        filter.prefix = exact_name;
+        if (k->is_private()) {
+            return Error(std::errc::invalid_argument, "find", uri.text(),
+                         "'private' names no existing object; address it as id:ID");
+        }
+        key = k->value();
+    } else if (t.sysv == nullptr) {
+        filter.prefix = t.exact_name;
     }
     Inventory inv;
     auto objects = scan_impl(filter, details, inv);
     if (!objects) {
         return std::move(objects).error();
     }
+    const auto matches = [&](const IpcObjectInfo& o) {
+        if (t.sysv == nullptr) {
+            return o.name == t.exact_name;
+        }
+        return key ? (o.key && *o.key == *key) : o.id == t.sysv->id;
+    };
     for (IpcObjectInfo& o : *objects) {
-        const bool match = sysv != nullptr ? (key ? (o.key && *o.key == *key) : o.id == sysv->id)
-                                           : o.name == exact_name;
-        if (match) {
+        if (matches(o)) {
             return std::optional<IpcObjectInfo>(std::move(o));
         }
     }
-    if (kind == IpcObjectKind::PosixMq &&
-        std::find(inv.unlisted.begin(), inv.unlisted.end(), kind) != inv.unlisted.end()) {
-        // /dev/mqueue is not mounted and we may not mount it: ask the queue itself.
-        IpcObjectInfo o;
-        o.kind = kind;
-        o.name = exact_name;
-        o.uri = "mq:" + exact_name;
-        read_mq_attributes(o);
-        if (!o.max_messages) {
-            if (!o.notes.empty() && o.notes.front().find("No such file") != std::string::npos) {
-                return std::optional<IpcObjectInfo>();
-            }
-            return Error(std::errc::permission_denied, "stat", o.name,
-                         o.notes.empty() ? inv.warnings.front() : o.notes.front());
-        }
-        o.notes.push_back(inv.warnings.front());
-        return std::optional<IpcObjectInfo>(std::move(o));
+    if (t.kind == IpcObjectKind::PosixMq && !inv.unlisted.empty()) {
+        return find_unlisted_mq(t.exact_name, inv.warnings.front());
     }
     return std::optional<IpcObjectInfo>();
 }

@@ -82,7 +82,7 @@ public:
     explicit Failer(std::string_view text) : text_(text) {}
     [[nodiscard]] Error operator()(std::string detail,
                                    std::errc code = std::errc::invalid_argument) const {
-        return Error(code, "uri", "'" + shown(text_) + "'", std::move(detail));
+        return {code, "uri", "'" + shown(text_) + "'", std::move(detail)};
     }
 
 private:
@@ -174,11 +174,11 @@ Result<std::size_t> parse_size(std::string_view s, std::string_view what, const 
                 break;
             case 'm':
             case 'M':
-                multiplier = 1024 * 1024;
+                multiplier = std::size_t{1024} * 1024;
                 break;
             case 'g':
             case 'G':
-                multiplier = 1024 * 1024 * 1024;
+                multiplier = std::size_t{1024} * 1024 * 1024;
                 break;
             default:
                 break;
@@ -439,8 +439,7 @@ bool valid_hostname(std::string_view host) {
         return false;
     }
     std::size_t label = 0;
-    for (std::size_t i = 0; i < host.size(); ++i) {
-        const char c = host[i];
+    for (const char c : host) {
         if (c == '.') {
             if (label == 0) {
                 return false;
@@ -578,184 +577,236 @@ Result<void> validate_nats_subject(std::string_view subject, const Failer& fail)
     }
 }
 
+Result<Uri::Address> parse_fifo(std::string_view addr, Options& opts, const Failer& fail) {
+    FifoUri u;
+    auto path = decode(addr, "path", fail);
+    if (!path) {
+        return std::move(path).error();
+    }
+    if (path->size() > kMaxPathLength) {
+        return fail("path is longer than 4095 bytes", std::errc::filename_too_long);
+    }
+    u.path = std::move(*path);
+    IPCKIT_TRY(opts.read_create(u.create, fail));
+    IPCKIT_TRY(opts.read_bool("raw", u.raw, fail));
+    return Uri::Address(std::move(u));
+}
+
+Result<Uri::Address> parse_posix_mq(std::string_view addr, Options& opts, const Failer& fail) {
+    auto name = parse_posix_name(addr, fail);
+    if (!name) {
+        return std::move(name).error();
+    }
+    PosixMqUri u{std::move(*name), {}, {}, {}, {}};
+    IPCKIT_TRY(opts.read_int("maxmsg", 1, kHardMsgMax, u.max_messages, fail));
+    IPCKIT_TRY(opts.read_int("msgsize", 1, kHardMsgSizeMax, u.max_message_size, fail));
+    IPCKIT_TRY(opts.read_int("prio", 0, kMaxMqPriority, u.priority, fail));
+    IPCKIT_TRY(opts.read_create(u.create, fail));
+    return Uri::Address(std::move(u));
+}
+
+/// "KEY#INDEX": splits off and checks the semaphore index.
+Result<std::pair<std::string_view, std::optional<unsigned>>> split_sem_index(std::string_view addr,
+                                                                             const Failer& fail) {
+    const std::size_t hash = addr.rfind('#');
+    if (hash == std::string_view::npos) {
+        return std::pair<std::string_view, std::optional<unsigned>>(addr, std::nullopt);
+    }
+    const std::string_view idx = addr.substr(hash + 1);
+    if (!all_digits(idx)) {
+        return fail("semaphore index '#" + shown(idx, 20) + "' is not a number in [0, " +
+                    std::to_string(kMaxSemIndex) + "]");
+    }
+    auto n = parse_integer(idx, 0, kMaxSemIndex, "semaphore index", fail);
+    if (!n) {
+        return std::move(n).error();
+    }
+    if (hash == 0) {
+        return fail("missing key before '#'");
+    }
+    return std::pair<std::string_view, std::optional<unsigned>>(addr.substr(0, hash),
+                                                               static_cast<unsigned>(*n));
+}
+
+Result<Uri::Address> sysv_mq(SysvAddress address, Options& opts, const Failer& fail) {
+    SysvMqUri u{std::move(address), {}, {}};
+    IPCKIT_TRY(opts.read_int("type", LONG_MIN + 1, LONG_MAX, u.type, fail));
+    IPCKIT_TRY(opts.read_create(u.create, fail));
+    return Uri::Address(std::move(u));
+}
+
+Result<Uri::Address> sysv_shm(SysvAddress address, Options& opts, const Failer& fail) {
+    SysvShmUri u{std::move(address), {}, {}};
+    IPCKIT_TRY(opts.read_size("size", u.size, fail));
+    if (u.size && *u.size == 0) {
+        return fail("option size must be >= 1");
+    }
+    IPCKIT_TRY(opts.read_create(u.create, fail));
+    return Uri::Address(std::move(u));
+}
+
+Result<Uri::Address> sysv_sem(SysvAddress address, std::optional<unsigned> index, Options& opts,
+                              const Failer& fail) {
+    SysvSemUri u{std::move(address), index, {}, {}, {}};
+    IPCKIT_TRY(opts.read_int("nsems", 1, kMaxSemIndex + 1, u.nsems, fail));
+    IPCKIT_TRY(opts.read_int("value", 0, kSemValueMax, u.value, fail));
+    IPCKIT_TRY(opts.read_create(u.create, fail));
+    if (u.nsems && u.index && *u.index >= static_cast<unsigned>(*u.nsems)) {
+        return fail("semaphore index #" + std::to_string(*u.index) + " is not below nsems=" +
+                    std::to_string(*u.nsems));
+    }
+    return Uri::Address(std::move(u));
+}
+
+Result<Uri::Address> parse_sysv(UriScheme scheme, std::string_view addr, Options& opts,
+                                const Failer& fail) {
+    std::optional<unsigned> index;
+    std::string_view key_part = addr;
+    if (scheme == UriScheme::SysvSem) {
+        auto split = split_sem_index(addr, fail);
+        if (!split) {
+            return std::move(split).error();
+        }
+        key_part = split->first;
+        index = split->second;
+    }
+    auto address = parse_sysv_address(key_part, fail);
+    if (!address) {
+        return std::move(address).error();
+    }
+    switch (scheme) {
+        case UriScheme::SysvMq:
+            return sysv_mq(std::move(*address), opts, fail);
+        case UriScheme::SysvShm:
+            return sysv_shm(std::move(*address), opts, fail);
+        default:
+            return sysv_sem(std::move(*address), index, opts, fail);
+    }
+}
+
+Result<Uri::Address> parse_unix(UriScheme scheme, std::string_view addr, Options& opts,
+                                const Failer& fail) {
+    UnixUri u;
+    u.type = scheme == UriScheme::Unix        ? UnixUri::Type::Stream
+             : scheme == UriScheme::UnixDgram ? UnixUri::Type::Datagram
+                                              : UnixUri::Type::Seqpacket;
+    u.abstract = addr.starts_with('@');
+    auto path = decode(u.abstract ? addr.substr(1) : addr, "socket path", fail);
+    if (!path) {
+        return std::move(path).error();
+    }
+    if (path->empty()) {
+        return fail(u.abstract ? "abstract socket name after '@' is empty" : "socket path is empty");
+    }
+    if (path->size() > kMaxSunPath) {
+        return fail(std::string(u.abstract ? "abstract name" : "socket path") + " is " +
+                        std::to_string(path->size()) +
+                        " bytes; a Unix socket address holds at most 107",
+                    std::errc::filename_too_long);
+    }
+    u.path = std::move(*path);
+    IPCKIT_TRY(opts.read_mode(u.mode, fail));
+    if (u.abstract && u.mode) {
+        return fail("option mode has no effect on an abstract socket (no file)");
+    }
+    if (u.type == UnixUri::Type::Stream) {
+        IPCKIT_TRY(opts.read_bool("raw", u.raw, fail));
+    }
+    return Uri::Address(std::move(u));
+}
+
+Result<Uri::Address> parse_inet(UriScheme scheme, std::string_view addr, Options& opts,
+                                const Failer& fail) {
+    auto hp = parse_host_port(addr, /*port_required=*/true, fail);
+    if (!hp) {
+        return std::move(hp).error();
+    }
+    InetUri u;
+    u.protocol = scheme == UriScheme::Tcp ? InetUri::Protocol::Tcp : InetUri::Protocol::Udp;
+    u.host = std::move(hp->host);
+    u.ipv6_literal = hp->ipv6;
+    u.port = *hp->port;
+    if (scheme == UriScheme::Tcp) {
+        IPCKIT_TRY(opts.read_bool("raw", u.raw, fail));
+    }
+    return Uri::Address(std::move(u));
+}
+
+Result<Uri::Address> parse_chan(std::string_view addr, Options& opts, const Failer& fail) {
+    auto name = parse_chan_name(addr, fail);
+    if (!name) {
+        return std::move(name).error();
+    }
+    ChanUri u;
+    u.name = std::move(*name);
+    auto dir = opts.raw("dir", fail);
+    if (!dir) {
+        return std::move(dir).error();
+    }
+    if (*dir) {
+        if (!(*dir)->starts_with('/')) {
+            return fail("option dir '" + shown(**dir, 60) + "' must be an absolute path");
+        }
+        u.dir = std::move(**dir);
+    }
+    IPCKIT_TRY(opts.read_size("capacity", u.capacity, fail));
+    IPCKIT_TRY(opts.read_size("msgsize", u.max_message_size, fail));
+    if (u.capacity && *u.capacity == 0) {
+        return fail("option capacity must be >= 1");
+    }
+    if (u.max_message_size && *u.max_message_size == 0) {
+        return fail("option msgsize must be >= 1");
+    }
+    IPCKIT_TRY(opts.read_create(u.create, fail));
+    return Uri::Address(std::move(u));
+}
+
+Result<Uri::Address> parse_posix_shm(std::string_view addr, Options& opts, const Failer& fail) {
+    auto name = parse_posix_name(addr, fail);
+    if (!name) {
+        return std::move(name).error();
+    }
+    PosixShmUri u{std::move(*name), {}, {}};
+    IPCKIT_TRY(opts.read_size("size", u.size, fail));
+    IPCKIT_TRY(opts.read_create(u.create, fail));
+    return Uri::Address(std::move(u));
+}
+
+Result<Uri::Address> parse_posix_sem(std::string_view addr, Options& opts, const Failer& fail) {
+    auto name = parse_posix_name(addr, fail);
+    if (!name) {
+        return std::move(name).error();
+    }
+    PosixSemUri u{std::move(*name), {}, {}};
+    IPCKIT_TRY(opts.read_int("value", 0, INT_MAX, u.value, fail));  // SEM_VALUE_MAX
+    IPCKIT_TRY(opts.read_create(u.create, fail));
+    return Uri::Address(std::move(u));
+}
+
 Result<Uri::Address> parse_address(UriScheme scheme, std::string_view addr, Options& opts,
                                    const Failer& fail) {
     switch (scheme) {
-        case UriScheme::Fifo: {
-            FifoUri u;
-            auto path = decode(addr, "path", fail);
-            if (!path) {
-                return std::move(path).error();
-            }
-            if (path->size() > kMaxPathLength) {
-                return fail("path is longer than 4095 bytes", std::errc::filename_too_long);
-            }
-            u.path = std::move(*path);
-            IPCKIT_TRY(opts.read_create(u.create, fail));
-            IPCKIT_TRY(opts.read_bool("raw", u.raw, fail));
-            return Uri::Address(std::move(u));
-        }
-        case UriScheme::PosixMq: {
-            auto name = parse_posix_name(addr, fail);
-            if (!name) {
-                return std::move(name).error();
-            }
-            PosixMqUri u{std::move(*name), {}, {}, {}, {}};
-            IPCKIT_TRY(opts.read_int("maxmsg", 1, kHardMsgMax, u.max_messages, fail));
-            IPCKIT_TRY(opts.read_int("msgsize", 1, kHardMsgSizeMax, u.max_message_size, fail));
-            IPCKIT_TRY(opts.read_int("prio", 0, kMaxMqPriority, u.priority, fail));
-            IPCKIT_TRY(opts.read_create(u.create, fail));
-            return Uri::Address(std::move(u));
-        }
+        case UriScheme::Fifo:
+            return parse_fifo(addr, opts, fail);
+        case UriScheme::PosixMq:
+            return parse_posix_mq(addr, opts, fail);
         case UriScheme::SysvMq:
         case UriScheme::SysvShm:
-        case UriScheme::SysvSem: {
-            std::optional<unsigned> index;
-            std::string_view key_part = addr;
-            if (scheme == UriScheme::SysvSem) {
-                const std::size_t hash = addr.rfind('#');
-                if (hash != std::string_view::npos) {
-                    const std::string_view idx = addr.substr(hash + 1);
-                    if (!all_digits(idx)) {
-                        return fail("semaphore index '#" + shown(idx, 20) +
-                                    "' is not a number in [0, " + std::to_string(kMaxSemIndex) + "]");
-                    }
-                    auto n = parse_integer(idx, 0, kMaxSemIndex, "semaphore index", fail);
-                    if (!n) {
-                        return std::move(n).error();
-                    }
-                    index = static_cast<unsigned>(*n);
-                    key_part = addr.substr(0, hash);
-                    if (key_part.empty()) {
-                        return fail("missing key before '#'");
-                    }
-                }
-            }
-            auto address = parse_sysv_address(key_part, fail);
-            if (!address) {
-                return std::move(address).error();
-            }
-            if (scheme == UriScheme::SysvMq) {
-                SysvMqUri u{std::move(*address), {}, {}};
-                IPCKIT_TRY(opts.read_int("type", LONG_MIN + 1, LONG_MAX, u.type, fail));
-                IPCKIT_TRY(opts.read_create(u.create, fail));
-                return Uri::Address(std::move(u));
-            }
-            if (scheme == UriScheme::SysvShm) {
-                SysvShmUri u{std::move(*address), {}, {}};
-                IPCKIT_TRY(opts.read_size("size", u.size, fail));
-                if (u.size && *u.size == 0) {
-                    return fail("option size must be >= 1");
-                }
-                IPCKIT_TRY(opts.read_create(u.create, fail));
-                return Uri::Address(std::move(u));
-            }
-            SysvSemUri u{std::move(*address), index, {}, {}, {}};
-            IPCKIT_TRY(opts.read_int("nsems", 1, kMaxSemIndex + 1, u.nsems, fail));
-            IPCKIT_TRY(opts.read_int("value", 0, kSemValueMax, u.value, fail));
-            IPCKIT_TRY(opts.read_create(u.create, fail));
-            if (u.nsems && u.index && *u.index >= static_cast<unsigned>(*u.nsems)) {
-                return fail("semaphore index #" + std::to_string(*u.index) + " is not below nsems=" +
-                            std::to_string(*u.nsems));
-            }
-            return Uri::Address(std::move(u));
-        }
+        case UriScheme::SysvSem:
+            return parse_sysv(scheme, addr, opts, fail);
         case UriScheme::Unix:
         case UriScheme::UnixDgram:
-        case UriScheme::UnixSeqpacket: {
-            UnixUri u;
-            u.type = scheme == UriScheme::Unix        ? UnixUri::Type::Stream
-                     : scheme == UriScheme::UnixDgram ? UnixUri::Type::Datagram
-                                                      : UnixUri::Type::Seqpacket;
-            u.abstract = addr.starts_with('@');
-            auto path = decode(u.abstract ? addr.substr(1) : addr, "socket path", fail);
-            if (!path) {
-                return std::move(path).error();
-            }
-            if (path->empty()) {
-                return fail(u.abstract ? "abstract socket name after '@' is empty"
-                                       : "socket path is empty");
-            }
-            if (path->size() > kMaxSunPath - (u.abstract ? 0 : 0)) {
-                return fail(std::string(u.abstract ? "abstract name" : "socket path") + " is " +
-                                std::to_string(path->size()) +
-                                " bytes; a Unix socket address holds at most 107",
-                            std::errc::filename_too_long);
-            }
-            u.path = std::move(*path);
-            IPCKIT_TRY(opts.read_mode(u.mode, fail));
-            if (u.abstract && u.mode) {
-                return fail("option mode has no effect on an abstract socket (no file)");
-            }
-            if (u.type == UnixUri::Type::Stream) {
-                IPCKIT_TRY(opts.read_bool("raw", u.raw, fail));
-            }
-            return Uri::Address(std::move(u));
-        }
+        case UriScheme::UnixSeqpacket:
+            return parse_unix(scheme, addr, opts, fail);
         case UriScheme::Tcp:
-        case UriScheme::Udp: {
-            auto hp = parse_host_port(addr, /*port_required=*/true, fail);
-            if (!hp) {
-                return std::move(hp).error();
-            }
-            InetUri u;
-            u.protocol = scheme == UriScheme::Tcp ? InetUri::Protocol::Tcp : InetUri::Protocol::Udp;
-            u.host = std::move(hp->host);
-            u.ipv6_literal = hp->ipv6;
-            u.port = *hp->port;
-            if (scheme == UriScheme::Tcp) {
-                IPCKIT_TRY(opts.read_bool("raw", u.raw, fail));
-            }
-            return Uri::Address(std::move(u));
-        }
-        case UriScheme::Chan: {
-            auto name = parse_chan_name(addr, fail);
-            if (!name) {
-                return std::move(name).error();
-            }
-            ChanUri u;
-            u.name = std::move(*name);
-            auto dir = opts.raw("dir", fail);
-            if (!dir) {
-                return std::move(dir).error();
-            }
-            if (*dir) {
-                if (!(*dir)->starts_with('/')) {
-                    return fail("option dir '" + shown(**dir, 60) + "' must be an absolute path");
-                }
-                u.dir = std::move(**dir);
-            }
-            IPCKIT_TRY(opts.read_size("capacity", u.capacity, fail));
-            IPCKIT_TRY(opts.read_size("msgsize", u.max_message_size, fail));
-            if (u.capacity && *u.capacity == 0) {
-                return fail("option capacity must be >= 1");
-            }
-            if (u.max_message_size && *u.max_message_size == 0) {
-                return fail("option msgsize must be >= 1");
-            }
-            IPCKIT_TRY(opts.read_create(u.create, fail));
-            return Uri::Address(std::move(u));
-        }
-        case UriScheme::PosixShm: {
-            auto name = parse_posix_name(addr, fail);
-            if (!name) {
-                return std::move(name).error();
-            }
-            PosixShmUri u{std::move(*name), {}, {}};
-            IPCKIT_TRY(opts.read_size("size", u.size, fail));
-            IPCKIT_TRY(opts.read_create(u.create, fail));
-            return Uri::Address(std::move(u));
-        }
-        case UriScheme::PosixSem: {
-            auto name = parse_posix_name(addr, fail);
-            if (!name) {
-                return std::move(name).error();
-            }
-            PosixSemUri u{std::move(*name), {}, {}};
-            IPCKIT_TRY(opts.read_int("value", 0, INT_MAX, u.value, fail));  // SEM_VALUE_MAX
-            IPCKIT_TRY(opts.read_create(u.create, fail));
-            return Uri::Address(std::move(u));
-        }
+        case UriScheme::Udp:
+            return parse_inet(scheme, addr, opts, fail);
+        case UriScheme::Chan:
+            return parse_chan(addr, opts, fail);
+        case UriScheme::PosixShm:
+            return parse_posix_shm(addr, opts, fail);
+        case UriScheme::PosixSem:
+            return parse_posix_sem(addr, opts, fail);
         case UriScheme::Nats:
             break;  // handled by parse_nats
     }

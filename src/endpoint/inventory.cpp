@@ -443,13 +443,15 @@ void scan_mqueue(const InventoryFilter& filter, std::vector<IpcObjectInfo>& out,
         if (!st) {
             continue;
         }
-        auto text = read_small_file(o.path);
-        if (!text) {
-            continue;
-        }
         fill_from_stat(o, *st);
         o.size = 0;
-        parse_qsize_line(o, *text);
+        if (auto text = read_small_file(o.path)) {
+            parse_qsize_line(o, *text);
+        } else if (!stat_nofollow(o.path)) {
+            continue;  // vanished (C10)
+        } else {
+            o.notes.push_back("read " + o.path + ": no permission (QSIZE and NOTIFY_PID unknown)");
+        }
         read_mq_attributes(o);
         targets[{st->st_dev, st->st_ino}].push_back(out.size());
         out.push_back(std::move(o));

@@ -348,6 +348,21 @@ TEST(CliStat, ShowsMetadataOfAnObjectWithModeZero) {  // A21
     EXPECT_NE(r.out.find("size:            100 bytes"), std::string::npos) << r.out;
 }
 
+TEST(CliStat, ShowsWhatItCanOfAQueueItMayNotOpen) {  // A21, as an unprivileged user
+    if (!test::is_root() || ::access("/usr/bin/setpriv", X_OK) != 0) {
+        GTEST_SKIP() << "needs root and setpriv(1) to act as another user";
+    }
+    const std::string name = test::unique_mq_name("m0");
+    const mqd_t q = ::mq_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0000, nullptr);
+    ASSERT_NE(q, static_cast<mqd_t>(-1));
+    ::mq_close(q);
+    auto r = test::ipckit_as_nobody({"stat", "mq:" + name});
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_NE(r.out.find("mode:            0000"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("owner:           root (0)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("mq_open " + name + ": Permission denied"), std::string::npos) << r.out;
+}
+
 TEST(CliLs, ListsChannelFilesByTheirName) {
     const std::string name = "ipckit-test-" + std::to_string(::getpid()) + "-chan";
     const std::string path = "/dev/shm/ipckit.chan." + name;

@@ -21,8 +21,14 @@ void print_error(const std::string& subcommand, const Error& error) {
                error.message());
 }
 
-// Subcommands register here as they land; the list is empty until then (no do-nothing stubs).
-constexpr std::array<Registrar, 0> kRegistrars{};
+void register_ls(CLI::App& root, std::vector<Command>& commands);    // ls.cpp
+void register_stat(CLI::App& root, std::vector<Command>& commands);  // stat.cpp
+void register_rm(CLI::App& root, std::vector<Command>& commands);    // rm.cpp
+void register_lock(CLI::App& root, std::vector<Command>& commands);  // lock.cpp
+
+// Subcommands register here as they land (no do-nothing stubs).
+constexpr std::array<Registrar, 4> kRegistrars{register_ls, register_stat, register_rm,
+                                               register_lock};
 
 }  // namespace ipckit::cli
 

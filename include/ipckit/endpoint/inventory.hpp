@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+// Inventory: every IPC object on the host (POSIX queues, shm, named semaphores, System V queues,
+// segments and semaphore sets, ipckit channels) read from /dev/mqueue, /dev/shm, /proc/sysvipc
+// and /proc/*/{maps,fd}: what `ipckit ls`, `stat` and `rm` are built on.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ipckit/core/result.hpp"
+#include "ipckit/endpoint/uri.hpp"
+
+namespace ipckit {
+
+/// The kinds of object the inventory lists.
+enum class IpcObjectKind { PosixMq, PosixShm, PosixSem, SysvMsg, SysvShm, SysvSem, Channel };
+
+/// "mq", "shm", "sem", "sysvmq", "sysvshm", "sysvsem", "chan": the URI scheme of the kind.
+std::string_view kind_name(IpcObjectKind kind) noexcept;
+/// The inverse of kind_name(); empty for an unknown word.
+std::optional<IpcObjectKind> kind_from_name(std::string_view name) noexcept;
+
+/// One IPC object as the kernel shows it. Optional fields are absent when the kind has no such
+/// property or it could not be read (no permission): absent is never shown as 0.
+struct IpcObjectInfo {
+    IpcObjectKind kind = IpcObjectKind::PosixShm;
+    std::string name;  ///< "/jobs" (POSIX), "ticks" (channel), "0x000011ec"/"private" (System V)
+    std::string uri;   ///< how to address it: "mq:/jobs", "chan:ticks", "sysvmq:id:3"
+    std::string path;  ///< the file behind it ("/dev/shm/jobs"), empty for System V
+    std::optional<key_t> key;  ///< System V
+    int id = -1;               ///< System V id
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::optional<uid_t> cuid;  ///< System V creator
+    std::optional<gid_t> cgid;
+    mode_t mode = 0;          ///< permission bits
+    std::uint64_t size = 0;   ///< bytes: file size, segment size, bytes queued (queues)
+    std::optional<std::uint64_t> messages;      ///< queued messages (mq_curmsgs, qnum)
+    std::optional<long> max_messages;           ///< mq_maxmsg
+    std::optional<long> max_message_size;       ///< mq_msgsize
+    std::optional<std::uint64_t> max_bytes;     ///< msg_qbytes (System V queue)
+    std::optional<pid_t> notify_pid;            ///< mq_notify registrant (NOTIFY_PID)
+    std::optional<long> sem_value;              ///< POSIX named semaphore value
+    std::optional<long> sem_waiters;            ///< POSIX semaphore waiters (glibc nwaiters)
+    std::optional<int> nsems;                   ///< System V set size
+    std::vector<int> sem_values;                ///< System V values (stat only, if readable)
+    std::vector<pid_t> sem_pids;                ///< System V per-semaphore last pids (stat)
+    std::optional<std::uint64_t> attached;      ///< shm_nattch
+    std::optional<std::uint64_t> rss;           ///< System V shm resident bytes
+    std::optional<std::uint64_t> swap;          ///< System V shm swapped bytes
+    bool marked_for_removal = false;            ///< System V shm: IPC_RMID done, still attached
+    bool locked = false;                        ///< System V shm: SHM_LOCK
+    std::string creator_command;                ///< System V shm: command of a live creator
+    std::optional<pid_t> creator_pid;           ///< shm_cpid
+    std::optional<pid_t> last_pid;              ///< shm_lpid
+    std::optional<pid_t> last_send_pid;         ///< msg_lspid
+    std::optional<pid_t> last_recv_pid;         ///< msg_lrpid
+    std::optional<std::int64_t> access_time;    ///< stime/atime/otime, st_atime (epoch s)
+    std::optional<std::int64_t> change_time;    ///< ctime
+    std::optional<std::int64_t> modify_time;    ///< rtime/dtime/st_mtime
+    std::vector<pid_t> users;  ///< live processes that map it or hold an fd to it
+    bool stale = false;        ///< see Inventory::is_stale()
+    std::vector<std::string> notes;  ///< what could not be read, and why
+};
+
+/// What to list.
+struct InventoryFilter {
+    std::vector<IpcObjectKind> kinds;  ///< empty: every kind
+    std::string prefix;                ///< name prefix, with or without the leading '/'
+};
+
+/// A host-wide listing. Listing is inherently racy: an object that vanishes between readdir and
+/// stat/open is skipped, not an error (C10). A kind that cannot be listed at all (mqueue fs not
+/// mounted and we may not mount it, F31) is reported in `warnings` and `unlisted`, never as
+/// "nothing there".
+struct Inventory {
+    std::vector<IpcObjectInfo> objects;
+    std::vector<std::string> warnings;
+    std::vector<IpcObjectKind> unlisted;  ///< kinds that could not be listed
+
+    /// Scans the host. Errors only for a failure that makes the whole listing meaningless.
+    static Result<Inventory> scan(const InventoryFilter& filter = {});
+
+    /// The object `uri` names, if it exists (mq:, shm:, sem:, sysvmq:, sysvshm:, sysvsem:,
+    /// chan:); with `details` also the fields that need an open (mq attributes, semaphore
+    /// values). Errors: errc::invalid_argument for a scheme that names no listable object
+    /// ("tcp: is not an object ipckit can list") or "sysvmq:private".
+    static Result<std::optional<IpcObjectInfo>> find(const Uri& uri, bool details = true);
+
+    /// Removes the object: mq_unlink/shm_unlink/sem_unlink/unlink or IPC_RMID. errc::
+    /// no_such_file_or_directory if it is already gone.
+    static Result<void> remove(const IpcObjectInfo& object);
+
+    /// The stale rule: no live user (mapping, open fd, attach, notify registrant) and the last
+    /// user the kernel recorded is dead. Kinds that record no last user (POSIX objects,
+    /// channels) are stale when nobody uses them; System V objects nobody ever used (no last
+    /// pid) are not, since their creator may be about to.
+    static bool is_stale(const IpcObjectInfo& object);
+};
+
+/// True if `pid` names a live process (kill(pid, 0) says it exists, even if not ours).
+bool process_alive(pid_t pid) noexcept;
+
+/// Where channels live: $IPCKIT_SHM_DIR if set, else /dev/shm.
+std::string channel_directory();
+
+}  // namespace ipckit

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+// ipckit ls: every IPC object on the host, POSIX and System V, and ipckit channels.
+#include <memory>
+
+#include <fmt/core.h>
+
+#include "cli.hpp"
+#include "ipckit/endpoint/inventory.hpp"
+#include "object_view.hpp"
+
+namespace ipckit::cli {
+
+namespace {
+
+struct LsOptions {
+    bool json = false;
+    bool stale = false;
+    bool expect_none = false;
+    std::vector<std::string> types;
+    std::string prefix;
+};
+
+int run_ls(const LsOptions& opt) {
+    auto kinds = parse_kinds(opt.types);
+    if (!kinds) {
+        print_error("ls", kinds.error());
+        return kExitUsage;
+    }
+    InventoryFilter filter{*kinds, opt.prefix};
+    auto inv = Inventory::scan(filter);
+    if (!inv) {
+        print_error("ls", inv.error());
+        return kExitFailure;
+    }
+    std::vector<IpcObjectInfo> shown;
+    for (IpcObjectInfo& o : inv->objects) {
+        if (!opt.stale || o.stale) {
+            shown.push_back(std::move(o));
+        }
+    }
+    for (const std::string& w : inv->warnings) {
+        fmt::print(stderr, "ipckit ls: {}\n", w);
+    }
+    if (opt.json) {
+        nlohmann::json out;
+        out["schema"] = "ipckit.ls/1";
+        out["objects"] = nlohmann::json::array();
+        for (const IpcObjectInfo& o : shown) {
+            out["objects"].push_back(to_json(o));
+        }
+        out["warnings"] = inv->warnings;
+        out["unlisted"] = nlohmann::json::array();
+        for (IpcObjectKind k : inv->unlisted) {
+            out["unlisted"].push_back(kind_name(k));
+        }
+        fmt::print("{}\n", out.dump(2));
+    } else if (!shown.empty()) {
+        fmt::print("{}", render_table(shown));
+    } else if (!opt.expect_none) {
+        // Say what was looked at, so an empty answer is never mistaken for "could not look".
+        fmt::print(stderr, "ipckit ls: no {}objects{}{}\n", opt.stale ? "stale " : "",
+                   opt.prefix.empty() ? "" : " matching prefix '" + opt.prefix + "'",
+                   inv->unlisted.empty() ? "" : " among the kinds that could be listed");
+    }
+    if (opt.expect_none) {
+        if (!shown.empty()) {
+            if (!opt.json) {
+                fmt::print(stderr, "ipckit ls: expected none, found {}\n", shown.size());
+            }
+            return kExitFailure;
+        }
+        if (!inv->unlisted.empty()) {
+            return kExitFailure;  // a kind we could not list cannot be "none"
+        }
+    }
+    std::fflush(stdout);
+    return std::ferror(stdout) ? kExitFailure : kExitOk;
+}
+
+}  // namespace
+
+void register_ls(CLI::App& root, std::vector<Command>& commands) {
+    auto opt = std::make_shared<LsOptions>();
+    CLI::App* app = root.add_subcommand("ls", "List every IPC object on this host");
+    app->description(
+        "List every IPC object on this host: POSIX message queues (/dev/mqueue), POSIX shared\n"
+        "memory (/dev/shm), POSIX named semaphores (/dev/shm/sem.*), System V message queues,\n"
+        "shared memory segments and semaphore sets (/proc/sysvipc), and ipckit channels.\n"
+        "For each: owner, mode, size, message count or value, the processes that map it or hold\n"
+        "it open (from /proc/*/maps and /proc/*/fd), the last pids the kernel recorded, and a\n"
+        "state: in-use (a live process uses it), stale (nobody uses it and its last user is\n"
+        "dead) or idle. Everything ipcs -a and lsipc show for System V is in --json.\n"
+        "If /dev/mqueue is not mounted, ls mounts it when root; otherwise it says that POSIX\n"
+        "queues cannot be listed (it never reports that there are none).");
+    app->add_flag("--json", opt->json, "Print stable JSON (schema ipckit.ls/1) instead of a table");
+    app->add_flag("--stale", opt->stale,
+                  "Only objects with no live user whose last recorded user is dead");
+    app->add_option("-t,--type", opt->types,
+                    "Only these kinds: mq, shm, sem, sysvmq, sysvshm, sysvsem, chan, posix, sysv "
+                    "(repeat or separate with commas)")
+        ->delimiter(',');
+    app->add_option("-p,--prefix", opt->prefix,
+                    "Only names starting with this (POSIX names with or without '/', channel "
+                    "names, or System V keys as 0x%08x)");
+    app->add_flag("--expect-none", opt->expect_none,
+                  "Exit 1 if anything matches (or a requested kind cannot be listed): a leak check");
+    app->footer(std::string("Examples:\n"
+                            "  ipckit ls                          # everything, as a table\n"
+                            "  ipckit ls --type sysv              # like ipcs -a\n"
+                            "  ipckit ls --json | jq '.objects[] | select(.stale)'\n"
+                            "  ipckit ls --stale --type posix     # what ipckit rm --stale would remove\n"
+                            "  ipckit ls --prefix ipckit-test- --expect-none   # leak check\n\n") +
+                kExitCodeHelp);
+    commands.push_back({app, [opt] { return run_ls(*opt); }});
+}
+
+}  // namespace ipckit::cli

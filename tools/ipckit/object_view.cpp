@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: MIT
+#include "object_view.hpp"
+
+#include <grp.h>
+#include <pwd.h>
+
+#include <algorithm>
+#include <ctime>
+
+#include <fmt/core.h>
+
+namespace ipckit::cli {
+
+std::string user_name(uid_t uid) {
+    passwd pw{};
+    passwd* found = nullptr;
+    char buf[1024];
+    if (::getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found != nullptr) {
+        return found->pw_name;
+    }
+    return std::to_string(uid);
+}
+
+std::string group_name(gid_t gid) {
+    group gr{};
+    group* found = nullptr;
+    char buf[1024];
+    if (::getgrgid_r(gid, &gr, buf, sizeof buf, &found) == 0 && found != nullptr) {
+        return found->gr_name;
+    }
+    return std::to_string(gid);
+}
+
+std::string mode_string(mode_t mode) { return fmt::format("{:04o}", mode & 07777); }
+
+std::string state_of(const IpcObjectInfo& o) {
+    if (!o.users.empty() || o.attached.value_or(0) > 0 || o.sem_waiters.value_or(0) > 0) {
+        return "in-use";
+    }
+    return o.stale ? "stale" : "idle";
+}
+
+namespace {
+
+std::string pid_list(const std::vector<pid_t>& pids, std::size_t max = 4) {
+    std::string out;
+    for (std::size_t i = 0; i < pids.size() && i < max; ++i) {
+        out += (i == 0 ? "" : ",") + std::to_string(pids[i]);
+    }
+    if (pids.size() > max) {
+        out += fmt::format(",+{}", pids.size() - max);
+    }
+    return out;
+}
+
+std::string human_size(std::uint64_t bytes) {
+    if (bytes < 10 * 1024) {
+        return std::to_string(bytes);
+    }
+    const char* units[] = {"K", "M", "G", "T"};
+    double v = static_cast<double>(bytes);
+    int u = -1;
+    while (v >= 1024 && u < 3) {
+        v /= 1024;
+        ++u;
+    }
+    return fmt::format("{:.1f}{}", v, units[u]);
+}
+
+std::string count_column(const IpcObjectInfo& o) {
+    switch (o.kind) {
+        case IpcObjectKind::PosixMq:
+            if (o.messages) {
+                return fmt::format("{}/{}", *o.messages, o.max_messages.value_or(0));
+            }
+            return "?";
+        case IpcObjectKind::SysvMsg:
+            return o.messages ? std::to_string(*o.messages) : "?";
+        case IpcObjectKind::PosixSem:
+            return o.sem_value ? "val=" + std::to_string(*o.sem_value) : "?";
+        case IpcObjectKind::SysvSem:
+            return o.nsems ? "nsems=" + std::to_string(*o.nsems) : "?";
+        case IpcObjectKind::SysvShm:
+            return o.attached ? "att=" + std::to_string(*o.attached) : "?";
+        default:
+            return "-";
+    }
+}
+
+std::string process_column(const IpcObjectInfo& o) {
+    std::string out;
+    if (!o.users.empty()) {
+        out = "users=" + pid_list(o.users);
+    }
+    auto add = [&](const char* label, std::optional<pid_t> pid) {
+        if (pid) {
+            out += (out.empty() ? "" : " ") + fmt::format("{}={}", label, *pid);
+        }
+    };
+    add("notify", o.notify_pid);
+    add("lspid", o.last_send_pid);
+    add("lrpid", o.last_recv_pid);
+    add("cpid", o.creator_pid);
+    add("lpid", o.last_pid);
+    if (o.kind == IpcObjectKind::SysvSem) {
+        std::vector<pid_t> last;
+        for (pid_t p : o.sem_pids) {
+            if (p > 0 && std::find(last.begin(), last.end(), p) == last.end()) {
+                last.push_back(p);
+            }
+        }
+        if (!last.empty()) {
+            out += (out.empty() ? "" : " ") + ("last=" + pid_list(last));
+        }
+    }
+    return out.empty() ? "-" : out;
+}
+
+template <class T>
+void put(nlohmann::json& j, const char* key, const std::optional<T>& v) {
+    if (v) {
+        j[key] = *v;
+    } else {
+        j[key] = nullptr;
+    }
+}
+
+std::string time_string(std::optional<std::int64_t> t) {
+    if (!t || *t == 0) {
+        return "-";
+    }
+    const std::time_t tt = static_cast<std::time_t>(*t);
+    std::tm tm{};
+    ::localtime_r(&tt, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %z", &tm);
+    return buf;
+}
+
+}  // namespace
+
+nlohmann::json to_json(const IpcObjectInfo& o) {
+    nlohmann::json j;
+    j["type"] = kind_name(o.kind);
+    j["name"] = o.name;
+    j["uri"] = o.uri;
+    j["path"] = o.path.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.path);
+    if (o.key) {
+        j["key"] = SysvKey::from_number(static_cast<std::uint32_t>(*o.key))
+                       .transform([](SysvKey k) { return k.to_string(); })
+                       .value_or(std::string("private"));
+    } else {
+        j["key"] = nullptr;
+    }
+    j["id"] = o.id >= 0 ? nlohmann::json(o.id) : nlohmann::json(nullptr);
+    j["uid"] = o.uid;
+    j["user"] = user_name(o.uid);
+    j["gid"] = o.gid;
+    j["group"] = group_name(o.gid);
+    put(j, "cuid", o.cuid);
+    put(j, "cgid", o.cgid);
+    j["mode"] = mode_string(o.mode);
+    j["size"] = o.size;
+    put(j, "messages", o.messages);
+    put(j, "max_messages", o.max_messages);
+    put(j, "max_message_size", o.max_message_size);
+    put(j, "max_bytes", o.max_bytes);
+    put(j, "notify_pid", o.notify_pid);
+    put(j, "value", o.sem_value);
+    put(j, "waiters", o.sem_waiters);
+    put(j, "nsems", o.nsems);
+    j["values"] = o.sem_values;
+    j["sem_pids"] = o.sem_pids;
+    put(j, "attached", o.attached);
+    put(j, "rss", o.rss);
+    put(j, "swap", o.swap);
+    j["marked_for_removal"] = o.marked_for_removal;
+    j["locked"] = o.locked;
+    j["creator_command"] = o.creator_command.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.creator_command);
+    put(j, "creator_pid", o.creator_pid);
+    put(j, "last_pid", o.last_pid);
+    put(j, "last_send_pid", o.last_send_pid);
+    put(j, "last_recv_pid", o.last_recv_pid);
+    put(j, "access_time", o.access_time);
+    put(j, "modify_time", o.modify_time);
+    put(j, "change_time", o.change_time);
+    j["users"] = o.users;
+    j["state"] = state_of(o);
+    j["stale"] = o.stale;
+    j["notes"] = o.notes;
+    return j;
+}
+
+std::string render_table(const std::vector<IpcObjectInfo>& objects) {
+    std::vector<std::vector<std::string>> rows;
+    rows.push_back({"TYPE", "NAME", "ID", "OWNER", "MODE", "SIZE", "COUNT", "PROCESSES", "STATE"});
+    for (const IpcObjectInfo& o : objects) {
+        rows.push_back({std::string(kind_name(o.kind)), o.name,
+                        o.id >= 0 ? std::to_string(o.id) : "-", user_name(o.uid),
+                        mode_string(o.mode),
+                        o.kind == IpcObjectKind::SysvSem ? "-" : human_size(o.size),
+                        count_column(o), process_column(o),
+                        state_of(o)});
+    }
+    std::vector<std::size_t> width(rows.front().size(), 0);
+    for (const auto& r : rows) {
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            width[i] = std::max(width[i], r[i].size());
+        }
+    }
+    std::string out;
+    for (const auto& r : rows) {
+        std::string line;
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            const bool right = i == 2 || i == 5;  // numbers line up on the right
+            if (i + 1 == r.size()) {
+                line += r[i];
+            } else if (right) {
+                line += fmt::format("{:>{}}  ", r[i], width[i]);
+            } else {
+                line += fmt::format("{:<{}}  ", r[i], width[i]);
+            }
+        }
+        while (!line.empty() && line.back() == ' ') {
+            line.pop_back();
+        }
+        out += line + "\n";
+    }
+    return out;
+}
+
+std::string render_details(const IpcObjectInfo& o) {
+    std::string out;
+    auto line = [&](const char* k, const std::string& v) { out += fmt::format("{:<16} {}\n", std::string(k) + ":", v); };
+    auto opt = [&](const char* k, const auto& v) {
+        if (v) {
+            line(k, fmt::format("{}", *v));
+        }
+    };
+    line("type", std::string(kind_name(o.kind)));
+    line("uri", o.uri);
+    line("name", o.name);
+    if (!o.path.empty()) {
+        line("path", o.path);
+    }
+    if (o.id >= 0) {
+        line("id", std::to_string(o.id));
+    }
+    line("owner", fmt::format("{} ({}) group {} ({})", user_name(o.uid), o.uid, group_name(o.gid), o.gid));
+    if (o.cuid) {
+        line("creator", fmt::format("{} ({}) group {} ({})", user_name(*o.cuid), *o.cuid,
+                                    group_name(o.cgid.value_or(0)), o.cgid.value_or(0)));
+    }
+    line("mode", mode_string(o.mode));
+    line("size", std::to_string(o.size) + " bytes");
+    opt("messages", o.messages);
+    opt("max messages", o.max_messages);
+    opt("max msg size", o.max_message_size);
+    opt("max bytes", o.max_bytes);
+    opt("notify pid", o.notify_pid);
+    opt("value", o.sem_value);
+    opt("waiters", o.sem_waiters);
+    opt("nsems", o.nsems);
+    if (!o.sem_values.empty()) {
+        std::string v;
+        for (std::size_t i = 0; i < o.sem_values.size(); ++i) {
+            v += fmt::format("{}#{}={}", i == 0 ? "" : " ", i, o.sem_values[i]);
+        }
+        line("values", v);
+    }
+    if (!o.sem_pids.empty()) {
+        line("last pids", pid_list(o.sem_pids, 64));
+    }
+    opt("attached", o.attached);
+    opt("rss", o.rss);
+    opt("swap", o.swap);
+    if (o.marked_for_removal || o.locked) {
+        line("status", std::string(o.marked_for_removal ? "dest " : "") + (o.locked ? "locked" : ""));
+    }
+    if (!o.creator_command.empty()) {
+        line("creator cmd", o.creator_command);
+    }
+    opt("creator pid", o.creator_pid);
+    opt("last pid", o.last_pid);
+    opt("last send pid", o.last_send_pid);
+    opt("last recv pid", o.last_recv_pid);
+    line("accessed", time_string(o.access_time));
+    line("modified", time_string(o.modify_time));
+    line("changed", time_string(o.change_time));
+    line("users", o.users.empty() ? "-" : pid_list(o.users, 64));
+    line("state", state_of(o));
+    for (const std::string& n : o.notes) {
+        line("note", n);
+    }
+    return out;
+}
+
+Result<std::vector<IpcObjectKind>> parse_kinds(const std::vector<std::string>& words) {
+    std::vector<IpcObjectKind> kinds;
+    auto add = [&](IpcObjectKind k) {
+        if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) {
+            kinds.push_back(k);
+        }
+    };
+    for (const std::string& w : words) {
+        if (w == "all") {
+            return std::vector<IpcObjectKind>{};
+        }
+        if (w == "posix") {
+            add(IpcObjectKind::PosixMq);
+            add(IpcObjectKind::PosixShm);
+            add(IpcObjectKind::PosixSem);
+        } else if (w == "sysv") {
+            add(IpcObjectKind::SysvMsg);
+            add(IpcObjectKind::SysvShm);
+            add(IpcObjectKind::SysvSem);
+        } else if (auto k = kind_from_name(w)) {
+            add(*k);
+        } else {
+            return Error(std::errc::invalid_argument, "--type", "'" + w + "'",
+                         "expected mq, shm, sem, sysvmq, sysvshm, sysvsem, chan, posix, sysv or all");
+        }
+    }
+    return kinds;
+}
+
+}  // namespace ipckit::cli

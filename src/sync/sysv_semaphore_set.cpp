@@ -8,9 +8,14 @@
 #include <string>
 #include <thread>
 
+#include "sync/sysv_semaphore_set_fault.hpp"
 #include "sys/syscall.hpp"
 
 namespace ipckit {
+
+namespace detail {
+void (*sysv_sem_after_create_hook)() = nullptr;
+}  // namespace detail
 
 namespace {
 
@@ -93,6 +98,11 @@ Result<SysvSemaphoreSet> SysvSemaphoreSet::create(SysvKey key,
         return e;
     }
     SysvSemaphoreSet set(*id, nsems);
+#ifdef IPCKIT_FAULT_POINTS
+    if (detail::sysv_sem_after_create_hook != nullptr) {
+        detail::sysv_sem_after_create_hook();
+    }
+#endif
     // Values first (SETALL leaves sem_otime at 0), then one semop that changes nothing but sets
     // sem_otime: openers treat otime != 0 as "initialised" (semget(2) NOTES).
     std::vector<unsigned short> values(initial.begin(), initial.end());

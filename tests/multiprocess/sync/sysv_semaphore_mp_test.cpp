@@ -13,6 +13,7 @@
 #include "ipc_registry.hpp"
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/sync/sysv_semaphore_set.hpp"
+#include "sync/sysv_semaphore_set_fault.hpp"
 #include "sync_test_helpers.hpp"
 
 namespace ipckit {
@@ -39,7 +40,9 @@ Mapping shared_block() { return Mapping::map_anonymous(4096).value(); }
 // Seed 003's race: many processes call open_or_create on one key at once. Exactly the values the
 // creator asked for must be seen by everyone: sem 1 starts at kProcs and each process takes one
 // with IPC_NOWAIT, so an opener that used the set before initialisation (value 0) fails, and a
-// late SETALL after some process took one leaves the final value above 0.
+// late SETALL after some process took one leaves the final value above 0. The fault point
+// stalls the creator for 20 ms between semget and initialisation (in fault-point builds), so
+// openers really do find the set uninitialised and must wait.
 TEST(SysvSemaphoreSetMp, RacingOpenOrCreateSeesAnInitialisedSet) {
     constexpr int kProcs = 8;
     constexpr int kRounds = 10;
@@ -50,6 +53,7 @@ TEST(SysvSemaphoreSetMp, RacingOpenOrCreateSeesAnInitialisedSet) {
         std::vector<test::ForkedChild> children;
         for (int i = 0; i < kProcs; ++i) {
             children.push_back(test::ForkedChild::spawn([&] {
+                detail::sysv_sem_after_create_hook = [] { ::usleep(20'000); };
                 while (s->go.load() == 0) {
                 }
                 const std::array<unsigned short, 2> init{1, kProcs};

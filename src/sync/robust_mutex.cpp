@@ -23,7 +23,19 @@ Error unrecoverable(const char* op) {
 
 // The outcome of a lock call that returns an error number: held (with state), not held (busy /
 // timed out), or an Error.
-Result<std::optional<MutexState>> outcome(const char* op, int rc, int not_acquired) {
+// glibc marks an unrecoverable robust mutex by this value in __data.__owner (nptl's
+// PTHREAD_MUTEX_NOTRECOVERABLE; not in a public header).
+constexpr int kGlibcNotRecoverableOwner = 0x7ffffffe;
+
+Result<std::optional<MutexState>> outcome(const pthread_mutex_t* mutex, const char* op, int rc, int not_acquired) {
+    // glibc 2.36 quirk: pthread_mutex_trylock reports ENOTRECOVERABLE but leaves the lock word
+    // set to the caller's tid, so later lock calls by that thread answer EDEADLK ("you hold it")
+    // and other processes block for ever. ipckit never calls trylock (try_lock() uses clocklock
+    // with an expired deadline, which cleans up); if someone else did, the owner field still
+    // says "not recoverable": report that, the real state.
+    if (rc == EDEADLK && mutex->__data.__owner == kGlibcNotRecoverableOwner) {
+        rc = ENOTRECOVERABLE;
+    }
     switch (rc) {
         case 0:
             return std::optional<MutexState>(MutexState::Consistent);
@@ -80,7 +92,7 @@ Result<RobustMutex> RobustMutex::attach(std::span<std::byte> where) {
 }
 
 Result<MutexState> RobustMutex::lock() {
-    auto r = outcome("pthread_mutex_lock", ::pthread_mutex_lock(mutex_), -1);
+    auto r = outcome(mutex_, "pthread_mutex_lock", ::pthread_mutex_lock(mutex_), -1);
     if (!r) {
         return std::move(r).error();
     }
@@ -88,7 +100,13 @@ Result<MutexState> RobustMutex::lock() {
 }
 
 Result<std::optional<MutexState>> RobustMutex::try_lock() {
-    return outcome("pthread_mutex_trylock", ::pthread_mutex_trylock(mutex_), EBUSY);
+    // Not pthread_mutex_trylock: see the quirk in outcome(). An already-expired deadline makes
+    // clocklock a non-blocking attempt (POSIX: the timeout is not checked when the lock is free).
+    const timespec past{0, 0};
+    return outcome(mutex_,
+                   "pthread_mutex_clocklock",
+                   ::pthread_mutex_clocklock(mutex_, CLOCK_MONOTONIC, &past),
+                   ETIMEDOUT);
 }
 
 Result<std::optional<MutexState>> RobustMutex::lock_until(Deadline deadline) {
@@ -100,9 +118,8 @@ Result<std::optional<MutexState>> RobustMutex::lock_until(Deadline deadline) {
         return std::optional<MutexState>(*r);
     }
     const timespec abs = deadline.to_monotonic_timespec();
-    return outcome("pthread_mutex_clocklock",
-                   ::pthread_mutex_clocklock(mutex_, CLOCK_MONOTONIC, &abs),
-                   ETIMEDOUT);
+    const int rc = ::pthread_mutex_clocklock(mutex_, CLOCK_MONOTONIC, &abs);
+    return outcome(mutex_, "pthread_mutex_clocklock", rc, ETIMEDOUT);
 }
 
 Result<void> RobustMutex::consistent() {

@@ -1,40 +1,29 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/sync/shared_condition.hpp"
 
-#include <cerrno>
+#include <new>
 #include <string>
 
+#include "ipckit/sync/futex.hpp"
 #include "sync/shm_placement.hpp"
-#include "sys/syscall.hpp"
 
 namespace ipckit {
 
 namespace {
 constexpr std::string_view kObject = "shared condition";
+using Seq = std::atomic<std::uint32_t>;
 }  // namespace
 
 Result<SharedCondition> SharedCondition::init(std::span<std::byte> where) {
-    auto c = detail::place_in<pthread_cond_t>("pthread_cond_init", kObject, where);
+    auto c = detail::place_in<Seq>("shared_condition_init", kObject, where);
     if (!c) {
         return std::move(c).error();
     }
-    pthread_condattr_t attr;
-    IPCKIT_TRY(sys::check_rc("pthread_condattr_init", kObject, ::pthread_condattr_init(&attr)));
-    int rc = ::pthread_condattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-    if (rc == 0) {
-        // Deadlines are CLOCK_MONOTONIC like every ipckit Deadline (the default is REALTIME).
-        rc = ::pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    }
-    if (rc == 0) {
-        rc = ::pthread_cond_init(*c, &attr);
-    }
-    ::pthread_condattr_destroy(&attr);
-    IPCKIT_TRY(sys::check_rc("pthread_cond_init", kObject, rc));
-    return SharedCondition(*c);
+    return SharedCondition(new (*c) Seq(0));
 }
 
 Result<SharedCondition> SharedCondition::attach(std::span<std::byte> where) {
-    auto c = detail::place_in<pthread_cond_t>("shared_condition_attach", kObject, where);
+    auto c = detail::place_in<Seq>("shared_condition_attach", kObject, where);
     if (!c) {
         return std::move(c).error();
     }
@@ -42,40 +31,44 @@ Result<SharedCondition> SharedCondition::attach(std::span<std::byte> where) {
 }
 
 Result<ConditionWait> SharedCondition::wait(RobustMutex& mutex, Deadline deadline) {
-    int rc = 0;
-    const char* op = "pthread_cond_wait";
-    if (deadline.is_never()) {
-        rc = ::pthread_cond_wait(cond_, mutex.native_handle());
-    } else {
-        op = "pthread_cond_timedwait";
-        const timespec abs = deadline.to_monotonic_timespec();  // the condvar's clock is MONOTONIC
-        rc = ::pthread_cond_timedwait(cond_, mutex.native_handle(), &abs);
+    // Read the sequence while holding the mutex: a notify that follows a predicate change made
+    // under the mutex either happens before this load (and the caller saw the predicate) or bumps
+    // the value, so the futex wait below returns at once. No wake-up is lost.
+    const std::uint32_t seen = seq_->load(std::memory_order_acquire);
+    IPCKIT_TRY(mutex.unlock());
+    auto woke = Futex::wait(*seq_, seen, deadline);
+    // Re-acquire whatever happened: the caller expects to hold the mutex on return.
+    auto relock = mutex.lock();
+    if (!relock) {
+        return std::move(relock).error();
     }
-    switch (rc) {
-        case 0:
-            return ConditionWait::Notified;
-        case ETIMEDOUT:
-            return ConditionWait::TimedOut;
-        case EOWNERDEAD:
-            return ConditionWait::OwnerDied;
-        case ENOTRECOVERABLE:
-            return Error(std::errc::state_not_recoverable,
-                         op,
-                         std::string(kObject),
-                         "the mutex's earlier owner died and it was never made consistent");
-        default:
-            return Error::from_errno(rc, op, std::string(kObject));
+    if (*relock == MutexState::OwnerDied) {
+        return ConditionWait::OwnerDied;
     }
+    if (!woke) {
+        return std::move(woke).error();
+    }
+    return *woke ? ConditionWait::Notified : ConditionWait::TimedOut;
 }
 
 Result<void> SharedCondition::notify_one() {
-    return sys::check_rc("pthread_cond_signal", kObject, ::pthread_cond_signal(cond_));
+    seq_->fetch_add(1, std::memory_order_release);
+    auto r = Futex::wake(*seq_, 1);
+    if (!r) {
+        return std::move(r).error();
+    }
+    return {};
 }
+
 Result<void> SharedCondition::notify_all() {
-    return sys::check_rc("pthread_cond_broadcast", kObject, ::pthread_cond_broadcast(cond_));
+    seq_->fetch_add(1, std::memory_order_release);
+    auto r = Futex::wake_all(*seq_);
+    if (!r) {
+        return std::move(r).error();
+    }
+    return {};
 }
-Result<void> SharedCondition::destroy() {
-    return sys::check_rc("pthread_cond_destroy", kObject, ::pthread_cond_destroy(cond_));
-}
+
+Result<void> SharedCondition::destroy() { return {}; }
 
 }  // namespace ipckit

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // SharedCondition: a process-shared condition variable on CLOCK_MONOTONIC, used with RobustMutex
-// (pthread_condattr_setpshared(3), pthread_condattr_setclock(3)).
+// (futex(2) on a sequence number; see the class comment for why not pthread_cond_t).
 #pragma once
 
-#include <pthread.h>
-
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstddef>
 #include <span>
 
@@ -24,18 +24,21 @@ enum class ConditionWait {
 
 /// A condition variable in shared memory, paired with a RobustMutex.
 ///
-/// Deadlines are CLOCK_MONOTONIC (pthread_condattr_setclock), so wall-clock jumps do not move them.
-/// Robustness limits (B34, docs/design/sync.md): only the *mutex* is robust. A process killed while
-/// blocked in wait() is normally harmless -- the remaining waiters are still woken by
-/// notify_all() (tested) -- but glibc's condvar keeps internal state in the shared memory, and a
-/// process killed at certain instructions inside wait/notify can leave it inconsistent so that
-/// later waiters are not woken (glibc BZ 21422). Waiters should therefore always pass a deadline
-/// and re-check their predicate; a system that must tolerate arbitrary kills should use
-/// Futex on a generation counter instead.
+/// It is futex-based, not a glibc pthread_cond_t: glibc's condvar keeps per-waiter reference
+/// counts in the shared memory, and a waiter SIGKILLed inside pthread_cond_wait leaves them
+/// behind, after which notify_all() blocks for ever (we saw exactly this in the B34 test; glibc
+/// BZ 21422/25847). Here the shared state is one 32-bit sequence number: wait() reads it under
+/// the mutex, unlocks, and sleeps in FUTEX_WAIT_BITSET while it is unchanged; notify bumps it and
+/// wakes. A killed waiter leaves nothing behind, so the survivors always wake (tested over many
+/// rounds). Costs: notify_all wakes every waiter at once (they then contend for the mutex; no
+/// requeue), and a wait can return Notified spuriously -- callers re-check their predicate, as
+/// with any condition variable. Deadlines are absolute CLOCK_MONOTONIC.
+/// Robustness limit: the *mutex* re-acquired at the end of wait() may have lost its owner, which
+/// wait() reports as ConditionWait::OwnerDied (the caller then holds it and must repair).
 /// Ownership and fork: as RobustMutex (a copyable pointer into memory someone else owns).
 ///
 /// @code
-///   auto guard = m.lock().value();            // handle OwnerDied as RobustMutex shows
+///   if (m.lock().value() == MutexState::OwnerDied) { repair(); m.consistent().value(); }
 ///   while (!ready) {
 ///       if (cv.wait(m, deadline).value() == ConditionWait::TimedOut) break;
 ///   }
@@ -43,9 +46,10 @@ enum class ConditionWait {
 /// @endcode
 class SharedCondition {
 public:
-    static constexpr std::size_t kSize = sizeof(pthread_cond_t);
-    static constexpr std::size_t kAlignment = alignof(pthread_cond_t);
+    static constexpr std::size_t kSize = sizeof(std::atomic<std::uint32_t>);
+    static constexpr std::size_t kAlignment = alignof(std::atomic<std::uint32_t>);
 
+    /// Places a fresh condition in `where` (>= kSize bytes, kAlignment-aligned).
     static Result<SharedCondition> init(std::span<std::byte> where);
     static Result<SharedCondition> attach(std::span<std::byte> where);
 
@@ -58,11 +62,12 @@ public:
     }
     Result<void> notify_one();
     Result<void> notify_all();
+    /// Nothing to release (kept for symmetry with RobustMutex); waiters must be gone.
     Result<void> destroy();
 
 private:
-    explicit SharedCondition(pthread_cond_t* cond) noexcept : cond_(cond) {}
-    pthread_cond_t* cond_;
+    explicit SharedCondition(std::atomic<std::uint32_t>* seq) noexcept : seq_(seq) {}
+    std::atomic<std::uint32_t>* seq_;  // bumped by every notify
 };
 
 }  // namespace ipckit

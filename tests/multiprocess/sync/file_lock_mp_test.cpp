@@ -197,5 +197,27 @@ TEST(FileLockMp, KilledWaiterDoesNotBlockTheSurvivor) {
     EXPECT_CHILD_OK(survivor.wait_for(10s));
 }
 
+// B05 for F_OFD_SETLKW: the same with OFD locks.
+TEST(OfdLockMp, KilledWaiterDoesNotBlockTheSurvivor) {
+    const auto path = test::unique_path("ofd");
+    auto lock = OfdLock::open(path).value();
+    ASSERT_TRUE(lock.acquire(LockKind::Exclusive).value());
+    auto waiter = [&] {
+        auto mine = OfdLock::open(path);
+        CHILD_CHECK(mine);
+        auto r = mine->acquire(LockKind::Exclusive);
+        CHILD_CHECK(r && *r);
+        return 0;
+    };
+    auto victim = test::ForkedChild::spawn(waiter);
+    auto survivor = test::ForkedChild::spawn(waiter);
+    ASSERT_TRUE(test::wait_until_blocked_in(victim.pid(), SYS_fcntl, 10s));
+    ASSERT_TRUE(test::wait_until_blocked_in(survivor.pid(), SYS_fcntl, 10s));
+    victim.kill(SIGKILL);
+    EXPECT_EQ(victim.wait_for(10s).signal, SIGKILL);
+    ASSERT_TRUE(lock.release());
+    EXPECT_CHILD_OK(survivor.wait_for(10s));
+}
+
 }  // namespace
 }  // namespace ipckit

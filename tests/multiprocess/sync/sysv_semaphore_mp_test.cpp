@@ -213,6 +213,23 @@ TEST(SysvSemaphoreSetMp, AWaitInterruptedByASignalKeepsWaiting) {
     EXPECT_CHILD_OK(child.wait_for(10s));
 }
 
+// F9: on Linux a SIGSTOP/SIGCONT alone makes semop fail with EINTR, with no handler installed.
+TEST(SysvSemaphoreSetMp, StopAndContinueDoNotEndAWait) {
+    const std::array<unsigned short, 1> init{0};
+    auto set = make_private(init);
+    auto child = test::ForkedChild::spawn([&] {
+        CHILD_CHECK(set.wait(0));
+        return 0;
+    });
+    ASSERT_TRUE(eventually([&] { return set.waiting_to_take(0).value() == 1; }));
+    child.kill(SIGSTOP);
+    ASSERT_TRUE(eventually([&] { return set.waiting_to_take(0).value() == 0; })) << "stopped: out of the queue";
+    child.kill(SIGCONT);
+    ASSERT_TRUE(eventually([&] { return set.waiting_to_take(0).value() == 1; })) << "retried after EINTR";
+    ASSERT_TRUE(set.post(0));
+    EXPECT_CHILD_OK(child.wait_for(10s));
+}
+
 // B05 for semop: a killed waiter drops out of semncnt and the next post wakes the survivor.
 TEST(SysvSemaphoreSetMp, KilledWaiterLeavesNcntAndTheSurvivorWakes) {
     const std::array<unsigned short, 1> init{0};

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Seed 000 "Named Semaphores": create a named POSIX semaphore with value 2, take one, give it
 // back, printing the value each time. Usage: example_named_semaphore_value_two [/name]
+#include "ipckit/sync/posix_semaphore.hpp"
+
 #include <cstdio>
 #include <exception>
-
-#include "ipckit/sync/posix_semaphore.hpp"
 
 int main(int argc, char** argv) try {
     using namespace ipckit;

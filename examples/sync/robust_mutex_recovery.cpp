@@ -2,6 +2,9 @@
 // A robust process-shared mutex protects two counters that must stay equal. A child takes the
 // mutex, bumps the first counter and is killed (SIGKILL) before the second; the parent's next
 // lock is told the owner died, repairs the invariant, marks the mutex consistent and goes on.
+#include "ipckit/core/mapping.hpp"
+#include "ipckit/sync/robust_mutex.hpp"
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,9 +12,6 @@
 #include <cstdio>
 #include <exception>
 #include <new>
-
-#include "ipckit/core/mapping.hpp"
-#include "ipckit/sync/robust_mutex.hpp"
 
 namespace {
 struct Counters {
@@ -42,7 +42,8 @@ int main() try {
 
     const MutexState state = mutex.lock().value();
     if (state == MutexState::OwnerDied) {
-        std::printf("lock: previous owner died; repairing b=%ld -> %ld\n", counters->b, counters->a);
+        std::printf(
+            "lock: previous owner died; repairing b=%ld -> %ld\n", counters->b, counters->a);
         counters->b = counters->a;
         mutex.consistent().value();
     }
@@ -50,7 +51,8 @@ int main() try {
     counters->b += 1;
     mutex.unlock().value();
     std::printf("consistent again: a=%ld b=%ld\n", counters->a, counters->b);
-    std::printf("next lock: %s\n", mutex.lock().value() == MutexState::Consistent ? "consistent" : "owner died");
+    std::printf("next lock: %s\n",
+                mutex.lock().value() == MutexState::Consistent ? "consistent" : "owner died");
     mutex.unlock().value();
     return 0;
 } catch (const std::exception& e) {

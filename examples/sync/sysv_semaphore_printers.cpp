@@ -4,6 +4,8 @@
 // multi-second sleeps are microseconds here, and the race between semget and SETVAL that the
 // seed has is gone: every process uses SysvSemaphoreSet::open_or_create.
 // Usage: example_sysv_semaphore_printers [--key N] [--processes P] [--lines L] [words...]
+#include "ipckit/sync/sysv_semaphore_set.hpp"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,8 +17,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include "ipckit/sync/sysv_semaphore_set.hpp"
 
 namespace {
 

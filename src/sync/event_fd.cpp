@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/sync/event_fd.hpp"
 
+#include "sys/syscall.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <string>
-
-#include "sys/syscall.hpp"
 
 namespace ipckit {
 
@@ -31,7 +31,8 @@ Result<bool> wait_ready(int fd, short events, Deadline deadline) {
 }  // namespace
 
 Result<EventFd> EventFd::create(unsigned int initial, EventFdMode mode) {
-    const int flags = EFD_CLOEXEC | EFD_NONBLOCK | (mode == EventFdMode::Semaphore ? EFD_SEMAPHORE : 0);
+    const int flags =
+        EFD_CLOEXEC | EFD_NONBLOCK | (mode == EventFdMode::Semaphore ? EFD_SEMAPHORE : 0);
     auto fd = sys::call("eventfd", kObject, [&] { return ::eventfd(initial, flags); });
     if (!fd) {
         return std::move(fd).error();
@@ -45,8 +46,8 @@ Result<EventFd> EventFd::adopt(UniqueFd fd, EventFdMode mode) {
         return std::move(flags).error();
     }
     IPCKIT_TRY(sys::call("fcntl(F_SETFL)", kObject, [&] {
-        return ::fcntl(fd.get(), F_SETFL, *flags | O_NONBLOCK);
-    }).transform([](int) {}));
+                   return ::fcntl(fd.get(), F_SETFL, *flags | O_NONBLOCK);
+               }).transform([](int) {}));
     return EventFd(std::move(fd), mode);
 }
 
@@ -92,9 +93,8 @@ Result<void> EventFd::write(std::uint64_t value) {
 
 Result<std::optional<std::uint64_t>> EventFd::try_read() {
     std::uint64_t value = 0;
-    auto r = sys::call_maybe("eventfd_read", kObject, {EAGAIN}, [&] {
-        return ::read(fd_.get(), &value, sizeof value);
-    });
+    auto r = sys::call_maybe(
+        "eventfd_read", kObject, {EAGAIN}, [&] { return ::read(fd_.get(), &value, sizeof value); });
     if (!r) {
         return std::move(r).error();
     }

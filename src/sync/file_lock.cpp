@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/sync/file_lock.hpp"
 
-#include <sys/file.h>
-
 #include "sync/lock_ops.hpp"
 #include "sys/syscall.hpp"
+
+#include <sys/file.h>
 
 namespace ipckit {
 
@@ -16,7 +16,9 @@ Result<FileLock> FileLock::open(const std::string& path, OpenMode mode, Permissi
     return FileLock(std::move(*fd), path);
 }
 
-FileLock FileLock::adopt(UniqueFd fd, std::string path) noexcept { return FileLock(std::move(fd), std::move(path)); }
+FileLock FileLock::adopt(UniqueFd fd, std::string path) noexcept {
+    return FileLock(std::move(fd), std::move(path));
+}
 
 Result<bool> FileLock::try_acquire(LockKind kind) {
     const int op = (kind == LockKind::Shared ? LOCK_SH : LOCK_EX) | LOCK_NB;
@@ -47,11 +49,23 @@ Result<void> FileLock::release() {
     return {};
 }
 
-void FileLock::lock() { (void)detail::value_or_throw(acquire(LockKind::Exclusive)); }
-bool FileLock::try_lock() { return detail::value_or_throw(try_acquire(LockKind::Exclusive)); }
-void FileLock::unlock() { detail::throw_if_error(release()); }
-void FileLock::lock_shared() { (void)detail::value_or_throw(acquire(LockKind::Shared)); }
-bool FileLock::try_lock_shared() { return detail::value_or_throw(try_acquire(LockKind::Shared)); }
-void FileLock::unlock_shared() { detail::throw_if_error(release()); }
+void FileLock::lock() {
+    (void)detail::value_or_throw(acquire(LockKind::Exclusive));
+}
+bool FileLock::try_lock() {
+    return detail::value_or_throw(try_acquire(LockKind::Exclusive));
+}
+void FileLock::unlock() {
+    detail::throw_if_error(release());
+}
+void FileLock::lock_shared() {
+    (void)detail::value_or_throw(acquire(LockKind::Shared));
+}
+bool FileLock::try_lock_shared() {
+    return detail::value_or_throw(try_acquire(LockKind::Shared));
+}
+void FileLock::unlock_shared() {
+    detail::throw_if_error(release());
+}
 
 }  // namespace ipckit

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "sync/lock_ops.hpp"
 
-#include <fcntl.h>
-
 #include "sys/syscall.hpp"
+
+#include <fcntl.h>
 
 namespace ipckit::detail {
 
@@ -19,11 +19,14 @@ struct flock make_flock(short type, ByteRange range) {
     return fl;
 }
 
-short type_of(LockKind kind) { return kind == LockKind::Shared ? F_RDLCK : F_WRLCK; }
+short type_of(LockKind kind) {
+    return kind == LockKind::Shared ? F_RDLCK : F_WRLCK;
+}
 
 Error annotate(Error e) {
     if (e == std::errc::resource_deadlock_would_occur) {
-        return e.with_detail("waiting would deadlock: the holder is itself waiting for a lock we hold");
+        return e.with_detail(
+            "waiting would deadlock: the holder is itself waiting for a lock we hold");
     }
     if (e == std::errc::bad_file_descriptor) {
         return e.with_detail("the descriptor lacks read (shared) or write (exclusive) access");
@@ -46,21 +49,27 @@ Result<UniqueFd> open_lock_file(const std::string& path, OpenMode mode, Permissi
     return UniqueFd(*fd);
 }
 
-Result<bool> range_try(int fd, const RangeCommands& cmds, LockKind kind, ByteRange range,
-                       const std::string& object) {
+Result<bool> range_try(
+    int fd, const RangeCommands& cmds, LockKind kind, ByteRange range, const std::string& object) {
     struct flock fl = make_flock(type_of(kind), range);
     // A held conflicting lock is EAGAIN or EACCES depending on the system (fcntl(2)).
-    auto r = sys::call_maybe("fcntl(SETLK)", object, {EAGAIN, EACCES}, [&] { return ::fcntl(fd, cmds.set, &fl); });
+    auto r = sys::call_maybe(
+        "fcntl(SETLK)", object, {EAGAIN, EACCES}, [&] { return ::fcntl(fd, cmds.set, &fl); });
     if (!r) {
         return annotate(std::move(r).error());
     }
     return r->has_value();
 }
 
-Result<bool> range_acquire(int fd, const RangeCommands& cmds, LockKind kind, ByteRange range,
-                           Deadline deadline, const std::string& object) {
+Result<bool> range_acquire(int fd,
+                           const RangeCommands& cmds,
+                           LockKind kind,
+                           ByteRange range,
+                           Deadline deadline,
+                           const std::string& object) {
     if (!deadline.is_never()) {
-        return poll_with_backoff(deadline, [&] { return range_try(fd, cmds, kind, range, object); });
+        return poll_with_backoff(deadline,
+                                 [&] { return range_try(fd, cmds, kind, range, object); });
     }
     struct flock fl = make_flock(type_of(kind), range);
     auto r = sys::call("fcntl(SETLKW)", object, [&] { return ::fcntl(fd, cmds.set_wait, &fl); });
@@ -70,7 +79,10 @@ Result<bool> range_acquire(int fd, const RangeCommands& cmds, LockKind kind, Byt
     return true;
 }
 
-Result<void> range_release(int fd, const RangeCommands& cmds, ByteRange range, const std::string& object) {
+Result<void> range_release(int fd,
+                           const RangeCommands& cmds,
+                           ByteRange range,
+                           const std::string& object) {
     struct flock fl = make_flock(F_UNLCK, range);
     auto r = sys::call("fcntl(UNLCK)", object, [&] { return ::fcntl(fd, cmds.set, &fl); });
     if (!r) {
@@ -79,8 +91,8 @@ Result<void> range_release(int fd, const RangeCommands& cmds, ByteRange range, c
     return {};
 }
 
-Result<std::optional<LockHolder>> range_holder(int fd, const RangeCommands& cmds, LockKind kind,
-                                               ByteRange range, const std::string& object) {
+Result<std::optional<LockHolder>> range_holder(
+    int fd, const RangeCommands& cmds, LockKind kind, ByteRange range, const std::string& object) {
     struct flock fl = make_flock(type_of(kind), range);
     auto r = sys::call("fcntl(GETLK)", object, [&] { return ::fcntl(fd, cmds.get, &fl); });
     if (!r) {
@@ -89,9 +101,10 @@ Result<std::optional<LockHolder>> range_holder(int fd, const RangeCommands& cmds
     if (fl.l_type == F_UNLCK) {
         return std::optional<LockHolder>();
     }
-    return std::optional<LockHolder>(LockHolder{fl.l_pid,
-                                                fl.l_type == F_RDLCK ? LockKind::Shared : LockKind::Exclusive,
-                                                ByteRange{fl.l_start, fl.l_len}});
+    return std::optional<LockHolder>(
+        LockHolder{fl.l_pid,
+                   fl.l_type == F_RDLCK ? LockKind::Shared : LockKind::Exclusive,
+                   ByteRange{fl.l_start, fl.l_len}});
 }
 
 }  // namespace ipckit::detail

@@ -3,17 +3,17 @@
 // deadlines the kernel cannot express, and the fcntl range-lock calls. Private to the library.
 #pragma once
 
-#include <algorithm>
-#include <chrono>
-#include <optional>
-#include <string>
-#include <thread>
-
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
 #include "ipckit/sync/lock_kind.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <thread>
 
 namespace ipckit::detail {
 
@@ -33,7 +33,8 @@ Result<bool> poll_with_backoff(Deadline deadline, F&& attempt) {
         if (deadline.expired()) {
             return false;
         }
-        std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(pause, deadline.remaining()));
+        std::this_thread::sleep_for(
+            std::min<std::chrono::nanoseconds>(pause, deadline.remaining()));
         pause = std::min(pause * 2, std::chrono::microseconds(10'000));
     }
 }
@@ -45,16 +46,27 @@ struct RangeCommands {
     int get;       ///< F_GETLK / F_OFD_GETLK
 };
 
-Result<bool> range_acquire(int fd, const RangeCommands& cmds, LockKind kind, ByteRange range,
-                           Deadline deadline, const std::string& object);
-Result<bool> range_try(int fd, const RangeCommands& cmds, LockKind kind, ByteRange range,
-                       const std::string& object);
-Result<void> range_release(int fd, const RangeCommands& cmds, ByteRange range, const std::string& object);
-Result<std::optional<LockHolder>> range_holder(int fd, const RangeCommands& cmds, LockKind kind,
-                                               ByteRange range, const std::string& object);
+Result<bool> range_acquire(int fd,
+                           const RangeCommands& cmds,
+                           LockKind kind,
+                           ByteRange range,
+                           Deadline deadline,
+                           const std::string& object);
+Result<bool> range_try(
+    int fd, const RangeCommands& cmds, LockKind kind, ByteRange range, const std::string& object);
+Result<void> range_release(int fd,
+                           const RangeCommands& cmds,
+                           ByteRange range,
+                           const std::string& object);
+Result<std::optional<LockHolder>> range_holder(
+    int fd, const RangeCommands& cmds, LockKind kind, ByteRange range, const std::string& object);
 
 /// Throws ResultError if `r` failed (for the Lockable members only).
-inline void throw_if_error(const Result<void>& r) { r.value(); }
-inline bool value_or_throw(const Result<bool>& r) { return r.value(); }
+inline void throw_if_error(const Result<void>& r) {
+    r.value();
+}
+inline bool value_or_throw(const Result<bool>& r) {
+    return r.value();
+}
 
 }  // namespace ipckit::detail

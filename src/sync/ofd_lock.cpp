@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/sync/ofd_lock.hpp"
 
-#include <fcntl.h>
-
 #include "sync/lock_ops.hpp"
+
+#include <fcntl.h>
 
 namespace ipckit {
 
@@ -36,11 +36,23 @@ Result<std::optional<LockHolder>> OfdLock::holder(LockKind kind, ByteRange range
     return detail::range_holder(fd_.get(), kCommands, kind, range, path_);
 }
 
-void OfdLock::lock() { (void)detail::value_or_throw(acquire(LockKind::Exclusive)); }
-bool OfdLock::try_lock() { return detail::value_or_throw(try_acquire(LockKind::Exclusive)); }
-void OfdLock::unlock() { detail::throw_if_error(release()); }
-void OfdLock::lock_shared() { (void)detail::value_or_throw(acquire(LockKind::Shared)); }
-bool OfdLock::try_lock_shared() { return detail::value_or_throw(try_acquire(LockKind::Shared)); }
-void OfdLock::unlock_shared() { detail::throw_if_error(release()); }
+void OfdLock::lock() {
+    (void)detail::value_or_throw(acquire(LockKind::Exclusive));
+}
+bool OfdLock::try_lock() {
+    return detail::value_or_throw(try_acquire(LockKind::Exclusive));
+}
+void OfdLock::unlock() {
+    detail::throw_if_error(release());
+}
+void OfdLock::lock_shared() {
+    (void)detail::value_or_throw(acquire(LockKind::Shared));
+}
+bool OfdLock::try_lock_shared() {
+    return detail::value_or_throw(try_acquire(LockKind::Shared));
+}
+void OfdLock::unlock_shared() {
+    detail::throw_if_error(release());
+}
 
 }  // namespace ipckit

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/sync/posix_semaphore.hpp"
 
+#include "sync/semaphore_ops.hpp"
+#include "sys/syscall.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
-
-#include "sync/semaphore_ops.hpp"
-#include "sys/syscall.hpp"
 
 namespace ipckit {
 
@@ -44,13 +44,12 @@ Result<void> check_owner(const PosixName& name) {
 
 }  // namespace
 
-void PosixSemaphore::Closer::operator()(sem_t* sem) const noexcept { ::sem_close(sem); }
+void PosixSemaphore::Closer::operator()(sem_t* sem) const noexcept {
+    ::sem_close(sem);
+}
 
-Result<PosixSemaphore> PosixSemaphore::open_impl(const PosixName& name,
-                                                 int flags,
-                                                 unsigned initial,
-                                                 Permissions permissions,
-                                                 OwnerCheck owner) {
+Result<PosixSemaphore> PosixSemaphore::open_impl(
+    const PosixName& name, int flags, unsigned initial, Permissions permissions, OwnerCheck owner) {
     if ((flags & O_CREAT) != 0) {
         IPCKIT_TRY(detail::check_initial_value("sem_open", name.str(), initial));
     }
@@ -92,12 +91,20 @@ Result<void> PosixSemaphore::unlink(const PosixName& name) {
     return {};
 }
 
-Result<void> PosixSemaphore::wait() { return detail::sem_wait_blocking(sem_.get(), name_.str()); }
-Result<bool> PosixSemaphore::try_wait() { return detail::sem_try_wait(sem_.get(), name_.str()); }
+Result<void> PosixSemaphore::wait() {
+    return detail::sem_wait_blocking(sem_.get(), name_.str());
+}
+Result<bool> PosixSemaphore::try_wait() {
+    return detail::sem_try_wait(sem_.get(), name_.str());
+}
 Result<bool> PosixSemaphore::wait_until(Deadline deadline) {
     return detail::sem_wait_until(sem_.get(), deadline, name_.str());
 }
-Result<void> PosixSemaphore::post() { return detail::sem_post_checked(sem_.get(), name_.str()); }
-Result<int> PosixSemaphore::value() const { return detail::sem_value(sem_.get(), name_.str()); }
+Result<void> PosixSemaphore::post() {
+    return detail::sem_post_checked(sem_.get(), name_.str());
+}
+Result<int> PosixSemaphore::value() const {
+    return detail::sem_value(sem_.get(), name_.str());
+}
 
 }  // namespace ipckit

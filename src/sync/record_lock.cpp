@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/sync/record_lock.hpp"
 
-#include <fcntl.h>
-
 #include "sync/lock_ops.hpp"
+
+#include <fcntl.h>
 
 namespace ipckit {
 
@@ -11,7 +11,9 @@ namespace {
 constexpr detail::RangeCommands kCommands{F_SETLK, F_SETLKW, F_GETLK};
 }  // namespace
 
-Result<RecordLock> RecordLock::open(const std::string& path, OpenMode mode, Permissions permissions) {
+Result<RecordLock> RecordLock::open(const std::string& path,
+                                    OpenMode mode,
+                                    Permissions permissions) {
     auto fd = detail::open_lock_file(path, mode, permissions);
     if (!fd) {
         return std::move(fd).error();
@@ -36,11 +38,23 @@ Result<std::optional<LockHolder>> RecordLock::holder(LockKind kind, ByteRange ra
     return detail::range_holder(fd_.get(), kCommands, kind, range, path_);
 }
 
-void RecordLock::lock() { (void)detail::value_or_throw(acquire(LockKind::Exclusive)); }
-bool RecordLock::try_lock() { return detail::value_or_throw(try_acquire(LockKind::Exclusive)); }
-void RecordLock::unlock() { detail::throw_if_error(release()); }
-void RecordLock::lock_shared() { (void)detail::value_or_throw(acquire(LockKind::Shared)); }
-bool RecordLock::try_lock_shared() { return detail::value_or_throw(try_acquire(LockKind::Shared)); }
-void RecordLock::unlock_shared() { detail::throw_if_error(release()); }
+void RecordLock::lock() {
+    (void)detail::value_or_throw(acquire(LockKind::Exclusive));
+}
+bool RecordLock::try_lock() {
+    return detail::value_or_throw(try_acquire(LockKind::Exclusive));
+}
+void RecordLock::unlock() {
+    detail::throw_if_error(release());
+}
+void RecordLock::lock_shared() {
+    (void)detail::value_or_throw(acquire(LockKind::Shared));
+}
+bool RecordLock::try_lock_shared() {
+    return detail::value_or_throw(try_acquire(LockKind::Shared));
+}
+void RecordLock::unlock_shared() {
+    detail::throw_if_error(release());
+}
 
 }  // namespace ipckit

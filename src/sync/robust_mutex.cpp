@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/sync/robust_mutex.hpp"
 
-#include <cerrno>
-#include <string>
-
 #include "sync/shm_placement.hpp"
 #include "sys/syscall.hpp"
+
+#include <cerrno>
+#include <string>
 
 namespace ipckit {
 
@@ -27,7 +27,10 @@ Error unrecoverable(const char* op) {
 // PTHREAD_MUTEX_NOTRECOVERABLE; not in a public header).
 constexpr int kGlibcNotRecoverableOwner = 0x7ffffffe;
 
-Result<std::optional<MutexState>> outcome(const pthread_mutex_t* mutex, const char* op, int rc, int not_acquired) {
+Result<std::optional<MutexState>> outcome(const pthread_mutex_t* mutex,
+                                          const char* op,
+                                          int rc,
+                                          int not_acquired) {
     // glibc 2.36 quirk: pthread_mutex_trylock reports ENOTRECOVERABLE but leaves the lock word
     // set to the caller's tid, so later lock calls by that thread answer EDEADLK ("you hold it")
     // and other processes block for ever. ipckit never calls trylock (try_lock() uses clocklock

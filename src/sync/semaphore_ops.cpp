@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "sync/semaphore_ops.hpp"
 
-#include <climits>
-#include <string>
-
 #include "ipckit/sync/posix_semaphore.hpp"
 #include "sys/syscall.hpp"
+
+#include <climits>
+#include <string>
 
 namespace ipckit::detail {
 

@@ -3,12 +3,12 @@
 // Private to the library.
 #pragma once
 
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/result.hpp"
+
 #include <semaphore.h>
 
 #include <string_view>
-
-#include "ipckit/core/deadline.hpp"
-#include "ipckit/core/result.hpp"
 
 namespace ipckit::detail {
 

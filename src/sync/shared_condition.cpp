@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/sync/shared_condition.hpp"
 
-#include <new>
-#include <string>
-
 #include "ipckit/sync/futex.hpp"
 #include "sync/shm_placement.hpp"
+
+#include <new>
+#include <string>
 
 namespace ipckit {
 
@@ -69,6 +69,8 @@ Result<void> SharedCondition::notify_all() {
     return {};
 }
 
-Result<void> SharedCondition::destroy() { return {}; }
+Result<void> SharedCondition::destroy() {
+    return {};
+}
 
 }  // namespace ipckit

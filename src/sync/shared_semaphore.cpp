@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/sync/shared_semaphore.hpp"
 
-#include <cstdint>
-#include <string>
-
 #include "sync/semaphore_ops.hpp"
 #include "sync/shm_placement.hpp"
 #include "sys/syscall.hpp"
+
+#include <cstdint>
+#include <string>
 
 namespace ipckit {
 
@@ -46,13 +46,21 @@ Result<SharedSemaphore> SharedSemaphore::attach(std::span<std::byte> where) {
     return SharedSemaphore(*sem);
 }
 
-Result<void> SharedSemaphore::wait() { return detail::sem_wait_blocking(sem_, kObject); }
-Result<bool> SharedSemaphore::try_wait() { return detail::sem_try_wait(sem_, kObject); }
+Result<void> SharedSemaphore::wait() {
+    return detail::sem_wait_blocking(sem_, kObject);
+}
+Result<bool> SharedSemaphore::try_wait() {
+    return detail::sem_try_wait(sem_, kObject);
+}
 Result<bool> SharedSemaphore::wait_until(Deadline deadline) {
     return detail::sem_wait_until(sem_, deadline, kObject);
 }
-Result<void> SharedSemaphore::post() { return detail::sem_post_checked(sem_, kObject); }
-Result<int> SharedSemaphore::value() const { return detail::sem_value(sem_, kObject); }
+Result<void> SharedSemaphore::post() {
+    return detail::sem_post_checked(sem_, kObject);
+}
+Result<int> SharedSemaphore::value() const {
+    return detail::sem_value(sem_, kObject);
+}
 
 Result<void> SharedSemaphore::destroy() {
     auto r = sys::call("sem_destroy", kObject, [&] { return ::sem_destroy(sem_); });

@@ -3,12 +3,12 @@
 // Private to the library.
 #pragma once
 
+#include "ipckit/core/result.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
-
-#include "ipckit/core/result.hpp"
 
 namespace ipckit::detail {
 

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/sync/sysv_semaphore_set.hpp"
 
+#include "sync/sysv_semaphore_set_fault.hpp"
+#include "sys/syscall.hpp"
+
 #include <sys/ipc.h>
 #include <sys/sem.h>
 
 #include <algorithm>
 #include <string>
 #include <thread>
-
-#include "sync/sysv_semaphore_set_fault.hpp"
-#include "sys/syscall.hpp"
 
 namespace ipckit {
 
@@ -26,8 +26,12 @@ union SemUn {
     unsigned short* array;
 };
 
-std::string object_of(int id) { return "semid " + std::to_string(id); }
-std::string object_of(SysvKey key) { return "sem set key " + key.to_string(); }
+std::string object_of(int id) {
+    return "semid " + std::to_string(id);
+}
+std::string object_of(SysvKey key) {
+    return "sem set key " + key.to_string();
+}
 
 std::vector<sembuf> to_sembufs(std::span<const SemOp> ops, short extra_flags) {
     std::vector<sembuf> out;
@@ -41,7 +45,8 @@ std::vector<sembuf> to_sembufs(std::span<const SemOp> ops, short extra_flags) {
 
 Error annotate(Error e) {
     if (e == std::errc::identifier_removed) {
-        return e.with_detail("the set was removed (IPC_RMID) while this process used or waited on it");
+        return e.with_detail(
+            "the set was removed (IPC_RMID) while this process used or waited on it");
     }
     if (e == std::errc::result_out_of_range) {
         return e.with_detail("the operation would take a value above SEMVMX (32767)");
@@ -52,7 +57,9 @@ Error annotate(Error e) {
     return e;
 }
 
-Result<void> check_values(const char* op, std::string_view object, std::span<const unsigned short> values) {
+Result<void> check_values(const char* op,
+                          std::string_view object,
+                          std::span<const unsigned short> values) {
     for (std::size_t i = 0; i < values.size(); ++i) {
         if (values[i] > SysvSemaphoreSet::kMaxValue) {
             return Error(std::errc::invalid_argument,
@@ -69,7 +76,8 @@ Result<semid_ds> ipc_stat(int id) {
     semid_ds ds{};
     SemUn arg{};
     arg.buf = &ds;
-    auto r = sys::call("semctl(IPC_STAT)", object_of(id), [&] { return ::semctl(id, 0, IPC_STAT, arg); });
+    auto r = sys::call(
+        "semctl(IPC_STAT)", object_of(id), [&] { return ::semctl(id, 0, IPC_STAT, arg); });
     if (!r) {
         return annotate(std::move(r).error());
     }
@@ -83,11 +91,13 @@ Result<SysvSemaphoreSet> SysvSemaphoreSet::create(SysvKey key,
                                                   Permissions permissions) {
     const std::string object = object_of(key);
     if (initial.empty()) {
-        return Error(std::errc::invalid_argument, "semget", object, "a set needs at least one semaphore");
+        return Error(
+            std::errc::invalid_argument, "semget", object, "a set needs at least one semaphore");
     }
     IPCKIT_TRY(check_values("semget", object, initial));
     const int nsems = static_cast<int>(initial.size());
-    const int flags = IPC_CREAT | (key.is_private() ? 0 : IPC_EXCL) | static_cast<int>(permissions.bits());
+    const int flags =
+        IPC_CREAT | (key.is_private() ? 0 : IPC_EXCL) | static_cast<int>(permissions.bits());
     auto id = sys::call("semget", object, [&] { return ::semget(key.value(), nsems, flags); });
     if (!id) {
         Error e = std::move(id).error();
@@ -146,9 +156,11 @@ Result<SysvSemaphoreSet> SysvSemaphoreSet::open(SysvKey key, Deadline deadline) 
                          "semget",
                          object,
                          "the set exists but its creator never initialised it (sem_otime is 0); "
-                         "a crashed creator? remove it with ipcrm -s " + std::to_string(*id));
+                         "a crashed creator? remove it with ipcrm -s " +
+                             std::to_string(*id));
         }
-        std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(pause, deadline.remaining()));
+        std::this_thread::sleep_for(
+            std::min<std::chrono::nanoseconds>(pause, deadline.remaining()));
         pause = std::min(pause * 2, std::chrono::microseconds(10'000));
     }
 }
@@ -164,7 +176,8 @@ Result<SysvSemaphoreSet> SysvSemaphoreSet::open_or_create(SysvKey key,
         }
         auto opened = open(key, deadline);
         // The set vanished between our semget calls (removed by its owner): try creating again.
-        if (opened || opened.error() != std::errc::no_such_file_or_directory || deadline.expired()) {
+        if (opened || opened.error() != std::errc::no_such_file_or_directory ||
+            deadline.expired()) {
             return opened;
         }
     }
@@ -188,9 +201,8 @@ Result<void> SysvSemaphoreSet::apply(std::span<const SemOp> ops) {
 
 Result<bool> SysvSemaphoreSet::try_apply(std::span<const SemOp> ops) {
     auto bufs = to_sembufs(ops, IPC_NOWAIT);
-    auto r = sys::call_maybe("semop", object_of(id_), {EAGAIN}, [&] {
-        return ::semop(id_, bufs.data(), bufs.size());
-    });
+    auto r = sys::call_maybe(
+        "semop", object_of(id_), {EAGAIN}, [&] { return ::semop(id_, bufs.data(), bufs.size()); });
     if (!r) {
         return annotate(std::move(r).error());
     }
@@ -243,7 +255,9 @@ Result<int> SysvSemaphoreSet::ctl(const char* op, unsigned short index, int cmd)
     return *r;
 }
 
-Result<int> SysvSemaphoreSet::value(unsigned short index) const { return ctl("semctl(GETVAL)", index, GETVAL); }
+Result<int> SysvSemaphoreSet::value(unsigned short index) const {
+    return ctl("semctl(GETVAL)", index, GETVAL);
+}
 Result<pid_t> SysvSemaphoreSet::last_pid(unsigned short index) const {
     auto r = ctl("semctl(GETPID)", index, GETPID);
     if (!r) {
@@ -268,7 +282,8 @@ Result<void> SysvSemaphoreSet::set_value(unsigned short index, int value) {
     SemUn arg{};
     arg.val = value;
     // Note: SETVAL clears every process's SEM_UNDO adjustment for this semaphore (B07).
-    auto r = sys::call("semctl(SETVAL)", object_of(id_), [&] { return ::semctl(id_, index, SETVAL, arg); });
+    auto r = sys::call(
+        "semctl(SETVAL)", object_of(id_), [&] { return ::semctl(id_, index, SETVAL, arg); });
     if (!r) {
         return annotate(std::move(r).error());
     }
@@ -279,7 +294,8 @@ Result<std::vector<unsigned short>> SysvSemaphoreSet::values() const {
     std::vector<unsigned short> out(static_cast<std::size_t>(nsems_));
     SemUn arg{};
     arg.array = out.data();
-    auto r = sys::call("semctl(GETALL)", object_of(id_), [&] { return ::semctl(id_, 0, GETALL, arg); });
+    auto r =
+        sys::call("semctl(GETALL)", object_of(id_), [&] { return ::semctl(id_, 0, GETALL, arg); });
     if (!r) {
         return annotate(std::move(r).error());
     }
@@ -288,16 +304,18 @@ Result<std::vector<unsigned short>> SysvSemaphoreSet::values() const {
 
 Result<void> SysvSemaphoreSet::set_values(std::span<const unsigned short> values) {
     if (values.size() != static_cast<std::size_t>(nsems_)) {
-        return Error(std::errc::invalid_argument,
-                     "semctl(SETALL)",
-                     object_of(id_),
-                     std::to_string(values.size()) + " values for a set of " + std::to_string(nsems_));
+        return Error(
+            std::errc::invalid_argument,
+            "semctl(SETALL)",
+            object_of(id_),
+            std::to_string(values.size()) + " values for a set of " + std::to_string(nsems_));
     }
     IPCKIT_TRY(check_values("semctl(SETALL)", object_of(id_), values));
     std::vector<unsigned short> copy(values.begin(), values.end());
     SemUn arg{};
     arg.array = copy.data();
-    auto r = sys::call("semctl(SETALL)", object_of(id_), [&] { return ::semctl(id_, 0, SETALL, arg); });
+    auto r =
+        sys::call("semctl(SETALL)", object_of(id_), [&] { return ::semctl(id_, 0, SETALL, arg); });
     if (!r) {
         return annotate(std::move(r).error());
     }
@@ -322,7 +340,8 @@ Result<SysvSemStat> SysvSemaphoreSet::stat() const {
 }
 
 Result<void> SysvSemaphoreSet::remove() {
-    auto r = sys::call("semctl(IPC_RMID)", object_of(id_), [&] { return ::semctl(id_, 0, IPC_RMID); });
+    auto r =
+        sys::call("semctl(IPC_RMID)", object_of(id_), [&] { return ::semctl(id_, 0, IPC_RMID); });
     if (!r) {
         return annotate(std::move(r).error());
     }

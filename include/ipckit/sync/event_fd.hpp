@@ -2,13 +2,13 @@
 // EventFd: a 64-bit kernel counter behind a file descriptor (eventfd(2)).
 #pragma once
 
-#include <chrono>
-#include <cstdint>
-#include <optional>
-
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
 
 namespace ipckit {
 
@@ -37,7 +37,8 @@ class EventFd {
 public:
     static constexpr std::uint64_t kMaxValue = 0xfffffffffffffffeULL;
 
-    static Result<EventFd> create(unsigned int initial = 0, EventFdMode mode = EventFdMode::Counter);
+    static Result<EventFd> create(unsigned int initial = 0,
+                                  EventFdMode mode = EventFdMode::Counter);
     /// Adopts an eventfd descriptor received from elsewhere (e.g. SCM_RIGHTS); it is switched to
     /// non-blocking.
     static Result<EventFd> adopt(UniqueFd fd, EventFdMode mode);

@@ -2,14 +2,14 @@
 // FileLock: a whole-file advisory lock with flock(2).
 #pragma once
 
-#include <chrono>
-#include <string>
-
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
 #include "ipckit/sync/lock_kind.hpp"
+
+#include <chrono>
+#include <string>
 
 namespace ipckit {
 

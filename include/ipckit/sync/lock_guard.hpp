@@ -2,12 +2,12 @@
 // LockGuard: releases a FileLock, RecordLock or OfdLock acquisition when it goes out of scope.
 #pragma once
 
-#include <optional>
-#include <utility>
-
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/sync/lock_kind.hpp"
+
+#include <optional>
+#include <utility>
 
 namespace ipckit {
 

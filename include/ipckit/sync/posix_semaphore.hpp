@@ -2,15 +2,15 @@
 // PosixSemaphore: a named POSIX semaphore (sem_overview(7), sem_open(3)).
 #pragma once
 
-#include <semaphore.h>
-
-#include <chrono>
-#include <memory>
-
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/posix_name.hpp"
 #include "ipckit/core/result.hpp"
+
+#include <semaphore.h>
+
+#include <chrono>
+#include <memory>
 
 namespace ipckit {
 

@@ -2,15 +2,15 @@
 // RecordLock: POSIX byte-range record locks (fcntl(2) "Advisory record locking").
 #pragma once
 
-#include <chrono>
-#include <optional>
-#include <string>
-
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
 #include "ipckit/sync/lock_kind.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
 
 namespace ipckit {
 
@@ -40,8 +40,8 @@ class RecordLock {
 public:
     /// Opens (or creates, per `mode`) `path` read-write for locking.
     static Result<RecordLock> open(const std::string& path,
-                                  OpenMode mode = OpenMode::OpenOrCreate,
-                                  Permissions permissions = {});
+                                   OpenMode mode = OpenMode::OpenOrCreate,
+                                   Permissions permissions = {});
     /// Locks through a descriptor the caller already owns (it needs read access for shared and
     /// write access for exclusive locks).
     static RecordLock adopt(UniqueFd fd, std::string path) noexcept;
@@ -49,9 +49,13 @@ public:
     /// Locks `range` before `deadline` (replacing/merging with our own locks on it); false =
     /// timed out. errc::resource_deadlock_would_occur
     /// (EDEADLK) when waiting would deadlock with another process (blocking mode only).
-    Result<bool> acquire(LockKind kind, ByteRange range = {}, Deadline deadline = Deadline::never());
+    Result<bool> acquire(LockKind kind,
+                         ByteRange range = {},
+                         Deadline deadline = Deadline::never());
     template <class Rep, class Period>
-    Result<bool> acquire_for(LockKind kind, ByteRange range, std::chrono::duration<Rep, Period> timeout) {
+    Result<bool> acquire_for(LockKind kind,
+                             ByteRange range,
+                             std::chrono::duration<Rep, Period> timeout) {
         return acquire(kind, range, Deadline::after(timeout));
     }
     /// Non-blocking; false = a conflicting lock is held.
@@ -59,7 +63,8 @@ public:
     /// Unlocks `range` (splitting a larger lock if needed).
     Result<void> release(ByteRange range = {});
     /// Who holds a lock that conflicts with `kind` on `range` (GETLK); empty = nobody.
-    [[nodiscard]] Result<std::optional<LockHolder>> holder(LockKind kind, ByteRange range = {}) const;
+    [[nodiscard]] Result<std::optional<LockHolder>> holder(LockKind kind,
+                                                           ByteRange range = {}) const;
 
     // Lockable / SharedLockable over the whole file (throw ResultError on failure).
     void lock();
@@ -73,7 +78,8 @@ public:
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
 private:
-    RecordLock(UniqueFd fd, std::string path) noexcept : fd_(std::move(fd)), path_(std::move(path)) {}
+    RecordLock(UniqueFd fd, std::string path) noexcept
+        : fd_(std::move(fd)), path_(std::move(path)) {}
     UniqueFd fd_;
     std::string path_;
 };

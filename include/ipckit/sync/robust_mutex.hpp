@@ -3,15 +3,15 @@
 // (pthread_mutexattr_setpshared(3), pthread_mutexattr_setrobust(3), pthread_mutex_consistent(3)).
 #pragma once
 
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/result.hpp"
+
 #include <pthread.h>
 
 #include <chrono>
 #include <cstddef>
 #include <optional>
 #include <span>
-
-#include "ipckit/core/deadline.hpp"
-#include "ipckit/core/result.hpp"
 
 namespace ipckit {
 
@@ -63,7 +63,8 @@ public:
     /// Acquires before `deadline` (pthread_mutex_clocklock on CLOCK_MONOTONIC); empty = timed out.
     [[nodiscard]] Result<std::optional<MutexState>> lock_until(Deadline deadline);
     template <class Rep, class Period>
-    [[nodiscard]] Result<std::optional<MutexState>> lock_for(std::chrono::duration<Rep, Period> timeout) {
+    [[nodiscard]] Result<std::optional<MutexState>> lock_for(
+        std::chrono::duration<Rep, Period> timeout) {
         return lock_until(Deadline::after(timeout));
     }
     /// Marks the state repaired after OwnerDied (pthread_mutex_consistent). Call it while holding.

@@ -3,15 +3,15 @@
 // (futex(2) on a sequence number; see the class comment for why not pthread_cond_t).
 #pragma once
 
-#include <atomic>
-#include <chrono>
-#include <cstdint>
-#include <cstddef>
-#include <span>
-
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/sync/robust_mutex.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
 
 namespace ipckit {
 
@@ -55,9 +55,11 @@ public:
 
     /// Atomically unlocks `mutex` (which the caller holds) and waits for a notification or
     /// `deadline`; re-locks before returning.
-    [[nodiscard]] Result<ConditionWait> wait(RobustMutex& mutex, Deadline deadline = Deadline::never());
+    [[nodiscard]] Result<ConditionWait> wait(RobustMutex& mutex,
+                                             Deadline deadline = Deadline::never());
     template <class Rep, class Period>
-    [[nodiscard]] Result<ConditionWait> wait_for(RobustMutex& mutex, std::chrono::duration<Rep, Period> timeout) {
+    [[nodiscard]] Result<ConditionWait> wait_for(RobustMutex& mutex,
+                                                 std::chrono::duration<Rep, Period> timeout) {
         return wait(mutex, Deadline::after(timeout));
     }
     Result<void> notify_one();

@@ -3,14 +3,14 @@
 // (sem_init(3) with pshared=1).
 #pragma once
 
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/result.hpp"
+
 #include <semaphore.h>
 
 #include <chrono>
 #include <cstddef>
 #include <span>
-
-#include "ipckit/core/deadline.hpp"
-#include "ipckit/core/result.hpp"
 
 namespace ipckit {
 
@@ -30,7 +30,7 @@ namespace ipckit {
 /// @endcode
 class SharedSemaphore {
 public:
-    static constexpr std::size_t kSize = 32;       ///< sizeof(sem_t) on Linux (checked in .cpp)
+    static constexpr std::size_t kSize = 32;      ///< sizeof(sem_t) on Linux (checked in .cpp)
     static constexpr std::size_t kAlignment = 8;  ///< alignof(sem_t)
 
     /// sem_init(pshared=1) on `where` (at least kSize bytes, kAlignment-aligned, else

@@ -2,6 +2,11 @@
 // SysvSemaphoreSet: a System V semaphore set (svipc(7), semget(2), semop(2), semctl(2)).
 #pragma once
 
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/result.hpp"
+#include "ipckit/core/sysv_key.hpp"
+
 #include <sys/types.h>
 
 #include <chrono>
@@ -10,18 +15,13 @@
 #include <span>
 #include <vector>
 
-#include "ipckit/core/deadline.hpp"
-#include "ipckit/core/open_mode.hpp"
-#include "ipckit/core/result.hpp"
-#include "ipckit/core/sysv_key.hpp"
-
 namespace ipckit {
 
 /// One operation of an atomic semop(2) batch.
 struct SemOp {
     unsigned short index = 0;  ///< semaphore number in the set
-    short delta = 0;           ///< > 0 add, < 0 take (blocks while it would go below 0), 0 wait for zero
-    bool undo = false;         ///< SEM_UNDO: the kernel reverts it if this process dies
+    short delta = 0;    ///< > 0 add, < 0 take (blocks while it would go below 0), 0 wait for zero
+    bool undo = false;  ///< SEM_UNDO: the kernel reverts it if this process dies
 };
 
 /// What IPC_STAT reports about a set.
@@ -72,13 +72,15 @@ public:
                                            Permissions permissions = {});
     /// Opens an existing set and waits until its creator has initialised it (sem_otime != 0), at
     /// most until `deadline`: errc::timed_out (detail: "creator never initialised it") otherwise.
-    static Result<SysvSemaphoreSet> open(SysvKey key, Deadline deadline = Deadline::after(std::chrono::seconds(5)));
+    static Result<SysvSemaphoreSet> open(
+        SysvKey key, Deadline deadline = Deadline::after(std::chrono::seconds(5)));
     /// Creates it if absent (this process then initialises it), otherwise open(). Race-free: any
     /// number of processes may call it at once.
-    static Result<SysvSemaphoreSet> open_or_create(SysvKey key,
-                                                   std::span<const unsigned short> initial,
-                                                   Permissions permissions = {},
-                                                   Deadline deadline = Deadline::after(std::chrono::seconds(5)));
+    static Result<SysvSemaphoreSet> open_or_create(
+        SysvKey key,
+        std::span<const unsigned short> initial,
+        Permissions permissions = {},
+        Deadline deadline = Deadline::after(std::chrono::seconds(5)));
     /// A handle for a known id (e.g. passed from a parent); no validation beyond IPC_STAT.
     static Result<SysvSemaphoreSet> from_id(int id);
 
@@ -98,14 +100,14 @@ public:
     /// Waits until semaphore `index` is zero; false = timed out.
     Result<bool> wait_zero_until(unsigned short index, Deadline deadline = Deadline::never());
 
-    [[nodiscard]] Result<int> value(unsigned short index) const;                   ///< GETVAL
-    Result<void> set_value(unsigned short index, int value);                       ///< SETVAL
-    [[nodiscard]] Result<std::vector<unsigned short>> values() const;             ///< GETALL
-    Result<void> set_values(std::span<const unsigned short> values);              ///< SETALL
-    [[nodiscard]] Result<pid_t> last_pid(unsigned short index) const;              ///< GETPID
-    [[nodiscard]] Result<int> waiting_to_take(unsigned short index) const;         ///< GETNCNT
-    [[nodiscard]] Result<int> waiting_for_zero(unsigned short index) const;        ///< GETZCNT
-    [[nodiscard]] Result<SysvSemStat> stat() const;                                ///< IPC_STAT
+    [[nodiscard]] Result<int> value(unsigned short index) const;             ///< GETVAL
+    Result<void> set_value(unsigned short index, int value);                 ///< SETVAL
+    [[nodiscard]] Result<std::vector<unsigned short>> values() const;        ///< GETALL
+    Result<void> set_values(std::span<const unsigned short> values);         ///< SETALL
+    [[nodiscard]] Result<pid_t> last_pid(unsigned short index) const;        ///< GETPID
+    [[nodiscard]] Result<int> waiting_to_take(unsigned short index) const;   ///< GETNCNT
+    [[nodiscard]] Result<int> waiting_for_zero(unsigned short index) const;  ///< GETZCNT
+    [[nodiscard]] Result<SysvSemStat> stat() const;                          ///< IPC_STAT
     /// IPC_RMID: wakes every waiter with EIDRM.
     Result<void> remove();
 

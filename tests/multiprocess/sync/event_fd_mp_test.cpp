@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 // eventfd shared with fork children: blocking reads woken by another process, semaphore mode
 // handing out one unit per reader.
+#include "forked_child.hpp"
+#include "ipckit/sync/event_fd.hpp"
+
 #include <sys/syscall.h>
 
 #include <gtest/gtest.h>
-
-#include "forked_child.hpp"
-#include "ipckit/sync/event_fd.hpp"
 
 namespace ipckit {
 namespace {

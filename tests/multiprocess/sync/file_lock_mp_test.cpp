@@ -2,12 +2,6 @@
 // flock, fcntl record locks and OFD locks between processes: conflicts, holder pids, deadlines,
 // EDEADLK, a killed waiter (B05), and the "closing any descriptor drops record locks" pitfall
 // (F24, B27) next to OFD locks that do not have it.
-#include <fcntl.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include <gtest/gtest.h>
-
 #include "forked_child.hpp"
 #include "ipc_registry.hpp"
 #include "ipckit/core/mapping.hpp"
@@ -15,6 +9,12 @@
 #include "ipckit/sync/ofd_lock.hpp"
 #include "ipckit/sync/record_lock.hpp"
 #include "sync_test_helpers.hpp"
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
 
 namespace ipckit {
 namespace {
@@ -79,7 +79,8 @@ TEST(RecordLockMp, GetlkReportsTheHolderPidAndRange) {
     EXPECT_EQ(h->pid, holder.pid());
     EXPECT_EQ(h->kind, LockKind::Shared);
     EXPECT_EQ(h->range, (ByteRange{100, 50}));
-    EXPECT_FALSE(lock.holder(LockKind::Shared, {0, 1000}).value().has_value()) << "shared is compatible";
+    EXPECT_FALSE(lock.holder(LockKind::Shared, {0, 1000}).value().has_value())
+        << "shared is compatible";
     EXPECT_FALSE(lock.holder(LockKind::Exclusive, {0, 100}).value().has_value()) << "no overlap";
     EXPECT_FALSE(lock.acquire_for(LockKind::Exclusive, {120, 1}, 20ms).value());
     holder.kill(SIGKILL);

@@ -2,18 +2,18 @@
 // Named and unnamed POSIX semaphores across processes: wake-ups, a signal during a wait, a waiter
 // killed while blocked (B05), the holder killed (B06: not robust), and a name owned by another
 // user.
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <gtest/gtest.h>
-
 #include "forked_child.hpp"
 #include "ipc_registry.hpp"
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/sync/posix_semaphore.hpp"
 #include "ipckit/sync/shared_semaphore.hpp"
 #include "sync_test_helpers.hpp"
+
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
 
 namespace ipckit {
 namespace {
@@ -134,7 +134,8 @@ TEST(PosixSemaphoreMp, OpenRefusesASemaphoreOwnedByAnotherUser) {
     auto refused = PosixSemaphore::open(name);
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().code(), std::errc::permission_denied);
-    EXPECT_NE(refused.error().detail().find("uid 65534"), std::string::npos) << refused.error().message();
+    EXPECT_NE(refused.error().detail().find("uid 65534"), std::string::npos)
+        << refused.error().message();
     auto refused_too = PosixSemaphore::open_or_create(name, 0);
     ASSERT_FALSE(refused_too);
     EXPECT_EQ(refused_too.error().code(), std::errc::permission_denied);

@@ -2,17 +2,17 @@
 // B04: a process-shared robust mutex whose holder is SIGKILLed; recovery, a recoverer killed in
 // turn, and a recoverer that never calls consistent() (ENOTRECOVERABLE). Plus the condition
 // variable across processes, including B34 (a waiter killed mid-wait).
-#include <signal.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include <gtest/gtest.h>
-
 #include "forked_child.hpp"
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/sync/robust_mutex.hpp"
 #include "ipckit/sync/shared_condition.hpp"
 #include "sync_test_helpers.hpp"
+
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
 
 namespace ipckit {
 namespace {
@@ -31,7 +31,8 @@ class RobustMutexMp : public ::testing::Test {
 protected:
     Mapping shm_ = Mapping::map_anonymous(4096).value();
     RobustMutex mutex_ = RobustMutex::init(shm_.bytes().first(RobustMutex::kSize)).value();
-    SharedCondition cond_ = SharedCondition::init(shm_.bytes().subspan(128, SharedCondition::kSize)).value();
+    SharedCondition cond_ =
+        SharedCondition::init(shm_.bytes().subspan(128, SharedCondition::kSize)).value();
     State* state_ = new (shm_.data() + 512) State{};
 
     // Child 1 of B04: lock, a += 1, SIGKILL before b += 1.

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 // The sync examples (seed 000's named semaphore, seed 003's P/V printers, robust-mutex recovery)
 // are built and run, and their output checked.
+#include "ipc_registry.hpp"
+#include "run_program.hpp"
+
 #include <map>
 #include <regex>
 #include <sstream>
 
 #include <gtest/gtest.h>
-
-#include "ipc_registry.hpp"
-#include "run_program.hpp"
 
 namespace ipckit {
 namespace {
@@ -24,7 +24,8 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 TEST(SyncExamples, NamedSemaphoreValueTwo) {
     const std::string name = test::unique_sem_name();
-    const auto r = test::run_program({test::build_path("examples/example_named_semaphore_value_two"), name});
+    const auto r =
+        test::run_program({test::build_path("examples/example_named_semaphore_value_two"), name});
     ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
     EXPECT_EQ(r.out, "Decrease semaphore by 1, now: 1\nAdd semaphore by 1, now: 2\n");
 }
@@ -34,10 +35,17 @@ TEST(SyncExamples, SysvSemaphorePrintersNeverInterleave) {
     constexpr int kLines = 6;
     const key_t key = test::unique_sysv_key(test::IpcKind::SysvSem);
     const auto r = test::run_program({test::build_path("examples/example_sysv_semaphore_printers"),
-                                      "--key", std::to_string(key),
-                                      "--processes", std::to_string(kProcesses),
-                                      "--lines", std::to_string(kLines),
-                                      "one", "line", "at", "a", "time"});
+                                      "--key",
+                                      std::to_string(key),
+                                      "--processes",
+                                      std::to_string(kProcesses),
+                                      "--lines",
+                                      std::to_string(kLines),
+                                      "one",
+                                      "line",
+                                      "at",
+                                      "a",
+                                      "time"});
     ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
     const auto lines = lines_of(r.out);
     ASSERT_EQ(lines.size(), static_cast<std::size_t>(kProcesses * kLines + 1)) << r.out;
@@ -45,7 +53,8 @@ TEST(SyncExamples, SysvSemaphorePrintersNeverInterleave) {
     std::map<std::string, int> per_process;
     for (std::size_t i = 0; i + 1 < lines.size(); ++i) {
         std::smatch m;
-        ASSERT_TRUE(std::regex_match(lines[i], m, whole)) << "interleaved: '" << lines[i] << "'\n" << r.out;
+        ASSERT_TRUE(std::regex_match(lines[i], m, whole)) << "interleaved: '" << lines[i] << "'\n"
+                                                          << r.out;
         per_process[m[1]] += 1;
     }
     EXPECT_EQ(per_process.size(), static_cast<std::size_t>(kProcesses));

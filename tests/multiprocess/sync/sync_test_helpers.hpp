@@ -28,7 +28,9 @@ inline bool eventually(const std::function<bool()>& cond,
 
 /// A SIGUSR1 handler installed *without* SA_RESTART that counts deliveries in shared memory.
 inline std::atomic<int>* g_signals = nullptr;
-extern "C" inline void count_sigusr1(int /*sig*/) { g_signals->fetch_add(1); }
+extern "C" inline void count_sigusr1(int /*sig*/) {
+    g_signals->fetch_add(1);
+}
 inline void install_counting_handler(std::atomic<int>* counter) {
     g_signals = counter;
     struct sigaction sa {};

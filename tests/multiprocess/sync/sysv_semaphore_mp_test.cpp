@@ -1,6 +1,13 @@
 // SPDX-License-Identifier: MIT
 // System V semaphore sets across processes: the creation/initialisation race, atomic multi-op
 // waits, SEM_UNDO with SIGKILL (B07), EIDRM under a waiter, counters, signals.
+#include "forked_child.hpp"
+#include "ipc_registry.hpp"
+#include "ipckit/core/mapping.hpp"
+#include "ipckit/sync/sysv_semaphore_set.hpp"
+#include "sync/sysv_semaphore_set_fault.hpp"
+#include "sync_test_helpers.hpp"
+
 #include <signal.h>
 #include <unistd.h>
 
@@ -8,13 +15,6 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-
-#include "forked_child.hpp"
-#include "ipc_registry.hpp"
-#include "ipckit/core/mapping.hpp"
-#include "ipckit/sync/sysv_semaphore_set.hpp"
-#include "sync/sysv_semaphore_set_fault.hpp"
-#include "sync_test_helpers.hpp"
 
 namespace ipckit {
 namespace {
@@ -35,7 +35,9 @@ struct Shared {
     std::atomic<int> flag{0};
 };
 
-Mapping shared_block() { return Mapping::map_anonymous(4096).value(); }
+Mapping shared_block() {
+    return Mapping::map_anonymous(4096).value();
+}
 
 // Seed 003's race: many processes call open_or_create on one key at once. Exactly the values the
 // creator asked for must be seen by everyone: sem 1 starts at kProcs and each process takes one
@@ -47,7 +49,8 @@ TEST(SysvSemaphoreSetMp, RacingOpenOrCreateSeesAnInitialisedSet) {
     constexpr int kProcs = 8;
     constexpr int kRounds = 10;
     for (int round = 0; round < kRounds; ++round) {
-        const auto key = SysvKey::from_number(test::unique_sysv_key(test::IpcKind::SysvSem)).value();
+        const auto key =
+            SysvKey::from_number(test::unique_sysv_key(test::IpcKind::SysvSem)).value();
         auto shm = shared_block();
         auto* s = new (shm.data()) Shared{};
         std::vector<test::ForkedChild> children;
@@ -223,9 +226,11 @@ TEST(SysvSemaphoreSetMp, StopAndContinueDoNotEndAWait) {
     });
     ASSERT_TRUE(eventually([&] { return set.waiting_to_take(0).value() == 1; }));
     child.kill(SIGSTOP);
-    ASSERT_TRUE(eventually([&] { return set.waiting_to_take(0).value() == 0; })) << "stopped: out of the queue";
+    ASSERT_TRUE(eventually([&] { return set.waiting_to_take(0).value() == 0; }))
+        << "stopped: out of the queue";
     child.kill(SIGCONT);
-    ASSERT_TRUE(eventually([&] { return set.waiting_to_take(0).value() == 1; })) << "retried after EINTR";
+    ASSERT_TRUE(eventually([&] { return set.waiting_to_take(0).value() == 1; }))
+        << "retried after EINTR";
     ASSERT_TRUE(set.post(0));
     EXPECT_CHILD_OK(child.wait_for(10s));
 }

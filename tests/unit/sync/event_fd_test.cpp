@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
+#include "ipckit/sync/event_fd.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include <gtest/gtest.h>
-
-#include "ipckit/sync/event_fd.hpp"
 
 namespace ipckit {
 namespace {

@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: MIT
+#include "ipckit/sync/file_lock.hpp"
+
+#include "ipc_registry.hpp"
+#include "ipckit/sync/lock_guard.hpp"
+#include "ipckit/sync/ofd_lock.hpp"
+#include "ipckit/sync/record_lock.hpp"
+
 #include <fcntl.h>
 
 #include <mutex>
 #include <shared_mutex>
 
 #include <gtest/gtest.h>
-
-#include "ipc_registry.hpp"
-#include "ipckit/sync/file_lock.hpp"
-#include "ipckit/sync/lock_guard.hpp"
-#include "ipckit/sync/ofd_lock.hpp"
-#include "ipckit/sync/record_lock.hpp"
 
 namespace ipckit {
 namespace {
@@ -35,7 +36,8 @@ TEST(FileLock, SharedLocksCoexist) {
     auto b = FileLock::open(path).value();
     EXPECT_TRUE(a.try_acquire(LockKind::Shared).value());
     EXPECT_TRUE(b.try_acquire(LockKind::Shared).value());
-    EXPECT_FALSE(b.try_acquire(LockKind::Exclusive).value()) << "upgrade blocked by a's shared lock";
+    EXPECT_FALSE(b.try_acquire(LockKind::Exclusive).value())
+        << "upgrade blocked by a's shared lock";
 }
 
 TEST(FileLock, OpenExistingMissingFileFails) {
@@ -82,10 +84,13 @@ TEST(OfdLock, GuardReleasesOnScopeExit) {
     auto a = OfdLock::open(path).value();
     auto b = OfdLock::open(path).value();
     {
-        auto g = LockGuard<OfdLock>::acquire(a, LockKind::Exclusive, {0, 4}, Deadline::after(1s)).value();
+        auto g = LockGuard<OfdLock>::acquire(a, LockKind::Exclusive, {0, 4}, Deadline::after(1s))
+                     .value();
         ASSERT_TRUE(g.has_value());
         EXPECT_FALSE(b.try_acquire(LockKind::Exclusive, {0, 4}).value());
-        auto timed_out = LockGuard<OfdLock>::acquire(b, LockKind::Exclusive, {0, 4}, Deadline::after(10ms)).value();
+        auto timed_out =
+            LockGuard<OfdLock>::acquire(b, LockKind::Exclusive, {0, 4}, Deadline::after(10ms))
+                .value();
         EXPECT_FALSE(timed_out.has_value());
     }
     EXPECT_TRUE(b.try_acquire(LockKind::Exclusive, {0, 4}).value());

@@ -1,19 +1,22 @@
 // SPDX-License-Identifier: MIT
-#include <semaphore.h>
-
-#include <gtest/gtest.h>
+#include "ipckit/sync/posix_semaphore.hpp"
 
 #include "ipc_registry.hpp"
 #include "ipckit/core/mapping.hpp"
-#include "ipckit/sync/posix_semaphore.hpp"
 #include "ipckit/sync/shared_semaphore.hpp"
+
+#include <semaphore.h>
+
+#include <gtest/gtest.h>
 
 namespace ipckit {
 namespace {
 
 using namespace std::chrono_literals;
 
-PosixName fresh_name() { return PosixName::make(test::unique_sem_name()).value(); }
+PosixName fresh_name() {
+    return PosixName::make(test::unique_sem_name()).value();
+}
 
 TEST(PosixSemaphore, CreateWaitPostValue) {
     const auto name = fresh_name();
@@ -117,7 +120,8 @@ TEST(SharedSemaphore, RejectsTooSmallOrMisalignedMemory) {
     auto skewed = SharedSemaphore::init(shm.bytes().subspan(1, SharedSemaphore::kSize), 0);
     ASSERT_FALSE(skewed);
     EXPECT_EQ(skewed.error().code(), std::errc::invalid_argument);
-    auto too_big = SharedSemaphore::init(shm.bytes().first(SharedSemaphore::kSize), PosixSemaphore::kMaxValue + 1U);
+    auto too_big = SharedSemaphore::init(shm.bytes().first(SharedSemaphore::kSize),
+                                         PosixSemaphore::kMaxValue + 1U);
     ASSERT_FALSE(too_big);
     EXPECT_EQ(too_big.error().code(), std::errc::invalid_argument);
 }

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
+#include "ipckit/sync/robust_mutex.hpp"
+
+#include "ipckit/core/mapping.hpp"
+#include "ipckit/sync/shared_condition.hpp"
+
 #include <thread>
 
 #include <gtest/gtest.h>
-
-#include "ipckit/core/mapping.hpp"
-#include "ipckit/sync/robust_mutex.hpp"
-#include "ipckit/sync/shared_condition.hpp"
 
 namespace ipckit {
 namespace {

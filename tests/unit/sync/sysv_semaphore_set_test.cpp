@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
+#include "ipckit/sync/sysv_semaphore_set.hpp"
+
+#include "ipc_registry.hpp"
+
 #include <sys/sem.h>
 #include <unistd.h>
 
 #include <array>
 
 #include <gtest/gtest.h>
-
-#include "ipc_registry.hpp"
-#include "ipckit/sync/sysv_semaphore_set.hpp"
 
 namespace ipckit {
 namespace {

@@ -27,12 +27,17 @@ void put(const std::string& s) {
         if (::write(STDOUT_FILENO, &c, 1) != 1) {
             std::exit(3);
         }
-        ::usleep(static_cast<useconds_t>(std::rand() % 50));
+        ::usleep(static_cast<useconds_t>(std::rand() % 200));
     }
 }
 
-int printer(ipckit::SysvKey key, int lines, const std::vector<std::string>& words) {
+int printer(ipckit::SysvKey key, int lines, const std::vector<std::string>& words, int start_fd) {
     std::srand(static_cast<unsigned>(::getpid()));
+    // Start together (the parent closes the pipe once every printer exists), so the printers
+    // really compete for the terminal.
+    char c = 0;
+    (void)::read(start_fd, &c, 1);
+    ::close(start_fd);
     const std::array<unsigned short, 1> one{1};
     auto set = ipckit::SysvSemaphoreSet::open_or_create(key, one).value();
     for (int i = 0; i < lines; ++i) {
@@ -70,11 +75,17 @@ int main(int argc, char** argv) try {
         words = {"hello", "from", "a", "semaphore"};
     }
     const auto key = ipckit::SysvKey::from_number(key_number).value();
+    int start[2];
+    if (::pipe(start) != 0) {
+        std::perror("pipe");
+        return 1;
+    }
     std::vector<pid_t> children;
     for (int p = 0; p < processes; ++p) {
         const pid_t pid = ::fork();
         if (pid == 0) {
-            ::_exit(printer(key, lines, words));
+            ::close(start[1]);
+            ::_exit(printer(key, lines, words, start[0]));
         }
         if (pid < 0) {
             std::perror("fork");
@@ -82,6 +93,8 @@ int main(int argc, char** argv) try {
         }
         children.push_back(pid);
     }
+    ::close(start[0]);
+    ::close(start[1]);  // go
     int failures = 0;
     for (pid_t pid : children) {
         int status = 0;

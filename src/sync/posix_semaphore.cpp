@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/sync/posix_semaphore.hpp"
 
+#include "ipckit/core/assert.hpp"
 #include "sync/semaphore_ops.hpp"
 #include "sys/syscall.hpp"
 
@@ -85,6 +86,16 @@ Result<PosixSemaphore> PosixSemaphore::open_or_create(const PosixName& name,
 
 Result<void> PosixSemaphore::unlink(const PosixName& name) {
     auto r = sys::call("sem_unlink", name.str(), [&] { return ::sem_unlink(name.c_str()); });
+    if (!r) {
+        return std::move(r).error();
+    }
+    return {};
+}
+
+Result<void> PosixSemaphore::close() {
+    sem_t* sem = sem_.release();
+    IPCKIT_ASSERT(sem != nullptr, "close of a closed or moved-from PosixSemaphore");
+    auto r = sys::call_once("sem_close", name_.str(), [&] { return ::sem_close(sem); });
     if (!r) {
         return std::move(r).error();
     }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "sync/semaphore_ops.hpp"
 
+#include "ipckit/core/assert.hpp"
 #include "ipckit/sync/posix_semaphore.hpp"
 #include "sys/syscall.hpp"
 
@@ -12,6 +13,7 @@ namespace ipckit::detail {
 static_assert(SEM_VALUE_MAX == PosixSemaphore::kMaxValue);
 
 Result<void> sem_wait_blocking(sem_t* sem, std::string_view object) {
+    IPCKIT_ASSERT(sem != nullptr, "use of a closed or moved-from semaphore");
     // sys::call retries EINTR: a signal handler running in this process does not end the wait
     // (use wait_until with a deadline, or post() from the handler, to get out).
     auto r = sys::call("sem_wait", object, [&] { return ::sem_wait(sem); });
@@ -22,6 +24,7 @@ Result<void> sem_wait_blocking(sem_t* sem, std::string_view object) {
 }
 
 Result<bool> sem_try_wait(sem_t* sem, std::string_view object) {
+    IPCKIT_ASSERT(sem != nullptr, "use of a closed or moved-from semaphore");
     auto r = sys::call_maybe("sem_trywait", object, {EAGAIN}, [&] { return ::sem_trywait(sem); });
     if (!r) {
         return std::move(r).error();
@@ -30,6 +33,7 @@ Result<bool> sem_try_wait(sem_t* sem, std::string_view object) {
 }
 
 Result<bool> sem_wait_until(sem_t* sem, Deadline deadline, std::string_view object) {
+    IPCKIT_ASSERT(sem != nullptr, "use of a closed or moved-from semaphore");
     if (deadline.is_never()) {
         IPCKIT_TRY(sem_wait_blocking(sem, object));
         return true;
@@ -47,6 +51,7 @@ Result<bool> sem_wait_until(sem_t* sem, Deadline deadline, std::string_view obje
 }
 
 Result<void> sem_post_checked(sem_t* sem, std::string_view object) {
+    IPCKIT_ASSERT(sem != nullptr, "use of a closed or moved-from semaphore");
     auto r = sys::call("sem_post", object, [&] { return ::sem_post(sem); });
     if (!r) {
         if (r.error() == std::errc::value_too_large) {
@@ -59,6 +64,7 @@ Result<void> sem_post_checked(sem_t* sem, std::string_view object) {
 }
 
 Result<int> sem_value(sem_t* sem, std::string_view object) {
+    IPCKIT_ASSERT(sem != nullptr, "use of a closed or moved-from semaphore");
     int value = 0;
     auto r = sys::call("sem_getvalue", object, [&] { return ::sem_getvalue(sem, &value); });
     if (!r) {

@@ -80,6 +80,10 @@ public:
     /// The current value (a snapshot; 0 when processes are waiting on Linux).
     [[nodiscard]] Result<int> value() const;
 
+    /// sem_close now (the destructor does it otherwise). The handle is empty afterwards; using it
+    /// is a contract violation. The name and the count stay until unlink().
+    Result<void> close();
+
     [[nodiscard]] const PosixName& name() const noexcept { return name_; }
 
 private:

@@ -29,6 +29,21 @@ TEST(PosixSemaphore, CreateWaitPostValue) {
     EXPECT_TRUE(PosixSemaphore::unlink(name));
 }
 
+TEST(PosixSemaphore, CloseKeepsTheNameAndTheCount) {
+    const auto name = fresh_name();
+    auto sem = PosixSemaphore::create(name, 3).value();
+    ASSERT_TRUE(sem.close());
+    auto again = PosixSemaphore::open(name).value();
+    EXPECT_EQ(again.value().value(), 3);
+}
+
+TEST(PosixSemaphoreDeathTest, UseAfterCloseIsAContractViolation) {
+    const auto name = fresh_name();
+    auto sem = PosixSemaphore::create(name, 1).value();
+    ASSERT_TRUE(sem.close());
+    EXPECT_DEATH((void)sem.post(), "closed or moved-from");
+}
+
 TEST(PosixSemaphore, TryWaitReportsWouldBlockAsFalse) {
     const auto name = fresh_name();
     auto sem = PosixSemaphore::create(name, 1).value();

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+#include "ipckit/sync/shared_condition.hpp"
+
+#include "ipckit/sync/futex.hpp"
+#include "sync/shm_placement.hpp"
+
+#include <new>
+#include <string>
+
+namespace ipckit {
+
+namespace {
+constexpr std::string_view kObject = "shared condition";
+using Seq = std::atomic<std::uint32_t>;
+}  // namespace
+
+Result<SharedCondition> SharedCondition::init(std::span<std::byte> where) {
+    auto c = detail::place_in<Seq>("shared_condition_init", kObject, where);
+    if (!c) {
+        return std::move(c).error();
+    }
+    return SharedCondition(new (*c) Seq(0));
+}
+
+Result<SharedCondition> SharedCondition::attach(std::span<std::byte> where) {
+    auto c = detail::place_in<Seq>("shared_condition_attach", kObject, where);
+    if (!c) {
+        return std::move(c).error();
+    }
+    return SharedCondition(*c);
+}
+
+Result<ConditionWait> SharedCondition::wait(RobustMutex& mutex, Deadline deadline) {
+    // Read the sequence while holding the mutex: a notify that follows a predicate change made
+    // under the mutex either happens before this load (and the caller saw the predicate) or bumps
+    // the value, so the futex wait below returns at once. No wake-up is lost.
+    const std::uint32_t seen = seq_->load(std::memory_order_acquire);
+    IPCKIT_TRY(mutex.unlock());
+    auto woke = Futex::wait(*seq_, seen, deadline);
+    // Re-acquire whatever happened: the caller expects to hold the mutex on return.
+    auto relock = mutex.lock();
+    if (!relock) {
+        return std::move(relock).error();
+    }
+    if (*relock == MutexState::OwnerDied) {
+        return ConditionWait::OwnerDied;
+    }
+    if (!woke) {
+        return std::move(woke).error();
+    }
+    return *woke ? ConditionWait::Notified : ConditionWait::TimedOut;
+}
+
+Result<void> SharedCondition::notify_one() {
+    seq_->fetch_add(1, std::memory_order_release);
+    auto r = Futex::wake(*seq_, 1);
+    if (!r) {
+        return std::move(r).error();
+    }
+    return {};
+}
+
+Result<void> SharedCondition::notify_all() {
+    seq_->fetch_add(1, std::memory_order_release);
+    auto r = Futex::wake_all(*seq_);
+    if (!r) {
+        return std::move(r).error();
+    }
+    return {};
+}
+
+Result<void> SharedCondition::destroy() {
+    return {};
+}
+
+}  // namespace ipckit

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+#include "ipckit/sync/shared_semaphore.hpp"
+
+#include "sync/semaphore_ops.hpp"
+#include "sync/shm_placement.hpp"
+#include "sys/syscall.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace ipckit {
+
+static_assert(sizeof(sem_t) == SharedSemaphore::kSize);
+static_assert(alignof(sem_t) == SharedSemaphore::kAlignment);
+
+namespace {
+
+constexpr std::string_view kObject = "shared semaphore";
+
+Result<sem_t*> place(const char* op, std::span<std::byte> where) {
+    return detail::place_in<sem_t>(op, kObject, where);
+}
+
+}  // namespace
+
+Result<SharedSemaphore> SharedSemaphore::init(std::span<std::byte> where, unsigned initial) {
+    IPCKIT_TRY(detail::check_initial_value("sem_init", kObject, initial));
+    auto sem = place("sem_init", where);
+    if (!sem) {
+        return std::move(sem).error();
+    }
+    // pshared=1: the futex word is used with the shared futex ops, so waiters in other
+    // processes are woken (F12).
+    auto r = sys::call("sem_init", kObject, [&] { return ::sem_init(*sem, 1, initial); });
+    if (!r) {
+        return std::move(r).error();
+    }
+    return SharedSemaphore(*sem);
+}
+
+Result<SharedSemaphore> SharedSemaphore::attach(std::span<std::byte> where) {
+    auto sem = place("sem_attach", where);
+    if (!sem) {
+        return std::move(sem).error();
+    }
+    return SharedSemaphore(*sem);
+}
+
+Result<void> SharedSemaphore::wait() {
+    return detail::sem_wait_blocking(sem_, kObject);
+}
+Result<bool> SharedSemaphore::try_wait() {
+    return detail::sem_try_wait(sem_, kObject);
+}
+Result<bool> SharedSemaphore::wait_until(Deadline deadline) {
+    return detail::sem_wait_until(sem_, deadline, kObject);
+}
+Result<void> SharedSemaphore::post() {
+    return detail::sem_post_checked(sem_, kObject);
+}
+Result<int> SharedSemaphore::value() const {
+    return detail::sem_value(sem_, kObject);
+}
+
+Result<void> SharedSemaphore::destroy() {
+    auto r = sys::call("sem_destroy", kObject, [&] { return ::sem_destroy(sem_); });
+    if (!r) {
+        return std::move(r).error();
+    }
+    return {};
+}
+
+}  // namespace ipckit

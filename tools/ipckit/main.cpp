@@ -21,8 +21,10 @@ void print_error(const std::string& subcommand, const Error& error) {
                error.message());
 }
 
-// Subcommands register here as they land; the list is empty until then (no do-nothing stubs).
-constexpr std::array<Registrar, 0> kRegistrars{};
+void register_bench(CLI::App& root, std::vector<Command>& commands);  // bench.cpp
+
+// Subcommands register here as they land (no do-nothing stubs).
+constexpr std::array<Registrar, 1> kRegistrars{register_bench};
 
 }  // namespace ipckit::cli
 

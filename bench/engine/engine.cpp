@@ -106,6 +106,8 @@ struct Plan {
     std::vector<std::size_t> throughput;
 };
 
+constexpr std::size_t kMinSamples = 200;
+
 std::size_t window_for(std::size_t size) {
     // Acknowledge often enough that a datagram socket's receive buffer cannot overflow.
     return std::clamp<std::size_t>(32768 / size, 1, 32);
@@ -191,7 +193,9 @@ Result<void> leader_latency(Transport& t, const Config& c, std::size_t size, Pha
                                                   h.seq, h.kind, seq));
             }
             samples.push_back(static_cast<double>(std::chrono::nanoseconds(t1 - t0).count()));
-            if (t1 >= end || samples.size() >= c.max_samples_per_rep) {
+            // A repetition ends on time, but never before it holds enough round trips for a
+            // median: one preempted sample must not become a repetition's figure.
+            if ((t1 >= end && samples.size() >= kMinSamples) || samples.size() >= c.max_samples_per_rep) {
                 break;
             }
         }
@@ -604,6 +608,8 @@ TransportResult run_one(const TransportInfo& info, const Config& c, const std::s
         kill_and_reap(follower);
         return finish(fmt::format("fork: {}", std::strerror(err)));
     }
+    ledger("process", std::to_string(follower.pid));
+    ledger("process", std::to_string(leader.pid));
     shared->leader_pid = leader.pid;
     shared->follower_pid = follower.pid;
     shared->go.store(1, std::memory_order_release);
@@ -620,6 +626,14 @@ TransportResult run_one(const TransportInfo& info, const Config& c, const std::s
     std::optional<Clock::time_point> one_failed;
     while (!(reap(leader) && reap(follower))) {
         if (g_stop != 0) {
+            if (info.daemon.stop != nullptr) {
+                // A daemon (RouDi) shuts its live clients down itself and then cleans up; it
+                // must not find them already killed under it.
+                const std::array<int, 2> clients{leader.pid, follower.pid};
+                info.daemon.stop(clients);
+                reap(leader);
+                reap(follower);
+            }
             break;
         }
         if (Clock::now() > give_up) {
@@ -877,7 +891,7 @@ Result<Report> run(const Config& config) {
     std::vector<DaemonHooks> running;  // daemons started, stopped at the end by PID
     auto stop_daemons = [&] {
         for (auto& d : running) {
-            d.stop();
+            d.stop({});
         }
         running.clear();
     };
@@ -918,8 +932,8 @@ Result<Report> run(const Config& config) {
     stop_daemons();
     progress.clear();
     if (g_stop != 0) {
-        return Error(std::errc::operation_canceled, "bench", "",
-                     "interrupted; every IPC object and child process was removed");
+        return Error(std::errc::operation_canceled, "interrupted", "",
+                     "every IPC object and child process of the run was removed");
     }
     // Ratios to the spin floor measured in this run, size by size.
     const auto floor = std::find_if(report.rows.begin(), report.rows.end(),

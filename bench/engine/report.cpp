@@ -42,7 +42,30 @@ std::string format_rate(double per_s) {
     return sig3(per_s);
 }
 
-std::string format_gbps(double bytes_per_s) { return sig3(bytes_per_s / 1e9); }
+/// "3.92 GB/s", "710 MB/s", "4.5 MB/s": bytes per second in the unit that keeps 3 digits.
+std::string format_bandwidth(double bytes_per_s) {
+    if (bytes_per_s >= 1e9) {
+        return sig3(bytes_per_s / 1e9) + " GB/s";
+    }
+    if (bytes_per_s >= 1e6) {
+        return sig3(bytes_per_s / 1e6) + " MB/s";
+    }
+    return sig3(bytes_per_s / 1e3) + " kB/s";
+}
+
+/// Axis labels: "100 ns", "1 µs", "10 ms".
+std::string format_decade(double ns) {
+    if (ns < 1e3) {
+        return fmt::format("{:.0f} ns", ns);
+    }
+    if (ns < 1e6) {
+        return fmt::format("{:.0f} µs", ns / 1e3);
+    }
+    if (ns < 1e9) {
+        return fmt::format("{:.0f} ms", ns / 1e6);
+    }
+    return fmt::format("{:.0f} s", ns / 1e9);
+}
 
 /// Rows by p50 at `size_index` (failed and unsupported last, in registry order).
 std::vector<const TransportResult*> by_latency(const Report& report, std::size_t size_index) {
@@ -180,16 +203,16 @@ std::string format_table(const Report& report) {
         out += "\nOne-way throughput (messages/s and GB/s; every message checked by sequence number)\n";
         out += fmt::format("  {:<{}} ", "mechanism", name_w);
         for (std::size_t s : report.config.throughput_sizes) {
-            out += fmt::format(" {:>16}", format_size(s));
+            out += fmt::format("  {:>18}", format_size(s));
         }
         out += "\n";
         for (const auto* r : by_throughput(report)) {
             out += fmt::format("  {:<{}} ", r->title, name_w);
             for (const auto& t : r->throughput) {
                 if (t.status == Status::Ok) {
-                    out += fmt::format(" {:>7}/s {:>5}GB/s", format_rate(t.msgs_per_s), format_gbps(t.bytes_per_s));
+                    out += fmt::format("  {:>6}/s {:>9}", format_rate(t.msgs_per_s), format_bandwidth(t.bytes_per_s));
                 } else {
-                    out += fmt::format(" {:>16}", cell_text(t.status));
+                    out += fmt::format("  {:>18}", cell_text(t.status));
                 }
             }
             out += "\n";
@@ -435,7 +458,7 @@ std::string format_svg(const Report& report) {
             const double x = xof(std::pow(10.0, d));
             body += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"#e4e7eb\"/>"
                                 "<text x=\"{0:.1f}\" y=\"{3}\" font-size=\"11\" fill=\"#7b8794\" text-anchor=\"middle\">{4}</text>\n",
-                                x, top - 4, bottom + 2, bottom + 16, format_ns(std::pow(10.0, d)));
+                                x, top - 4, bottom + 2, bottom + 16, format_decade(std::pow(10.0, d)));
             if (d + 1 <= dhi + 1e-9) {
                 for (int k = 2; k < 10; ++k) {
                     const double xm = xof(std::pow(10.0, d) * k);
@@ -468,7 +491,7 @@ std::string format_svg(const Report& report) {
                                     x50, cy, x99, cy, x99, cy - 5, x99, cy + 5, x999, cy);
                 const std::string ratio = l.ratio_to_floor > 0 ? fmt::format("{:.1f}×", l.ratio_to_floor) : "";
                 body += fmt::format("<text x=\"{}\" y=\"{:.1f}\" font-size=\"12.5\" fill=\"#1f2933\">"
-                                    "<tspan font-weight=\"600\">{}</tspan><tspan fill=\"#7b8794\"> · p99 {}</tspan></text>"
+                                    "<tspan font-weight=\"600\">{}</tspan><tspan fill=\"#7b8794\">  ·  p99 {}</tspan></text>"
                                     "<text x=\"{}\" y=\"{:.1f}\" font-size=\"12.5\" fill=\"#52606d\" text-anchor=\"end\">{}</text>\n",
                                     kPlotX1 + 16, cy + 4.5, format_ns(l.p50_ns), format_ns(l.p99_ns),
                                     kWidth - kLabelX, cy + 4.5, ratio);
@@ -492,16 +515,19 @@ std::string format_svg(const Report& report) {
         const auto& sizes = report.config.throughput_sizes;
         body += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"17\" font-weight=\"600\" fill=\"#1f2933\">"
                             "One-way throughput by message size</text>\n", kLabelX, y);
-        body += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"#7b8794\">GB/s (brighter is faster) and messages/s;"
+        body += fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"#7b8794\">bytes/s and messages/s; brighter is faster within each size;"
                             " every message checked by sequence number</text>\n", kLabelX, y + 18);
         y += 44;
-        double lo = HUGE_VAL;
-        double hi = 0;
+        // Colour is relative within each size (column): small messages are never "fast" in
+        // GB/s, but which mechanism wins at 64 B is exactly what a reader looks for.
+        std::vector<double> lo(sizes.size(), HUGE_VAL);
+        std::vector<double> hi(sizes.size(), 0);
         for (const auto* r : rows) {
-            for (const auto& t : r->throughput) {
+            for (std::size_t k = 0; k < r->throughput.size(); ++k) {
+                const auto& t = r->throughput[k];
                 if (t.status == Status::Ok && t.bytes_per_s > 0) {
-                    lo = std::min(lo, t.bytes_per_s);
-                    hi = std::max(hi, t.bytes_per_s);
+                    lo[k] = std::min(lo[k], t.bytes_per_s);
+                    hi[k] = std::max(hi[k], t.bytes_per_s);
                 }
             }
         }
@@ -517,15 +543,17 @@ std::string format_svg(const Report& report) {
             for (std::size_t k = 0; k < r->throughput.size(); ++k) {
                 const auto& t = r->throughput[k];
                 const double x = kPlotX0 + cell_w * static_cast<double>(k);
-                if (t.status == Status::Ok && hi > 0) {
-                    const double f = hi > lo ? (std::log10(t.bytes_per_s) - std::log10(lo)) / (std::log10(hi) - std::log10(lo)) : 1.0;
+                if (t.status == Status::Ok && hi[k] > 0) {
+                    const double f = hi[k] > lo[k] ? (std::log10(t.bytes_per_s) - std::log10(lo[k])) /
+                                                         (std::log10(hi[k]) - std::log10(lo[k]))
+                                                   : 1.0;
                     const std::string fill = viridis(f);
                     const char* ink = f > 0.55 ? "#1f2933" : "#ffffff";
                     body += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{}\" rx=\"4\" fill=\"{}\"/>"
-                                        "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12.5\" font-weight=\"600\" fill=\"{}\" text-anchor=\"middle\">{} GB/s"
+                                        "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12.5\" font-weight=\"600\" fill=\"{}\" text-anchor=\"middle\">{}"
                                         "<tspan font-weight=\"400\" font-size=\"11\"> · {}/s</tspan></text>\n",
                                         x + 2, y + 2, cell_w - 4, kCellH - 4, fill, x + cell_w / 2, y + kCellH / 2 + 4.5, ink,
-                                        format_gbps(t.bytes_per_s), format_rate(t.msgs_per_s));
+                                        format_bandwidth(t.bytes_per_s), format_rate(t.msgs_per_s));
                 } else {
                     body += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{}\" rx=\"4\" fill=\"#f0f2f5\"/>"
                                         "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"11.5\" fill=\"{}\" text-anchor=\"middle\">{}</text>\n",

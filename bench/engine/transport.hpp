@@ -62,7 +62,9 @@ public:
 struct DaemonHooks {
     /// Starts it and waits until it is ready; `cancelled` is polled while waiting (Ctrl-C).
     Result<void> (*start)(const std::string& temp_dir, bool (*cancelled)()) = nullptr;
-    void (*stop)() = nullptr;
+    /// Stops it by PID. `clients` are live client processes of ours: the daemon may terminate
+    /// them itself, so stop() reaps them while it waits (RouDi checks they are gone).
+    void (*stop)(std::span<const int> clients) = nullptr;
 };
 
 /// A registered mechanism.

@@ -4,9 +4,13 @@
 // chunk, copies the message in and publishes; the receiver polls take(), copies out and releases
 // (the same copy-in/copy-out contract every other row has). RouDi is started and stopped by the
 // supervisor (roudi.cpp).
+#include <unistd.h>
+
 #include <thread>
+#include <vector>
 
 #include "engine/wait.hpp"
+#include "iceoryx_hoofs/log/logmanager.hpp"
 #include "iceoryx_posh/mepoo/chunk_header.hpp"
 #include "iceoryx_posh/popo/untyped_publisher.hpp"
 #include "iceoryx_posh/popo/untyped_subscriber.hpp"
@@ -24,11 +28,22 @@ class Iceoryx final : public Transport {
 public:
     Result<void> setup(const SetupParams& p) override {
         tag_ = p.tag;
+        // Each application's Unix socket and lock file (iceoryx 2.0 keeps them in /tmp); a
+        // killed child leaves them behind, so the supervisor removes them.
+        for (const char* role : {"-leader", "-follower"}) {
+            for (const char* suffix : {"", ".lock"}) {
+                app_files_.push_back("/tmp/" + tag_ + role + suffix);
+                ledger("path", app_files_.back());
+            }
+        }
         return {};
     }
     Result<void> attach(Role role, int /*peer_pid*/) override {
         const bool leader = role == Role::Leader;
         const std::string app = tag_ + (leader ? "-leader" : "-follower");
+        // The runtime logs every registration at debug level; the bench's output is the table.
+        iox::log::LogManager::GetLogManager().SetDefaultLogLevel(iox::log::LogLevel::kError,
+                                                             iox::log::LogLevelOutput::kHideLogLevel);
         iox::runtime::PoshRuntime::initRuntime(iox::RuntimeName_t(iox::cxx::TruncateToCapacity, app.c_str()));
         const std::string out = leader ? "ping" : "pong";
         const std::string in = leader ? "pong" : "ping";
@@ -90,10 +105,15 @@ public:
         subscriber_.reset();
         publisher_.reset();
     }
-    void teardown() noexcept override {}
+    void teardown() noexcept override {
+        for (const auto& f : app_files_) {
+            ::unlink(f.c_str());
+        }
+    }
 
 private:
     std::string tag_;
+    std::vector<std::string> app_files_;
     std::unique_ptr<iox::popo::UntypedPublisher> publisher_;
     std::unique_ptr<iox::popo::UntypedSubscriber> subscriber_;
 };

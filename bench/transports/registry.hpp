@@ -30,6 +30,6 @@ std::unique_ptr<Transport> make_boost_mq();
 std::unique_ptr<Transport> make_zmq_ipc();
 std::unique_ptr<Transport> make_iceoryx();
 Result<void> start_roudi(const std::string& temp_dir, bool (*cancelled)());
-void stop_roudi();
+void stop_roudi(std::span<const int> clients);
 
 }  // namespace ipckit::bench

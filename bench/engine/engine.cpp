@@ -392,14 +392,18 @@ Result<void> follower_throughput(Transport& t, const Config& c, std::size_t size
 
 // ---------------------------------------------------------------------------- children
 
-void pin_to(int cpu) {
+Result<void> pin_to(int cpu) {
     if (cpu < 0) {
-        return;
+        return {};
     }
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(static_cast<std::size_t>(cpu), &set);
-    ::sched_setaffinity(0, sizeof set, &set);
+    if (::sched_setaffinity(0, sizeof set, &set) != 0) {
+        return Error::from_errno(errno, "sched_setaffinity", fmt::format("CPU {}", cpu),
+                                 "is it online and in this process's affinity mask (taskset)?");
+    }
+    return {};
 }
 
 [[noreturn]] void child_exit(const TransportInfo& info, int code) {
@@ -415,7 +419,6 @@ void pin_to(int cpu) {
     for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
         ::signal(sig, SIG_DFL);
     }
-    pin_to(cpu);
     const bool leader = role == Role::Leader;
     char* error = leader ? shared.leader_error : shared.follower_error;
     auto fail = [&](const Error& e, int phase) {
@@ -423,6 +426,9 @@ void pin_to(int cpu) {
         shared.failed_phase.store(phase);
         child_exit(info, 1);
     };
+    if (auto r = pin_to(cpu); !r) {
+        fail(r.error(), -1);
+    }
     if (auto r = init_child_deadlines(); !r) {
         fail(r.error(), -1);
     }

@@ -84,20 +84,29 @@ std::vector<const TransportResult*> by_latency(const Report& report, std::size_t
     return rows;
 }
 
-/// Rows by throughput at the largest size they all try (highest first).
+/// Rows by how close they come to the best mechanism of each size (geometric mean of
+/// rate / best over the sizes they carry), best first.
 std::vector<const TransportResult*> by_throughput(const Report& report) {
     std::vector<const TransportResult*> rows;
+    std::vector<double> best(report.config.throughput_sizes.size(), 0);
     for (const auto& r : report.rows) {
         rows.push_back(&r);
-    }
-    auto key = [](const TransportResult* r) {
-        // The largest size this mechanism carried, then its rate: big-message movers first.
-        for (auto it = r->throughput.rbegin(); it != r->throughput.rend(); ++it) {
-            if (it->status == Status::Ok) {
-                return it->bytes_per_s * static_cast<double>(std::distance(it, r->throughput.rend()));
+        for (std::size_t k = 0; k < r.throughput.size() && k < best.size(); ++k) {
+            if (r.throughput[k].status == Status::Ok) {
+                best[k] = std::max(best[k], r.throughput[k].msgs_per_s);
             }
         }
-        return -1.0;
+    }
+    auto key = [&](const TransportResult* r) {
+        double sum = 0;
+        int n = 0;
+        for (std::size_t k = 0; k < r->throughput.size() && k < best.size(); ++k) {
+            if (r->throughput[k].status == Status::Ok && best[k] > 0) {
+                sum += std::log(r->throughput[k].msgs_per_s / best[k]);
+                ++n;
+            }
+        }
+        return n == 0 ? -HUGE_VAL : sum / n;
     };
     std::stable_sort(rows.begin(), rows.end(),
                      [&](const TransportResult* a, const TransportResult* b) { return key(a) > key(b); });
@@ -491,7 +500,7 @@ std::string format_svg(const Report& report) {
                                     x50, cy, x99, cy, x99, cy - 5, x99, cy + 5, x999, cy);
                 const std::string ratio = l.ratio_to_floor > 0 ? fmt::format("{:.1f}×", l.ratio_to_floor) : "";
                 body += fmt::format("<text x=\"{}\" y=\"{:.1f}\" font-size=\"12.5\" fill=\"#1f2933\">"
-                                    "<tspan font-weight=\"600\">{}</tspan><tspan fill=\"#7b8794\">  ·  p99 {}</tspan></text>"
+                                    "<tspan font-weight=\"600\">{}</tspan><tspan fill=\"#7b8794\">&#160;&#160;·&#160;&#160;p99 {}</tspan></text>"
                                     "<text x=\"{}\" y=\"{:.1f}\" font-size=\"12.5\" fill=\"#52606d\" text-anchor=\"end\">{}</text>\n",
                                     kPlotX1 + 16, cy + 4.5, format_ns(l.p50_ns), format_ns(l.p99_ns),
                                     kWidth - kLabelX, cy + 4.5, ratio);
@@ -551,7 +560,7 @@ std::string format_svg(const Report& report) {
                     const char* ink = f > 0.55 ? "#1f2933" : "#ffffff";
                     body += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{}\" rx=\"4\" fill=\"{}\"/>"
                                         "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12.5\" font-weight=\"600\" fill=\"{}\" text-anchor=\"middle\">{}"
-                                        "<tspan font-weight=\"400\" font-size=\"11\"> · {}/s</tspan></text>\n",
+                                        "<tspan font-weight=\"400\" font-size=\"11\">&#160;&#160;·&#160;{}/s</tspan></text>\n",
                                         x + 2, y + 2, cell_w - 4, kCellH - 4, fill, x + cell_w / 2, y + kCellH / 2 + 4.5, ink,
                                         format_bandwidth(t.bytes_per_s), format_rate(t.msgs_per_s));
                 } else {

@@ -413,6 +413,25 @@ Result<void> pin_to(int cpu) {
     ::_exit(code);
 }
 
+/// Test hook: IPCKIT_BENCH_FAULT="crash:NAME" makes NAME's follower die right after attaching,
+/// "hang:NAME" makes it stop answering, so tests can show that a broken transport costs its own
+/// row and nothing else (bench-smoke).
+void inject_fault(const TransportInfo& info) {
+    const char* fault = std::getenv("IPCKIT_BENCH_FAULT");
+    if (fault == nullptr) {
+        return;
+    }
+    const std::string f = fault;
+    if (f == "crash:" + info.name) {
+        ::_exit(3);
+    }
+    if (f == "hang:" + info.name) {
+        for (;;) {
+            ::pause();
+        }
+    }
+}
+
 [[noreturn]] void run_child(Role role, const TransportInfo& info, Transport& t, const Config& c,
                             const Plan& plan, SharedBlock& shared, int cpu) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -443,6 +462,9 @@ Result<void> pin_to(int cpu) {
     if (auto r = t.attach(role, peer); !r) {
         fail(r.error(), -1);
     }
+    if (!leader) {
+        inject_fault(info);
+    }
     int phase = 0;
     for (std::size_t i = 0; i < plan.latency.size(); ++i, ++phase) {
         shared.current_phase.store(phase);
@@ -471,6 +493,7 @@ struct Child {
     pid_t pid = -1;
     int status = 0;
     bool reaped = false;
+    bool killed = false;  // by the supervisor: its own failure is not the cause
 };
 
 bool reap(Child& c) {
@@ -487,6 +510,7 @@ bool reap(Child& c) {
 void kill_and_reap(Child& c) {
     if (c.pid > 0 && !c.reaped) {
         ::kill(c.pid, SIGKILL);
+        c.killed = true;
         while (::waitpid(c.pid, &c.status, 0) < 0 && errno == EINTR) {
         }
         c.reaped = true;
@@ -630,7 +654,12 @@ TransportResult run_one(const TransportInfo& info, const Config& c, const std::s
     std::string error;
     int shown = -1;
     std::optional<Clock::time_point> one_failed;
-    while (!(reap(leader) && reap(follower))) {
+    for (;;) {
+        const bool leader_done = reap(leader);  // both, every turn: no short-circuit
+        const bool follower_done = reap(follower);
+        if (leader_done && follower_done) {
+            break;
+        }
         if (g_stop != 0) {
             if (info.daemon.stop != nullptr) {
                 // A daemon (RouDi) shuts its live clients down itself and then cleans up; it
@@ -710,7 +739,9 @@ TransportResult run_one(const TransportInfo& info, const Config& c, const std::s
         } else if (!fe.empty()) {
             error = "follower: " + fe;
         } else {
-            error = !clean_exit(leader) ? describe(leader, "leader") : describe(follower, "follower");
+            // Name the side that failed on its own, not the one we killed afterwards.
+            const bool blame_leader = !clean_exit(leader) && (!leader.killed || clean_exit(follower) || follower.killed);
+            error = blame_leader ? describe(leader, "leader") : describe(follower, "follower");
         }
     }
     if (!error.empty()) {

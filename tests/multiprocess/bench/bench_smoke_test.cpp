@@ -331,3 +331,53 @@ TEST_F(BenchSmoke, SigintWhilePeersRunStopsTheirDaemonToo) {
 
 }  // namespace
 }  // namespace ipckit
+
+namespace ipckit {
+namespace {
+
+/// Runs a quick bench of `only` with IPCKIT_BENCH_FAULT=`fault`; returns the parsed JSON.
+json run_with_fault(const std::string& ledger, const std::string& only, const std::string& fault) {
+    const std::string json_path = test::unique_path("fault.json");
+    test::RunOptions opts;
+    opts.timeout = 50s;
+    opts.env = {"IPCKIT_BENCH_OBJECT_LOG=" + ledger, "IPCKIT_BENCH_FAULT=" + fault};
+    auto r = test::run_program(
+        {ipckit_path(), "bench", "--quick", "--no-svg", "--only", only, "--json", json_path}, opts);
+    EXPECT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+    EXPECT_NE(r.out.find("Errors (the other mechanisms ran normally)"), std::string::npos) << r.out;
+    return json::parse(slurp(json_path));
+}
+
+const json& row(const json& j, const std::string& name) {
+    for (const auto& t : j["transports"]) {
+        if (t["name"] == name) {
+            return t;
+        }
+    }
+    static const json kNone;
+    ADD_FAILURE() << "no row for " << name;
+    return kNone;
+}
+
+TEST_F(BenchSmoke, AFollowerThatDiesCostsItsOwnRowOnly) {
+    const json j = run_with_fault(ledger_, "posix-mq,pipe,spin-floor", "crash:posix-mq");
+    EXPECT_EQ(row(j, "posix-mq")["status"], "error");
+    EXPECT_NE(row(j, "posix-mq")["error"].get<std::string>().find("follower exited with status 3"),
+              std::string::npos)
+        << row(j, "posix-mq")["error"];
+    EXPECT_EQ(row(j, "pipe")["status"], "ok");
+    EXPECT_EQ(row(j, "spin-floor")["status"], "ok");
+    expect_nothing_left();
+}
+
+TEST_F(BenchSmoke, AFollowerThatHangsTimesOutInsteadOfHangingTheBench) {
+    const json j = run_with_fault(ledger_, "pipe,unix-dgram", "hang:pipe");
+    EXPECT_EQ(row(j, "pipe")["status"], "error");
+    EXPECT_NE(row(j, "pipe")["error"].get<std::string>().find("timed out"), std::string::npos)
+        << row(j, "pipe")["error"];
+    EXPECT_EQ(row(j, "unix-dgram")["status"], "ok");
+    expect_nothing_left();
+}
+
+}  // namespace
+}  // namespace ipckit

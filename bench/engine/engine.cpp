@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "engine/engine.hpp"
 
+#include "engine/protocol.hpp"
+#include "engine/wait.hpp"
+#include "ipckit/core/mapping.hpp"
+
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,14 +19,11 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <thread>
-
 #include <fmt/format.h>
-
-#include "engine/protocol.hpp"
-#include "engine/wait.hpp"
-#include "ipckit/core/mapping.hpp"
+#include <fstream>
+#include <sched.h>
+#include <stdlib.h>
+#include <thread>
 
 namespace ipckit::bench {
 namespace {
@@ -33,7 +32,9 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 volatile std::sig_atomic_t g_stop = 0;
-extern "C" void on_stop_signal(int /*sig*/) { g_stop = 1; }
+extern "C" void on_stop_signal(int /*sig*/) {
+    g_stop = 1;
+}
 
 /// Ctrl-C, SIGTERM and SIGHUP only set a flag in the supervisor: it then kills its children,
 /// removes every object and returns, rather than dying with objects left behind.
@@ -76,8 +77,8 @@ class TempDir {
 public:
     TempDir() {
         const char* base = std::getenv("TMPDIR");
-        std::string tmpl = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                           "/ipckit-bench-XXXXXX";
+        std::string tmpl =
+            std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/ipckit-bench-XXXXXX";
         if (::mkdtemp(tmpl.data()) != nullptr) {
             path_ = tmpl;
             ledger("path", path_);
@@ -102,7 +103,7 @@ private:
 // ---------------------------------------------------------------------------- measurement
 
 struct Plan {
-    std::vector<std::size_t> latency;     // sizes this transport supports, in order
+    std::vector<std::size_t> latency;  // sizes this transport supports, in order
     std::vector<std::size_t> throughput;
 };
 
@@ -142,7 +143,7 @@ double percentile(const std::vector<double>& sorted, double q) {
     if (sorted.empty()) {
         return 0;
     }
-    const auto idx = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size()))) ;
+    const auto idx = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
     return sorted[std::min(sorted.size() - 1, idx == 0 ? 0 : idx - 1)];
 }
 
@@ -189,13 +190,14 @@ Result<void> leader_latency(Transport& t, const Config& c, std::size_t size, Pha
             const auto t1 = Clock::now();
             const MessageHeader h = get(back);
             if (h.seq != seq || h.kind != static_cast<std::uint64_t>(Kind::Data)) {
-                return protocol_error(fmt::format("echo carried sequence {} (kind {}), expected {}",
-                                                  h.seq, h.kind, seq));
+                return protocol_error(fmt::format(
+                    "echo carried sequence {} (kind {}), expected {}", h.seq, h.kind, seq));
             }
             samples.push_back(static_cast<double>(std::chrono::nanoseconds(t1 - t0).count()));
             // A repetition ends on time, but never before it holds enough round trips for a
             // median: one preempted sample must not become a repetition's figure.
-            if ((t1 >= end && samples.size() >= kMinSamples) || samples.size() >= c.max_samples_per_rep) {
+            if ((t1 >= end && samples.size() >= kMinSamples) ||
+                samples.size() >= c.max_samples_per_rep) {
                 break;
             }
         }
@@ -250,7 +252,8 @@ Result<void> follower_latency(Transport& t, const Config& c, std::size_t size) {
         const MessageHeader h = get(msg);
         if (h.kind == static_cast<std::uint64_t>(Kind::Data)) {
             if (h.seq != expected) {
-                return protocol_error(fmt::format("sequence {} arrived, expected {}", h.seq, expected));
+                return protocol_error(
+                    fmt::format("sequence {} arrived, expected {}", h.seq, expected));
             }
             ++expected;
         } else if (h.kind == static_cast<std::uint64_t>(Kind::RepEnd)) {
@@ -321,10 +324,12 @@ Result<void> leader_throughput(Transport& t, const Config& c, std::size_t size, 
         }
         const auto t1 = Clock::now();
         if (acked != sent) {
-            return protocol_error(fmt::format("follower counted {} messages, {} were sent", acked, sent));
+            return protocol_error(
+                fmt::format("follower counted {} messages, {} were sent", acked, sent));
         }
         if (rep >= 0) {
-            rates.push_back(static_cast<double>(sent) / std::chrono::duration<double>(t1 - t0).count());
+            rates.push_back(static_cast<double>(sent) /
+                            std::chrono::duration<double>(t1 - t0).count());
             total += sent;
         }
     }
@@ -364,7 +369,8 @@ Result<void> follower_throughput(Transport& t, const Config& c, std::size_t size
         const MessageHeader h = get(msg);
         if (h.kind == static_cast<std::uint64_t>(Kind::Data)) {
             if (h.seq != expected) {
-                return protocol_error(fmt::format("sequence {} arrived, expected {}", h.seq, expected));
+                return protocol_error(
+                    fmt::format("sequence {} arrived, expected {}", h.seq, expected));
             }
             ++expected;
             if (expected % every == 0) {
@@ -377,7 +383,8 @@ Result<void> follower_throughput(Transport& t, const Config& c, std::size_t size
         }
         const bool rep_end = h.kind == static_cast<std::uint64_t>(Kind::RepEnd);
         if (rep_end && h.seq != expected) {
-            return protocol_error(fmt::format("{} messages announced, {} arrived", h.seq, expected));
+            return protocol_error(
+                fmt::format("{} messages announced, {} arrived", h.seq, expected));
         }
         put(ack, rep_end ? expected : 0, rep_end ? Kind::RepEnd : Kind::PhaseEnd);
         if (auto r = t.send(ack); !r) {
@@ -400,7 +407,9 @@ Result<void> pin_to(int cpu) {
     CPU_ZERO(&set);
     CPU_SET(static_cast<std::size_t>(cpu), &set);
     if (::sched_setaffinity(0, sizeof set, &set) != 0) {
-        return Error::from_errno(errno, "sched_setaffinity", fmt::format("CPU {}", cpu),
+        return Error::from_errno(errno,
+                                 "sched_setaffinity",
+                                 fmt::format("CPU {}", cpu),
                                  "is it online and in this process's affinity mask (taskset)?");
     }
     return {};
@@ -432,8 +441,13 @@ void inject_fault(const TransportInfo& info) {
     }
 }
 
-[[noreturn]] void run_child(Role role, const TransportInfo& info, Transport& t, const Config& c,
-                            const Plan& plan, SharedBlock& shared, int cpu) {
+[[noreturn]] void run_child(Role role,
+                            const TransportInfo& info,
+                            Transport& t,
+                            const Config& c,
+                            const Plan& plan,
+                            SharedBlock& shared,
+                            int cpu) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
         ::signal(sig, SIG_DFL);
@@ -517,11 +531,14 @@ void kill_and_reap(Child& c) {
     }
 }
 
-bool clean_exit(const Child& c) { return c.reaped && WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0; }
+bool clean_exit(const Child& c) {
+    return c.reaped && WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0;
+}
 
 std::string describe(const Child& c, const char* who) {
     if (WIFSIGNALED(c.status)) {
-        return fmt::format("{} killed by signal {} ({})", who, WTERMSIG(c.status), strsignal(WTERMSIG(c.status)));
+        return fmt::format(
+            "{} killed by signal {} ({})", who, WTERMSIG(c.status), strsignal(WTERMSIG(c.status)));
     }
     return fmt::format("{} exited with status {}", who, WEXITSTATUS(c.status));
 }
@@ -529,7 +546,10 @@ std::string describe(const Child& c, const char* who) {
 class Progress {
 public:
     explicit Progress(bool on) : on_(on) {}
-    void show(std::size_t index, std::size_t count, const std::string& name, const std::string& what) const {
+    void show(std::size_t index,
+              std::size_t count,
+              const std::string& name,
+              const std::string& what) const {
         if (on_) {
             fmt::print(stderr, "\r\033[K[{:2}/{}] {:<16} {}", index + 1, count, name, what);
             std::fflush(stderr);
@@ -557,9 +577,14 @@ std::string phase_label(const Plan& plan, int phase) {
     return "finishing";
 }
 
-TransportResult run_one(const TransportInfo& info, const Config& c, const std::string& temp_dir,
-                        int leader_cpu, int follower_cpu, const Progress& progress,
-                        std::size_t index, std::size_t count) {
+TransportResult run_one(const TransportInfo& info,
+                        const Config& c,
+                        const std::string& temp_dir,
+                        int leader_cpu,
+                        int follower_cpu,
+                        const Progress& progress,
+                        std::size_t index,
+                        std::size_t count) {
     const auto started = Clock::now();
     TransportResult res;
     res.name = info.name;
@@ -575,8 +600,11 @@ TransportResult run_one(const TransportInfo& info, const Config& c, const std::s
     progress.show(index, count, info.name, "setting up");
 
     const std::size_t largest = std::max(
-        c.latency_sizes.empty() ? 0 : *std::max_element(c.latency_sizes.begin(), c.latency_sizes.end()),
-        c.throughput_sizes.empty() ? 0 : *std::max_element(c.throughput_sizes.begin(), c.throughput_sizes.end()));
+        c.latency_sizes.empty() ? 0
+                                : *std::max_element(c.latency_sizes.begin(), c.latency_sizes.end()),
+        c.throughput_sizes.empty()
+            ? 0
+            : *std::max_element(c.throughput_sizes.begin(), c.throughput_sizes.end()));
     auto transport = info.make();
     auto finish = [&](std::string error) {
         transport->teardown();
@@ -676,7 +704,8 @@ TransportResult run_one(const TransportInfo& info, const Config& c, const std::s
             break;
         }
         // One side failed: the other gets a moment to report its own view, then goes.
-        if (!one_failed && ((leader.reaped && !clean_exit(leader)) || (follower.reaped && !clean_exit(follower)))) {
+        if (!one_failed && ((leader.reaped && !clean_exit(leader)) ||
+                            (follower.reaped && !clean_exit(follower)))) {
             one_failed = Clock::now();
         }
         if (one_failed && Clock::now() - *one_failed > 300ms) {
@@ -740,7 +769,8 @@ TransportResult run_one(const TransportInfo& info, const Config& c, const std::s
             error = "follower: " + fe;
         } else {
             // Name the side that failed on its own, not the one we killed afterwards.
-            const bool blame_leader = !clean_exit(leader) && (!leader.killed || clean_exit(follower) || follower.killed);
+            const bool blame_leader =
+                !clean_exit(leader) && (!leader.killed || clean_exit(follower) || follower.killed);
             error = blame_leader ? describe(leader, "leader") : describe(follower, "follower");
         }
     }
@@ -785,24 +815,36 @@ std::pair<int, int> default_cpus() {
 
 const char* to_string(Status s) {
     switch (s) {
-        case Status::Ok: return "ok";
-        case Status::Unsupported: return "unsupported";
-        case Status::Error: return "error";
-        case Status::NotRun: return "not run";
+        case Status::Ok:
+            return "ok";
+        case Status::Unsupported:
+            return "unsupported";
+        case Status::Error:
+            return "error";
+        case Status::NotRun:
+            return "not run";
     }
     return "?";
 }
 
 const char* to_string(Group g) {
     switch (g) {
-        case Group::Floor: return "floor";
-        case Group::Stream: return "byte stream";
-        case Group::Socket: return "socket";
-        case Group::Queue: return "message queue";
-        case Group::SharedMemory: return "shared memory";
-        case Group::Signal: return "signal";
-        case Group::Channel: return "ipckit channel";
-        case Group::Peer: return "peer library";
+        case Group::Floor:
+            return "floor";
+        case Group::Stream:
+            return "byte stream";
+        case Group::Socket:
+            return "socket";
+        case Group::Queue:
+            return "message queue";
+        case Group::SharedMemory:
+            return "shared memory";
+        case Group::Signal:
+            return "signal";
+        case Group::Channel:
+            return "ipckit channel";
+        case Group::Peer:
+            return "peer library";
     }
     return "?";
 }
@@ -838,19 +880,25 @@ Result<std::vector<std::size_t>> parse_sizes(const std::string& text) {
         try {
             value = std::stoull(item, &used);
         } catch (const std::exception&) {
-            return Error(std::errc::invalid_argument, "--sizes", item, "expected a size like 64, 4K, 1M");
+            return Error(
+                std::errc::invalid_argument, "--sizes", item, "expected a size like 64, 4K, 1M");
         }
         std::string unit = item.substr(used);
-        std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+        std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char ch) {
+            return static_cast<char>(std::toupper(ch));
+        });
         if (unit == "K" || unit == "KB" || unit == "KIB") {
             value <<= 10U;
         } else if (unit == "M" || unit == "MB" || unit == "MIB") {
             value <<= 20U;
         } else if (!unit.empty() && unit != "B") {
-            return Error(std::errc::invalid_argument, "--sizes", item, "unknown unit (use B, K or M)");
+            return Error(
+                std::errc::invalid_argument, "--sizes", item, "unknown unit (use B, K or M)");
         }
         if (value < sizeof(MessageHeader) || value > (64ULL << 20)) {
-            return Error(std::errc::invalid_argument, "--sizes", item,
+            return Error(std::errc::invalid_argument,
+                         "--sizes",
+                         item,
                          fmt::format("sizes must be between {} B (the sequence header) and 64 MiB",
                                      sizeof(MessageHeader)));
         }
@@ -860,7 +908,10 @@ Result<std::vector<std::size_t>> parse_sizes(const std::string& text) {
         }
     }
     if (out.size() > kMaxPhases) {
-        return Error(std::errc::invalid_argument, "--sizes", text, fmt::format("at most {} sizes", kMaxPhases));
+        return Error(std::errc::invalid_argument,
+                     "--sizes",
+                     text,
+                     fmt::format("at most {} sizes", kMaxPhases));
     }
     return out;
 }
@@ -869,7 +920,8 @@ Result<std::vector<const TransportInfo*>> select(const Config& config) {
     std::vector<std::string> unknown;
     auto known = [](const std::string& n) {
         const auto& all = transports();
-        return std::any_of(all.begin(), all.end(), [&](const TransportInfo& t) { return t.name == n; });
+        return std::any_of(
+            all.begin(), all.end(), [&](const TransportInfo& t) { return t.name == n; });
     };
     for (const auto* list : {&config.only, &config.exclude}) {
         for (const auto& n : *list) {
@@ -883,16 +935,20 @@ Result<std::vector<const TransportInfo*>> select(const Config& config) {
         for (const auto& t : transports()) {
             names += (names.empty() ? "" : ", ") + t.name;
         }
-        return Error(std::errc::invalid_argument, "select", fmt::format("{}", fmt::join(unknown, ", ")),
+        return Error(std::errc::invalid_argument,
+                     "select",
+                     fmt::format("{}", fmt::join(unknown, ", ")),
                      "unknown transport; known: " + names);
     }
     std::vector<const TransportInfo*> out;
     for (const auto& t : transports()) {
-        const bool named = std::find(config.only.begin(), config.only.end(), t.name) != config.only.end();
+        const bool named =
+            std::find(config.only.begin(), config.only.end(), t.name) != config.only.end();
         if (!config.only.empty() && !named) {
             continue;
         }
-        if (std::find(config.exclude.begin(), config.exclude.end(), t.name) != config.exclude.end()) {
+        if (std::find(config.exclude.begin(), config.exclude.end(), t.name) !=
+            config.exclude.end()) {
             continue;
         }
         if (t.peer && !config.peers && !named) {
@@ -916,7 +972,8 @@ Result<Report> run(const Config& config) {
     report.leader_cpu = config.leader_cpu >= 0 ? config.leader_cpu : lc;
     report.follower_cpu = config.follower_cpu >= 0 ? config.follower_cpu : fc;
     if (report.leader_cpu == report.follower_cpu) {
-        report.notes.push_back("leader and follower share one CPU: spinning transports will be slow");
+        report.notes.push_back(
+            "leader and follower share one CPU: spinning transports will be slow");
     }
 
     StopSignals stop;
@@ -936,7 +993,9 @@ Result<Report> run(const Config& config) {
         const TransportInfo& info = *(*selected)[i];
         std::string daemon_error;
         if (info.daemon.start != nullptr &&
-            std::none_of(running.begin(), running.end(), [&](const DaemonHooks& d) { return d.start == info.daemon.start; })) {
+            std::none_of(running.begin(), running.end(), [&](const DaemonHooks& d) {
+                return d.start == info.daemon.start;
+            })) {
             progress.show(i, selected->size(), info.name, "starting its daemon");
             auto r = info.daemon.start(temp.path(), [] { return g_stop != 0; });
             if (r) {
@@ -963,18 +1022,28 @@ Result<Report> run(const Config& config) {
             report.rows.push_back(std::move(res));
             continue;
         }
-        report.rows.push_back(run_one(info, config, temp.path(), report.leader_cpu, report.follower_cpu,
-                                      progress, i, selected->size()));
+        report.rows.push_back(run_one(info,
+                                      config,
+                                      temp.path(),
+                                      report.leader_cpu,
+                                      report.follower_cpu,
+                                      progress,
+                                      i,
+                                      selected->size()));
     }
     stop_daemons();
     progress.clear();
     if (g_stop != 0) {
-        return Error(std::errc::operation_canceled, "interrupted", "",
+        return Error(std::errc::operation_canceled,
+                     "interrupted",
+                     "",
                      "every IPC object and child process of the run was removed");
     }
     // Ratios to the spin floor measured in this run, size by size.
-    const auto floor = std::find_if(report.rows.begin(), report.rows.end(),
-                                    [](const TransportResult& r) { return r.name == "spin-floor"; });
+    const auto floor =
+        std::find_if(report.rows.begin(), report.rows.end(), [](const TransportResult& r) {
+            return r.name == "spin-floor";
+        });
     if (floor != report.rows.end()) {
         for (auto& row : report.rows) {
             for (std::size_t i = 0; i < row.latency.size(); ++i) {

@@ -5,14 +5,14 @@
 // shared page, and removes every object again, also on error and on Ctrl-C.
 #pragma once
 
+#include "engine/machine.hpp"
+#include "engine/transport.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include "engine/machine.hpp"
-#include "engine/transport.hpp"
 
 namespace ipckit::bench {
 

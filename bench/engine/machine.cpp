@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "engine/machine.hpp"
 
-#include <gnu/libc-version.h>
-#include <sched.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <gnu/libc-version.h>
+#include <sched.h>
 
 namespace ipckit::bench {
 

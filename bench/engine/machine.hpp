@@ -8,9 +8,9 @@ namespace ipckit::bench {
 
 struct Machine {
     std::string cpu_model;
-    int cores = 0;  ///< online CPUs
+    int cores = 0;        ///< online CPUs
     int usable_cpus = 0;  ///< CPUs this process may run on
-    std::string kernel;  ///< uname -r
+    std::string kernel;   ///< uname -r
     std::string glibc;
     std::string hostname;
 };

@@ -2,9 +2,9 @@
 // How a bench Report is shown: the table on stdout, --json, --csv and the --svg chart.
 #pragma once
 
-#include <string>
-
 #include "engine/engine.hpp"
+
+#include <string>
 
 namespace ipckit::bench {
 

@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: MIT
 // The one interface every mechanism `ipckit bench` measures sits behind (iceperf's leader/follower
-// shape): the supervisor creates the kernel objects before fork (setup), each forked child opens its
-// ends (attach) and moves messages (send/receive), and the supervisor removes every object at the
-// end, even after a crash or Ctrl-C (teardown).
+// shape): the supervisor creates the kernel objects before fork (setup), each forked child opens
+// its ends (attach) and moves messages (send/receive), and the supervisor removes every object at
+// the end, even after a crash or Ctrl-C (teardown).
 #pragma once
+
+#include "ipckit/core/result.hpp"
 
 #include <cstddef>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
-
-#include "ipckit/core/result.hpp"
 
 namespace ipckit::bench {
 
@@ -72,7 +72,7 @@ struct TransportInfo {
     std::string name;   ///< command-line and table name: "pipe", "posix-mq", "zmq-ipc"
     std::string title;  ///< human title: "anonymous pipe"
     Group group = Group::Stream;
-    bool peer = false;  ///< a third-party library (--peers)
+    bool peer = false;   ///< a third-party library (--peers)
     DaemonHooks daemon;  ///< empty unless the mechanism needs a daemon
     std::unique_ptr<Transport> (*make)() = nullptr;
 };

@@ -55,16 +55,25 @@ void set_phase_deadline(Deadline deadline) {
     timer_settime(g_timer, TIMER_ABSTIME, &its, nullptr);
 }
 
-Deadline phase_deadline() { return g_deadline; }
+Deadline phase_deadline() {
+    return g_deadline;
+}
 
 Error timed_out(const char* op, const std::string& object) {
-    return Error(std::make_error_code(std::errc::timed_out), op, object,
+    return Error(std::make_error_code(std::errc::timed_out),
+                 op,
+                 object,
                  "no answer from the peer before the phase deadline");
 }
 
-bool retry_after_eintr() { return !g_deadline.expired(); }
+bool retry_after_eintr() {
+    return !g_deadline.expired();
+}
 
-Result<void> write_all(int fd, std::span<const std::byte> data, const std::string& object, bool socket) {
+Result<void> write_all(int fd,
+                       std::span<const std::byte> data,
+                       const std::string& object,
+                       bool socket) {
     std::size_t done = 0;
     while (done < data.size()) {
         const ssize_t n = socket ? ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL)
@@ -97,7 +106,9 @@ Result<void> read_exact(int fd, std::span<std::byte> buffer, const std::string& 
             return from_errno(errno, "read", object);
         }
         if (n == 0) {
-            return Error(std::make_error_code(std::errc::connection_reset), "read", object,
+            return Error(std::make_error_code(std::errc::connection_reset),
+                         "read",
+                         object,
                          "the peer closed its end");
         }
         done += static_cast<std::size_t>(n);
@@ -126,7 +137,9 @@ Result<std::size_t> recv_record(int fd, std::span<std::byte> buffer, const std::
         const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), MSG_TRUNC);
         if (n >= 0) {
             if (static_cast<std::size_t>(n) > buffer.size()) {
-                return Error(std::make_error_code(std::errc::message_size), "recv", object,
+                return Error(std::make_error_code(std::errc::message_size),
+                             "recv",
+                             object,
                              "record larger than the buffer");
             }
             return static_cast<std::size_t>(n);

@@ -6,12 +6,12 @@
 // 50 ms after it until the phase ends (no SA_RESTART), so they return EINTR and report a timeout.
 #pragma once
 
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/result.hpp"
+
 #include <cstddef>
 #include <span>
 #include <string>
-
-#include "ipckit/core/deadline.hpp"
-#include "ipckit/core/result.hpp"
 
 namespace ipckit::bench {
 
@@ -42,7 +42,10 @@ Result<void> spin_until(Pred pred, const char* op, const std::string& object) {
 }
 
 /// write(2) all of `data` (a pipe, FIFO or stream socket), MSG_NOSIGNAL for sockets.
-Result<void> write_all(int fd, std::span<const std::byte> data, const std::string& object, bool socket);
+Result<void> write_all(int fd,
+                       std::span<const std::byte> data,
+                       const std::string& object,
+                       bool socket);
 /// read(2) exactly buffer.size() bytes; a closed peer is an error.
 Result<void> read_exact(int fd, std::span<std::byte> buffer, const std::string& object);
 /// send(2) one datagram/record.

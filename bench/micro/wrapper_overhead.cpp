@@ -6,6 +6,9 @@
 // Adding a pair: register "<Name>/raw" and "<Name>/ipckit" below. Pipe write/read, mq
 // send/receive and semaphore post/wait join when the Pipe, PosixMq and PosixSemaphore wrappers
 // merge (each as a round trip on one object: write then read, send then receive, post then wait).
+#include "ipckit/core/mapping.hpp"
+#include "ipckit/sync/futex.hpp"
+
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -17,9 +20,6 @@
 #include <string>
 
 #include <benchmark/benchmark.h>
-
-#include "ipckit/core/mapping.hpp"
-#include "ipckit/sync/futex.hpp"
 
 namespace {
 
@@ -33,8 +33,13 @@ std::atomic<std::uint32_t>& shared_word() {
 void futex_wake_raw(benchmark::State& state) {
     auto& word = shared_word();
     for (auto _ : state) {
-        benchmark::DoNotOptimize(
-            syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE, 1, nullptr, nullptr, 0));
+        benchmark::DoNotOptimize(syscall(SYS_futex,
+                                         reinterpret_cast<std::uint32_t*>(&word),
+                                         FUTEX_WAKE,
+                                         1,
+                                         nullptr,
+                                         nullptr,
+                                         0));
     }
 }
 
@@ -51,8 +56,13 @@ void futex_wait_changed_raw(benchmark::State& state) {
     for (auto _ : state) {
         // The word holds 0, we expect 1: the kernel returns EAGAIN at once. Same operation as
         // Futex::wait (FUTEX_WAIT_BITSET, which takes an absolute deadline).
-        benchmark::DoNotOptimize(syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_BITSET, 1,
-                                         nullptr, nullptr, FUTEX_BITSET_MATCH_ANY));
+        benchmark::DoNotOptimize(syscall(SYS_futex,
+                                         reinterpret_cast<std::uint32_t*>(&word),
+                                         FUTEX_WAIT_BITSET,
+                                         1,
+                                         nullptr,
+                                         nullptr,
+                                         FUTEX_BITSET_MATCH_ANY));
     }
 }
 
@@ -90,7 +100,11 @@ public:
                 continue;
             }
             const double ratio = wrapped->second / raw->second;
-            std::printf("%-24s %9.1f ns %9.1f ns %7.3fx%s\n", op.c_str(), raw->second, wrapped->second, ratio,
+            std::printf("%-24s %9.1f ns %9.1f ns %7.3fx%s\n",
+                        op.c_str(),
+                        raw->second,
+                        wrapped->second,
+                        ratio,
                         ratio <= 1.05 ? "" : "  (over the 1.05x target)");
         }
     }

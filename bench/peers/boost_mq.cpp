@@ -2,15 +2,14 @@
 // Peer: Boost.Interprocess message_queue (a queue in a POSIX shm object, guarded by a
 // process-shared mutex and condition variables). Two queues, one per direction, created by the
 // supervisor and removed with message_queue::remove; the children open them by name after fork.
-#include <boost/date_time/posix_time/posix_time_types.hpp>
-#include <boost/interprocess/ipc/message_queue.hpp>
-
-#include <array>
-#include <optional>
-#include <vector>
-
 #include "engine/wait.hpp"
 #include "transports/registry.hpp"
+
+#include <array>
+#include <boost/date_time/posix_time/posix_time_types.hpp>
+#include <boost/interprocess/ipc/message_queue.hpp>
+#include <optional>
+#include <vector>
 
 namespace ipckit::bench {
 namespace {
@@ -19,9 +18,11 @@ namespace bip = boost::interprocess;
 
 boost::posix_time::ptime boost_deadline() {
     // Boost's timed calls take an absolute UTC time; the phase deadline is monotonic.
-    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(phase_deadline().remaining());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::microseconds>(phase_deadline().remaining());
     const auto capped = std::min<std::chrono::microseconds>(left, std::chrono::seconds(3600));
-    return boost::posix_time::microsec_clock::universal_time() + boost::posix_time::microseconds(capped.count());
+    return boost::posix_time::microsec_clock::universal_time() +
+           boost::posix_time::microseconds(capped.count());
 }
 
 class BoostMq final : public Transport {
@@ -57,10 +58,14 @@ public:
         auto& q = *q_[static_cast<std::size_t>(out_)];
         try {
             if (!q.timed_send(message.data(), message.size(), 0, boost_deadline())) {
-                return timed_out("message_queue::timed_send", names_[static_cast<std::size_t>(out_)]);
+                return timed_out("message_queue::timed_send",
+                                 names_[static_cast<std::size_t>(out_)]);
             }
         } catch (const bip::interprocess_exception& e) {
-            return Error(std::errc::io_error, "message_queue::send", names_[static_cast<std::size_t>(out_)], e.what());
+            return Error(std::errc::io_error,
+                         "message_queue::send",
+                         names_[static_cast<std::size_t>(out_)],
+                         e.what());
         }
         return {};
     }
@@ -108,6 +113,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Transport> make_boost_mq() { return std::make_unique<BoostMq>(); }
+std::unique_ptr<Transport> make_boost_mq() {
+    return std::make_unique<BoostMq>();
+}
 
 }  // namespace ipckit::bench

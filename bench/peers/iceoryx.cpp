@@ -4,11 +4,6 @@
 // chunk, copies the message in and publishes; the receiver polls take(), copies out and releases
 // (the same copy-in/copy-out contract every other row has). RouDi is started and stopped by the
 // supervisor (roudi.cpp).
-#include <unistd.h>
-
-#include <thread>
-#include <vector>
-
 #include "engine/wait.hpp"
 #include "iceoryx_hoofs/log/logmanager.hpp"
 #include "iceoryx_posh/mepoo/chunk_header.hpp"
@@ -16,6 +11,11 @@
 #include "iceoryx_posh/popo/untyped_subscriber.hpp"
 #include "iceoryx_posh/runtime/posh_runtime.hpp"
 #include "transports/registry.hpp"
+
+#include <unistd.h>
+
+#include <thread>
+#include <vector>
 
 namespace ipckit::bench {
 namespace {
@@ -42,9 +42,10 @@ public:
         const bool leader = role == Role::Leader;
         const std::string app = tag_ + (leader ? "-leader" : "-follower");
         // The runtime logs every registration at debug level; the bench's output is the table.
-        iox::log::LogManager::GetLogManager().SetDefaultLogLevel(iox::log::LogLevel::kError,
-                                                             iox::log::LogLevelOutput::kHideLogLevel);
-        iox::runtime::PoshRuntime::initRuntime(iox::RuntimeName_t(iox::cxx::TruncateToCapacity, app.c_str()));
+        iox::log::LogManager::GetLogManager().SetDefaultLogLevel(
+            iox::log::LogLevel::kError, iox::log::LogLevelOutput::kHideLogLevel);
+        iox::runtime::PoshRuntime::initRuntime(
+            iox::RuntimeName_t(iox::cxx::TruncateToCapacity, app.c_str()));
         const std::string out = leader ? "ping" : "pong";
         const std::string in = leader ? "pong" : "ping";
         iox::popo::PublisherOptions po;
@@ -67,7 +68,9 @@ public:
     Result<void> send(std::span<const std::byte> message) override {
         auto chunk = publisher_->loan(static_cast<std::uint32_t>(message.size()));
         if (chunk.has_error()) {
-            return Error(std::errc::not_enough_memory, "UntypedPublisher::loan", "iceoryx " + tag_,
+            return Error(std::errc::not_enough_memory,
+                         "UntypedPublisher::loan",
+                         "iceoryx " + tag_,
                          "no chunk of " + std::to_string(message.size()) +
                              " bytes in RouDi's memory pools (AllocationError " +
                              std::to_string(static_cast<int>(chunk.get_error())) + ")");
@@ -82,18 +85,23 @@ public:
             auto taken = subscriber_->take();
             if (!taken.has_error()) {
                 const void* payload = taken.value();
-                const std::size_t n = iox::mepoo::ChunkHeader::fromUserPayload(payload)->userPayloadSize();
+                const std::size_t n =
+                    iox::mepoo::ChunkHeader::fromUserPayload(payload)->userPayloadSize();
                 if (n > buffer.size()) {
                     subscriber_->release(payload);
-                    return Error(std::errc::message_size, "UntypedSubscriber::take", "iceoryx " + tag_);
+                    return Error(
+                        std::errc::message_size, "UntypedSubscriber::take", "iceoryx " + tag_);
                 }
                 std::memcpy(buffer.data(), payload, n);
                 subscriber_->release(payload);
                 return n;
             }
             if (taken.get_error() != iox::popo::ChunkReceiveResult::NO_CHUNK_AVAILABLE) {
-                return Error(std::errc::io_error, "UntypedSubscriber::take", "iceoryx " + tag_,
-                             "ChunkReceiveResult " + std::to_string(static_cast<int>(taken.get_error())));
+                return Error(
+                    std::errc::io_error,
+                    "UntypedSubscriber::take",
+                    "iceoryx " + tag_,
+                    "ChunkReceiveResult " + std::to_string(static_cast<int>(taken.get_error())));
             }
             __builtin_ia32_pause();
             if (++turns % 4096 == 0 && phase_deadline().expired()) {
@@ -120,6 +128,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Transport> make_iceoryx() { return std::make_unique<Iceoryx>(); }
+std::unique_ptr<Transport> make_iceoryx() {
+    return std::make_unique<Iceoryx>();
+}
 
 }  // namespace ipckit::bench

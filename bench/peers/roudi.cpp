@@ -2,9 +2,9 @@
 // The iceoryx daemon, RouDi, run by the bench for the iceoryx row: started as a child with its
 // output in the run's private directory, ready once it prints "RouDi is ready for clients",
 // stopped by PID (SIGTERM, then SIGKILL) so it removes its shared memory itself.
+#include "transports/registry.hpp"
+
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -15,10 +15,10 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <grp.h>
+#include <pwd.h>
 #include <sstream>
 #include <thread>
-
-#include "transports/registry.hpp"
 
 namespace ipckit::bench {
 namespace {
@@ -30,8 +30,8 @@ std::vector<std::string> g_created;  // RouDi's files that did not exist before 
 /// The files iceoryx 2.0's RouDi creates: its management and payload segments (the latter named
 /// after the user's group), its Unix socket and lock files.
 std::vector<std::string> roudi_files() {
-    std::vector<std::string> out{"/dev/shm/iceoryx_mgmt", "/tmp/roudi", "/tmp/roudi.lock",
-                                 "/tmp/iox-unique-roudi.lock"};
+    std::vector<std::string> out{
+        "/dev/shm/iceoryx_mgmt", "/tmp/roudi", "/tmp/roudi.lock", "/tmp/iox-unique-roudi.lock"};
     if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr) {
         out.push_back(std::string("/dev/shm/") + pw->pw_name);
     }
@@ -113,12 +113,16 @@ Result<void> start_roudi(const std::string& temp_dir, bool (*cancelled)()) {
         int status = 0;
         if (::waitpid(pid, &status, WNOHANG) == pid) {
             g_roudi = -1;
-            return Error(std::errc::no_child_process, "start", IPCKIT_IOX_ROUDI,
+            return Error(std::errc::no_child_process,
+                         "start",
+                         IPCKIT_IOX_ROUDI,
                          "RouDi exited before it was ready: " + last_line(text));
         }
         if (cancelled() || std::chrono::steady_clock::now() > give_up) {
             stop_roudi({});
-            return Error(std::errc::timed_out, "start", IPCKIT_IOX_ROUDI,
+            return Error(std::errc::timed_out,
+                         "start",
+                         IPCKIT_IOX_ROUDI,
                          "RouDi was not ready within 10 s: " + last_line(text));
         }
         std::this_thread::sleep_for(5ms);
@@ -136,7 +140,8 @@ void stop_roudi(std::span<const int> clients) {
     while (::waitpid(g_roudi, &status, WNOHANG) == 0) {
         for (int pid : clients) {
             int ignored = 0;
-            ::waitpid(pid, &ignored, WNOHANG);  // RouDi sends them SIGTERM and waits until they are gone
+            ::waitpid(
+                pid, &ignored, WNOHANG);  // RouDi sends them SIGTERM and waits until they are gone
         }
         if (std::chrono::steady_clock::now() > give_up) {
             ::kill(g_roudi, SIGKILL);
@@ -148,7 +153,8 @@ void stop_roudi(std::span<const int> clients) {
     g_roudi = -1;
     // RouDi 2.0 aborts on shutdown when a registered application has already died (it asserts
     // on kill(2) failing with ESRCH), leaving its shared memory and lock files behind. Whatever it
-    // created and did not remove, we remove: it was ours, nothing else existed before we started it.
+    // created and did not remove, we remove: it was ours, nothing else existed before we started
+    // it.
     for (const auto& path : g_created) {
         std::error_code ec;
         std::filesystem::remove(path, ec);

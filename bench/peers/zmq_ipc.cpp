@@ -2,14 +2,13 @@
 // Peer: ZeroMQ PAIR sockets over ipc:// (a Unix socket plus libzmq's I/O thread). The leader
 // binds, the follower connects; each child makes its own context after fork, as libzmq requires.
 // The supervisor removes the socket file.
+#include "engine/wait.hpp"
+#include "transports/registry.hpp"
+
 #include <unistd.h>
 
 #include <optional>
-
 #include <zmq.hpp>
-
-#include "engine/wait.hpp"
-#include "transports/registry.hpp"
 
 namespace ipckit::bench {
 namespace {
@@ -41,7 +40,8 @@ public:
     Result<void> send(std::span<const std::byte> message) override {
         for (;;) {
             try {
-                if (socket_->send(zmq::const_buffer(message.data(), message.size()), zmq::send_flags::none)) {
+                if (socket_->send(zmq::const_buffer(message.data(), message.size()),
+                                  zmq::send_flags::none)) {
                     return {};
                 }
             } catch (const zmq::error_t& e) {
@@ -57,7 +57,8 @@ public:
     Result<std::size_t> receive(std::span<std::byte> buffer) override {
         for (;;) {
             try {
-                auto r = socket_->recv(zmq::mutable_buffer(buffer.data(), buffer.size()), zmq::recv_flags::none);
+                auto r = socket_->recv(zmq::mutable_buffer(buffer.data(), buffer.size()),
+                                       zmq::recv_flags::none);
                 if (r) {
                     if (r->truncated()) {
                         return Error(std::errc::message_size, "zmq_recv", path_);
@@ -92,6 +93,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Transport> make_zmq_ipc() { return std::make_unique<ZmqIpc>(); }
+std::unique_ptr<Transport> make_zmq_ipc() {
+    return std::make_unique<ZmqIpc>();
+}
 
 }  // namespace ipckit::bench

@@ -5,14 +5,14 @@
 // EPIPE instead of a hang.
 #pragma once
 
+#include "engine/transport.hpp"
+#include "engine/wait.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <string>
-
-#include "engine/transport.hpp"
-#include "engine/wait.hpp"
 
 namespace ipckit::bench {
 

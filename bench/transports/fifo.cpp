@@ -2,14 +2,14 @@
 // FIFOs (mkfifo(3)): two named pipes in the run's private directory, opened by the children in
 // an order that cannot deadlock (ping first, then pong, on both sides); the supervisor unlinks
 // them. (Switches to ipckit's Fifo when that wrapper lands.)
+#include "transports/fd_pair.hpp"
+#include "transports/registry.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-
-#include "transports/fd_pair.hpp"
-#include "transports/registry.hpp"
 
 namespace ipckit::bench {
 namespace {
@@ -79,6 +79,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Transport> make_fifo() { return std::make_unique<FifoTransport>(); }
+std::unique_ptr<Transport> make_fifo() {
+    return std::make_unique<FifoTransport>();
+}
 
 }  // namespace ipckit::bench

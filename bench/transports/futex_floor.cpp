@@ -2,15 +2,15 @@
 // Floor: the same slot protocol with the raw futex(2) system call (shared, not PRIVATE: F12), the
 // cheapest way one process can sleep until another wakes it. Compare with shm_futex.cpp, which
 // does the same through ipckit::Futex.
+#include "ipckit/core/mapping.hpp"
+#include "transports/registry.hpp"
+#include "transports/shm_slots.hpp"
+
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
-
-#include "ipckit/core/mapping.hpp"
-#include "transports/registry.hpp"
-#include "transports/shm_slots.hpp"
 
 namespace ipckit::bench {
 namespace {
@@ -42,8 +42,13 @@ private:
             if (phase_deadline().expired()) {
                 return timed_out("futex_wait", name());
             }
-            const long rc = syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&state), FUTEX_WAIT, now,
-                                    &rel, nullptr, 0);
+            const long rc = syscall(SYS_futex,
+                                    reinterpret_cast<std::uint32_t*>(&state),
+                                    FUTEX_WAIT,
+                                    now,
+                                    &rel,
+                                    nullptr,
+                                    0);
             if (rc != 0 && errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT) {
                 return Error::from_errno(errno, "futex_wait", name());
             }
@@ -52,8 +57,13 @@ private:
     Result<void> post(int dir, Which which) override {
         auto& state = header(dir)->state;
         state.store(state_value(which), std::memory_order_release);
-        if (syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&state), FUTEX_WAKE, 1, nullptr,
-                    nullptr, 0) < 0) {
+        if (syscall(SYS_futex,
+                    reinterpret_cast<std::uint32_t*>(&state),
+                    FUTEX_WAKE,
+                    1,
+                    nullptr,
+                    nullptr,
+                    0) < 0) {
             return Error::from_errno(errno, "futex_wake", name());
         }
         return {};
@@ -63,6 +73,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Transport> make_futex_floor() { return std::make_unique<FutexFloor>(); }
+std::unique_ptr<Transport> make_futex_floor() {
+    return std::make_unique<FutexFloor>();
+}
 
 }  // namespace ipckit::bench

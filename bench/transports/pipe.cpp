@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 // Anonymous pipes (pipe2(2)): one per direction, inherited by fork. (Switches to ipckit's Pipe
 // when that wrapper lands.)
+#include "transports/fd_pair.hpp"
+#include "transports/registry.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
-
-#include "transports/fd_pair.hpp"
-#include "transports/registry.hpp"
 
 namespace ipckit::bench {
 namespace {
@@ -35,6 +35,8 @@ public:
 
 }  // namespace
 
-std::unique_ptr<Transport> make_pipe() { return std::make_unique<PipeTransport>(); }
+std::unique_ptr<Transport> make_pipe() {
+    return std::make_unique<PipeTransport>();
+}
 
 }  // namespace ipckit::bench

@@ -4,6 +4,9 @@
 // the monotonic deadline). The supervisor unlinks both names. Message size is capped by
 // /proc/sys/fs/mqueue/msgsize_max (8 KiB by default), so larger sizes are "not supported" here.
 // (Switches to ipckit's PosixMq when that wrapper lands.)
+#include "engine/wait.hpp"
+#include "transports/registry.hpp"
+
 #include <fcntl.h>
 #include <mqueue.h>
 
@@ -12,9 +15,6 @@
 #include <cerrno>
 #include <fstream>
 #include <vector>
-
-#include "transports/registry.hpp"
-#include "engine/wait.hpp"
 
 namespace ipckit::bench {
 namespace {
@@ -30,16 +30,18 @@ public:
     Result<void> setup(const SetupParams& p) override {
         max_ = proc_limit("/proc/sys/fs/mqueue/msgsize_max", 8192);
         const std::size_t msgsize = std::min(max_, std::max<std::size_t>(p.max_message_size, 64));
-        const long maxmsg = static_cast<long>(std::min<std::size_t>(proc_limit("/proc/sys/fs/mqueue/msg_max", 10), 10));
+        const long maxmsg = static_cast<long>(
+            std::min<std::size_t>(proc_limit("/proc/sys/fs/mqueue/msg_max", 10), 10));
         mq_attr attr{};
         attr.mq_maxmsg = maxmsg;
         attr.mq_msgsize = static_cast<long>(msgsize);
         names_ = {"/" + p.tag + "-ping", "/" + p.tag + "-pong"};
         for (std::size_t i = 0; i < 2; ++i) {
-            const mqd_t q = ::mq_open(names_[i].c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, &attr);
+            const mqd_t q =
+                ::mq_open(names_[i].c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, &attr);
             if (q == static_cast<mqd_t>(-1)) {
-                return Error::from_errno(errno, "mq_open", names_[i],
-                                         "msgsize " + std::to_string(msgsize));
+                return Error::from_errno(
+                    errno, "mq_open", names_[i], "msgsize " + std::to_string(msgsize));
             }
             created_[i] = true;
             ledger("posix-mq", names_[i]);
@@ -57,7 +59,10 @@ public:
         const auto& name = names_[static_cast<std::size_t>(out_)];
         for (;;) {
             const timespec until = phase_deadline().to_realtime_timespec();
-            if (::mq_timedsend(q_[static_cast<std::size_t>(out_)], reinterpret_cast<const char*>(message.data()), message.size(), 0,
+            if (::mq_timedsend(q_[static_cast<std::size_t>(out_)],
+                               reinterpret_cast<const char*>(message.data()),
+                               message.size(),
+                               0,
                                &until) == 0) {
                 return {};
             }
@@ -81,7 +86,8 @@ public:
         char* into = reinterpret_cast<char*>(direct ? buffer.data() : scratch_.data());
         for (;;) {
             const timespec until = phase_deadline().to_realtime_timespec();
-            const ssize_t n = ::mq_timedreceive(q_[static_cast<std::size_t>(in)], into, scratch_.size(), nullptr, &until);
+            const ssize_t n = ::mq_timedreceive(
+                q_[static_cast<std::size_t>(in)], into, scratch_.size(), nullptr, &until);
             if (n >= 0) {
                 const auto len = static_cast<std::size_t>(n);
                 if (!direct) {
@@ -128,6 +134,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Transport> make_posix_mq() { return std::make_unique<PosixMqTransport>(); }
+std::unique_ptr<Transport> make_posix_mq() {
+    return std::make_unique<PosixMqTransport>();
+}
 
 }  // namespace ipckit::bench

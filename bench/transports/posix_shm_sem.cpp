@@ -3,17 +3,17 @@
 // pshared=1) live in the named object next to the two slots; waits use sem_clockwait on
 // CLOCK_MONOTONIC. The supervisor unlinks the name. (Switches to ipckit's PosixShm and
 // PosixSemaphore when those wrappers land.)
+#include "ipckit/core/mapping.hpp"
+#include "ipckit/core/unique_fd.hpp"
+#include "transports/registry.hpp"
+#include "transports/shm_slots.hpp"
+
 #include <fcntl.h>
 #include <semaphore.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
-
-#include "ipckit/core/mapping.hpp"
-#include "ipckit/core/unique_fd.hpp"
-#include "transports/registry.hpp"
-#include "transports/shm_slots.hpp"
 
 namespace ipckit::bench {
 namespace {
@@ -34,8 +34,7 @@ public:
         if (::ftruncate(fd, static_cast<off_t>(total)) != 0) {
             return Error::from_errno(errno, "ftruncate", name_);
         }
-        auto m = Mapping::map(fd, total, 0, Protection::ReadWrite, Sharing::Shared,
-                              name_);
+        auto m = Mapping::map(fd, total, 0, Protection::ReadWrite, Sharing::Shared, name_);
         if (!m) {
             return m.error();
         }
@@ -91,6 +90,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Transport> make_posix_shm_sem() { return std::make_unique<PosixShmSem>(); }
+std::unique_ptr<Transport> make_posix_shm_sem() {
+    return std::make_unique<PosixShmSem>();
+}
 
 }  // namespace ipckit::bench

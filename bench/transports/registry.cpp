@@ -20,28 +20,59 @@ const std::vector<TransportInfo>& transports() {
             {"fifo", "FIFO (named pipe)", Group::Stream, false, {}, make_fifo},
             {"unix-stream", "Unix stream socket", Group::Socket, false, {}, make_unix_stream},
             {"unix-dgram", "Unix datagram socket", Group::Socket, false, {}, make_unix_dgram},
-            {"unix-seqpacket", "Unix seqpacket socket", Group::Socket, false, {}, make_unix_seqpacket},
+            {"unix-seqpacket",
+             "Unix seqpacket socket",
+             Group::Socket,
+             false,
+             {},
+             make_unix_seqpacket},
             {"tcp", "TCP loopback", Group::Socket, false, {}, make_tcp_loopback},
             {"udp", "UDP loopback", Group::Socket, false, {}, make_udp_loopback},
             {"posix-mq", "POSIX message queue", Group::Queue, false, {}, make_posix_mq},
             {"sysv-mq", "System V message queue", Group::Queue, false, {}, make_sysv_mq},
-            {"posix-shm-sem", "POSIX shm + POSIX semaphore", Group::SharedMemory, false, {}, make_posix_shm_sem},
-            {"sysv-shm-sem", "System V shm + System V semaphore", Group::SharedMemory, false, {}, make_sysv_shm_sem},
-            {"shm-eventfd", "shared memory + eventfd", Group::SharedMemory, false, {}, make_shm_eventfd},
-            {"shm-futex", "shared memory + ipckit::Futex", Group::SharedMemory, false, {}, make_shm_futex},
+            {"posix-shm-sem",
+             "POSIX shm + POSIX semaphore",
+             Group::SharedMemory,
+             false,
+             {},
+             make_posix_shm_sem},
+            {"sysv-shm-sem",
+             "System V shm + System V semaphore",
+             Group::SharedMemory,
+             false,
+             {},
+             make_sysv_shm_sem},
+            {"shm-eventfd",
+             "shared memory + eventfd",
+             Group::SharedMemory,
+             false,
+             {},
+             make_shm_eventfd},
+            {"shm-futex",
+             "shared memory + ipckit::Futex",
+             Group::SharedMemory,
+             false,
+             {},
+             make_shm_futex},
             {"rt-signal", "realtime signal (sigqueue)", Group::Signal, false, {}, make_rt_signal},
         };
         // The ipckit channel (spin and blocking) goes here, as "channel-spin" and
         // "channel-block" in Group::Channel, once the channel branch has merged: see
         // bench/transports/README.md, "Wiring the channel".
 #ifdef IPCKIT_BENCH_HAVE_BOOST
-        v.push_back({"boost-mq", "Boost.Interprocess message_queue", Group::Peer, true, {}, make_boost_mq});
+        v.push_back(
+            {"boost-mq", "Boost.Interprocess message_queue", Group::Peer, true, {}, make_boost_mq});
 #endif
 #ifdef IPCKIT_BENCH_HAVE_ZMQ
         v.push_back({"zmq-ipc", "ZeroMQ PAIR over ipc://", Group::Peer, true, {}, make_zmq_ipc});
 #endif
 #ifdef IPCKIT_BENCH_HAVE_ICEORYX
-        v.push_back({"iceoryx", "Eclipse iceoryx 2.0 pub/sub", Group::Peer, true, {start_roudi, stop_roudi}, make_iceoryx});
+        v.push_back({"iceoryx",
+                     "Eclipse iceoryx 2.0 pub/sub",
+                     Group::Peer,
+                     true,
+                     {start_roudi, stop_roudi},
+                     make_iceoryx});
 #endif
         return v;
     }();

@@ -2,9 +2,9 @@
 // The factories of every transport file; registry.cpp lists them in table order.
 #pragma once
 
-#include <memory>
-
 #include "engine/transport.hpp"
+
+#include <memory>
 
 namespace ipckit::bench {
 

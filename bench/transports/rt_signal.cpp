@@ -3,14 +3,14 @@
 // carries the length) and "my slot is empty again" (SIGRTMIN+1); sigtimedwait(2) receives them.
 // The payload travels through an anonymous shared mapping. The engine blocks both signals before
 // fork, so one that arrives early is queued rather than fatal.
+#include "ipckit/core/mapping.hpp"
+#include "transports/registry.hpp"
+#include "transports/shm_slots.hpp"
+
 #include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
-
-#include "ipckit/core/mapping.hpp"
-#include "transports/registry.hpp"
-#include "transports/shm_slots.hpp"
 
 namespace ipckit::bench {
 namespace {
@@ -78,6 +78,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Transport> make_rt_signal() { return std::make_unique<RtSignal>(); }
+std::unique_ptr<Transport> make_rt_signal() {
+    return std::make_unique<RtSignal>();
+}
 
 }  // namespace ipckit::bench

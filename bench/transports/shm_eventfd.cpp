@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MIT
 // Shared memory + eventfd(2): the slot's "full" and "empty" announcements are four eventfds in
 // semaphore mode (one per direction and state), created before fork and inherited.
+#include "ipckit/core/mapping.hpp"
+#include "ipckit/core/unique_fd.hpp"
+#include "transports/registry.hpp"
+#include "transports/shm_slots.hpp"
+
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <array>
 #include <cerrno>
-
-#include "ipckit/core/mapping.hpp"
-#include "ipckit/core/unique_fd.hpp"
-#include "transports/registry.hpp"
-#include "transports/shm_slots.hpp"
 
 namespace ipckit::bench {
 namespace {
@@ -25,7 +25,8 @@ public:
         mapping_ = std::move(*m);
         use_region(mapping_.data(), p.max_message_size);
         for (std::size_t i = 0; i < fds_.size(); ++i) {
-            const unsigned initial = (i % 2 == 0) ? 1U : 0U;  // even: Empty (a free slot), odd: Full
+            const unsigned initial =
+                (i % 2 == 0) ? 1U : 0U;  // even: Empty (a free slot), odd: Full
             const int fd = ::eventfd(initial, EFD_CLOEXEC | EFD_SEMAPHORE);
             if (fd < 0) {
                 return Error::from_errno(errno, "eventfd", name());
@@ -78,6 +79,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Transport> make_shm_eventfd() { return std::make_unique<ShmEventfd>(); }
+std::unique_ptr<Transport> make_shm_eventfd() {
+    return std::make_unique<ShmEventfd>();
+}
 
 }  // namespace ipckit::bench

@@ -55,6 +55,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Transport> make_shm_futex() { return std::make_unique<ShmFutex>(); }
+std::unique_ptr<Transport> make_shm_futex() {
+    return std::make_unique<ShmFutex>();
+}
 
 }  // namespace ipckit::bench

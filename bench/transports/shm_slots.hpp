@@ -7,14 +7,14 @@
 // notifications (spin, futex, semaphore, eventfd, signal).
 #pragma once
 
+#include "engine/transport.hpp"
+#include "engine/wait.hpp"
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
-
-#include "engine/transport.hpp"
-#include "engine/wait.hpp"
 
 namespace ipckit::bench {
 
@@ -31,9 +31,7 @@ public:
     static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 
     /// Bytes of shared memory two slots of `max_message` need.
-    static std::size_t region_size(std::size_t max_message) {
-        return 2 * slot_stride(max_message);
-    }
+    static std::size_t region_size(std::size_t max_message) { return 2 * slot_stride(max_message); }
 
     Result<void> attach(Role role, int peer_pid) override {
         out_ = role == Role::Leader ? 0 : 1;
@@ -58,7 +56,9 @@ public:
         }
         const std::uint64_t n = header(in)->length;
         if (n > capacity_ || n > buffer.size()) {
-            return Error(std::errc::message_size, "receive", name(),
+            return Error(std::errc::message_size,
+                         "receive",
+                         name(),
                          "slot length " + std::to_string(n) + " exceeds the buffer");
         }
         std::memcpy(buffer.data(), payload(in), static_cast<std::size_t>(n));
@@ -78,7 +78,8 @@ protected:
         }
     }
     [[nodiscard]] SlotHeader* header(int dir) const {
-        return reinterpret_cast<SlotHeader*>(base_ + static_cast<std::size_t>(dir) * slot_stride(capacity_));
+        return reinterpret_cast<SlotHeader*>(base_ + static_cast<std::size_t>(dir) *
+                                                         slot_stride(capacity_));
     }
     [[nodiscard]] std::byte* payload(int dir) const {
         return base_ + static_cast<std::size_t>(dir) * slot_stride(capacity_) + sizeof(SlotHeader);

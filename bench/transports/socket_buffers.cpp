@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The helper every socket transport shares.
-#include <sys/socket.h>
-
 #include "transports/fd_pair.hpp"
+
+#include <sys/socket.h>
 
 namespace ipckit::bench {
 

@@ -3,8 +3,8 @@
 // state word. No system call on the path: the fastest any IPC on this machine can be, and the
 // unit every other row's "x floor" ratio is measured in.
 #include "ipckit/core/mapping.hpp"
-#include "transports/shm_slots.hpp"
 #include "transports/registry.hpp"
+#include "transports/shm_slots.hpp"
 
 namespace ipckit::bench {
 namespace {
@@ -27,8 +27,8 @@ private:
     Result<void> wait(int dir, Which which) override {
         auto& state = header(dir)->state;
         const std::uint32_t want = state_value(which);
-        return spin_until([&] { return state.load(std::memory_order_acquire) == want; }, "spin",
-                          name());
+        return spin_until(
+            [&] { return state.load(std::memory_order_acquire) == want; }, "spin", name());
     }
     Result<void> post(int dir, Which which) override {
         header(dir)->state.store(state_value(which), std::memory_order_release);
@@ -39,6 +39,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Transport> make_spin_floor() { return std::make_unique<SpinFloor>(); }
+std::unique_ptr<Transport> make_spin_floor() {
+    return std::make_unique<SpinFloor>();
+}
 
 }  // namespace ipckit::bench

@@ -3,6 +3,9 @@
 // inherited by id and removed with IPC_RMID by the supervisor. msgrcv has no timeout, so the
 // child's deadline timer interrupts it (EINTR). Messages are capped by /proc/sys/kernel/msgmax.
 // (Switches to ipckit's SysvMq when that wrapper lands.)
+#include "engine/wait.hpp"
+#include "transports/registry.hpp"
+
 #include <sys/ipc.h>
 #include <sys/msg.h>
 
@@ -10,9 +13,6 @@
 #include <cstring>
 #include <fstream>
 #include <vector>
-
-#include "engine/wait.hpp"
-#include "transports/registry.hpp"
 
 namespace ipckit::bench {
 namespace {
@@ -96,6 +96,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Transport> make_sysv_mq() { return std::make_unique<SysvMqTransport>(); }
+std::unique_ptr<Transport> make_sysv_mq() {
+    return std::make_unique<SysvMqTransport>();
+}
 
 }  // namespace ipckit::bench

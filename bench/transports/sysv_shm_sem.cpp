@@ -3,15 +3,15 @@
 // Both are IPC_PRIVATE, created before fork (children inherit the attachment and the id) and
 // removed with IPC_RMID by the supervisor. (Switches to ipckit's SysvShm and SysvSemaphore when
 // those wrappers land.)
+#include "transports/registry.hpp"
+#include "transports/shm_slots.hpp"
+
 #include <sys/ipc.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 
 #include <array>
 #include <cerrno>
-
-#include "transports/registry.hpp"
-#include "transports/shm_slots.hpp"
 
 namespace ipckit::bench {
 namespace {
@@ -22,11 +22,13 @@ public:
         const std::size_t size = region_size(p.max_message_size);
         shm_id_ = ::shmget(IPC_PRIVATE, size, IPC_CREAT | 0600);
         if (shm_id_ < 0) {
-            return Error::from_errno(errno, "shmget", "IPC_PRIVATE", "size " + std::to_string(size));
+            return Error::from_errno(
+                errno, "shmget", "IPC_PRIVATE", "size " + std::to_string(size));
         }
         ledger("sysv-shm", std::to_string(shm_id_));
         void* addr = ::shmat(shm_id_, nullptr, 0);
-        if (addr == reinterpret_cast<void*>(-1)) {  // NOLINT(performance-no-int-to-ptr): shmat's sentinel
+        if (addr ==
+            reinterpret_cast<void*>(-1)) {  // NOLINT(performance-no-int-to-ptr): shmat's sentinel
             return Error::from_errno(errno, "shmat", name());
         }
         addr_ = addr;
@@ -96,6 +98,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Transport> make_sysv_shm_sem() { return std::make_unique<SysvShmSem>(); }
+std::unique_ptr<Transport> make_sysv_shm_sem() {
+    return std::make_unique<SysvShmSem>();
+}
 
 }  // namespace ipckit::bench

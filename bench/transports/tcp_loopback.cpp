@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MIT
 // TCP over loopback: the supervisor listens on 127.0.0.1:0, connects and accepts, so each role
 // inherits one end of an established connection. TCP_NODELAY, as any latency-minded user sets.
+#include "ipckit/core/unique_fd.hpp"
+#include "transports/fd_pair.hpp"
+#include "transports/registry.hpp"
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
-
-#include "ipckit/core/unique_fd.hpp"
-#include "transports/fd_pair.hpp"
-#include "transports/registry.hpp"
 
 namespace ipckit::bench {
 namespace {
@@ -55,6 +55,8 @@ public:
 
 }  // namespace
 
-std::unique_ptr<Transport> make_tcp_loopback() { return std::make_unique<TcpLoopback>(); }
+std::unique_ptr<Transport> make_tcp_loopback() {
+    return std::make_unique<TcpLoopback>();
+}
 
 }  // namespace ipckit::bench

@@ -2,16 +2,16 @@
 // UDP over loopback: two sockets bound to 127.0.0.1 and connected to each other. Datagrams top
 // out at 65507 bytes; the engine's acknowledgement window keeps the receive buffer from
 // overflowing, and a lost datagram would show up as a sequence error rather than a fast number.
+#include "ipckit/core/unique_fd.hpp"
+#include "transports/fd_pair.hpp"
+#include "transports/registry.hpp"
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-
-#include "ipckit/core/unique_fd.hpp"
-#include "transports/fd_pair.hpp"
-#include "transports/registry.hpp"
 
 namespace ipckit::bench {
 namespace {
@@ -69,6 +69,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Transport> make_udp_loopback() { return std::make_unique<UdpLoopback>(); }
+std::unique_ptr<Transport> make_udp_loopback() {
+    return std::make_unique<UdpLoopback>();
+}
 
 }  // namespace ipckit::bench

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
-// Unix seqpacket sockets: a connected socketpair(2) (AF_UNIX, SOCK_SEQPACKET), one end per role. The data path is
-// the same as for a pair connected through a path; the pair just has no name to clean up.
-// (Switches to ipckit's Unix socket type when that wrapper lands.)
+// Unix seqpacket sockets: a connected socketpair(2) (AF_UNIX, SOCK_SEQPACKET), one end per role.
+// The data path is the same as for a pair connected through a path; the pair just has no name to
+// clean up. (Switches to ipckit's Unix socket type when that wrapper lands.)
+#include "transports/fd_pair.hpp"
+#include "transports/registry.hpp"
+
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
-
-#include "transports/fd_pair.hpp"
-#include "transports/registry.hpp"
 
 namespace ipckit::bench {
 namespace {
@@ -35,6 +35,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Transport> make_unix_seqpacket() { return std::make_unique<UnixSeqpacket>(); }
+std::unique_ptr<Transport> make_unix_seqpacket() {
+    return std::make_unique<UnixSeqpacket>();
+}
 
 }  // namespace ipckit::bench

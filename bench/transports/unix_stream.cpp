@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
-// Unix stream sockets: a connected socketpair(2) (AF_UNIX, SOCK_STREAM), one end per role. The data path is
-// the same as for a pair connected through a path; the pair just has no name to clean up.
+// Unix stream sockets: a connected socketpair(2) (AF_UNIX, SOCK_STREAM), one end per role. The data
+// path is the same as for a pair connected through a path; the pair just has no name to clean up.
 // (Switches to ipckit's Unix socket type when that wrapper lands.)
+#include "transports/fd_pair.hpp"
+#include "transports/registry.hpp"
+
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
-
-#include "transports/fd_pair.hpp"
-#include "transports/registry.hpp"
 
 namespace ipckit::bench {
 namespace {
@@ -30,6 +30,8 @@ public:
 
 }  // namespace
 
-std::unique_ptr<Transport> make_unix_stream() { return std::make_unique<UnixStream>(); }
+std::unique_ptr<Transport> make_unix_stream() {
+    return std::make_unique<UnixStream>();
+}
 
 }  // namespace ipckit::bench

@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: MIT
 // `ipckit bench`: every IPC mechanism measured side by side on this machine (bench/engine).
-#include <unistd.h>
-
-#include <cstdio>
-#include <memory>
-#include <sstream>
-
-#include <fmt/core.h>
-
 #include "cli.hpp"
 #include "engine/engine.hpp"
 #include "engine/report.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fmt/core.h>
+#include <memory>
+#include <sstream>
 
 namespace ipckit::cli {
 namespace {
@@ -70,9 +69,13 @@ int run_bench(const BenchOptions& o) {
         char comma = 0;
         std::istringstream in(o.cpus);
         const long ncpu = ::sysconf(_SC_NPROCESSORS_CONF);
-        if (!(in >> a >> comma >> b) || comma != ',' || a < 0 || b < 0 || a >= ncpu || b >= ncpu || !in.eof()) {
-            print_error("bench", Error(std::errc::invalid_argument, "--cpus", o.cpus,
-                                       fmt::format("expected two CPU numbers below {}, like 0,1", ncpu)));
+        if (!(in >> a >> comma >> b) || comma != ',' || a < 0 || b < 0 || a >= ncpu || b >= ncpu ||
+            !in.eof()) {
+            print_error("bench",
+                        Error(std::errc::invalid_argument,
+                              "--cpus",
+                              o.cpus,
+                              fmt::format("expected two CPU numbers below {}, like 0,1", ncpu)));
             return kExitUsage;
         }
         config.leader_cpu = a;
@@ -119,25 +122,34 @@ void register_bench(CLI::App& root, std::vector<Command>& commands) {
     CLI::App* app = root.add_subcommand(
         "bench",
         "Measure every IPC mechanism on this machine side by side: round-trip latency (p50, p99, "
-        "p99.9, max) and one-way throughput, leader and follower pinned to two CPUs, with the ratio "
+        "p99.9, max) and one-way throughput, leader and follower pinned to two CPUs, with the "
+        "ratio "
         "to a busy-spin floor measured in the same run. Prints a table; writes a chart (bench.svg) "
         "and, on request, JSON and CSV. Ctrl-C stops cleanly, removing every IPC object.");
-    app->add_option("--sizes", opts->sizes,
+    app->add_option("--sizes",
+                    opts->sizes,
                     "message sizes for latency and throughput, e.g. 64,4K,64K,1M (default: latency "
                     "64 B, throughput 64,4K,64K,1M)");
-    app->add_option("--cpus", opts->cpus, "leader and follower CPUs, e.g. 0,1 (default: the first two usable)");
+    app->add_option(
+        "--cpus", opts->cpus, "leader and follower CPUs, e.g. 0,1 (default: the first two usable)");
     app->add_option("--only", opts->only, "only these transports (comma-separated; see --list)");
     app->add_option("--exclude", opts->exclude, "skip these transports (comma-separated)");
-    app->add_flag("--quick", opts->quick, "a short run (under 10 s) for smoke tests; same transports and sizes");
-    app->add_flag("--peers", opts->peers, "include the peer libraries that are compiled in (the default)");
-    app->add_flag("--no-peers", opts->no_peers, "leave out the peer libraries (Boost, ZeroMQ, iceoryx)");
+    app->add_flag("--quick",
+                  opts->quick,
+                  "a short run (under 10 s) for smoke tests; same transports and sizes");
+    app->add_flag(
+        "--peers", opts->peers, "include the peer libraries that are compiled in (the default)");
+    app->add_flag(
+        "--no-peers", opts->no_peers, "leave out the peer libraries (Boost, ZeroMQ, iceoryx)");
     app->add_flag("--list", opts->list, "list the transports in this build and exit");
-    app->add_option("--json", opts->json, "write every figure and the machine facts as JSON to FILE");
+    app->add_option(
+        "--json", opts->json, "write every figure and the machine facts as JSON to FILE");
     app->add_option("--csv", opts->csv, "write every figure and the machine facts as CSV to FILE");
     app->add_option("--svg", opts->svg, "write the chart to FILE (default bench.svg)");
     app->add_flag("--no-svg", opts->no_svg, "do not write the chart");
-    app->footer(std::string("Exit codes: 0 success (rows that failed are listed in the table), 1 failure, "
-                            "2 usage, 130 interrupted."));
+    app->footer(
+        std::string("Exit codes: 0 success (rows that failed are listed in the table), 1 failure, "
+                    "2 usage, 130 interrupted."));
     commands.push_back(Command{app, [opts] { return run_bench(*opts); }});
 }
 

@@ -3,6 +3,9 @@
 // produces a sane figure (not a fast one: no timing assertions), and nothing is left behind, not
 // even after Ctrl-C in the middle of a run. The bench records every kernel object and process it
 // makes in the file IPCKIT_BENCH_OBJECT_LOG names; the tests check each one is gone.
+#include "ipc_registry.hpp"
+#include "run_program.hpp"
+
 #include <fcntl.h>
 #include <mqueue.h>
 #include <signal.h>
@@ -19,15 +22,12 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
-#include "ipc_registry.hpp"
-#include "run_program.hpp"
 
 extern char** environ;
 
@@ -60,7 +60,9 @@ private:
     int fd_;
 };
 
-std::string ipckit_path() { return test::build_path("bin/ipckit"); }
+std::string ipckit_path() {
+    return test::build_path("bin/ipckit");
+}
 
 std::string slurp(const std::string& path) {
     std::ifstream in(path);
@@ -137,8 +139,9 @@ void expect_ledger_clean(const std::string& ledger_path) {
         } else if (kind == "process") {
             const pid_t pid = std::stoi(object);
             // Gone, or (pid reused) no longer anything of ours.
-            EXPECT_TRUE(::kill(pid, 0) != 0 || std::find(my_children().begin(), my_children().end(), pid) ==
-                                                     my_children().end());
+            EXPECT_TRUE(::kill(pid, 0) != 0 ||
+                        std::find(my_children().begin(), my_children().end(), pid) ==
+                            my_children().end());
         } else {
             ADD_FAILURE() << "unknown ledger entry";
         }
@@ -196,8 +199,15 @@ TEST_F(BenchSmoke, QuickRunGivesEveryTransportASaneFigureAndLeavesNothing) {
     test::RunOptions opts;
     opts.timeout = 50s;
     opts.env = {"IPCKIT_BENCH_OBJECT_LOG=" + ledger_};
-    auto r = test::run_program({ipckit_path(), "bench", "--quick", "--json", json_path, "--csv", csv_path,
-                                "--svg", svg_path},
+    auto r = test::run_program({ipckit_path(),
+                                "bench",
+                                "--quick",
+                                "--json",
+                                json_path,
+                                "--csv",
+                                csv_path,
+                                "--svg",
+                                svg_path},
                                opts);
     ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
     EXPECT_NE(r.out.find("Round-trip latency"), std::string::npos) << r.out;
@@ -219,7 +229,8 @@ TEST_F(BenchSmoke, QuickRunGivesEveryTransportASaneFigureAndLeavesNothing) {
                 continue;
             }
             ASSERT_EQ(l["status"], "ok");
-            for (const char* k : {"min_ns", "p50_ns", "p99_ns", "p999_ns", "max_ns", "ratio_to_floor"}) {
+            for (const char* k :
+                 {"min_ns", "p50_ns", "p99_ns", "p999_ns", "max_ns", "ratio_to_floor"}) {
                 EXPECT_TRUE(finite_positive(l[k])) << k << " = " << l[k];
             }
             EXPECT_LE(l["min_ns"].get<double>(), l["p50_ns"].get<double>());
@@ -302,7 +313,8 @@ void interrupt_mid_run(const std::string& ledger, const std::vector<std::string>
     int status = 0;
     const auto stop_by = std::chrono::steady_clock::now() + 20s;
     pid_t done = 0;
-    while ((done = ::waitpid(pid, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < stop_by) {
+    while ((done = ::waitpid(pid, &status, WNOHANG)) == 0 &&
+           std::chrono::steady_clock::now() < stop_by) {
         std::this_thread::sleep_for(5ms);
     }
     if (done == 0) {
@@ -315,7 +327,8 @@ void interrupt_mid_run(const std::string& ledger, const std::vector<std::string>
 
 TEST_F(BenchSmoke, SigintMidRunStopsCleanlyAndLeavesNothing) {
     // Interrupt while shared-memory and queue transports hold named and System V objects.
-    interrupt_mid_run(ledger_, {"--no-svg", "--only", "posix-shm-sem,sysv-shm-sem,posix-mq,sysv-mq,fifo"}, 6);
+    interrupt_mid_run(
+        ledger_, {"--no-svg", "--only", "posix-shm-sem,sysv-shm-sem,posix-mq,sysv-mq,fifo"}, 6);
     expect_nothing_left();
 }
 
@@ -325,7 +338,8 @@ TEST_F(BenchSmoke, SigintWhilePeersRunStopsTheirDaemonToo) {
     if (std::find(names.begin(), names.end(), "iceoryx") == names.end()) {
         GTEST_SKIP() << "iceoryx is not compiled into this build";
     }
-    interrupt_mid_run(ledger_, {"--no-svg", "--only", "iceoryx"}, 4);  // temp dir, RouDi, 2 children
+    interrupt_mid_run(
+        ledger_, {"--no-svg", "--only", "iceoryx"}, 4);  // temp dir, RouDi, 2 children
     expect_nothing_left();
 }
 

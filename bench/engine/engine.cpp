@@ -936,7 +936,7 @@ Result<std::vector<const TransportInfo*>> select(const Config& config) {
             names += (names.empty() ? "" : ", ") + t.name;
         }
         return Error(std::errc::invalid_argument,
-                     "select",
+                     "--only/--exclude",
                      fmt::format("{}", fmt::join(unknown, ", ")),
                      "unknown transport; known: " + names);
     }

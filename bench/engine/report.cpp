@@ -478,6 +478,7 @@ std::string format_svg(const Report& report) {
     constexpr const char* kFont = "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\"";
     std::string body;
     double y = 0;
+    // Text is placed element by element: renderers disagree on spaces between tspans.
 
     // Title block.
     const auto& m = report.machine;
@@ -661,14 +662,16 @@ std::string format_svg(const Report& report) {
                 const std::string ratio =
                     l.ratio_to_floor > 0 ? fmt::format("{:.1f}×", l.ratio_to_floor) : "";
                 body += fmt::format(
-                    "<text x=\"{}\" y=\"{:.1f}\" font-size=\"12.5\" fill=\"#1f2933\">"
-                    "<tspan font-weight=\"600\">{}</tspan><tspan "
-                    "fill=\"#7b8794\">&#160;&#160;·&#160;&#160;p99 {}</tspan></text>"
+                    "<text x=\"{}\" y=\"{:.1f}\" font-size=\"12.5\" font-weight=\"600\" "
+                    "fill=\"#1f2933\">{}</text>"
+                    "<text x=\"{}\" y=\"{:.1f}\" font-size=\"12.5\" fill=\"#7b8794\">p99 {}</text>"
                     "<text x=\"{}\" y=\"{:.1f}\" font-size=\"12.5\" fill=\"#52606d\" "
                     "text-anchor=\"end\">{}</text>\n",
                     kPlotX1 + 16,
                     cy + 4.5,
                     format_ns(l.p50_ns),
+                    kPlotX1 + 82,
+                    cy + 4.5,
                     format_ns(l.p99_ns),
                     kWidth - kLabelX,
                     cy + 4.5,
@@ -752,18 +755,21 @@ std::string format_svg(const Report& report) {
                         "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{}\" rx=\"4\" "
                         "fill=\"{}\"/>"
                         "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12.5\" font-weight=\"600\" "
-                        "fill=\"{}\" text-anchor=\"middle\">{}"
-                        "<tspan font-weight=\"400\" "
-                        "font-size=\"11\">&#160;&#160;·&#160;{}/s</tspan></text>\n",
+                        "fill=\"{}\" text-anchor=\"end\">{}</text>"
+                        "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"11\" fill=\"{}\" "
+                        "fill-opacity=\"0.85\">{} msg/s</text>\n",
                         x + 2,
                         y + 2,
                         cell_w - 4,
                         kCellH - 4,
                         fill,
-                        x + cell_w / 2,
+                        x + cell_w / 2 + 4,
                         y + kCellH / 2 + 4.5,
                         ink,
                         format_bandwidth(t.bytes_per_s),
+                        x + cell_w / 2 + 12,
+                        y + kCellH / 2 + 4,
+                        ink,
                         format_rate(t.msgs_per_s));
                 } else {
                     body += fmt::format(

@@ -395,3 +395,39 @@ TEST_F(BenchSmoke, AFollowerThatHangsTimesOutInsteadOfHangingTheBench) {
 
 }  // namespace
 }  // namespace ipckit
+
+namespace ipckit {
+namespace {
+
+TEST(BenchUsage, BadArgumentsAreUsageErrorsNamingTheBadPart) {
+    struct Case {
+        std::vector<std::string> args;
+        std::string says;
+    };
+    const std::vector<Case> cases{
+        {{"--sizes", "8"}, "--sizes 8"},
+        {{"--sizes", "64,4X"}, "unknown unit"},
+        {{"--only", "nosuch"}, "nosuch"},
+        {{"--exclude", "pipe,nosuch"}, "known: spin-floor"},
+        {{"--cpus", "0"}, "--cpus 0"},
+    };
+    for (const auto& c : cases) {
+        std::vector<std::string> argv{ipckit_path(), "bench"};
+        argv.insert(argv.end(), c.args.begin(), c.args.end());
+        auto r = test::run_program(argv);
+        SCOPED_TRACE(c.args.back());
+        EXPECT_TRUE(r.exited && r.exit_code == 2) << r.describe();
+        EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
+        EXPECT_EQ(r.out, "");
+    }
+}
+
+TEST(BenchUsage, ListNamesEveryTransportOncePerLine) {
+    const auto names = listed_transports();
+    EXPECT_GE(names.size(), 16U);
+    EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
+    EXPECT_EQ(names.front(), "spin-floor");
+}
+
+}  // namespace
+}  // namespace ipckit

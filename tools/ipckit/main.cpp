@@ -21,14 +21,15 @@ void print_error(const std::string& subcommand, const Error& error) {
                error.message());
 }
 
-void register_ls(CLI::App& root, std::vector<Command>& commands);    // ls.cpp
-void register_stat(CLI::App& root, std::vector<Command>& commands);  // stat.cpp
-void register_rm(CLI::App& root, std::vector<Command>& commands);    // rm.cpp
-void register_lock(CLI::App& root, std::vector<Command>& commands);  // lock.cpp
+void register_ls(CLI::App& root, std::vector<Command>& commands);     // ls.cpp
+void register_stat(CLI::App& root, std::vector<Command>& commands);   // stat.cpp
+void register_rm(CLI::App& root, std::vector<Command>& commands);     // rm.cpp
+void register_lock(CLI::App& root, std::vector<Command>& commands);   // lock.cpp
+void register_bench(CLI::App& root, std::vector<Command>& commands);  // bench.cpp
 
 // Subcommands register here as they land (no do-nothing stubs).
-constexpr std::array<Registrar, 4> kRegistrars{register_ls, register_stat, register_rm,
-                                               register_lock};
+constexpr std::array<Registrar, 5> kRegistrars{register_ls, register_stat, register_rm,
+                                               register_lock, register_bench};
 
 }  // namespace ipckit::cli
 

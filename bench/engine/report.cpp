@@ -1,0 +1,834 @@
+// SPDX-License-Identifier: MIT
+#include "engine/report.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <ctime>
+#include <fmt/core.h>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+namespace ipckit::bench {
+namespace {
+
+using nlohmann::json;
+
+std::string sig3(double v) {
+    if (v >= 100) {
+        return fmt::format("{:.0f}", v);
+    }
+    if (v >= 10) {
+        return fmt::format("{:.1f}", v);
+    }
+    return fmt::format("{:.2f}", v);
+}
+
+std::string format_rate(double per_s) {
+    if (per_s >= 1e9) {
+        return sig3(per_s / 1e9) + "G";
+    }
+    if (per_s >= 1e6) {
+        return sig3(per_s / 1e6) + "M";
+    }
+    if (per_s >= 1e3) {
+        return sig3(per_s / 1e3) + "k";
+    }
+    return sig3(per_s);
+}
+
+/// "3.92 GB/s", "710 MB/s", "4.5 MB/s": bytes per second in the unit that keeps 3 digits.
+std::string format_bandwidth(double bytes_per_s) {
+    if (bytes_per_s >= 1e9) {
+        return sig3(bytes_per_s / 1e9) + " GB/s";
+    }
+    if (bytes_per_s >= 1e6) {
+        return sig3(bytes_per_s / 1e6) + " MB/s";
+    }
+    return sig3(bytes_per_s / 1e3) + " kB/s";
+}
+
+/// Axis labels: "100 ns", "1 µs", "10 ms".
+std::string format_decade(double ns) {
+    if (ns < 1e3) {
+        return fmt::format("{:.0f} ns", ns);
+    }
+    if (ns < 1e6) {
+        return fmt::format("{:.0f} µs", ns / 1e3);
+    }
+    if (ns < 1e9) {
+        return fmt::format("{:.0f} ms", ns / 1e6);
+    }
+    return fmt::format("{:.0f} s", ns / 1e9);
+}
+
+/// Rows by p50 at `size_index` (failed and unsupported last, in registry order).
+std::vector<const TransportResult*> by_latency(const Report& report, std::size_t size_index) {
+    std::vector<const TransportResult*> rows;
+    for (const auto& r : report.rows) {
+        rows.push_back(&r);
+    }
+    auto key = [&](const TransportResult* r) {
+        if (size_index < r->latency.size() && r->latency[size_index].status == Status::Ok) {
+            return r->latency[size_index].p50_ns;
+        }
+        return HUGE_VAL;
+    };
+    std::stable_sort(
+        rows.begin(), rows.end(), [&](const TransportResult* a, const TransportResult* b) {
+            return key(a) < key(b);
+        });
+    return rows;
+}
+
+/// Rows by how close they come to the best mechanism of each size (geometric mean of
+/// rate / best over the sizes they carry), best first.
+std::vector<const TransportResult*> by_throughput(const Report& report) {
+    std::vector<const TransportResult*> rows;
+    std::vector<double> best(report.config.throughput_sizes.size(), 0);
+    for (const auto& r : report.rows) {
+        rows.push_back(&r);
+        for (std::size_t k = 0; k < r.throughput.size() && k < best.size(); ++k) {
+            if (r.throughput[k].status == Status::Ok) {
+                best[k] = std::max(best[k], r.throughput[k].msgs_per_s);
+            }
+        }
+    }
+    auto key = [&](const TransportResult* r) {
+        double sum = 0;
+        int n = 0;
+        for (std::size_t k = 0; k < r->throughput.size() && k < best.size(); ++k) {
+            if (r->throughput[k].status == Status::Ok && best[k] > 0) {
+                sum += std::log(r->throughput[k].msgs_per_s / best[k]);
+                ++n;
+            }
+        }
+        return n == 0 ? -HUGE_VAL : sum / n;
+    };
+    std::stable_sort(
+        rows.begin(), rows.end(), [&](const TransportResult* a, const TransportResult* b) {
+            return key(a) > key(b);
+        });
+    return rows;
+}
+
+std::string cell_text(Status s) {
+    switch (s) {
+        case Status::Unsupported:
+            return "n/a";
+        case Status::Error:
+            return "error";
+        case Status::NotRun:
+            return "-";
+        case Status::Ok:
+            return "";
+    }
+    return "";
+}
+
+std::string utc_now() {
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+json machine_json(const Report& r) {
+    return json{{"cpu_model", r.machine.cpu_model},
+                {"cores", r.machine.cores},
+                {"usable_cpus", r.machine.usable_cpus},
+                {"kernel", r.machine.kernel},
+                {"glibc", r.machine.glibc},
+                {"hostname", r.machine.hostname},
+                {"leader_cpu", r.leader_cpu},
+                {"follower_cpu", r.follower_cpu}};
+}
+
+std::string xml_escape(const std::string& s) {
+    std::string out;
+    for (char ch : s) {
+        switch (ch) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            default:
+                out += ch;
+        }
+    }
+    return out;
+}
+
+std::string csv_field(const std::string& s) {
+    if (s.find_first_of(",\"\n") == std::string::npos) {
+        return s;
+    }
+    std::string out = "\"";
+    for (char ch : s) {
+        out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+    }
+    return out + "\"";
+}
+
+}  // namespace
+
+std::string format_ns(double ns) {
+    if (ns < 1e3) {
+        return fmt::format("{:.0f} ns", ns);
+    }
+    if (ns < 1e6) {
+        return sig3(ns / 1e3) + " µs";
+    }
+    if (ns < 1e9) {
+        return sig3(ns / 1e6) + " ms";
+    }
+    return sig3(ns / 1e9) + " s";
+}
+
+std::string format_table(const Report& report) {
+    std::string out;
+    const auto& m = report.machine;
+    out += fmt::format(
+        "ipckit bench: {} · {} CPUs · Linux {} · glibc {} · leader on CPU {}, follower on CPU {}\n",
+        m.cpu_model,
+        m.cores,
+        m.kernel,
+        m.glibc,
+        report.leader_cpu,
+        report.follower_cpu);
+    std::size_t name_w = 10;
+    for (const auto& r : report.rows) {
+        name_w = std::max(name_w, r.title.size());
+    }
+    std::vector<std::string> errors;
+    for (std::size_t si = 0; si < report.config.latency_sizes.size(); ++si) {
+        const std::size_t size = report.config.latency_sizes[si];
+        out += fmt::format(
+            "\nRound-trip latency, {} (sorted by p50; x floor = p50 / busy-spin floor p50)\n",
+            format_size(size));
+        out += fmt::format("  {:<{}}  {:>9} {:>9} {:>9} {:>9} {:>7} {:>8}\n",
+                           "mechanism",
+                           name_w,
+                           "p50",
+                           "p99",
+                           "p99.9",
+                           "max",
+                           "spread",
+                           "x floor");
+        for (const auto* r : by_latency(report, si)) {
+            const auto& l = r->latency[si];
+            if (l.status == Status::Ok) {
+                out += fmt::format(
+                    "  {:<{}}  {:>9} {:>9} {:>9} {:>9} {:>7} {:>8}\n",
+                    r->title,
+                    name_w,
+                    format_ns(l.p50_ns),
+                    format_ns(l.p99_ns),
+                    format_ns(l.p999_ns),
+                    format_ns(l.max_ns),
+                    fmt::format("±{:.0f}%", l.spread_pct),
+                    l.ratio_to_floor > 0 ? fmt::format("{:.1f}x", l.ratio_to_floor) : "-");
+            } else {
+                out += fmt::format("  {:<{}}  {:>9}   {}\n",
+                                   r->title,
+                                   name_w,
+                                   cell_text(l.status),
+                                   l.status == Status::Unsupported ? l.note : std::string());
+            }
+        }
+    }
+    if (!report.config.throughput_sizes.empty()) {
+        out +=
+            "\nOne-way throughput (messages/s and GB/s; every message checked by sequence "
+            "number)\n";
+        out += fmt::format("  {:<{}} ", "mechanism", name_w);
+        for (std::size_t s : report.config.throughput_sizes) {
+            out += fmt::format("  {:>18}", format_size(s));
+        }
+        out += "\n";
+        for (const auto* r : by_throughput(report)) {
+            out += fmt::format("  {:<{}} ", r->title, name_w);
+            for (const auto& t : r->throughput) {
+                if (t.status == Status::Ok) {
+                    out += fmt::format("  {:>6}/s {:>9}",
+                                       format_rate(t.msgs_per_s),
+                                       format_bandwidth(t.bytes_per_s));
+                } else {
+                    out += fmt::format("  {:>18}", cell_text(t.status));
+                }
+            }
+            out += "\n";
+        }
+    }
+    for (const auto& r : report.rows) {
+        if (!r.error.empty()) {
+            errors.push_back(fmt::format("  {}: {}", r.name, r.error));
+        }
+    }
+    if (!errors.empty()) {
+        out += "\nErrors (the other mechanisms ran normally):\n";
+        for (const auto& e : errors) {
+            out += e + "\n";
+        }
+    }
+    std::string unsupported;
+    for (const auto& r : report.rows) {
+        for (const auto& t : r.throughput) {
+            if (t.status == Status::Unsupported) {
+                unsupported +=
+                    fmt::format("{}{} ({})", unsupported.empty() ? "" : ", ", r.name, t.note);
+                break;
+            }
+        }
+    }
+    if (!unsupported.empty()) {
+        out += "\nn/a: larger than the mechanism carries: " + unsupported + "\n";
+    }
+    for (const auto& n : report.notes) {
+        out += "note: " + n + "\n";
+    }
+    out += fmt::format("\n{} mechanisms in {:.1f} s.\n", report.rows.size(), report.seconds);
+    return out;
+}
+
+std::string format_json(const Report& report) {
+    json j;
+    j["schema"] = "ipckit-bench/1";
+    j["generated"] = utc_now();
+    j["machine"] = machine_json(report);
+    const auto& c = report.config;
+    j["config"] = {{"latency_sizes", c.latency_sizes},
+                   {"throughput_sizes", c.throughput_sizes},
+                   {"latency_warmup_ms", c.latency_warmup.count()},
+                   {"latency_rep_ms", c.latency_rep.count()},
+                   {"latency_reps", c.latency_reps},
+                   {"throughput_warmup_ms", c.throughput_warmup.count()},
+                   {"throughput_rep_ms", c.throughput_rep.count()},
+                   {"throughput_reps", c.throughput_reps},
+                   {"peers", c.peers}};
+    j["seconds"] = report.seconds;
+    j["notes"] = report.notes;
+    json rows = json::array();
+    for (const auto& r : report.rows) {
+        json row{{"name", r.name},
+                 {"title", r.title},
+                 {"group", to_string(r.group)},
+                 {"peer", r.peer},
+                 {"seconds", r.seconds},
+                 {"status", r.error.empty() ? "ok" : "error"}};
+        if (!r.error.empty()) {
+            row["error"] = r.error;
+        }
+        json lat = json::array();
+        for (const auto& l : r.latency) {
+            json e{{"size", l.size}, {"status", to_string(l.status)}};
+            if (l.status == Status::Ok) {
+                e.update({{"min_ns", l.min_ns},
+                          {"p50_ns", l.p50_ns},
+                          {"p99_ns", l.p99_ns},
+                          {"p999_ns", l.p999_ns},
+                          {"max_ns", l.max_ns},
+                          {"mean_ns", l.mean_ns},
+                          {"spread_pct", l.spread_pct},
+                          {"samples", l.samples},
+                          {"ratio_to_floor", l.ratio_to_floor}});
+            } else if (!l.note.empty()) {
+                e["note"] = l.note;
+            }
+            lat.push_back(e);
+        }
+        json tput = json::array();
+        for (const auto& t : r.throughput) {
+            json e{{"size", t.size}, {"status", to_string(t.status)}};
+            if (t.status == Status::Ok) {
+                e.update({{"msgs_per_s", t.msgs_per_s},
+                          {"bytes_per_s", t.bytes_per_s},
+                          {"gb_per_s", t.bytes_per_s / 1e9},
+                          {"spread_pct", t.spread_pct},
+                          {"messages", t.messages}});
+            } else if (!t.note.empty()) {
+                e["note"] = t.note;
+            }
+            tput.push_back(e);
+        }
+        row["latency"] = lat;
+        row["throughput"] = tput;
+        rows.push_back(row);
+    }
+    j["transports"] = rows;
+    return j.dump(2) + "\n";
+}
+
+std::string format_csv(const Report& report) {
+    std::string out =
+        "mechanism,title,group,test,size_bytes,status,p50_ns,p99_ns,p999_ns,max_ns,spread_pct,"
+        "ratio_to_floor,"
+        "msgs_per_s,gb_per_s,error,cpu_model,cores,kernel,glibc\n";
+    const auto& m = report.machine;
+    const std::string tail = fmt::format(
+        "{},{},{},{}", csv_field(m.cpu_model), m.cores, csv_field(m.kernel), csv_field(m.glibc));
+    for (const auto& r : report.rows) {
+        for (const auto& l : r.latency) {
+            const bool ok = l.status == Status::Ok;
+            out += fmt::format(
+                "{},{},{},latency,{},{},{},{},{},{},{},{},,,{},{}\n",
+                r.name,
+                csv_field(r.title),
+                csv_field(to_string(r.group)),
+                l.size,
+                to_string(l.status),
+                ok ? fmt::format("{:.0f}", l.p50_ns) : "",
+                ok ? fmt::format("{:.0f}", l.p99_ns) : "",
+                ok ? fmt::format("{:.0f}", l.p999_ns) : "",
+                ok ? fmt::format("{:.0f}", l.max_ns) : "",
+                ok ? fmt::format("{:.1f}", l.spread_pct) : "",
+                ok && l.ratio_to_floor > 0 ? fmt::format("{:.2f}", l.ratio_to_floor) : "",
+                csv_field(ok ? "" : (l.note.empty() ? r.error : l.note)),
+                tail);
+        }
+        for (const auto& t : r.throughput) {
+            const bool ok = t.status == Status::Ok;
+            out += fmt::format("{},{},{},throughput,{},{},,,,,{},,{},{},{},{}\n",
+                               r.name,
+                               csv_field(r.title),
+                               csv_field(to_string(r.group)),
+                               t.size,
+                               to_string(t.status),
+                               ok ? fmt::format("{:.1f}", t.spread_pct) : "",
+                               ok ? fmt::format("{:.0f}", t.msgs_per_s) : "",
+                               ok ? fmt::format("{:.4f}", t.bytes_per_s / 1e9) : "",
+                               csv_field(ok ? "" : (t.note.empty() ? r.error : t.note)),
+                               tail);
+        }
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------- SVG
+
+namespace {
+
+struct GroupStyle {
+    const char* color;
+    const char* label;
+};
+
+GroupStyle style(Group g) {
+    switch (g) {
+        case Group::Floor:
+            return {"#8d99ae", "floor"};
+        case Group::Stream:
+            return {"#4c78a8", "pipes"};
+        case Group::Socket:
+            return {"#72b7b2", "sockets"};
+        case Group::Queue:
+            return {"#b279a2", "message queues"};
+        case Group::SharedMemory:
+            return {"#54a24b", "shared memory"};
+        case Group::Signal:
+            return {"#f58518", "signals"};
+        case Group::Channel:
+            return {"#e45756", "ipckit channel"};
+        case Group::Peer:
+            return {"#9d755d", "peer libraries"};
+    }
+    return {"#888888", "?"};
+}
+
+/// Viridis, sampled: a colour scale people with colour-vision deficiencies can read.
+std::string viridis(double t) {
+    static constexpr std::array<std::array<double, 3>, 6> kStops{{{68, 1, 84},
+                                                                  {65, 68, 135},
+                                                                  {42, 120, 142},
+                                                                  {34, 168, 132},
+                                                                  {122, 209, 81},
+                                                                  {253, 231, 37}}};
+    t = std::clamp(t, 0.0, 1.0) * static_cast<double>(kStops.size() - 1);
+    const auto i = std::min<std::size_t>(static_cast<std::size_t>(t), kStops.size() - 2);
+    const double f = t - static_cast<double>(i);
+    std::array<int, 3> c{};
+    for (std::size_t k = 0; k < 3; ++k) {
+        c[k] = static_cast<int>(std::lround(kStops[i][k] + (kStops[i + 1][k] - kStops[i][k]) * f));
+    }
+    return fmt::format("#{:02x}{:02x}{:02x}", c[0], c[1], c[2]);
+}
+
+}  // namespace
+
+std::string format_svg(const Report& report) {
+    constexpr double kWidth = 1120;
+    constexpr double kLabelX = 24;
+    constexpr double kPlotX0 = 290;
+    constexpr double kPlotX1 = 840;
+    constexpr double kRowH = 24;
+    constexpr const char* kFont = "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\"";
+    std::string body;
+    double y = 0;
+    // Text is placed element by element: renderers disagree on spaces between tspans.
+
+    // Title block.
+    const auto& m = report.machine;
+    body += fmt::format(
+        "<text x=\"{}\" y=\"44\" font-size=\"26\" font-weight=\"700\" fill=\"#1f2933\">"
+        "How fast is IPC on this machine?</text>\n",
+        kLabelX);
+    body += fmt::format(
+        "<text x=\"{}\" y=\"70\" font-size=\"13\" fill=\"#52606d\">{} · {} CPUs · Linux {} · glibc "
+        "{}"
+        " · leader CPU {}, follower CPU {} · ipckit bench</text>\n",
+        kLabelX,
+        xml_escape(m.cpu_model),
+        m.cores,
+        xml_escape(m.kernel),
+        xml_escape(m.glibc),
+        report.leader_cpu,
+        report.follower_cpu);
+    y = 100;
+
+    // Legend.
+    {
+        double x = kLabelX;
+        std::vector<Group> seen;
+        for (const auto& r : report.rows) {
+            if (std::find(seen.begin(), seen.end(), r.group) == seen.end()) {
+                seen.push_back(r.group);
+            }
+        }
+        for (Group g : seen) {
+            const auto s = style(g);
+            body += fmt::format(
+                "<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"12\" rx=\"3\" fill=\"{}\"/>"
+                "<text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"#323f4b\">{}</text>\n",
+                x,
+                y - 10,
+                s.color,
+                x + 17,
+                y,
+                s.label);
+            x += 30 + 7.0 * static_cast<double>(std::string(s.label).size());
+        }
+        body += fmt::format(
+            "<rect x=\"{}\" y=\"{}\" width=\"26\" height=\"8\" rx=\"2\" fill=\"#9aa5b1\"/>"
+            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#323f4b\" "
+            "stroke-width=\"1.5\"/>"
+            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#323f4b\" stroke-width=\"2\"/>"
+            "<circle cx=\"{}\" cy=\"{}\" r=\"2.5\" fill=\"#323f4b\" fill-opacity=\"0.45\"/>"
+            "<text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"#323f4b\">bar = p50 · whisker to p99 "
+            "· dot = p99.9</text>\n",
+            x + 10,
+            y - 8,
+            x + 36,
+            y - 4,
+            x + 56,
+            y - 4,
+            x + 56,
+            y - 9,
+            x + 56,
+            y + 1,
+            x + 66,
+            y - 4,
+            x + 78,
+            y);
+    }
+    y += 30;
+
+    // Latency panels: one per latency size, log axis shared by the panel's rows.
+    for (std::size_t si = 0; si < report.config.latency_sizes.size(); ++si) {
+        const auto rows = by_latency(report, si);
+        double lo = HUGE_VAL;
+        double hi = 0;
+        for (const auto* r : rows) {
+            const auto& l = r->latency[si];
+            if (l.status == Status::Ok) {
+                lo = std::min(lo, l.p50_ns);
+                hi = std::max(hi, std::max(l.p99_ns, l.p999_ns));
+            }
+        }
+        body += fmt::format(
+            "<text x=\"{}\" y=\"{}\" font-size=\"17\" font-weight=\"600\" fill=\"#1f2933\">"
+            "Round-trip latency, {} messages</text>\n",
+            kLabelX,
+            y,
+            format_size(report.config.latency_sizes[si]));
+        body += fmt::format(
+            "<text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"#7b8794\">log scale · shorter is "
+            "better"
+            " · right: p50, p99 and the ratio to the busy-spin floor</text>\n",
+            kLabelX,
+            y + 18);
+        y += 34;
+        if (hi <= 0) {
+            body += fmt::format(
+                "<text x=\"{}\" y=\"{}\" font-size=\"13\" fill=\"#c62828\">no mechanism produced a "
+                "figure</text>\n",
+                kLabelX,
+                y + 16);
+            y += 40;
+            continue;
+        }
+        const double dlo = std::floor(std::log10(lo) - 0.05);
+        const double dhi = std::ceil(std::log10(hi) + 0.05);
+        auto xof = [&](double ns) {
+            return kPlotX0 +
+                   (std::log10(std::max(ns, 1.0)) - dlo) / (dhi - dlo) * (kPlotX1 - kPlotX0);
+        };
+        const double top = y;
+        const double bottom = y + kRowH * static_cast<double>(rows.size());
+        for (double d = dlo; d <= dhi + 1e-9; d += 1) {
+            const double x = xof(std::pow(10.0, d));
+            body += fmt::format(
+                "<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"#e4e7eb\"/>"
+                "<text x=\"{0:.1f}\" y=\"{3}\" font-size=\"11\" fill=\"#7b8794\" "
+                "text-anchor=\"middle\">{4}</text>\n",
+                x,
+                top - 4,
+                bottom + 2,
+                bottom + 16,
+                format_decade(std::pow(10.0, d)));
+            if (d + 1 <= dhi + 1e-9) {
+                for (int k = 2; k < 10; ++k) {
+                    const double xm = xof(std::pow(10.0, d) * k);
+                    body += fmt::format(
+                        "<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" "
+                        "stroke=\"#f5f7fa\"/>\n",
+                        xm,
+                        top - 4,
+                        bottom + 2);
+                }
+            }
+        }
+        std::size_t index = 0;
+        for (const auto* r : rows) {
+            const auto& l = r->latency[si];
+            const double cy = y + kRowH / 2;
+            if (index++ % 2 == 0) {
+                body += fmt::format(
+                    "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#f8f9fb\"/>\n",
+                    kLabelX - 8,
+                    y,
+                    kWidth - 2 * kLabelX + 16,
+                    kRowH);
+            }
+            body += fmt::format(
+                "<text x=\"{}\" y=\"{:.1f}\" font-size=\"13\" fill=\"#1f2933\" "
+                "text-anchor=\"end\"{}>{}</text>\n",
+                kPlotX0 - 10,
+                cy + 4.5,
+                r->group == Group::Floor ? " font-style=\"italic\"" : "",
+                xml_escape(r->title));
+            if (l.status == Status::Ok) {
+                const auto s = style(r->group);
+                const double x50 = xof(l.p50_ns);
+                const double x99 = xof(l.p99_ns);
+                const double x999 = xof(l.p999_ns);
+                body += fmt::format(
+                    "<rect x=\"{}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"14\" rx=\"3\" "
+                    "fill=\"{}\"/>\n",
+                    kPlotX0,
+                    cy - 7,
+                    std::max(2.0, x50 - kPlotX0),
+                    s.color);
+                body += fmt::format(
+                    "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" "
+                    "stroke=\"#323f4b\" stroke-width=\"1.5\"/>"
+                    "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" "
+                    "stroke=\"#323f4b\" stroke-width=\"2\"/>"
+                    "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\" fill=\"#323f4b\" "
+                    "fill-opacity=\"0.45\"/>\n",
+                    x50,
+                    cy,
+                    x99,
+                    cy,
+                    x99,
+                    cy - 5,
+                    x99,
+                    cy + 5,
+                    x999,
+                    cy);
+                const std::string ratio =
+                    l.ratio_to_floor > 0 ? fmt::format("{:.1f}×", l.ratio_to_floor) : "";
+                body += fmt::format(
+                    "<text x=\"{}\" y=\"{:.1f}\" font-size=\"12.5\" font-weight=\"600\" "
+                    "fill=\"#1f2933\">{}</text>"
+                    "<text x=\"{}\" y=\"{:.1f}\" font-size=\"12.5\" fill=\"#7b8794\">p99 {}</text>"
+                    "<text x=\"{}\" y=\"{:.1f}\" font-size=\"12.5\" fill=\"#52606d\" "
+                    "text-anchor=\"end\">{}</text>\n",
+                    kPlotX1 + 16,
+                    cy + 4.5,
+                    format_ns(l.p50_ns),
+                    kPlotX1 + 82,
+                    cy + 4.5,
+                    format_ns(l.p99_ns),
+                    kWidth - kLabelX,
+                    cy + 4.5,
+                    ratio);
+            } else {
+                std::string why = l.status == Status::Unsupported
+                                      ? "not supported at this size (" + l.note + ")"
+                                      : "error: " + r->error;
+                if (why.size() > 110) {
+                    why = why.substr(0, 107) + "...";
+                }
+                body += fmt::format(
+                    "<text x=\"{}\" y=\"{:.1f}\" font-size=\"12\" fill=\"{}\">{}</text>\n",
+                    kPlotX0,
+                    cy + 4,
+                    l.status == Status::Unsupported ? "#7b8794" : "#c62828",
+                    xml_escape(why));
+            }
+            y += kRowH;
+        }
+        y += 50;
+    }
+
+    // Throughput heat map.
+    if (!report.config.throughput_sizes.empty()) {
+        const auto rows = by_throughput(report);
+        const auto& sizes = report.config.throughput_sizes;
+        body += fmt::format(
+            "<text x=\"{}\" y=\"{}\" font-size=\"17\" font-weight=\"600\" fill=\"#1f2933\">"
+            "One-way throughput by message size</text>\n",
+            kLabelX,
+            y);
+        body += fmt::format(
+            "<text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"#7b8794\">bytes/s and messages/s; "
+            "brighter is faster within each size;"
+            " every message checked by sequence number</text>\n",
+            kLabelX,
+            y + 18);
+        y += 44;
+        // Colour is relative within each size (column): small messages are never "fast" in
+        // GB/s, but which mechanism wins at 64 B is exactly what a reader looks for.
+        std::vector<double> lo(sizes.size(), HUGE_VAL);
+        std::vector<double> hi(sizes.size(), 0);
+        for (const auto* r : rows) {
+            for (std::size_t k = 0; k < r->throughput.size(); ++k) {
+                const auto& t = r->throughput[k];
+                if (t.status == Status::Ok && t.bytes_per_s > 0) {
+                    lo[k] = std::min(lo[k], t.bytes_per_s);
+                    hi[k] = std::max(hi[k], t.bytes_per_s);
+                }
+            }
+        }
+        const double cell_w = (kWidth - kPlotX0 - kLabelX) / static_cast<double>(sizes.size());
+        for (std::size_t k = 0; k < sizes.size(); ++k) {
+            body += fmt::format(
+                "<text x=\"{:.1f}\" y=\"{}\" font-size=\"12.5\" font-weight=\"600\" "
+                "fill=\"#52606d\" text-anchor=\"middle\">{}</text>\n",
+                kPlotX0 + cell_w * (static_cast<double>(k) + 0.5),
+                y - 6,
+                format_size(sizes[k]));
+        }
+        constexpr double kCellH = 30;
+        for (const auto* r : rows) {
+            body += fmt::format(
+                "<text x=\"{}\" y=\"{:.1f}\" font-size=\"13\" fill=\"#1f2933\" "
+                "text-anchor=\"end\">{}</text>\n",
+                kPlotX0 - 10,
+                y + kCellH / 2 + 4.5,
+                xml_escape(r->title));
+            for (std::size_t k = 0; k < r->throughput.size(); ++k) {
+                const auto& t = r->throughput[k];
+                const double x = kPlotX0 + cell_w * static_cast<double>(k);
+                if (t.status == Status::Ok && hi[k] > 0) {
+                    const double f = hi[k] > lo[k]
+                                         ? (std::log10(t.bytes_per_s) - std::log10(lo[k])) /
+                                               (std::log10(hi[k]) - std::log10(lo[k]))
+                                         : 1.0;
+                    const std::string fill = viridis(f);
+                    const char* ink = f > 0.55 ? "#1f2933" : "#ffffff";
+                    body += fmt::format(
+                        "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{}\" rx=\"4\" "
+                        "fill=\"{}\"/>"
+                        "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"12.5\" font-weight=\"600\" "
+                        "fill=\"{}\" text-anchor=\"end\">{}</text>"
+                        "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"11\" fill=\"{}\" "
+                        "fill-opacity=\"0.85\">{} msg/s</text>\n",
+                        x + 2,
+                        y + 2,
+                        cell_w - 4,
+                        kCellH - 4,
+                        fill,
+                        x + cell_w / 2 + 4,
+                        y + kCellH / 2 + 4.5,
+                        ink,
+                        format_bandwidth(t.bytes_per_s),
+                        x + cell_w / 2 + 12,
+                        y + kCellH / 2 + 4,
+                        ink,
+                        format_rate(t.msgs_per_s));
+                } else {
+                    body += fmt::format(
+                        "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{}\" rx=\"4\" "
+                        "fill=\"#f0f2f5\"/>"
+                        "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"11.5\" fill=\"{}\" "
+                        "text-anchor=\"middle\">{}</text>\n",
+                        x + 2,
+                        y + 2,
+                        cell_w - 4,
+                        kCellH - 4,
+                        x + cell_w / 2,
+                        y + kCellH / 2 + 4,
+                        t.status == Status::Error ? "#c62828" : "#9aa5b1",
+                        t.status == Status::Unsupported ? "too large for it" : cell_text(t.status));
+                }
+            }
+            y += kCellH;
+        }
+        y += 20;
+    }
+    body += fmt::format(
+        "<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"#9aa5b1\">Generated {} by ipckit bench in "
+        "{:.0f} s."
+        " Leader and follower are separate processes pinned to different CPUs; figures from a busy"
+        " machine are noisy.</text>\n",
+        kLabelX,
+        y + 4,
+        utc_now(),
+        report.seconds);
+    y += 24;
+    return fmt::format(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1:.0f}\" viewBox=\"0 0 "
+        "{0} {1:.0f}\" {2}>\n"
+        "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n{3}</svg>\n",
+        kWidth,
+        y,
+        kFont,
+        body);
+}
+
+Result<void> write_file(const std::string& path, const std::string& text) {
+    const std::string tmp = path + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) {
+            return Error::from_errno(errno, "open", tmp);
+        }
+        out << text;
+        if (!out.flush()) {
+            return Error::from_errno(errno, "write", tmp);
+        }
+    }
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        const int err = errno;
+        std::remove(tmp.c_str());
+        return Error::from_errno(err, "rename", path);
+    }
+    return {};
+}
+
+}  // namespace ipckit::bench

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+// Realtime-signal ping-pong: sigqueue(3) announces "your slot is full" (SIGRTMIN, the value
+// carries the length) and "my slot is empty again" (SIGRTMIN+1); sigtimedwait(2) receives them.
+// The payload travels through an anonymous shared mapping. The engine blocks both signals before
+// fork, so one that arrives early is queued rather than fatal.
+#include "ipckit/core/mapping.hpp"
+#include "transports/registry.hpp"
+#include "transports/shm_slots.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace ipckit::bench {
+namespace {
+
+class RtSignal final : public ShmSlotsTransport {
+public:
+    Result<void> setup(const SetupParams& p) override {
+        auto m = Mapping::map_anonymous(region_size(p.max_message_size));
+        if (!m) {
+            return m.error();
+        }
+        mapping_ = std::move(*m);
+        use_region(mapping_.data(), p.max_message_size);
+        return {};
+    }
+    void teardown() noexcept override { mapping_ = Mapping(); }
+
+private:
+    [[nodiscard]] std::string name() const override { return "sigqueue slot"; }
+    static int signal_for(Which which) { return which == Which::Full ? SIGRTMIN : SIGRTMIN + 1; }
+    Result<void> attach_notifier(Role /*role*/) override {
+        out_credit_ = true;  // our outgoing slot starts empty
+        return {};
+    }
+    Result<void> wait(int /*dir*/, Which which) override {
+        if (which == Which::Empty && out_credit_) {
+            out_credit_ = false;
+            return {};
+        }
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, signal_for(which));
+        for (;;) {
+            const timespec rel = phase_deadline().to_relative_timespec();
+            if (::sigtimedwait(&set, nullptr, &rel) >= 0) {
+                return {};
+            }
+            if (errno == EINTR && retry_after_eintr()) {
+                continue;
+            }
+            if (errno == EAGAIN || errno == EINTR) {
+                return timed_out("sigtimedwait", name());
+            }
+            return Error::from_errno(errno, "sigtimedwait", name());
+        }
+    }
+    Result<void> post(int dir, Which which) override {
+        sigval value{};
+        value.sival_int = static_cast<int>(header(dir)->length);
+        for (;;) {
+            if (::sigqueue(peer_pid(), signal_for(which), value) == 0) {
+                return {};
+            }
+            if (errno != EAGAIN) {
+                return Error::from_errno(errno, "sigqueue", "pid " + std::to_string(peer_pid()));
+            }
+            if (phase_deadline().expired()) {
+                return timed_out("sigqueue", name());
+            }
+        }
+    }
+    Mapping mapping_;
+    bool out_credit_ = true;
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> make_rt_signal() {
+    return std::make_unique<RtSignal>();
+}
+
+}  // namespace ipckit::bench

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+// `ipckit bench`: every IPC mechanism measured side by side on this machine (bench/engine).
+#include "cli.hpp"
+#include "engine/engine.hpp"
+#include "engine/report.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fmt/core.h>
+#include <memory>
+#include <sstream>
+
+namespace ipckit::cli {
+namespace {
+
+struct BenchOptions {
+    std::string sizes;
+    std::string cpus;
+    std::vector<std::string> only;
+    std::vector<std::string> exclude;
+    bool quick = false;
+    bool no_peers = false;
+    bool peers = false;
+    bool list = false;
+    std::string json;
+    std::string csv;
+    std::string svg = "bench.svg";
+    bool no_svg = false;
+};
+
+std::vector<std::string> split_names(const std::vector<std::string>& items) {
+    std::vector<std::string> out;
+    for (const auto& item : items) {
+        std::stringstream ss(item);
+        for (std::string name; std::getline(ss, name, ',');) {
+            if (!name.empty()) {
+                out.push_back(name);
+            }
+        }
+    }
+    return out;
+}
+
+int run_bench(const BenchOptions& o) {
+    using namespace ipckit::bench;
+    if (o.list) {
+        for (const auto& t : transports()) {
+            fmt::print("{:<16} {:<15} {}\n", t.name, to_string(t.group), t.title);
+        }
+        return kExitOk;
+    }
+    Config config;
+    if (o.quick) {
+        config.make_quick();
+    }
+    if (!o.sizes.empty()) {
+        auto sizes = parse_sizes(o.sizes);
+        if (!sizes) {
+            print_error("bench", sizes.error());
+            return kExitUsage;
+        }
+        config.latency_sizes = *sizes;
+        config.throughput_sizes = *sizes;
+    }
+    if (!o.cpus.empty()) {
+        int a = -1;
+        int b = -1;
+        char comma = 0;
+        std::istringstream in(o.cpus);
+        const long ncpu = ::sysconf(_SC_NPROCESSORS_CONF);
+        if (!(in >> a >> comma >> b) || comma != ',' || a < 0 || b < 0 || a >= ncpu || b >= ncpu ||
+            !in.eof()) {
+            print_error("bench",
+                        Error(std::errc::invalid_argument,
+                              "--cpus",
+                              o.cpus,
+                              fmt::format("expected two CPU numbers below {}, like 0,1", ncpu)));
+            return kExitUsage;
+        }
+        config.leader_cpu = a;
+        config.follower_cpu = b;
+    }
+    config.only = split_names(o.only);
+    config.exclude = split_names(o.exclude);
+    config.peers = !o.no_peers;
+    config.progress = ::isatty(STDERR_FILENO) == 1;
+
+    auto report = run(config);
+    if (!report) {
+        print_error("bench", report.error());
+        return report.error() == std::errc::operation_canceled ? 130
+               : report.error() == std::errc::invalid_argument ? kExitUsage
+                                                               : kExitFailure;
+    }
+    std::fputs(format_table(*report).c_str(), stdout);
+    std::fflush(stdout);
+    int rc = kExitOk;
+    auto write = [&](const std::string& path, const std::string& text, const char* what) {
+        if (path.empty()) {
+            return;
+        }
+        if (auto r = write_file(path, text); !r) {
+            print_error("bench", r.error());
+            rc = kExitFailure;
+        } else {
+            fmt::print("{} written to {}\n", what, path);
+        }
+    };
+    write(o.json, format_json(*report), "JSON");
+    write(o.csv, format_csv(*report), "CSV");
+    if (!o.no_svg) {
+        write(o.svg, format_svg(*report), "Chart");
+    }
+    return rc;
+}
+
+}  // namespace
+
+void register_bench(CLI::App& root, std::vector<Command>& commands) {
+    auto opts = std::make_shared<BenchOptions>();
+    CLI::App* app = root.add_subcommand(
+        "bench",
+        "Measure every IPC mechanism on this machine side by side: round-trip latency (p50, p99, "
+        "p99.9, max) and one-way throughput, leader and follower pinned to two CPUs, with the "
+        "ratio "
+        "to a busy-spin floor measured in the same run. Prints a table; writes a chart (bench.svg) "
+        "and, on request, JSON and CSV. Ctrl-C stops cleanly, removing every IPC object.");
+    app->add_option("--sizes",
+                    opts->sizes,
+                    "message sizes for latency and throughput, e.g. 64,4K,64K,1M (default: latency "
+                    "64 B, throughput 64,4K,64K,1M)");
+    app->add_option(
+        "--cpus", opts->cpus, "leader and follower CPUs, e.g. 0,1 (default: the first two usable)");
+    app->add_option("--only", opts->only, "only these transports (comma-separated; see --list)");
+    app->add_option("--exclude", opts->exclude, "skip these transports (comma-separated)");
+    app->add_flag("--quick",
+                  opts->quick,
+                  "a short run (under 10 s) for smoke tests; same transports and sizes");
+    app->add_flag(
+        "--peers", opts->peers, "include the peer libraries that are compiled in (the default)");
+    app->add_flag(
+        "--no-peers", opts->no_peers, "leave out the peer libraries (Boost, ZeroMQ, iceoryx)");
+    app->add_flag("--list", opts->list, "list the transports in this build and exit");
+    app->add_option(
+        "--json", opts->json, "write every figure and the machine facts as JSON to FILE");
+    app->add_option("--csv", opts->csv, "write every figure and the machine facts as CSV to FILE");
+    app->add_option("--svg", opts->svg, "write the chart to FILE (default bench.svg)");
+    app->add_flag("--no-svg", opts->no_svg, "do not write the chart");
+    app->footer(
+        std::string("Exit codes: 0 success (rows that failed are listed in the table), 1 failure, "
+                    "2 usage, 130 interrupted."));
+    commands.push_back(Command{app, [opts] { return run_bench(*opts); }});
+}
+
+}  // namespace ipckit::cli

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+// Internals shared by the publisher and subscriber implementations.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "channel/channel_file.hpp"
+#include "ipckit/channel/channel_config.hpp"
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/sync/futex.hpp"
+
+namespace ipckit::chan_detail {
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield" ::: "memory");
+#endif
+}
+
+/// Bumps `seq` and wakes every sleeper, but only if someone announced it sleeps (Dekker pair
+/// with sleep_on: release store of the data, then this; see docs/design/channel.md).
+inline void wake_sleepers(A32& seq, A32& sleepers) noexcept {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (sleepers.load(std::memory_order_relaxed) != 0) {
+        seq.fetch_add(1, std::memory_order_release);
+        (void)Futex::wake_all(seq);
+    }
+}
+
+/// Sleeps on `seq` unless ready() turns true after announcing the sleep. Returns ready()'s last
+/// value or an error; false also when the deadline passed.
+template <class Ready>
+Result<bool> sleep_on(A32& seq, A32& sleepers, Deadline deadline, Ready&& ready) {
+    sleepers.fetch_add(1, std::memory_order_seq_cst);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    const std::uint32_t v = seq.load(std::memory_order_acquire);
+    auto r = ready();
+    if (!r || *r) {
+        sleepers.fetch_sub(1, std::memory_order_relaxed);
+        return r;
+    }
+    auto w = Futex::wait(seq, v, deadline);
+    sleepers.fetch_sub(1, std::memory_order_relaxed);
+    if (!w) {
+        return std::move(w).error();
+    }
+    return false;
+}
+
+struct PublisherImpl {
+    ChannelFile file;
+    std::uint32_t lane = 0;
+    PubRecord* rec = nullptr;
+    std::byte* ring = nullptr;
+    std::uint64_t mask = 0;
+    std::uint64_t tail = 0;
+    std::uint64_t floor = 0;
+    std::uint64_t next_seq = 0;
+    std::uint64_t limit = 0;  // block mode: positions below it may be written (cached)
+    std::uint64_t published = 0;
+    bool overwrite = false;
+    bool loan_out = false;
+    std::uint64_t loan_pos = 0;  // record position of the outstanding loan
+    std::uint32_t spin_polls = 0;
+    pid_t blocked_by = 0;
+
+    explicit PublisherImpl(ChannelFile f) : file(std::move(f)) {}
+    ~PublisherImpl();
+    Result<void> join();
+    Result<std::optional<std::byte*>> reserve(std::size_t n, Deadline deadline);
+    Result<void> commit(std::size_t n);
+    /// Recomputes `limit`; reclaims dead subscribers that held it back. Returns whether a live
+    /// joining subscriber forces a wait.
+    Result<void> recompute_limit(std::uint64_t needed_end);
+};
+
+struct SubscriberImpl {
+    struct LaneState {
+        std::uint64_t cursor = 0;
+        std::uint32_t expected = 0;
+        bool seq_known = false;
+    };
+    struct Held {
+        std::uint32_t lane;
+        std::uint64_t pos;
+    };
+    ChannelFile file;
+    std::uint32_t index = 0;
+    SubRecordHead* rec = nullptr;
+    std::vector<LaneState> lanes;
+    std::vector<Held> held;
+    std::uint32_t rr = 0;
+    std::uint64_t mask = 0;
+    bool overwrite = false;
+    std::uint32_t spin_polls = 0;
+    std::uint64_t received = 0;
+    std::uint64_t lost = 0;
+    std::uint64_t corrupt = 0;
+
+    explicit SubscriberImpl(ChannelFile f) : file(std::move(f)) {}
+    ~SubscriberImpl();
+    Result<void> join();
+    void release(std::uint32_t lane, std::uint64_t pos) noexcept;
+    void update_hold(std::uint32_t lane) noexcept;
+    /// One message from any lane; copies into `out` when given (else zero-copy).
+    struct Got {
+        const std::byte* data;
+        std::size_t size;
+        std::uint32_t lane;
+        std::uint64_t pos;
+        std::uint64_t lost_before;
+    };
+    Result<std::optional<Got>> poll(std::span<std::byte>* out);
+    Result<std::optional<Got>> poll_lane(std::uint32_t lane, std::span<std::byte>* out);
+    Result<std::optional<Got>> wait(std::span<std::byte>* out, Deadline deadline);
+    void note_corrupt(LaneState& s, std::uint64_t tail) noexcept;
+};
+
+}  // namespace ipckit::chan_detail

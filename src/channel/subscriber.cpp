@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: MIT
+#include "ipckit/channel/subscriber.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "channel/fault_point.hpp"
+#include "channel/participant.hpp"
+#include "ipckit/core/assert.hpp"
+
+namespace ipckit {
+
+namespace chan_detail {
+
+namespace {
+inline bool after(std::uint64_t a, std::uint64_t b) noexcept {
+    return static_cast<std::int64_t>(a - b) > 0;
+}
+}  // namespace
+
+SubscriberImpl::~SubscriberImpl() {
+    if (rec != nullptr) {
+        rec->pid.store(0, std::memory_order_relaxed);
+        rec->state.store(kFree, std::memory_order_release);
+        file.unlock(file.sub_lock_off(index));
+        if (!overwrite) {
+            auto& h = file.header();
+            wake_sleepers(h.space_seq, h.space_sleepers);  // we no longer hold anyone back
+        }
+    }
+}
+
+Result<void> SubscriberImpl::join() {
+    const Geometry& g = file.geometry();
+    std::uint32_t i = 0;
+    for (; i < g.max_subscribers; ++i) {
+        auto got = file.try_lock(file.sub_lock_off(i));
+        if (!got) {
+            return std::move(got).error();
+        }
+        if (*got) {
+            break;
+        }
+    }
+    if (i == g.max_subscribers) {
+        return Error(std::errc::resource_unavailable_try_again, "chan subscriber",
+                     "chan:" + file.name(),
+                     "all max_subscribers=" + std::to_string(g.max_subscribers) +
+                         " subscriber records are held by live subscribers");
+    }
+    index = i;
+    SubRecordHead& r = file.sub(i);
+    // "joining" first: a block-mode publisher waits for a live joiner instead of writing past
+    // a cursor it cannot see yet; the fence pairs with the publisher's fence before its scan.
+    r.state.store(kJoining, std::memory_order_seq_cst);
+    r.pid.store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
+    r.loans.store(0, std::memory_order_relaxed);
+    r.received.store(0, std::memory_order_relaxed);
+    r.lost.store(0, std::memory_order_relaxed);
+    r.corrupt.store(0, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    IPCKIT_FAULT_POINT("chan.subscribe.after_lock");
+    lanes.assign(g.max_publishers, LaneState{});
+    for (std::uint32_t l = 0; l < g.max_publishers; ++l) {
+        const std::uint64_t t = file.pub(l).tail.load(std::memory_order_acquire) & ~kStampFlagMask;
+        lanes[l].cursor = t;  // late joiner starts at the head
+        file.hold(i, l).store(t, std::memory_order_relaxed);
+    }
+    rec = &r;
+    mask = g.lane_bytes - 1;
+    held.reserve(g.max_loans);
+    r.state.store(kActive, std::memory_order_release);
+    if (!overwrite) {
+        auto& h = file.header();
+        wake_sleepers(h.space_seq, h.space_sleepers);
+    }
+    return {};
+}
+
+void SubscriberImpl::update_hold(std::uint32_t lane) noexcept {
+    std::uint64_t h = lanes[lane].cursor;
+    for (const Held& x : held) {
+        if (x.lane == lane && after(h, x.pos)) {
+            h = x.pos;
+        }
+    }
+    A64& slot = file.hold(index, lane);
+    if (slot.load(std::memory_order_relaxed) == h) {
+        return;
+    }
+    slot.store(h, std::memory_order_release);
+    if (!overwrite) {
+        auto& hd = file.header();
+        wake_sleepers(hd.space_seq, hd.space_sleepers);
+    }
+}
+
+void SubscriberImpl::release(std::uint32_t lane, std::uint64_t pos) noexcept {
+    for (auto it = held.begin(); it != held.end(); ++it) {
+        if (it->lane == lane && it->pos == pos) {
+            held.erase(it);
+            break;
+        }
+    }
+    rec->loans.store(static_cast<std::uint32_t>(held.size()), std::memory_order_relaxed);
+    update_hold(lane);
+}
+
+void SubscriberImpl::note_corrupt(LaneState& s, std::uint64_t tail) noexcept {
+    ++corrupt;
+    rec->corrupt.store(corrupt, std::memory_order_relaxed);
+    s.cursor = tail & ~kStampFlagMask;
+    s.seq_known = false;  // what was skipped cannot be counted
+}
+
+Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll_lane(std::uint32_t lane,
+                                                                     std::span<std::byte>* out) {
+    const Geometry& g = file.geometry();
+    LaneState& s = lanes[lane];
+    const PubRecord& p = file.pub(lane);
+    const std::byte* ring = file.lane(lane);
+    const std::uint64_t start = s.cursor;
+    // Bounded: each step consumes at least 16 bytes or resynchronises to the tail.
+    const std::uint64_t max_steps = g.lane_bytes / kRecordHeaderBytes + 4;
+    std::optional<Got> none;
+    for (std::uint64_t step = 0; step < max_steps; ++step) {
+        const std::uint64_t t = p.tail.load(std::memory_order_acquire);
+        if (!after(t, s.cursor)) {
+            break;  // nothing new (a tail behind us is "no data" too)
+        }
+        if (overwrite && after(p.floor.load(std::memory_order_acquire), s.cursor)) {
+            s.cursor = t & ~kStampFlagMask;  // lapped: the next record's seq tells how many we lost
+            continue;
+        }
+        if (t - s.cursor > g.lane_bytes || (t & kStampFlagMask) != 0) {
+            note_corrupt(s, t);
+            continue;
+        }
+        const std::uint64_t off = s.cursor & mask;
+        const auto* h = reinterpret_cast<const RecordHeader*>(ring + off);  // NOLINT
+        const std::uint64_t stamp = h->stamp.load(std::memory_order_relaxed);
+        const std::uint32_t len = h->len.load(std::memory_order_relaxed);
+        const std::uint32_t seq = h->seq.load(std::memory_order_relaxed);
+        if (overwrite) {
+            std::atomic_thread_fence(std::memory_order_acquire);
+            if (after(p.floor.load(std::memory_order_relaxed), s.cursor)) {
+                continue;  // overwritten while we read the header
+            }
+        }
+        if ((stamp & ~kStampFlagMask) != s.cursor || (stamp & kStampFlagMask & ~kPadFlag) != 0) {
+            note_corrupt(s, t);
+            continue;
+        }
+        if ((stamp & kPadFlag) != 0) {
+            if (off + kRecordHeaderBytes + std::uint64_t{len} != g.lane_bytes) {
+                note_corrupt(s, t);
+                continue;
+            }
+            s.cursor += kRecordHeaderBytes + len;
+            continue;
+        }
+        const std::uint64_t rlen = record_bytes(len);
+        if (len > g.max_message || off + rlen > g.lane_bytes || rlen > t - s.cursor) {
+            note_corrupt(s, t);
+            continue;
+        }
+        const std::uint32_t gap = s.seq_known ? seq - s.expected : 0;
+        if (gap >= 0x80000000U) {
+            note_corrupt(s, t);  // a sequence going backwards
+            continue;
+        }
+        const std::byte* payload = ring + off + kRecordHeaderBytes;
+        if (out != nullptr) {
+            if (out->size() < len) {
+                if (s.cursor != start) {
+                    update_hold(lane);
+                }
+                return Error(std::errc::message_size, "chan receive", "chan:" + file.name(),
+                             "message of " + std::to_string(len) + " bytes; buffer holds " +
+                                 std::to_string(out->size()));
+            }
+            std::memcpy(out->data(), payload, len);
+            if (overwrite) {
+                std::atomic_thread_fence(std::memory_order_acquire);
+                if (after(p.floor.load(std::memory_order_relaxed), s.cursor)) {
+                    continue;  // torn copy: discarded; counted as lost by the next seq
+                }
+            }
+        }
+        s.expected = seq + 1;
+        s.seq_known = true;
+        lost += gap;
+        ++received;
+        rec->received.store(received, std::memory_order_relaxed);
+        rec->lost.store(lost, std::memory_order_relaxed);
+        Got got{payload, len, lane, s.cursor, gap};
+        s.cursor += rlen;
+        if (out == nullptr) {
+            held.push_back(Held{lane, got.pos});
+            rec->loans.store(static_cast<std::uint32_t>(held.size()), std::memory_order_relaxed);
+        }
+        update_hold(lane);
+        return std::optional<Got>(got);
+    }
+    if (s.cursor != start) {
+        update_hold(lane);
+    }
+    return none;
+}
+
+Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll(std::span<std::byte>* out) {
+    IPCKIT_TRY(file.check_header());
+    const Geometry& g = file.geometry();
+    if (out == nullptr && held.size() >= g.max_loans) {
+        return Error(std::errc::no_buffer_space, "chan receive", "chan:" + file.name(),
+                     "this subscriber holds " + std::to_string(held.size()) + "/" +
+                         std::to_string(g.max_loans) + " samples (max_loans); release one");
+    }
+    const std::uint32_t hw =
+        std::min(file.header().lanes_hw.load(std::memory_order_acquire), g.max_publishers);
+    for (std::uint32_t k = 0; k < hw; ++k) {
+        const std::uint32_t lane = (rr + k) % hw;
+        auto r = poll_lane(lane, out);
+        if (!r || *r) {
+            if (r) {
+                rr = lane + 1;
+            }
+            return r;
+        }
+    }
+    return std::optional<Got>();
+}
+
+Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::wait(std::span<std::byte>* out,
+                                                                Deadline deadline) {
+    for (std::uint32_t i = 0; i < spin_polls; ++i) {
+        auto r = poll(out);
+        if (!r || *r) {
+            return r;
+        }
+        if (deadline.expired()) {
+            return r;
+        }
+        cpu_relax();
+    }
+    auto& h = file.header();
+    for (;;) {
+        h.data_sleepers.fetch_add(1, std::memory_order_seq_cst);
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        const std::uint32_t v = h.data_seq.load(std::memory_order_acquire);
+        auto r = poll(out);
+        if (!r || *r || deadline.expired()) {
+            h.data_sleepers.fetch_sub(1, std::memory_order_relaxed);
+            return r;
+        }
+        auto linked = file.check_linked();
+        if (!linked) {
+            h.data_sleepers.fetch_sub(1, std::memory_order_relaxed);
+            return std::move(linked).error();
+        }
+        auto w = Futex::wait(h.data_seq, v, deadline);
+        h.data_sleepers.fetch_sub(1, std::memory_order_relaxed);
+        if (!w) {
+            return std::move(w).error();
+        }
+    }
+}
+
+}  // namespace chan_detail
+
+using chan_detail::SubscriberImpl;
+
+Sample::Sample(Sample&& o) noexcept
+    : owner_(std::exchange(o.owner_, nullptr)),
+      data_(o.data_),
+      size_(o.size_),
+      pos_(o.pos_),
+      lost_before_(o.lost_before_),
+      lane_(o.lane_) {}
+
+Sample& Sample::operator=(Sample&& o) noexcept {
+    if (this != &o) {
+        if (owner_ != nullptr) {
+            owner_->release(lane_, pos_);
+        }
+        owner_ = std::exchange(o.owner_, nullptr);
+        data_ = o.data_;
+        size_ = o.size_;
+        pos_ = o.pos_;
+        lost_before_ = o.lost_before_;
+        lane_ = o.lane_;
+    }
+    return *this;
+}
+
+Sample::~Sample() {
+    if (owner_ != nullptr) {
+        owner_->release(lane_, pos_);
+    }
+}
+
+bool Sample::still_valid() const noexcept {
+    if (owner_ == nullptr) {
+        return false;
+    }
+    if (!owner_->overwrite) {
+        return true;
+    }
+    std::atomic_thread_fence(std::memory_order_acquire);
+    const std::uint64_t f = owner_->file.pub(lane_).floor.load(std::memory_order_relaxed);
+    return static_cast<std::int64_t>(f - pos_) <= 0;
+}
+
+Subscriber::Subscriber(std::unique_ptr<SubscriberImpl> impl) noexcept : impl_(std::move(impl)) {}
+Subscriber::Subscriber(Subscriber&&) noexcept = default;
+Subscriber& Subscriber::operator=(Subscriber&&) noexcept = default;
+Subscriber::~Subscriber() = default;
+
+namespace {
+Result<std::unique_ptr<SubscriberImpl>> make(Result<chan_detail::ChannelFile> f, std::uint32_t spin) {
+    if (!f) {
+        return std::move(f).error();
+    }
+    auto impl = std::make_unique<SubscriberImpl>(std::move(*f));
+    impl->overwrite =
+        impl->file.geometry().policy == static_cast<std::uint32_t>(ChannelPolicy::Overwrite);
+    impl->spin_polls = spin;
+    IPCKIT_TRY(impl->join());
+    return impl;
+}
+
+}  // namespace
+
+Result<Subscriber> Subscriber::open(std::string_view name, const ChannelOptions& options) {
+    auto i = make(chan_detail::ChannelFile::open(name, options, chan_detail::Role::Subscriber),
+                  options.spin_polls);
+    if (!i) {
+        return std::move(i).error();
+    }
+    return Subscriber(std::move(*i));
+}
+
+Result<Subscriber> Subscriber::create(std::string_view name, const ChannelConfig& config) {
+    auto i = make(chan_detail::ChannelFile::create(name, config, chan_detail::Role::Subscriber),
+                  config.options.spin_polls);
+    if (!i) {
+        return std::move(i).error();
+    }
+    return Subscriber(std::move(*i));
+}
+
+Result<Subscriber> Subscriber::open_or_create(std::string_view name, const ChannelConfig& config) {
+    auto i = make(
+        chan_detail::ChannelFile::open_or_create(name, config, chan_detail::Role::Subscriber),
+        config.options.spin_polls);
+    if (!i) {
+        return std::move(i).error();
+    }
+    return Subscriber(std::move(*i));
+}
+
+Result<std::optional<Sample>> Subscriber::receive_until(Deadline deadline) {
+    auto r = impl_->wait(nullptr, deadline);
+    if (!r) {
+        return std::move(r).error();
+    }
+    if (!*r) {
+        return std::optional<Sample>();
+    }
+    Sample s;
+    s.owner_ = impl_.get();
+    s.data_ = (*r)->data;
+    s.size_ = (*r)->size;
+    s.pos_ = (*r)->pos;
+    s.lost_before_ = (*r)->lost_before;
+    s.lane_ = (*r)->lane;
+    return std::optional<Sample>(std::move(s));
+}
+
+Result<std::optional<Sample>> Subscriber::try_receive() { return receive_until(Deadline::now()); }
+
+Result<Sample> Subscriber::receive() {
+    auto r = receive_until(Deadline::never());
+    if (!r) {
+        return std::move(r).error();
+    }
+    IPCKIT_ASSERT(r->has_value(), "a wait without deadline returned empty");
+    return std::move(**r);
+}
+
+void Subscriber::release(Sample&& sample) noexcept {
+    Sample dropped(std::move(sample));
+}
+
+Result<std::optional<Received>> Subscriber::receive_until(std::span<std::byte> out,
+                                                          Deadline deadline) {
+    auto r = impl_->wait(&out, deadline);
+    if (!r) {
+        return std::move(r).error();
+    }
+    if (!*r) {
+        return std::optional<Received>();
+    }
+    return std::optional<Received>(Received{(*r)->size, (*r)->lane, (*r)->lost_before});
+}
+
+Result<std::optional<Received>> Subscriber::try_receive(std::span<std::byte> out) {
+    return receive_until(out, Deadline::now());
+}
+
+std::uint64_t Subscriber::received_count() const noexcept { return impl_->received; }
+std::uint64_t Subscriber::lost_count() const noexcept { return impl_->lost; }
+std::uint64_t Subscriber::corrupt_count() const noexcept { return impl_->corrupt; }
+std::size_t Subscriber::max_message() const noexcept { return impl_->file.geometry().max_message; }
+std::uint32_t Subscriber::index() const noexcept { return impl_->index; }
+
+}  // namespace ipckit

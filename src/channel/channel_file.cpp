@@ -365,6 +365,12 @@ Result<ChannelFile> ChannelFile::open(std::string_view name_in, const ChannelOpt
                         ->magic.load(std::memory_order_acquire) == kMagic) {
                 break;
             }
+            if (head.valid() && (st.st_mode & 0777) != 0200) {
+                // Fully created (final mode applied) yet no magic: overwritten since.
+                const std::uint64_t m = reinterpret_cast<const Header*>(head.data())  // NOLINT
+                                            ->magic.load(std::memory_order_relaxed);
+                return f.corrupt("chan open", "header: magic=" + num(m));
+            }
             if (static_cast<std::uint64_t>(st.st_size) >= kHeaderBytes || (st.st_mode & 0777) == 0200) {
                 return Error(std::errc::state_not_recoverable, "chan open", "chan:" + *name,
                              "initialisation never completed (creator" +

@@ -111,8 +111,9 @@ void SubscriberImpl::release(std::uint32_t lane, std::uint64_t pos) noexcept {
 void SubscriberImpl::note_corrupt(LaneState& s, std::uint64_t tail) noexcept {
     ++corrupt;
     rec->corrupt.store(corrupt, std::memory_order_relaxed);
+    // Skip to the tail: the records in between cannot be delimited any more. The next valid
+    // record's sequence number counts them (and the corrupt one) as lost.
     s.cursor = tail & ~kStampFlagMask;
-    s.seq_known = false;  // what was skipped cannot be counted
 }
 
 Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll_lane(std::uint32_t lane,
@@ -135,8 +136,11 @@ Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll_lane(std::uint32
             continue;
         }
         if (t - s.cursor > g.lane_bytes || (t & kStampFlagMask) != 0) {
-            note_corrupt(s, t);
-            continue;
+            // A tail further ahead than a lane can hold is a corrupt index: count it and wait
+            // for the lane's owner to rewrite it (its next commit does); never skip on its word.
+            ++corrupt;
+            rec->corrupt.store(corrupt, std::memory_order_relaxed);
+            break;
         }
         const std::uint64_t off = s.cursor & mask;
         const auto* h = reinterpret_cast<const RecordHeader*>(ring + off);  // NOLINT

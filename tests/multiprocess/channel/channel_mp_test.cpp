@@ -20,6 +20,7 @@
 #include "../../unit/channel/channel_test_util.hpp"
 #include "channel/fault_point.hpp"
 #include "forked_child.hpp"
+#include "run_program.hpp"
 #include "ipckit/core/mapping.hpp"
 
 namespace ipckit {
@@ -491,6 +492,24 @@ TEST(ChannelMp, RemovedFileIsReportedToAWaitingSubscriber) {
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), std::errc::identifier_removed) << r.error().message();
     EXPECT_NE(r.error().message().find("RemoveIPC"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ipckit
+
+namespace ipckit {
+namespace {
+
+TEST(ChannelExample, PubSubExamplePrintsEveryTick) {
+    const auto name = test::chan_name();
+    auto r = test::run_program({test::build_path("examples/example_chan_pubsub"), name});
+    ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe() << r.err;
+    for (int i = 1; i <= 5; ++i) {
+        EXPECT_NE(r.out.find("subscriber: tick " + std::to_string(i) + " price"), std::string::npos)
+            << r.out;
+    }
+    EXPECT_NE(r.out.find("subscriber: stop after 5 ticks"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("publisher: sent 5 ticks and a stop"), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -196,9 +196,12 @@ TEST(ChannelHostile, HostileWriterScribblingWhilePeersRunNeverCrashesOrHangs) {
         auto c = small_config(policy);
         ASSERT_TRUE(Channel::create(name, c));
         auto sub = Subscriber::open(name).value();
+        auto flag_map = Mapping::map_anonymous(4096).value();
+        auto* joined = new (flag_map.data()) std::atomic<std::uint32_t>(0);
         auto publisher = ForkedChild::spawn([&] {
             auto pub = Publisher::open(name);
             CHILD_CHECK(pub);
+            joined->store(1);
             const auto until = std::chrono::steady_clock::now() + 1500ms;
             std::uint64_t i = 0;
             while (std::chrono::steady_clock::now() < until) {
@@ -210,6 +213,9 @@ TEST(ChannelHostile, HostileWriterScribblingWhilePeersRunNeverCrashesOrHangs) {
             }
             return 0;
         });
+        while (joined->load() == 0) {
+            std::this_thread::sleep_for(1ms);
+        }
         auto attacker = ForkedChild::spawn([&] {
             Raw raw(name);
             std::mt19937_64 rng(99);

@@ -4,7 +4,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <thread>
 #include <vector>
+
+#include "ipckit/core/unique_fd.hpp"
 
 #include "channel/channel_file.hpp"
 #include "ipckit/channel/channel_config.hpp"
@@ -101,7 +105,18 @@ struct SubscriberImpl {
     std::uint64_t lost = 0;
     std::uint64_t corrupt = 0;
 
+    // Opt-in readiness fd: an eventfd written by a helper thread that sleeps on the channel's
+    // futex and compares the lanes' tails with a mirror of our cursors.
+    UniqueFd event_fd;
+    std::thread notifier;
+    std::atomic<bool> stop_notifier{false};
+    std::atomic<bool> signalled{false};
+    std::unique_ptr<std::atomic<std::uint64_t>[]> cursor_mirror;
+
     explicit SubscriberImpl(ChannelFile f) : file(std::move(f)) {}
+    Result<int> start_notifier();
+    void notifier_loop() noexcept;
+    void stop_notifier_thread() noexcept;
     ~SubscriberImpl();
     Result<void> join();
     void release(std::uint32_t lane, std::uint64_t pos) noexcept;
@@ -115,6 +130,7 @@ struct SubscriberImpl {
         std::uint64_t lost_before;
     };
     Result<std::optional<Got>> poll(std::span<std::byte>* out);
+    Result<std::optional<Got>> poll_inner(std::span<std::byte>* out);
     Result<std::optional<Got>> poll_lane(std::uint32_t lane, std::span<std::byte>* out);
     Result<std::optional<Got>> wait(std::span<std::byte>* out, Deadline deadline);
     void note_corrupt(LaneState& s, std::uint64_t tail) noexcept;

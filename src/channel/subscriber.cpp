@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/channel/subscriber.hpp"
 
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include "channel/fault_point.hpp"
 #include "channel/participant.hpp"
 #include "ipckit/core/assert.hpp"
+#include "sys/syscall.hpp"
 
 namespace ipckit {
 
@@ -21,6 +23,7 @@ inline bool after(std::uint64_t a, std::uint64_t b) noexcept {
 }  // namespace
 
 SubscriberImpl::~SubscriberImpl() {
+    stop_notifier_thread();
     if (rec != nullptr) {
         rec->pid.store(0, std::memory_order_relaxed);
         rec->state.store(kFree, std::memory_order_release);
@@ -214,7 +217,77 @@ Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll_lane(std::uint32
     return none;
 }
 
+Result<int> SubscriberImpl::start_notifier() {
+    if (event_fd) {
+        return event_fd.get();
+    }
+    const int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0) {
+        return sys::last_error("eventfd", "chan:" + file.name());
+    }
+    event_fd.reset(fd);
+    const std::uint32_t n = file.geometry().max_publishers;
+    cursor_mirror = std::make_unique<std::atomic<std::uint64_t>[]>(n);
+    for (std::uint32_t l = 0; l < n; ++l) {
+        cursor_mirror[l].store(lanes[l].cursor, std::memory_order_relaxed);
+    }
+    notifier = std::thread([this] { notifier_loop(); });
+    return fd;
+}
+
+void SubscriberImpl::notifier_loop() noexcept {
+    auto& h = file.header();
+    const Geometry& g = file.geometry();
+    while (!stop_notifier.load(std::memory_order_acquire)) {
+        h.data_sleepers.fetch_add(1, std::memory_order_seq_cst);
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        const std::uint32_t v = h.data_seq.load(std::memory_order_acquire);
+        const std::uint32_t hw =
+            std::min(h.lanes_hw.load(std::memory_order_acquire), g.max_publishers);
+        bool pending = false;
+        for (std::uint32_t l = 0; l < hw && !pending; ++l) {
+            pending = file.pub(l).tail.load(std::memory_order_acquire) !=
+                      cursor_mirror[l].load(std::memory_order_acquire);
+        }
+        if (pending && !signalled.exchange(true, std::memory_order_acq_rel)) {
+            const std::uint64_t one = 1;
+            (void)::write(event_fd.get(), &one, sizeof one);
+        }
+        if (!stop_notifier.load(std::memory_order_acquire)) {
+            (void)Futex::wait(h.data_seq, v,
+                              Deadline::after(pending ? std::chrono::milliseconds(50)
+                                                      : std::chrono::milliseconds(1000)));
+        }
+        h.data_sleepers.fetch_sub(1, std::memory_order_relaxed);
+    }
+}
+
+void SubscriberImpl::stop_notifier_thread() noexcept {
+    if (!notifier.joinable()) {
+        return;
+    }
+    stop_notifier.store(true, std::memory_order_release);
+    auto& h = file.header();
+    h.data_seq.fetch_add(1, std::memory_order_release);  // others re-check and sleep again
+    (void)Futex::wake_all(h.data_seq);
+    notifier.join();
+}
+
 Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll(std::span<std::byte>* out) {
+    if (cursor_mirror) {
+        // Cleared before looking, so data arriving after our look is signalled again.
+        signalled.store(false, std::memory_order_release);
+    }
+    auto r = poll_inner(out);
+    if (cursor_mirror) {
+        for (std::uint32_t l = 0; l < file.geometry().max_publishers; ++l) {
+            cursor_mirror[l].store(lanes[l].cursor, std::memory_order_release);
+        }
+    }
+    return r;
+}
+
+Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll_inner(std::span<std::byte>* out) {
     IPCKIT_TRY(file.check_header());
     const Geometry& g = file.geometry();
     if (out == nullptr && held.size() >= g.max_loans) {
@@ -419,5 +492,6 @@ std::uint64_t Subscriber::lost_count() const noexcept { return impl_->lost; }
 std::uint64_t Subscriber::corrupt_count() const noexcept { return impl_->corrupt; }
 std::size_t Subscriber::max_message() const noexcept { return impl_->file.geometry().max_message; }
 std::uint32_t Subscriber::index() const noexcept { return impl_->index; }
+Result<int> Subscriber::notification_fd() { return impl_->start_notifier(); }
 
 }  // namespace ipckit

@@ -109,6 +109,13 @@ public:
     Result<std::optional<Received>> try_receive(std::span<std::byte> out);
     Result<std::optional<Received>> receive_until(std::span<std::byte> out, Deadline deadline);
 
+    /// Opt-in: an fd (owned by the Subscriber) for poll/epoll that becomes readable when messages
+    /// may be waiting. After it polls readable: read() its 8-byte counter, then try_receive()
+    /// until empty. Readiness can be spurious, never missed. Costs a helper thread that sleeps
+    /// on the channel's futex; while it exists publishers always make the wake-up call. Not
+    /// inherited usefully across fork.
+    Result<int> notification_fd();
+
     [[nodiscard]] std::uint64_t received_count() const noexcept;
     [[nodiscard]] std::uint64_t lost_count() const noexcept;
     [[nodiscard]] std::uint64_t corrupt_count() const noexcept;

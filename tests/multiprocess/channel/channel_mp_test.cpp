@@ -3,6 +3,7 @@
 // stopped subscribers, futex wake-ups across processes, half-initialised files, concurrent
 // cleanup, read-only payloads, removal by an outside party.
 #include <signal.h>
+#include <poll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -510,6 +511,50 @@ TEST(ChannelExample, PubSubExamplePrintsEveryTick) {
     }
     EXPECT_NE(r.out.find("subscriber: stop after 5 ticks"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("publisher: sent 5 ticks and a stop"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace ipckit
+
+namespace ipckit {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(ChannelMp, NotificationFdBecomesReadableForPollWhenAnotherProcessPublishes) {
+    const auto name = test::chan_name();
+    auto sub = Subscriber::create(name, test::small_config()).value();
+    auto fd = sub.notification_fd();
+    ASSERT_TRUE(fd) << fd.error().message();
+    pollfd pfd{*fd, POLLIN, 0};
+    EXPECT_EQ(::poll(&pfd, 1, 0), 0) << "nothing published yet";
+    constexpr int kCount = 200;
+    auto publisher = test::ForkedChild::spawn([&] {
+        auto pub = Publisher::open(name);
+        CHILD_CHECK(pub);
+        std::minstd_rand rng(3);
+        for (int i = 0; i < kCount; ++i) {
+            if (rng() % 3 == 0) {
+                std::this_thread::sleep_for(std::chrono::microseconds(rng() % 500));
+            }
+            CHILD_CHECK(pub->send_until(std::as_bytes(std::span(&i, 1)), Deadline::after(10s)));
+        }
+        return 0;
+    });
+    int next = 0;
+    while (next < kCount) {
+        pfd.revents = 0;
+        ASSERT_EQ(::poll(&pfd, 1, 10'000), 1) << "readiness missed at message " << next;
+        std::uint64_t counter = 0;
+        (void)::read(*fd, &counter, sizeof counter);
+        while (auto s = sub.try_receive().value()) {
+            auto v = s->copy_as<int>();
+            ASSERT_TRUE(v);
+            ASSERT_EQ(*v, next);
+            ++next;
+        }
+    }
+    EXPECT_CHILD_OK(publisher.wait_for(10s));
 }
 
 }  // namespace

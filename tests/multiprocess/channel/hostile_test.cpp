@@ -190,6 +190,39 @@ TEST(ChannelHostile, CorruptRecordsAreSkippedCountedAndTheStreamContinues) {
     }
 }
 
+TEST(ChannelCounters, PositionsAndSequenceNumbersWrapWithoutLossOrFalseOverrun) {
+    for (auto policy : {ChannelPolicy::Block, ChannelPolicy::Overwrite}) {
+        const auto name = chan_name();
+        ASSERT_TRUE(Channel::create(name, small_config(policy)));
+        {
+            // Test hook: start lane 0 just below 2^64 and its message numbers below 2^32.
+            Raw raw(name);
+            const std::uint64_t start = ~std::uint64_t{0} - 4095;  // 16-aligned, 4 KiB before wrap
+            raw.pub(0).tail.store(start);
+            raw.pub(0).floor.store(start - 4096);
+            raw.pub(0).next_seq.store((std::uint64_t{1} << 32) - 100);
+        }
+        auto sub = Subscriber::open(name).value();
+        auto pub = Publisher::open(name).value();
+        ASSERT_EQ(pub.lane(), 0U);
+        std::array<std::byte, 1024> buf{};
+        for (std::uint64_t i = 0; i < 1000; ++i) {
+            auto l = pub.try_loan(8 + i % 200).value();
+            ASSERT_TRUE(l) << i;
+            test::fill_message(l->bytes(), i);
+            ASSERT_TRUE(pub.publish(std::move(*l)));
+            auto r = sub.try_receive(buf).value();
+            ASSERT_TRUE(r) << i;
+            std::uint64_t seq = 0;
+            ASSERT_TRUE(test::check_message(std::span(buf).first(r->size), &seq));
+            ASSERT_EQ(seq, i);
+            ASSERT_EQ(r->lost_before, 0U) << "no false overrun at " << i;
+        }
+        EXPECT_EQ(sub.lost_count(), 0U);
+        EXPECT_EQ(sub.corrupt_count(), 0U);
+    }
+}
+
 TEST(ChannelHostile, HostileWriterScribblingWhilePeersRunNeverCrashesOrHangs) {
     for (auto policy : {ChannelPolicy::Block, ChannelPolicy::Overwrite}) {
         const auto name = chan_name();

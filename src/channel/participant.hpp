@@ -25,10 +25,29 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
+/// Memory fences. TSan does not model std::atomic_thread_fence (and warns); under TSan a full
+/// fence is a seq_cst read-modify-write (also a full barrier on x86) and acquire/release fences
+/// are compiler barriers (enough on x86's TSO; TSan cannot see across mappings anyway).
+inline void full_fence() noexcept {
+#if defined(__SANITIZE_THREAD__)
+    static std::atomic<int> dummy{0};
+    dummy.fetch_add(0, std::memory_order_seq_cst);
+#else
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
+}
+inline void acquire_fence() noexcept {
+#if defined(__SANITIZE_THREAD__)
+    std::atomic_signal_fence(std::memory_order_acquire);
+#else
+    std::atomic_thread_fence(std::memory_order_acquire);
+#endif
+}
+
 /// Bumps `seq` and wakes every sleeper, but only if someone announced it sleeps (Dekker pair
 /// with sleep_on: release store of the data, then this; see docs/design/channel.md).
 inline void wake_sleepers(A32& seq, A32& sleepers) noexcept {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    full_fence();
     if (sleepers.load(std::memory_order_relaxed) != 0) {
         seq.fetch_add(1, std::memory_order_release);
         (void)Futex::wake_all(seq);
@@ -40,7 +59,7 @@ inline void wake_sleepers(A32& seq, A32& sleepers) noexcept {
 template <class Ready>
 Result<bool> sleep_on(A32& seq, A32& sleepers, Deadline deadline, Ready&& ready) {
     sleepers.fetch_add(1, std::memory_order_seq_cst);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    full_fence();
     const std::uint32_t v = seq.load(std::memory_order_acquire);
     auto r = ready();
     if (!r || *r) {

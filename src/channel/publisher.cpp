@@ -81,7 +81,7 @@ Result<void> PublisherImpl::join() {
 Result<void> PublisherImpl::recompute_limit(std::uint64_t needed_end) {
     const Geometry& g = file.geometry();
     // Pairs with the subscriber's fence between "state = joining" and reading our tail.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    full_fence();
     std::uint64_t base = tail;
     bool joiner = false;
     blocked_by = 0;
@@ -177,7 +177,7 @@ Result<std::optional<std::byte*>> PublisherImpl::reserve(std::size_t n, Deadline
         // Seqlock: announce what we are about to overwrite before writing a byte of it.
         floor = end - g.lane_bytes;
         rec->floor.store(floor, std::memory_order_relaxed);
-        std::atomic_thread_fence(std::memory_order_seq_cst);
+        full_fence();
     }
     IPCKIT_FAULT_POINT("chan.publish.after_claim");
     if (pad != 0) {

@@ -63,7 +63,7 @@ Result<void> SubscriberImpl::join() {
     r.received.store(0, std::memory_order_relaxed);
     r.lost.store(0, std::memory_order_relaxed);
     r.corrupt.store(0, std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    full_fence();
     IPCKIT_FAULT_POINT("chan.subscribe.after_lock");
     lanes.assign(g.max_publishers, LaneState{});
     for (std::uint32_t l = 0; l < g.max_publishers; ++l) {
@@ -151,7 +151,7 @@ Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll_lane(std::uint32
         const std::uint32_t len = h->len.load(std::memory_order_relaxed);
         const std::uint32_t seq = h->seq.load(std::memory_order_relaxed);
         if (overwrite) {
-            std::atomic_thread_fence(std::memory_order_acquire);
+            acquire_fence();
             if (after(p.floor.load(std::memory_order_relaxed), s.cursor)) {
                 continue;  // overwritten while we read the header
             }
@@ -190,7 +190,7 @@ Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll_lane(std::uint32
             }
             std::memcpy(out->data(), payload, len);
             if (overwrite) {
-                std::atomic_thread_fence(std::memory_order_acquire);
+                acquire_fence();
                 if (after(p.floor.load(std::memory_order_relaxed), s.cursor)) {
                     continue;  // torn copy: discarded; counted as lost by the next seq
                 }
@@ -240,7 +240,7 @@ void SubscriberImpl::notifier_loop() noexcept {
     const Geometry& g = file.geometry();
     while (!stop_notifier.load(std::memory_order_acquire)) {
         h.data_sleepers.fetch_add(1, std::memory_order_seq_cst);
-        std::atomic_thread_fence(std::memory_order_seq_cst);
+        full_fence();
         const std::uint32_t v = h.data_seq.load(std::memory_order_acquire);
         const std::uint32_t hw =
             std::min(h.lanes_hw.load(std::memory_order_acquire), g.max_publishers);
@@ -325,7 +325,7 @@ Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::wait(std::span<std::b
     auto& h = file.header();
     for (;;) {
         h.data_sleepers.fetch_add(1, std::memory_order_seq_cst);
-        std::atomic_thread_fence(std::memory_order_seq_cst);
+        full_fence();
         const std::uint32_t v = h.data_seq.load(std::memory_order_acquire);
         auto r = poll(out);
         if (!r || *r || deadline.expired()) {
@@ -385,7 +385,7 @@ bool Sample::still_valid() const noexcept {
     if (!owner_->overwrite) {
         return true;
     }
-    std::atomic_thread_fence(std::memory_order_acquire);
+    chan_detail::acquire_fence();
     const std::uint64_t f = owner_->file.pub(lane_).floor.load(std::memory_order_relaxed);
     return static_cast<std::int64_t>(f - pos_) <= 0;
 }

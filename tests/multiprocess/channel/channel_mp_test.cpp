@@ -503,7 +503,9 @@ namespace {
 
 TEST(ChannelExample, PubSubExamplePrintsEveryTick) {
     const auto name = test::chan_name();
-    auto r = test::run_program({test::build_path("examples/example_chan_pubsub"), name});
+    test::RunOptions o;
+    o.env.push_back("IPCKIT_SHM_DIR=" + test::chan_dir());
+    auto r = test::run_program({test::build_path("examples/example_chan_pubsub"), name}, o);
     ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe() << r.err;
     for (int i = 1; i <= 5; ++i) {
         EXPECT_NE(r.out.find("subscriber: tick " + std::to_string(i) + " price"), std::string::npos)

@@ -56,6 +56,17 @@ TEST(ChannelCreate, FileIsExclusive0600AndFullySized) {
     EXPECT_EQ(again.error(), std::errc::file_exists);
 }
 
+TEST(ChannelCreate, DefaultDirectoryIsDevShm) {
+    const std::string name = test::unique_shm_name("chan").substr(1);
+    ChannelConfig c = small_config();
+    c.options.dir = "/dev/shm";
+    ASSERT_TRUE(Channel::create(name, c));
+    struct stat st {};
+    EXPECT_EQ(::stat(("/dev/shm/" + name + ".chan").c_str(), &st), 0);
+    EXPECT_TRUE(Subscriber::open(name, c.options));
+    EXPECT_TRUE(Channel::remove(name, c.options));
+}
+
 TEST(ChannelCreate, RejectsImpossibleParameters) {
     auto c = small_config();
     c.max_message = 4096;  // needs lane_bytes >= 2 x (4096 + 16)
@@ -389,8 +400,22 @@ TEST(ChannelThreads, OnePublisherTwoSubscribersInThreads) {
             for (std::uint64_t i = 0; i < kCount; ++i) {
                 auto r = sub.receive_until(buf, Deadline::after(10s));
                 std::uint64_t seq = 0;
-                if (!r || !*r || !test::check_message(std::span(buf).first((*r)->size), &seq) ||
-                    seq != i) {
+                if (!r) {
+                    std::printf("reader: error %s\n", r.error().message().c_str());
+                    ok = false;
+                    return;
+                }
+                if (!*r) {
+                    std::printf("reader: timed out at %llu\n", static_cast<unsigned long long>(i));
+                    ok = false;
+                    return;
+                }
+                if (!test::check_message(std::span(buf).first((*r)->size), &seq) || seq != i) {
+                    std::printf("reader: at %llu got seq %llu size %zu lost %llu corrupt %llu\n",
+                                static_cast<unsigned long long>(i),
+                                static_cast<unsigned long long>(seq), (*r)->size,
+                                static_cast<unsigned long long>((*r)->lost_before),
+                                static_cast<unsigned long long>(sub.corrupt_count()));
                     ok = false;
                     return;
                 }

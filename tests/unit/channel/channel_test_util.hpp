@@ -2,7 +2,10 @@
 // Helpers shared by the channel tests (unit and multiprocess).
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <span>
 #include <string>
@@ -15,10 +18,28 @@
 
 namespace ipckit::test {
 
-/// A unique channel name under the test prefix (the harness sweeps /dev/shm/<prefix>*).
-inline std::string chan_name() { return unique_shm_name("chan").substr(1); }
+/// This test process's private channel directory (0700, inside run_dir(), removed with it), made
+/// the default through IPCKIT_SHM_DIR so forked children and exec'd examples use it too. Not
+/// /dev/shm: the suite's end-of-run leak check (of any concurrent run on the host) unlinks every
+/// /dev/shm/ipckit-test-* file, including the live files of tests still running.
+inline const std::string& chan_dir() {
+    static const std::string dir = [] {
+        std::string d = run_dir() + "/chan";
+        ::setenv("IPCKIT_SHM_DIR", d.c_str(), 1);
+        return d;
+    }();
+    ::mkdir(run_dir().c_str(), 0700);  // (again: the harness may have removed it after a test)
+    ::mkdir(dir.c_str(), 0700);
+    return dir;
+}
 
-inline std::string chan_path(const std::string& name) { return "/dev/shm/" + name + ".chan"; }
+/// A unique channel name (in chan_dir()).
+inline std::string chan_name() {
+    (void)chan_dir();
+    return unique_shm_name("chan").substr(1);
+}
+
+inline std::string chan_path(const std::string& name) { return chan_dir() + "/" + name + ".chan"; }
 
 inline ChannelConfig small_config(ChannelPolicy policy = ChannelPolicy::Block) {
     ChannelConfig c;

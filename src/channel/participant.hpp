@@ -104,6 +104,9 @@ struct PublisherImpl {
 struct SubscriberImpl {
     struct LaneState {
         std::uint64_t cursor = 0;
+        std::uint64_t cached_tail = 0;  // committed end seen last: no reload of the tail below it
+        std::uint64_t hold = 0;         // value last stored in our shm hold slot
+        std::uint64_t fenced_hold = 0;  // value last announced to sleeping publishers
         std::uint32_t expected = 0;
         bool seq_known = false;
     };
@@ -139,7 +142,8 @@ struct SubscriberImpl {
     ~SubscriberImpl();
     Result<void> join();
     void release(std::uint32_t lane, std::uint64_t pos) noexcept;
-    void update_hold(std::uint32_t lane) noexcept;
+    void update_hold(std::uint32_t lane, bool force = false) noexcept;
+    void flush_holds() noexcept;
     /// One message from any lane; copies into `out` when given (else zero-copy).
     struct Got {
         const std::byte* data;

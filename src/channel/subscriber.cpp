@@ -69,6 +69,9 @@ Result<void> SubscriberImpl::join() {
     for (std::uint32_t l = 0; l < g.max_publishers; ++l) {
         const std::uint64_t t = file.pub(l).tail.load(std::memory_order_acquire) & ~kStampFlagMask;
         lanes[l].cursor = t;  // late joiner starts at the head
+        lanes[l].cached_tail = t;
+        lanes[l].hold = t;
+        lanes[l].fenced_hold = t;
         file.hold(i, l).store(t, std::memory_order_relaxed);
     }
     rec = &r;
@@ -82,21 +85,37 @@ Result<void> SubscriberImpl::join() {
     return {};
 }
 
-void SubscriberImpl::update_hold(std::uint32_t lane) noexcept {
-    std::uint64_t h = lanes[lane].cursor;
+void SubscriberImpl::update_hold(std::uint32_t lane, bool force) noexcept {
+    LaneState& s = lanes[lane];
+    std::uint64_t h = s.cursor;
     for (const Held& x : held) {
         if (x.lane == lane && after(h, x.pos)) {
             h = x.pos;
         }
     }
-    A64& slot = file.hold(index, lane);
-    if (slot.load(std::memory_order_relaxed) == h) {
+    if (h != s.hold) {
+        s.hold = h;
+        file.hold(index, lane).store(h, std::memory_order_release);
+    }
+    if (overwrite || h == s.fenced_hold) {
         return;
     }
-    slot.store(h, std::memory_order_release);
-    if (!overwrite) {
-        auto& hd = file.header();
+    // The fence of the sleep/wake protocol costs as much as the rest of a receive, so it is paid
+    // every quarter lane of progress, when we run dry (flush_holds), or when a publisher is seen
+    // asleep. A publisher that misses a hold store re-checks within its 20 ms liveness slice.
+    auto& hd = file.header();
+    const bool quarter = h - s.fenced_hold >= file.geometry().lane_bytes / 4;
+    if (force || quarter || hd.space_sleepers.load(std::memory_order_relaxed) != 0) {
+        s.fenced_hold = h;
         wake_sleepers(hd.space_seq, hd.space_sleepers);
+    }
+}
+
+void SubscriberImpl::flush_holds() noexcept {
+    for (std::uint32_t l = 0; l < lanes.size(); ++l) {
+        if (lanes[l].hold != lanes[l].fenced_hold || lanes[l].hold != lanes[l].cursor) {
+            update_hold(l, true);
+        }
     }
 }
 
@@ -130,9 +149,15 @@ Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll_lane(std::uint32
     const std::uint64_t max_steps = g.lane_bytes / kRecordHeaderBytes + 4;
     std::optional<Got> none;
     for (std::uint64_t step = 0; step < max_steps; ++step) {
-        const std::uint64_t t = p.tail.load(std::memory_order_acquire);
+        std::uint64_t t = s.cached_tail;
         if (!after(t, s.cursor)) {
-            break;  // nothing new (a tail behind us is "no data" too)
+            // Only reload the shared tail when we consumed what we saw: a reader polling the
+            // writer's cache line on every message would slow the writer down.
+            t = p.tail.load(std::memory_order_acquire);
+            s.cached_tail = t;
+            if (!after(t, s.cursor)) {
+                break;  // nothing new (a tail behind us is "no data" too)
+            }
         }
         if (overwrite && after(p.floor.load(std::memory_order_acquire), s.cursor)) {
             s.cursor = t & ~kStampFlagMask;  // lapped: the next record's seq tells how many we lost
@@ -143,6 +168,7 @@ Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll_lane(std::uint32
             // for the lane's owner to rewrite it (its next commit does); never skip on its word.
             ++corrupt;
             rec->corrupt.store(corrupt, std::memory_order_relaxed);
+            s.cached_tail = s.cursor;  // reload next time
             break;
         }
         const std::uint64_t off = s.cursor & mask;
@@ -306,6 +332,9 @@ Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll_inner(std::span<
             }
             return r;
         }
+    }
+    if (!overwrite) {
+        flush_holds();  // running dry: make sure a waiting publisher hears about our progress
     }
     return std::optional<Got>();
 }

@@ -98,7 +98,7 @@ struct PublisherImpl {
     Result<void> commit(std::size_t n);
     /// Recomputes `limit`; reclaims dead subscribers that held it back. Returns whether a live
     /// joining subscriber forces a wait.
-    Result<void> recompute_limit(std::uint64_t needed_end);
+    Result<void> recompute_limit(std::uint64_t needed_end, bool check_liveness);
 };
 
 struct SubscriberImpl {

@@ -78,7 +78,7 @@ Result<void> PublisherImpl::join() {
     return {};
 }
 
-Result<void> PublisherImpl::recompute_limit(std::uint64_t needed_end) {
+Result<void> PublisherImpl::recompute_limit(std::uint64_t needed_end, bool check_liveness) {
     const Geometry& g = file.geometry();
     // Pairs with the subscriber's fence between "state = joining" and reading our tail.
     full_fence();
@@ -99,7 +99,13 @@ Result<void> PublisherImpl::recompute_limit(std::uint64_t needed_end) {
             }
         }
         const bool blocks = st == kJoining || after(needed_end, h + g.lane_bytes);
-        if (blocks) {
+        if (blocks && !check_liveness) {
+            blocked_by = static_cast<pid_t>(s.pid.load(std::memory_order_relaxed));
+            if (st == kJoining) {
+                joiner = true;
+                continue;
+            }
+        } else if (blocks) {
             auto alive = file.locked_by_other(file.sub_lock_off(i));
             if (!alive) {
                 return std::move(alive).error();
@@ -146,11 +152,20 @@ Result<std::optional<std::byte*>> PublisherImpl::reserve(std::size_t n, Deadline
     if (!overwrite) {
         std::uint32_t spins = 0;
         while (after(end, limit)) {
-            IPCKIT_TRY(recompute_limit(end));
+            // Liveness (a system call per laggard) only every 1024 polls and before sleeping:
+            // a spinning publisher must not hammer fcntl while a live subscriber catches up.
+            IPCKIT_TRY(recompute_limit(end, false));
             if (!after(end, limit)) {
                 break;
             }
-            if (deadline.expired()) {
+            const bool expired = deadline.expired();
+            if (expired || spins % 1024 == 1023 || spins >= spin_polls) {
+                IPCKIT_TRY(recompute_limit(end, true));
+                if (!after(end, limit)) {
+                    break;
+                }
+            }
+            if (expired) {
                 return std::optional<std::byte*>();
             }
             if (spins < spin_polls) {
@@ -165,7 +180,7 @@ Result<std::optional<std::byte*>> PublisherImpl::reserve(std::size_t n, Deadline
             }
             auto& h = file.header();
             auto r = sleep_on(h.space_seq, h.space_sleepers, slice, [&]() -> Result<bool> {
-                IPCKIT_TRY(recompute_limit(end));
+                IPCKIT_TRY(recompute_limit(end, true));
                 return !after(end, limit);
             });
             if (!r) {

@@ -10,12 +10,15 @@
 namespace ipckit::chan_detail {
 
 inline constexpr std::uint64_t kMagic = 0x4e41484354'4b5049ULL;  // "IPKTCHAN" little-endian
-inline constexpr std::uint32_t kLayoutVersion = 1;
+inline constexpr std::uint32_t kLayoutVersion = 1;  // bump on any change below
 inline constexpr std::size_t kHeaderBytes = 4096;
 inline constexpr std::size_t kPubRecordBytes = 128;
 inline constexpr std::size_t kSubRecordHead = 64;
 inline constexpr std::size_t kRecordHeaderBytes = 16;
 inline constexpr std::uint64_t kPadFlag = 1;
+/// Set in every committed stamp, so that never-written (zero) memory is never a record.
+inline constexpr std::uint64_t kValidFlag = 2;
+inline constexpr std::uint64_t kUnknownFlags = 12;
 inline constexpr std::uint64_t kStampFlagMask = 15;
 
 // Caps: nothing derived from the file may exceed these.
@@ -82,7 +85,7 @@ static_assert(sizeof(SubRecordHead) <= kSubRecordHead);
 // followed by one A64 `hold` per lane
 
 struct RecordHeader {
-    A64 stamp;  // its own position | flags
+    A64 stamp;  // its own position | kValidFlag [| kPadFlag]: the commit marker, stored last
     A32 len;
     A32 seq;  // low 32 bits of the lane's message number
 };

@@ -94,6 +94,7 @@ struct PublisherImpl {
     explicit PublisherImpl(ChannelFile f) : file(std::move(f)) {}
     ~PublisherImpl();
     Result<void> join();
+    void recover_tail() noexcept;
     Result<std::optional<std::byte*>> reserve(std::size_t n, Deadline deadline);
     Result<void> commit(std::size_t n);
     /// Recomputes `limit`; reclaims dead subscribers that held it back. Returns whether a live
@@ -104,7 +105,7 @@ struct PublisherImpl {
 struct SubscriberImpl {
     struct LaneState {
         std::uint64_t cursor = 0;
-        std::uint64_t cached_tail = 0;  // committed end seen last: no reload of the tail below it
+        std::uint32_t empty_polls = 0;  // empty looks at this lane (every 16th checks the tail)
         std::uint64_t hold = 0;         // value last stored in our shm hold slot
         std::uint64_t fenced_hold = 0;  // value last announced to sleeping publishers
         std::uint32_t expected = 0;
@@ -123,6 +124,7 @@ struct SubscriberImpl {
     std::uint64_t mask = 0;
     bool overwrite = false;
     std::uint32_t spin_polls = 0;
+    bool force_tail_check = false;
     std::uint64_t received = 0;
     std::uint64_t lost = 0;
     std::uint64_t corrupt = 0;

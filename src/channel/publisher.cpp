@@ -63,10 +63,15 @@ Result<void> PublisherImpl::join() {
     tail = t;
     floor = f;
     next_seq = r.next_seq.load(std::memory_order_relaxed);
-    published = 0;
-    limit = tail;  // forces a scan of the subscribers before the first write
     mask = g.lane_bytes - 1;
     ring = file.lane(i);
+    recover_tail();
+    if (tail != t) {
+        r.next_seq.store(next_seq, std::memory_order_relaxed);
+        r.tail.store(tail, std::memory_order_release);
+    }
+    published = 0;
+    limit = tail;  // forces a scan of the subscribers before the first write
     r.generation.fetch_add(1, std::memory_order_relaxed);
     r.pid.store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
     r.state.store(kActive, std::memory_order_release);
@@ -76,6 +81,36 @@ Result<void> PublisherImpl::join() {
     while (cur < i + 1 && !hw.compare_exchange_weak(cur, i + 1, std::memory_order_release)) {
     }
     return {};
+}
+
+void PublisherImpl::recover_tail() noexcept {
+    // Walk committed records past the stored tail (a previous owner died between its commit and
+    // its tail store). Bounded by one lane; stops at the first position not stamped with itself.
+    const std::uint64_t lane_bytes = file.geometry().lane_bytes;
+    const std::uint64_t start = tail;
+    while (tail - start < lane_bytes) {
+        const std::uint64_t off = tail & mask;
+        const auto* h = reinterpret_cast<const RecordHeader*>(ring + off);  // NOLINT
+        const std::uint64_t stamp = h->stamp.load(std::memory_order_acquire);
+        const std::uint32_t len = h->len.load(std::memory_order_relaxed);
+        if ((stamp & ~kStampFlagMask) != tail || (stamp & kValidFlag) == 0 ||
+            (stamp & kUnknownFlags) != 0) {
+            break;
+        }
+        if ((stamp & kPadFlag) != 0) {
+            if (off + kRecordHeaderBytes + len != lane_bytes) {
+                break;
+            }
+            tail += kRecordHeaderBytes + len;
+            continue;
+        }
+        if (len > file.geometry().max_message || off + record_bytes(len) > lane_bytes) {
+            break;
+        }
+        const std::uint32_t seq = h->seq.load(std::memory_order_relaxed);
+        next_seq += static_cast<std::uint32_t>(seq + 1 - static_cast<std::uint32_t>(next_seq));
+        tail += record_bytes(len);
+    }
 }
 
 Result<void> PublisherImpl::recompute_limit(std::uint64_t needed_end, bool check_liveness) {
@@ -196,10 +231,12 @@ Result<std::optional<std::byte*>> PublisherImpl::reserve(std::size_t n, Deadline
     }
     IPCKIT_FAULT_POINT("chan.publish.after_claim");
     if (pad != 0) {
+        // A pad is committed at once (stamp last, release): it carries no message, and if the
+        // loan is dropped the next loan writes the very same pad again.
         auto* ph = reinterpret_cast<RecordHeader*>(ring + off);  // NOLINT
         ph->len.store(static_cast<std::uint32_t>(pad - kRecordHeaderBytes), std::memory_order_relaxed);
         ph->seq.store(0, std::memory_order_relaxed);
-        ph->stamp.store(tail | kPadFlag, std::memory_order_relaxed);
+        ph->stamp.store(tail | kValidFlag | kPadFlag, std::memory_order_release);
     }
     loan_pos = tail + pad;
     loan_out = true;
@@ -210,14 +247,15 @@ Result<void> PublisherImpl::commit(std::size_t n) {
     auto* h = reinterpret_cast<RecordHeader*>(ring + (loan_pos & mask));  // NOLINT
     h->len.store(static_cast<std::uint32_t>(n), std::memory_order_relaxed);
     h->seq.store(static_cast<std::uint32_t>(next_seq), std::memory_order_relaxed);
-    h->stamp.store(loan_pos, std::memory_order_relaxed);
-    ++next_seq;
-    // Stored before the commit: if we die before the tail store, the next owner of this lane
-    // skips this number and subscribers count the message as lost (never duplicated).
-    rec->next_seq.store(next_seq, std::memory_order_relaxed);
     IPCKIT_FAULT_POINT("chan.publish.mid_write");
+    h->stamp.store(loan_pos | kValidFlag, std::memory_order_release);  // the commit
+    ++next_seq;
+    rec->next_seq.store(next_seq, std::memory_order_relaxed);
+    IPCKIT_FAULT_POINT("chan.publish.after_commit");
+    // The tail follows the commit; a publisher that dies in between leaves a committed record
+    // past the tail, which the lane's next owner finds (recover_tail) and never overwrites.
     tail = loan_pos + record_bytes(n);
-    rec->tail.store(tail, std::memory_order_release);  // the commit
+    rec->tail.store(tail, std::memory_order_release);
     ++published;
     rec->published.store(published, std::memory_order_relaxed);
     loan_out = false;

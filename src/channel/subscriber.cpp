@@ -69,7 +69,6 @@ Result<void> SubscriberImpl::join() {
     for (std::uint32_t l = 0; l < g.max_publishers; ++l) {
         const std::uint64_t t = file.pub(l).tail.load(std::memory_order_acquire) & ~kStampFlagMask;
         lanes[l].cursor = t;  // late joiner starts at the head
-        lanes[l].cached_tail = t;
         lanes[l].hold = t;
         lanes[l].fenced_hold = t;
         file.hold(i, l).store(t, std::memory_order_relaxed);
@@ -148,32 +147,56 @@ Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll_lane(std::uint32
     // Bounded: each step consumes at least 16 bytes or resynchronises to the tail.
     const std::uint64_t max_steps = g.lane_bytes / kRecordHeaderBytes + 4;
     std::optional<Got> none;
-    for (std::uint64_t step = 0; step < max_steps; ++step) {
-        std::uint64_t t = s.cached_tail;
-        if (!after(t, s.cursor)) {
-            // Only reload the shared tail when we consumed what we saw: a reader polling the
-            // writer's cache line on every message would slow the writer down.
-            t = p.tail.load(std::memory_order_acquire);
-            s.cached_tail = t;
-            if (!after(t, s.cursor)) {
-                break;  // nothing new (a tail behind us is "no data" too)
-            }
-        }
-        if (overwrite && after(p.floor.load(std::memory_order_acquire), s.cursor)) {
-            s.cursor = t & ~kStampFlagMask;  // lapped: the next record's seq tells how many we lost
-            continue;
-        }
-        if (t - s.cursor > g.lane_bytes || (t & kStampFlagMask) != 0) {
-            // A tail further ahead than a lane can hold is a corrupt index: count it and wait
-            // for the lane's owner to rewrite it (its next commit does); never skip on its word.
+    // Skips what cannot be delimited any more, up to the committed tail (if that is sane).
+    auto skip_to_tail = [&] {
+        const std::uint64_t t = p.tail.load(std::memory_order_acquire);
+        if (after(t, s.cursor) && t - s.cursor <= g.lane_bytes && (t & kStampFlagMask) == 0) {
+            note_corrupt(s, t);
+        } else {
             ++corrupt;
             rec->corrupt.store(corrupt, std::memory_order_relaxed);
-            s.cached_tail = s.cursor;  // reload next time
-            break;
+        }
+    };
+    for (std::uint64_t step = 0; step < max_steps; ++step) {
+        if (overwrite && after(p.floor.load(std::memory_order_acquire), s.cursor)) {
+            // Lapped: jump to the head; the next record's seq tells how many we lost.
+            const std::uint64_t t = p.tail.load(std::memory_order_acquire);
+            if ((t & kStampFlagMask) != 0 || !after(t, s.cursor)) {
+                break;
+            }
+            s.cursor = t;
+            continue;
         }
         const std::uint64_t off = s.cursor & mask;
         const auto* h = reinterpret_cast<const RecordHeader*>(ring + off);  // NOLINT
-        const std::uint64_t stamp = h->stamp.load(std::memory_order_relaxed);
+        // The record's stamp is the commit marker (stored last, with release): polling it reads
+        // the line we need anyway, and leaves the writer's tail line alone.
+        std::uint64_t stamp = h->stamp.load(std::memory_order_acquire);
+        if ((stamp & ~kStampFlagMask) != s.cursor || (stamp & kValidFlag) == 0) {
+            // Not committed yet, overwritten, or corrupt. The lane's tail (stored after every
+            // commit) tells them apart; looked at on every 16th empty poll of this lane only.
+            if (++s.empty_polls % 16 != 0 && !force_tail_check) {
+                break;
+            }
+            const std::uint64_t t = p.tail.load(std::memory_order_acquire);
+            if (!after(t, s.cursor)) {
+                break;  // nothing new (a tail behind us is "no data" too)
+            }
+            if (t - s.cursor > g.lane_bytes || (t & kStampFlagMask) != 0) {
+                // A corrupt index: counted, never trusted; the owner's next commit rewrites it.
+                ++corrupt;
+                rec->corrupt.store(corrupt, std::memory_order_relaxed);
+                break;
+            }
+            stamp = h->stamp.load(std::memory_order_acquire);
+            if ((stamp & ~kStampFlagMask) != s.cursor || (stamp & kValidFlag) == 0) {
+                if (overwrite && after(p.floor.load(std::memory_order_acquire), s.cursor)) {
+                    continue;
+                }
+                note_corrupt(s, t);  // committed per the tail, yet no valid record here
+                continue;
+            }
+        }
         const std::uint32_t len = h->len.load(std::memory_order_relaxed);
         const std::uint32_t seq = h->seq.load(std::memory_order_relaxed);
         if (overwrite) {
@@ -182,26 +205,26 @@ Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll_lane(std::uint32
                 continue;  // overwritten while we read the header
             }
         }
-        if ((stamp & ~kStampFlagMask) != s.cursor || (stamp & kStampFlagMask & ~kPadFlag) != 0) {
-            note_corrupt(s, t);
+        if ((stamp & kUnknownFlags) != 0) {
+            skip_to_tail();
             continue;
         }
         if ((stamp & kPadFlag) != 0) {
             if (off + kRecordHeaderBytes + std::uint64_t{len} != g.lane_bytes) {
-                note_corrupt(s, t);
+                skip_to_tail();
                 continue;
             }
             s.cursor += kRecordHeaderBytes + len;
             continue;
         }
         const std::uint64_t rlen = record_bytes(len);
-        if (len > g.max_message || off + rlen > g.lane_bytes || rlen > t - s.cursor) {
-            note_corrupt(s, t);
+        if (len > g.max_message || off + rlen > g.lane_bytes) {
+            skip_to_tail();
             continue;
         }
         const std::uint32_t gap = s.seq_known ? seq - s.expected : 0;
         if (gap >= 0x80000000U) {
-            note_corrupt(s, t);  // a sequence going backwards
+            skip_to_tail();  // a sequence going backwards
             continue;
         }
         const std::byte* payload = ring + off + kRecordHeaderBytes;
@@ -356,7 +379,9 @@ Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::wait(std::span<std::b
         h.data_sleepers.fetch_add(1, std::memory_order_seq_cst);
         full_fence();
         const std::uint32_t v = h.data_seq.load(std::memory_order_acquire);
+        force_tail_check = true;  // before sleeping, tell "nothing yet" from a corrupt record
         auto r = poll(out);
+        force_tail_check = false;
         if (!r || *r || deadline.expired()) {
             h.data_sleepers.fetch_sub(1, std::memory_order_relaxed);
             return r;

@@ -129,7 +129,7 @@ TEST(ChannelHostile, CorruptRingIndicesAreBoundedAndCounted) {
     const std::uint64_t honest = tail.load();
     for (std::uint64_t bad : {honest - 32, honest + 3 * 4096, ~std::uint64_t{0}, honest + 8}) {
         tail.store(bad);
-        for (int i = 0; i < 3; ++i) {
+        for (int i = 0; i < 40; ++i) {  // the tail is looked at on every 16th empty poll
             auto r = sub.try_receive();
             ASSERT_TRUE(r) << r.error().message();
             EXPECT_FALSE(*r) << "no data from a corrupt index " << bad;
@@ -178,9 +178,11 @@ TEST(ChannelHostile, CorruptRecordsAreSkippedCountedAndTheStreamContinues) {
         ASSERT_TRUE(first) << c.what;
         EXPECT_EQ(test::as_string(first->bytes()), "msg0");
         first = std::nullopt;
-        auto none = sub.try_receive();
-        ASSERT_TRUE(none) << c.what;
-        EXPECT_FALSE(*none) << c.what;
+        for (int i = 0; i < 40; ++i) {  // some corruptions show only on a tail check
+            auto none = sub.try_receive();
+            ASSERT_TRUE(none) << c.what;
+            EXPECT_FALSE(*none) << c.what;
+        }
         EXPECT_EQ(sub.corrupt_count(), 1U) << c.what;
         ASSERT_TRUE(pub.send(as_bytes("msg3")));
         auto next = sub.try_receive().value();

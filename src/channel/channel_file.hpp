@@ -65,6 +65,11 @@ public:
     Result<void> check_linked() const;
     /// Error if the header's magic or version changed since open (hostile or corrupting peer).
     Result<void> check_header() const;
+    /// The cheap form of check_header for hot paths.
+    [[nodiscard]] bool header_ok() const noexcept {
+        return header().magic.load(std::memory_order_relaxed) == kMagic &&
+               header().layout_version.load(std::memory_order_relaxed) == kLayoutVersion;
+    }
     [[nodiscard]] Error corrupt(const char* op, std::string detail) const;
 
 private:

@@ -25,6 +25,11 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
+/// A deadline that has always passed, made without reading the clock: the try_ calls use it so
+/// the non-blocking fast path never calls clock_gettime.
+inline constexpr Deadline kImmediately = Deadline::at(Deadline::Clock::time_point::min());
+inline bool expired(Deadline d) noexcept { return d == kImmediately || d.expired(); }
+
 /// Memory fences. TSan does not model std::atomic_thread_fence (and warns); under TSan a full
 /// fence is a seq_cst read-modify-write (also a full barrier on x86) and acquire/release fences
 /// are compiler barriers (enough on x86's TSO; TSan cannot see across mappings anyway).

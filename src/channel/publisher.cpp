@@ -193,7 +193,7 @@ Result<std::optional<std::byte*>> PublisherImpl::reserve(std::size_t n, Deadline
             if (!after(end, limit)) {
                 break;
             }
-            const bool expired = deadline.expired();
+            const bool expired = chan_detail::expired(deadline);
             if (expired || spins % 1024 == 1023 || spins >= spin_polls) {
                 IPCKIT_TRY(recompute_limit(end, true));
                 if (!after(end, limit)) {
@@ -357,7 +357,7 @@ Result<std::optional<Loan>> Publisher::loan_until(std::size_t n, Deadline deadli
 }
 
 Result<std::optional<Loan>> Publisher::try_loan(std::size_t n) {
-    return loan_until(n, Deadline::now());
+    return loan_until(n, chan_detail::kImmediately);
 }
 
 Result<Loan> Publisher::loan(std::size_t n) {

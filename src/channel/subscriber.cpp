@@ -337,7 +337,9 @@ Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll(std::span<std::b
 }
 
 Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll_inner(std::span<std::byte>* out) {
-    IPCKIT_TRY(file.check_header());
+    if (!file.header_ok()) [[unlikely]] {
+        IPCKIT_TRY(file.check_header());
+    }
     const Geometry& g = file.geometry();
     if (out == nullptr && held.size() >= g.max_loans) {
         return Error(std::errc::no_buffer_space, "chan receive", "chan:" + file.name(),
@@ -369,7 +371,7 @@ Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::wait(std::span<std::b
         if (!r || *r) {
             return r;
         }
-        if (deadline.expired()) {
+        if (expired(deadline)) {
             return r;
         }
         cpu_relax();
@@ -382,7 +384,7 @@ Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::wait(std::span<std::b
         force_tail_check = true;  // before sleeping, tell "nothing yet" from a corrupt record
         auto r = poll(out);
         force_tail_check = false;
-        if (!r || *r || deadline.expired()) {
+        if (!r || *r || expired(deadline)) {
             h.data_sleepers.fetch_sub(1, std::memory_order_relaxed);
             return r;
         }
@@ -510,7 +512,7 @@ Result<std::optional<Sample>> Subscriber::receive_until(Deadline deadline) {
     return std::optional<Sample>(std::move(s));
 }
 
-Result<std::optional<Sample>> Subscriber::try_receive() { return receive_until(Deadline::now()); }
+Result<std::optional<Sample>> Subscriber::try_receive() { return receive_until(chan_detail::kImmediately); }
 
 Result<Sample> Subscriber::receive() {
     auto r = receive_until(Deadline::never());
@@ -538,7 +540,7 @@ Result<std::optional<Received>> Subscriber::receive_until(std::span<std::byte> o
 }
 
 Result<std::optional<Received>> Subscriber::try_receive(std::span<std::byte> out) {
-    return receive_until(out, Deadline::now());
+    return receive_until(out, chan_detail::kImmediately);
 }
 
 std::uint64_t Subscriber::received_count() const noexcept { return impl_->received; }

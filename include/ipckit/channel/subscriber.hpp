@@ -151,7 +151,17 @@ public:
         }
         return std::optional<T>(v);
     }
-    Result<std::optional<T>> try_receive() { return receive_until(Deadline::now()); }
+    Result<std::optional<T>> try_receive() {
+        T v;
+        auto r = s_.try_receive(std::as_writable_bytes(std::span<T, 1>(&v, 1)));
+        if (!r) return std::move(r).error();
+        if (!*r) return std::optional<T>();
+        if ((*r)->size != sizeof(T)) {
+            return Error(std::errc::bad_message, "chan receive", "typed",
+                         "message size differs from sizeof(T)");
+        }
+        return std::optional<T>(v);
+    }
     Subscriber& untyped() noexcept { return s_; }
 
 private:

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <atomic>
 #include <bit>
 #include <optional>
@@ -305,15 +306,19 @@ int main(int argc, char** argv) {
     for (const auto& n : {a64, b64, a1m, b1m, t64, t4k, t1m}) {
         (void)ipckit::Channel::remove(n);
     }
-    std::printf("ipckit channel benchmark: two processes pinned to cpu 0 and cpu 1 (%ld cpus online)\n",
-                ::sysconf(_SC_NPROCESSORS_ONLN));
+    double load[3] = {0, 0, 0};
+    (void)::getloadavg(load, 3);
+    std::printf("ipckit channel benchmark: two processes pinned to cpu 0 and cpu 1 (%ld cpus online, "
+                "load average %.2f at the end)\n",
+                ::sysconf(_SC_NPROCESSORS_ONLN), load[0]);
     std::printf("round trips (RTT):\n");
     print_rtt("floor: busy-spin cache line", spin);
     print_rtt("floor: raw futex", fut);
     print_rtt("channel spin 64 B", cs);
     print_rtt("channel blocking 64 B", cb);
     print_rtt("channel spin 1 MiB zero-copy", c1m);
-    std::printf("one-way throughput (every message checked by sequence number):\n");
+    std::printf("one-way throughput (every message checked by sequence number; GB/s is logical:\n"
+                "zero-copy, only the first and last 8 bytes of each payload are written and read):\n");
     for (auto [what, t] : {std::pair{"64 B", th64}, std::pair{"4 KiB", th4k}, std::pair{"1 MiB", th1m}}) {
         std::printf("  %-6s %12.0f msg/s  %8.2f GB/s  checked %llu, bad %llu\n", what, t.msgs_per_s,
                     t.gb_per_s, static_cast<unsigned long long>(t.checked),

@@ -567,3 +567,32 @@ TEST(ChannelMp, NotificationFdBecomesReadableForPollWhenAnotherProcessPublishes)
 
 }  // namespace
 }  // namespace ipckit
+
+namespace ipckit {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(ChannelMp, SubscriberKilledWhileJoiningDoesNotBlockABlockingPublisher) {
+    const auto name = test::chan_name();
+    auto pub = Publisher::create(name, test::small_config()).value();
+    auto victim = test::ForkedChild::spawn([&] {
+        ::setenv("IPCKIT_FAULT_POINT", "chan.subscribe.after_lock:kill", 1);
+        chan_detail::reload_fault_points();
+        (void)Subscriber::open(name);
+        return 3;
+    });
+    ASSERT_EQ(victim.wait_for(10s).signal, SIGKILL);
+    auto info = Channel::inspect(name).value();
+    ASSERT_EQ(info.subscribers.size(), 1U) << "the half-joined record is visible";
+    EXPECT_FALSE(info.subscribers[0].alive);
+    for (int i = 0; i < 50; ++i) {  // far more than the ring holds: nobody live to wait for
+        auto l = pub.loan_for(496, 10s);
+        ASSERT_TRUE(l && *l) << i;
+        ASSERT_TRUE(pub.publish(std::move(**l)));
+    }
+    EXPECT_TRUE(Channel::inspect(name).value().subscribers.empty()) << "reclaimed by the publisher";
+}
+
+}  // namespace
+}  // namespace ipckit

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: MIT
+#include "ipckit/channel/channel.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "channel/channel_file.hpp"
+#include "sys/syscall.hpp"
+
+namespace ipckit {
+
+using chan_detail::ChannelFile;
+using chan_detail::Role;
+
+Result<std::string> Channel::validate_name(std::string_view name) {
+    return chan_detail::validate_channel_name(name);
+}
+
+Result<void> Channel::create(std::string_view name, const ChannelConfig& config) {
+    auto f = ChannelFile::create(name, config, Role::Inspector);
+    if (!f) {
+        return std::move(f).error();
+    }
+    return {};
+}
+
+Result<void> Channel::remove(std::string_view name_in, const ChannelOptions& options) {
+    auto name = chan_detail::validate_channel_name(name_in);
+    if (!name) {
+        return std::move(name).error();
+    }
+    std::string dir_path;
+    auto dir = chan_detail::open_channel_dir(options.dir, &dir_path);
+    if (!dir) {
+        return std::move(dir).error();
+    }
+    const std::string file = *name + ".chan";
+    IPCKIT_TRY(sys::call("unlink", dir_path + "/" + file,
+                         [&] { return ::unlinkat(dir->get(), file.c_str(), 0); }));
+    return {};
+}
+
+namespace {
+
+ChannelInfo describe(const ChannelFile& f, const std::string& dir) {
+    const auto& g = f.geometry();
+    ChannelInfo info;
+    info.name = f.name();
+    info.path = dir + "/" + f.name() + ".chan";
+    info.policy = static_cast<ChannelPolicy>(g.policy);
+    info.lane_bytes = g.lane_bytes;
+    info.max_message = g.max_message;
+    info.max_publishers = g.max_publishers;
+    info.max_subscribers = g.max_subscribers;
+    info.max_loans = g.max_loans;
+    info.file_size = g.file_size;
+    for (std::uint32_t i = 0; i < g.max_publishers; ++i) {
+        const auto& p = f.pub(i);
+        const std::uint32_t st = p.state.load(std::memory_order_acquire);
+        auto alive = f.locked_by_other(f.pub_lock_off(i));
+        const bool live = alive && *alive;
+        if (st == chan_detail::kFree && !live) {
+            continue;
+        }
+        ChannelParticipantInfo pi;
+        pi.index = i;
+        pi.pid = static_cast<pid_t>(p.pid.load(std::memory_order_relaxed));
+        pi.alive = live;
+        pi.messages = p.published.load(std::memory_order_relaxed);
+        info.publishers.push_back(pi);
+    }
+    for (std::uint32_t i = 0; i < g.max_subscribers; ++i) {
+        const auto& s = f.sub(i);
+        const std::uint32_t st = s.state.load(std::memory_order_acquire);
+        auto alive = f.locked_by_other(f.sub_lock_off(i));
+        const bool live = alive && *alive;
+        if (st == chan_detail::kFree && !live) {
+            continue;
+        }
+        ChannelParticipantInfo si;
+        si.index = i;
+        si.pid = static_cast<pid_t>(s.pid.load(std::memory_order_relaxed));
+        si.alive = live;
+        si.messages = s.received.load(std::memory_order_relaxed);
+        si.lost = s.lost.load(std::memory_order_relaxed);
+        si.corrupt = s.corrupt.load(std::memory_order_relaxed);
+        for (std::uint32_t l = 0; l < g.max_publishers; ++l) {
+            const std::uint64_t t = f.pub(l).tail.load(std::memory_order_acquire);
+            const std::uint64_t h = f.hold(i, l).load(std::memory_order_relaxed);
+            const std::uint64_t d = t - h;
+            if (static_cast<std::int64_t>(d) > 0 && d <= g.lane_bytes && d > si.depth) {
+                si.depth = d;
+            }
+        }
+        info.subscribers.push_back(si);
+    }
+    return info;
+}
+
+}  // namespace
+
+Result<ChannelInfo> Channel::inspect(std::string_view name, const ChannelOptions& options) {
+    auto f = ChannelFile::open(name, options, Role::Inspector);
+    if (!f) {
+        return std::move(f).error();
+    }
+    std::string dir_path;
+    auto dir = chan_detail::open_channel_dir(options.dir, &dir_path);
+    if (!dir) {
+        return std::move(dir).error();
+    }
+    return describe(*f, dir_path);
+}
+
+Result<std::vector<ChannelInfo>> Channel::list(const ChannelOptions& options) {
+    std::string dir_path;
+    auto dir = chan_detail::open_channel_dir(options.dir, &dir_path);
+    if (!dir) {
+        return std::move(dir).error();
+    }
+    const int dup = ::fcntl(dir->get(), F_DUPFD_CLOEXEC, 0);
+    if (dup < 0) {
+        return sys::last_error("fcntl(F_DUPFD_CLOEXEC)", dir_path);
+    }
+    DIR* d = ::fdopendir(dup);
+    if (d == nullptr) {
+        ::close(dup);
+        return sys::last_error("fdopendir", dir_path);
+    }
+    std::vector<ChannelInfo> out;
+    ChannelOptions o = options;
+    o.dir = dir_path;
+    o.init_wait = std::chrono::milliseconds(0);
+    while (const dirent* e = ::readdir(d)) {
+        std::string_view n(e->d_name);
+        if (n.size() <= 5 || !n.ends_with(".chan")) {
+            continue;
+        }
+        n.remove_suffix(5);
+        auto f = ChannelFile::open(n, o, Role::Inspector);
+        if (f) {
+            out.push_back(describe(*f, dir_path));
+        }
+    }
+    ::closedir(d);
+    return out;
+}
+
+Result<std::uint32_t> Channel::cleanup_dead(std::string_view name, const ChannelOptions& options) {
+    auto f = ChannelFile::open(name, options, Role::Subscriber);
+    if (!f) {
+        return std::move(f).error();
+    }
+    const auto& g = f->geometry();
+    std::uint32_t freed = 0;
+    auto clean = [&](std::uint64_t lock_off, chan_detail::A32& state) -> Result<void> {
+        if (state.load(std::memory_order_acquire) == chan_detail::kFree) {
+            return {};
+        }
+        auto got = f->try_lock(lock_off);
+        if (!got) {
+            return std::move(got).error();
+        }
+        if (!*got) {
+            return {};  // alive (or being cleaned by someone else right now)
+        }
+        if (state.load(std::memory_order_acquire) != chan_detail::kFree) {
+            state.store(chan_detail::kFree, std::memory_order_release);
+            ++freed;
+        }
+        f->unlock(lock_off);
+        return {};
+    };
+    for (std::uint32_t i = 0; i < g.max_publishers; ++i) {
+        IPCKIT_TRY(clean(f->pub_lock_off(i), f->pub(i).state));
+    }
+    for (std::uint32_t i = 0; i < g.max_subscribers; ++i) {
+        IPCKIT_TRY(clean(f->sub_lock_off(i), f->sub(i).state));
+    }
+    return freed;
+}
+
+}  // namespace ipckit

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+// ChannelFile: one open file description of a channel file, its validated geometry, and its
+// mappings. Every participant has its own (OFD locks are per open file description).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "channel/layout.hpp"
+#include "ipckit/channel/channel_config.hpp"
+#include "ipckit/core/mapping.hpp"
+#include "ipckit/core/result.hpp"
+#include "ipckit/core/unique_fd.hpp"
+
+namespace ipckit::chan_detail {
+
+enum class Role { Publisher, Subscriber, Inspector };
+
+class ChannelFile {
+public:
+    /// Creates and initialises the file (exclusive); the result is open for a publisher.
+    static Result<ChannelFile> create(std::string_view name, const ChannelConfig& config,
+                                      Role role);
+    static Result<ChannelFile> open(std::string_view name, const ChannelOptions& options,
+                                    Role role);
+    /// Opens, or creates if absent; an existing file must match `config` (field named).
+    static Result<ChannelFile> open_or_create(std::string_view name, const ChannelConfig& config,
+                                              Role role);
+
+    [[nodiscard]] const Geometry& geometry() const noexcept { return g_; }
+    [[nodiscard]] const std::string& name() const noexcept { return name_; }
+    [[nodiscard]] int fd() const noexcept { return fd_.get(); }
+
+    [[nodiscard]] Header& header() const noexcept {
+        return *reinterpret_cast<Header*>(meta_base());  // NOLINT
+    }
+    [[nodiscard]] PubRecord& pub(std::uint32_t i) const noexcept {
+        return *reinterpret_cast<PubRecord*>(meta_base() + g_.pub_table_off +  // NOLINT
+                                             std::uint64_t{i} * kPubRecordBytes);
+    }
+    [[nodiscard]] SubRecordHead& sub(std::uint32_t i) const noexcept {
+        return *reinterpret_cast<SubRecordHead*>(meta_base() + sub_off(i));  // NOLINT
+    }
+    [[nodiscard]] A64& hold(std::uint32_t sub_index, std::uint32_t lane) const noexcept {
+        return *reinterpret_cast<A64*>(meta_base() + sub_off(sub_index) + kSubRecordHead +  // NOLINT
+                                       8ULL * lane);
+    }
+    [[nodiscard]] std::byte* lane(std::uint32_t i) const noexcept {
+        return const_cast<std::byte*>(lanes_.data()) + std::uint64_t{i} * g_.lane_bytes;  // NOLINT
+    }
+    [[nodiscard]] std::uint64_t pub_lock_off(std::uint32_t i) const noexcept {
+        return g_.pub_table_off + std::uint64_t{i} * kPubRecordBytes;
+    }
+    [[nodiscard]] std::uint64_t sub_lock_off(std::uint32_t i) const noexcept { return sub_off(i); }
+
+    /// OFD write lock on one byte: true if taken, false if another description holds it.
+    Result<bool> try_lock(std::uint64_t off) const;
+    void unlock(std::uint64_t off) const noexcept;
+    /// True if another open file description holds a lock on the byte (its owner is alive).
+    Result<bool> locked_by_other(std::uint64_t off) const;
+    /// Error if the file was unlinked (logind RemoveIPC, rm) or replaced under us (D16).
+    Result<void> check_linked() const;
+    /// Error if the header's magic or version changed since open (hostile or corrupting peer).
+    Result<void> check_header() const;
+    /// The cheap form of check_header for hot paths.
+    [[nodiscard]] bool header_ok() const noexcept {
+        return header().magic.load(std::memory_order_relaxed) == kMagic &&
+               header().layout_version.load(std::memory_order_relaxed) == kLayoutVersion;
+    }
+    [[nodiscard]] Error corrupt(const char* op, std::string detail) const;
+
+private:
+    ChannelFile() = default;
+    [[nodiscard]] std::byte* meta_base() const noexcept {
+        return const_cast<std::byte*>(meta_.data());  // NOLINT
+    }
+    [[nodiscard]] std::uint64_t sub_off(std::uint32_t i) const noexcept {
+        return g_.sub_table_off + std::uint64_t{i} * g_.sub_record_bytes;
+    }
+    Result<void> map(Role role);
+
+    UniqueFd fd_;
+    Mapping meta_;
+    Mapping lanes_;
+    Geometry g_;
+    std::string name_;
+};
+
+/// "NAME" from "NAME" or "chan:NAME", validated (A22).
+Result<std::string> validate_channel_name(std::string_view name);
+/// Opens the channel directory (D18) O_DIRECTORY|O_NOFOLLOW and checks its owner and mode.
+Result<UniqueFd> open_channel_dir(const std::string& dir_option, std::string* path_out);
+
+}  // namespace ipckit::chan_detail

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+// Named fault points for deterministic crash tests: IPCKIT_FAULT_POINT=name:kill (or :stop,
+// :exit) in the environment makes the process act at that point. Compiled only with
+// IPCKIT_FAULT_POINTS; disarmed cost is one relaxed load of a cached flag.
+#pragma once
+
+#include <atomic>
+
+namespace ipckit::chan_detail {
+
+/// -1 unknown, 0 disarmed, 1 armed.
+extern std::atomic<int> g_fault_state;
+void fault_point_hit(const char* name) noexcept;
+/// Re-reads IPCKIT_FAULT_POINT (tests call it in a forked child after setenv).
+void reload_fault_points() noexcept;
+
+}  // namespace ipckit::chan_detail
+
+#if defined(IPCKIT_FAULT_POINTS) && IPCKIT_FAULT_POINTS
+#define IPCKIT_FAULT_POINT(name)                                                             \
+    do {                                                                                     \
+        if (::ipckit::chan_detail::g_fault_state.load(std::memory_order_relaxed) != 0)       \
+            [[unlikely]] ::ipckit::chan_detail::fault_point_hit(name);                       \
+    } while (false)
+#else
+#define IPCKIT_FAULT_POINT(name) \
+    do {                         \
+    } while (false)
+#endif

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+// Internals shared by the publisher and subscriber implementations.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "ipckit/core/unique_fd.hpp"
+
+#include "channel/channel_file.hpp"
+#include "ipckit/channel/channel_config.hpp"
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/sync/futex.hpp"
+
+namespace ipckit::chan_detail {
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield" ::: "memory");
+#endif
+}
+
+/// A deadline that has always passed, made without reading the clock: the try_ calls use it so
+/// the non-blocking fast path never calls clock_gettime.
+inline constexpr Deadline kImmediately = Deadline::at(Deadline::Clock::time_point::min());
+inline bool expired(Deadline d) noexcept { return d == kImmediately || d.expired(); }
+
+/// Memory fences. TSan does not model std::atomic_thread_fence (and warns); under TSan a full
+/// fence is a seq_cst read-modify-write (also a full barrier on x86) and acquire/release fences
+/// are compiler barriers (enough on x86's TSO; TSan cannot see across mappings anyway).
+inline void full_fence() noexcept {
+#if defined(__SANITIZE_THREAD__)
+    static std::atomic<int> dummy{0};
+    dummy.fetch_add(0, std::memory_order_seq_cst);
+#else
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
+}
+inline void acquire_fence() noexcept {
+#if defined(__SANITIZE_THREAD__)
+    std::atomic_signal_fence(std::memory_order_acquire);
+#else
+    std::atomic_thread_fence(std::memory_order_acquire);
+#endif
+}
+
+/// Bumps `seq` and wakes every sleeper, but only if someone announced it sleeps (Dekker pair
+/// with sleep_on: release store of the data, then this; see docs/design/channel.md).
+inline void wake_sleepers(A32& seq, A32& sleepers) noexcept {
+    full_fence();
+    if (sleepers.load(std::memory_order_relaxed) != 0) {
+        seq.fetch_add(1, std::memory_order_release);
+        (void)Futex::wake_all(seq);
+    }
+}
+
+/// Sleeps on `seq` unless ready() turns true after announcing the sleep. Returns ready()'s last
+/// value or an error; false also when the deadline passed.
+template <class Ready>
+Result<bool> sleep_on(A32& seq, A32& sleepers, Deadline deadline, Ready&& ready) {
+    sleepers.fetch_add(1, std::memory_order_seq_cst);
+    full_fence();
+    const std::uint32_t v = seq.load(std::memory_order_acquire);
+    auto r = ready();
+    if (!r || *r) {
+        sleepers.fetch_sub(1, std::memory_order_relaxed);
+        return r;
+    }
+    auto w = Futex::wait(seq, v, deadline);
+    sleepers.fetch_sub(1, std::memory_order_relaxed);
+    if (!w) {
+        return std::move(w).error();
+    }
+    return false;
+}
+
+struct PublisherImpl {
+    ChannelFile file;
+    std::uint32_t lane = 0;
+    PubRecord* rec = nullptr;
+    std::byte* ring = nullptr;
+    std::uint64_t mask = 0;
+    std::uint64_t tail = 0;
+    std::uint64_t floor = 0;
+    std::uint64_t next_seq = 0;
+    std::uint64_t limit = 0;  // block mode: positions below it may be written (cached)
+    std::uint64_t published = 0;
+    bool overwrite = false;
+    bool loan_out = false;
+    std::uint64_t loan_pos = 0;  // record position of the outstanding loan
+    std::uint32_t spin_polls = 0;
+    pid_t blocked_by = 0;
+
+    explicit PublisherImpl(ChannelFile f) : file(std::move(f)) {}
+    ~PublisherImpl();
+    Result<void> join();
+    void recover_tail() noexcept;
+    Result<std::optional<std::byte*>> reserve(std::size_t n, Deadline deadline);
+    Result<void> commit(std::size_t n);
+    /// Recomputes `limit`; reclaims dead subscribers that held it back. Returns whether a live
+    /// joining subscriber forces a wait.
+    Result<void> recompute_limit(std::uint64_t needed_end, bool check_liveness);
+};
+
+struct SubscriberImpl {
+    struct LaneState {
+        std::uint64_t cursor = 0;
+        std::uint32_t empty_polls = 0;  // empty looks at this lane (every 16th checks the tail)
+        std::uint64_t hold = 0;         // value last stored in our shm hold slot
+        std::uint64_t fenced_hold = 0;  // value last announced to sleeping publishers
+        std::uint32_t expected = 0;
+        bool seq_known = false;
+    };
+    struct Held {
+        std::uint32_t lane;
+        std::uint64_t pos;
+    };
+    ChannelFile file;
+    std::uint32_t index = 0;
+    SubRecordHead* rec = nullptr;
+    std::vector<LaneState> lanes;
+    std::vector<Held> held;
+    std::uint32_t rr = 0;
+    std::uint64_t mask = 0;
+    bool overwrite = false;
+    std::uint32_t spin_polls = 0;
+    bool force_tail_check = false;
+    std::uint64_t received = 0;
+    std::uint64_t lost = 0;
+    std::uint64_t corrupt = 0;
+
+    // Opt-in readiness fd: an eventfd written by a helper thread that sleeps on the channel's
+    // futex and compares the lanes' tails with a mirror of our cursors.
+    UniqueFd event_fd;
+    std::thread notifier;
+    std::atomic<bool> stop_notifier{false};
+    std::atomic<bool> signalled{false};
+    std::unique_ptr<std::atomic<std::uint64_t>[]> cursor_mirror;
+
+    explicit SubscriberImpl(ChannelFile f) : file(std::move(f)) {}
+    Result<int> start_notifier();
+    void notifier_loop() noexcept;
+    void stop_notifier_thread() noexcept;
+    ~SubscriberImpl();
+    Result<void> join();
+    void release(std::uint32_t lane, std::uint64_t pos) noexcept;
+    void update_hold(std::uint32_t lane, bool force = false) noexcept;
+    void flush_holds() noexcept;
+    /// One message from any lane; copies into `out` when given (else zero-copy).
+    struct Got {
+        const std::byte* data;
+        std::size_t size;
+        std::uint32_t lane;
+        std::uint64_t pos;
+        std::uint64_t lost_before;
+    };
+    Result<std::optional<Got>> poll(std::span<std::byte>* out);
+    Result<std::optional<Got>> poll_inner(std::span<std::byte>* out);
+    Result<std::optional<Got>> poll_lane(std::uint32_t lane, std::span<std::byte>* out);
+    Result<std::optional<Got>> wait(std::span<std::byte>* out, Deadline deadline);
+    void note_corrupt(LaneState& s, std::uint64_t tail) noexcept;
+};
+
+}  // namespace ipckit::chan_detail

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: MIT
+#include "ipckit/channel/publisher.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "channel/fault_point.hpp"
+#include "channel/participant.hpp"
+#include "ipckit/core/assert.hpp"
+
+namespace ipckit {
+
+namespace chan_detail {
+
+namespace {
+constexpr auto kLivenessSlice = std::chrono::milliseconds(20);
+inline bool after(std::uint64_t a, std::uint64_t b) noexcept {
+    return static_cast<std::int64_t>(a - b) > 0;
+}
+}  // namespace
+
+PublisherImpl::~PublisherImpl() {
+    if (rec != nullptr) {
+        rec->pid.store(0, std::memory_order_relaxed);
+        rec->state.store(kFree, std::memory_order_release);
+        file.unlock(file.pub_lock_off(lane));
+    }
+}
+
+Result<void> PublisherImpl::join() {
+    const Geometry& g = file.geometry();
+    std::uint32_t i = 0;
+    for (; i < g.max_publishers; ++i) {
+        auto got = file.try_lock(file.pub_lock_off(i));
+        if (!got) {
+            return std::move(got).error();
+        }
+        if (*got) {
+            break;
+        }
+    }
+    if (i == g.max_publishers) {
+        return Error(std::errc::resource_unavailable_try_again, "chan publisher",
+                     "chan:" + file.name(),
+                     "all max_publishers=" + std::to_string(g.max_publishers) +
+                         " publisher records are held by live publishers");
+    }
+    lane = i;
+    PubRecord& r = file.pub(i);
+    // The lock makes us the only writer; a previous owner (dead, or closed) left its committed
+    // tail, which we continue from so subscribers' cursors stay valid.
+    const std::uint64_t t = r.tail.load(std::memory_order_acquire);
+    const std::uint64_t f = r.floor.load(std::memory_order_relaxed);
+    if ((t & kStampFlagMask) != 0 ||
+        (overwrite && static_cast<std::int64_t>(f - t) > static_cast<std::int64_t>(g.lane_bytes))) {
+        file.unlock(file.pub_lock_off(i));
+        return file.corrupt("chan publisher",
+                            "lane " + std::to_string(i) + ": tail=" + std::to_string(t) +
+                                " floor=" + std::to_string(f));
+    }
+    tail = t;
+    floor = f;
+    next_seq = r.next_seq.load(std::memory_order_relaxed);
+    mask = g.lane_bytes - 1;
+    ring = file.lane(i);
+    recover_tail();
+    if (tail != t) {
+        r.next_seq.store(next_seq, std::memory_order_relaxed);
+        r.tail.store(tail, std::memory_order_release);
+    }
+    published = 0;
+    limit = tail;  // forces a scan of the subscribers before the first write
+    r.generation.fetch_add(1, std::memory_order_relaxed);
+    r.pid.store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
+    r.state.store(kActive, std::memory_order_release);
+    rec = &r;
+    A32& hw = file.header().lanes_hw;
+    std::uint32_t cur = hw.load(std::memory_order_relaxed);
+    while (cur < i + 1 && !hw.compare_exchange_weak(cur, i + 1, std::memory_order_release)) {
+    }
+    return {};
+}
+
+void PublisherImpl::recover_tail() noexcept {
+    // Walk committed records past the stored tail (a previous owner died between its commit and
+    // its tail store). Bounded by one lane; stops at the first position not stamped with itself.
+    const std::uint64_t lane_bytes = file.geometry().lane_bytes;
+    const std::uint64_t start = tail;
+    while (tail - start < lane_bytes) {
+        const std::uint64_t off = tail & mask;
+        const auto* h = reinterpret_cast<const RecordHeader*>(ring + off);  // NOLINT
+        const std::uint64_t stamp = h->stamp.load(std::memory_order_acquire);
+        const std::uint32_t len = h->len.load(std::memory_order_relaxed);
+        if ((stamp & ~kStampFlagMask) != tail || (stamp & kValidFlag) == 0 ||
+            (stamp & kUnknownFlags) != 0) {
+            break;
+        }
+        if ((stamp & kPadFlag) != 0) {
+            if (off + kRecordHeaderBytes + len != lane_bytes) {
+                break;
+            }
+            tail += kRecordHeaderBytes + len;
+            continue;
+        }
+        if (len > file.geometry().max_message || off + record_bytes(len) > lane_bytes) {
+            break;
+        }
+        const std::uint32_t seq = h->seq.load(std::memory_order_relaxed);
+        next_seq += static_cast<std::uint32_t>(seq + 1 - static_cast<std::uint32_t>(next_seq));
+        tail += record_bytes(len);
+    }
+}
+
+Result<void> PublisherImpl::recompute_limit(std::uint64_t needed_end, bool check_liveness) {
+    const Geometry& g = file.geometry();
+    // Pairs with the subscriber's fence between "state = joining" and reading our tail.
+    full_fence();
+    std::uint64_t base = tail;
+    bool joiner = false;
+    blocked_by = 0;
+    for (std::uint32_t i = 0; i < g.max_subscribers; ++i) {
+        SubRecordHead& s = file.sub(i);
+        const std::uint32_t st = s.state.load(std::memory_order_acquire);
+        if (st != kJoining && st != kActive) {
+            continue;  // free (or garbage: a hostile value is treated as free)
+        }
+        std::uint64_t h = tail;
+        if (st == kActive) {
+            h = file.hold(i, lane).load(std::memory_order_acquire);
+            if (after(h, tail)) {
+                h = tail;  // ahead of what we wrote: corrupt; cannot hold anything back
+            }
+        }
+        const bool blocks = st == kJoining || after(needed_end, h + g.lane_bytes);
+        if (blocks && !check_liveness) {
+            blocked_by = static_cast<pid_t>(s.pid.load(std::memory_order_relaxed));
+            if (st == kJoining) {
+                joiner = true;
+                continue;
+            }
+        } else if (blocks) {
+            auto alive = file.locked_by_other(file.sub_lock_off(i));
+            if (!alive) {
+                return std::move(alive).error();
+            }
+            if (!*alive) {
+                // Dead: reclaim its record under its lock (exactly one cleaner gets it).
+                auto got = file.try_lock(file.sub_lock_off(i));
+                if (got && *got) {
+                    s.state.store(kFree, std::memory_order_release);
+                    file.unlock(file.sub_lock_off(i));
+                }
+                continue;
+            }
+            blocked_by = static_cast<pid_t>(s.pid.load(std::memory_order_relaxed));
+            if (st == kJoining) {
+                joiner = true;
+                continue;
+            }
+        }
+        if (after(base, h)) {
+            base = h;
+        }
+    }
+    if (!joiner) {
+        limit = base + g.lane_bytes;
+    }
+    return {};
+}
+
+Result<std::optional<std::byte*>> PublisherImpl::reserve(std::size_t n, Deadline deadline) {
+    const Geometry& g = file.geometry();
+    if (loan_out) {
+        return Error(std::errc::operation_in_progress, "chan loan", "chan:" + file.name(),
+                     "publish or drop the outstanding loan first (one at a time)");
+    }
+    if (n > g.max_message) {
+        return Error(std::errc::message_size, "chan loan", "chan:" + file.name(),
+                     "size " + std::to_string(n) + " > max_message " + std::to_string(g.max_message));
+    }
+    const std::uint64_t rec_len = record_bytes(n);
+    const std::uint64_t off = tail & mask;
+    const std::uint64_t pad = off + rec_len > g.lane_bytes ? g.lane_bytes - off : 0;
+    const std::uint64_t end = tail + pad + rec_len;
+    if (!overwrite) {
+        std::uint32_t spins = 0;
+        while (after(end, limit)) {
+            // Liveness (a system call per laggard) only every 1024 polls and before sleeping:
+            // a spinning publisher must not hammer fcntl while a live subscriber catches up.
+            IPCKIT_TRY(recompute_limit(end, false));
+            if (!after(end, limit)) {
+                break;
+            }
+            const bool expired = chan_detail::expired(deadline);
+            if (expired || spins % 1024 == 1023 || spins >= spin_polls) {
+                IPCKIT_TRY(recompute_limit(end, true));
+                if (!after(end, limit)) {
+                    break;
+                }
+            }
+            if (expired) {
+                return std::optional<std::byte*>();
+            }
+            if (spins < spin_polls) {
+                ++spins;
+                cpu_relax();
+                continue;
+            }
+            IPCKIT_TRY(file.check_linked());
+            Deadline slice = Deadline::after(kLivenessSlice);
+            if (deadline < slice) {
+                slice = deadline;
+            }
+            auto& h = file.header();
+            auto r = sleep_on(h.space_seq, h.space_sleepers, slice, [&]() -> Result<bool> {
+                IPCKIT_TRY(recompute_limit(end, true));
+                return !after(end, limit);
+            });
+            if (!r) {
+                return std::move(r).error();
+            }
+        }
+        blocked_by = 0;
+    } else if (after(end - g.lane_bytes, floor)) {
+        // Seqlock: announce what we are about to overwrite before writing a byte of it.
+        floor = end - g.lane_bytes;
+        rec->floor.store(floor, std::memory_order_relaxed);
+        full_fence();
+    }
+    IPCKIT_FAULT_POINT("chan.publish.after_claim");
+    if (pad != 0) {
+        // A pad is committed at once (stamp last, release): it carries no message, and if the
+        // loan is dropped the next loan writes the very same pad again.
+        auto* ph = reinterpret_cast<RecordHeader*>(ring + off);  // NOLINT
+        ph->len.store(static_cast<std::uint32_t>(pad - kRecordHeaderBytes), std::memory_order_relaxed);
+        ph->seq.store(0, std::memory_order_relaxed);
+        ph->stamp.store(tail | kValidFlag | kPadFlag, std::memory_order_release);
+    }
+    loan_pos = tail + pad;
+    loan_out = true;
+    return std::optional<std::byte*>(ring + (loan_pos & mask) + kRecordHeaderBytes);
+}
+
+Result<void> PublisherImpl::commit(std::size_t n) {
+    auto* h = reinterpret_cast<RecordHeader*>(ring + (loan_pos & mask));  // NOLINT
+    h->len.store(static_cast<std::uint32_t>(n), std::memory_order_relaxed);
+    h->seq.store(static_cast<std::uint32_t>(next_seq), std::memory_order_relaxed);
+    IPCKIT_FAULT_POINT("chan.publish.mid_write");
+    h->stamp.store(loan_pos | kValidFlag, std::memory_order_release);  // the commit
+    ++next_seq;
+    rec->next_seq.store(next_seq, std::memory_order_relaxed);
+    IPCKIT_FAULT_POINT("chan.publish.after_commit");
+    // The tail follows the commit; a publisher that dies in between leaves a committed record
+    // past the tail, which the lane's next owner finds (recover_tail) and never overwrites.
+    tail = loan_pos + record_bytes(n);
+    rec->tail.store(tail, std::memory_order_release);
+    ++published;
+    rec->published.store(published, std::memory_order_relaxed);
+    loan_out = false;
+    auto& hd = file.header();
+    wake_sleepers(hd.data_seq, hd.data_sleepers);
+    return {};
+}
+
+}  // namespace chan_detail
+
+using chan_detail::PublisherImpl;
+
+Loan::Loan(Loan&& other) noexcept
+    : owner_(std::exchange(other.owner_, nullptr)),
+      data_(other.data_),
+      size_(other.size_),
+      capacity_(other.capacity_) {}
+
+Loan& Loan::operator=(Loan&& other) noexcept {
+    if (this != &other) {
+        if (owner_ != nullptr) {
+            owner_->loan_out = false;
+        }
+        owner_ = std::exchange(other.owner_, nullptr);
+        data_ = other.data_;
+        size_ = other.size_;
+        capacity_ = other.capacity_;
+    }
+    return *this;
+}
+
+Loan::~Loan() {
+    if (owner_ != nullptr) {
+        owner_->loan_out = false;  // the space was never committed: the next loan reuses it
+    }
+}
+
+void Loan::resize(std::size_t n) noexcept {
+    IPCKIT_ASSERT(n <= capacity_, "Loan::resize beyond the loaned capacity");
+    size_ = n;
+}
+
+Publisher::Publisher(std::unique_ptr<PublisherImpl> impl) noexcept : impl_(std::move(impl)) {}
+Publisher::Publisher(Publisher&&) noexcept = default;
+Publisher& Publisher::operator=(Publisher&&) noexcept = default;
+Publisher::~Publisher() = default;
+
+namespace {
+Result<std::unique_ptr<PublisherImpl>> make(Result<chan_detail::ChannelFile> f, std::uint32_t spin) {
+    if (!f) {
+        return std::move(f).error();
+    }
+    auto impl = std::make_unique<PublisherImpl>(std::move(*f));
+    impl->overwrite =
+        impl->file.geometry().policy == static_cast<std::uint32_t>(ChannelPolicy::Overwrite);
+    impl->spin_polls = spin;
+    IPCKIT_TRY(impl->join());
+    return impl;
+}
+}  // namespace
+
+Result<Publisher> Publisher::create(std::string_view name, const ChannelConfig& config) {
+    auto i = make(chan_detail::ChannelFile::create(name, config, chan_detail::Role::Publisher),
+                  config.options.spin_polls);
+    if (!i) {
+        return std::move(i).error();
+    }
+    return Publisher(std::move(*i));
+}
+
+Result<Publisher> Publisher::open(std::string_view name, const ChannelOptions& options) {
+    auto i = make(chan_detail::ChannelFile::open(name, options, chan_detail::Role::Publisher),
+                  options.spin_polls);
+    if (!i) {
+        return std::move(i).error();
+    }
+    return Publisher(std::move(*i));
+}
+
+Result<Publisher> Publisher::open_or_create(std::string_view name, const ChannelConfig& config) {
+    auto i = make(
+        chan_detail::ChannelFile::open_or_create(name, config, chan_detail::Role::Publisher),
+        config.options.spin_polls);
+    if (!i) {
+        return std::move(i).error();
+    }
+    return Publisher(std::move(*i));
+}
+
+Result<std::optional<Loan>> Publisher::loan_until(std::size_t n, Deadline deadline) {
+    auto r = impl_->reserve(n, deadline);
+    if (!r) {
+        return std::move(r).error();
+    }
+    if (!*r) {
+        return std::optional<Loan>();
+    }
+    return std::optional<Loan>(Loan(impl_.get(), **r, n));
+}
+
+Result<std::optional<Loan>> Publisher::try_loan(std::size_t n) {
+    return loan_until(n, chan_detail::kImmediately);
+}
+
+Result<Loan> Publisher::loan(std::size_t n) {
+    auto r = loan_until(n, Deadline::never());
+    if (!r) {
+        return std::move(r).error();
+    }
+    IPCKIT_ASSERT(r->has_value(), "a wait without deadline returned empty");
+    return std::move(**r);
+}
+
+Result<void> Publisher::publish(Loan&& loan) {
+    IPCKIT_ASSERT(loan.owner_ == impl_.get(), "publish() of a loan from another publisher");
+    loan.owner_ = nullptr;
+    return impl_->commit(loan.size_);
+}
+
+Result<bool> Publisher::send_until(std::span<const std::byte> bytes, Deadline deadline) {
+    auto l = loan_until(bytes.size(), deadline);
+    if (!l) {
+        return std::move(l).error();
+    }
+    if (!*l) {
+        return false;
+    }
+    if (!bytes.empty()) {
+        std::memcpy((*l)->data(), bytes.data(), bytes.size());
+    }
+    IPCKIT_TRY(publish(std::move(**l)));
+    return true;
+}
+
+Result<void> Publisher::send(std::span<const std::byte> bytes) {
+    auto r = send_until(bytes, Deadline::never());
+    if (!r) {
+        return std::move(r).error();
+    }
+    return {};
+}
+
+std::uint32_t Publisher::lane() const noexcept { return impl_->lane; }
+std::size_t Publisher::max_message() const noexcept { return impl_->file.geometry().max_message; }
+pid_t Publisher::blocked_by() const noexcept { return impl_->blocked_by; }
+std::uint64_t Publisher::published_count() const noexcept { return impl_->published; }
+
+}  // namespace ipckit

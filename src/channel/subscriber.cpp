@@ -1,0 +1,553 @@
+// SPDX-License-Identifier: MIT
+#include "ipckit/channel/subscriber.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "channel/fault_point.hpp"
+#include "channel/participant.hpp"
+#include "ipckit/core/assert.hpp"
+#include "sys/syscall.hpp"
+
+namespace ipckit {
+
+namespace chan_detail {
+
+namespace {
+inline bool after(std::uint64_t a, std::uint64_t b) noexcept {
+    return static_cast<std::int64_t>(a - b) > 0;
+}
+}  // namespace
+
+SubscriberImpl::~SubscriberImpl() {
+    stop_notifier_thread();
+    if (rec != nullptr) {
+        rec->pid.store(0, std::memory_order_relaxed);
+        rec->state.store(kFree, std::memory_order_release);
+        file.unlock(file.sub_lock_off(index));
+        if (!overwrite) {
+            auto& h = file.header();
+            wake_sleepers(h.space_seq, h.space_sleepers);  // we no longer hold anyone back
+        }
+    }
+}
+
+Result<void> SubscriberImpl::join() {
+    const Geometry& g = file.geometry();
+    std::uint32_t i = 0;
+    for (; i < g.max_subscribers; ++i) {
+        auto got = file.try_lock(file.sub_lock_off(i));
+        if (!got) {
+            return std::move(got).error();
+        }
+        if (*got) {
+            break;
+        }
+    }
+    if (i == g.max_subscribers) {
+        return Error(std::errc::resource_unavailable_try_again, "chan subscriber",
+                     "chan:" + file.name(),
+                     "all max_subscribers=" + std::to_string(g.max_subscribers) +
+                         " subscriber records are held by live subscribers");
+    }
+    index = i;
+    SubRecordHead& r = file.sub(i);
+    // "joining" first: a block-mode publisher waits for a live joiner instead of writing past
+    // a cursor it cannot see yet; the fence pairs with the publisher's fence before its scan.
+    r.state.store(kJoining, std::memory_order_seq_cst);
+    r.pid.store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
+    r.loans.store(0, std::memory_order_relaxed);
+    r.received.store(0, std::memory_order_relaxed);
+    r.lost.store(0, std::memory_order_relaxed);
+    r.corrupt.store(0, std::memory_order_relaxed);
+    full_fence();
+    IPCKIT_FAULT_POINT("chan.subscribe.after_lock");
+    lanes.assign(g.max_publishers, LaneState{});
+    for (std::uint32_t l = 0; l < g.max_publishers; ++l) {
+        const std::uint64_t t = file.pub(l).tail.load(std::memory_order_acquire) & ~kStampFlagMask;
+        lanes[l].cursor = t;  // late joiner starts at the head
+        lanes[l].hold = t;
+        lanes[l].fenced_hold = t;
+        file.hold(i, l).store(t, std::memory_order_relaxed);
+    }
+    rec = &r;
+    mask = g.lane_bytes - 1;
+    held.reserve(g.max_loans);
+    r.state.store(kActive, std::memory_order_release);
+    if (!overwrite) {
+        auto& h = file.header();
+        wake_sleepers(h.space_seq, h.space_sleepers);
+    }
+    return {};
+}
+
+void SubscriberImpl::update_hold(std::uint32_t lane, bool force) noexcept {
+    LaneState& s = lanes[lane];
+    std::uint64_t h = s.cursor;
+    for (const Held& x : held) {
+        if (x.lane == lane && after(h, x.pos)) {
+            h = x.pos;
+        }
+    }
+    if (h != s.hold) {
+        s.hold = h;
+        file.hold(index, lane).store(h, std::memory_order_release);
+    }
+    if (overwrite || h == s.fenced_hold) {
+        return;
+    }
+    // The fence of the sleep/wake protocol costs as much as the rest of a receive, so it is paid
+    // every quarter lane of progress, when we run dry (flush_holds), or when a publisher is seen
+    // asleep. A publisher that misses a hold store re-checks within its 20 ms liveness slice.
+    auto& hd = file.header();
+    const bool quarter = h - s.fenced_hold >= file.geometry().lane_bytes / 4;
+    if (force || quarter || hd.space_sleepers.load(std::memory_order_relaxed) != 0) {
+        s.fenced_hold = h;
+        wake_sleepers(hd.space_seq, hd.space_sleepers);
+    }
+}
+
+void SubscriberImpl::flush_holds() noexcept {
+    for (std::uint32_t l = 0; l < lanes.size(); ++l) {
+        if (lanes[l].hold != lanes[l].fenced_hold || lanes[l].hold != lanes[l].cursor) {
+            update_hold(l, true);
+        }
+    }
+}
+
+void SubscriberImpl::release(std::uint32_t lane, std::uint64_t pos) noexcept {
+    for (auto it = held.begin(); it != held.end(); ++it) {
+        if (it->lane == lane && it->pos == pos) {
+            held.erase(it);
+            break;
+        }
+    }
+    rec->loans.store(static_cast<std::uint32_t>(held.size()), std::memory_order_relaxed);
+    update_hold(lane);
+}
+
+void SubscriberImpl::note_corrupt(LaneState& s, std::uint64_t tail) noexcept {
+    ++corrupt;
+    rec->corrupt.store(corrupt, std::memory_order_relaxed);
+    // Skip to the tail: the records in between cannot be delimited any more. The next valid
+    // record's sequence number counts them (and the corrupt one) as lost.
+    s.cursor = tail & ~kStampFlagMask;
+}
+
+Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll_lane(std::uint32_t lane,
+                                                                     std::span<std::byte>* out) {
+    const Geometry& g = file.geometry();
+    LaneState& s = lanes[lane];
+    const PubRecord& p = file.pub(lane);
+    const std::byte* ring = file.lane(lane);
+    const std::uint64_t start = s.cursor;
+    // Bounded: each step consumes at least 16 bytes or resynchronises to the tail.
+    const std::uint64_t max_steps = g.lane_bytes / kRecordHeaderBytes + 4;
+    std::optional<Got> none;
+    // Skips what cannot be delimited any more, up to the committed tail (if that is sane).
+    auto skip_to_tail = [&] {
+        const std::uint64_t t = p.tail.load(std::memory_order_acquire);
+        if (after(t, s.cursor) && t - s.cursor <= g.lane_bytes && (t & kStampFlagMask) == 0) {
+            note_corrupt(s, t);
+        } else {
+            ++corrupt;
+            rec->corrupt.store(corrupt, std::memory_order_relaxed);
+        }
+    };
+    for (std::uint64_t step = 0; step < max_steps; ++step) {
+        if (overwrite && after(p.floor.load(std::memory_order_acquire), s.cursor)) {
+            // Lapped: jump to the head; the next record's seq tells how many we lost.
+            const std::uint64_t t = p.tail.load(std::memory_order_acquire);
+            if ((t & kStampFlagMask) != 0 || !after(t, s.cursor)) {
+                break;
+            }
+            s.cursor = t;
+            continue;
+        }
+        const std::uint64_t off = s.cursor & mask;
+        const auto* h = reinterpret_cast<const RecordHeader*>(ring + off);  // NOLINT
+        // The record's stamp is the commit marker (stored last, with release): polling it reads
+        // the line we need anyway, and leaves the writer's tail line alone.
+        std::uint64_t stamp = h->stamp.load(std::memory_order_acquire);
+        if ((stamp & ~kStampFlagMask) != s.cursor || (stamp & kValidFlag) == 0) {
+            // Not committed yet, overwritten, or corrupt. The lane's tail (stored after every
+            // commit) tells them apart; looked at on every 16th empty poll of this lane only.
+            if (++s.empty_polls % 16 != 0 && !force_tail_check) {
+                break;
+            }
+            const std::uint64_t t = p.tail.load(std::memory_order_acquire);
+            if (!after(t, s.cursor)) {
+                break;  // nothing new (a tail behind us is "no data" too)
+            }
+            if (t - s.cursor > g.lane_bytes || (t & kStampFlagMask) != 0) {
+                // A corrupt index: counted, never trusted; the owner's next commit rewrites it.
+                ++corrupt;
+                rec->corrupt.store(corrupt, std::memory_order_relaxed);
+                break;
+            }
+            stamp = h->stamp.load(std::memory_order_acquire);
+            if ((stamp & ~kStampFlagMask) != s.cursor || (stamp & kValidFlag) == 0) {
+                if (overwrite && after(p.floor.load(std::memory_order_acquire), s.cursor)) {
+                    continue;
+                }
+                note_corrupt(s, t);  // committed per the tail, yet no valid record here
+                continue;
+            }
+        }
+        const std::uint32_t len = h->len.load(std::memory_order_relaxed);
+        const std::uint32_t seq = h->seq.load(std::memory_order_relaxed);
+        if (overwrite) {
+            acquire_fence();
+            if (after(p.floor.load(std::memory_order_relaxed), s.cursor)) {
+                continue;  // overwritten while we read the header
+            }
+        }
+        if ((stamp & kUnknownFlags) != 0) {
+            skip_to_tail();
+            continue;
+        }
+        if ((stamp & kPadFlag) != 0) {
+            if (off + kRecordHeaderBytes + std::uint64_t{len} != g.lane_bytes) {
+                skip_to_tail();
+                continue;
+            }
+            s.cursor += kRecordHeaderBytes + len;
+            continue;
+        }
+        const std::uint64_t rlen = record_bytes(len);
+        if (len > g.max_message || off + rlen > g.lane_bytes) {
+            skip_to_tail();
+            continue;
+        }
+        const std::uint32_t gap = s.seq_known ? seq - s.expected : 0;
+        if (gap >= 0x80000000U) {
+            skip_to_tail();  // a sequence going backwards
+            continue;
+        }
+        const std::byte* payload = ring + off + kRecordHeaderBytes;
+        if (out != nullptr) {
+            if (out->size() < len) {
+                if (s.cursor != start) {
+                    update_hold(lane);
+                }
+                return Error(std::errc::message_size, "chan receive", "chan:" + file.name(),
+                             "message of " + std::to_string(len) + " bytes; buffer holds " +
+                                 std::to_string(out->size()));
+            }
+            std::memcpy(out->data(), payload, len);
+            if (overwrite) {
+                acquire_fence();
+                if (after(p.floor.load(std::memory_order_relaxed), s.cursor)) {
+                    continue;  // torn copy: discarded; counted as lost by the next seq
+                }
+            }
+        }
+        s.expected = seq + 1;
+        s.seq_known = true;
+        lost += gap;
+        ++received;
+        rec->received.store(received, std::memory_order_relaxed);
+        rec->lost.store(lost, std::memory_order_relaxed);
+        Got got{payload, len, lane, s.cursor, gap};
+        s.cursor += rlen;
+        if (out == nullptr) {
+            held.push_back(Held{lane, got.pos});
+            rec->loans.store(static_cast<std::uint32_t>(held.size()), std::memory_order_relaxed);
+        }
+        update_hold(lane);
+        return std::optional<Got>(got);
+    }
+    if (s.cursor != start) {
+        update_hold(lane);
+    }
+    return none;
+}
+
+Result<int> SubscriberImpl::start_notifier() {
+    if (event_fd) {
+        return event_fd.get();
+    }
+    const int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0) {
+        return sys::last_error("eventfd", "chan:" + file.name());
+    }
+    event_fd.reset(fd);
+    const std::uint32_t n = file.geometry().max_publishers;
+    cursor_mirror = std::make_unique<std::atomic<std::uint64_t>[]>(n);
+    for (std::uint32_t l = 0; l < n; ++l) {
+        cursor_mirror[l].store(lanes[l].cursor, std::memory_order_relaxed);
+    }
+    notifier = std::thread([this] { notifier_loop(); });
+    return fd;
+}
+
+void SubscriberImpl::notifier_loop() noexcept {
+    auto& h = file.header();
+    const Geometry& g = file.geometry();
+    while (!stop_notifier.load(std::memory_order_acquire)) {
+        h.data_sleepers.fetch_add(1, std::memory_order_seq_cst);
+        full_fence();
+        const std::uint32_t v = h.data_seq.load(std::memory_order_acquire);
+        const std::uint32_t hw =
+            std::min(h.lanes_hw.load(std::memory_order_acquire), g.max_publishers);
+        bool pending = false;
+        for (std::uint32_t l = 0; l < hw && !pending; ++l) {
+            pending = file.pub(l).tail.load(std::memory_order_acquire) !=
+                      cursor_mirror[l].load(std::memory_order_acquire);
+        }
+        if (pending && !signalled.exchange(true, std::memory_order_acq_rel)) {
+            const std::uint64_t one = 1;
+            (void)::write(event_fd.get(), &one, sizeof one);
+        }
+        if (!stop_notifier.load(std::memory_order_acquire)) {
+            (void)Futex::wait(h.data_seq, v,
+                              Deadline::after(pending ? std::chrono::milliseconds(50)
+                                                      : std::chrono::milliseconds(1000)));
+        }
+        h.data_sleepers.fetch_sub(1, std::memory_order_relaxed);
+    }
+}
+
+void SubscriberImpl::stop_notifier_thread() noexcept {
+    if (!notifier.joinable()) {
+        return;
+    }
+    stop_notifier.store(true, std::memory_order_release);
+    auto& h = file.header();
+    h.data_seq.fetch_add(1, std::memory_order_release);  // others re-check and sleep again
+    (void)Futex::wake_all(h.data_seq);
+    notifier.join();
+}
+
+Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll(std::span<std::byte>* out) {
+    if (cursor_mirror) {
+        // Cleared before looking, so data arriving after our look is signalled again.
+        signalled.store(false, std::memory_order_release);
+    }
+    auto r = poll_inner(out);
+    if (cursor_mirror) {
+        for (std::uint32_t l = 0; l < file.geometry().max_publishers; ++l) {
+            cursor_mirror[l].store(lanes[l].cursor, std::memory_order_release);
+        }
+    }
+    return r;
+}
+
+Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll_inner(std::span<std::byte>* out) {
+    if (!file.header_ok()) [[unlikely]] {
+        IPCKIT_TRY(file.check_header());
+    }
+    const Geometry& g = file.geometry();
+    if (out == nullptr && held.size() >= g.max_loans) {
+        return Error(std::errc::no_buffer_space, "chan receive", "chan:" + file.name(),
+                     "this subscriber holds " + std::to_string(held.size()) + "/" +
+                         std::to_string(g.max_loans) + " samples (max_loans); release one");
+    }
+    const std::uint32_t hw =
+        std::min(file.header().lanes_hw.load(std::memory_order_acquire), g.max_publishers);
+    for (std::uint32_t k = 0; k < hw; ++k) {
+        const std::uint32_t lane = (rr + k) % hw;
+        auto r = poll_lane(lane, out);
+        if (!r || *r) {
+            if (r) {
+                rr = lane + 1;
+            }
+            return r;
+        }
+    }
+    if (!overwrite) {
+        flush_holds();  // running dry: make sure a waiting publisher hears about our progress
+    }
+    return std::optional<Got>();
+}
+
+Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::wait(std::span<std::byte>* out,
+                                                                Deadline deadline) {
+    for (std::uint32_t i = 0; i < spin_polls; ++i) {
+        auto r = poll(out);
+        if (!r || *r) {
+            return r;
+        }
+        if (expired(deadline)) {
+            return r;
+        }
+        cpu_relax();
+    }
+    auto& h = file.header();
+    for (;;) {
+        h.data_sleepers.fetch_add(1, std::memory_order_seq_cst);
+        full_fence();
+        const std::uint32_t v = h.data_seq.load(std::memory_order_acquire);
+        force_tail_check = true;  // before sleeping, tell "nothing yet" from a corrupt record
+        auto r = poll(out);
+        force_tail_check = false;
+        if (!r || *r || expired(deadline)) {
+            h.data_sleepers.fetch_sub(1, std::memory_order_relaxed);
+            return r;
+        }
+        auto linked = file.check_linked();
+        if (!linked) {
+            h.data_sleepers.fetch_sub(1, std::memory_order_relaxed);
+            return std::move(linked).error();
+        }
+        auto w = Futex::wait(h.data_seq, v, deadline);
+        h.data_sleepers.fetch_sub(1, std::memory_order_relaxed);
+        if (!w) {
+            return std::move(w).error();
+        }
+    }
+}
+
+}  // namespace chan_detail
+
+using chan_detail::SubscriberImpl;
+
+Sample::Sample(Sample&& o) noexcept
+    : owner_(std::exchange(o.owner_, nullptr)),
+      data_(o.data_),
+      size_(o.size_),
+      pos_(o.pos_),
+      lost_before_(o.lost_before_),
+      lane_(o.lane_) {}
+
+Sample& Sample::operator=(Sample&& o) noexcept {
+    if (this != &o) {
+        if (owner_ != nullptr) {
+            owner_->release(lane_, pos_);
+        }
+        owner_ = std::exchange(o.owner_, nullptr);
+        data_ = o.data_;
+        size_ = o.size_;
+        pos_ = o.pos_;
+        lost_before_ = o.lost_before_;
+        lane_ = o.lane_;
+    }
+    return *this;
+}
+
+Sample::~Sample() {
+    if (owner_ != nullptr) {
+        owner_->release(lane_, pos_);
+    }
+}
+
+bool Sample::still_valid() const noexcept {
+    if (owner_ == nullptr) {
+        return false;
+    }
+    if (!owner_->overwrite) {
+        return true;
+    }
+    chan_detail::acquire_fence();
+    const std::uint64_t f = owner_->file.pub(lane_).floor.load(std::memory_order_relaxed);
+    return static_cast<std::int64_t>(f - pos_) <= 0;
+}
+
+Subscriber::Subscriber(std::unique_ptr<SubscriberImpl> impl) noexcept : impl_(std::move(impl)) {}
+Subscriber::Subscriber(Subscriber&&) noexcept = default;
+Subscriber& Subscriber::operator=(Subscriber&&) noexcept = default;
+Subscriber::~Subscriber() = default;
+
+namespace {
+Result<std::unique_ptr<SubscriberImpl>> make(Result<chan_detail::ChannelFile> f, std::uint32_t spin) {
+    if (!f) {
+        return std::move(f).error();
+    }
+    auto impl = std::make_unique<SubscriberImpl>(std::move(*f));
+    impl->overwrite =
+        impl->file.geometry().policy == static_cast<std::uint32_t>(ChannelPolicy::Overwrite);
+    impl->spin_polls = spin;
+    IPCKIT_TRY(impl->join());
+    return impl;
+}
+
+}  // namespace
+
+Result<Subscriber> Subscriber::open(std::string_view name, const ChannelOptions& options) {
+    auto i = make(chan_detail::ChannelFile::open(name, options, chan_detail::Role::Subscriber),
+                  options.spin_polls);
+    if (!i) {
+        return std::move(i).error();
+    }
+    return Subscriber(std::move(*i));
+}
+
+Result<Subscriber> Subscriber::create(std::string_view name, const ChannelConfig& config) {
+    auto i = make(chan_detail::ChannelFile::create(name, config, chan_detail::Role::Subscriber),
+                  config.options.spin_polls);
+    if (!i) {
+        return std::move(i).error();
+    }
+    return Subscriber(std::move(*i));
+}
+
+Result<Subscriber> Subscriber::open_or_create(std::string_view name, const ChannelConfig& config) {
+    auto i = make(
+        chan_detail::ChannelFile::open_or_create(name, config, chan_detail::Role::Subscriber),
+        config.options.spin_polls);
+    if (!i) {
+        return std::move(i).error();
+    }
+    return Subscriber(std::move(*i));
+}
+
+Result<std::optional<Sample>> Subscriber::receive_until(Deadline deadline) {
+    auto r = impl_->wait(nullptr, deadline);
+    if (!r) {
+        return std::move(r).error();
+    }
+    if (!*r) {
+        return std::optional<Sample>();
+    }
+    Sample s;
+    s.owner_ = impl_.get();
+    s.data_ = (*r)->data;
+    s.size_ = (*r)->size;
+    s.pos_ = (*r)->pos;
+    s.lost_before_ = (*r)->lost_before;
+    s.lane_ = (*r)->lane;
+    return std::optional<Sample>(std::move(s));
+}
+
+Result<std::optional<Sample>> Subscriber::try_receive() { return receive_until(chan_detail::kImmediately); }
+
+Result<Sample> Subscriber::receive() {
+    auto r = receive_until(Deadline::never());
+    if (!r) {
+        return std::move(r).error();
+    }
+    IPCKIT_ASSERT(r->has_value(), "a wait without deadline returned empty");
+    return std::move(**r);
+}
+
+void Subscriber::release(Sample&& sample) noexcept {
+    Sample dropped(std::move(sample));
+}
+
+Result<std::optional<Received>> Subscriber::receive_until(std::span<std::byte> out,
+                                                          Deadline deadline) {
+    auto r = impl_->wait(&out, deadline);
+    if (!r) {
+        return std::move(r).error();
+    }
+    if (!*r) {
+        return std::optional<Received>();
+    }
+    return std::optional<Received>(Received{(*r)->size, (*r)->lane, (*r)->lost_before});
+}
+
+Result<std::optional<Received>> Subscriber::try_receive(std::span<std::byte> out) {
+    return receive_until(out, chan_detail::kImmediately);
+}
+
+std::uint64_t Subscriber::received_count() const noexcept { return impl_->received; }
+std::uint64_t Subscriber::lost_count() const noexcept { return impl_->lost; }
+std::uint64_t Subscriber::corrupt_count() const noexcept { return impl_->corrupt; }
+std::size_t Subscriber::max_message() const noexcept { return impl_->file.geometry().max_message; }
+std::uint32_t Subscriber::index() const noexcept { return impl_->index; }
+Result<int> Subscriber::notification_fd() { return impl_->start_notifier(); }
+
+}  // namespace ipckit

@@ -9,7 +9,7 @@ CMAKE_FLAGS := $(if $(filter true,$(CI)),-DIPCKIT_WERROR=ON,)
 .PHONY: bench test setup build asan tsan soak tidy format clean
 
 bench: build
-	$(BUILD)/bin/ipckit --version
+	$(BUILD)/bin/ipckit bench --json bench.json
 
 test: build
 	ctest --preset $(PRESET)

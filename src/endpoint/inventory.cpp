@@ -391,9 +391,9 @@ void scan_shm_dir(const std::string& dir, bool posix_objects, const InventoryFil
                   std::map<std::pair<dev_t, ino_t>, std::vector<std::size_t>>& targets) {
     for (const std::string& entry : list_dir(dir.c_str())) {
         IpcObjectInfo o;
-        if (entry.starts_with(kChannelFilePrefix)) {
+        if (entry.size() > kChannelFileSuffix.size() && entry.ends_with(kChannelFileSuffix)) {
             o.kind = IpcObjectKind::Channel;
-            o.name = entry.substr(kChannelFilePrefix.size());
+            o.name = entry.substr(0, entry.size() - kChannelFileSuffix.size());
             o.uri = "chan:" + o.name;
             if (dir != kShmDir) {
                 o.uri += "?dir=" + dir;

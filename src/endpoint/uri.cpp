@@ -17,7 +17,7 @@ namespace {
 constexpr std::size_t kMaxUriLength = 8192;
 constexpr std::size_t kMaxSunPath = 107;  // sizeof(sockaddr_un::sun_path) - 1 for the NUL
 constexpr std::size_t kMaxPathLength = 4095;
-constexpr std::size_t kMaxChanName = 200;  // keeps "ipckit.chan." + name under NAME_MAX
+constexpr std::size_t kMaxChanName = 200;  // as ipckit::Channel: name + ".chan" under NAME_MAX
 constexpr long kHardMsgMax = 65536;        // HARD_MSGMAX (mq_overview(7))
 constexpr long kHardMsgSizeMax = 16L * 1024 * 1024;  // HARD_MSGSIZEMAX
 constexpr unsigned kMaxMqPriority = 32767;           // MQ_PRIO_MAX - 1 on Linux
@@ -1041,7 +1041,7 @@ Result<long> validate_sysv_send_type(long type) {
 }
 
 std::string channel_file_name(std::string_view name) {
-    return std::string(kChannelFilePrefix) + std::string(name);
+    return std::string(name) + std::string(kChannelFileSuffix);
 }
 
 }  // namespace ipckit

@@ -212,9 +212,9 @@ private:
 /// receive). Error: "type -3: a send type must be >= 1".
 Result<long> validate_sysv_send_type(long type);
 
-/// The file name of channel `name` inside its directory ("ipckit.chan.NAME"). `ipckit ls`
-/// recognises channels by this prefix.
+/// The file name of channel `name` inside its directory ("NAME.chan", as ipckit::Channel names
+/// it). `ipckit ls` recognises channels by this suffix.
 std::string channel_file_name(std::string_view name);
-inline constexpr std::string_view kChannelFilePrefix = "ipckit.chan.";
+inline constexpr std::string_view kChannelFileSuffix = ".chan";
 
 }  // namespace ipckit

@@ -365,7 +365,7 @@ TEST(CliStat, ShowsWhatItCanOfAQueueItMayNotOpen) {  // A21, as an unprivileged 
 
 TEST(CliLs, ListsChannelFilesByTheirName) {
     const std::string name = "ipckit-test-" + std::to_string(::getpid()) + "-chan";
-    const std::string path = "/dev/shm/ipckit.chan." + name;
+    const std::string path = "/dev/shm/" + name + ".chan";
     const int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
     ASSERT_GE(fd, 0);
     ASSERT_EQ(::ftruncate(fd, 4096), 0);

@@ -123,7 +123,7 @@ TEST(CliRm, RefusesAnotherUsersObjectAndNamesTheOwner) {
 
     // A channel (a file in /dev/shm) that belongs to root (A21: rm chan:x of another user).
     const std::string chan = "ipckit-test-" + std::to_string(::getpid()) + "-rmchan";
-    const std::string chan_path = "/dev/shm/ipckit.chan." + chan;
+    const std::string chan_path = "/dev/shm/" + chan + ".chan";
     const int cfd = ::open(chan_path.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
     ASSERT_GE(cfd, 0);
     ::close(cfd);

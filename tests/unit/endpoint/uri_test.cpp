@@ -152,7 +152,7 @@ TEST(Uri, ParsesChannels) {
     EXPECT_EQ(*ch->max_message_size, 65536U);
     EXPECT_TRUE(ch->create.create);
     EXPECT_EQ(parse_ok("chan:a.b_c-D9").get_if<ChanUri>()->name, "a.b_c-D9");
-    EXPECT_EQ(channel_file_name("ticks"), "ipckit.chan.ticks");
+    EXPECT_EQ(channel_file_name("ticks"), "ticks.chan");
 }
 
 TEST(Uri, ParsesSharedMemoryAndSemaphores) {

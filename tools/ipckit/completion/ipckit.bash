@@ -11,11 +11,11 @@ _ipckit_objects() {
     case "$scheme" in
         mq)   for f in /dev/mqueue/*; do [[ -e $f ]] && echo "mq:/${f##*/}"; done ;;
         shm)  for f in /dev/shm/*; do
-                  f=${f##*/}; [[ $f == sem.* || $f == ipckit.chan.* || $f == '*' ]] || echo "shm:/$f"
+                  f=${f##*/}; [[ $f == sem.* || $f == *.chan || $f == '*' ]] || echo "shm:/$f"
               done ;;
         sem)  for f in /dev/shm/sem.*; do [[ -e $f ]] && echo "sem:/${f##*/sem.}"; done ;;
-        chan) for f in "${IPCKIT_SHM_DIR:-/dev/shm}"/ipckit.chan.*; do
-                  [[ -e $f ]] && echo "chan:${f##*/ipckit.chan.}"
+        chan) for f in "${IPCKIT_SHM_DIR:-/dev/shm}"/*.chan; do
+                  [[ -e $f ]] || continue; f=${f##*/}; echo "chan:${f%.chan}"
               done ;;
         sysvmq)  awk 'NR>1 {print "sysvmq:id:" $2}' /proc/sysvipc/msg 2>/dev/null ;;
         sysvshm) awk 'NR>1 {print "sysvshm:id:" $2}' /proc/sysvipc/shm 2>/dev/null ;;

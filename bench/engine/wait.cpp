@@ -16,7 +16,7 @@ Deadline g_deadline = Deadline::never();
 timer_t g_timer{};
 bool g_timer_ok = false;
 
-extern "C" void on_alarm(int /*sig*/) {}  // only there to interrupt a blocking call
+extern "C" void bench_deadline_alarm(int /*sig*/) {}  // only there to interrupt a blocking call
 
 Error from_errno(int err, const char* op, const std::string& object) {
     return Error::from_errno(err, op, object);
@@ -26,7 +26,7 @@ Error from_errno(int err, const char* op, const std::string& object) {
 
 Result<void> init_child_deadlines() {
     struct sigaction sa {};
-    sa.sa_handler = on_alarm;
+    sa.sa_handler = bench_deadline_alarm;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0;  // no SA_RESTART: a blocked read must return EINTR
     if (sigaction(SIGALRM, &sa, nullptr) != 0) {

@@ -39,7 +39,7 @@ struct LockOptions {
 
 std::atomic<pid_t> g_child{0};
 
-extern "C" void on_alarm(int /*sig*/) {}  // only interrupts flock(2) with EINTR
+extern "C" void lock_timeout_alarm(int /*sig*/) {}  // only interrupts flock(2) with EINTR
 
 extern "C" void forward_signal(int sig) {
     const pid_t child = g_child.load();
@@ -64,7 +64,7 @@ Result<bool> acquire(int fd, int op, const std::string& file, Deadline deadline)
         return true;
     }
     struct sigaction sa {};
-    sa.sa_handler = on_alarm;  // no SA_RESTART: flock returns EINTR
+    sa.sa_handler = lock_timeout_alarm;  // no SA_RESTART: flock returns EINTR
     ::sigaction(SIGALRM, &sa, nullptr);
     for (;;) {
         const auto left = deadline.remaining();

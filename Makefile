@@ -6,7 +6,7 @@ PRESET ?= release
 BUILD  := build/$(PRESET)
 CMAKE_FLAGS := $(if $(filter true,$(CI)),-DIPCKIT_WERROR=ON,)
 
-.PHONY: bench test setup build asan tsan soak tidy format clean
+.PHONY: bench test setup build asan tsan tsan-channel soak tidy format clean
 
 bench: build
 	$(BUILD)/bin/ipckit bench --json bench.json
@@ -26,6 +26,13 @@ asan:
 
 tsan:
 	$(MAKE) test PRESET=tsan
+
+# The channel algorithm with threads over one mapping, under ThreadSanitizer (what CI runs; TSan
+# cannot see across processes, so the multi-process tests stay in the ASan run).
+tsan-channel: setup
+	cmake --preset tsan $(CMAKE_FLAGS) >/dev/null
+	cmake --build --preset tsan --target unit_channel_tests multiprocess_channel_tests
+	ctest --preset tsan -R 'Channel'
 
 soak: build
 	ctest --preset soak

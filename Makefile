@@ -31,7 +31,7 @@ tsan:
 # cannot see across processes, so the multi-process tests stay in the ASan run).
 tsan-channel: setup
 	cmake --preset tsan $(CMAKE_FLAGS) >/dev/null
-	cmake --build --preset tsan --target unit_channel_tests multiprocess_channel_tests
+	cmake --build --preset tsan --target ipckit_leak_check unit_channel_tests multiprocess_channel_tests
 	ctest --preset tsan -R 'Channel'
 
 soak: build

@@ -235,11 +235,12 @@ std::vector<ChannelRatio> channel_ratios(const Report& report) {
               p50_of(report, "futex-floor", small),
               "<= 1.5",
               "needs channel-block and futex-floor"),
-        ratio("channel-spin 1 MiB / " + s + " (copy in and out included)",
-              p50_of(report, "channel-spin", std::size_t{1} << 20),
-              spin,
-              "",
-              "run with --sizes " + std::to_string(small) + ",1M"),
+        ratio(
+            "channel-spin 1 MiB / " + s + " (copy in and out included)",
+            p50_of(report, "channel-spin", std::size_t{1} << 20),
+            spin,
+            "",
+            "needs channel-spin at " + s + " and 1 MiB: --sizes " + std::to_string(small) + ",1M"),
         ratio("channel-spin / iceoryx, " + s, spin, ice, "<= 1", no_ice),
         ratio("channel-block / iceoryx, " + s, block, ice, "", no_ice),
     };

@@ -16,8 +16,9 @@
 //
 // The files live in $IPCKIT_SHM_DIR or /dev/shm (the channel's own default) as NAME.chan; the
 // ledger records their paths and teardown() removes them, also after a crash or Ctrl-C.
-#include "engine/wait.hpp"
 #include "ipckit/channel/channel.hpp"
+
+#include "engine/wait.hpp"
 #include "ipckit/channel/publisher.hpp"
 #include "ipckit/channel/subscriber.hpp"
 #include "transports/registry.hpp"
@@ -43,8 +44,8 @@ public:
         c.max_message = std::max<std::size_t>(p.max_message_size, 64);
         // Room for several records of the largest message (a power of two, as the layout wants),
         // so one-way throughput is not throttled by the ring after every message.
-        c.lane_bytes = std::max<std::size_t>(std::size_t{256} * 1024,
-                                             std::bit_ceil(4 * (c.max_message + 64)));
+        c.lane_bytes =
+            std::max<std::size_t>(std::size_t{256} * 1024, std::bit_ceil(4 * (c.max_message + 64)));
         c.max_publishers = 1;
         c.max_subscribers = 1;
         c.max_loans = 1;

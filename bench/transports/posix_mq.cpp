@@ -5,9 +5,10 @@
 // supervisor keeps the owning handles and unlinks both names. Message size is capped by
 // /proc/sys/fs/mqueue/msgsize_max (8 KiB by default), so larger sizes are "not supported" here.
 // The micro-benchmark PosixMqSendReceive measures what the wrapper costs over mq_send/mq_receive.
+#include "ipckit/message/posix_mq.hpp"
+
 #include "engine/wait.hpp"
 #include "ipckit/core/posix_name.hpp"
-#include "ipckit/message/posix_mq.hpp"
 #include "transports/registry.hpp"
 
 #include <algorithm>
@@ -71,7 +72,8 @@ public:
         // The kernel wants room for the queue's msgsize; short buffers (acknowledgements) go via
         // scratch.
         const bool direct = buffer.size() >= scratch_.size();
-        auto r = q.receive_until(direct ? buffer : std::span<std::byte>(scratch_), phase_deadline());
+        auto r =
+            q.receive_until(direct ? buffer : std::span<std::byte>(scratch_), phase_deadline());
         if (!r) {
             return r.error();
         }

@@ -16,12 +16,7 @@ const std::vector<TransportInfo>& transports() {
         std::vector<TransportInfo> v{
             {"spin-floor", "floor: busy-spin cache line", Group::Floor, false, {}, make_spin_floor},
             {"futex-floor", "floor: raw futex(2)", Group::Floor, false, {}, make_futex_floor},
-            {"channel-spin",
-             "ipckit channel (spin)",
-             Group::Channel,
-             false,
-             {},
-             make_channel_spin},
+            {"channel-spin", "ipckit channel (spin)", Group::Channel, false, {}, make_channel_spin},
             {"channel-block",
              "ipckit channel (blocking)",
              Group::Channel,

@@ -184,6 +184,68 @@ std::string csv_field(const std::string& s) {
     return out + "\"";
 }
 
+/// p50 of row `name` at latency size `size`, or 0 if that figure was not measured.
+double p50_of(const Report& report, const char* name, std::size_t size) {
+    const auto& sizes = report.config.latency_sizes;
+    const auto at = std::find(sizes.begin(), sizes.end(), size);
+    if (at == sizes.end()) {
+        return 0;
+    }
+    const auto si = static_cast<std::size_t>(at - sizes.begin());
+    for (const auto& r : report.rows) {
+        if (r.name == name && si < r.latency.size() && r.latency[si].status == Status::Ok) {
+            return r.latency[si].p50_ns;
+        }
+    }
+    return 0;
+}
+
+/// The ipckit channel against its yardsticks (issue 8's performance section): what the ratio
+/// is, its value (0: a figure is missing, `missing` says which) and the target ("" for none).
+struct ChannelRatio {
+    std::string what;
+    double value = 0;
+    std::string target;
+    std::string missing;
+};
+
+std::vector<ChannelRatio> channel_ratios(const Report& report) {
+    const auto& sizes = report.config.latency_sizes;
+    const std::size_t small = sizes.empty() ? 64 : *std::min_element(sizes.begin(), sizes.end());
+    const std::string s = format_size(small);
+    auto ratio = [](std::string what, double a, double b, std::string target, std::string why) {
+        ChannelRatio r{std::move(what), a > 0 && b > 0 ? a / b : 0, std::move(target), {}};
+        if (r.value == 0) {
+            r.missing = std::move(why);
+        }
+        return r;
+    };
+    const double spin = p50_of(report, "channel-spin", small);
+    const double block = p50_of(report, "channel-block", small);
+    const double ice = p50_of(report, "iceoryx", small);
+    const char* no_ice = "needs the iceoryx peer (built in, --peers)";
+    return {
+        ratio("channel-spin / busy-spin floor, " + s,
+              spin,
+              p50_of(report, "spin-floor", small),
+              "<= 1.5",
+              "needs channel-spin and spin-floor"),
+        ratio("channel-block / raw futex floor, " + s,
+              block,
+              p50_of(report, "futex-floor", small),
+              "<= 1.5",
+              "needs channel-block and futex-floor"),
+        ratio(
+            "channel-spin 1 MiB / " + s + " (copy in and out included)",
+            p50_of(report, "channel-spin", std::size_t{1} << 20),
+            spin,
+            "",
+            "needs channel-spin at " + s + " and 1 MiB: --sizes " + std::to_string(small) + ",1M"),
+        ratio("channel-spin / iceoryx, " + s, spin, ice, "<= 1", no_ice),
+        ratio("channel-block / iceoryx, " + s, block, ice, "", no_ice),
+    };
+}
+
 }  // namespace
 
 std::string format_ns(double ns) {
@@ -272,6 +334,21 @@ std::string format_table(const Report& report) {
                 }
             }
             out += "\n";
+        }
+    }
+    if (std::any_of(report.rows.begin(), report.rows.end(), [](const TransportResult& r) {
+            return r.group == Group::Channel;
+        })) {
+        out += "\nipckit channel ratios (p50 / p50; lower is better)\n";
+        for (const auto& c : channel_ratios(report)) {
+            if (c.value > 0) {
+                out += fmt::format("  {:<60} {:>7.3g}x{}\n",
+                                   c.what,
+                                   c.value,
+                                   c.target.empty() ? "" : "  [target " + c.target + "]");
+            } else {
+                out += fmt::format("  {:<60} {:>8}  ({})\n", c.what, "-", c.missing);
+            }
         }
     }
     for (const auto& r : report.rows) {
@@ -370,6 +447,13 @@ std::string format_json(const Report& report) {
         rows.push_back(row);
     }
     j["transports"] = rows;
+    json ratios = json::array();
+    for (const auto& cr : channel_ratios(report)) {
+        if (cr.value > 0) {
+            ratios.push_back({{"what", cr.what}, {"value", cr.value}, {"target", cr.target}});
+        }
+    }
+    j["channel_ratios"] = ratios;
     return j.dump(2) + "\n";
 }
 

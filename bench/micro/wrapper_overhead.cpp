@@ -3,17 +3,27 @@
 // object, on the path that does not block (futex wake with no waiter, futex wait on a word that
 // already changed). The target is at most 1.05x raw; the table after the run prints the ratios.
 //
-// Adding a pair: register "<Name>/raw" and "<Name>/ipckit" below. Pipe write/read, mq
-// send/receive and semaphore post/wait join when the Pipe, PosixMq and PosixSemaphore wrappers
-// merge (each as a round trip on one object: write then read, send then receive, post then wait).
+// Adding a pair: register "<Name>/raw" and "<Name>/ipckit" below. The pipe, mq and semaphore
+// pairs are round trips on one object that never block: write 64 B then read them back, send
+// then receive, post then wait. Raw and wrapper use the same kind of object (same pipe, same
+// queue; two named semaphores created the same way).
 #include "ipckit/core/mapping.hpp"
+#include "ipckit/core/posix_name.hpp"
+#include "ipckit/message/posix_mq.hpp"
+#include "ipckit/stream/pipe.hpp"
 #include "ipckit/sync/futex.hpp"
+#include "ipckit/sync/posix_semaphore.hpp"
 
+#include <fcntl.h>
 #include <linux/futex.h>
+#include <mqueue.h>
+#include <semaphore.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -74,6 +84,97 @@ void futex_wait_changed_ipckit(benchmark::State& state) {
     }
 }
 
+// ---- pipe: write 64 B, read them back (ipckit::PipeWriter::write / PipeReader::read)
+
+constexpr std::size_t kMessage = 64;
+
+void pipe_raw(benchmark::State& state) {
+    auto pipe = ipckit::Pipe::create().value();
+    const int w = pipe.writer.native_handle();
+    const int r = pipe.reader.native_handle();
+    std::array<std::byte, kMessage> out{};
+    std::array<std::byte, kMessage> in{};
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(::write(w, out.data(), out.size()));
+        benchmark::DoNotOptimize(::read(r, in.data(), in.size()));
+    }
+}
+
+void pipe_ipckit(benchmark::State& state) {
+    auto pipe = ipckit::Pipe::create().value();
+    std::array<std::byte, kMessage> out{};
+    std::array<std::byte, kMessage> in{};
+    for (auto _ : state) {
+        auto w = pipe.writer.write(out);
+        benchmark::DoNotOptimize(w);
+        auto r = pipe.reader.read(in);
+        benchmark::DoNotOptimize(r);
+    }
+}
+
+// ---- POSIX message queue: send 64 B, receive them (one queue, raw calls on its descriptor)
+
+ipckit::PosixMq make_queue(const char* tag) {
+    const std::string name = "/ipckit-micro-" + std::to_string(::getpid()) + "-" + tag;
+    auto q = ipckit::PosixMq::create(ipckit::PosixName::make(name).value(), {4, 256}).value();
+    (void)q.unlink();  // the descriptor keeps it alive; nothing to clean up afterwards
+    return q;
+}
+
+void mq_raw(benchmark::State& state) {
+    auto q = make_queue("raw");
+    const mqd_t fd = q.native_handle();
+    std::array<char, 256> buf{};
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(::mq_send(fd, buf.data(), kMessage, 0));
+        benchmark::DoNotOptimize(::mq_receive(fd, buf.data(), buf.size(), nullptr));
+    }
+}
+
+void mq_ipckit(benchmark::State& state) {
+    auto q = make_queue("ipckit");
+    std::array<std::byte, 256> buf{};
+    for (auto _ : state) {
+        auto s = q.send(std::span<const std::byte>(buf.data(), kMessage));
+        benchmark::DoNotOptimize(s);
+        auto r = q.receive(std::span<std::byte>(buf));
+        benchmark::DoNotOptimize(r);
+    }
+}
+
+// ---- POSIX named semaphore: post then wait (never blocks)
+
+std::string sem_name(const char* tag) {
+    return "/ipckit-micro-" + std::to_string(::getpid()) + "-" + tag;
+}
+
+void sem_raw(benchmark::State& state) {
+    const std::string name = sem_name("sraw");
+    sem_t* sem = ::sem_open(name.c_str(), O_CREAT | O_EXCL, 0600, 0);
+    if (sem == SEM_FAILED) {
+        state.SkipWithError("sem_open failed");
+        return;
+    }
+    ::sem_unlink(name.c_str());
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(::sem_post(sem));
+        benchmark::DoNotOptimize(::sem_wait(sem));
+    }
+    ::sem_close(sem);
+}
+
+void sem_ipckit(benchmark::State& state) {
+    const auto name = ipckit::PosixName::make(sem_name("sipckit")).value();
+    auto sem = ipckit::PosixSemaphore::create(name, 0).value();
+    (void)ipckit::PosixSemaphore::unlink(name);
+    for (auto _ : state) {
+        auto p = sem.post();
+        benchmark::DoNotOptimize(p);
+        auto w = sem.wait();
+        benchmark::DoNotOptimize(w);
+    }
+}
+
 /// The console output plus, at the end, "wrapper / raw" for every pair that ran.
 class RatioReporter : public benchmark::ConsoleReporter {
 public:
@@ -119,6 +220,12 @@ BENCHMARK(futex_wake_raw)->Name("FutexWake/raw");
 BENCHMARK(futex_wake_ipckit)->Name("FutexWake/ipckit");
 BENCHMARK(futex_wait_changed_raw)->Name("FutexWaitChanged/raw");
 BENCHMARK(futex_wait_changed_ipckit)->Name("FutexWaitChanged/ipckit");
+BENCHMARK(pipe_raw)->Name("PipeWriteRead/raw");
+BENCHMARK(pipe_ipckit)->Name("PipeWriteRead/ipckit");
+BENCHMARK(mq_raw)->Name("PosixMqSendReceive/raw");
+BENCHMARK(mq_ipckit)->Name("PosixMqSendReceive/ipckit");
+BENCHMARK(sem_raw)->Name("PosixSemPostWait/raw");
+BENCHMARK(sem_ipckit)->Name("PosixSemPostWait/ipckit");
 
 int main(int argc, char** argv) {
     benchmark::Initialize(&argc, argv);

@@ -1,19 +1,20 @@
 // SPDX-License-Identifier: MIT
-// POSIX message queues (mq_overview(7)): one queue per direction, sized to the largest message of
-// the run; mq_timedsend/mq_timedreceive carry the phase deadline (CLOCK_REALTIME, re-derived from
-// the monotonic deadline). The supervisor unlinks both names. Message size is capped by
+// POSIX message queues (mq_overview(7)) through ipckit::PosixMq: one queue per direction, sized to
+// the largest message of the run; send_until/receive_until carry the phase deadline (the wrapper
+// re-derives CLOCK_REALTIME from the monotonic deadline and retries EINTR until it passes). The
+// supervisor keeps the owning handles and unlinks both names. Message size is capped by
 // /proc/sys/fs/mqueue/msgsize_max (8 KiB by default), so larger sizes are "not supported" here.
-// (Switches to ipckit's PosixMq when that wrapper lands.)
-#include "engine/wait.hpp"
-#include "transports/registry.hpp"
+// The micro-benchmark PosixMqSendReceive measures what the wrapper costs over mq_send/mq_receive.
+#include "ipckit/message/posix_mq.hpp"
 
-#include <fcntl.h>
-#include <mqueue.h>
+#include "engine/wait.hpp"
+#include "ipckit/core/posix_name.hpp"
+#include "transports/registry.hpp"
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <fstream>
+#include <optional>
 #include <vector>
 
 namespace ipckit::bench {
@@ -29,25 +30,25 @@ class PosixMqTransport final : public Transport {
 public:
     Result<void> setup(const SetupParams& p) override {
         max_ = proc_limit("/proc/sys/fs/mqueue/msgsize_max", 8192);
-        const std::size_t msgsize = std::min(max_, std::max<std::size_t>(p.max_message_size, 64));
-        const long maxmsg = static_cast<long>(
+        PosixMq::Limits limits;
+        limits.max_message_size =
+            static_cast<long>(std::min(max_, std::max<std::size_t>(p.max_message_size, 64)));
+        limits.max_messages = static_cast<long>(
             std::min<std::size_t>(proc_limit("/proc/sys/fs/mqueue/msg_max", 10), 10));
-        mq_attr attr{};
-        attr.mq_maxmsg = maxmsg;
-        attr.mq_msgsize = static_cast<long>(msgsize);
-        names_ = {"/" + p.tag + "-ping", "/" + p.tag + "-pong"};
+        const std::array<std::string, 2> names{"/" + p.tag + "-ping", "/" + p.tag + "-pong"};
         for (std::size_t i = 0; i < 2; ++i) {
-            const mqd_t q =
-                ::mq_open(names_[i].c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, &attr);
-            if (q == static_cast<mqd_t>(-1)) {
-                return Error::from_errno(
-                    errno, "mq_open", names_[i], "msgsize " + std::to_string(msgsize));
+            auto name = PosixName::make(names[i]);
+            if (!name) {
+                return name.error();
             }
-            created_[i] = true;
-            ledger("posix-mq", names_[i]);
-            q_[i] = q;
+            auto q = PosixMq::create(*name, limits);
+            if (!q) {
+                return q.error();
+            }
+            ledger("posix-mq", names[i]);
+            q_[i].emplace(std::move(*q));
         }
-        scratch_.resize(msgsize);
+        scratch_.resize(static_cast<std::size_t>(limits.max_message_size));
         return {};
     }
     [[nodiscard]] std::size_t max_message_size() const override { return max_; }
@@ -56,77 +57,49 @@ public:
         return {};
     }
     Result<void> send(std::span<const std::byte> message) override {
-        const auto& name = names_[static_cast<std::size_t>(out_)];
-        for (;;) {
-            const timespec until = phase_deadline().to_realtime_timespec();
-            if (::mq_timedsend(q_[static_cast<std::size_t>(out_)],
-                               reinterpret_cast<const char*>(message.data()),
-                               message.size(),
-                               0,
-                               &until) == 0) {
-                return {};
-            }
-            if (errno == EINTR && retry_after_eintr()) {
-                continue;
-            }
-            if (errno == ETIMEDOUT && !phase_deadline().expired()) {
-                continue;  // the wall clock moved; re-derive
-            }
-            if (errno == ETIMEDOUT || errno == EINTR) {
-                return timed_out("mq_timedsend", name);
-            }
-            return Error::from_errno(errno, "mq_timedsend", name);
+        auto& q = *q_[static_cast<std::size_t>(out_)];
+        auto r = q.send_until(message, 0, phase_deadline());
+        if (!r) {
+            return r.error();
         }
+        if (!*r) {
+            return timed_out("mq_send", q.name().str());
+        }
+        return {};
     }
     Result<std::size_t> receive(std::span<std::byte> buffer) override {
-        const int in = 1 - out_;
-        const auto& name = names_[static_cast<std::size_t>(in)];
-        // mq_receive wants room for mq_msgsize; short buffers (acknowledgements) go via scratch.
+        auto& q = *q_[static_cast<std::size_t>(1 - out_)];
+        // The kernel wants room for the queue's msgsize; short buffers (acknowledgements) go via
+        // scratch.
         const bool direct = buffer.size() >= scratch_.size();
-        char* into = reinterpret_cast<char*>(direct ? buffer.data() : scratch_.data());
-        for (;;) {
-            const timespec until = phase_deadline().to_realtime_timespec();
-            const ssize_t n = ::mq_timedreceive(
-                q_[static_cast<std::size_t>(in)], into, scratch_.size(), nullptr, &until);
-            if (n >= 0) {
-                const auto len = static_cast<std::size_t>(n);
-                if (!direct) {
-                    if (len > buffer.size()) {
-                        return Error(std::errc::message_size, "mq_timedreceive", name);
-                    }
-                    std::copy_n(scratch_.data(), len, buffer.data());
-                }
-                return len;
-            }
-            if (errno == EINTR && retry_after_eintr()) {
-                continue;
-            }
-            if (errno == ETIMEDOUT && !phase_deadline().expired()) {
-                continue;
-            }
-            if (errno == ETIMEDOUT || errno == EINTR) {
-                return timed_out("mq_timedreceive", name);
-            }
-            return Error::from_errno(errno, "mq_timedreceive", name);
+        auto r =
+            q.receive_until(direct ? buffer : std::span<std::byte>(scratch_), phase_deadline());
+        if (!r) {
+            return r.error();
         }
+        if (!*r) {
+            return timed_out("mq_receive", q.name().str());
+        }
+        const std::size_t len = (*r)->size;
+        if (!direct) {
+            if (len > buffer.size()) {
+                return Error(std::errc::message_size, "mq_receive", q.name().str());
+            }
+            std::copy_n(scratch_.data(), len, buffer.data());
+        }
+        return len;
     }
     void teardown() noexcept override {
-        for (std::size_t i = 0; i < 2; ++i) {
-            if (q_[i] != static_cast<mqd_t>(-1)) {
-                ::mq_close(q_[i]);
-                q_[i] = static_cast<mqd_t>(-1);
-            }
-            if (created_[i]) {
-                ::mq_unlink(names_[i].c_str());
-                created_[i] = false;
+        for (auto& q : q_) {
+            if (q) {
+                (void)q->unlink();
+                q.reset();
             }
         }
     }
 
 private:
-    std::array<std::string, 2> names_;
-    std::array<mqd_t, 2> q_{static_cast<mqd_t>(-1), static_cast<mqd_t>(-1)};
-    std::array<bool, 2> created_{false, false};
+    std::array<std::optional<PosixMq>, 2> q_;
     std::vector<std::byte> scratch_;
     std::size_t max_ = 8192;
     int out_ = 0;

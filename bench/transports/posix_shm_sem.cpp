@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 // POSIX shared memory (shm_open) + POSIX semaphores: four process-shared sem_t (sem_init with
-// pshared=1) live in the named object next to the two slots; waits use sem_clockwait on
-// CLOCK_MONOTONIC. The supervisor unlinks the name. (Switches to ipckit's PosixShm and
-// PosixSemaphore when those wrappers land.)
+// pshared=1) live in the named object next to the two slots, driven through
+// ipckit::SharedSemaphore (waits are sem_clockwait on CLOCK_MONOTONIC up to the phase deadline).
+// The supervisor unlinks the name. The micro-benchmark PosixSemPostWait prices the wrapper.
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/core/unique_fd.hpp"
+#include "ipckit/sync/shared_semaphore.hpp"
 #include "transports/registry.hpp"
 #include "transports/shm_slots.hpp"
 
@@ -13,7 +14,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <optional>
 
 namespace ipckit::bench {
 namespace {
@@ -40,11 +43,15 @@ public:
         }
         mapping_ = std::move(*m);
         use_region(mapping_.data(), p.max_message_size);
-        sems_ = reinterpret_cast<sem_t*>(mapping_.data() + (slots + 63) / 64 * 64);
-        for (int i = 0; i < 4; ++i) {
-            if (::sem_init(&sems_[i], 1, i % 2 == 0 ? 1U : 0U) != 0) {
-                return Error::from_errno(errno, "sem_init", name_);
+        std::byte* at = mapping_.data() + (slots + 63) / 64 * 64;
+        for (std::size_t i = 0; i < sems_.size(); ++i) {
+            auto sem = SharedSemaphore::init(
+                std::span<std::byte>(at + i * SharedSemaphore::kSize, SharedSemaphore::kSize),
+                i % 2 == 0 ? 1U : 0U);
+            if (!sem) {
+                return sem.error();
             }
+            sems_[i] = *sem;
         }
         return {};
     }
@@ -58,34 +65,24 @@ public:
 
 private:
     [[nodiscard]] std::string name() const override { return name_; }
-    sem_t* sem(int dir, Which which) const {
-        return &sems_[dir * 2 + (which == Which::Full ? 1 : 0)];
+    SharedSemaphore& sem(int dir, Which which) {
+        return *sems_[static_cast<std::size_t>(dir * 2 + (which == Which::Full ? 1 : 0))];
     }
     Result<void> wait(int dir, Which which) override {
-        const timespec until = phase_deadline().to_monotonic_timespec();
-        for (;;) {
-            if (::sem_clockwait(sem(dir, which), CLOCK_MONOTONIC, &until) == 0) {
-                return {};
-            }
-            if (errno == EINTR) {
-                continue;  // the absolute deadline bounds the retry
-            }
-            if (errno == ETIMEDOUT) {
-                return timed_out("sem_clockwait", name_);
-            }
-            return Error::from_errno(errno, "sem_clockwait", name_);
+        auto r = sem(dir, which).wait_until(phase_deadline());
+        if (!r) {
+            return r.error();
         }
-    }
-    Result<void> post(int dir, Which which) override {
-        if (::sem_post(sem(dir, which)) != 0) {
-            return Error::from_errno(errno, "sem_post", name_);
+        if (!*r) {
+            return timed_out("sem_clockwait", name_);
         }
         return {};
     }
+    Result<void> post(int dir, Which which) override { return sem(dir, which).post(); }
     std::string name_;
     bool created_ = false;
     Mapping mapping_;
-    sem_t* sems_ = nullptr;
+    std::array<std::optional<SharedSemaphore>, 4> sems_;
 };
 
 }  // namespace

@@ -16,6 +16,13 @@ const std::vector<TransportInfo>& transports() {
         std::vector<TransportInfo> v{
             {"spin-floor", "floor: busy-spin cache line", Group::Floor, false, {}, make_spin_floor},
             {"futex-floor", "floor: raw futex(2)", Group::Floor, false, {}, make_futex_floor},
+            {"channel-spin", "ipckit channel (spin)", Group::Channel, false, {}, make_channel_spin},
+            {"channel-block",
+             "ipckit channel (blocking)",
+             Group::Channel,
+             false,
+             {},
+             make_channel_block},
             {"pipe", "anonymous pipe", Group::Stream, false, {}, make_pipe},
             {"fifo", "FIFO (named pipe)", Group::Stream, false, {}, make_fifo},
             {"unix-stream", "Unix stream socket", Group::Socket, false, {}, make_unix_stream},
@@ -56,9 +63,6 @@ const std::vector<TransportInfo>& transports() {
              make_shm_futex},
             {"rt-signal", "realtime signal (sigqueue)", Group::Signal, false, {}, make_rt_signal},
         };
-        // The ipckit channel (spin and blocking) goes here, as "channel-spin" and
-        // "channel-block" in Group::Channel, once the channel branch has merged: see
-        // bench/transports/README.md, "Wiring the channel".
 #ifdef IPCKIT_BENCH_HAVE_BOOST
         v.push_back(
             {"boost-mq", "Boost.Interprocess message_queue", Group::Peer, true, {}, make_boost_mq});

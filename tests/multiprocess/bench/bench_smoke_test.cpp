@@ -343,6 +343,12 @@ TEST_F(BenchSmoke, SigintWhilePeersRunStopsTheirDaemonToo) {
     expect_nothing_left();
 }
 
+TEST_F(BenchSmoke, SigintDuringTheChannelRowsRemovesTheChannelFiles) {
+    // Ready once the temp dir, both channel files and both children are in the ledger.
+    interrupt_mid_run(ledger_, {"--no-svg", "--only", "channel-spin,channel-block"}, 5);
+    expect_nothing_left();
+}
+
 }  // namespace
 }  // namespace ipckit
 
@@ -371,6 +377,38 @@ const json& row(const json& j, const std::string& name) {
     static const json kNone;
     ADD_FAILURE() << "no row for " << name;
     return kNone;
+}
+
+TEST_F(BenchSmoke, ChannelRowsSitBesideTheFloorsWithTheirRatios) {
+    const std::string json_path = test::unique_path("chan.json");
+    test::RunOptions opts;
+    opts.timeout = 50s;
+    opts.env = {"IPCKIT_BENCH_OBJECT_LOG=" + ledger_};
+    auto r = test::run_program({ipckit_path(),
+                                "bench",
+                                "--quick",
+                                "--no-svg",
+                                "--only",
+                                "spin-floor,futex-floor,channel-spin,channel-block",
+                                "--json",
+                                json_path},
+                               opts);
+    ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+    EXPECT_NE(r.out.find("ipckit channel (spin)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("ipckit channel (blocking)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("ipckit channel ratios"), std::string::npos) << r.out;
+    const json j = json::parse(slurp(json_path));
+    for (const char* name : {"channel-spin", "channel-block"}) {
+        SCOPED_TRACE(name);
+        EXPECT_EQ(row(j, name)["status"], "ok") << row(j, name).value("error", "");
+        EXPECT_EQ(row(j, name)["group"], "ipckit channel");
+    }
+    // spin vs busy-spin floor and blocking vs futex floor; the others need 1M / iceoryx.
+    ASSERT_EQ(j["channel_ratios"].size(), 2U) << j["channel_ratios"];
+    for (const auto& ratio : j["channel_ratios"]) {
+        EXPECT_TRUE(finite_positive(ratio["value"])) << ratio;
+    }
+    expect_nothing_left();
 }
 
 TEST_F(BenchSmoke, AFollowerThatDiesCostsItsOwnRowOnly) {

@@ -25,10 +25,17 @@ void register_ls(CLI::App& root, std::vector<Command>& commands);    // ls.cpp
 void register_stat(CLI::App& root, std::vector<Command>& commands);  // stat.cpp
 void register_rm(CLI::App& root, std::vector<Command>& commands);    // rm.cpp
 void register_lock(CLI::App& root, std::vector<Command>& commands);  // lock.cpp
+void register_send(CLI::App& root, std::vector<Command>& commands);  // send.cpp
+void register_recv(CLI::App& root, std::vector<Command>& commands);  // recv.cpp
+void register_sem(CLI::App& root, std::vector<Command>& commands);   // sem.cpp
 
 // Subcommands register here as they land (no do-nothing stubs).
-constexpr std::array<Registrar, 4> kRegistrars{register_ls, register_stat, register_rm,
-                                               register_lock};
+constexpr std::array kRegistrars{
+    register_ls, register_stat, register_rm, register_lock,
+    register_send,
+    register_recv,
+    register_sem,
+};
 
 }  // namespace ipckit::cli
 

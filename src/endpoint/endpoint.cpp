@@ -292,6 +292,7 @@ Result<std::unique_ptr<Endpoint::Impl>> open_fifo(const FifoUri& u, EndpointRole
     const bool create = o.create || u.create.create;
     const Permissions perms = o.mode.value_or(u.create.mode.value_or(Permissions(0600)));
     IPCKIT_ENDPOINT_TRY_ASSIGN(fifo, create ? Fifo::open_or_create(u.path, perms) : Fifo::open(u.path));
+    (void)fifo.release();  // a FIFO the endpoint creates persists, like a queue it creates
     const bool raw = o.raw.value_or(u.raw);
     const std::string object = "fifo:" + u.path;
     if (role == EndpointRole::Receiver) {
@@ -359,9 +360,10 @@ public:
                 } else {
                     reader_.emplace(conn_->native_handle(), raw_, name);
                 }
-                auto cred = conn_->peer_credentials();
-                peer_cred_ = cred ? std::optional<Credentials>(*cred) : std::nullopt;
                 auto addr = conn_->peer_address();
+                auto cred = addr && addr->is_unix() ? conn_->peer_credentials()
+                                                    : Result<Credentials>(Error(std::errc::not_supported, "peer"));
+                peer_cred_ = cred ? std::optional<Credentials>(*cred) : std::nullopt;
                 peer_ = addr && !addr->is_unnamed() ? std::optional<std::string>(addr->to_string())
                                                     : std::nullopt;
             }

@@ -264,9 +264,12 @@ Result<void> write_message(int fd, std::span<const std::byte> message, bool raw,
 
 class FifoImpl final : public Endpoint::Impl {
 public:
-    FifoImpl(UniqueFd fd, bool raw, std::string object)
-        : fd_(std::move(fd)), raw_(raw), reader_(fd_.get(), raw, std::move(object)) {}
+    FifoImpl(UniqueFd fd, bool raw, bool receiver, std::string object)
+        : fd_(std::move(fd)), raw_(raw), receiver_(receiver), reader_(fd_.get(), raw, std::move(object)) {}
     Result<void> send(std::span<const std::byte> message, const SendOptions& o) override {
+        if (receiver_) {
+            return wrong_role(name, "send");  // it would read its own message back
+        }
         return write_message(fd_.get(), message, raw_, FdKind::Other, o.deadline, name);
     }
     Result<std::optional<EndpointMessage>> receive(Deadline deadline) override {
@@ -284,6 +287,7 @@ public:
 private:
     UniqueFd fd_;
     bool raw_;
+    bool receiver_;
     StreamReader reader_;
 };
 
@@ -300,14 +304,14 @@ Result<std::unique_ptr<Endpoint::Impl>> open_fifo(const FifoUri& u, EndpointRole
         // like end of file; the deadline is enforced by poll on the non-blocking descriptor.
         IPCKIT_ENDPOINT_TRY_ASSIGN(reader, fifo.open_read_write(/*nonblocking_io=*/true));
         return std::unique_ptr<Endpoint::Impl>(
-            std::make_unique<FifoImpl>(reader.release(), raw, object));
+            std::make_unique<FifoImpl>(reader.release(), raw, true, object));
     }
     IPCKIT_ENDPOINT_TRY_ASSIGN(writer, fifo.open_writer_until(o.deadline));
     if (!writer) {
         return Error(std::errc::timed_out, "open", object, "no reader opened the FIFO");
     }
     return std::unique_ptr<Endpoint::Impl>(
-        std::make_unique<FifoImpl>(writer->release(), raw, object));
+        std::make_unique<FifoImpl>(writer->release(), raw, false, object));
 }
 
 // ---------------------------------------------------------------- sockets

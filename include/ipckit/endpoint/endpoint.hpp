@@ -66,8 +66,12 @@ struct EndpointMessage {
 ///
 /// @code
 ///   auto uri = Uri::parse("mq:/jobs").value();
-///   auto tx = Endpoint::open(uri, EndpointRole::Sender, {.create = true}).value();
-///   tx.send(std::as_bytes(std::span("hi", 2)), {.priority = 5}).value();
+///   EndpointOptions opts;
+///   opts.create = true;
+///   auto tx = Endpoint::open(uri, EndpointRole::Sender, opts).value();
+///   SendOptions high;
+///   high.priority = 5;
+///   tx.send(std::as_bytes(std::span("hi", 2)), high).value();
 ///   auto rx = Endpoint::open(uri, EndpointRole::Receiver).value();
 ///   auto m = rx.receive(Deadline::after(1s)).value();   // m->priority == 5
 /// @endcode

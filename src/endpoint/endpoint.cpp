@@ -94,7 +94,19 @@ private:
     std::optional<unsigned> prio_;
 };
 
-Result<std::unique_ptr<Endpoint::Impl>> open_mq(const PosixMqUri& u, const EndpointOptions& o) {
+Result<std::unique_ptr<Endpoint::Impl>> open_mq(const PosixMqUri& u, EndpointRole role,
+                                                const EndpointOptions& o) {
+    // A sender needs only write access. A receiver asks for read-write (so recv can put back a
+    // message it could not deliver) and settles for read-only.
+    const Access access = role == EndpointRole::Sender ? Access::WriteOnly : Access::ReadWrite;
+    const auto open_existing = [&]() {
+        auto q = PosixMq::open(u.name, access);
+        if (!q && role == EndpointRole::Receiver &&
+            q.error().code() == std::errc::permission_denied) {
+            q = PosixMq::open(u.name, Access::ReadOnly);
+        }
+        return q;
+    };
     const bool create = o.create || u.create.create;
     const Permissions perms = o.mode.value_or(u.create.mode.value_or(Permissions(0600)));
     const bool limits_given = u.max_messages || u.max_message_size;
@@ -103,13 +115,13 @@ Result<std::unique_ptr<Endpoint::Impl>> open_mq(const PosixMqUri& u, const Endpo
         PosixMq::Limits limits;
         limits.max_messages = u.max_messages.value_or(limits.max_messages);
         limits.max_message_size = u.max_message_size.value_or(limits.max_message_size);
-        q = PosixMq::open_or_create(u.name, limits, perms);
+        q = PosixMq::open_or_create(u.name, limits, perms, access);
     } else {
-        q = PosixMq::open(u.name);
+        q = open_existing();
         if (!q && create && q.error().code() == std::errc::no_such_file_or_directory) {
-            q = PosixMq::create(u.name, {}, perms);
+            q = PosixMq::create(u.name, {}, perms, access);
             if (!q && q.error().code() == std::errc::file_exists) {
-                q = PosixMq::open(u.name);  // lost a creation race: use the winner's queue
+                q = open_existing();  // lost a creation race: use the winner's queue
             }
         }
     }
@@ -126,8 +138,17 @@ public:
         : q_(std::move(q)), id_(id), type_(type) {}
     Result<void> send(std::span<const std::byte> message, const SendOptions& o) override {
         IPCKIT_ENDPOINT_TRY_ASSIGN(type, validate_sysv_send_type(o.type.value_or(type_.value_or(1))));
-        IPCKIT_ENDPOINT_TRY_ASSIGN(sent, q_.send_until(type, message, o.deadline));
+        auto sent = q_.send_until(type, message, o.deadline);
         if (!sent) {
+            // msgsnd says EINVAL for a message over msgmax: it is a size problem, not bad input.
+            if (sent.error().code() == std::errc::invalid_argument &&
+                sent.error().detail().find("msgmax") != std::string::npos) {
+                return Error(std::errc::message_size, "msgsnd", sent.error().object(),
+                             sent.error().detail());
+            }
+            return std::move(sent).error();
+        }
+        if (!*sent) {
             return Error(std::errc::timed_out, "msgsnd", name, "the queue stayed full");
         }
         return {};
@@ -515,7 +536,7 @@ Result<Endpoint> Endpoint::open(const Uri& uri, EndpointRole role, EndpointOptio
     Result<std::unique_ptr<Impl>> impl = Error(std::errc::invalid_argument, "open", uri.text());
     switch (uri.scheme()) {
         case UriScheme::PosixMq:
-            impl = open_mq(*uri.get_if<PosixMqUri>(), options);
+            impl = open_mq(*uri.get_if<PosixMqUri>(), role, options);
             break;
         case UriScheme::SysvMq:
             impl = open_sysvmq(*uri.get_if<SysvMqUri>(), role, options);

@@ -231,6 +231,26 @@ TEST(CliSendRecv, MessageBiggerThanQueue) {
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("sent 0 of 1"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("16"), std::string::npos) << r.err;
+    // A full queue with --timeout: exit 3, and the report says how far it got.
+    r = test::ipckit({"send", uri, "--timeout", "50ms", "a", "b", "c"});
+    EXPECT_EQ(r.exit_code, 3) << r.describe();
+    EXPECT_NE(r.err.find("sent 2 of 3"), std::string::npos) << r.err;
+    // System V: over msgmax is a size error (exit 1), not bad input.
+    const std::string sysv = sysv_uri();
+    r = test::ipckit({"send", "--create", sysv, std::string(70000, 'y')});
+    EXPECT_EQ(r.exit_code, 1) << r.describe();
+    EXPECT_NE(r.err.find("msgmax"), std::string::npos) << r.err;
+}
+
+TEST(CliSendRecv, SysvHeadConsumesExactlyOne) {
+    const std::string uri = sysv_uri();
+    ASSERT_EQ(test::ipckit({"send", "--create", uri, "m1", "m2", "m3"}).exit_code, 0);
+    auto r = test::run_program(
+        {"/bin/sh", "-c", test::ipckit_path() + " recv --follow " + uri + " | head -n1"});
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(r.out, "m1\n");
+    r = test::ipckit({"recv", "-n", "5", "--timeout", "0", uri});
+    EXPECT_EQ(r.out, "m2\nm3\n");
 }
 
 }  // namespace

@@ -85,6 +85,9 @@ Result<WriteOutcome> deliver(const std::string& text, bool stdout_is_pipe) {
         if (::ioctl(STDOUT_FILENO, FIONREAD, &pending) != 0 || pending == 0) {
             return WriteOutcome::Delivered;
         }
+        if (g_stop_signal != 0) {
+            return WriteOutcome::Delivered;  // it is in the pipe; the reader may still take it
+        }
         pollfd p{STDOUT_FILENO, 0, 0};
         if (::poll(&p, 1, 10) > 0 && (p.revents & POLLERR) != 0) {
             // The reader closed: did it read our message before it went?

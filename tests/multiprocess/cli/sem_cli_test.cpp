@@ -34,6 +34,22 @@ TEST(CliSem, PosixPostWaitGetTimeout) {
     EXPECT_EQ(test::ipckit({"sem", "get", uri}).out, "0\n");
 }
 
+TEST(CliSem, KilledHolderLeavesValueTakenAndHintOnlyWithoutHolders) {  // B06
+    const std::string uri = "sem:" + test::unique_sem_name("b06");
+    ASSERT_EQ(test::ipckit({"sem", "post", "--create", uri}).exit_code, 0);
+    ASSERT_EQ(test::ipckit({"sem", "wait", uri}).exit_code, 0);  // a "holder" took it ...
+    test::Background waiter({"sem", "wait", "--timeout", "10s", uri});
+    ASSERT_TRUE(waiter.wait_blocked());
+    auto g = test::ipckit({"sem", "get", uri});
+    EXPECT_EQ(g.out, "0\n");
+    EXPECT_EQ(g.err.find("hint"), std::string::npos) << g.err;  // someone has it open
+    ::kill(waiter.pid(), SIGKILL);
+    (void)waiter.wait();
+    g = test::ipckit({"sem", "get", uri});
+    EXPECT_EQ(g.out, "0\n");  // ... and died: nothing gives it back (not robust, F11)
+    EXPECT_NE(g.err.find("hint"), std::string::npos) << g.err;
+}
+
 TEST(CliSem, PosixCreateWithValueAndBadArgs) {
     const std::string uri = "sem:" + test::unique_sem_name("cliv");
     ASSERT_EQ(test::ipckit({"sem", "get", "--create", "--value", "3", uri}).out, "3\n");

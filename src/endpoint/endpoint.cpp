@@ -18,6 +18,7 @@
 #include "ipckit/stream/fifo.hpp"
 #include "ipckit/stream/framing.hpp"
 #include "ipckit/stream/pipe.hpp"
+#include "sys/syscall.hpp"
 
 // Binds `var` to the value of a Result expression, returning its error from the function.
 #define IPCKIT_ENDPOINT_TRY_ASSIGN(var, expr)        \
@@ -516,16 +517,32 @@ Result<std::unique_ptr<Endpoint::Impl>> open_socket(const Uri& uri, EndpointRole
                 std::make_unique<DgramImpl>(std::move(s), std::nullopt, un != nullptr));
         }
         IPCKIT_ENDPOINT_TRY_ASSIGN(s, Socket::open(addr.family(), SocketType::Datagram));
+        if (un) {
+            // Attach our credentials ourselves: a receiver that turned on SO_PASSCRED only
+            // after binding would otherwise see "no credentials" (uid 65534) for early messages.
+            IPCKIT_TRY(s.set_pass_credentials(true));
+        }
         return std::unique_ptr<Endpoint::Impl>(
             std::make_unique<DgramImpl>(std::move(s), addr, un != nullptr));
     }
     const SocketType type = seqpacket ? SocketType::SeqPacket : SocketType::Stream;
     if (role == EndpointRole::Receiver) {
         IPCKIT_ENDPOINT_TRY_ASSIGN(l, Listener::bind(addr, type));
+        if (seqpacket) {
+            // Accepted sockets inherit SO_PASSCRED from the listener, so no record of a new
+            // connection can slip in before it is on (see the seqpacket EOF rule above).
+            const int on = 1;
+            IPCKIT_TRY(sys::call("setsockopt SO_PASSCRED", l.name(), [&] {
+                return ::setsockopt(l.native_handle(), SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
+            }));
+        }
         return std::unique_ptr<Endpoint::Impl>(
             std::make_unique<ConnImpl>(std::move(l), std::nullopt, raw, seqpacket));
     }
     IPCKIT_ENDPOINT_TRY_ASSIGN(c, Socket::connect(addr, type, o.deadline));
+    if (seqpacket) {
+        IPCKIT_TRY(c.set_pass_credentials(true));  // every record carries credentials
+    }
     return std::unique_ptr<Endpoint::Impl>(
         std::make_unique<ConnImpl>(std::nullopt, std::move(c), raw, seqpacket));
 }

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -44,10 +45,45 @@ std::string sysv_uri() {
     return buf;
 }
 
+bool file_has(const char* path, const std::string& needle) {
+    std::ifstream f(path);
+    std::string line;
+    while (std::getline(f, line)) {
+        if (line.find(needle) != std::string::npos) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/// True once the receiver of `uri` is bound (so a send cannot race ahead of it).
+bool bound(const std::string& uri) {
+    const auto colon = uri.find(':');
+    const std::string scheme = uri.substr(0, colon);
+    std::string rest = uri.substr(colon + 1);
+    rest = rest.substr(0, rest.find('?'));
+    if (scheme == "tcp" || scheme == "udp") {
+        char port[16];
+        std::snprintf(port, sizeof port, ":%04X ", std::stoi(rest.substr(rest.rfind(':') + 1)));
+        return file_has(scheme == "tcp" ? "/proc/net/tcp" : "/proc/net/udp", port);
+    }
+    if (scheme == "fifo" || scheme == "mq" || scheme == "sysvmq") {
+        return true;
+    }
+    return file_has("/proc/net/unix", " " + rest);
+}
+
+void wait_bound(const std::string& uri) {
+    for (int i = 0; i < 1000 && !bound(uri); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
 /// recv -n 3 --json blocked first, then send "hello", "" and "a b" from another process.
 void round_trip_recv_first(const std::string& uri, bool check_creds) {
     test::Background recv({"recv", "--json", "-n", "3", "--timeout", "10s", uri});
     ASSERT_TRUE(recv.wait_blocked());
+    wait_bound(uri);
     auto s = test::ipckit({"send", uri, "hello", "", "a b"});
     EXPECT_EQ(s.exit_code, 0) << s.describe();
     auto r = recv.wait();

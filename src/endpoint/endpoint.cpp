@@ -1,13 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/endpoint/endpoint.hpp"
 
-#include <poll.h>
-#include <sys/socket.h>
-
-#include <algorithm>
-#include <cstring>
-#include <utility>
-
 #include "ipckit/core/assert.hpp"
 #include "ipckit/core/io.hpp"
 #include "ipckit/message/posix_mq.hpp"
@@ -20,12 +13,19 @@
 #include "ipckit/stream/pipe.hpp"
 #include "sys/syscall.hpp"
 
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
 // Binds `var` to the value of a Result expression, returning its error from the function.
-#define IPCKIT_ENDPOINT_TRY_ASSIGN(var, expr)        \
-    auto var##_result_ = (expr);                      \
-    if (!var##_result_) {                             \
-        return std::move(var##_result_).error();      \
-    }                                                 \
+#define IPCKIT_ENDPOINT_TRY_ASSIGN(var, expr)    \
+    auto var##_result_ = (expr);                 \
+    if (!var##_result_) {                        \
+        return std::move(var##_result_).error(); \
+    }                                            \
     auto var = std::move(*var##_result_)  // NOLINT(bugprone-macro-parentheses)
 
 namespace ipckit {
@@ -53,7 +53,9 @@ constexpr std::size_t kStreamMaxMessage = FrameReader::kDefaultMaxFrameSize;
 constexpr std::size_t kDatagramMaxMessage = 65507;
 
 Error wrong_role(const std::string& name, const char* what) {
-    return Error(std::errc::operation_not_supported, what, name,
+    return Error(std::errc::operation_not_supported,
+                 what,
+                 name,
                  "this endpoint was opened for the other direction");
 }
 
@@ -64,7 +66,9 @@ public:
     Result<void> send(std::span<const std::byte> message, const SendOptions& o) override {
         const unsigned prio = o.priority.value_or(prio_.value_or(0));
         if (prio > PosixMq::kMaxPriority) {
-            return Error(std::errc::invalid_argument, "mq_send", name,
+            return Error(std::errc::invalid_argument,
+                         "mq_send",
+                         name,
                          "priority " + std::to_string(prio) + " > 32767 (MQ_PRIO_MAX - 1)");
         }
         IPCKIT_ENDPOINT_TRY_ASSIGN(sent, q_.send_until(message, prio, o.deadline));
@@ -95,7 +99,8 @@ private:
     std::optional<unsigned> prio_;
 };
 
-Result<std::unique_ptr<Endpoint::Impl>> open_mq(const PosixMqUri& u, EndpointRole role,
+Result<std::unique_ptr<Endpoint::Impl>> open_mq(const PosixMqUri& u,
+                                                EndpointRole role,
                                                 const EndpointOptions& o) {
     // A sender needs only write access. A receiver asks for read-write (so recv can put back a
     // message it could not deliver) and settles for read-only.
@@ -138,13 +143,16 @@ public:
     SysvMqImpl(SysvMsgQueue q, int id, std::optional<long> type)
         : q_(std::move(q)), id_(id), type_(type) {}
     Result<void> send(std::span<const std::byte> message, const SendOptions& o) override {
-        IPCKIT_ENDPOINT_TRY_ASSIGN(type, validate_sysv_send_type(o.type.value_or(type_.value_or(1))));
+        IPCKIT_ENDPOINT_TRY_ASSIGN(type,
+                                   validate_sysv_send_type(o.type.value_or(type_.value_or(1))));
         auto sent = q_.send_until(type, message, o.deadline);
         if (!sent) {
             // msgsnd says EINVAL for a message over msgmax: it is a size problem, not bad input.
             if (sent.error().code() == std::errc::invalid_argument &&
                 sent.error().detail().find("msgmax") != std::string::npos) {
-                return Error(std::errc::message_size, "msgsnd", sent.error().object(),
+                return Error(std::errc::message_size,
+                             "msgsnd",
+                             sent.error().object(),
                              sent.error().detail());
             }
             return std::move(sent).error();
@@ -179,7 +187,8 @@ private:
     std::optional<long> type_;
 };
 
-Result<std::unique_ptr<Endpoint::Impl>> open_sysvmq(const SysvMqUri& u, EndpointRole role,
+Result<std::unique_ptr<Endpoint::Impl>> open_sysvmq(const SysvMqUri& u,
+                                                    EndpointRole role,
                                                     const EndpointOptions& o) {
     if (role == EndpointRole::Sender && u.type) {
         IPCKIT_TRY(validate_sysv_send_type(*u.type));
@@ -193,7 +202,9 @@ Result<std::unique_ptr<Endpoint::Impl>> open_sysvmq(const SysvMqUri& u, Endpoint
         IPCKIT_ENDPOINT_TRY_ASSIGN(key, u.address.resolve_key());
         if (key == SysvKey::private_key()) {
             if (!create) {
-                return Error(std::errc::invalid_argument, "msgget", "private",
+                return Error(std::errc::invalid_argument,
+                             "msgget",
+                             "private",
                              "sysvmq:private makes a new queue: add ?create (or --create)");
             }
             q = SysvMsgQueue::create(key, perms);
@@ -205,8 +216,7 @@ Result<std::unique_ptr<Endpoint::Impl>> open_sysvmq(const SysvMqUri& u, Endpoint
         return std::move(q).error();
     }
     const int id = q->id();
-    return std::unique_ptr<Endpoint::Impl>(
-        std::make_unique<SysvMqImpl>(std::move(*q), id, u.type));
+    return std::unique_ptr<Endpoint::Impl>(std::make_unique<SysvMqImpl>(std::move(*q), id, u.type));
 }
 
 // ---------------------------------------------------------------- byte streams
@@ -240,7 +250,9 @@ public:
                 return std::optional<std::vector<std::byte>>(std::move(line));
             }
             if (pending_.size() > kStreamMaxMessage) {
-                return Error(std::errc::message_size, "read", object_,
+                return Error(std::errc::message_size,
+                             "read",
+                             object_,
                              "a line longer than " + std::to_string(kStreamMaxMessage) + " bytes");
             }
             std::byte buf[65536];
@@ -270,13 +282,19 @@ private:
     std::vector<std::byte> pending_;
 };
 
-Result<void> write_message(int fd, std::span<const std::byte> message, bool raw, FdKind kind,
-                           Deadline deadline, const std::string& object) {
+Result<void> write_message(int fd,
+                           std::span<const std::byte> message,
+                           bool raw,
+                           FdKind kind,
+                           Deadline deadline,
+                           const std::string& object) {
     if (!raw) {
         return write_frame(fd, message, kind, deadline, object, kStreamMaxMessage);
     }
     if (std::find(message.begin(), message.end(), std::byte{'\n'}) != message.end()) {
-        return Error(std::errc::invalid_argument, "send", object,
+        return Error(std::errc::invalid_argument,
+                     "send",
+                     object,
                      "a raw (line) message must not contain a newline");
     }
     std::vector<std::byte> line(message.begin(), message.end());
@@ -287,7 +305,10 @@ Result<void> write_message(int fd, std::span<const std::byte> message, bool raw,
 class FifoImpl final : public Endpoint::Impl {
 public:
     FifoImpl(UniqueFd fd, bool raw, bool receiver, std::string object)
-        : fd_(std::move(fd)), raw_(raw), receiver_(receiver), reader_(fd_.get(), raw, std::move(object)) {}
+        : fd_(std::move(fd))
+        , raw_(raw)
+        , receiver_(receiver)
+        , reader_(fd_.get(), raw, std::move(object)) {}
     Result<void> send(std::span<const std::byte> message, const SendOptions& o) override {
         if (receiver_) {
             return wrong_role(name, "send");  // it would read its own message back
@@ -304,7 +325,9 @@ public:
         m.data = std::move(*data);
         return std::optional<EndpointMessage>(std::move(m));
     }
-    [[nodiscard]] std::size_t max_message_size() const noexcept override { return kStreamMaxMessage; }
+    [[nodiscard]] std::size_t max_message_size() const noexcept override {
+        return kStreamMaxMessage;
+    }
 
 private:
     UniqueFd fd_;
@@ -313,11 +336,13 @@ private:
     StreamReader reader_;
 };
 
-Result<std::unique_ptr<Endpoint::Impl>> open_fifo(const FifoUri& u, EndpointRole role,
+Result<std::unique_ptr<Endpoint::Impl>> open_fifo(const FifoUri& u,
+                                                  EndpointRole role,
                                                   const EndpointOptions& o) {
     const bool create = o.create || u.create.create;
     const Permissions perms = o.mode.value_or(u.create.mode.value_or(Permissions(0600)));
-    IPCKIT_ENDPOINT_TRY_ASSIGN(fifo, create ? Fifo::open_or_create(u.path, perms) : Fifo::open(u.path));
+    IPCKIT_ENDPOINT_TRY_ASSIGN(fifo,
+                               create ? Fifo::open_or_create(u.path, perms) : Fifo::open(u.path));
     (void)fifo.release();  // a FIFO the endpoint creates persists, like a queue it creates
     const bool raw = o.raw.value_or(u.raw);
     const std::string object = "fifo:" + u.path;
@@ -367,8 +392,8 @@ public:
         if (seqpacket_) {
             return conn_->send(message, o.deadline);
         }
-        return write_message(conn_->native_handle(), message, raw_, FdKind::Socket, o.deadline,
-                             name);
+        return write_message(
+            conn_->native_handle(), message, raw_, FdKind::Socket, o.deadline, name);
     }
     Result<std::optional<EndpointMessage>> receive(Deadline deadline) override {
         for (;;) {
@@ -387,8 +412,9 @@ public:
                     reader_.emplace(conn_->native_handle(), raw_, name);
                 }
                 auto addr = conn_->peer_address();
-                auto cred = addr && addr->is_unix() ? conn_->peer_credentials()
-                                                    : Result<Credentials>(Error(std::errc::not_supported, "peer"));
+                auto cred = addr && addr->is_unix()
+                                ? conn_->peer_credentials()
+                                : Result<Credentials>(Error(std::errc::not_supported, "peer"));
                 peer_cred_ = cred ? std::optional<Credentials>(*cred) : std::nullopt;
                 peer_ = addr && !addr->is_unnamed() ? std::optional<std::string>(addr->to_string())
                                                     : std::nullopt;
@@ -424,7 +450,9 @@ public:
                 reader_.reset();
                 conn_.reset();
                 if (!listener_) {
-                    return Error(std::errc::connection_aborted, "receive", name,
+                    return Error(std::errc::connection_aborted,
+                                 "receive",
+                                 name,
                                  "the peer closed the connection");
                 }
                 continue;  // a server waits for the next client
@@ -436,7 +464,9 @@ public:
             return std::optional<EndpointMessage>(std::move(m));
         }
     }
-    [[nodiscard]] std::size_t max_message_size() const noexcept override { return kStreamMaxMessage; }
+    [[nodiscard]] std::size_t max_message_size() const noexcept override {
+        return kStreamMaxMessage;
+    }
 
 private:
     std::optional<Listener> listener_;
@@ -458,7 +488,9 @@ public:
             return wrong_role(name, "send");
         }
         if (message.size() > kDatagramMaxMessage && !unix_) {
-            return Error(std::errc::message_size, "sendto", name,
+            return Error(std::errc::message_size,
+                         "sendto",
+                         name,
                          std::to_string(message.size()) + " bytes > the largest UDP datagram (" +
                              std::to_string(kDatagramMaxMessage) + ")");
         }
@@ -498,7 +530,8 @@ private:
     bool unix_;
 };
 
-Result<std::unique_ptr<Endpoint::Impl>> open_socket(const Uri& uri, EndpointRole role,
+Result<std::unique_ptr<Endpoint::Impl>> open_socket(const Uri& uri,
+                                                    EndpointRole role,
                                                     const EndpointOptions& o) {
     IPCKIT_ENDPOINT_TRY_ASSIGN(addr, socket_address(uri));
     const auto* un = uri.get_if<UnixUri>();
@@ -569,10 +602,14 @@ Result<Endpoint> Endpoint::open(const Uri& uri, EndpointRole role, EndpointOptio
             impl = open_socket(uri, role, options);
             break;
         case UriScheme::Chan:
-            return Error(std::errc::not_supported, "open", uri.text(),
+            return Error(std::errc::not_supported,
+                         "open",
+                         uri.text(),
                          "not yet supported: chan (the shared-memory channel is not built yet)");
         default:
-            return Error(std::errc::invalid_argument, "open", uri.text(),
+            return Error(std::errc::invalid_argument,
+                         "open",
+                         uri.text(),
                          std::string(uri.scheme_name()) +
                              ": is not a message endpoint (use fifo, mq, sysvmq, unix, "
                              "unix-dgram, unix-seqpacket, tcp or udp)");
@@ -599,8 +636,14 @@ Result<std::optional<EndpointMessage>> Endpoint::receive(Deadline deadline) {
     return impl_->receive(deadline);
 }
 
-std::size_t Endpoint::max_message_size() const noexcept { return impl_->max_message_size(); }
-const std::string& Endpoint::name() const noexcept { return impl_->name; }
-int Endpoint::sysv_id() const noexcept { return impl_->sysv_id(); }
+std::size_t Endpoint::max_message_size() const noexcept {
+    return impl_->max_message_size();
+}
+const std::string& Endpoint::name() const noexcept {
+    return impl_->name;
+}
+int Endpoint::sysv_id() const noexcept {
+    return impl_->sysv_id();
+}
 
 }  // namespace ipckit

@@ -2,18 +2,17 @@
 // Plumbing shared by ipckit send, recv and sem: URI parsing with exit codes, numeric options.
 #pragma once
 
-#include <charconv>
-#include <optional>
-#include <string>
-#include <string_view>
-
-#include <fmt/core.h>
-
 #include "cli.hpp"
 #include "duration.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/endpoint/uri.hpp"
+
+#include <charconv>
+#include <fmt/core.h>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace ipckit::cli {
 

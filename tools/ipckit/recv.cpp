@@ -6,6 +6,9 @@
 // the reader has drained it, and if the reader goes away with the message unread (`| head -n1`)
 // a queue message (mq, sysvmq) is put back (same priority / type; it goes behind messages of
 // its own priority) before recv exits quietly with 0.
+#include "endpoint_cli.hpp"
+#include "ipckit/endpoint/endpoint.hpp"
+
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -15,14 +18,10 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <memory>
-#include <thread>
-
 #include <fmt/core.h>
+#include <memory>
 #include <nlohmann/json.hpp>
-
-#include "endpoint_cli.hpp"
-#include "ipckit/endpoint/endpoint.hpp"
+#include <thread>
 
 namespace ipckit::cli {
 
@@ -189,7 +188,8 @@ int run_recv(const RecvArgs& a) {
     if (!ep) {
         return fail("recv", ep.error());
     }
-    if (const auto* u = uri->get_if<UnixUri>(); u && !u->abstract && u->path.size() < sizeof g_socket_path) {
+    if (const auto* u = uri->get_if<UnixUri>();
+        u && !u->abstract && u->path.size() < sizeof g_socket_path) {
         std::memcpy(g_socket_path, u->path.c_str(), u->path.size() + 1);
     }
     const bool is_queue = uri->scheme() == UriScheme::PosixMq || uri->scheme() == UriScheme::SysvMq;
@@ -204,8 +204,9 @@ int run_recv(const RecvArgs& a) {
         if (stdout_reader_gone()) {
             return kExitOk;  // nobody to deliver to: take nothing more
         }
-        const Deadline deadline = wait ? (wait->count() == 0 ? Deadline::now() : Deadline::after(*wait))
-                                       : Deadline::never();
+        const Deadline deadline =
+            wait ? (wait->count() == 0 ? Deadline::now() : Deadline::after(*wait))
+                 : Deadline::never();
         g_in_receive = 1;
         if (g_stop_signal != 0) {  // arrived just before the flag was set
             return 128 + g_stop_signal;
@@ -217,8 +218,8 @@ int run_recv(const RecvArgs& a) {
         }
         if (!*m) {
             if (received == 0 || !a.follow) {
-                fmt::print(stderr, "ipckit recv: {}: nothing received within {}\n", ep->name(),
-                           a.timeout);
+                fmt::print(
+                    stderr, "ipckit recv: {}: nothing received within {}\n", ep->name(), a.timeout);
             }
             return kExitTimeout;
         }
@@ -233,8 +234,10 @@ int run_recv(const RecvArgs& a) {
                 put_back.type = (*m)->type;
                 put_back.deadline = Deadline::now();
                 if (auto r = ep->send((*m)->data, put_back); !r) {
-                    fmt::print(stderr, "ipckit recv: stdout closed and the message could not be "
-                                       "put back: {}\n", r.error().message());
+                    fmt::print(stderr,
+                               "ipckit recv: stdout closed and the message could not be "
+                               "put back: {}\n",
+                               r.error().message());
                     return kExitFailure;
                 }
             }
@@ -260,25 +263,30 @@ void register_recv(CLI::App& root, std::vector<Command>& commands) {
         "the reader did not read is put back (behind others of its priority/type).\n"
         "SIGINT/SIGTERM during a wait exit 130/143 leaving the object intact (a socket file\n"
         "recv bound is removed).");
-    app->add_option("uri", a->uri, "Endpoint URI (mq:/q, sysvmq:0x1234?type=-3, udp:127.0.0.1:9000, ...)")
+    app->add_option(
+           "uri", a->uri, "Endpoint URI (mq:/q, sysvmq:0x1234?type=-3, udp:127.0.0.1:9000, ...)")
         ->required();
     app->add_option("-n,--count", a->count, "Receive N messages (N >= 1), then exit")
         ->each([a](const std::string&) { a->count_given = true; });
-    app->add_option("--timeout", a->timeout,
+    app->add_option("--timeout",
+                    a->timeout,
                     "Wait at most this long for each message (0 = poll once); exit 3 if none");
     app->add_flag("-f,--follow", a->follow, "Keep receiving until interrupted");
-    app->add_flag("--json", a->json,
-                  "One JSON object per message: size, text or hex, priority, type, sender, pid/uid/gid");
+    app->add_flag(
+        "--json",
+        a->json,
+        "One JSON object per message: size, text or hex, priority, type, sender, pid/uid/gid");
     app->add_flag("--hex", a->hex, "Print payloads as hex (for binary data)");
     app->add_flag("--raw", a->raw, "Stream schemes: newline-delimited lines instead of frames");
     app->add_flag("--create", a->create, "Create the queue or FIFO if missing");
     app->add_option("--mode", a->mode, "Permissions when created (octal, default 0600)");
-    app->footer(std::string("Examples:\n"
-                            "  ipckit recv mq:/jobs --timeout 5s\n"
-                            "  ipckit recv --json -n 10 sysvmq:0x1234?type=-3   # lowest type <= 3\n"
-                            "  ipckit recv --follow --hex unix-dgram:@bus\n"
-                            "  ipckit recv --follow mq:/jobs | head -n1          # takes one message\n\n") +
-                kExitCodeHelp + " 130/143: interrupted by SIGINT/SIGTERM.");
+    app->footer(
+        std::string("Examples:\n"
+                    "  ipckit recv mq:/jobs --timeout 5s\n"
+                    "  ipckit recv --json -n 10 sysvmq:0x1234?type=-3   # lowest type <= 3\n"
+                    "  ipckit recv --follow --hex unix-dgram:@bus\n"
+                    "  ipckit recv --follow mq:/jobs | head -n1          # takes one message\n\n") +
+        kExitCodeHelp + " 130/143: interrupted by SIGINT/SIGTERM.");
     commands.push_back({app, [a] { return run_recv(*a); }});
 }
 

@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: MIT
 // ipckit sem post|wait|trywait|get URI: drive a POSIX (sem:/NAME) or System V (sysvsem:KEY#i)
 // semaphore.
+#include "endpoint_cli.hpp"
+#include "ipckit/sync/posix_semaphore.hpp"
+#include "ipckit/sync/sysv_semaphore_set.hpp"
+
 #include <dirent.h>
 #include <unistd.h>
 
 #include <filesystem>
-#include <memory>
-
 #include <fmt/core.h>
-
-#include "endpoint_cli.hpp"
-#include "ipckit/sync/posix_semaphore.hpp"
-#include "ipckit/sync/sysv_semaphore_set.hpp"
+#include <memory>
 
 namespace ipckit::cli {
 
@@ -60,17 +59,18 @@ int result_of_wait(const Result<bool>& got, const SemArgs& a, const std::string&
         return fail("sem", got.error());
     }
     if (!*got) {
-        fmt::print(stderr, "ipckit sem: {}: {}\n", object,
-                   a.action == "trywait" ? "would block (value is 0)"
-                                         : "timed out after " + a.timeout);
+        fmt::print(
+            stderr,
+            "ipckit sem: {}: {}\n",
+            object,
+            a.action == "trywait" ? "would block (value is 0)" : "timed out after " + a.timeout);
         return kExitTimeout;
     }
     return kExitOk;
 }
 
 int run_posix(const SemArgs& a, const PosixSemUri& u, Permissions perms, Deadline deadline) {
-    const unsigned initial =
-        a.value_given ? static_cast<unsigned>(a.value) : u.value.value_or(0);
+    const unsigned initial = a.value_given ? static_cast<unsigned>(a.value) : u.value.value_or(0);
     const bool create = a.create || u.create.create;
     auto sem = create ? PosixSemaphore::open_or_create(u.name, initial, perms)
                       : PosixSemaphore::open(u.name);
@@ -107,7 +107,8 @@ int run_posix(const SemArgs& a, const PosixSemUri& u, Permissions perms, Deadlin
 
 int run_sysv(const SemArgs& a, const SysvSemUri& u, Permissions perms, Deadline deadline) {
     const auto index = static_cast<unsigned short>(u.index.value_or(0));
-    Result<SysvSemaphoreSet> set = Error(std::errc::invalid_argument, "semget", u.address.to_string());
+    Result<SysvSemaphoreSet> set =
+        Error(std::errc::invalid_argument, "semget", u.address.to_string());
     if (u.address.kind == SysvAddress::Kind::Id) {
         set = SysvSemaphoreSet::from_id(u.address.id);
     } else {
@@ -118,7 +119,8 @@ int run_sysv(const SemArgs& a, const SysvSemUri& u, Permissions perms, Deadline 
         const bool create = a.create || u.create.create;
         if (create) {
             std::vector<unsigned short> init(
-                static_cast<std::size_t>(std::max(u.nsems.value_or(1), static_cast<int>(index) + 1)),
+                static_cast<std::size_t>(
+                    std::max(u.nsems.value_or(1), static_cast<int>(index) + 1)),
                 static_cast<unsigned short>(a.value_given ? a.value : u.value.value_or(0)));
             set = SysvSemaphoreSet::open_or_create(*key, init, perms);
         } else {

@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: MIT
 // ipckit send URI [MSG...]: send messages to any message endpoint.
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <memory>
-#include <vector>
-
-#include <fmt/core.h>
-
 #include "endpoint_cli.hpp"
 #include "ipckit/core/unique_fd.hpp"
 #include "ipckit/endpoint/endpoint.hpp"
 #include "sys/syscall.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/core.h>
+#include <memory>
+#include <vector>
 
 namespace ipckit::cli {
 
@@ -35,9 +34,8 @@ Result<std::string> read_input(const std::string& file) {
     int fd = 0;
     UniqueFd owned;
     if (!file.empty() && file != "-") {
-        auto opened = sys::call("open", file, [&] {
-            return ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        });
+        auto opened = sys::call(
+            "open", file, [&] { return ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY); });
         if (!opened) {
             return std::move(opened).error();
         }
@@ -47,8 +45,9 @@ Result<std::string> read_input(const std::string& file) {
     std::string text;
     char buf[65536];
     for (;;) {
-        auto n = sys::call("read", file.empty() || file == "-" ? "stdin" : file,
-                           [&] { return ::read(fd, buf, sizeof buf); });
+        auto n = sys::call("read", file.empty() || file == "-" ? "stdin" : file, [&] {
+            return ::read(fd, buf, sizeof buf);
+        });
         if (!n) {
             return std::move(n).error();  // e.g. "read /tmp: Is a directory"
         }
@@ -95,7 +94,8 @@ int run_send(const SendArgs& a) {
     if (!a.prio.empty()) {
         const auto p = parse_integer(a.prio);
         if (!p || *p < 0 || *p > 32767) {
-            return usage("send", "--prio '" + a.prio + "' is not in [0, 32767] (MQ_PRIO_MAX is 32768)");
+            return usage("send",
+                         "--prio '" + a.prio + "' is not in [0, 32767] (MQ_PRIO_MAX is 32768)");
         }
         if (uri->scheme() != UriScheme::PosixMq) {
             return usage("send", "--prio is for mq: endpoints only");
@@ -156,14 +156,18 @@ int run_send(const SendArgs& a) {
         const auto& m = messages[i];
         auto r = ep->send(std::as_bytes(std::span(m.data(), m.size())), so);
         if (!r) {
-            const std::string where = from_args || a.whole
-                                          ? fmt::format("message {}", i + 1)
-                                          : fmt::format("{} {}", a.binary ? "record" : "line", i + 1);
-            fmt::print(stderr, "ipckit send: {}: {} (sent {} of {})\n", where,
-                       r.error().message(), i, messages.size());
-            return exit_code_for(r.error()) == kExitUsage ? kExitUsage
+            const std::string where =
+                from_args || a.whole ? fmt::format("message {}", i + 1)
+                                     : fmt::format("{} {}", a.binary ? "record" : "line", i + 1);
+            fmt::print(stderr,
+                       "ipckit send: {}: {} (sent {} of {})\n",
+                       where,
+                       r.error().message(),
+                       i,
+                       messages.size());
+            return exit_code_for(r.error()) == kExitUsage     ? kExitUsage
                    : r.error().code() == std::errc::timed_out ? kExitTimeout
-                                                               : kExitFailure;
+                                                              : kExitFailure;
         }
     }
     return kExitOk;
@@ -182,7 +186,8 @@ void register_send(CLI::App& root, std::vector<Command>& commands) {
         "Schemes: fifo, mq, sysvmq, unix, unix-dgram, unix-seqpacket, tcp, udp (chan: not yet).\n"
         "On sockets, send connects (recv is the server). Stream schemes (fifo, unix, tcp) frame\n"
         "each message with a 4-byte big-endian length; ?raw (or --raw) sends lines instead.");
-    app->add_option("uri", a->uri, "Endpoint URI (mq:/q, sysvmq:0x1234, unix:/run/s, ...)")->required();
+    app->add_option("uri", a->uri, "Endpoint URI (mq:/q, sysvmq:0x1234, unix:/run/s, ...)")
+        ->required();
     app->add_option("messages", a->messages, "Messages (use -- before ones that start with -)");
     app->add_option("--file", a->file, "Read messages from PATH ('-' = stdin)");
     app->add_flag("--whole", a->whole, "Send all of the input as one message");
@@ -192,7 +197,8 @@ void register_send(CLI::App& root, std::vector<Command>& commands) {
     app->add_option("--type", a->type, "sysvmq: message type >= 1 (default 1 or ?type=)");
     app->add_flag("--create", a->create, "Create the queue or FIFO if missing");
     app->add_option("--mode", a->mode, "Permissions when created (octal, default 0600)");
-    app->add_option("--timeout", a->timeout,
+    app->add_option("--timeout",
+                    a->timeout,
                     "Give up after this long (1.5s, 250ms; 0 = do not wait) and exit 3");
     app->footer(std::string("Examples:\n"
                             "  ipckit send --create mq:/jobs hello world      # two messages\n"

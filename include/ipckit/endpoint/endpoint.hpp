@@ -3,6 +3,12 @@
 // message-carrying scheme (fifo, mq, sysvmq, unix, unix-dgram, unix-seqpacket, tcp, udp).
 #pragma once
 
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/result.hpp"
+#include "ipckit/endpoint/uri.hpp"
+#include "ipckit/socket/credentials.hpp"
+
 #include <sys/types.h>
 
 #include <cstddef>
@@ -12,12 +18,6 @@
 #include <string>
 #include <vector>
 
-#include "ipckit/core/deadline.hpp"
-#include "ipckit/core/open_mode.hpp"
-#include "ipckit/core/result.hpp"
-#include "ipckit/endpoint/uri.hpp"
-#include "ipckit/socket/credentials.hpp"
-
 namespace ipckit {
 
 /// Which side of the conversation an endpoint is. On socket schemes a Receiver binds/listens (a
@@ -26,9 +26,9 @@ enum class EndpointRole { Sender, Receiver };
 
 /// How Endpoint::open treats the object. Values given here override the URI's own options.
 struct EndpointOptions {
-    bool create = false;               ///< create the object if missing (mq, sysvmq, fifo)
-    std::optional<Permissions> mode;   ///< permissions when created (default 0600)
-    std::optional<bool> raw;           ///< stream schemes: newline-delimited lines, no framing
+    bool create = false;                    ///< create the object if missing (mq, sysvmq, fifo)
+    std::optional<Permissions> mode;        ///< permissions when created (default 0600)
+    std::optional<bool> raw;                ///< stream schemes: newline-delimited lines, no framing
     Deadline deadline = Deadline::never();  ///< bounds a blocking open (fifo writer, connect)
 };
 
@@ -43,10 +43,10 @@ struct SendOptions {
 /// A received message with what the facility tells about it.
 struct EndpointMessage {
     std::vector<std::byte> data;
-    std::optional<unsigned> priority;         ///< mq
-    std::optional<long> type;                 ///< sysvmq
-    std::optional<std::string> sender;        ///< sockets: the peer's address when it has one
-    std::optional<Credentials> credentials;   ///< unix sockets: the sender's pid/uid/gid
+    std::optional<unsigned> priority;        ///< mq
+    std::optional<long> type;                ///< sysvmq
+    std::optional<std::string> sender;       ///< sockets: the peer's address when it has one
+    std::optional<Credentials> credentials;  ///< unix sockets: the sender's pid/uid/gid
 };
 
 /// One message endpoint. Byte-stream schemes (fifo, unix, tcp) carry each message as a frame of

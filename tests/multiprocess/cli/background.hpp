@@ -3,6 +3,10 @@
 // while it is blocked (e.g. recv listening) and then collect its exit status and output.
 #pragma once
 
+#include "cli_support.hpp"
+#include "forked_child.hpp"
+#include "ipc_registry.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -14,10 +18,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include "cli_support.hpp"
-#include "forked_child.hpp"
-#include "ipc_registry.hpp"
 
 namespace ipckit::test {
 

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 // ipckit sem post|wait|trywait|get for sem:/NAME and sysvsem:KEY#i.
-#include <cstdio>
-
-#include <gtest/gtest.h>
-
 #include "background.hpp"
 #include "cli_support.hpp"
 #include "ipc_registry.hpp"
+
+#include <cstdio>
+
+#include <gtest/gtest.h>
 
 namespace ipckit {
 namespace {
@@ -60,7 +60,9 @@ TEST(CliSem, PosixCreateWithValueAndBadArgs) {
 
 TEST(CliSem, SysvIndex) {
     char uri[64];
-    std::snprintf(uri, sizeof uri, "sysvsem:0x%08x#1",
+    std::snprintf(uri,
+                  sizeof uri,
+                  "sysvsem:0x%08x#1",
                   static_cast<unsigned>(test::unique_sysv_key(IpcKind::SysvSem)));
     ASSERT_EQ(test::ipckit({"sem", "post", "--create", "--value", "2", uri}).exit_code, 0);
     EXPECT_EQ(test::ipckit({"sem", "get", uri}).out, "3\n");

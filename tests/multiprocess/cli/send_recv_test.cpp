@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: MIT
 // ipckit send / recv through the real binary, over every message scheme (issue 9 phase 2).
+#include "background.hpp"
+#include "cli_support.hpp"
+#include "ipc_registry.hpp"
+
 #include <mqueue.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
@@ -10,10 +14,6 @@
 #include <thread>
 
 #include <gtest/gtest.h>
-
-#include "background.hpp"
-#include "cli_support.hpp"
-#include "ipc_registry.hpp"
 
 namespace ipckit {
 namespace {
@@ -37,10 +37,14 @@ test::RunOptions input(std::string text) {
     return o;
 }
 
-std::string mq_uri() { return "mq:" + test::unique_mq_name("sr"); }
+std::string mq_uri() {
+    return "mq:" + test::unique_mq_name("sr");
+}
 std::string sysv_uri() {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "sysvmq:0x%08x",
+    std::snprintf(buf,
+                  sizeof buf,
+                  "sysvmq:0x%08x",
                   static_cast<unsigned>(test::unique_sysv_key(IpcKind::SysvMsg)));
     return buf;
 }
@@ -215,7 +219,8 @@ TEST(CliSendRecv, MissingObjectPermissionAndUsage) {
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("No such file"), std::string::npos) << r.err;
     EXPECT_EQ(test::ipckit({"send", "chan:x", "m"}).exit_code, 2);
-    EXPECT_NE(test::ipckit({"recv", "chan:x"}).err.find("not yet supported: chan"), std::string::npos);
+    EXPECT_NE(test::ipckit({"recv", "chan:x"}).err.find("not yet supported: chan"),
+              std::string::npos);
     EXPECT_EQ(test::ipckit({"recv", "-n", "0", "mq:/x"}).exit_code, 2);
     EXPECT_EQ(test::ipckit({"recv", "-n", "-5", "mq:/x"}).exit_code, 2);
     EXPECT_EQ(test::ipckit({"recv", "--timeout", "abc", "mq:/x"}).exit_code, 2);

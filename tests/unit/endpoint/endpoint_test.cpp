@@ -2,6 +2,8 @@
 // Endpoint: one send/receive interface over the message schemes (single process: both ends).
 #include "ipckit/endpoint/endpoint.hpp"
 
+#include "ipc_registry.hpp"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -9,15 +11,15 @@
 
 #include <gtest/gtest.h>
 
-#include "ipc_registry.hpp"
-
 namespace ipckit {
 namespace {
 
 using namespace std::chrono_literals;
 using test::IpcKind;
 
-std::span<const std::byte> bytes(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
+std::span<const std::byte> bytes(std::string_view s) {
+    return std::as_bytes(std::span(s.data(), s.size()));
+}
 std::string text(const EndpointMessage& m) {
     return {reinterpret_cast<const char*>(m.data.data()), m.data.size()};  // NOLINT
 }
@@ -53,8 +55,8 @@ TEST(Endpoint, MqPriorityZeroLengthTimeoutAndSize) {
     ASSERT_TRUE(tx) << tx.error().message();
     auto rx = Endpoint::open(uri, EndpointRole::Receiver);
     ASSERT_TRUE(rx) << rx.error().message();
-    ASSERT_TRUE(tx->send(bytes("low")));                 // ?prio=2
-    ASSERT_TRUE(tx->send(bytes(""), prio(7)));   // A05, higher priority first
+    ASSERT_TRUE(tx->send(bytes("low")));        // ?prio=2
+    ASSERT_TRUE(tx->send(bytes(""), prio(7)));  // A05, higher priority first
     auto m = rx->receive(Deadline::now());
     ASSERT_TRUE(m && *m);
     EXPECT_EQ((*m)->data.size(), 0U);
@@ -85,9 +87,12 @@ TEST(Endpoint, SysvPrivateAndKeyTypes) {
     EXPECT_FALSE(Endpoint::open(parse("sysvmq:private"), EndpointRole::Sender));  // needs create
 
     char key[40];
-    std::snprintf(key, sizeof key, "sysvmq:0x%08x",
+    std::snprintf(key,
+                  sizeof key,
+                  "sysvmq:0x%08x",
                   static_cast<unsigned>(test::unique_sysv_key(IpcKind::SysvMsg)));
-    auto tx = Endpoint::open(parse(std::string(key) + "?type=4"), EndpointRole::Sender, create_opts());
+    auto tx =
+        Endpoint::open(parse(std::string(key) + "?type=4"), EndpointRole::Sender, create_opts());
     ASSERT_TRUE(tx) << tx.error().message();
     ASSERT_TRUE(tx->send(bytes("four")));
     ASSERT_TRUE(tx->send(bytes(""), type(2)));
@@ -116,7 +121,7 @@ void stream_round_trip(const std::string& uri_text) {
         ASSERT_TRUE(tx->send(bytes("")));
         auto wrong = rx->send(bytes("x"));
         EXPECT_FALSE(wrong);  // a receiving endpoint does not send
-    }  // the sender closes right after an empty message
+    }                         // the sender closes right after an empty message
     auto m = rx->receive(Deadline::after(5s));
     ASSERT_TRUE(m && *m) << (m ? "timeout" : m.error().message());
     EXPECT_EQ(text(**m), "one");

@@ -536,27 +536,28 @@ Result<std::unique_ptr<Endpoint::Impl>> open_socket(const Uri& uri,
     IPCKIT_ENDPOINT_TRY_ASSIGN(addr, socket_address(uri));
     const auto* un = uri.get_if<UnixUri>();
     const auto* in = uri.get_if<InetUri>();
-    const bool raw = o.raw.value_or(un ? un->raw : in->raw);
-    const bool dgram = (un && un->type == UnixUri::Type::Datagram) ||
-                       (in && in->protocol == InetUri::Protocol::Udp);
-    const bool seqpacket = un && un->type == UnixUri::Type::Seqpacket;
+    const bool is_unix = un != nullptr;
+    const bool raw = o.raw.value_or(is_unix ? un->raw : in->raw);
+    const bool dgram = is_unix ? un->type == UnixUri::Type::Datagram
+                               : in->protocol == InetUri::Protocol::Udp;
+    const bool seqpacket = is_unix && un->type == UnixUri::Type::Seqpacket;
     if (dgram) {
         if (role == EndpointRole::Receiver) {
             IPCKIT_ENDPOINT_TRY_ASSIGN(s, Socket::bind(addr, SocketType::Datagram));
-            if (un) {
+            if (is_unix) {
                 IPCKIT_TRY(s.set_pass_credentials(true));
             }
             return std::unique_ptr<Endpoint::Impl>(
-                std::make_unique<DgramImpl>(std::move(s), std::nullopt, un != nullptr));
+                std::make_unique<DgramImpl>(std::move(s), std::nullopt, is_unix));
         }
         IPCKIT_ENDPOINT_TRY_ASSIGN(s, Socket::open(addr.family(), SocketType::Datagram));
-        if (un) {
+        if (is_unix) {
             // Attach our credentials ourselves: a receiver that turned on SO_PASSCRED only
             // after binding would otherwise see "no credentials" (uid 65534) for early messages.
             IPCKIT_TRY(s.set_pass_credentials(true));
         }
         return std::unique_ptr<Endpoint::Impl>(
-            std::make_unique<DgramImpl>(std::move(s), addr, un != nullptr));
+            std::make_unique<DgramImpl>(std::move(s), addr, is_unix));
     }
     const SocketType type = seqpacket ? SocketType::SeqPacket : SocketType::Stream;
     if (role == EndpointRole::Receiver) {
@@ -622,8 +623,8 @@ Result<Endpoint> Endpoint::open(const Uri& uri, EndpointRole role, EndpointOptio
 }
 
 Endpoint::Endpoint(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
-Endpoint::Endpoint(Endpoint&&) noexcept = default;
-Endpoint& Endpoint::operator=(Endpoint&&) noexcept = default;
+Endpoint::Endpoint(Endpoint&& other) noexcept = default;
+Endpoint& Endpoint::operator=(Endpoint&& other) noexcept = default;
 Endpoint::~Endpoint() = default;
 
 Result<void> Endpoint::send(std::span<const std::byte> message, SendOptions options) {

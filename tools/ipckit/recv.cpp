@@ -189,7 +189,7 @@ int run_recv(const RecvArgs& a) {
         return fail("recv", ep.error());
     }
     if (const auto* u = uri->get_if<UnixUri>();
-        u && !u->abstract && u->path.size() < sizeof g_socket_path) {
+        u != nullptr && !u->abstract && u->path.size() < sizeof g_socket_path) {
         std::memcpy(g_socket_path, u->path.c_str(), u->path.size() + 1);
     }
     const bool is_queue = uri->scheme() == UriScheme::PosixMq || uri->scheme() == UriScheme::SysvMq;

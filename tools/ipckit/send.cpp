@@ -112,7 +112,7 @@ int run_send(const SendArgs& a) {
         }
         so.type = static_cast<long>(*t);
     }
-    if (const auto* s = uri->get_if<SysvMqUri>(); s && s->type && !so.type) {
+    if (const auto* s = uri->get_if<SysvMqUri>(); s != nullptr && s->type && !so.type) {
         if (auto t = validate_sysv_send_type(*s->type); !t) {
             return fail("send", t.error());
         }

@@ -95,8 +95,10 @@ public:
 
     struct Impl;  // per scheme (src/endpoint/endpoint.cpp)
     explicit Endpoint(std::unique_ptr<Impl> impl) noexcept;
-    Endpoint(Endpoint&&) noexcept;
-    Endpoint& operator=(Endpoint&&) noexcept;
+    Endpoint(const Endpoint&) = delete;
+    Endpoint& operator=(const Endpoint&) = delete;
+    Endpoint(Endpoint&& other) noexcept;
+    Endpoint& operator=(Endpoint&& other) noexcept;
     ~Endpoint();
 
 private:

@@ -24,12 +24,17 @@ void print_error(const std::string& subcommand, const Error& error) {
 void register_ls(CLI::App& root, std::vector<Command>& commands);     // ls.cpp
 void register_stat(CLI::App& root, std::vector<Command>& commands);   // stat.cpp
 void register_rm(CLI::App& root, std::vector<Command>& commands);     // rm.cpp
+void register_send(CLI::App& root, std::vector<Command>& commands);   // send.cpp
+void register_recv(CLI::App& root, std::vector<Command>& commands);   // recv.cpp
+void register_sem(CLI::App& root, std::vector<Command>& commands);    // sem.cpp
 void register_lock(CLI::App& root, std::vector<Command>& commands);   // lock.cpp
 void register_bench(CLI::App& root, std::vector<Command>& commands);  // bench.cpp
 
-// Subcommands register here as they land (no do-nothing stubs).
-constexpr std::array<Registrar, 5> kRegistrars{register_ls, register_stat, register_rm,
-                                               register_lock, register_bench};
+// Subcommands register here as they land (no do-nothing stubs); --help lists them in this order.
+constexpr std::array kRegistrars{
+    register_ls, register_stat, register_rm, register_send,
+    register_recv, register_sem, register_lock, register_bench,
+};
 
 }  // namespace ipckit::cli
 

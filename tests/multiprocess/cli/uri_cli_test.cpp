@@ -109,7 +109,7 @@ TEST(CliUri, BadTypeAndBadDurationsAreUsageErrors) {  // A09
 }
 
 TEST(CliHelp, EverySubcommandDocumentsExamplesAndExitCodes) {
-    for (const char* sub : {"ls", "stat", "rm", "lock"}) {
+    for (const char* sub : {"ls", "stat", "rm", "lock", "send", "recv", "sem"}) {
         auto r = test::ipckit({sub, "--help"});
         EXPECT_EQ(r.exit_code, 0) << sub << ": " << r.describe();
         EXPECT_NE(r.out.find("Examples:"), std::string::npos) << sub;
@@ -117,7 +117,7 @@ TEST(CliHelp, EverySubcommandDocumentsExamplesAndExitCodes) {
         EXPECT_NE(r.out.find("4 refused for safety"), std::string::npos) << sub;
     }
     auto top = test::ipckit({"--help"});
-    for (const char* sub : {"ls", "stat", "rm", "lock"}) {
+    for (const char* sub : {"ls", "stat", "rm", "lock", "send", "recv", "sem"}) {
         EXPECT_NE(top.out.find(sub), std::string::npos) << sub;
     }
 }
@@ -129,11 +129,17 @@ TEST(CliHelp, BashCompletionScriptKnowsEverySubcommandAndScheme) {
                                     "COMP_WORDS=(ipckit r); COMP_CWORD=1; _ipckit; "
                                     "echo \"${COMPREPLY[*]}\"; "
                                     "COMP_WORDS=(ipckit stat sysv); COMP_CWORD=2; _ipckit; "
+                                    "echo \"${COMPREPLY[*]}\"; "
+                                    "COMP_WORDS=(ipckit sem t); COMP_CWORD=2; _ipckit; "
+                                    "echo \"${COMPREPLY[*]}\"; "
+                                    "COMP_WORDS=(ipckit recv --f); COMP_CWORD=2; _ipckit; "
                                     "echo \"${COMPREPLY[*]}\""});
     EXPECT_EQ(r.exit_code, 0) << r.describe();
     EXPECT_NE(r.out.find("rm"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("sysvmq:"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("sysvsem:"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("trywait"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("--follow"), std::string::npos) << r.out;
 }
 
 }  // namespace

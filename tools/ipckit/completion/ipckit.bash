@@ -47,8 +47,10 @@ _ipckit() {
     fi
 
     case "$prev" in
-        -t|--type) COMPREPLY=( $(compgen -W "$types" -- "${cur##*,}") ); return ;;
-        -p|--prefix|-w|--timeout) return ;;
+        -t|--type) [[ $sub == ls || $sub == rm ]] && COMPREPLY=( $(compgen -W "$types" -- "${cur##*,}") )
+                   return ;;
+        -p|--prefix|-w|--timeout|--prio|--mode|--value|-n|--count) return ;;
+        --file) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
     esac
 
     # COMP_WORDBREAKS usually contains ':'; complete the whole word and strip what bash keeps.
@@ -67,6 +69,13 @@ _ipckit() {
                   COMPREPLY=( $(compgen -f -- "$cur") $(compgen -c -- "$cur") )
                   return
               fi ;;
+        send) opts="--file --whole --binary -0 --raw --prio --type --create --mode --timeout --help" ;;
+        recv) opts="--count -n --timeout --follow --json --hex --raw --create --mode --help" ;;
+        sem)  opts="--create --value --mode --timeout --help"
+              if [[ $cur != -* && $prev == sem ]]; then
+                  COMPREPLY=( $(compgen -W "post wait trywait get" -- "$cur") )
+                  return
+              fi ;;
         *)    opts="--help" ;;
     esac
 
@@ -80,6 +89,10 @@ _ipckit() {
         candidates="$(_ipckit_objects "$word")"
     elif [[ $sub == stat || $sub == rm ]]; then
         candidates="$object_schemes"
+    elif [[ $sub == sem ]]; then
+        candidates="sem: sysvsem:"
+    elif [[ $sub == send || $sub == recv ]]; then
+        candidates="fifo: mq: sysvmq: unix: unix-dgram: unix-seqpacket: tcp: udp:"
     else
         candidates="$schemes"
     fi

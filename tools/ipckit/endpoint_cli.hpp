@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+// Plumbing shared by ipckit send, recv and sem: URI parsing with exit codes, numeric options.
+#pragma once
+
+#include "cli.hpp"
+#include "duration.hpp"
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/open_mode.hpp"
+#include "ipckit/endpoint/uri.hpp"
+
+#include <charconv>
+#include <fmt/core.h>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ipckit::cli {
+
+/// The exit code an error maps to: bad input 2, timeout 3, everything else 1.
+inline int exit_code_for(const Error& e) {
+    if (e.code() == std::errc::invalid_argument || e.code() == std::errc::not_supported ||
+        e.code() == std::errc::filename_too_long) {
+        return kExitUsage;
+    }
+    if (e.code() == std::errc::timed_out) {
+        return kExitTimeout;
+    }
+    return kExitFailure;
+}
+
+/// Prints the error and returns its exit code.
+inline int fail(const char* sub, const Error& e) {
+    print_error(sub, e);
+    return exit_code_for(e);
+}
+
+/// Prints "ipckit SUB: TEXT" and returns 2.
+inline int usage(const char* sub, const std::string& text) {
+    fmt::print(stderr, "ipckit {}: {}\n", sub, text);
+    return kExitUsage;
+}
+
+/// A whole-string integer ("12", "-3"); nullopt on anything else.
+inline std::optional<long long> parse_integer(std::string_view s) {
+    long long v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || ec != std::errc() || p != s.data() + s.size()) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+/// An octal mode <= 0777 ("0640", "640").
+inline std::optional<Permissions> parse_mode(std::string_view s) {
+    unsigned v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 8);
+    if (s.empty() || ec != std::errc() || p != s.data() + s.size() || v > 0777) {
+        return std::nullopt;
+    }
+    return Permissions(v);
+}
+
+/// --timeout TEXT -> a deadline (0 = now, i.e. poll once). Empty text: never.
+inline Result<Deadline> timeout_deadline(const std::string& text) {
+    if (text.empty()) {
+        return Deadline::never();
+    }
+    auto d = parse_duration(text);
+    if (!d) {
+        return std::move(d).error();
+    }
+    return d->count() == 0 ? Deadline::now() : Deadline::after(*d);
+}
+
+}  // namespace ipckit::cli

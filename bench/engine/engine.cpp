@@ -32,7 +32,7 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 volatile std::sig_atomic_t g_stop = 0;
-extern "C" void on_stop_signal(int /*sig*/) {
+void on_stop_signal(int /*sig*/) {
     g_stop = 1;
 }
 

@@ -16,7 +16,7 @@ Deadline g_deadline = Deadline::never();
 timer_t g_timer{};
 bool g_timer_ok = false;
 
-extern "C" void bench_deadline_alarm(int /*sig*/) {}  // only there to interrupt a blocking call
+void bench_deadline_alarm(int /*sig*/) {}  // only there to interrupt a blocking call
 
 Error from_errno(int err, const char* op, const std::string& object) {
     return Error::from_errno(err, op, object);

@@ -39,9 +39,9 @@ struct LockOptions {
 
 std::atomic<pid_t> g_child{0};
 
-extern "C" void lock_timeout_alarm(int /*sig*/) {}  // only interrupts flock(2) with EINTR
+void lock_timeout_alarm(int /*sig*/) {}  // only interrupts flock(2) with EINTR
 
-extern "C" void forward_signal(int sig) {
+void forward_signal(int sig) {
     const pid_t child = g_child.load();
     if (child > 0) {
         ::kill(child, sig);

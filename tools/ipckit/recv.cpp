@@ -45,7 +45,7 @@ volatile sig_atomic_t g_in_receive = 0;
 volatile sig_atomic_t g_stop_signal = 0;
 char g_socket_path[128] = {};  // a bound socket file to remove if a signal ends a receive
 
-extern "C" void on_stop_signal(int sig) {
+void on_stop_signal(int sig) {
     if (g_in_receive != 0) {
         // Blocked in a receive that has taken nothing yet: leave now. Only async-signal-safe
         // calls here; the queue is untouched, a bound socket file is removed.

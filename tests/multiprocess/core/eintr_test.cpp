@@ -22,7 +22,7 @@ namespace {
 using namespace std::chrono_literals;
 
 std::atomic<int>* g_handled = nullptr;  // in a shared mapping: the child reads the count
-extern "C" void count_signal(int /*sig*/) { g_handled->fetch_add(1); }
+void count_signal(int /*sig*/) { g_handled->fetch_add(1); }
 
 class EintrTest : public ::testing::Test {
 protected:

@@ -24,7 +24,7 @@ using namespace std::chrono_literals;
 
 // In a shared mapping, so the parent sees when the child's handler has run.
 std::atomic<int>* g_interruptions = nullptr;
-extern "C" void count_interruption(int /*sig*/) {
+void count_interruption(int /*sig*/) {
     g_interruptions->fetch_add(1);
 }
 

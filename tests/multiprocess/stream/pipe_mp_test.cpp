@@ -119,7 +119,7 @@ TEST(PipeAcrossFork, WriterKilledBySignalGivesEndOfFile) {
 }
 
 std::atomic<int>* g_handled = nullptr;
-extern "C" void count_signal(int /*sig*/) { g_handled->fetch_add(1); }
+void count_signal(int /*sig*/) { g_handled->fetch_add(1); }
 
 TEST(PipeAcrossFork, BlockingReadIsResumedAfterARealSignal) {
     auto shared = Mapping::map_anonymous(4096).value();

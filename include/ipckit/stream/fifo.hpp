@@ -57,7 +57,7 @@ public:
     /// first data until the deadline: that is the deadline-bound way to wait for a writer.
     Result<PipeReader> open_reader(bool nonblocking_io = false) const;
     /// Opens the write end, waiting until a reader opens.
-    Result<PipeWriter> open_writer(bool nonblocking_io = false) const;
+    [[nodiscard]] Result<PipeWriter> open_writer(bool nonblocking_io = false) const;
     /// Opens the write end only if a reader is there: empty optional if none (ENXIO, F20).
     Result<std::optional<PipeWriter>> try_open_writer(bool nonblocking_io = false) const;
     /// Like try_open_writer, retrying every few milliseconds until `deadline`.

@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
         for (int i = 1; i < argc; ++i) {
             const std::string_view arg = argv[i];
             if (arg == "--timeout-ms" && i + 1 < argc) {
-                deadline = ipckit::Deadline::after(std::chrono::milliseconds(std::atol(argv[++i])));
+                deadline = ipckit::Deadline::after(
+                    std::chrono::milliseconds(std::strtol(argv[++i], nullptr, 10)));
             } else {
                 name_text = arg;
             }

@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     ipckit::Socket& s = **conn;
-    ipckit::FrameReader reader(s.native_handle(), 64 * 1024, s.name());
+    ipckit::FrameReader reader(s.native_handle(), std::size_t{64} * 1024, s.name());
     for (;;) {
         auto frame = reader.read(ipckit::Deadline::after(10s));
         if (!frame) {

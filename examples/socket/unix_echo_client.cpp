@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "echo client: %s\n", s.error().message().c_str());
         return 1;
     }
-    ipckit::FrameReader reader(s->native_handle(), 64 * 1024, s->name());
+    ipckit::FrameReader reader(s->native_handle(), std::size_t{64} * 1024, s->name());
     for (int i = 2; i < argc; ++i) {
         const std::string msg = argv[i];
         auto sent = ipckit::write_frame(s->native_handle(),

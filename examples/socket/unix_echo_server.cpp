@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: %s PATH [CLIENTS]\n", argv[0]);
         return 2;
     }
-    const int clients = argc > 2 ? std::atoi(argv[2]) : 1;
+    const int clients = argc > 2 ? static_cast<int>(std::strtol(argv[2], nullptr, 10)) : 1;
     auto address = ipckit::SocketAddress::unix_domain(argv[1]);
     if (!address) {
         std::fprintf(stderr, "echo server: %s\n", address.error().message().c_str());
@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
             return 1;
         }
         ipckit::Socket& s = **conn;
-        ipckit::FrameReader reader(s.native_handle(), 64 * 1024, s.name());
+        ipckit::FrameReader reader(s.native_handle(), std::size_t{64} * 1024, s.name());
         int frames = 0;
         for (;;) {
             auto frame = reader.read(ipckit::Deadline::after(30s));

@@ -126,7 +126,7 @@ int main(int argc, char* argv[]) {
         return demo();
     }
     if (args.size() == 3 && args[0] == "server") {
-        return serve(args[1], std::atoi(args[2].c_str()));
+        return serve(args[1], static_cast<int>(std::strtol(args[2].c_str(), nullptr, 10)));
     }
     if (args.size() == 3 && args[0] == "client") {
         return call(args[1], args[2]);

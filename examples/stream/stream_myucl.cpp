@@ -5,7 +5,7 @@
 #include <cstdio>
 
 int main() {
-    for (int c; (c = std::getchar()) != EOF;) {
+    for (int c = 0; (c = std::getchar()) != EOF;) {
         if (std::isupper(c) != 0) {
             c = std::tolower(c);
         }

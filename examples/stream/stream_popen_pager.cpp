@@ -24,7 +24,8 @@ int main(int argc, char* argv[]) {
         return 1;
     }
     const char* env = std::getenv("PAGER");  // NOLINT(concurrency-mt-unsafe): single-threaded
-    const std::string pager = (env != nullptr && *env != '\0') ? env : (::isatty(STDOUT_FILENO) ? "more" : "cat");
+    const std::string pager =
+        (env != nullptr && *env != '\0') ? env : (::isatty(STDOUT_FILENO) != 0 ? "more" : "cat");
 
     auto proc = ipckit::Process::shell(pager, {}, {.in = ipckit::Stdio::pipe()});
     if (!proc) {

@@ -24,6 +24,7 @@ int main() try {
     using namespace ipckit;
     auto shm = Mapping::map_anonymous(4096).value();
     auto mutex = RobustMutex::init(shm.bytes().first(RobustMutex::kSize)).value();
+    // NOLINTNEXTLINE(cppcoreguidelines-owning-memory): placement new in shared memory
     auto* counters = new (shm.data() + 128) Counters{};
 
     const pid_t child = ::fork();

@@ -154,8 +154,8 @@ struct NotifyRegistry {
 };
 
 NotifyRegistry& registry() {
-    // NOLINTNEXTLINE(cppcoreguidelines-owning-memory): never destroyed, a notification thread may
-    // run at exit
+    // Never destroyed: a notification thread may run at exit.
+    // NOLINTNEXTLINE(cppcoreguidelines-owning-memory): leaked on purpose
     static auto* r = new NotifyRegistry;
     return *r;
 }

@@ -114,11 +114,11 @@ Error size_mismatch(const char* op,
                     std::string_view object,
                     std::size_t actual,
                     std::size_t wanted) {
-    return Error(std::errc::invalid_argument,
-                 op,
-                 std::string(object),
-                 "segment " + std::string(object) + " exists with size " + std::to_string(actual) +
-                     ", requested " + std::to_string(wanted));
+    return {std::errc::invalid_argument,
+            op,
+            std::string(object),
+            "segment " + std::string(object) + " exists with size " + std::to_string(actual) +
+                ", requested " + std::to_string(wanted)};
 }
 
 }  // namespace ipckit::shm_detail

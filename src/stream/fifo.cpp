@@ -39,11 +39,15 @@ const char* type_name(mode_t mode) {
 
 Error not_a_fifo(const char* op, const std::string& path, mode_t mode) {
     if (S_ISLNK(mode)) {
-        return Error(std::errc::too_many_symbolic_link_levels, op, path,
-                     "is a symbolic link; FIFOs are never opened through one");
+        return {std::errc::too_many_symbolic_link_levels,
+                op,
+                path,
+                "is a symbolic link; FIFOs are never opened through one"};
     }
-    return Error(std::errc::file_exists, op, path,
-                 std::string(type_name(mode)) + ", not a FIFO; refusing to reuse the path");
+    return {std::errc::file_exists,
+            op,
+            path,
+            std::string(type_name(mode)) + ", not a FIFO; refusing to reuse the path"};
 }
 
 // lstat the path and require a FIFO (never following a symlink).

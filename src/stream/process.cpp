@@ -18,8 +18,6 @@
 #include "ipckit/core/io.hpp"
 #include "sys/syscall.hpp"
 
-extern char** environ;
-
 namespace ipckit {
 
 namespace {
@@ -73,8 +71,10 @@ struct ChildPlan {
     ::_exit(127);
 }
 
-// Runs in the child between fork and exec: async-signal-safe calls only, no allocation.
-[[noreturn]] void child_exec(ChildPlan plan) noexcept {
+// The helpers below run in the child between fork and exec: async-signal-safe calls only, no
+// allocation.
+
+void child_reset_signals() noexcept {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -82,7 +82,10 @@ struct ChildPlan {
     dfl.sa_handler = SIG_DFL;
     ::sigaction(SIGPIPE, &dfl, nullptr);
     ::sigaction(SIGXFSZ, &dfl, nullptr);
+}
 
+// Installs plan.src as 0..2 (and 2>&1 if asked).
+void child_install_stdio(ChildPlan& plan) noexcept {
     // Keep the report pipe and the stdio sources clear of 0..2, which the dup2s below overwrite.
     if (plan.report_fd < 3) {
         plan.report_fd = ::fcntl(plan.report_fd, F_DUPFD_CLOEXEC, 3);
@@ -106,20 +109,23 @@ struct ChildPlan {
             }
         }
     }
-    for (int target = 0; target < 3; ++target) {
+    int target = 0;
+    for (const int fd : plan.src) {
         // dup2 clears FD_CLOEXEC on the target, so 0..2 survive exec.
-        if (plan.src[target] >= 0 && ::dup2(plan.src[target], target) < 0) {
+        if (fd >= 0 && ::dup2(fd, target) < 0) {
             child_fail(plan.report_fd, Stage::Dup2, errno);
         }
+        ++target;
     }
     if (plan.err_to_out && ::dup2(1, 2) < 0) {
         child_fail(plan.report_fd, Stage::Dup2, errno);
     }
-    if (plan.cwd != nullptr && ::chdir(plan.cwd) < 0) {
-        child_fail(plan.report_fd, Stage::Chdir, errno);
-    }
-    // Descriptors the parent opened without O_CLOEXEC (or inherited) must not leak into the
-    // program: mark everything above 2 close-on-exec (the report pipe stays usable until exec).
+}
+
+// Descriptors the parent opened without O_CLOEXEC (or inherited) must not leak into the
+// program: mark everything above 2 close-on-exec (the report pipe stays usable until exec),
+// then clear the flag again on the descriptors the caller asked to keep.
+void child_close_on_exec(const ChildPlan& plan) noexcept {
     if (::syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) != 0) {
         const long max_fd = ::sysconf(_SC_OPEN_MAX);
         for (long fd = 3; fd < max_fd && fd < 65536; ++fd) {
@@ -129,6 +135,15 @@ struct ChildPlan {
     for (std::size_t i = 0; i < plan.nkeep; ++i) {
         ::fcntl(plan.keep[i], F_SETFD, 0);
     }
+}
+
+[[noreturn]] void child_exec(ChildPlan plan) noexcept {
+    child_reset_signals();
+    child_install_stdio(plan);
+    if (plan.cwd != nullptr && ::chdir(plan.cwd) < 0) {
+        child_fail(plan.report_fd, Stage::Chdir, errno);
+    }
+    child_close_on_exec(plan);
     int err = ENOENT;
     bool saw_eacces = false;
     for (std::size_t i = 0; i < plan.ncandidates; ++i) {
@@ -188,6 +203,116 @@ std::vector<char*> c_strings(std::vector<std::string>& v) {
     return out;
 }
 
+// Prepares one of the child's standard descriptors: sets `src` (the descriptor to become it) or
+// plan.err_to_out, keeps the child's end of a new pipe in `child_end` (closed after fork) and
+// returns the parent's end (invalid unless the spec is Stdio::pipe()). `parent_writes` is true
+// for stdin. /dev/null is opened once into `dev_null` and shared.
+Result<UniqueFd> prepare_stdio(const Stdio& spec,
+                               bool parent_writes,
+                               int& src,
+                               ChildPlan& plan,
+                               UniqueFd& child_end,
+                               UniqueFd& dev_null) {
+    switch (spec.kind()) {
+        case Stdio::Kind::Inherit:
+            break;
+        case Stdio::Kind::Pipe: {
+            auto pipe = Pipe::create();
+            if (!pipe) {
+                return std::move(pipe).error();
+            }
+            UniqueFd parent_end;
+            if (parent_writes) {
+                child_end = pipe->reader.release();
+                parent_end = pipe->writer.release();
+            } else {
+                child_end = pipe->writer.release();
+                parent_end = pipe->reader.release();
+            }
+            src = child_end.get();
+            return parent_end;
+        }
+        case Stdio::Kind::Null:
+            if (!dev_null) {
+                auto fd = sys::call(
+                    "open", "/dev/null", [] { return ::open("/dev/null", O_RDWR | O_CLOEXEC); });
+                if (!fd) {
+                    return std::move(fd).error();
+                }
+                dev_null.reset(*fd);
+            }
+            src = dev_null.get();
+            break;
+        case Stdio::Kind::Fd:
+            src = spec.raw_fd();
+            break;
+        case Stdio::Kind::ToStdout:
+            plan.err_to_out = true;
+            break;
+    }
+    return UniqueFd();
+}
+
+// The descriptor to poll for a parent's end of a stdio pipe; -1 (ignored by poll) once closed.
+template <class End>
+int poll_fd(const End& end) noexcept {
+    return end.valid() ? end.native_handle() : -1;
+}
+
+// Readies the parent's ends for communicate()'s poll loop: stdin is closed at once when there is
+// nothing to write, and every open end becomes non-blocking.
+Result<void> prepare_for_poll(PipeWriter& in, bool no_input, PipeReader& out, PipeReader& err) {
+    if (in.valid() && no_input) {
+        in.close();
+    }
+    if (in.valid()) {
+        IPCKIT_TRY(in.set_nonblocking(true));
+    }
+    if (out.valid()) {
+        IPCKIT_TRY(out.set_nonblocking(true));
+    }
+    if (err.valid()) {
+        IPCKIT_TRY(err.set_nonblocking(true));
+    }
+    return {};
+}
+
+// Reads what is there into `sink`; closes `r` at end of file.
+Result<void> drain(PipeReader& r, std::span<std::byte> chunk, std::string& sink) {
+    auto n = r.try_read(chunk);
+    if (!n) {
+        return std::move(n).error();
+    }
+    if (n->has_value()) {
+        if (**n == 0) {
+            r.close();
+        } else {
+            const auto* text = reinterpret_cast<const char*>(chunk.data());  // bytes as chars
+            sink.append(text, **n);
+        }
+    }
+    return {};
+}
+
+// Writes what fits of input[written..]; closes `in` once everything is written or the child
+// stopped reading (EPIPE: the rest of the input is dropped).
+Result<void> feed(PipeWriter& in, std::string_view input, std::size_t& written) {
+    const auto rest = input.substr(written);
+    auto n = in.try_write(std::as_bytes(std::span(rest.data(), rest.size())));
+    if (!n) {
+        if (n.error() != std::errc::broken_pipe) {
+            return std::move(n).error();
+        }
+        in.close();
+    } else if (n->has_value()) {
+        written += **n;
+        if (written == input.size()) {
+            in.close();
+        }
+    }
+    return {};
+}
+
 }  // namespace
 
 std::string ExitStatus::describe() const {
@@ -225,6 +350,7 @@ Result<Process> Process::spawn(const std::vector<std::string>& argv, const Proce
     std::vector<char*> c_env = c_strings(env);
     const std::vector<std::string> candidates = exec_candidates(argv[0], options.search_path);
     std::vector<const char*> c_candidates;
+    c_candidates.reserve(candidates.size());
     for (const auto& c : candidates) {
         c_candidates.push_back(c.c_str());
     }
@@ -233,45 +359,26 @@ Result<Process> Process::spawn(const std::vector<std::string>& argv, const Proce
     ChildPlan plan;
     UniqueFd child_ends[3];  // our copies of the child's ends: closed after fork
     UniqueFd dev_null;
-    const Stdio* specs[3] = {&options.in, &options.out, &options.err};
-    for (int i = 0; i < 3; ++i) {
-        switch (specs[i]->kind()) {
-            case Stdio::Kind::Inherit:
-                break;
-            case Stdio::Kind::Pipe: {
-                auto pipe = Pipe::create();
-                if (!pipe) {
-                    return std::move(pipe).error();
-                }
-                if (i == 0) {
-                    child_ends[0] = pipe->reader.release();
-                    p.in_ = PipeWriter(pipe->writer.release(), "stdin of " + argv[0]);
-                } else {
-                    child_ends[i] = pipe->writer.release();
-                    (i == 1 ? p.out_ : p.err_) =
-                        PipeReader(pipe->reader.release(), (i == 1 ? "stdout of " : "stderr of ") + argv[0]);
-                }
-                plan.src[i] = child_ends[i].get();
-                break;
-            }
-            case Stdio::Kind::Null:
-                if (!dev_null) {
-                    auto fd = sys::call("open", "/dev/null",
-                                        [] { return ::open("/dev/null", O_RDWR | O_CLOEXEC); });
-                    if (!fd) {
-                        return std::move(fd).error();
-                    }
-                    dev_null.reset(*fd);
-                }
-                plan.src[i] = dev_null.get();
-                break;
-            case Stdio::Kind::Fd:
-                plan.src[i] = specs[i]->raw_fd();
-                break;
-            case Stdio::Kind::ToStdout:
-                plan.err_to_out = true;
-                break;
-        }
+    auto in_end = prepare_stdio(options.in, true, plan.src[0], plan, child_ends[0], dev_null);
+    if (!in_end) {
+        return std::move(in_end).error();
+    }
+    if (*in_end) {
+        p.in_ = PipeWriter(std::move(*in_end), "stdin of " + argv[0]);
+    }
+    auto out_end = prepare_stdio(options.out, false, plan.src[1], plan, child_ends[1], dev_null);
+    if (!out_end) {
+        return std::move(out_end).error();
+    }
+    if (*out_end) {
+        p.out_ = PipeReader(std::move(*out_end), "stdout of " + argv[0]);
+    }
+    auto err_end = prepare_stdio(options.err, false, plan.src[2], plan, child_ends[2], dev_null);
+    if (!err_end) {
+        return std::move(err_end).error();
+    }
+    if (*err_end) {
+        p.err_ = PipeReader(std::move(*err_end), "stderr of " + argv[0]);
     }
     auto report = Pipe::create();
     if (!report) {
@@ -440,42 +547,16 @@ Result<void> Process::kill(int sig) {
 Result<RunOutput> Process::communicate(std::string_view input, Deadline deadline) {
     RunOutput result;
     std::size_t written = 0;
-    if (in_.valid() && input.empty()) {
-        in_.close();
-    }
-    if (in_.valid()) {
-        IPCKIT_TRY(in_.set_nonblocking(true));
-    }
-    if (out_.valid()) {
-        IPCKIT_TRY(out_.set_nonblocking(true));
-    }
-    if (err_.valid()) {
-        IPCKIT_TRY(err_.set_nonblocking(true));
-    }
+    IPCKIT_TRY(prepare_for_poll(in_, input.empty(), out_, err_));
     std::byte chunk[65536];
-    const auto drain = [&](PipeReader& r, std::string& sink) -> Result<void> {
-        auto n = r.try_read(chunk);
-        if (!n) {
-            return std::move(n).error();
-        }
-        if (n->has_value()) {
-            if (**n == 0) {
-                r.close();
-            } else {
-                sink.append(reinterpret_cast<const char*>(chunk), **n);  // NOLINT: bytes to chars
-            }
-        }
-        return {};
-    };
     while (in_.valid() || out_.valid() || err_.valid()) {
-        pollfd fds[3] = {{in_.valid() ? in_.native_handle() : -1, POLLOUT, 0},
-                         {out_.valid() ? out_.native_handle() : -1, POLLIN, 0},
-                         {err_.valid() ? err_.native_handle() : -1, POLLIN, 0}};
+        pollfd fds[3] = {
+            {poll_fd(in_), POLLOUT, 0}, {poll_fd(out_), POLLIN, 0}, {poll_fd(err_), POLLIN, 0}};
         const int rc = ::poll(fds, 3, deadline.to_poll_timeout_ms());
+        if (rc < 0 && errno == EINTR) {
+            continue;
+        }
         if (rc < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
             return sys::last_error("poll", "stdio of " + std::to_string(pid_));
         }
         if (rc == 0 && deadline.expired()) {
@@ -484,26 +565,15 @@ Result<RunOutput> Process::communicate(std::string_view input, Deadline deadline
                          "child killed; collected " + std::to_string(result.out.size()) +
                              " bytes of stdout");
         }
-        if (fds[0].revents != 0) {
-            const auto rest = input.substr(written);
-            auto n = in_.try_write(std::as_bytes(std::span(rest.data(), rest.size())));
-            if (!n) {
-                if (n.error() != std::errc::broken_pipe) {
-                    return std::move(n).error();
-                }
-                in_.close();  // the child stopped reading: drop the rest of the input
-            } else if (n->has_value()) {
-                written += **n;
-                if (written == input.size()) {
-                    in_.close();
-                }
-            }
+        auto step = fds[0].revents != 0 ? feed(in_, input, written) : Result<void>();
+        if (step && fds[1].revents != 0) {
+            step = drain(out_, chunk, result.out);
         }
-        if (fds[1].revents != 0) {
-            IPCKIT_TRY(drain(out_, result.out));
+        if (step && fds[2].revents != 0) {
+            step = drain(err_, chunk, result.err);
         }
-        if (fds[2].revents != 0) {
-            IPCKIT_TRY(drain(err_, result.err));
+        if (!step) {
+            return std::move(step).error();
         }
     }
     auto status = wait_until(deadline);

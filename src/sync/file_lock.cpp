@@ -17,7 +17,7 @@ Result<FileLock> FileLock::open(const std::string& path, OpenMode mode, Permissi
 }
 
 FileLock FileLock::adopt(UniqueFd fd, std::string path) noexcept {
-    return FileLock(std::move(fd), std::move(path));
+    return {std::move(fd), std::move(path)};
 }
 
 Result<bool> FileLock::try_acquire(LockKind kind) {

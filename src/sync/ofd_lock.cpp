@@ -20,7 +20,7 @@ Result<OfdLock> OfdLock::open(const std::string& path, OpenMode mode, Permission
 }
 
 OfdLock OfdLock::adopt(UniqueFd fd, std::string path) noexcept {
-    return OfdLock(std::move(fd), std::move(path));
+    return {std::move(fd), std::move(path)};
 }
 
 Result<bool> OfdLock::acquire(LockKind kind, ByteRange range, Deadline deadline) {

@@ -22,7 +22,7 @@ Result<RecordLock> RecordLock::open(const std::string& path,
 }
 
 RecordLock RecordLock::adopt(UniqueFd fd, std::string path) noexcept {
-    return RecordLock(std::move(fd), std::move(path));
+    return {std::move(fd), std::move(path)};
 }
 
 Result<bool> RecordLock::acquire(LockKind kind, ByteRange range, Deadline deadline) {

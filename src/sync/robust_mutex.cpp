@@ -14,11 +14,11 @@ namespace {
 constexpr std::string_view kObject = "robust mutex";
 
 Error unrecoverable(const char* op) {
-    return Error(std::errc::state_not_recoverable,
-                 op,
-                 std::string(kObject),
-                 "a previous owner died and the next owner unlocked without consistent(); the "
-                 "protected data cannot be trusted: destroy() and init() the mutex again");
+    return {std::errc::state_not_recoverable,
+            op,
+            std::string(kObject),
+            "a previous owner died and the next owner unlocked without consistent(); the "
+            "protected data cannot be trusted: destroy() and init() the mutex again"};
 }
 
 // The outcome of a lock call that returns an error number: held (with state), not held (busy /

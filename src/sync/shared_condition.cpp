@@ -69,6 +69,7 @@ Result<void> SharedCondition::notify_all() {
     return {};
 }
 
+// NOLINTNEXTLINE(readability-convert-member-functions-to-static): API symmetry with RobustMutex
 Result<void> SharedCondition::destroy() {
     return {};
 }

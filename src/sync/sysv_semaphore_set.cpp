@@ -199,6 +199,7 @@ Result<void> SysvSemaphoreSet::apply(std::span<const SemOp> ops) {
     return {};
 }
 
+// NOLINTNEXTLINE(readability-make-member-function-const): changes the kernel object
 Result<bool> SysvSemaphoreSet::try_apply(std::span<const SemOp> ops) {
     auto bufs = to_sembufs(ops, IPC_NOWAIT);
     auto r = sys::call_maybe(
@@ -209,6 +210,7 @@ Result<bool> SysvSemaphoreSet::try_apply(std::span<const SemOp> ops) {
     return r->has_value();
 }
 
+// NOLINTNEXTLINE(readability-make-member-function-const): changes the kernel object
 Result<bool> SysvSemaphoreSet::apply_until(std::span<const SemOp> ops, Deadline deadline) {
     auto bufs = to_sembufs(ops, 0);
     // semop/semtimedop are never restarted after a signal handler, and a SIGSTOP/SIGCONT alone
@@ -272,6 +274,7 @@ Result<int> SysvSemaphoreSet::waiting_for_zero(unsigned short index) const {
     return ctl("semctl(GETZCNT)", index, GETZCNT);
 }
 
+// NOLINTNEXTLINE(readability-make-member-function-const): changes the kernel object
 Result<void> SysvSemaphoreSet::set_value(unsigned short index, int value) {
     if (value < 0 || value > kMaxValue) {
         return Error(std::errc::result_out_of_range,
@@ -302,6 +305,7 @@ Result<std::vector<unsigned short>> SysvSemaphoreSet::values() const {
     return out;
 }
 
+// NOLINTNEXTLINE(readability-make-member-function-const): changes the kernel object
 Result<void> SysvSemaphoreSet::set_values(std::span<const unsigned short> values) {
     if (values.size() != static_cast<std::size_t>(nsems_)) {
         return Error(
@@ -339,6 +343,7 @@ Result<SysvSemStat> SysvSemaphoreSet::stat() const {
     return s;
 }
 
+// NOLINTNEXTLINE(readability-make-member-function-const): changes the kernel object
 Result<void> SysvSemaphoreSet::remove() {
     auto r =
         sys::call("semctl(IPC_RMID)", object_of(id_), [&] { return ::semctl(id_, 0, IPC_RMID); });

@@ -121,8 +121,9 @@ public:
     static Result<BasicRegion> dev_zero(std::size_t size) requires Writable;
 
     [[nodiscard]] Byte* data() const noexcept {
+        // NOLINTNEXTLINE(*const-cast): shallow const, as std::span
         return const_cast<Byte*>(mapping_.data());
-    }  // NOLINT(*const-cast): shallow const, as std::span
+    }
     [[nodiscard]] std::size_t size() const noexcept { return mapping_.size(); }
     [[nodiscard]] bool valid() const noexcept { return mapping_.valid(); }
     [[nodiscard]] std::span<Byte> bytes() const noexcept { return {data(), size()}; }

@@ -134,7 +134,7 @@ public:
 
 private:
     SysvShm(int id, SysvKey key) noexcept : id_(id), key_(key) {}
-    Result<void*> attach_raw(int flags) const;
+    [[nodiscard]] Result<void*> attach_raw(int flags) const;
     int id_ = -1;
     SysvKey key_ = SysvKey::private_key();
 };

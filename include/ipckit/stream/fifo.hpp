@@ -55,17 +55,18 @@ public:
     /// retried), then reads block. nonblocking: returns at once; a plain read() before any
     /// writer came returns 0 (no writer yet), while read_until(buffer, deadline) waits for the
     /// first data until the deadline: that is the deadline-bound way to wait for a writer.
-    Result<PipeReader> open_reader(bool nonblocking_io = false) const;
+    [[nodiscard]] Result<PipeReader> open_reader(bool nonblocking_io = false) const;
     /// Opens the write end, waiting until a reader opens.
-    Result<PipeWriter> open_writer(bool nonblocking_io = false) const;
+    [[nodiscard]] Result<PipeWriter> open_writer(bool nonblocking_io = false) const;
     /// Opens the write end only if a reader is there: empty optional if none (ENXIO, F20).
-    Result<std::optional<PipeWriter>> try_open_writer(bool nonblocking_io = false) const;
+    [[nodiscard]] Result<std::optional<PipeWriter>> try_open_writer(
+        bool nonblocking_io = false) const;
     /// Like try_open_writer, retrying every few milliseconds until `deadline`.
-    Result<std::optional<PipeWriter>> open_writer_until(Deadline deadline,
-                                                        bool nonblocking_io = false) const;
+    [[nodiscard]] Result<std::optional<PipeWriter>> open_writer_until(
+        Deadline deadline, bool nonblocking_io = false) const;
     /// O_RDWR (Linux-only, F20): never blocks, and as a writer of its own keeps a server's reads
     /// from seeing end of file between clients.
-    Result<PipeReader> open_read_write(bool nonblocking_io = false) const;
+    [[nodiscard]] Result<PipeReader> open_read_write(bool nonblocking_io = false) const;
 
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
     /// True if this Fifo unlinks its path on destruction.
@@ -75,7 +76,7 @@ public:
 
 private:
     Fifo(std::string path, bool owns) : path_(std::move(path)), owns_(owns) {}
-    Result<UniqueFd> open_checked(int flags, const char* op) const;
+    [[nodiscard]] Result<UniqueFd> open_checked(int flags, const char* op) const;
     std::string path_;
     bool owns_ = false;
 };

@@ -63,7 +63,7 @@ public:
                                     std::size_t limit = std::size_t{1} << 30);
 
     /// Bytes the pipe can hold (F_GETPIPE_SZ).
-    Result<std::size_t> capacity() const;
+    [[nodiscard]] Result<std::size_t> capacity() const;
     /// Resizes the pipe buffer (F_SETPIPE_SZ); returns the size the kernel chose (rounded up to a
     /// power-of-two number of pages). errc::operation_not_permitted above
     /// /proc/sys/fs/pipe-max-size without CAP_SYS_RESOURCE; errc::device_or_resource_busy when
@@ -112,7 +112,7 @@ public:
     }
 
     /// See PipeReader::capacity / set_capacity / set_nonblocking.
-    Result<std::size_t> capacity() const;
+    [[nodiscard]] Result<std::size_t> capacity() const;
     Result<std::size_t> set_capacity(std::size_t bytes);
     Result<void> set_nonblocking(bool on);
 

@@ -24,15 +24,15 @@ class Stdio {
 public:
     enum class Kind { Inherit, Pipe, Null, Fd, ToStdout };
     /// The parent's own descriptor (the default).
-    static Stdio inherit() noexcept { return Stdio(Kind::Inherit, -1); }
+    static Stdio inherit() noexcept { return {Kind::Inherit, -1}; }
     /// A new pipe; the parent's end is Process::stdin_pipe()/stdout_pipe()/stderr_pipe().
-    static Stdio pipe() noexcept { return Stdio(Kind::Pipe, -1); }
+    static Stdio pipe() noexcept { return {Kind::Pipe, -1}; }
     /// /dev/null.
-    static Stdio null() noexcept { return Stdio(Kind::Null, -1); }
+    static Stdio null() noexcept { return {Kind::Null, -1}; }
     /// This descriptor of the parent (not consumed: the caller still owns and closes it).
-    static Stdio fd(int fd) noexcept { return Stdio(Kind::Fd, fd); }
+    static Stdio fd(int fd) noexcept { return {Kind::Fd, fd}; }
     /// stderr only: wherever the child's stdout goes (2>&1).
-    static Stdio to_stdout() noexcept { return Stdio(Kind::ToStdout, -1); }
+    static Stdio to_stdout() noexcept { return {Kind::ToStdout, -1}; }
 
     [[nodiscard]] Kind kind() const noexcept { return kind_; }
     [[nodiscard]] int raw_fd() const noexcept { return fd_; }

@@ -66,7 +66,7 @@ public:
     /// group a SIGWINCH).
     Result<void> set_window_size(WindowSize size);
     /// TIOCGWINSZ.
-    Result<WindowSize> window_size() const;
+    [[nodiscard]] Result<WindowSize> window_size() const;
 
     [[nodiscard]] int master_handle() const noexcept { return master_.get(); }
     /// The slave descriptor, until spawn() (then -1).

@@ -116,7 +116,7 @@ public:
 
 private:
     SysvSemaphoreSet(int id, int nsems) noexcept : id_(id), nsems_(nsems) {}
-    Result<int> ctl(const char* op, unsigned short index, int cmd) const;
+    [[nodiscard]] Result<int> ctl(const char* op, unsigned short index, int cmd) const;
     int id_;
     int nsems_;
 };

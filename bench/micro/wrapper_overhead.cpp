@@ -7,6 +7,7 @@
 // pairs are round trips on one object that never block: write 64 B then read them back, send
 // then receive, post then wait. Raw and wrapper use the same kind of object (same pipe, same
 // queue; two named semaphores created the same way).
+#include "ipckit/core/io.hpp"
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/core/posix_name.hpp"
 #include "ipckit/message/posix_mq.hpp"
@@ -110,6 +111,15 @@ void pipe_ipckit(benchmark::State& state) {
         auto r = pipe.reader.read(in);
         benchmark::DoNotOptimize(r);
     }
+}
+
+// The same after ipckit::ignore_sigpipe_process_wide() (what the ipckit command does): pipe
+// writes skip the per-write SIGPIPE shield. Registered after every other pair, because the
+// setting is process-wide.
+void pipe_ignored_raw(benchmark::State& state) { pipe_raw(state); }
+void pipe_ignored_ipckit(benchmark::State& state) {
+    (void)ipckit::ignore_sigpipe_process_wide().value();
+    pipe_ipckit(state);
 }
 
 // ---- POSIX message queue: send 64 B, receive them (one queue, raw calls on its descriptor)
@@ -226,6 +236,8 @@ BENCHMARK(mq_raw)->Name("PosixMqSendReceive/raw");
 BENCHMARK(mq_ipckit)->Name("PosixMqSendReceive/ipckit");
 BENCHMARK(sem_raw)->Name("PosixSemPostWait/raw");
 BENCHMARK(sem_ipckit)->Name("PosixSemPostWait/ipckit");
+BENCHMARK(pipe_ignored_raw)->Name("PipeWriteReadSigpipeIgnored/raw");
+BENCHMARK(pipe_ignored_ipckit)->Name("PipeWriteReadSigpipeIgnored/ipckit");
 
 int main(int argc, char** argv) {
     benchmark::Initialize(&argc, argv);

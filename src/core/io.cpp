@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <string>
 
@@ -16,8 +17,11 @@ namespace ipckit {
 
 namespace {
 
-// Blocks SIGPIPE in this thread while alive; a SIGPIPE raised meanwhile (and not pending
-// before) is consumed before the old mask returns, so it is never delivered.
+// Blocks SIGPIPE in this thread while alive; a SIGPIPE the guarded write raised is consumed
+// before the old mask returns, so it is never delivered. Two system calls (block, restore) when the
+// thread does not already block SIGPIPE; none otherwise. No sigpending() check is needed: while
+// SIGPIPE was unblocked in this thread, no thread-directed SIGPIPE could have been left pending,
+// so the one consumed after EPIPE is the one our write raised.
 class SigpipeShield {
 public:
     SigpipeShield() noexcept {
@@ -25,12 +29,8 @@ public:
         sigemptyset(&pipe_only);
         sigaddset(&pipe_only, SIGPIPE);
         pthread_sigmask(SIG_BLOCK, &pipe_only, &old_);
-        already_blocked_ = sigismember(&old_, SIGPIPE) == 1;  // NOLINT(cppcoreguidelines-prefer-member-initializer): needs old_ first
-        if (!already_blocked_) {
-            sigset_t pending;
-            sigpending(&pending);
-            was_pending_ = sigismember(&pending, SIGPIPE) == 1;
-        }
+        // NOLINTNEXTLINE(cppcoreguidelines-prefer-member-initializer): needs old_ filled first
+        already_blocked_ = sigismember(&old_, SIGPIPE) == 1;
     }
     SigpipeShield(const SigpipeShield&) = delete;
     SigpipeShield& operator=(const SigpipeShield&) = delete;
@@ -40,7 +40,7 @@ public:
         if (already_blocked_) {
             return;
         }
-        if (raised_ && !was_pending_) {
+        if (raised_) {
             sigset_t pipe_only;
             sigemptyset(&pipe_only);
             sigaddset(&pipe_only, SIGPIPE);
@@ -57,7 +57,6 @@ public:
 private:
     sigset_t old_{};
     bool already_blocked_ = false;
-    bool was_pending_ = false;
     bool raised_ = false;
 };
 
@@ -81,9 +80,15 @@ Result<bool> wait_ready(int fd, short events, Deadline deadline, std::string_vie
     }
 }
 
+// Set once ignore_sigpipe_process_wide() has made SIGPIPE harmless for the whole process.
+std::atomic<bool> g_sigpipe_ignored{false};
+
 ssize_t raw_write(int fd, std::span<const std::byte> bytes, FdKind kind) {
     if (kind == FdKind::Socket) {
         return ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    }
+    if (g_sigpipe_ignored.load(std::memory_order_relaxed)) {
+        return ::write(fd, bytes.data(), bytes.size());
     }
     SigpipeShield shield;
     const ssize_t n = ::write(fd, bytes.data(), bytes.size());
@@ -94,6 +99,15 @@ ssize_t raw_write(int fd, std::span<const std::byte> bytes, FdKind kind) {
 }
 
 }  // namespace
+
+Result<void> ignore_sigpipe_process_wide() {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    IPCKIT_TRY(sys::call_once("sigaction", "SIGPIPE", [&] { return ::sigaction(SIGPIPE, &ignore, nullptr); }));
+    g_sigpipe_ignored.store(true, std::memory_order_relaxed);
+    return {};
+}
 
 Result<std::optional<std::size_t>> write_some(int fd,
                                               std::span<const std::byte> bytes,

@@ -11,6 +11,7 @@
 #include <fmt/core.h>
 
 #include "cli.hpp"
+#include "ipckit/core/io.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/version.hpp"
 
@@ -78,7 +79,8 @@ int run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     // Nothing ipckit does may die of SIGPIPE: a closed stdout or socket is an EPIPE we report.
-    (void)::signal(SIGPIPE, SIG_IGN);
+    // Also lets pipe/FIFO writes skip the per-write SIGPIPE shield (core/io.hpp).
+    (void)ipckit::ignore_sigpipe_process_wide();
     try {
         return run(argc, argv);
     } catch (const std::exception& e) {

@@ -19,6 +19,12 @@ namespace ipckit {
 /// unblocked (two extra sigprocmask calls per write; none if the thread already blocks it).
 enum class FdKind { Socket, Other };
 
+/// Sets SIGPIPE to SIG_IGN for the whole process (a process-wide choice the library otherwise
+/// never makes for you) and lets FdKind::Other writes skip their per-write SIGPIPE shield, which
+/// costs two sigprocmask calls per write. For programs that own their signal policy, such as the
+/// ipckit command. Changing SIGPIPE back by other means afterwards is the caller's responsibility.
+Result<void> ignore_sigpipe_process_wide();
+
 /// Writes as much of `bytes` as the descriptor takes in one call (EINTR retried). On a
 /// non-blocking descriptor that is full, waits for POLLOUT until `deadline`; returns an empty
 /// optional if the deadline passes with nothing written. A gone reader is errc::broken_pipe.

@@ -120,3 +120,27 @@ TEST(Io, NonBlockingWriteToAFullPipeTimesOutWithProgress) {
 
 }  // namespace
 }  // namespace ipckit
+
+namespace ipckit {
+namespace {
+
+TEST(Io, IgnoringSigpipeProcessWideKeepsEpipeAnErrorWithoutTheShield) {
+    // In a child: the process-wide setting must not leak into the other tests of this binary.
+    auto child = test::ForkedChild::spawn([] {
+        ::signal(SIGPIPE, SIG_DFL);
+        CHILD_CHECK(ignore_sigpipe_process_wide());
+        struct sigaction now {};
+        CHILD_CHECK(::sigaction(SIGPIPE, nullptr, &now) == 0 && now.sa_handler == SIG_IGN);
+        int fds[2];
+        CHILD_CHECK(::pipe2(fds, O_CLOEXEC) == 0);
+        ::close(fds[0]);
+        const std::string msg = "x";
+        auto r = write_all(fds[1], std::as_bytes(std::span(msg)), FdKind::Other, Deadline::never(), "pipe");
+        CHILD_CHECK(!r && r.error().code() == std::errc::broken_pipe);
+        return 0;
+    });
+    EXPECT_CHILD_OK(child.wait_for(10s));
+}
+
+}  // namespace
+}  // namespace ipckit

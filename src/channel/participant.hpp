@@ -166,4 +166,18 @@ struct SubscriberImpl {
     void note_corrupt(LaneState& s, std::uint64_t tail) noexcept;
 };
 
+/// Builds a PublisherImpl or SubscriberImpl on an opened channel file and registers it.
+template <class Impl>
+Result<std::unique_ptr<Impl>> make_participant(Result<ChannelFile> f, std::uint32_t spin_polls) {
+    if (!f) {
+        return std::move(f).error();
+    }
+    auto impl = std::make_unique<Impl>(std::move(*f));
+    impl->overwrite =
+        impl->file.geometry().policy == static_cast<std::uint32_t>(ChannelPolicy::Overwrite);
+    impl->spin_polls = spin_polls;
+    IPCKIT_TRY(impl->join());
+    return impl;
+}
+
 }  // namespace ipckit::chan_detail

@@ -304,17 +304,7 @@ Publisher& Publisher::operator=(Publisher&&) noexcept = default;
 Publisher::~Publisher() = default;
 
 namespace {
-Result<std::unique_ptr<PublisherImpl>> make(Result<chan_detail::ChannelFile> f, std::uint32_t spin) {
-    if (!f) {
-        return std::move(f).error();
-    }
-    auto impl = std::make_unique<PublisherImpl>(std::move(*f));
-    impl->overwrite =
-        impl->file.geometry().policy == static_cast<std::uint32_t>(ChannelPolicy::Overwrite);
-    impl->spin_polls = spin;
-    IPCKIT_TRY(impl->join());
-    return impl;
-}
+constexpr auto make = chan_detail::make_participant<PublisherImpl>;
 }  // namespace
 
 Result<Publisher> Publisher::create(std::string_view name, const ChannelConfig& config) {

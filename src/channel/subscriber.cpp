@@ -452,18 +452,7 @@ Subscriber& Subscriber::operator=(Subscriber&&) noexcept = default;
 Subscriber::~Subscriber() = default;
 
 namespace {
-Result<std::unique_ptr<SubscriberImpl>> make(Result<chan_detail::ChannelFile> f, std::uint32_t spin) {
-    if (!f) {
-        return std::move(f).error();
-    }
-    auto impl = std::make_unique<SubscriberImpl>(std::move(*f));
-    impl->overwrite =
-        impl->file.geometry().policy == static_cast<std::uint32_t>(ChannelPolicy::Overwrite);
-    impl->spin_polls = spin;
-    IPCKIT_TRY(impl->join());
-    return impl;
-}
-
+constexpr auto make = chan_detail::make_participant<SubscriberImpl>;
 }  // namespace
 
 Result<Subscriber> Subscriber::open(std::string_view name, const ChannelOptions& options) {

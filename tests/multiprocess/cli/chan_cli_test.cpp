@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -100,6 +101,50 @@ TEST_F(ChanCli, SendWithoutChannelFailsAndCreateMakesIt) {
     EXPECT_EQ(j["state"], "stale");  // nobody uses it (its publisher has exited)
     EXPECT_TRUE(test::ipckit({"rm", uri()}).exit_code == 0);
     EXPECT_FALSE(std::filesystem::exists(file()));
+}
+
+TEST_F(ChanCli, OverwriteReportsALappedSubscribersLoss) {
+    const std::string u = uri("&create&policy=overwrite&capacity=4096&msgsize=64");
+    test::Background rx({"recv", "--json", "-n", "2", "--timeout", "10s", u});
+    ASSERT_TRUE(rx.wait_blocked());
+    ASSERT_EQ(test::ipckit({"send", u, "first"}).exit_code, 0);
+    // Wait until it has taken "first" (a lapped subscriber's loss is counted from the sequence
+    // number of the last message it saw) and sleeps again.
+    bool got_first = false;
+    for (int i = 0; i < 1000 && !got_first; ++i) {
+        const auto j = nlohmann::json::parse(test::ipckit({"stat", "--json", uri()}).out, nullptr,
+                                             false);
+        got_first = !j.is_discarded() && j.contains("channel") &&
+                    j["channel"]["subscribers"].size() == 1 &&
+                    j["channel"]["subscribers"][0]["messages"] == 1;
+        if (!got_first) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
+    ASSERT_TRUE(got_first);
+    ASSERT_TRUE(rx.wait_blocked());
+    ASSERT_EQ(::kill(rx.pid(), SIGSTOP), 0);  // a subscriber too slow to keep up
+    std::string lines;
+    for (int i = 0; i < 200; ++i) {
+        lines += "message-" + std::to_string(i) + "-" + std::string(40, 'x') + "\n";
+    }
+    test::RunOptions in;
+    in.input = lines;
+    test::RunResult tx = test::ipckit({"send", u}, in);  // overwrite never waits
+    EXPECT_TRUE(tx.exited && tx.exit_code == 0) << tx.describe();
+    ASSERT_EQ(::kill(rx.pid(), SIGCONT), 0);
+    // A lapped subscriber jumps to the head: it resumes with the next message published.
+    ASSERT_EQ(test::ipckit({"send", u, "last"}).exit_code, 0);
+    test::RunResult r = rx.wait();
+    ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+    const auto nl = r.out.find('\n');
+    ASSERT_NE(nl, std::string::npos) << r.out;
+    const auto j = nlohmann::json::parse(r.out.substr(nl + 1), nullptr, false);
+    EXPECT_EQ(j["text"], "last") << r.out;
+    ASSERT_TRUE(j.contains("lost")) << r.out;
+    EXPECT_GT(j["lost"].get<long>(), 0) << r.out;
+    EXPECT_NE(r.err.find("lost before this one"), std::string::npos) << r.err;
+    EXPECT_TRUE(test::ipckit({"rm", uri()}).exit_code == 0);
 }
 
 TEST_F(ChanCli, LsStatShowParticipantsAndRmRefusesInUse) {

@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -390,6 +391,7 @@ void scan_users(std::vector<IpcObjectInfo>& objects,
 void read_channel(IpcObjectInfo& o, const std::string& dir) {
     ChannelOptions co;
     co.dir = dir;
+    co.init_wait = std::chrono::milliseconds(50);  // a listing does not wait for a creator
     auto info = Channel::inspect(o.name, co);
     if (!info) {
         o.notes.push_back(info.error().message());

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/endpoint/endpoint.hpp"
 
+#include "ipckit/channel/channel.hpp"
+#include "ipckit/channel/publisher.hpp"
+#include "ipckit/channel/subscriber.hpp"
 #include "ipckit/core/assert.hpp"
 #include "ipckit/core/io.hpp"
 #include "ipckit/message/posix_mq.hpp"
@@ -17,6 +20,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <utility>
 
@@ -581,6 +585,111 @@ Result<std::unique_ptr<Endpoint::Impl>> open_socket(const Uri& uri,
         std::make_unique<ConnImpl>(std::nullopt, std::move(c), raw, seqpacket));
 }
 
+// ---------------------------------------------------------------- zero-copy channel
+// A publisher or a subscriber with the copying API. A channel has pub/sub semantics: a subscriber
+// starts at the head, so it only sees messages published after it joined.
+class ChanImpl final : public Endpoint::Impl {
+public:
+    explicit ChanImpl(Publisher p) : pub_(std::move(p)) {}
+    explicit ChanImpl(Subscriber s) : sub_(std::move(s)), buf_(sub_->max_message()) {}
+
+    Result<void> send(std::span<const std::byte> message, const SendOptions& options) override {
+        if (!pub_) {
+            return wrong_role(name, "chan send");
+        }
+        if (message.size() > pub_->max_message()) {
+            return Error(std::errc::message_size,
+                         "chan send",
+                         name,
+                         "message of " + std::to_string(message.size()) +
+                             " bytes > the channel's max_message " +
+                             std::to_string(pub_->max_message()));
+        }
+        IPCKIT_ENDPOINT_TRY_ASSIGN(sent, pub_->send_until(message, options.deadline));
+        if (!sent) {
+            const pid_t by = pub_->blocked_by();
+            return Error(std::errc::timed_out,
+                         "chan send",
+                         name,
+                         by != 0 ? "no space: held back by subscriber pid " + std::to_string(by)
+                                 : std::string("no space before the deadline"));
+        }
+        return {};
+    }
+
+    Result<std::optional<EndpointMessage>> receive(Deadline deadline) override {
+        if (!sub_) {
+            return wrong_role(name, "chan receive");
+        }
+        IPCKIT_ENDPOINT_TRY_ASSIGN(got, sub_->receive_until(buf_, deadline));
+        if (!got) {
+            return std::optional<EndpointMessage>();
+        }
+        EndpointMessage m;
+        const auto n = static_cast<std::ptrdiff_t>(got->size);
+        m.data.assign(buf_.begin(), buf_.begin() + n);
+        m.lost = got->lost_before;
+        return std::optional<EndpointMessage>(std::move(m));
+    }
+
+    [[nodiscard]] std::size_t max_message_size() const noexcept override {
+        return pub_ ? pub_->max_message() : sub_->max_message();
+    }
+
+private:
+    std::optional<Publisher> pub_;
+    std::optional<Subscriber> sub_;
+    std::vector<std::byte> buf_;
+};
+
+/// Creation parameters from the URI: capacity is the lane size, msgsize the largest message.
+/// A missing one is derived from the other (the lane must hold two largest messages).
+ChannelConfig chan_config(const ChanUri& u, const ChannelOptions& copts, Permissions perms) {
+    ChannelConfig c;
+    c.options = copts;
+    c.permissions = perms;
+    c.policy = u.overwrite ? ChannelPolicy::Overwrite : ChannelPolicy::Block;
+    constexpr std::size_t kRecordOverhead = 16;
+    if (u.max_message_size) {
+        c.max_message = *u.max_message_size;
+    } else if (u.capacity && *u.capacity / 2 > kRecordOverhead) {
+        c.max_message = std::min(c.max_message, *u.capacity / 2 - kRecordOverhead);
+    }
+    if (u.capacity) {
+        c.lane_bytes = *u.capacity;
+    } else {
+        c.lane_bytes = std::max(c.lane_bytes, std::bit_ceil(2 * (c.max_message + kRecordOverhead)));
+    }
+    return c;
+}
+
+template <class Participant>
+Result<Participant> open_participant(const ChanUri& u, const EndpointOptions& o) {
+    ChannelOptions copts;
+    copts.dir = u.dir.value_or(std::string());
+    auto p = Participant::open(u.name, copts);
+    const bool create = o.create || u.create.create;
+    if (!p && create && p.error().code() == std::errc::no_such_file_or_directory) {
+        const Permissions perms = o.mode.value_or(u.create.mode.value_or(Permissions(0600)));
+        p = Participant::create(u.name, chan_config(u, copts, perms));
+        if (!p && p.error().code() == std::errc::file_exists) {
+            p = Participant::open(u.name, copts);  // lost a creation race: join the winner's
+        }
+    }
+    return p;
+}
+
+Result<std::unique_ptr<Endpoint::Impl>> open_chan(const ChanUri& u,
+                                                  EndpointRole role,
+                                                  const EndpointOptions& o) {
+    if (role == EndpointRole::Sender) {
+        IPCKIT_ENDPOINT_TRY_ASSIGN(p, open_participant<Publisher>(u, o));
+        return std::unique_ptr<Endpoint::Impl>(std::make_unique<ChanImpl>(std::move(p)));
+    }
+    IPCKIT_ENDPOINT_TRY_ASSIGN(s, open_participant<Subscriber>(u, o));
+    return std::unique_ptr<Endpoint::Impl>(std::make_unique<ChanImpl>(std::move(s)));
+}
+
 }  // namespace
 
 Result<Endpoint> Endpoint::open(const Uri& uri, EndpointRole role, EndpointOptions options) {
@@ -603,17 +712,15 @@ Result<Endpoint> Endpoint::open(const Uri& uri, EndpointRole role, EndpointOptio
             impl = open_socket(uri, role, options);
             break;
         case UriScheme::Chan:
-            return Error(std::errc::not_supported,
-                         "open",
-                         uri.text(),
-                         "not yet supported: chan (the shared-memory channel is not built yet)");
+            impl = open_chan(*uri.get_if<ChanUri>(), role, options);
+            break;
         default:
             return Error(std::errc::invalid_argument,
                          "open",
                          uri.text(),
                          std::string(uri.scheme_name()) +
                              ": is not a message endpoint (use fifo, mq, sysvmq, unix, "
-                             "unix-dgram, unix-seqpacket, tcp or udp)");
+                             "unix-dgram, unix-seqpacket, tcp, udp or chan)");
     }
     if (!impl) {
         return std::move(impl).error();

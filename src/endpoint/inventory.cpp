@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -386,6 +387,19 @@ void scan_users(std::vector<IpcObjectInfo>& objects,
     }
 }
 
+/// Header and participants of a channel file (Channel::inspect bounds-checks what it reads).
+void read_channel(IpcObjectInfo& o, const std::string& dir) {
+    ChannelOptions co;
+    co.dir = dir;
+    co.init_wait = std::chrono::milliseconds(50);  // a listing does not wait for a creator
+    auto info = Channel::inspect(o.name, co);
+    if (!info) {
+        o.notes.push_back(info.error().message());
+        return;
+    }
+    o.channel = std::move(*info);
+}
+
 void scan_shm_dir(const std::string& dir, bool posix_objects, const InventoryFilter& filter,
                   std::vector<IpcObjectInfo>& out,
                   std::map<std::pair<dev_t, ino_t>, std::vector<std::size_t>>& targets) {
@@ -422,6 +436,8 @@ void scan_shm_dir(const std::string& dir, bool posix_objects, const InventoryFil
         fill_from_stat(o, *st);
         if (o.kind == IpcObjectKind::PosixSem) {
             read_sem_value(o);
+        } else if (o.kind == IpcObjectKind::Channel) {
+            read_channel(o, dir);
         }
         targets[{st->st_dev, st->st_ino}].push_back(out.size());
         out.push_back(std::move(o));
@@ -568,6 +584,17 @@ void finish(std::vector<IpcObjectInfo>& objects) {
         if (o.notify_pid && process_alive(*o.notify_pid) &&
             std::find(o.users.begin(), o.users.end(), *o.notify_pid) == o.users.end()) {
             o.users.push_back(*o.notify_pid);
+        }
+        if (o.channel) {
+            // A participant's OFD lock says it is alive even where /proc hides its fds.
+            for (const auto* list : {&o.channel->publishers, &o.channel->subscribers}) {
+                for (const ChannelParticipantInfo& p : *list) {
+                    if (p.alive && p.pid > 0 &&
+                        std::find(o.users.begin(), o.users.end(), p.pid) == o.users.end()) {
+                        o.users.push_back(p.pid);
+                    }
+                }
+            }
         }
         o.stale = Inventory::is_stale(o);
     }
@@ -769,6 +796,7 @@ std::optional<IpcObjectInfo> find_channel_in(const std::string& dir, const ChanU
     o.uri = uri.object_string() + "?dir=" + dir;
     o.path = path;
     fill_from_stat(o, *st);
+    read_channel(o, dir);
     std::vector<IpcObjectInfo> one{o};
     scan_users(one, {{{st->st_dev, st->st_ino}, {0}}});
     finish(one);
@@ -854,9 +882,18 @@ Result<void> Inventory::remove(const IpcObjectInfo& o) {
         case IpcObjectKind::PosixSem:
             r = sys::call("sem_unlink", o.name, [&] { return ::sem_unlink(o.name.c_str()); });
             break;
-        case IpcObjectKind::Channel:
-            r = sys::call("unlink", o.path, [&] { return ::unlink(o.path.c_str()); });
+        case IpcObjectKind::Channel: {
+            ChannelOptions co;
+            co.dir = o.path.substr(0, o.path.rfind('/'));
+            if (auto removed = Channel::remove(o.name, co); !removed) {
+                if (removed.error().code() == std::errc::no_such_file_or_directory) {
+                    return Error(std::errc::no_such_file_or_directory, "remove", o.uri,
+                                 "no such object");
+                }
+                return std::move(removed).error();
+            }
             break;
+        }
         case IpcObjectKind::SysvMsg:
             r = sys::call("msgctl IPC_RMID", "id " + std::to_string(o.id),
                           [&] { return ::msgctl(o.id, IPC_RMID, nullptr); });

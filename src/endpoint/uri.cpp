@@ -751,6 +751,17 @@ Result<Uri::Address> parse_chan(std::string_view addr, Options& opts, const Fail
     }
     IPCKIT_TRY(opts.read_size("capacity", u.capacity, fail));
     IPCKIT_TRY(opts.read_size("msgsize", u.max_message_size, fail));
+    auto policy = opts.raw("policy", fail);
+    if (!policy) {
+        return std::move(policy).error();
+    }
+    if (*policy) {
+        if (**policy == "overwrite") {
+            u.overwrite = true;
+        } else if (**policy != "block") {
+            return fail("option policy '" + shown(**policy, 20) + "' must be block or overwrite");
+        }
+    }
     if (u.capacity && *u.capacity == 0) {
         return fail("option capacity must be >= 1");
     }
@@ -897,7 +908,8 @@ const std::vector<std::string_view>& Uri::known_options(UriScheme scheme) {
     static const std::vector<std::string_view> unix_other{"mode"};
     static const std::vector<std::string_view> tcp{"raw"};
     static const std::vector<std::string_view> none{};
-    static const std::vector<std::string_view> chan{"dir", "capacity", "msgsize", "create", "mode"};
+    static const std::vector<std::string_view> chan{"dir", "capacity", "msgsize", "policy",
+                                                          "create", "mode"};
     static const std::vector<std::string_view> shm{"size", "create", "mode"};
     static const std::vector<std::string_view> sem{"value", "create", "mode"};
     static const std::vector<std::string_view> sysvsem{"nsems", "value", "create", "mode"};

@@ -67,6 +67,47 @@ std::string human_size(std::uint64_t bytes) {
     return fmt::format("{:.1f}{}", v, units[u]);
 }
 
+/// "pub=1 sub=2", with "dead=N" when records of dead participants remain.
+std::string channel_count(const ChannelInfo& c) {
+    std::size_t pubs = 0;
+    std::size_t subs = 0;
+    std::size_t dead = 0;
+    for (const auto& p : c.publishers) {
+        (p.alive ? pubs : dead) += 1;
+    }
+    for (const auto& p : c.subscribers) {
+        (p.alive ? subs : dead) += 1;
+    }
+    return fmt::format("pub={} sub={}", pubs, subs) + (dead > 0 ? fmt::format(" dead={}", dead) : "");
+}
+
+nlohmann::ordered_json participants_json(const std::vector<ChannelParticipantInfo>& list, bool sub) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const auto& p : list) {
+        nlohmann::ordered_json j;
+        j["index"] = p.index;
+        j["pid"] = p.pid;
+        j["alive"] = p.alive;
+        j["messages"] = p.messages;
+        if (sub) {
+            j["lost"] = p.lost;
+            j["corrupt"] = p.corrupt;
+            j["depth"] = p.depth;
+        }
+        out.push_back(std::move(j));
+    }
+    return out;
+}
+
+std::string participant_line(const ChannelParticipantInfo& p, bool sub) {
+    std::string s = fmt::format("#{} pid {} {} messages {}", p.index, p.pid,
+                                p.alive ? "alive" : "dead", p.messages);
+    if (sub) {
+        s += fmt::format(" lost {} corrupt {} depth {}", p.lost, p.corrupt, p.depth);
+    }
+    return s;
+}
+
 std::string count_column(const IpcObjectInfo& o) {
     switch (o.kind) {
         case IpcObjectKind::PosixMq:
@@ -82,6 +123,8 @@ std::string count_column(const IpcObjectInfo& o) {
             return o.nsems ? "nsems=" + std::to_string(*o.nsems) : "?";
         case IpcObjectKind::SysvShm:
             return o.attached ? "att=" + std::to_string(*o.attached) : "?";
+        case IpcObjectKind::Channel:
+            return o.channel ? channel_count(*o.channel) : "?";
         default:
             return "-";
     }
@@ -184,6 +227,17 @@ nlohmann::json to_json(const IpcObjectInfo& o) {
     put(j, "access_time", o.access_time);
     put(j, "modify_time", o.modify_time);
     put(j, "change_time", o.change_time);
+    if (o.channel) {
+        nlohmann::ordered_json c;
+        c["policy"] = o.channel->policy == ChannelPolicy::Overwrite ? "overwrite" : "block";
+        c["capacity"] = o.channel->lane_bytes;
+        c["max_message"] = o.channel->max_message;
+        c["max_publishers"] = o.channel->max_publishers;
+        c["max_subscribers"] = o.channel->max_subscribers;
+        c["publishers"] = participants_json(o.channel->publishers, false);
+        c["subscribers"] = participants_json(o.channel->subscribers, true);
+        j["channel"] = std::move(c);
+    }
     j["users"] = o.users;
     j["state"] = state_of(o);
     j["stale"] = o.stale;
@@ -287,6 +341,20 @@ std::string render_details(const IpcObjectInfo& o) {
     line("accessed", time_string(o.access_time));
     line("modified", time_string(o.modify_time));
     line("changed", time_string(o.change_time));
+    if (o.channel) {
+        const ChannelInfo& c = *o.channel;
+        line("policy", c.policy == ChannelPolicy::Overwrite ? "overwrite" : "block");
+        line("capacity", fmt::format("{} bytes per publisher", c.lane_bytes));
+        line("max message", fmt::format("{} bytes", c.max_message));
+        line("participants", fmt::format("{} (of max {} publishers, {} subscribers)",
+                                         channel_count(c), c.max_publishers, c.max_subscribers));
+        for (const auto& p : c.publishers) {
+            line("publisher", participant_line(p, false));
+        }
+        for (const auto& p : c.subscribers) {
+            line("subscriber", participant_line(p, true));
+        }
+    }
     line("users", o.users.empty() ? "-" : pid_list(o.users, 64));
     line("state", state_of(o));
     for (const std::string& n : o.notes) {

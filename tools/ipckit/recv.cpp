@@ -145,6 +145,9 @@ std::string format_message(const EndpointMessage& m, const RecvArgs& a) {
         j["uid"] = m.credentials->uid;
         j["gid"] = m.credentials->gid;
     }
+    if (m.lost && *m.lost > 0) {
+        j["lost"] = *m.lost;  // chan: messages this subscriber missed just before this one
+    }
     return j.dump() + "\n";
 }
 
@@ -223,6 +226,13 @@ int run_recv(const RecvArgs& a) {
             }
             return kExitTimeout;
         }
+        if ((*m)->lost && *(*m)->lost > 0) {  // chan: make a lapped subscriber's loss visible
+            fmt::print(stderr,
+                       "ipckit recv: {}: {} message(s) lost before this one (overwritten or "
+                       "from a dead publisher)\n",
+                       ep->name(),
+                       *(*m)->lost);
+        }
         auto outcome = deliver(format_message(**m, a), stdout_is_pipe);
         if (!outcome) {
             return fail("recv", outcome.error());
@@ -262,7 +272,9 @@ void register_recv(CLI::App& root, std::vector<Command>& commands) {
         "if stdout closes (e.g. | head -n1) recv exits quietly with 0, and an mq/sysvmq message\n"
         "the reader did not read is put back (behind others of its priority/type).\n"
         "SIGINT/SIGTERM during a wait exit 130/143 leaving the object intact (a socket file\n"
-        "recv bound is removed).");
+        "recv bound is removed). chan: recv is a subscriber and starts at the head: it must be\n"
+        "running before `ipckit send chan:X` for the message to arrive; messages it lost to an\n"
+        "overwrite-policy channel are reported on stderr (and as \"lost\" with --json).");
     app->add_option(
            "uri", a->uri, "Endpoint URI (mq:/q, sysvmq:0x1234?type=-3, udp:127.0.0.1:9000, ...)")
         ->required();
@@ -275,10 +287,11 @@ void register_recv(CLI::App& root, std::vector<Command>& commands) {
     app->add_flag(
         "--json",
         a->json,
-        "One JSON object per message: size, text or hex, priority, type, sender, pid/uid/gid");
+        "One JSON object per message: size, text or hex, priority, type, sender, pid/uid/gid, "
+        "lost (chan)");
     app->add_flag("--hex", a->hex, "Print payloads as hex (for binary data)");
     app->add_flag("--raw", a->raw, "Stream schemes: newline-delimited lines instead of frames");
-    app->add_flag("--create", a->create, "Create the queue or FIFO if missing");
+    app->add_flag("--create", a->create, "Create the queue, FIFO or channel if missing");
     app->add_option("--mode", a->mode, "Permissions when created (octal, default 0600)");
     app->footer(
         std::string("Examples:\n"

@@ -183,7 +183,8 @@ void register_send(CLI::App& root, std::vector<Command>& commands) {
         "of --file). Lines may end in LF or CRLF; a last line without a newline is still sent.\n"
         "An empty input sends nothing. A message that cannot fit fails naming its line and how\n"
         "many were sent before it (\"sent 3 of 5\"); nothing of it is sent.\n"
-        "Schemes: fifo, mq, sysvmq, unix, unix-dgram, unix-seqpacket, tcp, udp (chan: not yet).\n"
+        "Schemes: fifo, mq, sysvmq, unix, unix-dgram, unix-seqpacket, tcp, udp, chan (a channel\n"
+        "delivers only to subscribers already running, e.g. `ipckit recv chan:X`).\n"
         "On sockets, send connects (recv is the server). Stream schemes (fifo, unix, tcp) frame\n"
         "each message with a 4-byte big-endian length; ?raw (or --raw) sends lines instead.");
     app->add_option("uri", a->uri, "Endpoint URI (mq:/q, sysvmq:0x1234, unix:/run/s, ...)")
@@ -195,7 +196,7 @@ void register_send(CLI::App& root, std::vector<Command>& commands) {
     app->add_flag("--raw", a->raw, "Stream schemes: newline-delimited lines instead of frames");
     app->add_option("--prio", a->prio, "mq: priority 0..32767 (default 0 or ?prio=)");
     app->add_option("--type", a->type, "sysvmq: message type >= 1 (default 1 or ?type=)");
-    app->add_flag("--create", a->create, "Create the queue or FIFO if missing");
+    app->add_flag("--create", a->create, "Create the queue, FIFO or channel if missing");
     app->add_option("--mode", a->mode, "Permissions when created (octal, default 0600)");
     app->add_option("--timeout",
                     a->timeout,

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -26,7 +27,7 @@ enum class EndpointRole { Sender, Receiver };
 
 /// How Endpoint::open treats the object. Values given here override the URI's own options.
 struct EndpointOptions {
-    bool create = false;                    ///< create the object if missing (mq, sysvmq, fifo)
+    bool create = false;                    ///< create the object if missing (mq, sysvmq, fifo, chan)
     std::optional<Permissions> mode;        ///< permissions when created (default 0600)
     std::optional<bool> raw;                ///< stream schemes: newline-delimited lines, no framing
     Deadline deadline = Deadline::never();  ///< bounds a blocking open (fifo writer, connect)
@@ -47,6 +48,9 @@ struct EndpointMessage {
     std::optional<long> type;                ///< sysvmq
     std::optional<std::string> sender;       ///< sockets: the peer's address when it has one
     std::optional<Credentials> credentials;  ///< unix sockets: the sender's pid/uid/gid
+    /// chan: messages this subscriber lost just before this one (overwrite policy lapped it, or
+    /// a publisher died mid-message); 0 when none.
+    std::optional<std::uint64_t> lost;
 };
 
 /// One message endpoint. Byte-stream schemes (fifo, unix, tcp) carry each message as a frame of
@@ -56,9 +60,14 @@ struct EndpointMessage {
 /// SO_PASSCRED so an empty record (which carries credentials) is told apart from end of stream.
 ///
 /// A stream Receiver accepts one connection at a time (fifo: opens the FIFO read-write so it
-/// never sees EOF); when a peer closes between messages it waits for the next one. `chan:` is
-/// not supported yet (errc::not_supported); shm/sem schemes are not message endpoints
-/// (errc::invalid_argument).
+/// never sees EOF); when a peer closes between messages it waits for the next one. shm/sem
+/// schemes are not message endpoints (errc::invalid_argument).
+///
+/// `chan:` opens a channel Publisher (Sender) or Subscriber (Receiver); with `create` a missing
+/// channel is created from the URI's capacity/msgsize/policy. Pub/sub semantics: a subscriber
+/// starts at the head and only sees messages published after it joined. A block-policy send
+/// waits for the slowest live subscriber (errc::timed_out at the deadline, naming it); with
+/// policy=overwrite a lapped subscriber's loss is reported in EndpointMessage::lost.
 ///
 /// Ownership: the endpoint owns its descriptors and, for a Receiver bound to a socket path, the
 /// socket file (removed on destruction). Queues it creates stay (kernel-persistent).

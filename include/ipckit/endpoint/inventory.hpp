@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "ipckit/channel/channel.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/endpoint/uri.hpp"
 
@@ -62,7 +63,9 @@ struct IpcObjectInfo {
     std::optional<std::int64_t> access_time;    ///< stime/atime/otime, st_atime (epoch s)
     std::optional<std::int64_t> change_time;    ///< ctime
     std::optional<std::int64_t> modify_time;    ///< rtime/dtime/st_mtime
-    std::vector<pid_t> users;  ///< live processes that map it or hold an fd to it
+    std::optional<ChannelInfo> channel;  ///< chan: header and participants (Channel::inspect)
+    std::vector<pid_t> users;  ///< live processes that map it or hold an fd to it (chan: and
+                               ///< every live participant)
     bool stale = false;        ///< see Inventory::is_stale()
     std::vector<std::string> notes;  ///< what could not be read, and why
 };
@@ -98,7 +101,8 @@ struct Inventory {
     /// The stale rule: no live user (mapping, open fd, attach, notify registrant) and the last
     /// user the kernel recorded is dead. Kinds that record no last user (POSIX objects,
     /// channels) are stale when nobody uses them; System V objects nobody ever used (no last
-    /// pid) are not, since their creator may be about to.
+    /// pid) are not, since their creator may be about to. A channel whose participant records
+    /// are all dead (and that nobody maps) is stale.
     static bool is_stale(const IpcObjectInfo& object);
 };
 

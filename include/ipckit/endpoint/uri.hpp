@@ -108,13 +108,16 @@ struct InetUri {
     bool raw = false;  ///< tcp only
 };
 
-/// chan:NAME?dir=PATH&capacity=N&msgsize=N&mode=..&create
+/// chan:NAME?dir=PATH&capacity=N&msgsize=N&policy=block|overwrite&mode=..&create
+/// capacity is the bytes of each publisher's ring (ChannelConfig::lane_bytes); capacity, msgsize
+/// and policy only matter when the channel is created.
 struct ChanUri {
     /// [A-Za-z0-9._-], not starting with '.', so a name can never leave its directory (A22).
     std::string name;
     std::optional<std::string> dir;  ///< absolute directory (default $IPCKIT_SHM_DIR or /dev/shm)
     std::optional<std::size_t> capacity;
     std::optional<std::size_t> max_message_size;
+    bool overwrite = false;  ///< policy=overwrite (lossy) instead of the default policy=block
     CreateOptions create;
 };
 

@@ -4,10 +4,13 @@
 
 #include "ipc_registry.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -158,10 +161,40 @@ TEST(Endpoint, RawRefusesNewlineInMessage) {
 }
 
 TEST(Endpoint, ChanAndNonMessageSchemes) {
-    auto chan = Endpoint::open(parse("chan:jobs"), EndpointRole::Sender);
-    ASSERT_FALSE(chan);
-    EXPECT_EQ(chan.error().code(), std::errc::not_supported);
-    EXPECT_NE(chan.error().message().find("not yet supported: chan"), std::string::npos);
+    const std::string dir = test::unique_path("epchan");
+    ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+    auto chan = Endpoint::open(parse("chan:jobs?dir=" + dir), EndpointRole::Sender);
+    ASSERT_FALSE(chan);  // missing and no create
+    EXPECT_EQ(chan.error().code(), std::errc::no_such_file_or_directory);
+    {
+        EndpointOptions create;
+        create.create = true;
+        auto rx = Endpoint::open(parse("chan:jobs?dir=" + dir + "&msgsize=128"),
+                                 EndpointRole::Receiver, create);
+        ASSERT_TRUE(rx) << rx.error().message();
+        EXPECT_EQ(rx->max_message_size(), 128U);
+        auto tx = Endpoint::open(parse("chan:jobs?dir=" + dir), EndpointRole::Sender);
+        ASSERT_TRUE(tx) << tx.error().message();
+        ASSERT_TRUE(tx->send({}));  // zero-length (A05)
+        ASSERT_TRUE(tx->send(bytes("hi")));
+        auto too_big = tx->send(std::vector<std::byte>(129));
+        ASSERT_FALSE(too_big);
+        EXPECT_EQ(too_big.error().code(), std::errc::message_size);
+        auto m = rx->receive(Deadline::after(std::chrono::seconds(5)));
+        ASSERT_TRUE(m && *m);
+        EXPECT_TRUE((*m)->data.empty());
+        EXPECT_EQ((*m)->lost.value_or(99), 0U);
+        m = rx->receive(Deadline::after(std::chrono::seconds(5)));
+        ASSERT_TRUE(m && *m);
+        EXPECT_EQ(std::string(reinterpret_cast<const char*>((*m)->data.data()),  // NOLINT
+                              (*m)->data.size()),
+                  "hi");
+        m = rx->receive(Deadline::now());
+        ASSERT_TRUE(m);
+        EXPECT_FALSE(*m);
+        EXPECT_FALSE(rx->send(bytes("x")));  // a subscriber cannot publish
+    }
+    std::filesystem::remove_all(dir);
     auto shm = Endpoint::open(parse("shm:/x"), EndpointRole::Sender);
     ASSERT_FALSE(shm);
     EXPECT_EQ(shm.error().code(), std::errc::invalid_argument);

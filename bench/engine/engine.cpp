@@ -126,7 +126,7 @@ MessageHeader get(std::span<const std::byte> buf) {
 }
 
 Error protocol_error(const std::string& what) {
-    return Error(std::errc::protocol_error, "check", "message", what);
+    return {std::errc::protocol_error, "check", "message", what};
 }
 
 Result<void> expect_len(Result<std::size_t> got, std::size_t want) {
@@ -450,7 +450,7 @@ void inject_fault(const TransportInfo& info) {
                             int cpu) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
-        ::signal(sig, SIG_DFL);
+        (void)::signal(sig, SIG_DFL);
     }
     const bool leader = role == Role::Leader;
     char* error = leader ? shared.leader_error : shared.follower_error;
@@ -552,13 +552,13 @@ public:
               const std::string& what) const {
         if (on_) {
             fmt::print(stderr, "\r\033[K[{:2}/{}] {:<16} {}", index + 1, count, name, what);
-            std::fflush(stderr);
+            (void)std::fflush(stderr);  // progress display only
         }
     }
     void clear() const {
         if (on_) {
             fmt::print(stderr, "\r\033[K");
-            std::fflush(stderr);
+            (void)std::fflush(stderr);  // progress display only
         }
     }
 
@@ -646,8 +646,9 @@ TransportResult run_one(const TransportInfo& info,
     }
     auto* shared = new (block->data()) SharedBlock{};
 
-    std::fflush(stdout);
-    std::fflush(stderr);
+    // Flush before fork so buffered output is not written twice; nothing to do if it fails.
+    (void)std::fflush(stdout);
+    (void)std::fflush(stderr);
     Child follower;
     Child leader;
     follower.pid = ::fork();
@@ -972,7 +973,7 @@ Result<Report> run(const Config& config) {
     report.leader_cpu = config.leader_cpu >= 0 ? config.leader_cpu : lc;
     report.follower_cpu = config.follower_cpu >= 0 ? config.follower_cpu : fc;
     if (report.leader_cpu == report.follower_cpu) {
-        report.notes.push_back(
+        report.notes.emplace_back(
             "leader and follower share one CPU: spinning transports will be slow");
     }
 

@@ -135,7 +135,9 @@ std::string utc_now() {
     std::tm tm{};
     gmtime_r(&t, &tm);
     char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        return "";  // cannot happen with this format and buffer
+    }
     return buf;
 }
 
@@ -909,7 +911,7 @@ Result<void> write_file(const std::string& path, const std::string& text) {
     }
     if (std::rename(tmp.c_str(), path.c_str()) != 0) {
         const int err = errno;
-        std::remove(tmp.c_str());
+        (void)std::remove(tmp.c_str());  // best-effort cleanup; the rename error is what matters
         return Error::from_errno(err, "rename", path);
     }
     return {};

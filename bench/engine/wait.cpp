@@ -60,10 +60,10 @@ Deadline phase_deadline() {
 }
 
 Error timed_out(const char* op, const std::string& object) {
-    return Error(std::make_error_code(std::errc::timed_out),
-                 op,
-                 object,
-                 "no answer from the peer before the phase deadline");
+    return {std::make_error_code(std::errc::timed_out),
+            op,
+            object,
+            "no answer from the peer before the phase deadline"};
 }
 
 bool retry_after_eintr() {

@@ -38,7 +38,6 @@ using Clock = std::chrono::steady_clock;
 using ipckit::ChannelConfig;
 using ipckit::ChannelOptions;
 using ipckit::ChannelPolicy;
-using ipckit::Deadline;
 using ipckit::Publisher;
 using ipckit::Subscriber;
 
@@ -116,12 +115,16 @@ Stats spin_floor(int iters) {
     if (g_parent) {
         return measure(iters, [](std::uint64_t i) {
             g_sh->ping.store(i, std::memory_order_release);
-            while (g_sh->pong.load(std::memory_order_acquire) != i) relax();
+            while (g_sh->pong.load(std::memory_order_acquire) != i) {
+                relax();
+            }
         });
     }
     const int total = iters + iters / 10;
     for (std::uint64_t i = 1; i <= static_cast<std::uint64_t>(total); ++i) {
-        while (g_sh->ping.load(std::memory_order_acquire) != i) relax();
+        while (g_sh->ping.load(std::memory_order_acquire) != i) {
+            relax();
+        }
         g_sh->pong.store(i, std::memory_order_release);
     }
     return {};
@@ -129,7 +132,7 @@ Stats spin_floor(int iters) {
 
 Stats futex_floor(int iters) {
     auto wait_for_value = [](std::atomic<std::uint32_t>& w, std::uint32_t v) {
-        std::uint32_t cur;
+        std::uint32_t cur = 0;
         while ((cur = w.load(std::memory_order_acquire)) != v) {
             (void)ipckit::Futex::wait(w, cur);
         }
@@ -155,7 +158,7 @@ ChannelConfig bench_config(std::size_t max_message, std::uint32_t spin) {
     ChannelConfig c;
     c.policy = ChannelPolicy::Block;
     c.max_message = max_message;
-    c.lane_bytes = std::bit_ceil(std::max<std::size_t>(64 * 1024, 4 * (max_message + 16)));
+    c.lane_bytes = std::bit_ceil(std::max<std::size_t>(std::size_t{64} * 1024, 4 * (max_message + 16)));
     c.max_publishers = 1;
     c.max_subscribers = 1;
     c.options.spin_polls = spin;
@@ -174,7 +177,9 @@ Stats channel_rtt(const std::string& a, const std::string& b, std::size_t size, 
         if (spin) {
             for (;;) {
                 auto s = sub.try_receive().value();
-                if (s) return std::move(*s);
+                if (s) {
+                    return std::move(*s);
+                }
                 relax();
             }
         }
@@ -192,7 +197,9 @@ Stats channel_rtt(const std::string& a, const std::string& b, std::size_t size, 
             auto s = recv();
             std::uint64_t got = 0;
             std::memcpy(&got, s.data(), 8);
-            if (got != i) g_sh->rtt_bad.fetch_add(1);
+            if (got != i) {
+                g_sh->rtt_bad.fetch_add(1);
+            }
         });
     } else {
         const int total = iters + iters / 10;
@@ -219,7 +226,9 @@ Throughput channel_throughput(const std::string& a, std::size_t size, std::uint6
     o.spin_polls = 1'000'000'000U;
     barrier();
     std::optional<Subscriber> sub;
-    if (!g_parent) sub.emplace(Subscriber::open(a, o).value());
+    if (!g_parent) {
+        sub.emplace(Subscriber::open(a, o).value());
+    }
     barrier();
     Throughput t{};
     if (g_parent) {
@@ -269,8 +278,13 @@ int main(int argc, char** argv) {
     void* mem = ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     g_sh = new (mem) Shared{};
     const std::string base = "bench-" + std::to_string(::getpid());
-    const std::string a64 = base + "-a64", b64 = base + "-b64", a1m = base + "-a1m", b1m = base + "-b1m";
-    const std::string t64 = base + "-t64", t4k = base + "-t4k", t1m = base + "-t1m";
+    const std::string a64 = base + "-a64";
+    const std::string b64 = base + "-b64";
+    const std::string a1m = base + "-a1m";
+    const std::string b1m = base + "-b1m";
+    const std::string t64 = base + "-t64";
+    const std::string t4k = base + "-t4k";
+    const std::string t1m = base + "-t1m";
     (void)ipckit::Channel::create(a64, bench_config(64, 0)).value();
     (void)ipckit::Channel::create(b64, bench_config(64, 0)).value();
     (void)ipckit::Channel::create(a1m, bench_config(1 << 20, 0)).value();
@@ -284,7 +298,7 @@ int main(int argc, char** argv) {
     const std::uint64_t n4k = quick ? 200'000 : 2'000'000;
     const std::uint64_t n1m = quick ? 2'000 : 20'000;
 
-    std::fflush(stdout);
+    (void)std::fflush(stdout);  // before fork, so buffered output is not written twice
     const pid_t child = ::fork();
     g_parent = child != 0;
     pin(g_parent ? 0 : 1);

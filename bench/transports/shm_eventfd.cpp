@@ -45,7 +45,7 @@ public:
 private:
     [[nodiscard]] std::string name() const override { return "eventfd slot"; }
     [[nodiscard]] int fd(int dir, Which which) const {
-        return fds_[static_cast<std::size_t>(dir * 2 + (which == Which::Full ? 1 : 0))].get();
+        return fds_[(static_cast<std::size_t>(dir) * 2) + (which == Which::Full ? 1U : 0U)].get();
     }
     Result<void> wait(int dir, Which which) override {
         std::uint64_t value = 0;

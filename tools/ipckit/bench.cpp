@@ -93,8 +93,9 @@ int run_bench(const BenchOptions& o) {
                : report.error() == std::errc::invalid_argument ? kExitUsage
                                                                : kExitFailure;
     }
-    std::fputs(format_table(*report).c_str(), stdout);
-    std::fflush(stdout);
+    // The table on stdout is best effort (as before); the report files below report their own errors.
+    (void)std::fputs(format_table(*report).c_str(), stdout);
+    (void)std::fflush(stdout);
     int rc = kExitOk;
     auto write = [&](const std::string& path, const std::string& text, const char* what) {
         if (path.empty()) {

@@ -2,6 +2,7 @@
 // Shared plumbing of the ipckit subcommands: exit codes and how a subcommand plugs in.
 #pragma once
 
+#include <cstdio>
 #include <functional>
 #include <string>
 
@@ -33,6 +34,13 @@ struct Command {
 
 /// Prints "ipckit SUB: <error message>" to stderr.
 void print_error(const std::string& subcommand, const Error& error);
+
+/// Flushes stdout and turns any write error on it (a closed pipe, a full disk) into the exit code:
+/// kExitFailure if stdout failed, kExitOk otherwise.
+[[nodiscard]] inline int flush_stdout_status() {
+    const bool flush_failed = std::fflush(stdout) != 0;
+    return flush_failed || std::ferror(stdout) != 0 ? kExitFailure : kExitOk;
+}
 
 /// Each subcommand file defines one of these; main() calls them in order (see main.cpp).
 using Registrar = void (*)(CLI::App& root, std::vector<Command>& commands);

@@ -92,11 +92,8 @@ Result<bool> acquire(int fd, int op, const std::string& file, Deadline deadline)
     }
 }
 
-/// Splits `ipckit [-V] lock [OPTIONS] [--] FILE [--] COMMAND [ARG...]` the way getopt("+") does
-/// for flock(1): ipckit's options end at FILE, and everything after it belongs to COMMAND, dashes
-/// and all. CLI11 cannot express "stop at the first positional" together with "FILE -- CMD", so
-/// CLI11 validates and prints help, and this reads the real argv from /proc/self/cmdline.
-Result<LockOptions> split_lock_args() {
+/// The NUL-separated arguments of this process, as the kernel recorded them.
+Result<std::vector<std::string>> read_own_cmdline() {
     auto raw = sys::call("open", "/proc/self/cmdline",
                          [] { return ::open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC); });
     if (!raw) {
@@ -118,15 +115,17 @@ Result<LockOptions> split_lock_args() {
         args.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
         start = end == std::string::npos ? text.size() : end + 1;
     }
-    LockOptions opt;
-    std::size_t i = 1;
-    while (i < args.size() && args[i] != "lock") {
-        ++i;
-    }
-    ++i;
-    const auto usage = [](std::string why) {
-        return Error(std::errc::invalid_argument, "usage", "", std::move(why));
-    };
+    return args;
+}
+
+Error lock_usage(std::string why) {
+    return {std::errc::invalid_argument, "usage", "", std::move(why)};
+}
+
+/// Reads flock(1)-style options from args[i...] into `opt`, leaving `i` at the first argument
+/// that is not an option ("--" or FILE).
+Result<void> parse_lock_options(const std::vector<std::string>& args, std::size_t& i,
+                                LockOptions& opt) {
     for (; i < args.size() && args[i].size() > 1 && args[i][0] == '-' && args[i] != "--"; ++i) {
         const std::string& a = args[i];
         if (a == "-s" || a == "--shared") {
@@ -135,7 +134,7 @@ Result<LockOptions> split_lock_args() {
             opt.close_fd = true;
         } else if (a == "-w" || a == "--timeout") {
             if (++i >= args.size()) {
-                return usage(a + " needs a duration");
+                return lock_usage(a + " needs a duration");
             }
             opt.timeout = args[i];
             opt.timeout_given = true;
@@ -146,14 +145,36 @@ Result<LockOptions> split_lock_args() {
             opt.timeout = a.substr(2);
             opt.timeout_given = true;
         } else {
-            return usage("unknown option " + a + " (see ipckit lock --help)");
+            return lock_usage("unknown option " + a + " (see ipckit lock --help)");
         }
+    }
+    return {};
+}
+
+/// Splits `ipckit [-V] lock [OPTIONS] [--] FILE [--] COMMAND [ARG...]` the way getopt("+") does
+/// for flock(1): ipckit's options end at FILE, and everything after it belongs to COMMAND, dashes
+/// and all. CLI11 cannot express "stop at the first positional" together with "FILE -- CMD", so
+/// CLI11 validates and prints help, and this reads the real argv from /proc/self/cmdline.
+Result<LockOptions> split_lock_args() {
+    auto cmdline = read_own_cmdline();
+    if (!cmdline) {
+        return std::move(cmdline).error();
+    }
+    const std::vector<std::string>& args = *cmdline;
+    LockOptions opt;
+    std::size_t i = 1;
+    while (i < args.size() && args[i] != "lock") {
+        ++i;
+    }
+    ++i;
+    if (auto parsed = parse_lock_options(args, i, opt); !parsed) {
+        return std::move(parsed).error();
     }
     if (i < args.size() && args[i] == "--") {
         ++i;
     }
     if (i >= args.size()) {
-        return usage("no FILE (ipckit lock FILE -- COMMAND...)");
+        return lock_usage("no FILE (ipckit lock FILE -- COMMAND...)");
     }
     opt.file = args[i++];
     if (i < args.size() && args[i] == "--") {
@@ -164,12 +185,12 @@ Result<LockOptions> split_lock_args() {
 }
 
 int run_lock(LockOptions opt) {
-    if (auto split = split_lock_args(); !split) {
+    auto split = split_lock_args();
+    if (!split) {
         print_error("lock", split.error());
         return kExitUsage;
-    } else {
-        opt = std::move(*split);
     }
+    opt = std::move(*split);
     if (opt.command.empty()) {
         fmt::print(stderr, "ipckit lock: no command (usage: ipckit lock FILE -- COMMAND...)\n");
         return kExitUsage;

@@ -20,6 +20,34 @@ struct LsOptions {
     std::string prefix;
 };
 
+nlohmann::json ls_json(const std::vector<IpcObjectInfo>& shown, const Inventory& inv) {
+    nlohmann::json out;
+    out["schema"] = "ipckit.ls/1";
+    out["objects"] = nlohmann::json::array();
+    for (const IpcObjectInfo& o : shown) {
+        out["objects"].push_back(to_json(o));
+    }
+    out["warnings"] = inv.warnings;
+    out["unlisted"] = nlohmann::json::array();
+    for (IpcObjectKind k : inv.unlisted) {
+        out["unlisted"].push_back(kind_name(k));
+    }
+    return out;
+}
+
+/// --expect-none: true when nothing matched and every requested kind could be listed (a kind we
+/// could not list cannot be "none").
+bool expectation_of_none_met(const LsOptions& opt, const std::vector<IpcObjectInfo>& shown,
+                             const Inventory& inv) {
+    if (!shown.empty()) {
+        if (!opt.json) {
+            fmt::print(stderr, "ipckit ls: expected none, found {}\n", shown.size());
+        }
+        return false;
+    }
+    return inv.unlisted.empty();
+}
+
 int run_ls(const LsOptions& opt) {
     auto kinds = parse_kinds(opt.types);
     if (!kinds) {
@@ -42,18 +70,7 @@ int run_ls(const LsOptions& opt) {
         fmt::print(stderr, "ipckit ls: {}\n", w);
     }
     if (opt.json) {
-        nlohmann::json out;
-        out["schema"] = "ipckit.ls/1";
-        out["objects"] = nlohmann::json::array();
-        for (const IpcObjectInfo& o : shown) {
-            out["objects"].push_back(to_json(o));
-        }
-        out["warnings"] = inv->warnings;
-        out["unlisted"] = nlohmann::json::array();
-        for (IpcObjectKind k : inv->unlisted) {
-            out["unlisted"].push_back(kind_name(k));
-        }
-        fmt::print("{}\n", out.dump(2));
+        fmt::print("{}\n", ls_json(shown, *inv).dump(2));
     } else if (!shown.empty()) {
         fmt::print("{}", render_table(shown));
     } else if (!opt.expect_none) {
@@ -62,19 +79,10 @@ int run_ls(const LsOptions& opt) {
                    opt.prefix.empty() ? "" : " matching prefix '" + opt.prefix + "'",
                    inv->unlisted.empty() ? "" : " among the kinds that could be listed");
     }
-    if (opt.expect_none) {
-        if (!shown.empty()) {
-            if (!opt.json) {
-                fmt::print(stderr, "ipckit ls: expected none, found {}\n", shown.size());
-            }
-            return kExitFailure;
-        }
-        if (!inv->unlisted.empty()) {
-            return kExitFailure;  // a kind we could not list cannot be "none"
-        }
+    if (opt.expect_none && !expectation_of_none_met(opt, shown, *inv)) {
+        return kExitFailure;
     }
-    std::fflush(stdout);
-    return std::ferror(stdout) ? kExitFailure : kExitOk;
+    return flush_stdout_status();
 }
 
 }  // namespace

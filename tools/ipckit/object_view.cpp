@@ -5,6 +5,7 @@
 #include <pwd.h>
 
 #include <algorithm>
+#include <array>
 #include <ctime>
 
 #include <fmt/core.h>
@@ -54,17 +55,18 @@ std::string pid_list(const std::vector<pid_t>& pids, std::size_t max = 4) {
 }
 
 std::string human_size(std::uint64_t bytes) {
-    if (bytes < 10 * 1024) {
+    if (bytes < std::uint64_t{10} * 1024) {
         return std::to_string(bytes);
     }
-    const char* units[] = {"K", "M", "G", "T"};
-    double v = static_cast<double>(bytes);
-    int u = -1;
-    while (v >= 1024 && u < 3) {
+    constexpr std::array<const char*, 4> kUnits = {"K", "M", "G", "T"};
+    auto v = static_cast<double>(bytes);
+    std::size_t u = 0;
+    v /= 1024;  // at least 10 KiB, so at least "K"
+    while (v >= 1024 && u + 1 < kUnits.size()) {
         v /= 1024;
         ++u;
     }
-    return fmt::format("{:.1f}{}", v, units[u]);
+    return fmt::format("{:.1f}{}", v, kUnits.at(u));
 }
 
 /// "pub=1 sub=2", with "dead=N" when records of dead participants remain.
@@ -172,11 +174,13 @@ std::string time_string(std::optional<std::int64_t> t) {
     if (!t || *t == 0) {
         return "-";
     }
-    const std::time_t tt = static_cast<std::time_t>(*t);
+    const auto tt = static_cast<std::time_t>(*t);
     std::tm tm{};
     ::localtime_r(&tt, &tm);
     char buf[64];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %z", &tm);
+    if (std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %z", &tm) == 0) {
+        return "-";  // cannot happen with this format and buffer; never print garbage
+    }
     return buf;
 }
 

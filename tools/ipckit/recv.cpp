@@ -151,15 +151,9 @@ std::string format_message(const EndpointMessage& m, const RecvArgs& a) {
     return j.dump() + "\n";
 }
 
-int run_recv(const RecvArgs& a) {
-    if (a.count_given && a.count <= 0) {
-        return usage("recv", fmt::format("-n {}: the count must be >= 1", a.count));
-    }
-    auto uri = Uri::parse(a.uri);
-    if (!uri) {
-        return fail("recv", uri.error());
-    }
-    EndpointOptions eo;
+/// Fills `eo` and `wait` from the options; returns kExitOk or the exit code of a bad option.
+int recv_options(const RecvArgs& a, EndpointOptions& eo,
+                 std::optional<std::chrono::nanoseconds>& wait) {
     eo.create = a.create;
     if (a.raw) {
         eo.raw = true;
@@ -171,13 +165,97 @@ int run_recv(const RecvArgs& a) {
         }
         eo.mode = *m;
     }
-    std::optional<std::chrono::nanoseconds> wait;
     if (!a.timeout.empty()) {
         auto d = parse_duration(a.timeout);
         if (!d) {
             return fail("recv", d.error());
         }
         wait = *d;
+    }
+    return kExitOk;
+}
+
+/// Stdout closed before `m` was written: a queue message goes back so no one loses it.
+int put_back(Endpoint& ep, const EndpointMessage& m, bool is_queue) {
+    if (!is_queue) {
+        return kExitOk;
+    }
+    SendOptions put_back;
+    put_back.priority = m.priority;
+    put_back.type = m.type;
+    put_back.deadline = Deadline::now();
+    if (auto r = ep.send(m.data, put_back); !r) {
+        fmt::print(stderr,
+                   "ipckit recv: stdout closed and the message could not be "
+                   "put back: {}\n",
+                   r.error().message());
+        return kExitFailure;
+    }
+    return kExitOk;
+}
+
+/// What receiving one message led to: keep going, or exit with `exit_code`.
+struct ReceiveStep {
+    bool done = false;
+    int exit_code = kExitOk;
+};
+
+/// Receives one message and writes it to stdout (see the delivery rule at the top).
+ReceiveStep receive_one(Endpoint& ep, const RecvArgs& a,
+                        const std::optional<std::chrono::nanoseconds>& wait, long received,
+                        bool is_queue, bool stdout_is_pipe) {
+    if (g_stop_signal != 0) {
+        return {true, 128 + g_stop_signal};
+    }
+    if (stdout_reader_gone()) {
+        return {true, kExitOk};  // nobody to deliver to: take nothing more
+    }
+    const Deadline deadline =
+        wait ? (wait->count() == 0 ? Deadline::now() : Deadline::after(*wait)) : Deadline::never();
+    g_in_receive = 1;
+    if (g_stop_signal != 0) {  // arrived just before the flag was set
+        return {true, 128 + g_stop_signal};
+    }
+    auto m = ep.receive(deadline);
+    g_in_receive = 0;
+    if (!m) {
+        return {true, fail("recv", m.error())};
+    }
+    if (!*m) {
+        if (received == 0 || !a.follow) {
+            fmt::print(stderr, "ipckit recv: {}: nothing received within {}\n", ep.name(), a.timeout);
+        }
+        return {true, kExitTimeout};
+    }
+    if ((*m)->lost && *(*m)->lost > 0) {  // chan: make a lapped subscriber's loss visible
+        fmt::print(stderr,
+                   "ipckit recv: {}: {} message(s) lost before this one (overwritten or "
+                   "from a dead publisher)\n",
+                   ep.name(),
+                   *(*m)->lost);
+    }
+    auto outcome = deliver(format_message(**m, a), stdout_is_pipe);
+    if (!outcome) {
+        return {true, fail("recv", outcome.error())};
+    }
+    if (*outcome == WriteOutcome::ReaderGone) {
+        return {true, put_back(ep, **m, is_queue)};
+    }
+    return {};
+}
+
+int run_recv(const RecvArgs& a) {
+    if (a.count_given && a.count <= 0) {
+        return usage("recv", fmt::format("-n {}: the count must be >= 1", a.count));
+    }
+    auto uri = Uri::parse(a.uri);
+    if (!uri) {
+        return fail("recv", uri.error());
+    }
+    EndpointOptions eo;
+    std::optional<std::chrono::nanoseconds> wait;
+    if (const int rc = recv_options(a, eo, wait); rc != kExitOk) {
+        return rc;
     }
     const long limit = a.count_given ? a.count : (a.follow ? -1 : 1);
 
@@ -199,61 +277,11 @@ int run_recv(const RecvArgs& a) {
     struct stat st {};
     const bool stdout_is_pipe = ::fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
 
-    long received = 0;
-    while (limit < 0 || received < limit) {
-        if (g_stop_signal != 0) {
-            return 128 + g_stop_signal;
+    for (long received = 0; limit < 0 || received < limit; ++received) {
+        const ReceiveStep step = receive_one(*ep, a, wait, received, is_queue, stdout_is_pipe);
+        if (step.done) {
+            return step.exit_code;
         }
-        if (stdout_reader_gone()) {
-            return kExitOk;  // nobody to deliver to: take nothing more
-        }
-        const Deadline deadline =
-            wait ? (wait->count() == 0 ? Deadline::now() : Deadline::after(*wait))
-                 : Deadline::never();
-        g_in_receive = 1;
-        if (g_stop_signal != 0) {  // arrived just before the flag was set
-            return 128 + g_stop_signal;
-        }
-        auto m = ep->receive(deadline);
-        g_in_receive = 0;
-        if (!m) {
-            return fail("recv", m.error());
-        }
-        if (!*m) {
-            if (received == 0 || !a.follow) {
-                fmt::print(
-                    stderr, "ipckit recv: {}: nothing received within {}\n", ep->name(), a.timeout);
-            }
-            return kExitTimeout;
-        }
-        if ((*m)->lost && *(*m)->lost > 0) {  // chan: make a lapped subscriber's loss visible
-            fmt::print(stderr,
-                       "ipckit recv: {}: {} message(s) lost before this one (overwritten or "
-                       "from a dead publisher)\n",
-                       ep->name(),
-                       *(*m)->lost);
-        }
-        auto outcome = deliver(format_message(**m, a), stdout_is_pipe);
-        if (!outcome) {
-            return fail("recv", outcome.error());
-        }
-        if (*outcome == WriteOutcome::ReaderGone) {
-            if (is_queue) {
-                SendOptions put_back;
-                put_back.priority = (*m)->priority;
-                put_back.type = (*m)->type;
-                put_back.deadline = Deadline::now();
-                if (auto r = ep->send((*m)->data, put_back); !r) {
-                    fmt::print(stderr,
-                               "ipckit recv: stdout closed and the message could not be "
-                               "put back: {}\n",
-                               r.error().message());
-                    return kExitFailure;
-                }
-            }
-            return kExitOk;
-        }
-        ++received;
     }
     return kExitOk;
 }

@@ -96,44 +96,39 @@ int remove_one(const IpcObjectInfo& o, const RmOptions& opt, bool require_stale)
     return kExitOk;
 }
 
-int run_rm(const RmOptions& opt) {
-    if (opt.stale == !opt.uris.empty()) {
-        fmt::print(stderr, "ipckit rm: give either URIs or --stale (see ipckit rm --help)\n");
+/// rm --stale: every object the inventory lists as stale, each re-checked just before removal.
+int remove_stale(const RmOptions& opt) {
+    auto kinds = parse_kinds(opt.types);
+    if (!kinds) {
+        print_error("rm", kinds.error());
         return kExitUsage;
     }
-    if (!opt.stale && (!opt.types.empty() || !opt.prefix.empty())) {
-        fmt::print(stderr, "ipckit rm: --type and --prefix select objects for --stale only\n");
-        return kExitUsage;
+    auto inv = Inventory::scan(InventoryFilter{*kinds, opt.prefix});
+    if (!inv) {
+        print_error("rm", inv.error());
+        return kExitFailure;
+    }
+    for (const std::string& w : inv->warnings) {
+        fmt::print(stderr, "ipckit rm: {}\n", w);
     }
     int rc = kExitOk;
-    if (opt.stale) {
-        auto kinds = parse_kinds(opt.types);
-        if (!kinds) {
-            print_error("rm", kinds.error());
-            return kExitUsage;
+    for (const IpcObjectInfo& listed : inv->objects) {
+        if (!listed.stale) {
+            continue;
         }
-        auto inv = Inventory::scan(InventoryFilter{*kinds, opt.prefix});
-        if (!inv) {
-            print_error("rm", inv.error());
-            return kExitFailure;
+        // Look again right before removing: a user may have arrived since the listing.
+        auto uri = Uri::parse(listed.uri);
+        auto again = uri ? Inventory::find(*uri, false) : Result<std::optional<IpcObjectInfo>>(uri.error());
+        if (!again || !*again) {
+            continue;
         }
-        for (const std::string& w : inv->warnings) {
-            fmt::print(stderr, "ipckit rm: {}\n", w);
-        }
-        for (const IpcObjectInfo& listed : inv->objects) {
-            if (!listed.stale) {
-                continue;
-            }
-            // Look again right before removing: a user may have arrived since the listing.
-            auto uri = Uri::parse(listed.uri);
-            auto again = uri ? Inventory::find(*uri, false) : Result<std::optional<IpcObjectInfo>>(uri.error());
-            if (!again || !*again) {
-                continue;
-            }
-            rc = std::max<int>(rc, remove_one(**again, opt, /*require_stale=*/true));
-        }
-        return rc;
+        rc = std::max<int>(rc, remove_one(**again, opt, /*require_stale=*/true));
     }
+    return rc;
+}
+
+/// rm URI...: removes the named objects, after validating every URI first.
+int remove_named(const RmOptions& opt) {
     // Validate every URI before touching anything: one typo must not leave a half-done job.
     std::vector<Uri> uris;
     for (const std::string& text : opt.uris) {
@@ -144,6 +139,7 @@ int run_rm(const RmOptions& opt) {
         }
         uris.push_back(std::move(*uri));
     }
+    int rc = kExitOk;
     for (const Uri& uri : uris) {
         auto found = Inventory::find(uri, /*details=*/false);
         if (!found) {
@@ -162,6 +158,18 @@ int run_rm(const RmOptions& opt) {
         rc = std::max<int>(rc, remove_one(**found, opt, /*require_stale=*/false));
     }
     return rc;
+}
+
+int run_rm(const RmOptions& opt) {
+    if (opt.stale == !opt.uris.empty()) {
+        fmt::print(stderr, "ipckit rm: give either URIs or --stale (see ipckit rm --help)\n");
+        return kExitUsage;
+    }
+    if (!opt.stale && (!opt.types.empty() || !opt.prefix.empty())) {
+        fmt::print(stderr, "ipckit rm: --type and --prefix select objects for --stale only\n");
+        return kExitUsage;
+    }
+    return opt.stale ? remove_stale(opt) : remove_named(opt);
 }
 
 }  // namespace

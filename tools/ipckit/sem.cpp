@@ -49,7 +49,7 @@ int other_holders(const std::string& name) {
                 break;
             }
         }
-        (void)std::fclose(f);
+        (void)std::fclose(f);  // NOLINT(cppcoreguidelines-owning-memory): plain FILE* from fopen above; no GSL owner<> in this project
     }
     return holders;
 }

@@ -80,24 +80,15 @@ std::vector<std::string> split(const std::string& text, bool binary) {
     return out;
 }
 
-int run_send(const SendArgs& a) {
-    auto uri = Uri::parse(a.uri);
-    if (!uri) {
-        return fail("send", uri.error());
-    }
-    SendOptions so;
-    EndpointOptions eo;
-    eo.create = a.create;
-    if (a.raw) {
-        eo.raw = true;
-    }
+/// --prio and --type, each checked against the scheme it belongs to; kExitOk or an exit code.
+int message_tags(const SendArgs& a, const Uri& uri, SendOptions& so) {
     if (!a.prio.empty()) {
         const auto p = parse_integer(a.prio);
         if (!p || *p < 0 || *p > 32767) {
             return usage("send",
                          "--prio '" + a.prio + "' is not in [0, 32767] (MQ_PRIO_MAX is 32768)");
         }
-        if (uri->scheme() != UriScheme::PosixMq) {
+        if (uri.scheme() != UriScheme::PosixMq) {
             return usage("send", "--prio is for mq: endpoints only");
         }
         so.priority = static_cast<unsigned>(*p);
@@ -107,15 +98,27 @@ int run_send(const SendArgs& a) {
         if (!t || *t <= 0) {
             return usage("send", "--type '" + a.type + "': a send type must be >= 1");
         }
-        if (uri->scheme() != UriScheme::SysvMq) {
+        if (uri.scheme() != UriScheme::SysvMq) {
             return usage("send", "--type is for sysvmq: endpoints only");
         }
         so.type = static_cast<long>(*t);
     }
-    if (const auto* s = uri->get_if<SysvMqUri>(); s != nullptr && s->type && !so.type) {
+    if (const auto* s = uri.get_if<SysvMqUri>(); s != nullptr && s->type && !so.type) {
         if (auto t = validate_sysv_send_type(*s->type); !t) {
             return fail("send", t.error());
         }
+    }
+    return kExitOk;
+}
+
+/// Fills `so` and `eo` from the options; returns kExitOk or the exit code of a bad option.
+int send_options(const SendArgs& a, const Uri& uri, SendOptions& so, EndpointOptions& eo) {
+    eo.create = a.create;
+    if (a.raw) {
+        eo.raw = true;
+    }
+    if (const int rc = message_tags(a, uri, so); rc != kExitOk) {
+        return rc;
     }
     if (!a.mode.empty()) {
         const auto m = parse_mode(a.mode);
@@ -130,31 +133,31 @@ int run_send(const SendArgs& a) {
     }
     so.deadline = *deadline;
     eo.deadline = *deadline;
+    return kExitOk;
+}
 
-    std::vector<std::string> messages = a.messages;
-    if (messages.empty()) {
-        auto text = read_input(a.file);
-        if (!text) {
-            return fail("send", text.error());
-        }
-        if (a.whole) {
-            messages.push_back(std::move(*text));
-        } else {
-            messages = split(*text, a.binary);
-        }
+/// The messages to send: the arguments, or else the input split into lines/records (or whole).
+Result<std::vector<std::string>> gather_messages(const SendArgs& a) {
+    if (!a.messages.empty()) {
+        return a.messages;
     }
-    auto ep = Endpoint::open(*uri, EndpointRole::Sender, eo);
-    if (!ep) {
-        return fail("send", ep.error());
+    auto text = read_input(a.file);
+    if (!text) {
+        return std::move(text).error();
     }
-    if (ep->sysv_id() >= 0 && uri->get_if<SysvMqUri>()->address.key == SysvKey::private_key() &&
-        uri->get_if<SysvMqUri>()->address.kind == SysvAddress::Kind::Key) {
-        fmt::print(stderr, "ipckit send: created sysvmq:id:{}\n", ep->sysv_id());
+    if (a.whole) {
+        return std::vector<std::string>{std::move(*text)};
     }
+    return split(*text, a.binary);
+}
+
+/// Sends every message in order; the first failure names its message and how many went before.
+int send_all(Endpoint& ep, const std::vector<std::string>& messages, const SendArgs& a,
+             const SendOptions& so) {
     const bool from_args = !a.messages.empty();
     for (std::size_t i = 0; i < messages.size(); ++i) {
         const auto& m = messages[i];
-        auto r = ep->send(std::as_bytes(std::span(m.data(), m.size())), so);
+        auto r = ep.send(std::as_bytes(std::span(m.data(), m.size())), so);
         if (!r) {
             const std::string where =
                 from_args || a.whole ? fmt::format("message {}", i + 1)
@@ -171,6 +174,31 @@ int run_send(const SendArgs& a) {
         }
     }
     return kExitOk;
+}
+
+int run_send(const SendArgs& a) {
+    auto uri = Uri::parse(a.uri);
+    if (!uri) {
+        return fail("send", uri.error());
+    }
+    SendOptions so;
+    EndpointOptions eo;
+    if (const int rc = send_options(a, *uri, so, eo); rc != kExitOk) {
+        return rc;
+    }
+    auto messages = gather_messages(a);
+    if (!messages) {
+        return fail("send", messages.error());
+    }
+    auto ep = Endpoint::open(*uri, EndpointRole::Sender, eo);
+    if (!ep) {
+        return fail("send", ep.error());
+    }
+    if (ep->sysv_id() >= 0 && uri->get_if<SysvMqUri>()->address.key == SysvKey::private_key() &&
+        uri->get_if<SysvMqUri>()->address.kind == SysvAddress::Kind::Key) {
+        fmt::print(stderr, "ipckit send: created sysvmq:id:{}\n", ep->sysv_id());
+    }
+    return send_all(*ep, *messages, a, so);
 }
 
 }  // namespace

@@ -37,8 +37,7 @@ int run_stat(const StatOptions& opt) {
     } else {
         fmt::print("{}", render_details(**found));
     }
-    std::fflush(stdout);
-    return std::ferror(stdout) ? kExitFailure : kExitOk;
+    return flush_stdout_status();
 }
 
 }  // namespace

@@ -18,15 +18,9 @@ namespace {
 class RtSignal final : public ShmSlotsTransport {
 public:
     Result<void> setup(const SetupParams& p) override {
-        auto m = Mapping::map_anonymous(region_size(p.max_message_size));
-        if (!m) {
-            return m.error();
-        }
-        mapping_ = std::move(*m);
-        use_region(mapping_.data(), p.max_message_size);
-        return {};
+        return use_anonymous_region(p.max_message_size);
     }
-    void teardown() noexcept override { mapping_ = Mapping(); }
+    void teardown() noexcept override { release_anonymous_region(); }
 
 private:
     [[nodiscard]] std::string name() const override { return "sigqueue slot"; }
@@ -72,7 +66,6 @@ private:
             }
         }
     }
-    Mapping mapping_;
     bool out_credit_ = true;
 };
 

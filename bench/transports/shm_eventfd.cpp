@@ -18,12 +18,9 @@ namespace {
 class ShmEventfd final : public ShmSlotsTransport {
 public:
     Result<void> setup(const SetupParams& p) override {
-        auto m = Mapping::map_anonymous(region_size(p.max_message_size));
-        if (!m) {
-            return m.error();
+        if (auto r = use_anonymous_region(p.max_message_size); !r) {
+            return r;
         }
-        mapping_ = std::move(*m);
-        use_region(mapping_.data(), p.max_message_size);
         for (std::size_t i = 0; i < fds_.size(); ++i) {
             const unsigned initial =
                 (i % 2 == 0) ? 1U : 0U;  // even: Empty (a free slot), odd: Full
@@ -39,7 +36,7 @@ public:
         for (auto& fd : fds_) {
             fd = UniqueFd();
         }
-        mapping_ = Mapping();
+        release_anonymous_region();
     }
 
 private:
@@ -73,7 +70,6 @@ private:
             }
         }
     }
-    Mapping mapping_;
     std::array<UniqueFd, 4> fds_;
 };
 

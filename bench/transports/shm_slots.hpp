@@ -8,6 +8,7 @@
 #pragma once
 
 #include "engine/transport.hpp"
+#include "ipckit/core/mapping.hpp"
 #include "engine/wait.hpp"
 
 #include <atomic>
@@ -85,6 +86,17 @@ protected:
         return base_ + static_cast<std::size_t>(dir) * slot_stride(capacity_) + sizeof(SlotHeader);
     }
     [[nodiscard]] int peer_pid() const { return peer_pid_; }
+    /// For transports whose region is plain fork-inherited memory: maps it and uses it.
+    Result<void> use_anonymous_region(std::size_t max_message) {
+        auto m = Mapping::map_anonymous(region_size(max_message));
+        if (!m) {
+            return m.error();
+        }
+        anonymous_ = std::move(*m);
+        use_region(anonymous_.data(), max_message);
+        return {};
+    }
+    void release_anonymous_region() noexcept { anonymous_ = Mapping(); }
 
     /// The object named in errors: "/ipckit-bench-1-3 (POSIX shm)".
     [[nodiscard]] virtual std::string name() const = 0;
@@ -98,6 +110,7 @@ private:
     static std::size_t slot_stride(std::size_t max_message) {
         return sizeof(SlotHeader) + (max_message + 63) / 64 * 64;
     }
+    Mapping anonymous_;  // owns the region when use_anonymous_region() made it
     std::byte* base_ = nullptr;
     std::size_t capacity_ = 0;
     int out_ = 0;

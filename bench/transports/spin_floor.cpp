@@ -12,15 +12,9 @@ namespace {
 class SpinFloor final : public ShmSlotsTransport {
 public:
     Result<void> setup(const SetupParams& p) override {
-        auto m = Mapping::map_anonymous(region_size(p.max_message_size));
-        if (!m) {
-            return m.error();
-        }
-        mapping_ = std::move(*m);
-        use_region(mapping_.data(), p.max_message_size);
-        return {};
+        return use_anonymous_region(p.max_message_size);
     }
-    void teardown() noexcept override { mapping_ = Mapping(); }
+    void teardown() noexcept override { release_anonymous_region(); }
 
 private:
     [[nodiscard]] std::string name() const override { return "spin slot"; }
@@ -34,7 +28,6 @@ private:
         header(dir)->state.store(state_value(which), std::memory_order_release);
         return {};
     }
-    Mapping mapping_;
 };
 
 }  // namespace

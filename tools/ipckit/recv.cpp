@@ -103,10 +103,13 @@ bool stdout_reader_gone() {
 }
 
 std::string to_hex(const std::vector<std::byte>& data) {
+    static constexpr char kDigits[] = "0123456789abcdef";
     std::string out;
     out.reserve(data.size() * 2);
     for (std::byte b : data) {
-        out += fmt::format("{:02x}", static_cast<unsigned>(b));
+        const auto v = static_cast<unsigned>(b);
+        out += kDigits[v >> 4U];
+        out += kDigits[v & 0xfU];
     }
     return out;
 }
@@ -175,23 +178,30 @@ int recv_options(const RecvArgs& a, EndpointOptions& eo,
     return kExitOk;
 }
 
-/// Stdout closed before `m` was written: a queue message goes back so no one loses it.
-int put_back(Endpoint& ep, const EndpointMessage& m, bool is_queue) {
+/// `m` could not be written out (`why`): a queue message goes back so no one loses it. If even
+/// that fails, its bytes go to stderr in hex so the user can re-send it by hand. Returns
+/// `exit_code` when the message is safe, kExitFailure otherwise.
+int put_back(Endpoint& ep, const EndpointMessage& m, bool is_queue, const char* why,
+             int exit_code) {
     if (!is_queue) {
-        return kExitOk;
+        return exit_code;
     }
     SendOptions put_back;
     put_back.priority = m.priority;
     put_back.type = m.type;
-    put_back.deadline = Deadline::now();
+    // A short wait, not a poll: the queue may be momentarily full of other senders' messages.
+    put_back.deadline = Deadline::after(std::chrono::seconds(1));
     if (auto r = ep.send(m.data, put_back); !r) {
         fmt::print(stderr,
-                   "ipckit recv: stdout closed and the message could not be "
-                   "put back: {}\n",
-                   r.error().message());
+                   "ipckit recv: {} and the message could not be put back: {}\n"
+                   "ipckit recv: the message was ({} bytes, hex): {}\n",
+                   why,
+                   r.error().message(),
+                   m.data.size(),
+                   to_hex(m.data));
         return kExitFailure;
     }
-    return kExitOk;
+    return exit_code;
 }
 
 /// What receiving one message led to: keep going, or exit with `exit_code`.
@@ -235,11 +245,12 @@ ReceiveStep receive_one(Endpoint& ep, const RecvArgs& a,
                    *(*m)->lost);
     }
     auto outcome = deliver(format_message(**m, a), stdout_is_pipe);
-    if (!outcome) {
-        return {true, fail("recv", outcome.error())};
+    if (!outcome) {  // e.g. ENOSPC on a redirected stdout: the message must not be lost
+        const int rc = fail("recv", outcome.error());
+        return {true, put_back(ep, **m, is_queue, "stdout failed", rc)};
     }
     if (*outcome == WriteOutcome::ReaderGone) {
-        return {true, put_back(ep, **m, is_queue)};
+        return {true, put_back(ep, **m, is_queue, "stdout closed", kExitOk)};
     }
     return {};
 }

@@ -20,6 +20,7 @@
 #include "cli.hpp"
 #include "duration.hpp"
 #include "ipckit/core/deadline.hpp"
+#include "ipckit/core/unique_fd.hpp"
 #include "sys/syscall.hpp"
 
 extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX, for posix_spawnp
@@ -216,17 +217,16 @@ int run_lock(LockOptions opt) {
         print_error("lock", fd.error());
         return kExitFailure;
     }
+    const UniqueFd lock_fd(*fd);  // held (and the lock with it) until the command has ended
     const int op = opt.shared ? LOCK_SH : LOCK_EX;
-    auto got = acquire(*fd, op, opt.file, deadline);
+    auto got = acquire(lock_fd.get(), op, opt.file, deadline);
     if (!got) {
         print_error("lock", got.error());
-        ::close(*fd);
         return kExitFailure;
     }
     if (!*got) {
         fmt::print(stderr, "ipckit lock: {}: timed out after {} waiting for the {} lock\n",
                    opt.file, opt.timeout, opt.shared ? "shared" : "exclusive");
-        ::close(*fd);
         return kExitTimeout;
     }
 
@@ -235,7 +235,7 @@ int run_lock(LockOptions opt) {
     if (!opt.close_fd) {
         // dup2 onto itself clears FD_CLOEXEC in the child (glibc >= 2.29): the command (and
         // anything it leaves running) holds the lock too, as with flock(1).
-        posix_spawn_file_actions_adddup2(&actions, *fd, *fd);
+        posix_spawn_file_actions_adddup2(&actions, lock_fd.get(), lock_fd.get());
     }
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
@@ -256,7 +256,6 @@ int run_lock(LockOptions opt) {
     posix_spawnattr_destroy(&attr);
     if (auto r = sys::check_rc("exec", opt.command.front(), spawn_rc); !r) {
         print_error("lock", r.error());
-        ::close(*fd);
         return spawn_rc == ENOENT ? 127 : 126;  // the shell's codes for "not found"/"cannot run"
     }
     g_child.store(pid);
@@ -268,7 +267,6 @@ int run_lock(LockOptions opt) {
     }
     int status = 0;
     auto waited = sys::call("waitpid", opt.command.front(), [&] { return ::waitpid(pid, &status, 0); });
-    ::close(*fd);
     if (!waited) {
         print_error("lock", waited.error());
         return kExitFailure;

@@ -7,10 +7,12 @@
 #include <unistd.h>
 
 #include <bit>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 
 #include "channel/fault_point.hpp"
+#include "shm/fd_backing.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "sys/syscall.hpp"
 
@@ -22,6 +24,11 @@ constexpr std::size_t kMaxNameLength = 200;
 constexpr std::string_view kSuffix = ".chan";
 
 std::string num(std::uint64_t v) { return std::to_string(v); }
+std::string octal(unsigned v) {
+    char buf[8];
+    const int n = std::snprintf(buf, sizeof buf, "0%o", v);
+    return {buf, static_cast<std::size_t>(n)};
+}
 
 Error invalid(const char* op, std::string_view object, std::string detail) {
     return {std::errc::invalid_argument, op, std::string(object), std::move(detail)};
@@ -77,8 +84,8 @@ Result<void> fstat_check(int fd, std::string_view path, const ChannelOptions& o,
     }
     if ((st.st_mode & 022) != 0 && !o.allow_shared_write) {
         return Error(std::errc::permission_denied, "chan open", std::string(path),
-                     "group- or world-writable (mode " + num(st.st_mode & 0777) +
-                         " octal-as-decimal); set allow_shared_write to accept");
+                     "group- or world-writable (mode " + octal(st.st_mode & 0777) +
+                         "); set allow_shared_write to accept");
     }
     if (st.st_nlink != 1) {
         return Error(std::errc::permission_denied, "chan open", std::string(path),
@@ -264,10 +271,9 @@ Result<ChannelFile> ChannelFile::create(std::string_view name_in, const ChannelC
         return fail(l ? Error(std::errc::device_or_resource_busy, "chan create", path) : l.error());
     }
     IPCKIT_FAULT_POINT("chan.create.after_open");
-    if (int rc = ::posix_fallocate(f.fd_.get(), 0, static_cast<off_t>(g->file_size)); rc != 0) {
-        Error e = Error::from_errno(rc, "posix_fallocate", path,
-                                    "channel needs " + num(g->file_size) + " bytes");
-        return fail(e);
+    // The shm area's resize retries EINTR and names a full file system on ENOSPC.
+    if (auto r = shm_detail::fd_resize(f.fd_.get(), path, 0, g->file_size); !r) {
+        return fail(r.error());
     }
     IPCKIT_FAULT_POINT("chan.create.after_fallocate");
     if (auto r = f.map(Role::Publisher); !r) {
@@ -384,10 +390,6 @@ Result<ChannelFile> ChannelFile::open(std::string_view name_in, const ChannelOpt
                          "still initialising (creator pid " + num(pid) + ")");
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    IPCKIT_TRY(fstat_check(f.fd_.get(), path, options, true, kHeaderBytes, &st));
-    if ((st.st_mode & 0777) == 0200) {
-        // Magic set but fchmod not yet done: tolerate; the creator is about to finish.
     }
     const auto& h = *reinterpret_cast<const Header*>(head.data());  // NOLINT
     auto ld32 = [](const A32& a) { return a.load(std::memory_order_relaxed); };

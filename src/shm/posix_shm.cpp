@@ -6,6 +6,8 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <thread>
@@ -13,23 +15,49 @@
 namespace ipckit {
 
 namespace detail {
+ShmNameLease::ShmNameLease(std::string name, int fd) noexcept
+    : name_(std::move(name)), active_(true), owner_pid_(::getpid()) {
+    struct stat st {};
+    if (::fstat(fd, &st) == 0) {
+        dev_ = st.st_dev;
+        ino_ = st.st_ino;
+    }
+}
+
 ShmNameLease::ShmNameLease(ShmNameLease&& other) noexcept
-    : name_(std::move(other.name_)), active_(std::exchange(other.active_, false)) {}
+    : name_(std::move(other.name_))
+    , active_(std::exchange(other.active_, false))
+    , owner_pid_(other.owner_pid_)
+    , dev_(other.dev_)
+    , ino_(other.ino_) {}
 
 ShmNameLease& ShmNameLease::operator=(ShmNameLease&& other) noexcept {
     if (this != &other) {
         reset();
         name_ = std::move(other.name_);
         active_ = std::exchange(other.active_, false);
+        owner_pid_ = other.owner_pid_;
+        dev_ = other.dev_;
+        ino_ = other.ino_;
     }
     return *this;
 }
 
 void ShmNameLease::reset() noexcept {
-    if (active_) {
-        ::shm_unlink(name_.c_str());  // ENOENT if someone removed it already: nothing to do
-        active_ = false;
+    if (!active_) {
+        return;
     }
+    active_ = false;
+    if (::getpid() != owner_pid_) {
+        return;  // a fork child's copy: the name belongs to the parent
+    }
+    // Only remove the object we created: glibc keeps POSIX shm names as files in /dev/shm.
+    struct stat st {};
+    const std::string path = "/dev/shm" + name_;
+    if (::lstat(path.c_str(), &st) == 0 && (st.st_dev != dev_ || st.st_ino != ino_)) {
+        return;  // unlinked and re-created by someone else meanwhile
+    }
+    ::shm_unlink(name_.c_str());  // ENOENT if someone removed it already: nothing to do
 }
 }  // namespace detail
 
@@ -61,7 +89,7 @@ Result<PosixShm> PosixShm::create(const PosixName& name, std::size_t size, Permi
         return std::move(fd).error();
     }
     UniqueFd owner(*fd);
-    detail::ShmNameLease lease(name.str());  // from here on a failure removes the name again
+    detail::ShmNameLease lease(name.str(), owner.get());  // from here on a failure removes it again
     IPCKIT_TRY(shm_detail::fd_resize(owner.get(), name.str(), 0, size));
     return PosixShm(std::move(owner), name, std::move(lease));
 }

@@ -2,6 +2,8 @@
 // PosixShm: a POSIX shared memory object (shm_overview(7)).
 #pragma once
 
+#include <sys/types.h>
+
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/posix_name.hpp"
 #include "ipckit/core/result.hpp"
@@ -16,10 +18,14 @@ namespace ipckit {
 namespace detail {
 /// Unlinks a POSIX shm name on destruction unless released: the primitive owner that lets
 /// PosixShm follow the rule of zero.
+/// Removes the name on destruction, but only from the process that created it and only while the
+/// name still refers to the object we created (same device and inode): a fork child's copy, or a
+/// name a peer has meanwhile unlinked and re-created, is left alone.
 class ShmNameLease {
 public:
     ShmNameLease() noexcept = default;
-    explicit ShmNameLease(std::string name) noexcept : name_(std::move(name)), active_(true) {}
+    /// `fd` is the descriptor of the object just created under `name`.
+    ShmNameLease(std::string name, int fd) noexcept;
     ShmNameLease(ShmNameLease&& other) noexcept;
     ShmNameLease& operator=(ShmNameLease&& other) noexcept;
     ShmNameLease(const ShmNameLease&) = delete;
@@ -32,6 +38,9 @@ public:
 private:
     std::string name_;
     bool active_ = false;
+    pid_t owner_pid_ = 0;
+    dev_t dev_ = 0;
+    ino_t ino_ = 0;
 };
 }  // namespace detail
 

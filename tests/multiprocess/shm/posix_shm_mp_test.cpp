@@ -40,6 +40,30 @@ TEST(PosixShmMp, AnotherProcessOpensByNameAndSharesTheBytes) {
     EXPECT_STREQ(reinterpret_cast<const char*>(mine.data()), "from child");
 }
 
+TEST(PosixShmMp, AForkChildsCopyOfTheCreatorDoesNotRemoveTheName) {
+    auto name = fresh_name();
+    auto shm = PosixShm::create(name, 4096).value();
+    auto child = test::ForkedChild::spawn([&] {
+        { PosixShm copy = std::move(shm); }  // the creator's destructor runs in the child
+        return 0;
+    });
+    EXPECT_CHILD_OK(child.wait_for(10s));
+    EXPECT_TRUE(PosixShm::open(name)) << "the child removed the parent's name";
+}
+
+TEST(PosixShmMp, TheCreatorDoesNotRemoveANameSomeoneElseRecreated) {
+    auto name = fresh_name();
+    {
+        auto first = PosixShm::create(name, 4096).value();
+        ASSERT_TRUE(PosixShm::unlink(name));
+        auto second = PosixShm::create(name, 8192).value();
+        second.keep_name();  // a peer's object now holds the name
+    }  // `first` is destroyed here and must leave the peer's object alone
+    auto still = PosixShm::open(name);
+    ASSERT_TRUE(still) << "the first creator removed the re-created object";
+    EXPECT_EQ(still->size().value(), 8192U);
+}
+
 TEST(PosixShmMp, WritingThroughAReadOnlyMappingFaults) {
     // The API prevents it at compile time (ReadOnlyRegion hands out const bytes, see
     // region_test.cpp); a caller who casts the const away gets SIGSEGV, not a silent write.

@@ -68,21 +68,24 @@ Result<std::optional<std::vector<std::byte>>> FrameReader::read(Deadline deadlin
     }
     while (payload_got_ < payload_.size()) {
         auto n = read_some(fd_, std::span(payload_).subspan(payload_got_), deadline, object_);
-        const std::string progress = "received " + std::to_string(payload_got_) + " of " +
-                                     std::to_string(payload_.size()) + " bytes";
+        // Built only on the error paths: this loop runs for every chunk of every message.
+        auto progress = [this] {
+            return "received " + std::to_string(payload_got_) + " of " +
+                   std::to_string(payload_.size()) + " bytes";
+        };
         if (!n) {
             in_payload_ = false;  // a failed stream is not resumable
-            return std::move(n).error().with_detail(progress);
+            return std::move(n).error().with_detail(progress());
         }
         if (!n->has_value()) {
-            return Error(std::errc::timed_out, "read_frame", object_, progress);
+            return Error(std::errc::timed_out, "read_frame", object_, progress());
         }
         if (**n == 0) {
             in_payload_ = false;
             return Error(std::errc::connection_aborted,
                          "read_frame",
                          object_,
-                         "connection closed mid-message (" + progress + ")");
+                         "connection closed mid-message (" + progress() + ")");
         }
         payload_got_ += **n;
     }

@@ -263,7 +263,8 @@ TEST(CliSendRecv, HeadConsumesExactlyOne) {
     EXPECT_EQ(r.exit_code, 0) << r.describe();
     EXPECT_EQ(r.out, "m1\n");
     r = test::ipckit({"recv", "-n", "5", "--timeout", "0", uri});
-    EXPECT_EQ(r.out, "m2\nm3\n");
+    // As for System V below: a put-back m2 goes behind m3 of the same priority.
+    EXPECT_TRUE(r.out == "m2\nm3\n" || r.out == "m3\nm2\n") << r.out;
 }
 
 TEST(CliSendRecv, MessageBiggerThanQueue) {
@@ -291,7 +292,10 @@ TEST(CliSendRecv, SysvHeadConsumesExactlyOne) {
     EXPECT_EQ(r.exit_code, 0) << r.describe();
     EXPECT_EQ(r.out, "m1\n");
     r = test::ipckit({"recv", "-n", "5", "--timeout", "0", uri});
-    EXPECT_EQ(r.out, "m2\nm3\n");
+    // recv may already have taken m2 when head exits; it then puts m2 back, and System V has no
+    // way to queue it in front (documented in recv --help). Exactly m2 and m3 remain, in either
+    // order: nothing lost, nothing duplicated.
+    EXPECT_TRUE(r.out == "m2\nm3\n" || r.out == "m3\nm2\n") << r.out;
 }
 
 }  // namespace

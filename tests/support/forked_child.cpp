@@ -22,7 +22,9 @@ namespace ipckit::test {
 namespace {
 int g_child_report_fd = -1;  // set in the child only: where child_fail writes
 
-int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+int pidfd_open(pid_t pid) {
+    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
 
 void write_all_raw(int fd, std::string_view s) {
     while (!s.empty()) {
@@ -199,7 +201,8 @@ bool wait_until_blocked_in(pid_t pid, long syscall_nr, std::chrono::milliseconds
     return poll_proc(timeout, [&] {
         std::ifstream in(path);
         long nr = -2;
-        return (in >> nr) && nr == syscall_nr && wait_until_sleeping(pid, std::chrono::milliseconds(0));
+        return (in >> nr) && nr == syscall_nr &&
+               wait_until_sleeping(pid, std::chrono::milliseconds(0));
     });
 }
 
@@ -211,7 +214,7 @@ bool wait_until_sleeping(pid_t pid, std::chrono::milliseconds timeout) {
         std::getline(in, line);
         const auto paren = line.rfind(')');
         return paren != std::string::npos && paren + 2 < line.size() &&
-               (line[paren + 2] == 'S' || line[paren + 2] == 'D');
+               line[paren + 2] == 'S';  // not 'D': that is disk I/O, e.g. paging the binary in
     };
     return timeout.count() == 0 ? sleeping() : poll_proc(timeout, sleeping);
 }

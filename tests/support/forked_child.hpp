@@ -14,11 +14,11 @@ namespace ipckit::test {
 
 /// How a child ended.
 struct ChildResult {
-    bool exited = false;    ///< returned or called _exit
-    int exit_code = -1;     ///< valid when exited
-    int signal = 0;         ///< terminating signal when !exited
-    bool timed_out = false; ///< we killed it because the deadline passed
-    std::string message;    ///< what the child reported through child_fail() or an exception
+    bool exited = false;     ///< returned or called _exit
+    int exit_code = -1;      ///< valid when exited
+    int signal = 0;          ///< terminating signal when !exited
+    bool timed_out = false;  ///< we killed it because the deadline passed
+    std::string message;     ///< what the child reported through child_fail() or an exception
 
     [[nodiscard]] bool ok() const { return exited && exit_code == 0 && !timed_out; }
     /// "exited 0", "killed by SIGSEGV", "timed out after 5000 ms (killed)", plus the message.
@@ -53,7 +53,8 @@ public:
     [[nodiscard]] pid_t pid() const { return pid_; }
 
 private:
-    ForkedChild(pid_t pid, int pidfd, int report_fd) : pid_(pid), pidfd_(pidfd), report_fd_(report_fd) {}
+    ForkedChild(pid_t pid, int pidfd, int report_fd)
+        : pid_(pid), pidfd_(pidfd), report_fd_(report_fd) {}
     std::string drain_report() const;
     pid_t pid_ = -1;
     int pidfd_ = -1;      // pidfd_open: a poll-able handle immune to pid reuse
@@ -68,22 +69,22 @@ private:
 /// /proc/PID/syscall), up to `timeout`. Lets a test act while a peer is known to be blocked,
 /// without sleeping for a guessed time. Returns false on timeout.
 bool wait_until_blocked_in(pid_t pid, long syscall_nr, std::chrono::milliseconds timeout);
-/// Blocks until `pid` is in state 'S' or 'D' (sleeping) per /proc/PID/stat.
+/// Blocks until `pid` is in state 'S' (interruptible sleep, as in a blocking call).
 bool wait_until_sleeping(pid_t pid, std::chrono::milliseconds timeout);
 
 }  // namespace ipckit::test
 
 /// In a child: fail with the expression and location unless `cond` holds.
-#define CHILD_CHECK(cond)                                                                  \
-    do {                                                                                   \
-        if (!(cond))                                                                       \
+#define CHILD_CHECK(cond)                                                                 \
+    do {                                                                                  \
+        if (!(cond))                                                                      \
             ::ipckit::test::child_fail(std::string("CHILD_CHECK(" #cond ") failed at ") + \
-                                       __FILE__ + ":" + std::to_string(__LINE__));         \
+                                       __FILE__ + ":" + std::to_string(__LINE__));        \
     } while (false)
 
 /// In the parent: expect a ChildResult to be a clean exit 0, printing how it ended otherwise.
-#define EXPECT_CHILD_OK(result_expr)                          \
-    do {                                                      \
-        const auto ipckit_child_result_ = (result_expr);      \
+#define EXPECT_CHILD_OK(result_expr)                                               \
+    do {                                                                           \
+        const auto ipckit_child_result_ = (result_expr);                           \
         EXPECT_TRUE(ipckit_child_result_.ok()) << ipckit_child_result_.describe(); \
     } while (false)

@@ -12,7 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -50,8 +52,24 @@ public:
         }
     }
     [[nodiscard]] pid_t pid() const { return pid_; }
-    /// True once it sleeps (blocked in its receive / accept / wait).
-    bool wait_blocked() { return wait_until_sleeping(pid_, std::chrono::seconds(10)); }
+    /// True once the exec'd ipckit sleeps (blocked in its receive / accept / wait). Checking the
+    /// image first matters: a cold start pages the binary in, and the forked child may sleep
+    /// before exec.
+    bool wait_blocked() {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        const std::string exe = "/proc/" + std::to_string(pid_) + "/exe";
+        std::error_code ec;
+        const auto target = std::filesystem::canonical(ipckit_path(), ec);
+        while (std::filesystem::read_symlink(exe, ec) != target) {
+            if (std::chrono::steady_clock::now() >= deadline) {
+                return false;
+            }
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        return wait_until_sleeping(pid_, std::max(left, std::chrono::milliseconds(1)));
+    }
     /// Waits up to 10 s for the exit; returns the RunResult-like outcome.
     RunResult wait() {
         RunResult r;

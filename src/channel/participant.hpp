@@ -101,6 +101,10 @@ struct PublisherImpl {
     Result<void> join();
     void recover_tail() noexcept;
     Result<std::optional<std::byte*>> reserve(std::size_t n, Deadline deadline);
+    /// The common loan: no pad, space known to be free. nullptr: take reserve()'s path.
+    std::byte* try_reserve_fast(std::size_t n) noexcept;
+    /// Takes [tail, end) for a loan (writing the pad first, if any); returns the payload.
+    std::byte* claim(std::uint64_t off, std::uint64_t pad, std::uint64_t end) noexcept;
     Result<void> commit(std::size_t n);
     /// Recomputes `limit`; reclaims dead subscribers that held it back. Returns whether a live
     /// joining subscriber forces a wait.
@@ -110,7 +114,7 @@ struct PublisherImpl {
 struct SubscriberImpl {
     struct LaneState {
         std::uint64_t cursor = 0;
-        std::uint32_t empty_polls = 0;  // empty looks at this lane (every 16th checks the tail)
+        std::uint32_t empty_polls = 0;  // empty looks at this lane (some check the tail)
         std::uint64_t hold = 0;         // value last stored in our shm hold slot
         std::uint64_t fenced_hold = 0;  // value last announced to sleeping publishers
         std::uint32_t expected = 0;
@@ -153,16 +157,25 @@ struct SubscriberImpl {
     void flush_holds() noexcept;
     /// One message from any lane; copies into `out` when given (else zero-copy).
     struct Got {
-        const std::byte* data;
-        std::size_t size;
-        std::uint32_t lane;
-        std::uint64_t pos;
-        std::uint64_t lost_before;
+        const std::byte* data = nullptr;
+        std::size_t size = 0;
+        std::uint32_t lane = 0;
+        std::uint64_t pos = 0;
+        std::uint64_t lost_before = 0;
     };
-    Result<std::optional<Got>> poll(std::span<std::byte>* out);
-    Result<std::optional<Got>> poll_inner(std::span<std::byte>* out);
-    Result<std::optional<Got>> poll_lane(std::uint32_t lane, std::span<std::byte>* out);
-    Result<std::optional<Got>> wait(std::span<std::byte>* out, Deadline deadline);
+    /// What one look at the lanes found. The hot path returns this plain enum instead of a
+    /// Result<optional<Got>>: moving those through three calls was a third of a spin-mode round
+    /// trip. The failures become an Error in poll_error(), off the hot path.
+    enum class Polled : std::uint8_t { kEmpty, kGot, kCorruptHeader, kQuota, kTooSmall };
+    Polled poll(std::span<std::byte>* out, Got& got) noexcept;
+    Polled poll_inner(std::span<std::byte>* out, Got& got) noexcept;
+    Polled poll_lane(std::uint32_t lane, std::span<std::byte>* out, Got& got) noexcept;
+    /// The error for a failed poll (kTooSmall: got.size is the message's size).
+    [[nodiscard]] Error poll_error(Polled p, const Got& got, const std::span<std::byte>* out) const;
+    /// poll() with the failures as errors: true when a message was received.
+    Result<bool> poll_checked(std::span<std::byte>* out, Got& got);
+    /// Waits up to `deadline`: true when a message was received, false on timeout.
+    Result<bool> wait(std::span<std::byte>* out, Deadline deadline, Got& got);
     void note_corrupt(LaneState& s, std::uint64_t tail) noexcept;
 };
 

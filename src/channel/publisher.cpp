@@ -170,7 +170,44 @@ Result<void> PublisherImpl::recompute_limit(std::uint64_t needed_end, bool check
     return {};
 }
 
+std::byte* PublisherImpl::try_reserve_fast(std::size_t n) noexcept {
+    const Geometry& g = file.geometry();
+    if (loan_out || n > g.max_message) {
+        return nullptr;
+    }
+    const std::uint64_t rec_len = record_bytes(n);
+    const std::uint64_t off = tail & mask;
+    if (off + rec_len > g.lane_bytes || (!overwrite && after(tail + rec_len, limit))) {
+        return nullptr;  // a pad to write, or space to wait for
+    }
+    return claim(off, 0, tail + rec_len);
+}
+
+std::byte* PublisherImpl::claim(std::uint64_t off, std::uint64_t pad, std::uint64_t end) noexcept {
+    if (overwrite && after(end - file.geometry().lane_bytes, floor)) {
+        // Seqlock: announce what we are about to overwrite before writing a byte of it.
+        floor = end - file.geometry().lane_bytes;
+        rec->floor.store(floor, std::memory_order_relaxed);
+        full_fence();
+    }
+    IPCKIT_FAULT_POINT("chan.publish.after_claim");
+    if (pad != 0) {
+        // A pad is committed at once (stamp last, release): it carries no message, and if the
+        // loan is dropped the next loan writes the very same pad again.
+        auto* ph = reinterpret_cast<RecordHeader*>(ring + off);  // NOLINT
+        ph->len.store(static_cast<std::uint32_t>(pad - kRecordHeaderBytes), std::memory_order_relaxed);
+        ph->seq.store(0, std::memory_order_relaxed);
+        ph->stamp.store(tail | kValidFlag | kPadFlag, std::memory_order_release);
+    }
+    loan_pos = tail + pad;
+    loan_out = true;
+    return ring + (loan_pos & mask) + kRecordHeaderBytes;
+}
+
 Result<std::optional<std::byte*>> PublisherImpl::reserve(std::size_t n, Deadline deadline) {
+    if (std::byte* p = try_reserve_fast(n)) {
+        return std::optional<std::byte*>(p);
+    }
     const Geometry& g = file.geometry();
     if (loan_out) {
         return Error(std::errc::operation_in_progress, "chan loan", "chan:" + file.name(),
@@ -223,24 +260,8 @@ Result<std::optional<std::byte*>> PublisherImpl::reserve(std::size_t n, Deadline
             }
         }
         blocked_by = 0;
-    } else if (after(end - g.lane_bytes, floor)) {
-        // Seqlock: announce what we are about to overwrite before writing a byte of it.
-        floor = end - g.lane_bytes;
-        rec->floor.store(floor, std::memory_order_relaxed);
-        full_fence();
     }
-    IPCKIT_FAULT_POINT("chan.publish.after_claim");
-    if (pad != 0) {
-        // A pad is committed at once (stamp last, release): it carries no message, and if the
-        // loan is dropped the next loan writes the very same pad again.
-        auto* ph = reinterpret_cast<RecordHeader*>(ring + off);  // NOLINT
-        ph->len.store(static_cast<std::uint32_t>(pad - kRecordHeaderBytes), std::memory_order_relaxed);
-        ph->seq.store(0, std::memory_order_relaxed);
-        ph->stamp.store(tail | kValidFlag | kPadFlag, std::memory_order_release);
-    }
-    loan_pos = tail + pad;
-    loan_out = true;
-    return std::optional<std::byte*>(ring + (loan_pos & mask) + kRecordHeaderBytes);
+    return std::optional<std::byte*>(claim(off, pad, end));
 }
 
 Result<void> PublisherImpl::commit(std::size_t n) {
@@ -351,6 +372,9 @@ Result<std::optional<Loan>> Publisher::try_loan(std::size_t n) {
 }
 
 Result<Loan> Publisher::loan(std::size_t n) {
+    if (std::byte* p = impl_->try_reserve_fast(n)) {  // the common case, without the layers
+        return Loan(impl_.get(), p, n);
+    }
     auto r = loan_until(n, Deadline::never());
     if (!r) {
         return std::move(r).error();

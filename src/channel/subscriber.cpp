@@ -20,6 +20,7 @@ namespace {
 inline bool after(std::uint64_t a, std::uint64_t b) noexcept {
     return static_cast<std::int64_t>(a - b) > 0;
 }
+constexpr std::uint32_t kTailCheckPolls = 1024;
 }  // namespace
 
 SubscriberImpl::~SubscriberImpl() {
@@ -137,8 +138,8 @@ void SubscriberImpl::note_corrupt(LaneState& s, std::uint64_t tail) noexcept {
     s.cursor = tail & ~kStampFlagMask;
 }
 
-Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll_lane(std::uint32_t lane,
-                                                                     std::span<std::byte>* out) {
+SubscriberImpl::Polled SubscriberImpl::poll_lane(std::uint32_t lane, std::span<std::byte>* out,
+                                                 Got& got) noexcept {
     const Geometry& g = file.geometry();
     LaneState& s = lanes[lane];
     const PubRecord& p = file.pub(lane);
@@ -146,7 +147,6 @@ Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll_lane(std::uint32
     const std::uint64_t start = s.cursor;
     // Bounded: each step consumes at least 16 bytes or resynchronises to the tail.
     const std::uint64_t max_steps = g.lane_bytes / kRecordHeaderBytes + 4;
-    std::optional<Got> none;
     // Skips what cannot be delimited any more, up to the committed tail (if that is sane).
     auto skip_to_tail = [&] {
         const std::uint64_t t = p.tail.load(std::memory_order_acquire);
@@ -174,8 +174,9 @@ Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll_lane(std::uint32
         std::uint64_t stamp = h->stamp.load(std::memory_order_acquire);
         if ((stamp & ~kStampFlagMask) != s.cursor || (stamp & kValidFlag) == 0) {
             // Not committed yet, overwritten, or corrupt. The lane's tail (stored after every
-            // commit) tells them apart; looked at on every 16th empty poll of this lane only.
-            if (++s.empty_polls % 16 != 0 && !force_tail_check) {
+            // commit) tells them apart. It is the writer's line: reading it while spinning steals
+            // it from the writer, so only every kTailCheckPolls-th empty poll (and before sleeping).
+            if (++s.empty_polls % kTailCheckPolls != 0 && !force_tail_check) {
                 break;
             }
             const std::uint64_t t = p.tail.load(std::memory_order_acquire);
@@ -233,9 +234,8 @@ Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll_lane(std::uint32
                 if (s.cursor != start) {
                     update_hold(lane);
                 }
-                return Error(std::errc::message_size, "chan receive", "chan:" + file.name(),
-                             "message of " + std::to_string(len) + " bytes; buffer holds " +
-                                 std::to_string(out->size()));
+                got.size = len;
+                return Polled::kTooSmall;  // left in place: a bigger buffer can take it
             }
             std::memcpy(out->data(), payload, len);
             if (overwrite) {
@@ -247,23 +247,25 @@ Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll_lane(std::uint32
         }
         s.expected = seq + 1;
         s.seq_known = true;
-        lost += gap;
         ++received;
         rec->received.store(received, std::memory_order_relaxed);
-        rec->lost.store(lost, std::memory_order_relaxed);
-        Got got{payload, len, lane, s.cursor, gap};
+        if (gap != 0) {
+            lost += gap;
+            rec->lost.store(lost, std::memory_order_relaxed);
+        }
+        got = Got{payload, len, lane, s.cursor, gap};
         s.cursor += rlen;
         if (out == nullptr) {
             held.push_back(Held{lane, got.pos});
             rec->loans.store(static_cast<std::uint32_t>(held.size()), std::memory_order_relaxed);
         }
         update_hold(lane);
-        return std::optional<Got>(got);
+        return Polled::kGot;
     }
     if (s.cursor != start) {
         update_hold(lane);
     }
-    return none;
+    return Polled::kEmpty;
 }
 
 Result<int> SubscriberImpl::start_notifier() {
@@ -322,57 +324,85 @@ void SubscriberImpl::stop_notifier_thread() noexcept {
     notifier.join();
 }
 
-Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll(std::span<std::byte>* out) {
-    if (cursor_mirror) {
-        // Cleared before looking, so data arriving after our look is signalled again.
-        signalled.store(false, std::memory_order_release);
+SubscriberImpl::Polled SubscriberImpl::poll(std::span<std::byte>* out, Got& got) noexcept {
+    if (!cursor_mirror) {
+        return poll_inner(out, got);
     }
-    auto r = poll_inner(out);
-    if (cursor_mirror) {
-        for (std::uint32_t l = 0; l < file.geometry().max_publishers; ++l) {
-            cursor_mirror[l].store(lanes[l].cursor, std::memory_order_release);
-        }
+    // Cleared before looking, so data arriving after our look is signalled again.
+    signalled.store(false, std::memory_order_release);
+    const Polled r = poll_inner(out, got);
+    for (std::uint32_t l = 0; l < file.geometry().max_publishers; ++l) {
+        cursor_mirror[l].store(lanes[l].cursor, std::memory_order_release);
     }
     return r;
 }
 
-Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::poll_inner(std::span<std::byte>* out) {
+SubscriberImpl::Polled SubscriberImpl::poll_inner(std::span<std::byte>* out, Got& got) noexcept {
     if (!file.header_ok()) [[unlikely]] {
-        IPCKIT_TRY(file.check_header());
+        return Polled::kCorruptHeader;
     }
     const Geometry& g = file.geometry();
-    if (out == nullptr && held.size() >= g.max_loans) {
-        return Error(std::errc::no_buffer_space, "chan receive", "chan:" + file.name(),
-                     "this subscriber holds " + std::to_string(held.size()) + "/" +
-                         std::to_string(g.max_loans) + " samples (max_loans); release one");
+    if (out == nullptr && held.size() >= g.max_loans) [[unlikely]] {
+        return Polled::kQuota;
     }
     const std::uint32_t hw =
         std::min(file.header().lanes_hw.load(std::memory_order_acquire), g.max_publishers);
+    std::uint32_t lane = rr < hw ? rr : 0;
     for (std::uint32_t k = 0; k < hw; ++k) {
-        const std::uint32_t lane = (rr + k) % hw;
-        auto r = poll_lane(lane, out);
-        if (!r || *r) {
-            if (r) {
-                rr = lane + 1;
+        const Polled r = poll_lane(lane, out, got);
+        if (r != Polled::kEmpty) {
+            if (r == Polled::kGot) {
+                rr = lane + 1;  // round robin: the next look starts after this lane
             }
             return r;
         }
+        lane = lane + 1 == hw ? 0 : lane + 1;
     }
     if (!overwrite) {
         flush_holds();  // running dry: make sure a waiting publisher hears about our progress
     }
-    return std::optional<Got>();
+    return Polled::kEmpty;
 }
 
-Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::wait(std::span<std::byte>* out,
-                                                                Deadline deadline) {
+Error SubscriberImpl::poll_error(Polled p, const Got& got, const std::span<std::byte>* out) const {
+    const Geometry& g = file.geometry();
+    switch (p) {
+    case Polled::kCorruptHeader: {
+        auto r = file.check_header();
+        return r ? file.corrupt("chan receive", "header changed while in use") : std::move(r).error();
+    }
+    case Polled::kQuota:
+        return Error(std::errc::no_buffer_space, "chan receive", "chan:" + file.name(),
+                     "this subscriber holds " + std::to_string(held.size()) + "/" +
+                         std::to_string(g.max_loans) + " samples (max_loans); release one");
+    case Polled::kTooSmall:
+        return Error(std::errc::message_size, "chan receive", "chan:" + file.name(),
+                     "message of " + std::to_string(got.size) + " bytes; buffer holds " +
+                         std::to_string(out == nullptr ? 0 : out->size()));
+    case Polled::kEmpty:
+    case Polled::kGot:
+        break;
+    }
+    IPCKIT_ASSERT(false, "poll_error() of a successful poll");
+    return Error(std::errc::invalid_argument, "chan receive");
+}
+
+Result<bool> SubscriberImpl::poll_checked(std::span<std::byte>* out, Got& got) {
+    const Polled p = poll(out, got);
+    if (p > Polled::kGot) [[unlikely]] {
+        return poll_error(p, got, out);
+    }
+    return p == Polled::kGot;
+}
+
+Result<bool> SubscriberImpl::wait(std::span<std::byte>* out, Deadline deadline, Got& got) {
     for (std::uint32_t i = 0; i < spin_polls; ++i) {
-        auto r = poll(out);
-        if (!r || *r) {
-            return r;
+        const Polled p = poll(out, got);
+        if (p != Polled::kEmpty) {
+            return p == Polled::kGot ? Result<bool>(true) : Result<bool>(poll_error(p, got, out));
         }
         if (expired(deadline)) {
-            return r;
+            return false;
         }
         cpu_relax();
     }
@@ -382,7 +412,7 @@ Result<std::optional<SubscriberImpl::Got>> SubscriberImpl::wait(std::span<std::b
         full_fence();
         const std::uint32_t v = h.data_seq.load(std::memory_order_acquire);
         force_tail_check = true;  // before sleeping, tell "nothing yet" from a corrupt record
-        auto r = poll(out);
+        auto r = poll_checked(out, got);
         force_tail_check = false;
         if (!r || *r || expired(deadline)) {
             h.data_sleepers.fetch_sub(1, std::memory_order_relaxed);
@@ -484,21 +514,24 @@ Result<Subscriber> Subscriber::open_or_create(std::string_view name, const Chann
 }
 
 Result<std::optional<Sample>> Subscriber::receive_until(Deadline deadline) {
-    auto r = impl_->wait(nullptr, deadline);
+    SubscriberImpl::Got got;
+    // A try (no deadline) is one poll: the spin-mode hot path skips the waiting machinery.
+    auto r = deadline == chan_detail::kImmediately ? impl_->poll_checked(nullptr, got)
+                                                   : impl_->wait(nullptr, deadline, got);
     if (!r) {
         return std::move(r).error();
     }
     if (!*r) {
         return std::optional<Sample>();
     }
-    Sample s;
-    s.owner_ = impl_.get();
-    s.data_ = (*r)->data;
-    s.size_ = (*r)->size;
-    s.pos_ = (*r)->pos;
-    s.lost_before_ = (*r)->lost_before;
-    s.lane_ = (*r)->lane;
-    return std::optional<Sample>(std::move(s));
+    std::optional<Sample> s(Sample{});
+    s->owner_ = impl_.get();
+    s->data_ = got.data;
+    s->size_ = got.size;
+    s->pos_ = got.pos;
+    s->lost_before_ = got.lost_before;
+    s->lane_ = got.lane;
+    return s;
 }
 
 Result<std::optional<Sample>> Subscriber::try_receive() { return receive_until(chan_detail::kImmediately); }
@@ -518,14 +551,16 @@ void Subscriber::release(Sample&& sample) noexcept {
 
 Result<std::optional<Received>> Subscriber::receive_until(std::span<std::byte> out,
                                                           Deadline deadline) {
-    auto r = impl_->wait(&out, deadline);
+    SubscriberImpl::Got got;
+    auto r = deadline == chan_detail::kImmediately ? impl_->poll_checked(&out, got)
+                                                   : impl_->wait(&out, deadline, got);
     if (!r) {
         return std::move(r).error();
     }
     if (!*r) {
         return std::optional<Received>();
     }
-    return std::optional<Received>(Received{(*r)->size, (*r)->lane, (*r)->lost_before});
+    return std::optional<Received>(Received{got.size, got.lane, got.lost_before});
 }
 
 Result<std::optional<Received>> Subscriber::try_receive(std::span<std::byte> out) {

@@ -8,7 +8,7 @@
 #include <system_error>
 #include <type_traits>
 #include <utility>
-#include <variant>
+#include <memory>
 
 #include "ipckit/core/error.hpp"
 
@@ -61,19 +61,80 @@ public:
         requires std::constructible_from<T, U&&> &&
                  (!std::same_as<std::remove_cvref_t<U>, Result>) &&
                  (!std::same_as<std::remove_cvref_t<U>, Unexpected>)
-    Result(U&& v) : storage_(std::in_place_index<0>, std::forward<U>(v)) {}
-    Result(Unexpected e) : storage_(std::in_place_index<1>, std::move(e).error()) {}
-    Result(Error e) : storage_(std::in_place_index<1>, std::move(e)) {}
+    Result(U&& v) : has_value_(true) {
+        std::construct_at(&value_, std::forward<U>(v));
+    }
+    Result(Unexpected e) : has_value_(false) { std::construct_at(&error_, std::move(e).error()); }
+    Result(Error e) : has_value_(false) { std::construct_at(&error_, std::move(e)); }
     // NOLINTEND(google-explicit-constructor,hicpp-explicit-conversions,bugprone-forwarding-reference-overload)
 
-    [[nodiscard]] bool has_value() const noexcept { return storage_.index() == 0; }
-    explicit operator bool() const noexcept { return has_value(); }
+    Result(const Result& o) requires std::copy_constructible<T> : has_value_(o.has_value_) {
+        if (has_value_) {
+            std::construct_at(&value_, o.value_);
+        } else {
+            std::construct_at(&error_, o.error_);
+        }
+    }
+    Result(Result&& o) noexcept(std::is_nothrow_move_constructible_v<T>) : has_value_(o.has_value_) {
+        if (has_value_) {
+            std::construct_at(&value_, std::move(o.value_));
+        } else {
+            std::construct_at(&error_, std::move(o.error_));
+        }
+    }
+    Result& operator=(const Result& o) requires std::copy_constructible<T> {
+        if (this != &o) {
+            *this = Result(o);
+        }
+        return *this;
+    }
+    Result& operator=(Result&& o) noexcept(std::is_nothrow_move_constructible_v<T> &&
+                                           std::is_nothrow_move_assignable_v<T>) {
+        if (this == &o) {
+            return *this;
+        }
+        if (has_value_ && o.has_value_) {
+            value_ = std::move(o.value_);
+        } else if (!has_value_ && !o.has_value_) {
+            error_ = std::move(o.error_);
+        } else if (has_value_) {
+            std::destroy_at(&value_);
+            std::construct_at(&error_, std::move(o.error_));  // Error's move never throws
+            has_value_ = false;
+        } else if constexpr (std::is_nothrow_move_constructible_v<T>) {
+            std::destroy_at(&error_);
+            std::construct_at(&value_, std::move(o.value_));
+            has_value_ = true;
+        } else {
+            // Keep the error until the value is in place, so a throwing move leaves *this whole.
+            Error saved(std::move(error_));
+            std::destroy_at(&error_);
+            try {
+                std::construct_at(&value_, std::move(o.value_));
+            } catch (...) {
+                std::construct_at(&error_, std::move(saved));
+                throw;
+            }
+            has_value_ = true;
+        }
+        return *this;
+    }
+    ~Result() {
+        if (has_value_) {
+            std::destroy_at(&value_);
+        } else {
+            std::destroy_at(&error_);
+        }
+    }
 
-    T& operator*() & noexcept { return *std::get_if<0>(&storage_); }
-    const T& operator*() const& noexcept { return *std::get_if<0>(&storage_); }
-    T&& operator*() && noexcept { return std::move(*std::get_if<0>(&storage_)); }
-    T* operator->() noexcept { return std::get_if<0>(&storage_); }
-    const T* operator->() const noexcept { return std::get_if<0>(&storage_); }
+    [[nodiscard]] bool has_value() const noexcept { return has_value_; }
+    explicit operator bool() const noexcept { return has_value_; }
+
+    T& operator*() & noexcept { return value_; }
+    const T& operator*() const& noexcept { return value_; }
+    T&& operator*() && noexcept { return std::move(value_); }
+    T* operator->() noexcept { return &value_; }
+    const T* operator->() const noexcept { return &value_; }
 
     [[nodiscard]] T& value() & {
         throw_if_error();
@@ -88,8 +149,8 @@ public:
         return std::move(**this);
     }
 
-    [[nodiscard]] const Error& error() const& noexcept { return *std::get_if<1>(&storage_); }
-    [[nodiscard]] Error&& error() && noexcept { return std::move(*std::get_if<1>(&storage_)); }
+    [[nodiscard]] const Error& error() const& noexcept { return error_; }
+    [[nodiscard]] Error&& error() && noexcept { return std::move(error_); }
 
     template <class U>
     T value_or(U&& fallback) const& {
@@ -135,7 +196,14 @@ private:
             throw ResultError(error());
         }
     }
-    std::variant<T, Error> storage_;
+    // A tagged union rather than std::variant: constructing and moving a Result sits on every hot
+    // path (a channel receive, a semaphore post), and variant's generic visitation cost a
+    // measurable share of them.
+    union {
+        T value_;
+        Error error_;
+    };
+    bool has_value_;
 };
 
 /// Result<void>: success or an Error.

@@ -289,12 +289,6 @@ Result<void> PublisherImpl::commit(std::size_t n) {
 
 using chan_detail::PublisherImpl;
 
-Loan::Loan(Loan&& other) noexcept
-    : owner_(std::exchange(other.owner_, nullptr)),
-      data_(other.data_),
-      size_(other.size_),
-      capacity_(other.capacity_) {}
-
 Loan& Loan::operator=(Loan&& other) noexcept {
     if (this != &other) {
         if (owner_ != nullptr) {

@@ -93,10 +93,11 @@ void SubscriberImpl::update_hold(std::uint32_t lane, bool force) noexcept {
             h = x.pos;
         }
     }
-    if (h != s.hold) {
-        s.hold = h;
-        file.hold(index, lane).store(h, std::memory_order_release);
+    if (h == s.hold && !force) {
+        return;  // nothing new for a publisher (a held sample still pins this lane)
     }
+    s.hold = h;
+    file.hold(index, lane).store(h, std::memory_order_release);
     if (overwrite || h == s.fenced_hold) {
         return;
     }
@@ -120,10 +121,14 @@ void SubscriberImpl::flush_holds() noexcept {
 }
 
 void SubscriberImpl::release(std::uint32_t lane, std::uint64_t pos) noexcept {
-    for (auto it = held.begin(); it != held.end(); ++it) {
-        if (it->lane == lane && it->pos == pos) {
-            held.erase(it);
-            break;
+    if (!held.empty() && held.back().lane == lane && held.back().pos == pos) {
+        held.pop_back();  // the usual case: the newest sample goes first
+    } else {
+        for (auto it = held.begin(); it != held.end(); ++it) {
+            if (it->lane == lane && it->pos == pos) {
+                held.erase(it);
+                break;
+            }
         }
     }
     rec->loans.store(static_cast<std::uint32_t>(held.size()), std::memory_order_relaxed);
@@ -434,14 +439,6 @@ Result<bool> SubscriberImpl::wait(std::span<std::byte>* out, Deadline deadline, 
 }  // namespace chan_detail
 
 using chan_detail::SubscriberImpl;
-
-Sample::Sample(Sample&& o) noexcept
-    : owner_(std::exchange(o.owner_, nullptr)),
-      data_(o.data_),
-      size_(o.size_),
-      pos_(o.pos_),
-      lost_before_(o.lost_before_),
-      lane_(o.lane_) {}
 
 Sample& Sample::operator=(Sample&& o) noexcept {
     if (this != &o) {

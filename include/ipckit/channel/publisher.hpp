@@ -12,6 +12,7 @@
 #include <span>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include "ipckit/channel/channel_config.hpp"
 #include "ipckit/core/deadline.hpp"
@@ -28,7 +29,11 @@ struct PublisherImpl;
 /// back. Move-only; must not outlive its Publisher.
 class Loan {
 public:
-    Loan(Loan&& other) noexcept;
+    Loan(Loan&& other) noexcept
+        : owner_(std::exchange(other.owner_, nullptr)),
+          data_(other.data_),
+          size_(other.size_),
+          capacity_(other.capacity_) {}
     Loan& operator=(Loan&& other) noexcept;
     Loan(const Loan&) = delete;
     Loan& operator=(const Loan&) = delete;

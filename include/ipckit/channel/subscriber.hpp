@@ -13,6 +13,7 @@
 #include <span>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include "ipckit/channel/channel_config.hpp"
 #include "ipckit/core/deadline.hpp"
@@ -29,7 +30,13 @@ struct SubscriberImpl;
 /// outlive its Subscriber.
 class Sample {
 public:
-    Sample(Sample&& other) noexcept;
+    Sample(Sample&& other) noexcept
+        : owner_(std::exchange(other.owner_, nullptr)),
+          data_(other.data_),
+          size_(other.size_),
+          pos_(other.pos_),
+          lost_before_(other.lost_before_),
+          lane_(other.lane_) {}
     Sample& operator=(Sample&& other) noexcept;
     Sample(const Sample&) = delete;
     Sample& operator=(const Sample&) = delete;

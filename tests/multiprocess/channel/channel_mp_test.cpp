@@ -2,27 +2,28 @@
 // Multi-process channel tests: broadcast across processes, SIGKILL at fault points, dead and
 // stopped subscribers, futex wake-ups across processes, half-initialised files, concurrent
 // cleanup, read-only payloads, removal by an outside party.
-#include <signal.h>
+#include "../../unit/channel/channel_test_util.hpp"
+#include "channel/fault_point.hpp"
+#include "forked_child.hpp"
+#include "ipckit/core/mapping.hpp"
+#include "run_program.hpp"
+
 #include <poll.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <sched.h>
 #include <thread>
 #include <vector>
 
-#include "../../unit/channel/channel_test_util.hpp"
-#include "channel/fault_point.hpp"
-#include "forked_child.hpp"
-#include "run_program.hpp"
-#include "ipckit/core/mapping.hpp"
+#include <gtest/gtest.h>
 
 namespace ipckit {
 namespace {
@@ -192,8 +193,10 @@ TEST_P(PublisherKilled, AtAFaultPointNeverBlocksOthersNorExposesATornMessage) {
     EXPECT_EQ(sub.corrupt_count(), 0U);
 }
 
-INSTANTIATE_TEST_SUITE_P(FaultPoints, PublisherKilled,
-                         ::testing::Values("chan.publish.after_claim", "chan.publish.mid_write",
+INSTANTIATE_TEST_SUITE_P(FaultPoints,
+                         PublisherKilled,
+                         ::testing::Values("chan.publish.after_claim",
+                                           "chan.publish.mid_write",
                                            "chan.publish.after_commit"));
 
 TEST(ChannelMp, SubscriberKilledWhileHoldingLoansDoesNotStopABlockingPublisher) {
@@ -390,8 +393,10 @@ TEST_P(CreatorKilled, OpenerReportsIncompleteInitialisationAndRecreateWorks) {
     EXPECT_TRUE(Channel::create(name, small_config()));
 }
 
-INSTANTIATE_TEST_SUITE_P(InitSteps, CreatorKilled,
-                         ::testing::Values("chan.create.after_open", "chan.create.after_fallocate",
+INSTANTIATE_TEST_SUITE_P(InitSteps,
+                         CreatorKilled,
+                         ::testing::Values("chan.create.after_open",
+                                           "chan.create.after_fallocate",
                                            "chan.create.before_publish"));
 
 TEST(ChannelMp, ConcurrentCleanupFreesEachDeadParticipantExactlyOnce) {
@@ -592,6 +597,87 @@ TEST(ChannelMp, SubscriberKilledWhileJoiningDoesNotBlockABlockingPublisher) {
         ASSERT_TRUE(pub.publish(std::move(**l)));
     }
     EXPECT_TRUE(Channel::inspect(name).value().subscribers.empty()) << "reclaimed by the publisher";
+}
+
+}  // namespace
+}  // namespace ipckit
+
+namespace ipckit {
+namespace {
+
+/// Reads one byte from `fd` (the readiness hand-off below); false on EOF or error.
+bool read_token(int fd) {
+    char c = 0;
+    ssize_t n = 0;
+    while ((n = ::read(fd, &c, 1)) < 0 && errno == EINTR) {
+    }
+    return n == 1;
+}
+
+/// B13: a dead subscriber's pid is given to an unrelated live process (a new PID namespace makes
+/// the reuse certain: ns_last_pid is set back). Liveness comes from the record's OFD lock, so the
+/// record is still dead: a blocking publisher reclaims it instead of waiting for the impostor.
+TEST(ChannelMp, ReusedPidOfADeadSubscriberIsStillDead) {
+    const auto name = chan_name();
+    auto c = small_config();  // 4096-byte lanes: a few 496-byte messages fill one
+    ASSERT_TRUE(Channel::create(name, c));
+    auto outer = ForkedChild::spawn([&] {
+        if (::unshare(CLONE_NEWPID) != 0) {
+            return 77;  // no CAP_SYS_ADMIN here: reported as a skip below
+        }
+        const pid_t init = ::fork();  // pid 1 of the new namespace
+        if (init == 0) {
+            int ready[2];
+            CHILD_CHECK(::pipe(ready) == 0);
+            const pid_t victim = ::fork();
+            if (victim == 0) {
+                auto sub = Subscriber::open(name);
+                CHILD_CHECK(sub);
+                (void)::write(ready[1], "j", 1);
+                ::pause();  // holds its record (and lane) until killed
+                ::_exit(0);
+            }
+            CHILD_CHECK(read_token(ready[0]));
+            CHILD_CHECK(::kill(victim, SIGKILL) == 0);
+            CHILD_CHECK(::waitpid(victim, nullptr, 0) == victim);
+            // The next fork in this namespace gets the dead subscriber's pid.
+            FILE* f = std::fopen("/proc/sys/kernel/ns_last_pid", "w");
+            CHILD_CHECK(f != nullptr);
+            std::fprintf(f, "%d", victim - 1);
+            std::fclose(f);
+            const pid_t impostor = ::fork();
+            if (impostor == 0) {
+                ::pause();
+                ::_exit(0);
+            }
+            CHILD_CHECK(impostor == victim);
+            auto pub = Publisher::open(name);
+            CHILD_CHECK(pub);
+            for (int i = 0; i < 32; ++i) {  // several laps of the 4 KiB lane
+                auto l = pub->loan_for(496, 10s);
+                CHILD_CHECK(l && *l);  // never blocked by the dead record
+                CHILD_CHECK(pub->publish(std::move(**l)));
+            }
+            auto info = Channel::inspect(name);
+            CHILD_CHECK(info);
+            for (const auto& s : info->subscribers) {
+                CHILD_CHECK(!(s.pid == victim && s.alive));  // the impostor's pid, yet dead
+            }
+            ::kill(impostor, SIGKILL);
+            ::waitpid(impostor, nullptr, 0);
+            ::_exit(0);
+        }
+        int status = 0;
+        if (init < 0 || ::waitpid(init, &status, 0) != init) {
+            return 2;
+        }
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    });
+    auto r = outer.wait_for(30s);
+    if (r.exited && r.exit_code == 77) {
+        GTEST_SKIP() << "unshare(CLONE_NEWPID) needs CAP_SYS_ADMIN";
+    }
+    EXPECT_CHILD_OK(r);
 }
 
 }  // namespace

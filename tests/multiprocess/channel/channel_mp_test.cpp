@@ -3,6 +3,7 @@
 // stopped subscribers, futex wake-ups across processes, half-initialised files, concurrent
 // cleanup, read-only payloads, removal by an outside party.
 #include "../../unit/channel/channel_test_util.hpp"
+#include "../../unit/channel/creator_kill_matrix.hpp"
 #include "channel/fault_point.hpp"
 #include "forked_child.hpp"
 #include "ipckit/core/mapping.hpp"
@@ -678,6 +679,22 @@ TEST(ChannelMp, ReusedPidOfADeadSubscriberIsStillDead) {
         GTEST_SKIP() << "unshare(CLONE_NEWPID) needs CAP_SYS_ADMIN";
     }
     EXPECT_CHILD_OK(r);
+}
+
+}  // namespace
+}  // namespace ipckit
+
+namespace ipckit {
+namespace {
+
+/// B23, short: 40 creators killed from outside at random instants (the soak runs 1000).
+TEST(ChannelMp, CreatorKilledAtRandomInstantsLeavesAUsableName) {
+    const auto out = test::run_creator_kill_matrix(40, 23);
+    EXPECT_EQ(out.created + out.stale_init + out.absent, 40);
+    std::printf("[ matrix   ] created %d, stale init %d, absent %d\n",
+                out.created,
+                out.stale_init,
+                out.absent);
 }
 
 }  // namespace

@@ -60,7 +60,7 @@ ChannelInfo describe(const ChannelFile& f, const std::string& dir) {
         const std::uint32_t st = p.state.load(std::memory_order_acquire);
         auto alive = f.locked_by_other(f.pub_lock_off(i));
         const bool live = alive && *alive;
-        if (st == chan_detail::kFree && !live) {
+        if (st == chan_detail::Free && !live) {
             continue;
         }
         ChannelParticipantInfo pi;
@@ -75,7 +75,7 @@ ChannelInfo describe(const ChannelFile& f, const std::string& dir) {
         const std::uint32_t st = s.state.load(std::memory_order_acquire);
         auto alive = f.locked_by_other(f.sub_lock_off(i));
         const bool live = alive && *alive;
-        if (st == chan_detail::kFree && !live) {
+        if (st == chan_detail::Free && !live) {
             continue;
         }
         ChannelParticipantInfo si;
@@ -155,7 +155,7 @@ Result<std::uint32_t> Channel::cleanup_dead(std::string_view name, const Channel
     const auto& g = f->geometry();
     std::uint32_t freed = 0;
     auto clean = [&](std::uint64_t lock_off, chan_detail::A32& state) -> Result<void> {
-        if (state.load(std::memory_order_acquire) == chan_detail::kFree) {
+        if (state.load(std::memory_order_acquire) == chan_detail::Free) {
             return {};
         }
         auto got = f->try_lock(lock_off);
@@ -165,8 +165,8 @@ Result<std::uint32_t> Channel::cleanup_dead(std::string_view name, const Channel
         if (!*got) {
             return {};  // alive (or being cleaned by someone else right now)
         }
-        if (state.load(std::memory_order_acquire) != chan_detail::kFree) {
-            state.store(chan_detail::kFree, std::memory_order_release);
+        if (state.load(std::memory_order_acquire) != chan_detail::Free) {
+            state.store(chan_detail::Free, std::memory_order_release);
             ++freed;
         }
         f->unlock(lock_off);

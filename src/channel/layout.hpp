@@ -28,7 +28,7 @@ inline constexpr std::uint32_t kMaxSubscribers = 65536;
 inline constexpr std::uint32_t kMaxLoans = 1024;
 inline constexpr std::uint64_t kMaxFileBytes = std::uint64_t{1} << 40;
 
-enum RecordState : std::uint32_t { kFree = 0, kJoining = 1, kActive = 2 };
+enum RecordState : std::uint32_t { Free = 0, Joining = 1, Active = 2 };
 
 using A32 = std::atomic<std::uint32_t>;
 using A64 = std::atomic<std::uint64_t>;

@@ -166,7 +166,7 @@ struct SubscriberImpl {
     /// What one look at the lanes found. The hot path returns this plain enum instead of a
     /// Result<optional<Got>>: moving those through three calls was a third of a spin-mode round
     /// trip. The failures become an Error in poll_error(), off the hot path.
-    enum class Polled : std::uint8_t { kEmpty, kGot, kCorruptHeader, kQuota, kTooSmall };
+    enum class Polled : std::uint8_t { Empty, Got, CorruptHeader, Quota, TooSmall };
     Polled poll(std::span<std::byte>* out, Got& got) noexcept;
     Polled poll_inner(std::span<std::byte>* out, Got& got) noexcept;
     Polled poll_lane(std::uint32_t lane, std::span<std::byte>* out, Got& got) noexcept;

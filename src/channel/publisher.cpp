@@ -24,7 +24,7 @@ inline bool after(std::uint64_t a, std::uint64_t b) noexcept {
 PublisherImpl::~PublisherImpl() {
     if (rec != nullptr) {
         rec->pid.store(0, std::memory_order_relaxed);
-        rec->state.store(kFree, std::memory_order_release);
+        rec->state.store(Free, std::memory_order_release);
         file.unlock(file.pub_lock_off(lane));
     }
 }
@@ -74,7 +74,7 @@ Result<void> PublisherImpl::join() {
     limit = tail;  // forces a scan of the subscribers before the first write
     r.generation.fetch_add(1, std::memory_order_relaxed);
     r.pid.store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
-    r.state.store(kActive, std::memory_order_release);
+    r.state.store(Active, std::memory_order_release);
     rec = &r;
     A32& hw = file.header().lanes_hw;
     std::uint32_t cur = hw.load(std::memory_order_relaxed);
@@ -123,20 +123,20 @@ Result<void> PublisherImpl::recompute_limit(std::uint64_t needed_end, bool check
     for (std::uint32_t i = 0; i < g.max_subscribers; ++i) {
         SubRecordHead& s = file.sub(i);
         const std::uint32_t st = s.state.load(std::memory_order_acquire);
-        if (st != kJoining && st != kActive) {
+        if (st != Joining && st != Active) {
             continue;  // free (or garbage: a hostile value is treated as free)
         }
         std::uint64_t h = tail;
-        if (st == kActive) {
+        if (st == Active) {
             h = file.hold(i, lane).load(std::memory_order_acquire);
             if (after(h, tail)) {
                 h = tail;  // ahead of what we wrote: corrupt; cannot hold anything back
             }
         }
-        const bool blocks = st == kJoining || after(needed_end, h + g.lane_bytes);
+        const bool blocks = st == Joining || after(needed_end, h + g.lane_bytes);
         if (blocks && !check_liveness) {
             blocked_by = static_cast<pid_t>(s.pid.load(std::memory_order_relaxed));
-            if (st == kJoining) {
+            if (st == Joining) {
                 joiner = true;
                 continue;
             }
@@ -149,13 +149,13 @@ Result<void> PublisherImpl::recompute_limit(std::uint64_t needed_end, bool check
                 // Dead: reclaim its record under its lock (exactly one cleaner gets it).
                 auto got = file.try_lock(file.sub_lock_off(i));
                 if (got && *got) {
-                    s.state.store(kFree, std::memory_order_release);
+                    s.state.store(Free, std::memory_order_release);
                     file.unlock(file.sub_lock_off(i));
                 }
                 continue;
             }
             blocked_by = static_cast<pid_t>(s.pid.load(std::memory_order_relaxed));
-            if (st == kJoining) {
+            if (st == Joining) {
                 joiner = true;
                 continue;
             }

@@ -27,7 +27,7 @@ SubscriberImpl::~SubscriberImpl() {
     stop_notifier_thread();
     if (rec != nullptr) {
         rec->pid.store(0, std::memory_order_relaxed);
-        rec->state.store(kFree, std::memory_order_release);
+        rec->state.store(Free, std::memory_order_release);
         file.unlock(file.sub_lock_off(index));
         if (!overwrite) {
             auto& h = file.header();
@@ -58,7 +58,7 @@ Result<void> SubscriberImpl::join() {
     SubRecordHead& r = file.sub(i);
     // "joining" first: a block-mode publisher waits for a live joiner instead of writing past
     // a cursor it cannot see yet; the fence pairs with the publisher's fence before its scan.
-    r.state.store(kJoining, std::memory_order_seq_cst);
+    r.state.store(Joining, std::memory_order_seq_cst);
     r.pid.store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
     r.loans.store(0, std::memory_order_relaxed);
     r.received.store(0, std::memory_order_relaxed);
@@ -77,7 +77,7 @@ Result<void> SubscriberImpl::join() {
     rec = &r;
     mask = g.lane_bytes - 1;
     held.reserve(g.max_loans);
-    r.state.store(kActive, std::memory_order_release);
+    r.state.store(Active, std::memory_order_release);
     if (!overwrite) {
         auto& h = file.header();
         wake_sleepers(h.space_seq, h.space_sleepers);
@@ -240,7 +240,7 @@ SubscriberImpl::Polled SubscriberImpl::poll_lane(std::uint32_t lane, std::span<s
                     update_hold(lane);
                 }
                 got.size = len;
-                return Polled::kTooSmall;  // left in place: a bigger buffer can take it
+                return Polled::TooSmall;  // left in place: a bigger buffer can take it
             }
             std::memcpy(out->data(), payload, len);
             if (overwrite) {
@@ -265,12 +265,12 @@ SubscriberImpl::Polled SubscriberImpl::poll_lane(std::uint32_t lane, std::span<s
             rec->loans.store(static_cast<std::uint32_t>(held.size()), std::memory_order_relaxed);
         }
         update_hold(lane);
-        return Polled::kGot;
+        return Polled::Got;
     }
     if (s.cursor != start) {
         update_hold(lane);
     }
-    return Polled::kEmpty;
+    return Polled::Empty;
 }
 
 Result<int> SubscriberImpl::start_notifier() {
@@ -344,19 +344,19 @@ SubscriberImpl::Polled SubscriberImpl::poll(std::span<std::byte>* out, Got& got)
 
 SubscriberImpl::Polled SubscriberImpl::poll_inner(std::span<std::byte>* out, Got& got) noexcept {
     if (!file.header_ok()) [[unlikely]] {
-        return Polled::kCorruptHeader;
+        return Polled::CorruptHeader;
     }
     const Geometry& g = file.geometry();
     if (out == nullptr && held.size() >= g.max_loans) [[unlikely]] {
-        return Polled::kQuota;
+        return Polled::Quota;
     }
     const std::uint32_t hw =
         std::min(file.header().lanes_hw.load(std::memory_order_acquire), g.max_publishers);
     std::uint32_t lane = rr < hw ? rr : 0;
     for (std::uint32_t k = 0; k < hw; ++k) {
         const Polled r = poll_lane(lane, out, got);
-        if (r != Polled::kEmpty) {
-            if (r == Polled::kGot) {
+        if (r != Polled::Empty) {
+            if (r == Polled::Got) {
                 rr = lane + 1;  // round robin: the next look starts after this lane
             }
             return r;
@@ -366,26 +366,26 @@ SubscriberImpl::Polled SubscriberImpl::poll_inner(std::span<std::byte>* out, Got
     if (!overwrite) {
         flush_holds();  // running dry: make sure a waiting publisher hears about our progress
     }
-    return Polled::kEmpty;
+    return Polled::Empty;
 }
 
 Error SubscriberImpl::poll_error(Polled p, const Got& got, const std::span<std::byte>* out) const {
     const Geometry& g = file.geometry();
     switch (p) {
-    case Polled::kCorruptHeader: {
+    case Polled::CorruptHeader: {
         auto r = file.check_header();
         return r ? file.corrupt("chan receive", "header changed while in use") : std::move(r).error();
     }
-    case Polled::kQuota:
+    case Polled::Quota:
         return Error(std::errc::no_buffer_space, "chan receive", "chan:" + file.name(),
                      "this subscriber holds " + std::to_string(held.size()) + "/" +
                          std::to_string(g.max_loans) + " samples (max_loans); release one");
-    case Polled::kTooSmall:
+    case Polled::TooSmall:
         return Error(std::errc::message_size, "chan receive", "chan:" + file.name(),
                      "message of " + std::to_string(got.size) + " bytes; buffer holds " +
                          std::to_string(out == nullptr ? 0 : out->size()));
-    case Polled::kEmpty:
-    case Polled::kGot:
+    case Polled::Empty:
+    case Polled::Got:
         break;
     }
     IPCKIT_ASSERT(false, "poll_error() of a successful poll");
@@ -394,17 +394,17 @@ Error SubscriberImpl::poll_error(Polled p, const Got& got, const std::span<std::
 
 Result<bool> SubscriberImpl::poll_checked(std::span<std::byte>* out, Got& got) {
     const Polled p = poll(out, got);
-    if (p > Polled::kGot) [[unlikely]] {
+    if (p > Polled::Got) [[unlikely]] {
         return poll_error(p, got, out);
     }
-    return p == Polled::kGot;
+    return p == Polled::Got;
 }
 
 Result<bool> SubscriberImpl::wait(std::span<std::byte>* out, Deadline deadline, Got& got) {
     for (std::uint32_t i = 0; i < spin_polls; ++i) {
         const Polled p = poll(out, got);
-        if (p != Polled::kEmpty) {
-            return p == Polled::kGot ? Result<bool>(true) : Result<bool>(poll_error(p, got, out));
+        if (p != Polled::Empty) {
+            return p == Polled::Got ? Result<bool>(true) : Result<bool>(poll_error(p, got, out));
         }
         if (expired(deadline)) {
             return false;

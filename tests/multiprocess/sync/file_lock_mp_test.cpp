@@ -22,7 +22,7 @@ namespace {
 using namespace std::chrono_literals;
 using test_sync::eventually;
 
-constexpr int kFree = 0;
+constexpr int Free = 0;
 constexpr int kHeld = 10;
 
 // In a child process (so the process-associated record locks of the test process count as
@@ -34,7 +34,7 @@ int probe(const std::string& path, ByteRange range = {}) {
         CHILD_CHECK(lock);
         auto r = lock->try_acquire(LockKind::Exclusive, range);
         CHILD_CHECK(r);
-        return *r ? kFree : kHeld;
+        return *r ? Free : kHeld;
     });
     const auto res = probe_child.wait_for(10s);
     return res.exited ? res.exit_code : -1;
@@ -100,7 +100,7 @@ TEST(RecordLockMp, ClosingAnotherDescriptorOfTheFileDropsTheRecordLock) {
         ASSERT_GE(other, 0);
         ::close(other);
     }
-    EXPECT_EQ(probe<RecordLock>(path), kFree) << "the pitfall: our lock silently vanished";
+    EXPECT_EQ(probe<RecordLock>(path), Free) << "the pitfall: our lock silently vanished";
 }
 
 // ...and OFD locks are immune: the lock belongs to the open file description the handle owns.
@@ -118,7 +118,7 @@ TEST(OfdLockMp, ClosingAnotherDescriptorOfTheFileKeepsTheOfdLock) {
     EXPECT_EQ(probe<OfdLock>(path), kHeld);
     EXPECT_EQ(probe<RecordLock>(path), kHeld) << "OFD and record locks conflict with each other";
     ASSERT_TRUE(lock.release());
-    EXPECT_EQ(probe<OfdLock>(path), kFree);
+    EXPECT_EQ(probe<OfdLock>(path), Free);
 }
 
 TEST(OfdLockMp, BlockingAcquireWaitsForTheHolderAndAKilledHolderReleases) {

@@ -71,6 +71,7 @@ Result<std::optional<FifoRequest>> FifoServer::receive(Deadline deadline) {
     }
     FifoRequest req;
     req.client = frame.pid;
+    req.seq = frame.seq;
     req.body.resize(frame.length);
     auto body = std::as_writable_bytes(std::span(req.body.data(), req.body.size()));
     auto n = in_.read_exact(body, soon);
@@ -101,7 +102,8 @@ Result<bool> FifoServer::reply(const FifoRequest& request, std::string_view body
         (void)Fifo::unlink(path);  // ENXIO: nobody reads it: the client died; remove its FIFO
         return false;
     }
-    const FifoFrame frame{FifoFrame::kReplyMagic, request.client, static_cast<std::uint32_t>(body.size())};
+    const FifoFrame frame{FifoFrame::kReplyMagic, request.client, request.seq,
+                          static_cast<std::uint32_t>(body.size())};
     std::string wire(sizeof frame + body.size(), '\0');
     std::memcpy(wire.data(), &frame, sizeof frame);
     std::memcpy(wire.data() + sizeof frame, body.data(), body.size());

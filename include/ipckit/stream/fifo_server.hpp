@@ -19,24 +19,36 @@
 
 namespace ipckit {
 
-/// Wire format shared by FifoServer and FifoClient (native byte order: both ends are on one host).
-/// A request is one write of FifoFrame{kRequestMagic, pid, n} + n bytes, at most kPipeBuf in total,
-/// so concurrent clients' requests never interleave (F19). A reply is FifoFrame{kReplyMagic, pid,
-/// n} + n bytes (any n up to kMaxReply) on the client's own FIFO, which has a single writer.
+/// Wire format shared by FifoServer and FifoClient, version 2 (native byte order: both ends are
+/// on one host). Every message is a 16-byte header followed by `length` body bytes:
+///
+///   offset 0   u32 magic    kRequestMagic "IK2Q" (client -> server) or kReplyMagic "IK2R"
+///   offset 4   i32 pid      the client's pid (names its reply FIFO)
+///   offset 8   u32 seq      request number chosen by the client; the reply echoes it
+///   offset 12  u32 length   body bytes that follow
+///
+/// A request is one write of header + body, at most kPipeBuf in total, so concurrent clients'
+/// requests never interleave (F19). A reply (any length up to kMaxReply) goes to the client's
+/// own FIFO, which has a single writer. The seq ties a reply to its request: a client whose call
+/// timed out may later find that call's late reply in its FIFO and discards it by seq. Version 1
+/// (12-byte header without seq, magics "IKFQ"/"IKFR") is refused as a malformed frame.
 struct FifoFrame {
     std::uint32_t magic;
     std::int32_t pid;
+    std::uint32_t seq;
     std::uint32_t length;
-    static constexpr std::uint32_t kRequestMagic = 0x51464b49;  // "IKFQ"
-    static constexpr std::uint32_t kReplyMagic = 0x52464b49;    // "IKFR"
-    static constexpr std::size_t kMaxRequest = kPipeBuf - 12;
+    static constexpr std::uint32_t kRequestMagic = 0x51324b49;  // bytes "IK2Q" on a little-endian host
+    static constexpr std::uint32_t kReplyMagic = 0x52324b49;    // "IK2R"
+    static constexpr std::size_t kHeaderSize = 16;
+    static constexpr std::size_t kMaxRequest = kPipeBuf - kHeaderSize;
     static constexpr std::size_t kMaxReply = std::size_t{1} << 20;
 };
-static_assert(sizeof(FifoFrame) == 12);
+static_assert(sizeof(FifoFrame) == FifoFrame::kHeaderSize);
 
 /// One request read by the server.
 struct FifoRequest {
-    pid_t client = 0;   ///< the pid the client claims (names its reply FIFO)
+    pid_t client = 0;       ///< the pid the client claims (names its reply FIFO)
+    std::uint32_t seq = 0;  ///< the client's request number; reply() echoes it
     std::string body;
 };
 
@@ -67,7 +79,7 @@ public:
 
     /// Waits until `deadline` for a request; empty optional if none came.
     Result<std::optional<FifoRequest>> receive(Deadline deadline);
-    /// Sends `body` to the client's reply FIFO. true: delivered; false: the client is gone (its
+    /// Sends `body` to the client's reply FIFO, tagged with request.seq. true: delivered; false: the client is gone (its
     /// FIFO is removed). errc::timed_out if the client does not drain it before `deadline`.
     Result<bool> reply(const FifoRequest& request, std::string_view body,
                        Deadline deadline = Deadline::after(std::chrono::seconds(1)));

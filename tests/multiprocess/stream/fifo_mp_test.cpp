@@ -131,7 +131,7 @@ TEST(FifoClientServer, ServerSurvivesAClientThatVanishedBeforeItsReply) {
         CHILD_CHECK(c);
         // Send a request by hand and die without reading or cleaning up (like a crash).
         auto w = Fifo::open(path)->open_writer();
-        const FifoFrame frame{FifoFrame::kRequestMagic, ::getpid(), 3};
+        const FifoFrame frame{FifoFrame::kRequestMagic, ::getpid(), 0, 3};
         std::string wire(reinterpret_cast<const char*>(&frame), sizeof frame);
         wire += "bye";
         CHILD_CHECK(w->write_all(wire));
@@ -159,7 +159,7 @@ TEST(FifoClientServer, ServerSurvivesAClientThatDiesInTheMiddleOfALargeReply) {
         auto replies = mine->open_read_write();
         CHILD_CHECK(replies);
         auto w = Fifo::open(path)->open_writer();
-        const FifoFrame frame{FifoFrame::kRequestMagic, ::getpid(), 3};
+        const FifoFrame frame{FifoFrame::kRequestMagic, ::getpid(), 0, 3};
         std::string wire(reinterpret_cast<const char*>(&frame), sizeof frame);
         wire += "big";
         CHILD_CHECK(w->write_all(wire));

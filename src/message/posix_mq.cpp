@@ -311,7 +311,19 @@ Result<bool> PosixMq::send_impl(std::span<const std::byte> message,
     return r->has_value();
 }
 
-Result<void> PosixMq::send(std::span<const std::byte> message, unsigned priority) {
+Result<void> PosixMq::send_failed(std::span<const std::byte> message, unsigned priority) {
+    // What run_until does with a -1 from an untimed call, without making the call again.
+    const int err = errno;
+    if (err == EINTR) {
+        return send_checked(message, priority);
+    }
+    if (err == EAGAIN) {
+        return would_block_error("mq_send", name_.str());
+    }
+    return Error::from_errno(err, "mq_send", name_.str());
+}
+
+Result<void> PosixMq::send_checked(std::span<const std::byte> message, unsigned priority) {
     auto r = send_impl(message, priority, Deadline::never());
     if (!r) {
         return std::move(r).error();
@@ -320,10 +332,6 @@ Result<void> PosixMq::send(std::span<const std::byte> message, unsigned priority
         return would_block_error("mq_send", name_.str());
     }
     return {};
-}
-
-Result<void> PosixMq::send(std::string_view text, unsigned priority) {
-    return send(std::as_bytes(std::span(text.data(), text.size())), priority);
 }
 
 Result<bool> PosixMq::try_send(std::span<const std::byte> message, unsigned priority) {
@@ -362,7 +370,18 @@ Result<std::optional<PosixMq::Received>> PosixMq::receive_impl(std::span<std::by
     return std::optional<Received>(Received{static_cast<std::size_t>(**r), priority});
 }
 
-Result<PosixMq::Received> PosixMq::receive(std::span<std::byte> buffer) {
+Result<PosixMq::Received> PosixMq::receive_failed(std::span<std::byte> buffer) {
+    const int err = errno;
+    if (err == EINTR) {
+        return receive_checked(buffer);
+    }
+    if (err == EAGAIN) {
+        return would_block_error("mq_receive", name_.str());
+    }
+    return Error::from_errno(err, "mq_receive", name_.str());
+}
+
+Result<PosixMq::Received> PosixMq::receive_checked(std::span<std::byte> buffer) {
     auto r = receive_impl(buffer, Deadline::never());
     if (!r) {
         return std::move(r).error();

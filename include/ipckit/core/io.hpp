@@ -14,14 +14,17 @@
 namespace ipckit {
 
 /// How a write keeps SIGPIPE away from the caller when the reader is gone.
-/// Socket: send(MSG_NOSIGNAL), free. Other (pipes, FIFOs, ttys): SIGPIPE is blocked in the calling
-/// thread for the duration of the write and a SIGPIPE the write raised is consumed before it is
-/// unblocked (two extra sigprocmask calls per write; none if the thread already blocks it).
+/// Socket: send(MSG_NOSIGNAL), free. Other (pipes, FIFOs, ttys): on Linux >= 6.18 the write is
+/// pwritev2(offset -1, RWF_NOSIGNAL), write(2) without the signal (about 25 ns more than write(2),
+/// no extra call). On older kernels, or a file whose driver refuses the flag, SIGPIPE is blocked
+/// in the calling thread for the duration of the write and a SIGPIPE the write raised is consumed
+/// before it is unblocked (two extra sigprocmask calls per write; none if the thread already
+/// blocks it).
 enum class FdKind { Socket, Other };
 
 /// Sets SIGPIPE to SIG_IGN for the whole process (a process-wide choice the library otherwise
-/// never makes for you) and lets FdKind::Other writes skip their per-write SIGPIPE shield, which
-/// costs two sigprocmask calls per write. For programs that own their signal policy, such as the
+/// never makes for you) and lets FdKind::Other writes use plain write(2) instead of their per-write
+/// SIGPIPE protection (RWF_NOSIGNAL, or two sigprocmask calls per write on kernels before 6.18). For programs that own their signal policy, such as the
 /// ipckit command. Changing SIGPIPE back by other means afterwards is the caller's responsibility.
 Result<void> ignore_sigpipe_process_wide();
 

@@ -213,7 +213,10 @@ public:
     using value_type = void;   // NOLINT(readability-identifier-naming): std::expected's names
     using error_type = Error;  // NOLINT(readability-identifier-naming): std::expected's names
 
-    Result() = default;
+    // User-provided on purpose: a defaulted constructor makes `return {};` value-initialise, which
+    // zero-fills the whole std::optional<Error> (a 96-byte `rep stos`, ~10 ns) on every success.
+    // NOLINTNEXTLINE(modernize-use-equals-default,hicpp-use-equals-default)
+    Result() noexcept {}
     // NOLINTBEGIN(google-explicit-constructor,hicpp-explicit-conversions): implicit, like expected
     Result(Unexpected e) : error_(std::move(e).error()) {}
     Result(Error e) : error_(std::move(e)) {}

@@ -3,12 +3,14 @@
 // mq_notify(3), mq_getattr(3)).
 #pragma once
 
+#include "ipckit/core/assert.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/posix_name.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
 
+#include <mqueue.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -115,8 +117,23 @@ public:
 
     /// Sends, blocking while the queue is full. errc::message_size if the message is larger than
     /// the queue's msgsize (the detail names it); errc::invalid_argument if priority > 32767.
-    Result<void> send(std::span<const std::byte> message, unsigned priority = 0);
-    Result<void> send(std::string_view text, unsigned priority = 0);
+    /// (Inline: a valid non-empty message goes straight to mq_send, and only a failure leaves the
+    /// header, so the wrapper adds no call level between the caller and the kernel.)
+    Result<void> send(std::span<const std::byte> message, unsigned priority = 0) {
+        IPCKIT_ASSERT(fd_.valid(), "PosixMq used after move");
+        if (!message.empty() && message.size() <= msgsize_ && priority <= kMaxPriority) [[likely]] {
+            // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): bytes as chars
+            const auto* data = reinterpret_cast<const char*>(message.data());
+            if (::mq_send(fd_.get(), data, message.size(), priority) != -1) [[likely]] {
+                return {};
+            }
+            return send_failed(message, priority);
+        }
+        return send_checked(message, priority);
+    }
+    Result<void> send(std::string_view text, unsigned priority = 0) {
+        return send(std::as_bytes(std::span(text.data(), text.size())), priority);
+    }
     /// Sends without blocking; false when the queue is full.
     Result<bool> try_send(std::span<const std::byte> message, unsigned priority = 0);
     /// Sends, blocking until `deadline`; false when it passed with the queue still full.
@@ -134,7 +151,20 @@ public:
     /// queue is empty. The buffer must hold max_message_size() bytes (the kernel checks the
     /// queue's msgsize, not the message's length: F4): otherwise errc::message_size with
     /// "buffer 10 < queue msgsize 64".
-    Result<Received> receive(std::span<std::byte> buffer);
+    Result<Received> receive(std::span<std::byte> buffer) {
+        IPCKIT_ASSERT(fd_.valid(), "PosixMq used after move");
+        if (buffer.size() >= msgsize_) [[likely]] {
+            unsigned priority = 0;
+            // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): bytes as chars
+            auto* data = reinterpret_cast<char*>(buffer.data());
+            const ssize_t n = ::mq_receive(fd_.get(), data, buffer.size(), &priority);
+            if (n != -1) [[likely]] {
+                return Received{static_cast<std::size_t>(n), priority};
+            }
+            return receive_failed(buffer);
+        }
+        return receive_checked(buffer);
+    }
     /// Receives without blocking; empty when the queue is empty.
     Result<std::optional<Received>> try_receive(std::span<std::byte> buffer);
     /// Receives, blocking until `deadline`; empty when it passed.
@@ -193,6 +223,13 @@ private:
                                      std::optional<Limits> limits,
                                      Permissions permissions,
                                      Access access);
+    // The out-of-line halves of the inline send/receive. *_failed run right after the call
+    // returned -1 (errno still set): EINTR retries through *_checked, anything else becomes the
+    // Error. *_checked are the full paths (argument errors, empty messages, retries).
+    [[gnu::cold]] Result<void> send_failed(std::span<const std::byte> message, unsigned priority);
+    Result<void> send_checked(std::span<const std::byte> message, unsigned priority);
+    [[gnu::cold]] Result<Received> receive_failed(std::span<std::byte> buffer);
+    Result<Received> receive_checked(std::span<std::byte> buffer);
     Result<std::optional<Received>> receive_impl(std::span<std::byte> buffer, Deadline deadline);
     Result<bool> send_impl(std::span<const std::byte> message,
                            unsigned priority,

@@ -4,12 +4,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <numeric>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "core/io_sigpipe.hpp"
 #include "forked_child.hpp"
+#include "ipc_registry.hpp"
 #include "ipckit/core/io.hpp"
 #include "ipckit/core/unique_fd.hpp"
 
@@ -49,6 +53,65 @@ TEST_F(DefaultSigpipe, WriteToAPipeWithNoReaderIsEpipeNotDeath) {
     sigset_t pending;
     sigpending(&pending);
     EXPECT_EQ(sigismember(&pending, SIGPIPE), 0);  // consumed, not left pending
+}
+
+// The signal-mask shield is what kernels before 6.18 get; force it so it stays tested here.
+TEST_F(DefaultSigpipe, MaskShieldFallbackIsEpipeNotDeath) {
+    struct Force {
+        Force() { detail::force_sigpipe_mask_shield = true; }
+        ~Force() { detail::force_sigpipe_mask_shield = false; }
+        Force(const Force&) = delete;
+        Force& operator=(const Force&) = delete;
+    } force;
+    Pipe p;
+    p.r.reset();
+    auto r = write_all(p.w.get(), bytes_of("hello"), FdKind::Other, Deadline::never(), "pipe");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code(), std::errc::broken_pipe);
+    sigset_t pending;
+    sigpending(&pending);
+    EXPECT_EQ(sigismember(&pending, SIGPIPE), 0);
+}
+
+// With RWF_NOSIGNAL no SIGPIPE is generated at all, so a thread that blocks SIGPIPE is not left
+// with one pending either (the mask shield leaves it to such a thread).
+TEST_F(DefaultSigpipe, RwfNosignalWriteLeavesNoSigpipePendingInABlockingThread) {
+    if (!detail::kernel_honours_rwf_nosignal()) {
+        GTEST_SKIP() << "kernel before 6.18: no RWF_NOSIGNAL";
+    }
+    sigset_t pipe_only;
+    sigset_t old;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &pipe_only, &old), 0);
+    Pipe p;
+    p.r.reset();
+    auto r = write_all(p.w.get(), bytes_of("hello"), FdKind::Other, Deadline::never(), "pipe");
+    sigset_t pending;
+    sigpending(&pending);
+    const bool left_pending = sigismember(&pending, SIGPIPE) == 1;
+    if (left_pending) {
+        const timespec zero{0, 0};
+        (void)sigtimedwait(&pipe_only, nullptr, &zero);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code(), std::errc::broken_pipe);
+    EXPECT_FALSE(left_pending);
+}
+
+// pwritev2 with offset -1 must behave as write(2): at the file position, which it advances.
+TEST(Io, OtherWritesToAFileUseAndAdvanceTheFilePosition) {
+    const std::string path = test::unique_path("io");
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    ASSERT_TRUE(fd.valid());
+    ASSERT_TRUE(write_all(fd.get(), bytes_of("hello"), FdKind::Other, Deadline::never(), path));
+    ASSERT_EQ(::lseek(fd.get(), 0, SEEK_SET), 0);
+    ASSERT_TRUE(write_all(fd.get(), bytes_of("J"), FdKind::Other, Deadline::never(), path));
+    EXPECT_EQ(::lseek(fd.get(), 0, SEEK_CUR), 1);
+    char buf[8] = {};
+    ASSERT_EQ(::pread(fd.get(), buf, sizeof buf, 0), 5);
+    EXPECT_EQ(std::string(buf, 5), "Jello");
 }
 
 TEST_F(DefaultSigpipe, SocketWriteToAClosedPeerIsEpipeNotDeath) {

@@ -7,10 +7,12 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -233,6 +235,39 @@ TEST(PosixMq, SetNonBlockingMakesBlockingCallsReportWouldBlock) {
     EXPECT_FALSE(q.receive_for(10ms).value().has_value());
     q.set_non_blocking(false).value();
     EXPECT_FALSE(q.attributes()->non_blocking);
+}
+
+// send/receive into a caller buffer are inline and leave the header only on failure: their
+// errors must still name the call, the queue and the errno, exactly as the full paths do.
+TEST(PosixMq, InlineSendAndReceiveFailuresNameTheCallTheQueueAndTheErrno) {
+    auto q = make_queue(1, 64);
+    const std::string name = q.name().str();
+    q.set_non_blocking(true).value();
+    std::array<std::byte, 64> buf{};
+    auto empty = q.receive(std::span<std::byte>(buf));
+    ASSERT_FALSE(empty);
+    EXPECT_EQ(empty.error(), std::errc::resource_unavailable_try_again);
+    EXPECT_EQ(empty.error().op(), "mq_receive");
+    EXPECT_EQ(empty.error().object(), name);
+    EXPECT_NE(empty.error().detail().find("non-blocking"), std::string::npos);
+    ASSERT_TRUE(q.send(bytes("one")));
+    auto full = q.send(bytes("two"));
+    ASSERT_FALSE(full);
+    EXPECT_EQ(full.error(), std::errc::resource_unavailable_try_again);
+    EXPECT_EQ(full.error().message().rfind("mq_send " + name + ": ", 0), 0U)
+        << full.error().message();
+    auto got = q.receive(std::span<std::byte>(buf));
+    ASSERT_TRUE(got) << got.error().message();
+    EXPECT_EQ(got->size, 3U);
+
+    const auto wo_name = fresh_name();
+    auto wo = PosixMq::create(wo_name, {}, Permissions(), Access::WriteOnly).value();
+    std::vector<std::byte> big(wo.max_message_size());
+    auto r = wo.receive(std::span<std::byte>(big));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().message(),
+              "mq_receive " + wo_name.str() + ": " +
+                  std::make_error_code(std::errc::bad_file_descriptor).message());
 }
 
 TEST(PosixMq, UnlinkRemovesTheNameButOpenDescriptorsKeepWorking) {

@@ -98,8 +98,10 @@ public:
     static Result<Subscriber> create(std::string_view name, const ChannelConfig& config);
     static Result<Subscriber> open_or_create(std::string_view name, const ChannelConfig& config);
 
-    Subscriber(Subscriber&&) noexcept;
-    Subscriber& operator=(Subscriber&&) noexcept;
+    Subscriber(const Subscriber&) = delete;
+    Subscriber& operator=(const Subscriber&) = delete;
+    Subscriber(Subscriber&& other) noexcept;
+    Subscriber& operator=(Subscriber&& other) noexcept;
     ~Subscriber();
 
     /// Zero-copy. Errors: corrupt channel, loan quota exhausted, channel file removed.
@@ -143,15 +145,21 @@ public:
     explicit TypedSubscriber(Subscriber s) noexcept : s_(std::move(s)) {}
     static Result<TypedSubscriber> open(std::string_view name, const ChannelOptions& o = {}) {
         auto s = Subscriber::open(name, o);
-        if (!s) return std::move(s).error();
+        if (!s) {
+            return std::move(s).error();
+        }
         return TypedSubscriber(std::move(*s));
     }
     /// Empty on timeout. A message of the wrong size is an error.
     Result<std::optional<T>> receive_until(Deadline deadline) {
         T v;
         auto r = s_.receive_until(std::as_writable_bytes(std::span<T, 1>(&v, 1)), deadline);
-        if (!r) return std::move(r).error();
-        if (!*r) return std::optional<T>();
+        if (!r) {
+            return std::move(r).error();
+        }
+        if (!*r) {
+            return std::optional<T>();
+        }
         if ((*r)->size != sizeof(T)) {
             return Error(std::errc::bad_message, "chan receive", "typed",
                          "message size differs from sizeof(T)");
@@ -161,8 +169,12 @@ public:
     Result<std::optional<T>> try_receive() {
         T v;
         auto r = s_.try_receive(std::as_writable_bytes(std::span<T, 1>(&v, 1)));
-        if (!r) return std::move(r).error();
-        if (!*r) return std::optional<T>();
+        if (!r) {
+            return std::move(r).error();
+        }
+        if (!*r) {
+            return std::optional<T>();
+        }
         if ((*r)->size != sizeof(T)) {
             return Error(std::errc::bad_message, "chan receive", "typed",
                          "message size differs from sizeof(T)");

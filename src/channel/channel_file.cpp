@@ -261,6 +261,14 @@ const Header& header_of(const Mapping& head) noexcept {
 std::uint32_t ld32(const A32& a) noexcept { return a.load(std::memory_order_relaxed); }
 std::uint64_t ld64(const A64& a) noexcept { return a.load(std::memory_order_relaxed); }
 
+/// The creator has published the magic (the mapping exists only once the file is long enough).
+bool initialised(const Mapping& head) noexcept {
+    return head.valid() && header_of(head).magic.load(std::memory_order_acquire) == kMagic;
+}
+std::uint32_t creator_pid(const Mapping& head) noexcept {
+    return head.valid() ? ld32(header_of(head).creator_pid) : 0;
+}
+
 /// The layout version and hash: a skew is "not supported", not corruption.
 Result<void> check_layout(const Header& h, const std::string& name) {
     const std::uint32_t version = ld32(h.layout_version);
@@ -379,7 +387,7 @@ Result<ChannelFile> ChannelFile::create(std::string_view name_in, const ChannelC
 }
 
 Error ChannelFile::init_failure(const Mapping& head, const struct stat& st) const {
-    const std::uint32_t pid = head.valid() ? ld32(header_of(head).creator_pid) : 0;
+    const std::uint32_t pid = creator_pid(head);
     if (head.valid() && (st.st_mode & 0777) != 0200) {
         // Fully created (final mode applied) yet no magic: overwritten since.
         return corrupt("chan open", "header: magic=" + num(ld64(header_of(head).magic)));
@@ -400,9 +408,6 @@ Result<Mapping> ChannelFile::wait_initialised(const std::string& path,
     // "still initialising" from "creator died half-way" (A18).
     const Deadline until = Deadline::after(options.init_wait);
     Mapping head;
-    auto initialised = [&head] {
-        return head.valid() && header_of(head).magic.load(std::memory_order_acquire) == kMagic;
-    };
     for (;;) {
         IPCKIT_TRY(fstat_check(fd_.get(), path, options, false, 0, st));
         // Only a file at least one header long is looked at (a shorter one would SIGBUS).
@@ -415,7 +420,7 @@ Result<Mapping> ChannelFile::wait_initialised(const std::string& path,
             }
             head = std::move(*m);
         }
-        if (has_header && initialised()) {
+        if (has_header && initialised(head)) {
             return head;
         }
         auto busy = locked_by_other(0);
@@ -424,15 +429,14 @@ Result<Mapping> ChannelFile::wait_initialised(const std::string& path,
         }
         if (!*busy) {
             // Re-check: the creator may have finished between our two looks.
-            if (initialised()) {
+            if (initialised(head)) {
                 return head;
             }
             return init_failure(head, *st);
         }
         if (until.expired()) {
-            const std::uint32_t pid = head.valid() ? ld32(header_of(head).creator_pid) : 0;
             return Error(std::errc::timed_out, "chan open", "chan:" + name_,
-                         "still initialising (creator pid " + num(pid) + ")");
+                         "still initialising (creator pid " + num(creator_pid(head)) + ")");
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }

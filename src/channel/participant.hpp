@@ -117,9 +117,13 @@ struct PublisherImpl {
     /// A live subscriber's hold on our lane (our tail while it is joining or if it is corrupt).
     [[nodiscard]] std::uint64_t hold_of(std::uint32_t sub, std::uint32_t state) const noexcept;
     /// True if the subscriber is dead (its record is then reclaimed, by us or another cleaner).
-    Result<bool> reclaim_if_dead(std::uint32_t sub);
+    [[nodiscard]] Result<bool> reclaim_if_dead(std::uint32_t sub) const;
     /// reserve()'s errors: a loan already out, a size above max_message.
     [[nodiscard]] Result<void> check_loan(std::size_t n) const;
+    enum class Space : std::uint8_t { Free, Short, Expired };
+    /// One look at the space for [tail, end) (liveness checked every 1024 polls, at the end of
+    /// the spin budget and at the deadline).
+    Result<Space> recheck_space(std::uint64_t end, Deadline deadline, std::uint32_t spins);
     /// Block mode: waits until [tail, end) may be written; false when the deadline passed.
     Result<bool> wait_for_space(std::uint64_t end, Deadline deadline);
     /// One bounded sleep on the space futex (a 20 ms slice, to re-check liveness).

@@ -121,7 +121,7 @@ std::uint64_t PublisherImpl::hold_of(std::uint32_t sub, std::uint32_t state) con
     return after(h, tail) ? tail : h;  // ahead of what we wrote: corrupt; cannot hold anything back
 }
 
-Result<bool> PublisherImpl::reclaim_if_dead(std::uint32_t sub) {
+Result<bool> PublisherImpl::reclaim_if_dead(std::uint32_t sub) const {
     auto alive = file.locked_by_other(file.sub_lock_off(sub));
     if (!alive) {
         return std::move(alive).error();
@@ -236,23 +236,35 @@ Result<bool> PublisherImpl::sleep_for_space(std::uint64_t end, Deadline deadline
     });
 }
 
+Result<PublisherImpl::Space> PublisherImpl::recheck_space(std::uint64_t end, Deadline deadline,
+                                                          std::uint32_t spins) {
+    // Liveness (a system call per laggard) only every 1024 polls and before sleeping:
+    // a spinning publisher must not hammer fcntl while a live subscriber catches up.
+    IPCKIT_TRY(recompute_limit(end, false));
+    if (!after(end, limit)) {
+        return Space::Free;
+    }
+    const bool expired = chan_detail::expired(deadline);
+    if (expired || spins % 1024 == 1023 || spins >= spin_polls) {
+        IPCKIT_TRY(recompute_limit(end, true));
+        if (!after(end, limit)) {
+            return Space::Free;
+        }
+    }
+    return expired ? Space::Expired : Space::Short;
+}
+
 Result<bool> PublisherImpl::wait_for_space(std::uint64_t end, Deadline deadline) {
     std::uint32_t spins = 0;
     while (after(end, limit)) {
-        // Liveness (a system call per laggard) only every 1024 polls and before sleeping:
-        // a spinning publisher must not hammer fcntl while a live subscriber catches up.
-        IPCKIT_TRY(recompute_limit(end, false));
-        if (!after(end, limit)) {
+        auto space = recheck_space(end, deadline, spins);
+        if (!space) {
+            return std::move(space).error();
+        }
+        if (*space == Space::Free) {
             break;
         }
-        const bool expired = chan_detail::expired(deadline);
-        if (expired || spins % 1024 == 1023 || spins >= spin_polls) {
-            IPCKIT_TRY(recompute_limit(end, true));
-            if (!after(end, limit)) {
-                break;
-            }
-        }
-        if (expired) {
+        if (*space == Space::Expired) {
             return false;
         }
         if (spins < spin_polls) {

@@ -423,19 +423,19 @@ Error SubscriberImpl::poll_error(Polled p, const Got& got, const std::span<std::
         return r ? file.corrupt("chan receive", "header changed while in use") : std::move(r).error();
     }
     case Polled::Quota:
-        return Error(std::errc::no_buffer_space, "chan receive", "chan:" + file.name(),
-                     "this subscriber holds " + std::to_string(held.size()) + "/" +
-                         std::to_string(g.max_loans) + " samples (max_loans); release one");
+        return {std::errc::no_buffer_space, "chan receive", "chan:" + file.name(),
+                "this subscriber holds " + std::to_string(held.size()) + "/" +
+                    std::to_string(g.max_loans) + " samples (max_loans); release one"};
     case Polled::TooSmall:
-        return Error(std::errc::message_size, "chan receive", "chan:" + file.name(),
-                     "message of " + std::to_string(got.size) + " bytes; buffer holds " +
-                         std::to_string(out == nullptr ? 0 : out->size()));
+        return {std::errc::message_size, "chan receive", "chan:" + file.name(),
+                "message of " + std::to_string(got.size) + " bytes; buffer holds " +
+                    std::to_string(out == nullptr ? 0 : out->size())};
     case Polled::Empty:
     case Polled::Got:
         break;
     }
     IPCKIT_ASSERT(false, "poll_error() of a successful poll");
-    return Error(std::errc::invalid_argument, "chan receive");
+    return {std::errc::invalid_argument, "chan receive"};
 }
 
 Result<bool> SubscriberImpl::poll_checked(std::span<std::byte>* out, Got& got) {
@@ -589,6 +589,8 @@ Result<Sample> Subscriber::receive() {
 }
 
 void Subscriber::release(Sample&& sample) noexcept {
+    IPCKIT_ASSERT(sample.owner_ == nullptr || sample.owner_ == impl_.get(),
+                  "release() of a sample from another subscriber");
     Sample dropped(std::move(sample));
 }
 

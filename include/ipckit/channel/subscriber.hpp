@@ -56,7 +56,9 @@ public:
     template <class T>
     [[nodiscard]] std::optional<T> copy_as() const noexcept {
         static_assert(std::is_trivially_copyable_v<T>);
-        if (size_ != sizeof(T)) return std::nullopt;
+        if (size_ != sizeof(T)) {
+            return std::nullopt;
+        }
         T v;
         std::memcpy(&v, data_, sizeof(T));
         return v;

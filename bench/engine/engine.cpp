@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <memory>
 #include <sched.h>
 #include <stdlib.h>
 #include <thread>
@@ -45,7 +46,7 @@ public:
         sa.sa_handler = on_stop_signal;
         sigemptyset(&sa.sa_mask);
         for (std::size_t i = 0; i < kSignals.size(); ++i) {
-            ::sigaction(kSignals[i], &sa, &old_[i]);
+            ::sigaction(kSignals.at(i), &sa, &old_.at(i));
         }
         // The rt-signal transport's signals: queued, never fatal, in every child (inherited).
         sigset_t rt;
@@ -61,7 +62,7 @@ public:
     StopSignals& operator=(StopSignals&&) = delete;
     ~StopSignals() {
         for (std::size_t i = 0; i < kSignals.size(); ++i) {
-            ::sigaction(kSignals[i], &old_[i], nullptr);
+            ::sigaction(kSignals.at(i), &old_.at(i), nullptr);
         }
         ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
     }
@@ -166,65 +167,49 @@ Deadline phase_budget(std::chrono::milliseconds warm, std::chrono::milliseconds 
     return Deadline::after(warm + rep * reps + 5s);
 }
 
-// Leader: one latency phase. Round trips of `size` bytes, timed one by one.
-Result<void> leader_latency(Transport& t, const Config& c, std::size_t size, PhaseOut& out) {
-    set_phase_deadline(phase_budget(c.latency_warmup, c.latency_rep, c.latency_reps));
-    std::vector<std::byte> msg(size);
-    std::vector<std::byte> back(size);
-    std::vector<double> all;
-    std::vector<double> rep_medians;
-    for (int rep = -1; rep < c.latency_reps; ++rep) {  // rep -1 is the warm-up
-        const auto span = rep < 0 ? c.latency_warmup : c.latency_rep;
-        const auto end = Clock::now() + span;
-        std::vector<double> samples;
-        samples.reserve(std::min<std::size_t>(c.max_samples_per_rep, 1U << 16));
-        for (std::uint64_t seq = 0;; ++seq) {
-            put(msg, seq, Kind::Data);
-            const auto t0 = Clock::now();
-            if (auto r = t.send(msg); !r) {
-                return r;
-            }
-            if (auto r = expect_len(t.receive(back), size); !r) {
-                return r;
-            }
-            const auto t1 = Clock::now();
-            const MessageHeader h = get(back);
-            if (h.seq != seq || h.kind != static_cast<std::uint64_t>(Kind::Data)) {
-                return protocol_error(fmt::format(
-                    "echo carried sequence {} (kind {}), expected {}", h.seq, h.kind, seq));
-            }
-            samples.push_back(static_cast<double>(std::chrono::nanoseconds(t1 - t0).count()));
-            // A repetition ends on time, but never before it holds enough round trips for a
-            // median: one preempted sample must not become a repetition's figure.
-            if ((t1 >= end && samples.size() >= kMinSamples) ||
-                samples.size() >= c.max_samples_per_rep) {
-                break;
-            }
-        }
-        put(msg, 0, Kind::RepEnd);
-        if (auto r = t.send(msg); !r) {
-            return r;
-        }
-        if (auto r = expect_len(t.receive(back), size); !r) {
-            return r;
-        }
-        if (get(back).kind != static_cast<std::uint64_t>(Kind::RepEnd)) {
-            return protocol_error("repetition end was not echoed");
-        }
-        if (rep >= 0) {
-            std::sort(samples.begin(), samples.end());
-            rep_medians.push_back(percentile(samples, 0.5));
-            all.insert(all.end(), samples.begin(), samples.end());
-        }
-    }
-    put(msg, 0, Kind::PhaseEnd);
+/// Sends a control message (rep or phase end) and waits for its echo.
+Result<void> echo_control(Transport& t, std::vector<std::byte>& msg, std::vector<std::byte>& back,
+                          Kind kind) {
+    put(msg, 0, kind);
     if (auto r = t.send(msg); !r) {
         return r;
     }
-    if (auto r = expect_len(t.receive(back), size); !r) {
-        return r;
+    return expect_len(t.receive(back), msg.size());
+}
+
+/// One timed repetition: round trips until `end` (and at least kMinSamples), in ns.
+Result<std::vector<double>> latency_rep(Transport& t, const Config& c, std::vector<std::byte>& msg,
+                                        std::vector<std::byte>& back, Clock::time_point end) {
+    std::vector<double> samples;
+    samples.reserve(std::min<std::size_t>(c.max_samples_per_rep, 1U << 16));
+    for (std::uint64_t seq = 0;; ++seq) {
+        put(msg, seq, Kind::Data);
+        const auto t0 = Clock::now();
+        if (auto r = t.send(msg); !r) {
+            return r.error();
+        }
+        if (auto r = expect_len(t.receive(back), msg.size()); !r) {
+            return r.error();
+        }
+        const auto t1 = Clock::now();
+        const MessageHeader h = get(back);
+        if (h.seq != seq || h.kind != static_cast<std::uint64_t>(Kind::Data)) {
+            return protocol_error(fmt::format(
+                "echo carried sequence {} (kind {}), expected {}", h.seq, h.kind, seq));
+        }
+        samples.push_back(static_cast<double>(std::chrono::nanoseconds(t1 - t0).count()));
+        // A repetition ends on time, but never before it holds enough round trips for a
+        // median: one preempted sample must not become a repetition's figure.
+        if ((t1 >= end && samples.size() >= kMinSamples) ||
+            samples.size() >= c.max_samples_per_rep) {
+            return samples;
+        }
     }
-    std::sort(all.begin(), all.end());
+}
+
+/// The phase's figures from every sample (sorted) and each repetition's median.
+void latency_figures(const std::vector<double>& all, const std::vector<double>& rep_medians,
+                     PhaseOut& out) {
     double sum = 0;
     for (double v : all) {
         sum += v;
@@ -238,6 +223,34 @@ Result<void> leader_latency(Transport& t, const Config& c, std::size_t size, Pha
     out.values[kSpread] = half_range_pct(rep_medians);
     out.count = all.size();
     out.status = static_cast<int>(Status::Ok);
+}
+
+// Leader: one latency phase. Round trips of `size` bytes, timed one by one.
+Result<void> leader_latency(Transport& t, const Config& c, std::size_t size, PhaseOut& out) {
+    set_phase_deadline(phase_budget(c.latency_warmup, c.latency_rep, c.latency_reps));
+    std::vector<std::byte> msg(size);
+    std::vector<std::byte> back(size);
+    std::vector<double> all;
+    std::vector<double> rep_medians;
+    for (int rep = -1; rep < c.latency_reps; ++rep) {  // rep -1 is the warm-up
+        const auto span = rep < 0 ? c.latency_warmup : c.latency_rep;
+        auto samples = latency_rep(t, c, msg, back, Clock::now() + span);
+        if (!samples) {
+            return samples.error();
+        }
+        IPCKIT_TRY(echo_control(t, msg, back, Kind::RepEnd));
+        if (get(back).kind != static_cast<std::uint64_t>(Kind::RepEnd)) {
+            return protocol_error("repetition end was not echoed");
+        }
+        if (rep >= 0) {
+            std::sort(samples->begin(), samples->end());
+            rep_medians.push_back(percentile(*samples, 0.5));
+            all.insert(all.end(), samples->begin(), samples->end());
+        }
+    }
+    IPCKIT_TRY(echo_control(t, msg, back, Kind::PhaseEnd));
+    std::sort(all.begin(), all.end());
+    latency_figures(all, rep_medians, out);
     return {};
 }
 
@@ -268,69 +281,85 @@ Result<void> follower_latency(Transport& t, const Config& c, std::size_t size) {
     }
 }
 
+using AckBuffer = std::array<std::byte, sizeof(MessageHeader)>;
+
+/// Reads one acknowledgement; true when it is the `want_final` one.
+Result<bool> read_ack(Transport& t, AckBuffer& ack, Kind want_final, std::uint64_t& acked) {
+    if (auto r = expect_len(t.receive(ack), ack.size()); !r) {
+        return r.error();
+    }
+    const MessageHeader h = get(ack);
+    if (h.seq < acked) {
+        return protocol_error("acknowledgements went backwards");
+    }
+    acked = h.seq;
+    return h.kind == static_cast<std::uint64_t>(want_final);
+}
+
+/// Reads acknowledgements until the `want_final` one.
+Result<void> read_final_ack(Transport& t, AckBuffer& ack, Kind want_final, std::uint64_t& acked) {
+    for (;;) {
+        auto r = read_ack(t, ack, want_final, acked);
+        if (!r) {
+            return r.error();
+        }
+        if (*r) {
+            return {};
+        }
+    }
+}
+
+/// Streams messages until `end`, never more than `window` ahead of the acknowledgements, then
+/// announces the count; returns it once the follower confirmed it.
+Result<std::uint64_t> throughput_rep(Transport& t, std::vector<std::byte>& msg, AckBuffer& ack,
+                                     std::size_t window, Clock::time_point end) {
+    std::uint64_t sent = 0;
+    std::uint64_t acked = 0;
+    while (sent % 8 != 0 || Clock::now() < end) {
+        while (sent - acked >= window) {
+            if (auto r = read_ack(t, ack, Kind::RepEnd, acked); !r) {
+                return r.error();
+            }
+        }
+        put(msg, sent, Kind::Data);
+        if (auto r = t.send(msg); !r) {
+            return r.error();
+        }
+        ++sent;
+    }
+    put(msg, sent, Kind::RepEnd);
+    if (auto r = t.send(msg); !r) {
+        return r.error();
+    }
+    IPCKIT_TRY(read_final_ack(t, ack, Kind::RepEnd, acked));
+    if (acked != sent) {
+        return protocol_error(
+            fmt::format("follower counted {} messages, {} were sent", acked, sent));
+    }
+    return sent;
+}
+
 // Leader: one throughput phase. Messages stream one way; the follower acknowledges every
 // window/2, and the leader never runs more than a window ahead (no datagram can be dropped).
 Result<void> leader_throughput(Transport& t, const Config& c, std::size_t size, PhaseOut& out) {
     set_phase_deadline(phase_budget(c.throughput_warmup, c.throughput_rep, c.throughput_reps));
     const std::size_t window = window_for(size);
     std::vector<std::byte> msg(size);
-    std::array<std::byte, sizeof(MessageHeader)> ack{};
+    AckBuffer ack{};
     std::vector<double> rates;
     std::uint64_t total = 0;
-    auto read_ack = [&](Kind want_final, std::uint64_t& acked) -> Result<bool> {
-        if (auto r = expect_len(t.receive(ack), ack.size()); !r) {
-            return r.error();
-        }
-        const MessageHeader h = get(ack);
-        if (h.seq < acked) {
-            return protocol_error("acknowledgements went backwards");
-        }
-        acked = h.seq;
-        return h.kind == static_cast<std::uint64_t>(want_final);
-    };
     for (int rep = -1; rep < c.throughput_reps; ++rep) {
         const auto span = rep < 0 ? c.throughput_warmup : c.throughput_rep;
         const auto t0 = Clock::now();
-        const auto end = t0 + span;
-        std::uint64_t sent = 0;
-        std::uint64_t acked = 0;
-        for (;;) {
-            if (sent % 8 == 0 && Clock::now() >= end) {
-                break;
-            }
-            while (sent - acked >= window) {
-                if (auto r = read_ack(Kind::RepEnd, acked); !r) {
-                    return r.error();
-                }
-            }
-            put(msg, sent, Kind::Data);
-            if (auto r = t.send(msg); !r) {
-                return r;
-            }
-            ++sent;
-        }
-        put(msg, sent, Kind::RepEnd);
-        if (auto r = t.send(msg); !r) {
-            return r;
-        }
-        for (;;) {
-            auto r = read_ack(Kind::RepEnd, acked);
-            if (!r) {
-                return r.error();
-            }
-            if (*r) {
-                break;
-            }
+        auto sent = throughput_rep(t, msg, ack, window, t0 + span);
+        if (!sent) {
+            return sent.error();
         }
         const auto t1 = Clock::now();
-        if (acked != sent) {
-            return protocol_error(
-                fmt::format("follower counted {} messages, {} were sent", acked, sent));
-        }
         if (rep >= 0) {
-            rates.push_back(static_cast<double>(sent) /
+            rates.push_back(static_cast<double>(*sent) /
                             std::chrono::duration<double>(t1 - t0).count());
-            total += sent;
+            total += *sent;
         }
     }
     put(msg, 0, Kind::PhaseEnd);
@@ -338,29 +367,35 @@ Result<void> leader_throughput(Transport& t, const Config& c, std::size_t size, 
         return r;
     }
     std::uint64_t ignored = 0;
-    for (;;) {
-        auto r = read_ack(Kind::PhaseEnd, ignored);
-        if (!r) {
-            return r.error();
-        }
-        if (*r) {
-            break;
-        }
-    }
+    IPCKIT_TRY(read_final_ack(t, ack, Kind::PhaseEnd, ignored));
     std::vector<double> sorted = rates;
     std::sort(sorted.begin(), sorted.end());
-    out.values[kRate] = sorted[sorted.size() / 2];
+    out.values[kRate] = sorted.at(sorted.size() / 2);
     out.values[kSpread] = half_range_pct(rates);
     out.count = total;
     out.status = static_cast<int>(Status::Ok);
     return {};
 }
 
+/// Follower: one data message of a throughput phase; acknowledges every `every` messages.
+Result<void> count_data(Transport& t, AckBuffer& ack, std::uint64_t seq, std::size_t every,
+                        std::uint64_t& expected) {
+    if (seq != expected) {
+        return protocol_error(fmt::format("sequence {} arrived, expected {}", seq, expected));
+    }
+    ++expected;
+    if (expected % every != 0) {
+        return {};
+    }
+    put(ack, expected, Kind::Ack);
+    return t.send(ack);
+}
+
 Result<void> follower_throughput(Transport& t, const Config& c, std::size_t size) {
     set_phase_deadline(phase_budget(c.throughput_warmup, c.throughput_rep, c.throughput_reps));
     const std::size_t every = std::max<std::size_t>(1, window_for(size) / 2);
     std::vector<std::byte> msg(size);
-    std::array<std::byte, sizeof(MessageHeader)> ack{};
+    AckBuffer ack{};
     std::uint64_t expected = 0;
     for (;;) {
         if (auto r = expect_len(t.receive(msg), size); !r) {
@@ -368,17 +403,7 @@ Result<void> follower_throughput(Transport& t, const Config& c, std::size_t size
         }
         const MessageHeader h = get(msg);
         if (h.kind == static_cast<std::uint64_t>(Kind::Data)) {
-            if (h.seq != expected) {
-                return protocol_error(
-                    fmt::format("sequence {} arrived, expected {}", h.seq, expected));
-            }
-            ++expected;
-            if (expected % every == 0) {
-                put(ack, expected, Kind::Ack);
-                if (auto r = t.send(ack); !r) {
-                    return r;
-                }
-            }
+            IPCKIT_TRY(count_data(t, ack, h.seq, every, expected));
             continue;
         }
         const bool rep_end = h.kind == static_cast<std::uint64_t>(Kind::RepEnd);
@@ -482,7 +507,7 @@ void inject_fault(const TransportInfo& info) {
     int phase = 0;
     for (std::size_t i = 0; i < plan.latency.size(); ++i, ++phase) {
         shared.current_phase.store(phase);
-        auto r = leader ? leader_latency(t, c, plan.latency[i], shared.latency[i])
+        auto r = leader ? leader_latency(t, c, plan.latency[i], shared.latency.at(i))
                         : follower_latency(t, c, plan.latency[i]);
         if (!r) {
             fail(r.error(), phase);
@@ -490,7 +515,7 @@ void inject_fault(const TransportInfo& info) {
     }
     for (std::size_t i = 0; i < plan.throughput.size(); ++i, ++phase) {
         shared.current_phase.store(phase);
-        auto r = leader ? leader_throughput(t, c, plan.throughput[i], shared.throughput[i])
+        auto r = leader ? leader_throughput(t, c, plan.throughput[i], shared.throughput.at(i))
                         : follower_throughput(t, c, plan.throughput[i]);
         if (!r) {
             fail(r.error(), phase);
@@ -644,7 +669,8 @@ TransportResult run_one(const TransportInfo& info,
     if (!block) {
         return finish(block.error().message());
     }
-    auto* shared = new (block->data()) SharedBlock{};
+    // construct_at, not placement new: the mapping owns the memory, not this pointer.
+    auto* shared = std::construct_at(reinterpret_cast<SharedBlock*>(block->data()));
 
     // Flush before fork so buffered output is not written twice; nothing to do if it fails.
     (void)std::fflush(stdout);
@@ -732,7 +758,7 @@ TransportResult run_one(const TransportInfo& info,
         if (l.status == Status::Unsupported) {
             continue;
         }
-        const PhaseOut& o = shared->latency[p++];
+        const PhaseOut& o = shared->latency.at(p++);
         if (o.status == static_cast<int>(Status::Ok)) {
             l.status = Status::Ok;
             l.min_ns = o.values[kMin];
@@ -750,7 +776,7 @@ TransportResult run_one(const TransportInfo& info,
         if (tp.status == Status::Unsupported) {
             continue;
         }
-        const PhaseOut& o = shared->throughput[p++];
+        const PhaseOut& o = shared->throughput.at(p++);
         if (o.status == static_cast<int>(Status::Ok)) {
             tp.status = Status::Ok;
             tp.msgs_per_s = o.values[kRate];

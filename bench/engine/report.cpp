@@ -548,7 +548,9 @@ std::string viridis(double t) {
     const double f = t - static_cast<double>(i);
     std::array<int, 3> c{};
     for (std::size_t k = 0; k < 3; ++k) {
-        c[k] = static_cast<int>(std::lround(kStops[i][k] + (kStops[i + 1][k] - kStops[i][k]) * f));
+        const auto& lo = kStops.at(i);
+        const auto& hi = kStops.at(i + 1);
+        c.at(k) = static_cast<int>(std::lround(lo.at(k) + (hi.at(k) - lo.at(k)) * f));
     }
     return fmt::format("#{:02x}{:02x}{:02x}", c[0], c[1], c[2]);
 }
@@ -674,7 +676,9 @@ std::string format_svg(const Report& report) {
         };
         const double top = y;
         const double bottom = y + kRowH * static_cast<double>(rows.size());
-        for (double d = dlo; d <= dhi + 1e-9; d += 1) {
+        const auto decades = static_cast<int>(std::lround(dhi - dlo));
+        for (int step = 0; step <= decades; ++step) {
+            const double d = dlo + step;
             const double x = xof(std::pow(10.0, d));
             body += fmt::format(
                 "<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"#e4e7eb\"/>"

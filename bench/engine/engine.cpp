@@ -602,15 +602,7 @@ std::string phase_label(const Plan& plan, int phase) {
     return "finishing";
 }
 
-TransportResult run_one(const TransportInfo& info,
-                        const Config& c,
-                        const std::string& temp_dir,
-                        int leader_cpu,
-                        int follower_cpu,
-                        const Progress& progress,
-                        std::size_t index,
-                        std::size_t count) {
-    const auto started = Clock::now();
+TransportResult empty_result(const TransportInfo& info, const Config& c) {
     TransportResult res;
     res.name = info.name;
     res.title = info.title;
@@ -622,14 +614,173 @@ TransportResult run_one(const TransportInfo& info,
     for (std::size_t s : c.throughput_sizes) {
         res.throughput.emplace_back().size = s;
     }
+    return res;
+}
+
+std::size_t largest_size(const Config& c) {
+    std::size_t largest = 0;
+    for (const auto* sizes : {&c.latency_sizes, &c.throughput_sizes}) {
+        if (!sizes->empty()) {
+            largest = std::max(largest, *std::max_element(sizes->begin(), sizes->end()));
+        }
+    }
+    return largest;
+}
+
+/// The phases to run: sizes larger than the mechanism carries are "not supported", not errors.
+template <class Row>
+void plan_sizes(std::vector<Row>& rows, std::size_t limit, std::vector<std::size_t>& plan) {
+    for (auto& row : rows) {
+        if (row.size > limit) {
+            row.status = Status::Unsupported;
+            row.note = "max " + format_size(limit);
+        } else {
+            plan.push_back(row.size);
+        }
+    }
+}
+
+/// Who runs the children and how long they may take.
+struct Watch {
+    const TransportInfo& info;
+    const Config& c;
+    const Plan& plan;
+    const SharedBlock& shared;
+    const Progress& progress;
+    std::size_t index;
+    std::size_t count;
+};
+
+/// Waits for both children (against a generous deadline; their own deadlines fire well before
+/// it); returns an error text, empty if nothing went wrong on our side.
+std::string watch_children(const Watch& w, Child& leader, Child& follower) {
+    const Config& c = w.c;
+    const auto budget = (c.latency_warmup + c.latency_rep * c.latency_reps + 6s) *
+                            static_cast<long>(w.plan.latency.size()) +
+                        (c.throughput_warmup + c.throughput_rep * c.throughput_reps + 6s) *
+                            static_cast<long>(w.plan.throughput.size()) +
+                        15s;
+    const auto give_up = Clock::now() + budget;
+    int shown = -1;
+    std::optional<Clock::time_point> one_failed;
+    for (;;) {
+        const bool leader_done = reap(leader);  // both, every turn: no short-circuit
+        const bool follower_done = reap(follower);
+        if (leader_done && follower_done) {
+            return {};
+        }
+        if (g_stop != 0) {
+            if (w.info.daemon.stop != nullptr) {
+                // A daemon (RouDi) shuts its live clients down itself and then cleans up; it
+                // must not find them already killed under it.
+                const std::array<int, 2> clients{leader.pid, follower.pid};
+                w.info.daemon.stop(clients);
+                reap(leader);
+                reap(follower);
+            }
+            return {};
+        }
+        if (Clock::now() > give_up) {
+            return "timed out: killed the leader and follower";
+        }
+        // One side failed: the other gets a moment to report its own view, then goes.
+        const bool failed = (leader.reaped && !clean_exit(leader)) ||
+                            (follower.reaped && !clean_exit(follower));
+        if (!one_failed && failed) {
+            one_failed = Clock::now();
+        }
+        if (one_failed && Clock::now() - *one_failed > 300ms) {
+            return {};
+        }
+        const int phase = w.shared.current_phase.load();
+        if (phase != shown) {
+            shown = phase;
+            w.progress.show(w.index, w.count, w.info.name, phase_label(w.plan, phase));
+        }
+        std::this_thread::sleep_for(2ms);
+    }
+}
+
+/// Copies what the leader wrote into the rows that ran.
+void collect(TransportResult& res, const SharedBlock& shared) {
+    std::size_t p = 0;
+    for (auto& l : res.latency) {
+        if (l.status == Status::Unsupported) {
+            continue;
+        }
+        const PhaseOut& o = shared.latency.at(p++);
+        if (o.status == static_cast<int>(Status::Ok)) {
+            l.status = Status::Ok;
+            l.min_ns = o.values[kMin];
+            l.p50_ns = o.values[kP50];
+            l.p99_ns = o.values[kP99];
+            l.p999_ns = o.values[kP999];
+            l.max_ns = o.values[kMax];
+            l.mean_ns = o.values[kMean];
+            l.spread_pct = o.values[kSpread];
+            l.samples = o.count;
+        }
+    }
+    p = 0;
+    for (auto& tp : res.throughput) {
+        if (tp.status == Status::Unsupported) {
+            continue;
+        }
+        const PhaseOut& o = shared.throughput.at(p++);
+        if (o.status == static_cast<int>(Status::Ok)) {
+            tp.status = Status::Ok;
+            tp.msgs_per_s = o.values[kRate];
+            tp.bytes_per_s = o.values[kRate] * static_cast<double>(tp.size);
+            tp.spread_pct = o.values[kSpread];
+            tp.messages = o.count;
+        }
+    }
+}
+
+/// The children's own account of a failure, else which one died and how.
+std::string child_error(const SharedBlock& shared, const Child& leader, const Child& follower) {
+    const std::string le = shared.leader_error;
+    const std::string fe = shared.follower_error;
+    if (!le.empty() && !fe.empty()) {
+        return "leader: " + le + "; follower: " + fe;
+    }
+    if (!le.empty()) {
+        return "leader: " + le;
+    }
+    if (!fe.empty()) {
+        return "follower: " + fe;
+    }
+    // Name the side that failed on its own, not the one we killed afterwards.
+    const bool blame_leader =
+        !clean_exit(leader) && (!leader.killed || clean_exit(follower) || follower.killed);
+    return blame_leader ? describe(leader, "leader") : describe(follower, "follower");
+}
+
+/// Phases that had not produced a figure are errors, with the reason on the row.
+void mark_failed_phases(TransportResult& res, int failed) {
+    int phase = 0;
+    auto mark = [&](auto& row) {
+        if (row.status == Status::NotRun) {
+            row.status = (failed < 0 || phase == failed) ? Status::Error : Status::NotRun;
+            ++phase;
+        }
+    };
+    std::for_each(res.latency.begin(), res.latency.end(), mark);
+    std::for_each(res.throughput.begin(), res.throughput.end(), mark);
+}
+
+TransportResult run_one(const TransportInfo& info,
+                        const Config& c,
+                        const std::string& temp_dir,
+                        int leader_cpu,
+                        int follower_cpu,
+                        const Progress& progress,
+                        std::size_t index,
+                        std::size_t count) {
+    const auto started = Clock::now();
+    TransportResult res = empty_result(info, c);
     progress.show(index, count, info.name, "setting up");
 
-    const std::size_t largest = std::max(
-        c.latency_sizes.empty() ? 0
-                                : *std::max_element(c.latency_sizes.begin(), c.latency_sizes.end()),
-        c.throughput_sizes.empty()
-            ? 0
-            : *std::max_element(c.throughput_sizes.begin(), c.throughput_sizes.end()));
     auto transport = info.make();
     auto finish = [&](std::string error) {
         transport->teardown();
@@ -638,29 +789,15 @@ TransportResult run_one(const TransportInfo& info,
         return res;
     };
     static int serial = 0;
-    SetupParams params{largest, fmt::format("ipckit-bench-{}-{}", ::getpid(), ++serial), temp_dir};
+    SetupParams params{
+        largest_size(c), fmt::format("ipckit-bench-{}-{}", ::getpid(), ++serial), temp_dir};
     if (auto r = transport->setup(params); !r) {
         return finish("setup: " + r.error().message());
     }
-    // Sizes larger than the mechanism carries are "not supported", not errors.
     Plan plan;
     const std::size_t limit = transport->max_message_size();
-    for (auto& l : res.latency) {
-        if (l.size > limit) {
-            l.status = Status::Unsupported;
-            l.note = "max " + format_size(limit);
-        } else {
-            plan.latency.push_back(l.size);
-        }
-    }
-    for (auto& tp : res.throughput) {
-        if (tp.size > limit) {
-            tp.status = Status::Unsupported;
-            tp.note = "max " + format_size(limit);
-        } else {
-            plan.throughput.push_back(tp.size);
-        }
-    }
+    plan_sizes(res.latency, limit, plan.latency);
+    plan_sizes(res.throughput, limit, plan.throughput);
     if (plan.latency.size() > kMaxPhases || plan.throughput.size() > kMaxPhases) {
         return finish("too many sizes");
     }
@@ -699,52 +836,8 @@ TransportResult run_one(const TransportInfo& info,
     shared->follower_pid = follower.pid;
     shared->go.store(1, std::memory_order_release);
 
-    // Watch both against a generous deadline; the children's own deadlines fire well before it.
-    const auto budget = (c.latency_warmup + c.latency_rep * c.latency_reps + 6s) *
-                            static_cast<long>(plan.latency.size()) +
-                        (c.throughput_warmup + c.throughput_rep * c.throughput_reps + 6s) *
-                            static_cast<long>(plan.throughput.size()) +
-                        15s;
-    const auto give_up = Clock::now() + budget;
-    std::string error;
-    int shown = -1;
-    std::optional<Clock::time_point> one_failed;
-    for (;;) {
-        const bool leader_done = reap(leader);  // both, every turn: no short-circuit
-        const bool follower_done = reap(follower);
-        if (leader_done && follower_done) {
-            break;
-        }
-        if (g_stop != 0) {
-            if (info.daemon.stop != nullptr) {
-                // A daemon (RouDi) shuts its live clients down itself and then cleans up; it
-                // must not find them already killed under it.
-                const std::array<int, 2> clients{leader.pid, follower.pid};
-                info.daemon.stop(clients);
-                reap(leader);
-                reap(follower);
-            }
-            break;
-        }
-        if (Clock::now() > give_up) {
-            error = "timed out: killed the leader and follower";
-            break;
-        }
-        // One side failed: the other gets a moment to report its own view, then goes.
-        if (!one_failed && ((leader.reaped && !clean_exit(leader)) ||
-                            (follower.reaped && !clean_exit(follower)))) {
-            one_failed = Clock::now();
-        }
-        if (one_failed && Clock::now() - *one_failed > 300ms) {
-            break;
-        }
-        const int phase = shared->current_phase.load();
-        if (phase != shown) {
-            shown = phase;
-            progress.show(index, count, info.name, phase_label(plan, phase));
-        }
-        std::this_thread::sleep_for(2ms);
-    }
+    std::string error =
+        watch_children(Watch{info, c, plan, *shared, progress, index, count}, leader, follower);
     kill_and_reap(leader);
     kill_and_reap(follower);
     transport->teardown();
@@ -752,71 +845,12 @@ TransportResult run_one(const TransportInfo& info,
     if (g_stop != 0) {
         return finish("interrupted");
     }
-    // Collect what the leader wrote.
-    for (std::size_t i = 0, p = 0; i < res.latency.size(); ++i) {
-        auto& l = res.latency[i];
-        if (l.status == Status::Unsupported) {
-            continue;
-        }
-        const PhaseOut& o = shared->latency.at(p++);
-        if (o.status == static_cast<int>(Status::Ok)) {
-            l.status = Status::Ok;
-            l.min_ns = o.values[kMin];
-            l.p50_ns = o.values[kP50];
-            l.p99_ns = o.values[kP99];
-            l.p999_ns = o.values[kP999];
-            l.max_ns = o.values[kMax];
-            l.mean_ns = o.values[kMean];
-            l.spread_pct = o.values[kSpread];
-            l.samples = o.count;
-        }
-    }
-    for (std::size_t i = 0, p = 0; i < res.throughput.size(); ++i) {
-        auto& tp = res.throughput[i];
-        if (tp.status == Status::Unsupported) {
-            continue;
-        }
-        const PhaseOut& o = shared->throughput.at(p++);
-        if (o.status == static_cast<int>(Status::Ok)) {
-            tp.status = Status::Ok;
-            tp.msgs_per_s = o.values[kRate];
-            tp.bytes_per_s = o.values[kRate] * static_cast<double>(tp.size);
-            tp.spread_pct = o.values[kSpread];
-            tp.messages = o.count;
-        }
-    }
+    collect(res, *shared);
     if (error.empty() && !(clean_exit(leader) && clean_exit(follower))) {
-        const std::string le = shared->leader_error;
-        const std::string fe = shared->follower_error;
-        if (!le.empty() && !fe.empty()) {
-            error = "leader: " + le + "; follower: " + fe;
-        } else if (!le.empty()) {
-            error = "leader: " + le;
-        } else if (!fe.empty()) {
-            error = "follower: " + fe;
-        } else {
-            // Name the side that failed on its own, not the one we killed afterwards.
-            const bool blame_leader =
-                !clean_exit(leader) && (!leader.killed || clean_exit(follower) || follower.killed);
-            error = blame_leader ? describe(leader, "leader") : describe(follower, "follower");
-        }
+        error = child_error(*shared, leader, follower);
     }
     if (!error.empty()) {
-        // Phases that had not produced a figure are errors, with the reason on the row.
-        const int failed = shared->failed_phase.load();
-        int phase = 0;
-        for (auto& l : res.latency) {
-            if (l.status == Status::NotRun) {
-                l.status = (failed < 0 || phase == failed) ? Status::Error : Status::NotRun;
-                ++phase;
-            }
-        }
-        for (auto& tp : res.throughput) {
-            if (tp.status == Status::NotRun) {
-                tp.status = (failed < 0 || phase == failed) ? Status::Error : Status::NotRun;
-                ++phase;
-            }
-        }
+        mark_failed_phases(res, shared->failed_phase.load());
     }
     return finish(error);
 }
@@ -986,6 +1020,56 @@ Result<std::vector<const TransportInfo*>> select(const Config& config) {
     return out;
 }
 
+/// Starts the transport's daemon unless one of its kind runs already; returns an error text.
+std::string start_daemon(const TransportInfo& info, const std::string& dir,
+                         std::vector<DaemonHooks>& running) {
+    if (info.daemon.start == nullptr ||
+        std::any_of(running.begin(), running.end(), [&](const DaemonHooks& d) {
+            return d.start == info.daemon.start;
+        })) {
+        return {};
+    }
+    auto r = info.daemon.start(dir, [] { return g_stop != 0; });
+    if (!r) {
+        return r.error().message();
+    }
+    running.push_back(info.daemon);
+    return {};
+}
+
+/// The row of a transport whose daemon would not start: every size is an error.
+TransportResult daemon_failed(const TransportInfo& info, const Config& config, std::string error) {
+    TransportResult res = empty_result(info, config);
+    res.error = std::move(error);
+    for (auto& l : res.latency) {
+        l.status = Status::Error;
+    }
+    for (auto& tp : res.throughput) {
+        tp.status = Status::Error;
+    }
+    return res;
+}
+
+/// Ratios to the spin floor measured in this run, size by size.
+void add_floor_ratios(Report& report) {
+    const auto floor =
+        std::find_if(report.rows.begin(), report.rows.end(), [](const TransportResult& r) {
+            return r.name == "spin-floor";
+        });
+    if (floor == report.rows.end()) {
+        return;
+    }
+    for (auto& row : report.rows) {
+        for (std::size_t i = 0; i < row.latency.size(); ++i) {
+            const auto& f = floor->latency.at(i);
+            auto& l = row.latency.at(i);
+            if (l.status == Status::Ok && f.status == Status::Ok && f.p50_ns > 0) {
+                l.ratio_to_floor = l.p50_ns / f.p50_ns;
+            }
+        }
+    }
+}
+
 Result<Report> run(const Config& config) {
     const auto started = Clock::now();
     auto selected = select(config);
@@ -1010,43 +1094,13 @@ Result<Report> run(const Config& config) {
     }
     Progress progress(config.progress);
     std::vector<DaemonHooks> running;  // daemons started, stopped at the end by PID
-    auto stop_daemons = [&] {
-        for (auto& d : running) {
-            d.stop({});
-        }
-        running.clear();
-    };
     for (std::size_t i = 0; i < selected->size() && g_stop == 0; ++i) {
-        const TransportInfo& info = *(*selected)[i];
-        std::string daemon_error;
-        if (info.daemon.start != nullptr &&
-            std::none_of(running.begin(), running.end(), [&](const DaemonHooks& d) {
-                return d.start == info.daemon.start;
-            })) {
+        const TransportInfo& info = *selected->at(i);
+        if (info.daemon.start != nullptr) {
             progress.show(i, selected->size(), info.name, "starting its daemon");
-            auto r = info.daemon.start(temp.path(), [] { return g_stop != 0; });
-            if (r) {
-                running.push_back(info.daemon);
-            } else {
-                daemon_error = r.error().message();
-            }
         }
-        if (!daemon_error.empty()) {
-            TransportResult res;
-            res.name = info.name;
-            res.title = info.title;
-            res.group = info.group;
-            res.peer = info.peer;
-            res.error = daemon_error;
-            for (std::size_t s : config.latency_sizes) {
-                res.latency.emplace_back().size = s;
-                res.latency.back().status = Status::Error;
-            }
-            for (std::size_t s : config.throughput_sizes) {
-                res.throughput.emplace_back().size = s;
-                res.throughput.back().status = Status::Error;
-            }
-            report.rows.push_back(std::move(res));
+        if (std::string e = start_daemon(info, temp.path(), running); !e.empty()) {
+            report.rows.push_back(daemon_failed(info, config, std::move(e)));
             continue;
         }
         report.rows.push_back(run_one(info,
@@ -1058,7 +1112,9 @@ Result<Report> run(const Config& config) {
                                       i,
                                       selected->size()));
     }
-    stop_daemons();
+    for (auto& d : running) {
+        d.stop({});
+    }
     progress.clear();
     if (g_stop != 0) {
         return Error(std::errc::operation_canceled,
@@ -1066,21 +1122,7 @@ Result<Report> run(const Config& config) {
                      "",
                      "every IPC object and child process of the run was removed");
     }
-    // Ratios to the spin floor measured in this run, size by size.
-    const auto floor =
-        std::find_if(report.rows.begin(), report.rows.end(), [](const TransportResult& r) {
-            return r.name == "spin-floor";
-        });
-    if (floor != report.rows.end()) {
-        for (auto& row : report.rows) {
-            for (std::size_t i = 0; i < row.latency.size(); ++i) {
-                const auto& f = floor->latency[i];
-                if (row.latency[i].status == Status::Ok && f.status == Status::Ok && f.p50_ns > 0) {
-                    row.latency[i].ratio_to_floor = row.latency[i].p50_ns / f.p50_ns;
-                }
-            }
-        }
-    }
+    add_floor_ratios(report);
     report.seconds = std::chrono::duration<double>(Clock::now() - started).count();
     return report;
 }

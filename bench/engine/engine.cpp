@@ -168,7 +168,9 @@ Deadline phase_budget(std::chrono::milliseconds warm, std::chrono::milliseconds 
 }
 
 /// Sends a control message (rep or phase end) and waits for its echo.
-Result<void> echo_control(Transport& t, std::vector<std::byte>& msg, std::vector<std::byte>& back,
+Result<void> echo_control(Transport& t,
+                          std::vector<std::byte>& msg,
+                          std::vector<std::byte>& back,
                           Kind kind) {
     put(msg, 0, kind);
     if (auto r = t.send(msg); !r) {
@@ -178,8 +180,11 @@ Result<void> echo_control(Transport& t, std::vector<std::byte>& msg, std::vector
 }
 
 /// One timed repetition: round trips until `end` (and at least kMinSamples), in ns.
-Result<std::vector<double>> latency_rep(Transport& t, const Config& c, std::vector<std::byte>& msg,
-                                        std::vector<std::byte>& back, Clock::time_point end) {
+Result<std::vector<double>> latency_rep(Transport& t,
+                                        const Config& c,
+                                        std::vector<std::byte>& msg,
+                                        std::vector<std::byte>& back,
+                                        Clock::time_point end) {
     std::vector<double> samples;
     samples.reserve(std::min<std::size_t>(c.max_samples_per_rep, 1U << 16));
     for (std::uint64_t seq = 0;; ++seq) {
@@ -194,8 +199,8 @@ Result<std::vector<double>> latency_rep(Transport& t, const Config& c, std::vect
         const auto t1 = Clock::now();
         const MessageHeader h = get(back);
         if (h.seq != seq || h.kind != static_cast<std::uint64_t>(Kind::Data)) {
-            return protocol_error(fmt::format(
-                "echo carried sequence {} (kind {}), expected {}", h.seq, h.kind, seq));
+            return protocol_error(
+                fmt::format("echo carried sequence {} (kind {}), expected {}", h.seq, h.kind, seq));
         }
         samples.push_back(static_cast<double>(std::chrono::nanoseconds(t1 - t0).count()));
         // A repetition ends on time, but never before it holds enough round trips for a
@@ -208,7 +213,8 @@ Result<std::vector<double>> latency_rep(Transport& t, const Config& c, std::vect
 }
 
 /// The phase's figures from every sample (sorted) and each repetition's median.
-void latency_figures(const std::vector<double>& all, const std::vector<double>& rep_medians,
+void latency_figures(const std::vector<double>& all,
+                     const std::vector<double>& rep_medians,
                      PhaseOut& out) {
     double sum = 0;
     for (double v : all) {
@@ -311,8 +317,11 @@ Result<void> read_final_ack(Transport& t, AckBuffer& ack, Kind want_final, std::
 
 /// Streams messages until `end`, never more than `window` ahead of the acknowledgements, then
 /// announces the count; returns it once the follower confirmed it.
-Result<std::uint64_t> throughput_rep(Transport& t, std::vector<std::byte>& msg, AckBuffer& ack,
-                                     std::size_t window, Clock::time_point end) {
+Result<std::uint64_t> throughput_rep(Transport& t,
+                                     std::vector<std::byte>& msg,
+                                     AckBuffer& ack,
+                                     std::size_t window,
+                                     Clock::time_point end) {
     std::uint64_t sent = 0;
     std::uint64_t acked = 0;
     while (sent % 8 != 0 || Clock::now() < end) {
@@ -378,8 +387,8 @@ Result<void> leader_throughput(Transport& t, const Config& c, std::size_t size, 
 }
 
 /// Follower: one data message of a throughput phase; acknowledges every `every` messages.
-Result<void> count_data(Transport& t, AckBuffer& ack, std::uint64_t seq, std::size_t every,
-                        std::uint64_t& expected) {
+Result<void> count_data(
+    Transport& t, AckBuffer& ack, std::uint64_t seq, std::size_t every, std::uint64_t& expected) {
     if (seq != expected) {
         return protocol_error(fmt::format("sequence {} arrived, expected {}", seq, expected));
     }
@@ -684,8 +693,8 @@ std::string watch_children(const Watch& w, Child& leader, Child& follower) {
             return "timed out: killed the leader and follower";
         }
         // One side failed: the other gets a moment to report its own view, then goes.
-        const bool failed = (leader.reaped && !clean_exit(leader)) ||
-                            (follower.reaped && !clean_exit(follower));
+        const bool failed =
+            (leader.reaped && !clean_exit(leader)) || (follower.reaped && !clean_exit(follower));
         if (!one_failed && failed) {
             one_failed = Clock::now();
         }
@@ -1021,7 +1030,8 @@ Result<std::vector<const TransportInfo*>> select(const Config& config) {
 }
 
 /// Starts the transport's daemon unless one of its kind runs already; returns an error text.
-std::string start_daemon(const TransportInfo& info, const std::string& dir,
+std::string start_daemon(const TransportInfo& info,
+                         const std::string& dir,
                          std::vector<DaemonHooks>& running) {
     if (info.daemon.start == nullptr ||
         std::any_of(running.begin(), running.end(), [&](const DaemonHooks& d) {

@@ -35,8 +35,8 @@ struct SharedBlock {
     int follower_pid = 0;
     std::array<PhaseOut, kMaxPhases> latency{};
     std::array<PhaseOut, kMaxPhases> throughput{};
-    char leader_error[512] = {};      // NOLINT(modernize-avoid-c-arrays)
-    char follower_error[512] = {};    // NOLINT(modernize-avoid-c-arrays)
+    char leader_error[512] = {};    // NOLINT(modernize-avoid-c-arrays)
+    char follower_error[512] = {};  // NOLINT(modernize-avoid-c-arrays)
 };
 
 }  // namespace ipckit::bench

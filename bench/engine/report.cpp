@@ -361,7 +361,8 @@ std::string table_footer(const Report& report) {
             return x.status == Status::Unsupported;
         });
         if (t != r.throughput.end()) {
-            unsupported += fmt::format("{}{} ({})", unsupported.empty() ? "" : ", ", r.name, t->note);
+            unsupported +=
+                fmt::format("{}{} ({})", unsupported.empty() ? "" : ", ", r.name, t->note);
         }
     }
     if (!errors.empty()) {
@@ -476,7 +477,9 @@ std::string format_json(const Report& report) {
 }
 
 /// `text` for a row that ran, else an empty cell.
-std::string if_ok(bool ok, std::string text) { return ok ? std::move(text) : std::string(); }
+std::string if_ok(bool ok, std::string text) {
+    return ok ? std::move(text) : std::string();
+}
 
 std::string latency_csv(const TransportResult& r, const LatencyResult& l, const std::string& tail) {
     const bool ok = l.status == Status::Ok;
@@ -496,7 +499,8 @@ std::string latency_csv(const TransportResult& r, const LatencyResult& l, const 
                        tail);
 }
 
-std::string throughput_csv(const TransportResult& r, const ThroughputResult& t,
+std::string throughput_csv(const TransportResult& r,
+                           const ThroughputResult& t,
                            const std::string& tail) {
     const bool ok = t.status == Status::Ok;
     return fmt::format("{},{},{},throughput,{},{},,,,,{},,{},{},{},{}\n",
@@ -696,17 +700,21 @@ void axis_lines(std::string& body, const LogAxis& axis, double top, double botto
     }
 }
 
-void latency_row(std::string& body, const TransportResult& r, std::size_t si, const LogAxis& axis,
-                 double y, bool shaded) {
+void latency_row(std::string& body,
+                 const TransportResult& r,
+                 std::size_t si,
+                 const LogAxis& axis,
+                 double y,
+                 bool shaded) {
     const auto& l = r.latency.at(si);
     const double cy = y + kRowH / 2;
     if (shaded) {
-        body += fmt::format(
-            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#f8f9fb\"/>\n",
-            kLabelX - 8,
-            y,
-            kWidth - 2 * kLabelX + 16,
-            kRowH);
+        body +=
+            fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#f8f9fb\"/>\n",
+                        kLabelX - 8,
+                        y,
+                        kWidth - 2 * kLabelX + 16,
+                        kRowH);
     }
     body += fmt::format(
         "<text x=\"{}\" y=\"{:.1f}\" font-size=\"13\" fill=\"#1f2933\" "
@@ -768,12 +776,11 @@ void latency_row(std::string& body, const TransportResult& r, std::size_t si, co
         if (why.size() > 110) {
             why = why.substr(0, 107) + "...";
         }
-        body += fmt::format(
-            "<text x=\"{}\" y=\"{:.1f}\" font-size=\"12\" fill=\"{}\">{}</text>\n",
-            kPlotX0,
-            cy + 4,
-            l.status == Status::Unsupported ? "#7b8794" : "#c62828",
-            xml_escape(why));
+        body += fmt::format("<text x=\"{}\" y=\"{:.1f}\" font-size=\"12\" fill=\"{}\">{}</text>\n",
+                            kPlotX0,
+                            cy + 4,
+                            l.status == Status::Unsupported ? "#7b8794" : "#c62828",
+                            xml_escape(why));
     }
 }
 
@@ -822,14 +829,18 @@ void latency_panel(std::string& body, const Report& report, std::size_t si, doub
 }
 
 /// One heat-map cell: colour relative to the column's slowest (lo) and fastest (hi).
-void heat_cell(std::string& body, const ThroughputResult& t, double x, double y, double cell_w,
-               double lo, double hi) {
+void heat_cell(std::string& body,
+               const ThroughputResult& t,
+               double x,
+               double y,
+               double cell_w,
+               double lo,
+               double hi) {
     constexpr double kCellH = 30;
     if (t.status == Status::Ok && hi > 0) {
-        const double f = hi > lo
-                             ? (std::log10(t.bytes_per_s) - std::log10(lo)) /
-                                   (std::log10(hi) - std::log10(lo))
-                             : 1.0;
+        const double f = hi > lo ? (std::log10(t.bytes_per_s) - std::log10(lo)) /
+                                       (std::log10(hi) - std::log10(lo))
+                                 : 1.0;
         const std::string fill = viridis(f);
         const char* ink = f > 0.55 ? "#1f2933" : "#ffffff";
         body += fmt::format(
@@ -917,7 +928,8 @@ void throughput_map(std::string& body, const Report& report, double& y) {
             xml_escape(r->title));
         for (std::size_t k = 0; k < r->throughput.size(); ++k) {
             const auto& t = r->throughput.at(k);
-            heat_cell(body, t, kPlotX0 + cell_w * static_cast<double>(k), y, cell_w, lo.at(k), hi.at(k));
+            heat_cell(
+                body, t, kPlotX0 + cell_w * static_cast<double>(k), y, cell_w, lo.at(k), hi.at(k));
         }
         y += kCellH;
     }

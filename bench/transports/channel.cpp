@@ -92,7 +92,8 @@ public:
                 return {};
             }
             if (phase_deadline().expired()) {
-                return timed_out("wait for the peer's subscriber on", names_.at(static_cast<std::size_t>(out)));
+                return timed_out("wait for the peer's subscriber on",
+                                 names_.at(static_cast<std::size_t>(out)));
             }
             std::this_thread::sleep_for(std::chrono::microseconds(50));
         }

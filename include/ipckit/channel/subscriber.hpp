@@ -59,7 +59,7 @@ public:
         if (size_ != sizeof(T)) {
             return std::nullopt;
         }
-        T v;
+        T v{};
         std::memcpy(&v, data_, sizeof(T));
         return v;
     }
@@ -154,7 +154,7 @@ public:
     }
     /// Empty on timeout. A message of the wrong size is an error.
     Result<std::optional<T>> receive_until(Deadline deadline) {
-        T v;
+        T v{};
         auto r = s_.receive_until(std::as_writable_bytes(std::span<T, 1>(&v, 1)), deadline);
         if (!r) {
             return std::move(r).error();
@@ -169,7 +169,7 @@ public:
         return std::optional<T>(v);
     }
     Result<std::optional<T>> try_receive() {
-        T v;
+        T v{};
         auto r = s_.try_receive(std::as_writable_bytes(std::span<T, 1>(&v, 1)));
         if (!r) {
             return std::move(r).error();

@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <memory>
 #include <sched.h>
 #include <stdlib.h>
 #include <thread>
@@ -45,7 +46,7 @@ public:
         sa.sa_handler = on_stop_signal;
         sigemptyset(&sa.sa_mask);
         for (std::size_t i = 0; i < kSignals.size(); ++i) {
-            ::sigaction(kSignals[i], &sa, &old_[i]);
+            ::sigaction(kSignals.at(i), &sa, &old_.at(i));
         }
         // The rt-signal transport's signals: queued, never fatal, in every child (inherited).
         sigset_t rt;
@@ -61,7 +62,7 @@ public:
     StopSignals& operator=(StopSignals&&) = delete;
     ~StopSignals() {
         for (std::size_t i = 0; i < kSignals.size(); ++i) {
-            ::sigaction(kSignals[i], &old_[i], nullptr);
+            ::sigaction(kSignals.at(i), &old_.at(i), nullptr);
         }
         ::sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
     }
@@ -166,65 +167,55 @@ Deadline phase_budget(std::chrono::milliseconds warm, std::chrono::milliseconds 
     return Deadline::after(warm + rep * reps + 5s);
 }
 
-// Leader: one latency phase. Round trips of `size` bytes, timed one by one.
-Result<void> leader_latency(Transport& t, const Config& c, std::size_t size, PhaseOut& out) {
-    set_phase_deadline(phase_budget(c.latency_warmup, c.latency_rep, c.latency_reps));
-    std::vector<std::byte> msg(size);
-    std::vector<std::byte> back(size);
-    std::vector<double> all;
-    std::vector<double> rep_medians;
-    for (int rep = -1; rep < c.latency_reps; ++rep) {  // rep -1 is the warm-up
-        const auto span = rep < 0 ? c.latency_warmup : c.latency_rep;
-        const auto end = Clock::now() + span;
-        std::vector<double> samples;
-        samples.reserve(std::min<std::size_t>(c.max_samples_per_rep, 1U << 16));
-        for (std::uint64_t seq = 0;; ++seq) {
-            put(msg, seq, Kind::Data);
-            const auto t0 = Clock::now();
-            if (auto r = t.send(msg); !r) {
-                return r;
-            }
-            if (auto r = expect_len(t.receive(back), size); !r) {
-                return r;
-            }
-            const auto t1 = Clock::now();
-            const MessageHeader h = get(back);
-            if (h.seq != seq || h.kind != static_cast<std::uint64_t>(Kind::Data)) {
-                return protocol_error(fmt::format(
-                    "echo carried sequence {} (kind {}), expected {}", h.seq, h.kind, seq));
-            }
-            samples.push_back(static_cast<double>(std::chrono::nanoseconds(t1 - t0).count()));
-            // A repetition ends on time, but never before it holds enough round trips for a
-            // median: one preempted sample must not become a repetition's figure.
-            if ((t1 >= end && samples.size() >= kMinSamples) ||
-                samples.size() >= c.max_samples_per_rep) {
-                break;
-            }
-        }
-        put(msg, 0, Kind::RepEnd);
-        if (auto r = t.send(msg); !r) {
-            return r;
-        }
-        if (auto r = expect_len(t.receive(back), size); !r) {
-            return r;
-        }
-        if (get(back).kind != static_cast<std::uint64_t>(Kind::RepEnd)) {
-            return protocol_error("repetition end was not echoed");
-        }
-        if (rep >= 0) {
-            std::sort(samples.begin(), samples.end());
-            rep_medians.push_back(percentile(samples, 0.5));
-            all.insert(all.end(), samples.begin(), samples.end());
-        }
-    }
-    put(msg, 0, Kind::PhaseEnd);
+/// Sends a control message (rep or phase end) and waits for its echo.
+Result<void> echo_control(Transport& t,
+                          std::vector<std::byte>& msg,
+                          std::vector<std::byte>& back,
+                          Kind kind) {
+    put(msg, 0, kind);
     if (auto r = t.send(msg); !r) {
         return r;
     }
-    if (auto r = expect_len(t.receive(back), size); !r) {
-        return r;
+    return expect_len(t.receive(back), msg.size());
+}
+
+/// One timed repetition: round trips until `end` (and at least kMinSamples), in ns.
+Result<std::vector<double>> latency_rep(Transport& t,
+                                        const Config& c,
+                                        std::vector<std::byte>& msg,
+                                        std::vector<std::byte>& back,
+                                        Clock::time_point end) {
+    std::vector<double> samples;
+    samples.reserve(std::min<std::size_t>(c.max_samples_per_rep, 1U << 16));
+    for (std::uint64_t seq = 0;; ++seq) {
+        put(msg, seq, Kind::Data);
+        const auto t0 = Clock::now();
+        if (auto r = t.send(msg); !r) {
+            return r.error();
+        }
+        if (auto r = expect_len(t.receive(back), msg.size()); !r) {
+            return r.error();
+        }
+        const auto t1 = Clock::now();
+        const MessageHeader h = get(back);
+        if (h.seq != seq || h.kind != static_cast<std::uint64_t>(Kind::Data)) {
+            return protocol_error(
+                fmt::format("echo carried sequence {} (kind {}), expected {}", h.seq, h.kind, seq));
+        }
+        samples.push_back(static_cast<double>(std::chrono::nanoseconds(t1 - t0).count()));
+        // A repetition ends on time, but never before it holds enough round trips for a
+        // median: one preempted sample must not become a repetition's figure.
+        if ((t1 >= end && samples.size() >= kMinSamples) ||
+            samples.size() >= c.max_samples_per_rep) {
+            return samples;
+        }
     }
-    std::sort(all.begin(), all.end());
+}
+
+/// The phase's figures from every sample (sorted) and each repetition's median.
+void latency_figures(const std::vector<double>& all,
+                     const std::vector<double>& rep_medians,
+                     PhaseOut& out) {
     double sum = 0;
     for (double v : all) {
         sum += v;
@@ -238,6 +229,34 @@ Result<void> leader_latency(Transport& t, const Config& c, std::size_t size, Pha
     out.values[kSpread] = half_range_pct(rep_medians);
     out.count = all.size();
     out.status = static_cast<int>(Status::Ok);
+}
+
+// Leader: one latency phase. Round trips of `size` bytes, timed one by one.
+Result<void> leader_latency(Transport& t, const Config& c, std::size_t size, PhaseOut& out) {
+    set_phase_deadline(phase_budget(c.latency_warmup, c.latency_rep, c.latency_reps));
+    std::vector<std::byte> msg(size);
+    std::vector<std::byte> back(size);
+    std::vector<double> all;
+    std::vector<double> rep_medians;
+    for (int rep = -1; rep < c.latency_reps; ++rep) {  // rep -1 is the warm-up
+        const auto span = rep < 0 ? c.latency_warmup : c.latency_rep;
+        auto samples = latency_rep(t, c, msg, back, Clock::now() + span);
+        if (!samples) {
+            return samples.error();
+        }
+        IPCKIT_TRY(echo_control(t, msg, back, Kind::RepEnd));
+        if (get(back).kind != static_cast<std::uint64_t>(Kind::RepEnd)) {
+            return protocol_error("repetition end was not echoed");
+        }
+        if (rep >= 0) {
+            std::sort(samples->begin(), samples->end());
+            rep_medians.push_back(percentile(*samples, 0.5));
+            all.insert(all.end(), samples->begin(), samples->end());
+        }
+    }
+    IPCKIT_TRY(echo_control(t, msg, back, Kind::PhaseEnd));
+    std::sort(all.begin(), all.end());
+    latency_figures(all, rep_medians, out);
     return {};
 }
 
@@ -268,69 +287,88 @@ Result<void> follower_latency(Transport& t, const Config& c, std::size_t size) {
     }
 }
 
+using AckBuffer = std::array<std::byte, sizeof(MessageHeader)>;
+
+/// Reads one acknowledgement; true when it is the `want_final` one.
+Result<bool> read_ack(Transport& t, AckBuffer& ack, Kind want_final, std::uint64_t& acked) {
+    if (auto r = expect_len(t.receive(ack), ack.size()); !r) {
+        return r.error();
+    }
+    const MessageHeader h = get(ack);
+    if (h.seq < acked) {
+        return protocol_error("acknowledgements went backwards");
+    }
+    acked = h.seq;
+    return h.kind == static_cast<std::uint64_t>(want_final);
+}
+
+/// Reads acknowledgements until the `want_final` one.
+Result<void> read_final_ack(Transport& t, AckBuffer& ack, Kind want_final, std::uint64_t& acked) {
+    for (;;) {
+        auto r = read_ack(t, ack, want_final, acked);
+        if (!r) {
+            return r.error();
+        }
+        if (*r) {
+            return {};
+        }
+    }
+}
+
+/// Streams messages until `end`, never more than `window` ahead of the acknowledgements, then
+/// announces the count; returns it once the follower confirmed it.
+Result<std::uint64_t> throughput_rep(Transport& t,
+                                     std::vector<std::byte>& msg,
+                                     AckBuffer& ack,
+                                     std::size_t window,
+                                     Clock::time_point end) {
+    std::uint64_t sent = 0;
+    std::uint64_t acked = 0;
+    while (sent % 8 != 0 || Clock::now() < end) {
+        while (sent - acked >= window) {
+            if (auto r = read_ack(t, ack, Kind::RepEnd, acked); !r) {
+                return r.error();
+            }
+        }
+        put(msg, sent, Kind::Data);
+        if (auto r = t.send(msg); !r) {
+            return r.error();
+        }
+        ++sent;
+    }
+    put(msg, sent, Kind::RepEnd);
+    if (auto r = t.send(msg); !r) {
+        return r.error();
+    }
+    IPCKIT_TRY(read_final_ack(t, ack, Kind::RepEnd, acked));
+    if (acked != sent) {
+        return protocol_error(
+            fmt::format("follower counted {} messages, {} were sent", acked, sent));
+    }
+    return sent;
+}
+
 // Leader: one throughput phase. Messages stream one way; the follower acknowledges every
 // window/2, and the leader never runs more than a window ahead (no datagram can be dropped).
 Result<void> leader_throughput(Transport& t, const Config& c, std::size_t size, PhaseOut& out) {
     set_phase_deadline(phase_budget(c.throughput_warmup, c.throughput_rep, c.throughput_reps));
     const std::size_t window = window_for(size);
     std::vector<std::byte> msg(size);
-    std::array<std::byte, sizeof(MessageHeader)> ack{};
+    AckBuffer ack{};
     std::vector<double> rates;
     std::uint64_t total = 0;
-    auto read_ack = [&](Kind want_final, std::uint64_t& acked) -> Result<bool> {
-        if (auto r = expect_len(t.receive(ack), ack.size()); !r) {
-            return r.error();
-        }
-        const MessageHeader h = get(ack);
-        if (h.seq < acked) {
-            return protocol_error("acknowledgements went backwards");
-        }
-        acked = h.seq;
-        return h.kind == static_cast<std::uint64_t>(want_final);
-    };
     for (int rep = -1; rep < c.throughput_reps; ++rep) {
         const auto span = rep < 0 ? c.throughput_warmup : c.throughput_rep;
         const auto t0 = Clock::now();
-        const auto end = t0 + span;
-        std::uint64_t sent = 0;
-        std::uint64_t acked = 0;
-        for (;;) {
-            if (sent % 8 == 0 && Clock::now() >= end) {
-                break;
-            }
-            while (sent - acked >= window) {
-                if (auto r = read_ack(Kind::RepEnd, acked); !r) {
-                    return r.error();
-                }
-            }
-            put(msg, sent, Kind::Data);
-            if (auto r = t.send(msg); !r) {
-                return r;
-            }
-            ++sent;
-        }
-        put(msg, sent, Kind::RepEnd);
-        if (auto r = t.send(msg); !r) {
-            return r;
-        }
-        for (;;) {
-            auto r = read_ack(Kind::RepEnd, acked);
-            if (!r) {
-                return r.error();
-            }
-            if (*r) {
-                break;
-            }
+        auto sent = throughput_rep(t, msg, ack, window, t0 + span);
+        if (!sent) {
+            return sent.error();
         }
         const auto t1 = Clock::now();
-        if (acked != sent) {
-            return protocol_error(
-                fmt::format("follower counted {} messages, {} were sent", acked, sent));
-        }
         if (rep >= 0) {
-            rates.push_back(static_cast<double>(sent) /
+            rates.push_back(static_cast<double>(*sent) /
                             std::chrono::duration<double>(t1 - t0).count());
-            total += sent;
+            total += *sent;
         }
     }
     put(msg, 0, Kind::PhaseEnd);
@@ -338,29 +376,35 @@ Result<void> leader_throughput(Transport& t, const Config& c, std::size_t size, 
         return r;
     }
     std::uint64_t ignored = 0;
-    for (;;) {
-        auto r = read_ack(Kind::PhaseEnd, ignored);
-        if (!r) {
-            return r.error();
-        }
-        if (*r) {
-            break;
-        }
-    }
+    IPCKIT_TRY(read_final_ack(t, ack, Kind::PhaseEnd, ignored));
     std::vector<double> sorted = rates;
     std::sort(sorted.begin(), sorted.end());
-    out.values[kRate] = sorted[sorted.size() / 2];
+    out.values[kRate] = sorted.at(sorted.size() / 2);
     out.values[kSpread] = half_range_pct(rates);
     out.count = total;
     out.status = static_cast<int>(Status::Ok);
     return {};
 }
 
+/// Follower: one data message of a throughput phase; acknowledges every `every` messages.
+Result<void> count_data(
+    Transport& t, AckBuffer& ack, std::uint64_t seq, std::size_t every, std::uint64_t& expected) {
+    if (seq != expected) {
+        return protocol_error(fmt::format("sequence {} arrived, expected {}", seq, expected));
+    }
+    ++expected;
+    if (expected % every != 0) {
+        return {};
+    }
+    put(ack, expected, Kind::Ack);
+    return t.send(ack);
+}
+
 Result<void> follower_throughput(Transport& t, const Config& c, std::size_t size) {
     set_phase_deadline(phase_budget(c.throughput_warmup, c.throughput_rep, c.throughput_reps));
     const std::size_t every = std::max<std::size_t>(1, window_for(size) / 2);
     std::vector<std::byte> msg(size);
-    std::array<std::byte, sizeof(MessageHeader)> ack{};
+    AckBuffer ack{};
     std::uint64_t expected = 0;
     for (;;) {
         if (auto r = expect_len(t.receive(msg), size); !r) {
@@ -368,17 +412,7 @@ Result<void> follower_throughput(Transport& t, const Config& c, std::size_t size
         }
         const MessageHeader h = get(msg);
         if (h.kind == static_cast<std::uint64_t>(Kind::Data)) {
-            if (h.seq != expected) {
-                return protocol_error(
-                    fmt::format("sequence {} arrived, expected {}", h.seq, expected));
-            }
-            ++expected;
-            if (expected % every == 0) {
-                put(ack, expected, Kind::Ack);
-                if (auto r = t.send(ack); !r) {
-                    return r;
-                }
-            }
+            IPCKIT_TRY(count_data(t, ack, h.seq, every, expected));
             continue;
         }
         const bool rep_end = h.kind == static_cast<std::uint64_t>(Kind::RepEnd);
@@ -482,7 +516,7 @@ void inject_fault(const TransportInfo& info) {
     int phase = 0;
     for (std::size_t i = 0; i < plan.latency.size(); ++i, ++phase) {
         shared.current_phase.store(phase);
-        auto r = leader ? leader_latency(t, c, plan.latency[i], shared.latency[i])
+        auto r = leader ? leader_latency(t, c, plan.latency[i], shared.latency.at(i))
                         : follower_latency(t, c, plan.latency[i]);
         if (!r) {
             fail(r.error(), phase);
@@ -490,7 +524,7 @@ void inject_fault(const TransportInfo& info) {
     }
     for (std::size_t i = 0; i < plan.throughput.size(); ++i, ++phase) {
         shared.current_phase.store(phase);
-        auto r = leader ? leader_throughput(t, c, plan.throughput[i], shared.throughput[i])
+        auto r = leader ? leader_throughput(t, c, plan.throughput[i], shared.throughput.at(i))
                         : follower_throughput(t, c, plan.throughput[i]);
         if (!r) {
             fail(r.error(), phase);
@@ -577,15 +611,7 @@ std::string phase_label(const Plan& plan, int phase) {
     return "finishing";
 }
 
-TransportResult run_one(const TransportInfo& info,
-                        const Config& c,
-                        const std::string& temp_dir,
-                        int leader_cpu,
-                        int follower_cpu,
-                        const Progress& progress,
-                        std::size_t index,
-                        std::size_t count) {
-    const auto started = Clock::now();
+TransportResult empty_result(const TransportInfo& info, const Config& c) {
     TransportResult res;
     res.name = info.name;
     res.title = info.title;
@@ -597,14 +623,173 @@ TransportResult run_one(const TransportInfo& info,
     for (std::size_t s : c.throughput_sizes) {
         res.throughput.emplace_back().size = s;
     }
+    return res;
+}
+
+std::size_t largest_size(const Config& c) {
+    std::size_t largest = 0;
+    for (const auto* sizes : {&c.latency_sizes, &c.throughput_sizes}) {
+        if (!sizes->empty()) {
+            largest = std::max(largest, *std::max_element(sizes->begin(), sizes->end()));
+        }
+    }
+    return largest;
+}
+
+/// The phases to run: sizes larger than the mechanism carries are "not supported", not errors.
+template <class Row>
+void plan_sizes(std::vector<Row>& rows, std::size_t limit, std::vector<std::size_t>& plan) {
+    for (auto& row : rows) {
+        if (row.size > limit) {
+            row.status = Status::Unsupported;
+            row.note = "max " + format_size(limit);
+        } else {
+            plan.push_back(row.size);
+        }
+    }
+}
+
+/// Who runs the children and how long they may take.
+struct Watch {
+    const TransportInfo& info;
+    const Config& c;
+    const Plan& plan;
+    const SharedBlock& shared;
+    const Progress& progress;
+    std::size_t index;
+    std::size_t count;
+};
+
+/// Waits for both children (against a generous deadline; their own deadlines fire well before
+/// it); returns an error text, empty if nothing went wrong on our side.
+std::string watch_children(const Watch& w, Child& leader, Child& follower) {
+    const Config& c = w.c;
+    const auto budget = (c.latency_warmup + c.latency_rep * c.latency_reps + 6s) *
+                            static_cast<long>(w.plan.latency.size()) +
+                        (c.throughput_warmup + c.throughput_rep * c.throughput_reps + 6s) *
+                            static_cast<long>(w.plan.throughput.size()) +
+                        15s;
+    const auto give_up = Clock::now() + budget;
+    int shown = -1;
+    std::optional<Clock::time_point> one_failed;
+    for (;;) {
+        const bool leader_done = reap(leader);  // both, every turn: no short-circuit
+        const bool follower_done = reap(follower);
+        if (leader_done && follower_done) {
+            return {};
+        }
+        if (g_stop != 0) {
+            if (w.info.daemon.stop != nullptr) {
+                // A daemon (RouDi) shuts its live clients down itself and then cleans up; it
+                // must not find them already killed under it.
+                const std::array<int, 2> clients{leader.pid, follower.pid};
+                w.info.daemon.stop(clients);
+                reap(leader);
+                reap(follower);
+            }
+            return {};
+        }
+        if (Clock::now() > give_up) {
+            return "timed out: killed the leader and follower";
+        }
+        // One side failed: the other gets a moment to report its own view, then goes.
+        const bool failed =
+            (leader.reaped && !clean_exit(leader)) || (follower.reaped && !clean_exit(follower));
+        if (!one_failed && failed) {
+            one_failed = Clock::now();
+        }
+        if (one_failed && Clock::now() - *one_failed > 300ms) {
+            return {};
+        }
+        const int phase = w.shared.current_phase.load();
+        if (phase != shown) {
+            shown = phase;
+            w.progress.show(w.index, w.count, w.info.name, phase_label(w.plan, phase));
+        }
+        std::this_thread::sleep_for(2ms);
+    }
+}
+
+/// Copies what the leader wrote into the rows that ran.
+void collect(TransportResult& res, const SharedBlock& shared) {
+    std::size_t p = 0;
+    for (auto& l : res.latency) {
+        if (l.status == Status::Unsupported) {
+            continue;
+        }
+        const PhaseOut& o = shared.latency.at(p++);
+        if (o.status == static_cast<int>(Status::Ok)) {
+            l.status = Status::Ok;
+            l.min_ns = o.values[kMin];
+            l.p50_ns = o.values[kP50];
+            l.p99_ns = o.values[kP99];
+            l.p999_ns = o.values[kP999];
+            l.max_ns = o.values[kMax];
+            l.mean_ns = o.values[kMean];
+            l.spread_pct = o.values[kSpread];
+            l.samples = o.count;
+        }
+    }
+    p = 0;
+    for (auto& tp : res.throughput) {
+        if (tp.status == Status::Unsupported) {
+            continue;
+        }
+        const PhaseOut& o = shared.throughput.at(p++);
+        if (o.status == static_cast<int>(Status::Ok)) {
+            tp.status = Status::Ok;
+            tp.msgs_per_s = o.values[kRate];
+            tp.bytes_per_s = o.values[kRate] * static_cast<double>(tp.size);
+            tp.spread_pct = o.values[kSpread];
+            tp.messages = o.count;
+        }
+    }
+}
+
+/// The children's own account of a failure, else which one died and how.
+std::string child_error(const SharedBlock& shared, const Child& leader, const Child& follower) {
+    const std::string le = shared.leader_error;
+    const std::string fe = shared.follower_error;
+    if (!le.empty() && !fe.empty()) {
+        return "leader: " + le + "; follower: " + fe;
+    }
+    if (!le.empty()) {
+        return "leader: " + le;
+    }
+    if (!fe.empty()) {
+        return "follower: " + fe;
+    }
+    // Name the side that failed on its own, not the one we killed afterwards.
+    const bool blame_leader =
+        !clean_exit(leader) && (!leader.killed || clean_exit(follower) || follower.killed);
+    return blame_leader ? describe(leader, "leader") : describe(follower, "follower");
+}
+
+/// Phases that had not produced a figure are errors, with the reason on the row.
+void mark_failed_phases(TransportResult& res, int failed) {
+    int phase = 0;
+    auto mark = [&](auto& row) {
+        if (row.status == Status::NotRun) {
+            row.status = (failed < 0 || phase == failed) ? Status::Error : Status::NotRun;
+            ++phase;
+        }
+    };
+    std::for_each(res.latency.begin(), res.latency.end(), mark);
+    std::for_each(res.throughput.begin(), res.throughput.end(), mark);
+}
+
+TransportResult run_one(const TransportInfo& info,
+                        const Config& c,
+                        const std::string& temp_dir,
+                        int leader_cpu,
+                        int follower_cpu,
+                        const Progress& progress,
+                        std::size_t index,
+                        std::size_t count) {
+    const auto started = Clock::now();
+    TransportResult res = empty_result(info, c);
     progress.show(index, count, info.name, "setting up");
 
-    const std::size_t largest = std::max(
-        c.latency_sizes.empty() ? 0
-                                : *std::max_element(c.latency_sizes.begin(), c.latency_sizes.end()),
-        c.throughput_sizes.empty()
-            ? 0
-            : *std::max_element(c.throughput_sizes.begin(), c.throughput_sizes.end()));
     auto transport = info.make();
     auto finish = [&](std::string error) {
         transport->teardown();
@@ -613,29 +798,15 @@ TransportResult run_one(const TransportInfo& info,
         return res;
     };
     static int serial = 0;
-    SetupParams params{largest, fmt::format("ipckit-bench-{}-{}", ::getpid(), ++serial), temp_dir};
+    SetupParams params{
+        largest_size(c), fmt::format("ipckit-bench-{}-{}", ::getpid(), ++serial), temp_dir};
     if (auto r = transport->setup(params); !r) {
         return finish("setup: " + r.error().message());
     }
-    // Sizes larger than the mechanism carries are "not supported", not errors.
     Plan plan;
     const std::size_t limit = transport->max_message_size();
-    for (auto& l : res.latency) {
-        if (l.size > limit) {
-            l.status = Status::Unsupported;
-            l.note = "max " + format_size(limit);
-        } else {
-            plan.latency.push_back(l.size);
-        }
-    }
-    for (auto& tp : res.throughput) {
-        if (tp.size > limit) {
-            tp.status = Status::Unsupported;
-            tp.note = "max " + format_size(limit);
-        } else {
-            plan.throughput.push_back(tp.size);
-        }
-    }
+    plan_sizes(res.latency, limit, plan.latency);
+    plan_sizes(res.throughput, limit, plan.throughput);
     if (plan.latency.size() > kMaxPhases || plan.throughput.size() > kMaxPhases) {
         return finish("too many sizes");
     }
@@ -644,7 +815,8 @@ TransportResult run_one(const TransportInfo& info,
     if (!block) {
         return finish(block.error().message());
     }
-    auto* shared = new (block->data()) SharedBlock{};
+    // construct_at, not placement new: the mapping owns the memory, not this pointer.
+    auto* shared = std::construct_at(reinterpret_cast<SharedBlock*>(block->data()));
 
     // Flush before fork so buffered output is not written twice; nothing to do if it fails.
     (void)std::fflush(stdout);
@@ -673,52 +845,8 @@ TransportResult run_one(const TransportInfo& info,
     shared->follower_pid = follower.pid;
     shared->go.store(1, std::memory_order_release);
 
-    // Watch both against a generous deadline; the children's own deadlines fire well before it.
-    const auto budget = (c.latency_warmup + c.latency_rep * c.latency_reps + 6s) *
-                            static_cast<long>(plan.latency.size()) +
-                        (c.throughput_warmup + c.throughput_rep * c.throughput_reps + 6s) *
-                            static_cast<long>(plan.throughput.size()) +
-                        15s;
-    const auto give_up = Clock::now() + budget;
-    std::string error;
-    int shown = -1;
-    std::optional<Clock::time_point> one_failed;
-    for (;;) {
-        const bool leader_done = reap(leader);  // both, every turn: no short-circuit
-        const bool follower_done = reap(follower);
-        if (leader_done && follower_done) {
-            break;
-        }
-        if (g_stop != 0) {
-            if (info.daemon.stop != nullptr) {
-                // A daemon (RouDi) shuts its live clients down itself and then cleans up; it
-                // must not find them already killed under it.
-                const std::array<int, 2> clients{leader.pid, follower.pid};
-                info.daemon.stop(clients);
-                reap(leader);
-                reap(follower);
-            }
-            break;
-        }
-        if (Clock::now() > give_up) {
-            error = "timed out: killed the leader and follower";
-            break;
-        }
-        // One side failed: the other gets a moment to report its own view, then goes.
-        if (!one_failed && ((leader.reaped && !clean_exit(leader)) ||
-                            (follower.reaped && !clean_exit(follower)))) {
-            one_failed = Clock::now();
-        }
-        if (one_failed && Clock::now() - *one_failed > 300ms) {
-            break;
-        }
-        const int phase = shared->current_phase.load();
-        if (phase != shown) {
-            shown = phase;
-            progress.show(index, count, info.name, phase_label(plan, phase));
-        }
-        std::this_thread::sleep_for(2ms);
-    }
+    std::string error =
+        watch_children(Watch{info, c, plan, *shared, progress, index, count}, leader, follower);
     kill_and_reap(leader);
     kill_and_reap(follower);
     transport->teardown();
@@ -726,71 +854,12 @@ TransportResult run_one(const TransportInfo& info,
     if (g_stop != 0) {
         return finish("interrupted");
     }
-    // Collect what the leader wrote.
-    for (std::size_t i = 0, p = 0; i < res.latency.size(); ++i) {
-        auto& l = res.latency[i];
-        if (l.status == Status::Unsupported) {
-            continue;
-        }
-        const PhaseOut& o = shared->latency[p++];
-        if (o.status == static_cast<int>(Status::Ok)) {
-            l.status = Status::Ok;
-            l.min_ns = o.values[kMin];
-            l.p50_ns = o.values[kP50];
-            l.p99_ns = o.values[kP99];
-            l.p999_ns = o.values[kP999];
-            l.max_ns = o.values[kMax];
-            l.mean_ns = o.values[kMean];
-            l.spread_pct = o.values[kSpread];
-            l.samples = o.count;
-        }
-    }
-    for (std::size_t i = 0, p = 0; i < res.throughput.size(); ++i) {
-        auto& tp = res.throughput[i];
-        if (tp.status == Status::Unsupported) {
-            continue;
-        }
-        const PhaseOut& o = shared->throughput[p++];
-        if (o.status == static_cast<int>(Status::Ok)) {
-            tp.status = Status::Ok;
-            tp.msgs_per_s = o.values[kRate];
-            tp.bytes_per_s = o.values[kRate] * static_cast<double>(tp.size);
-            tp.spread_pct = o.values[kSpread];
-            tp.messages = o.count;
-        }
-    }
+    collect(res, *shared);
     if (error.empty() && !(clean_exit(leader) && clean_exit(follower))) {
-        const std::string le = shared->leader_error;
-        const std::string fe = shared->follower_error;
-        if (!le.empty() && !fe.empty()) {
-            error = "leader: " + le + "; follower: " + fe;
-        } else if (!le.empty()) {
-            error = "leader: " + le;
-        } else if (!fe.empty()) {
-            error = "follower: " + fe;
-        } else {
-            // Name the side that failed on its own, not the one we killed afterwards.
-            const bool blame_leader =
-                !clean_exit(leader) && (!leader.killed || clean_exit(follower) || follower.killed);
-            error = blame_leader ? describe(leader, "leader") : describe(follower, "follower");
-        }
+        error = child_error(*shared, leader, follower);
     }
     if (!error.empty()) {
-        // Phases that had not produced a figure are errors, with the reason on the row.
-        const int failed = shared->failed_phase.load();
-        int phase = 0;
-        for (auto& l : res.latency) {
-            if (l.status == Status::NotRun) {
-                l.status = (failed < 0 || phase == failed) ? Status::Error : Status::NotRun;
-                ++phase;
-            }
-        }
-        for (auto& tp : res.throughput) {
-            if (tp.status == Status::NotRun) {
-                tp.status = (failed < 0 || phase == failed) ? Status::Error : Status::NotRun;
-                ++phase;
-            }
-        }
+        mark_failed_phases(res, shared->failed_phase.load());
     }
     return finish(error);
 }
@@ -960,6 +1029,57 @@ Result<std::vector<const TransportInfo*>> select(const Config& config) {
     return out;
 }
 
+/// Starts the transport's daemon unless one of its kind runs already; returns an error text.
+std::string start_daemon(const TransportInfo& info,
+                         const std::string& dir,
+                         std::vector<DaemonHooks>& running) {
+    if (info.daemon.start == nullptr ||
+        std::any_of(running.begin(), running.end(), [&](const DaemonHooks& d) {
+            return d.start == info.daemon.start;
+        })) {
+        return {};
+    }
+    auto r = info.daemon.start(dir, [] { return g_stop != 0; });
+    if (!r) {
+        return r.error().message();
+    }
+    running.push_back(info.daemon);
+    return {};
+}
+
+/// The row of a transport whose daemon would not start: every size is an error.
+TransportResult daemon_failed(const TransportInfo& info, const Config& config, std::string error) {
+    TransportResult res = empty_result(info, config);
+    res.error = std::move(error);
+    for (auto& l : res.latency) {
+        l.status = Status::Error;
+    }
+    for (auto& tp : res.throughput) {
+        tp.status = Status::Error;
+    }
+    return res;
+}
+
+/// Ratios to the spin floor measured in this run, size by size.
+void add_floor_ratios(Report& report) {
+    const auto floor =
+        std::find_if(report.rows.begin(), report.rows.end(), [](const TransportResult& r) {
+            return r.name == "spin-floor";
+        });
+    if (floor == report.rows.end()) {
+        return;
+    }
+    for (auto& row : report.rows) {
+        for (std::size_t i = 0; i < row.latency.size(); ++i) {
+            const auto& f = floor->latency.at(i);
+            auto& l = row.latency.at(i);
+            if (l.status == Status::Ok && f.status == Status::Ok && f.p50_ns > 0) {
+                l.ratio_to_floor = l.p50_ns / f.p50_ns;
+            }
+        }
+    }
+}
+
 Result<Report> run(const Config& config) {
     const auto started = Clock::now();
     auto selected = select(config);
@@ -984,43 +1104,13 @@ Result<Report> run(const Config& config) {
     }
     Progress progress(config.progress);
     std::vector<DaemonHooks> running;  // daemons started, stopped at the end by PID
-    auto stop_daemons = [&] {
-        for (auto& d : running) {
-            d.stop({});
-        }
-        running.clear();
-    };
     for (std::size_t i = 0; i < selected->size() && g_stop == 0; ++i) {
-        const TransportInfo& info = *(*selected)[i];
-        std::string daemon_error;
-        if (info.daemon.start != nullptr &&
-            std::none_of(running.begin(), running.end(), [&](const DaemonHooks& d) {
-                return d.start == info.daemon.start;
-            })) {
+        const TransportInfo& info = *selected->at(i);
+        if (info.daemon.start != nullptr) {
             progress.show(i, selected->size(), info.name, "starting its daemon");
-            auto r = info.daemon.start(temp.path(), [] { return g_stop != 0; });
-            if (r) {
-                running.push_back(info.daemon);
-            } else {
-                daemon_error = r.error().message();
-            }
         }
-        if (!daemon_error.empty()) {
-            TransportResult res;
-            res.name = info.name;
-            res.title = info.title;
-            res.group = info.group;
-            res.peer = info.peer;
-            res.error = daemon_error;
-            for (std::size_t s : config.latency_sizes) {
-                res.latency.emplace_back().size = s;
-                res.latency.back().status = Status::Error;
-            }
-            for (std::size_t s : config.throughput_sizes) {
-                res.throughput.emplace_back().size = s;
-                res.throughput.back().status = Status::Error;
-            }
-            report.rows.push_back(std::move(res));
+        if (std::string e = start_daemon(info, temp.path(), running); !e.empty()) {
+            report.rows.push_back(daemon_failed(info, config, std::move(e)));
             continue;
         }
         report.rows.push_back(run_one(info,
@@ -1032,7 +1122,9 @@ Result<Report> run(const Config& config) {
                                       i,
                                       selected->size()));
     }
-    stop_daemons();
+    for (auto& d : running) {
+        d.stop({});
+    }
     progress.clear();
     if (g_stop != 0) {
         return Error(std::errc::operation_canceled,
@@ -1040,21 +1132,7 @@ Result<Report> run(const Config& config) {
                      "",
                      "every IPC object and child process of the run was removed");
     }
-    // Ratios to the spin floor measured in this run, size by size.
-    const auto floor =
-        std::find_if(report.rows.begin(), report.rows.end(), [](const TransportResult& r) {
-            return r.name == "spin-floor";
-        });
-    if (floor != report.rows.end()) {
-        for (auto& row : report.rows) {
-            for (std::size_t i = 0; i < row.latency.size(); ++i) {
-                const auto& f = floor->latency[i];
-                if (row.latency[i].status == Status::Ok && f.status == Status::Ok && f.p50_ns > 0) {
-                    row.latency[i].ratio_to_floor = row.latency[i].p50_ns / f.p50_ns;
-                }
-            }
-        }
-    }
+    add_floor_ratios(report);
     report.seconds = std::chrono::duration<double>(Clock::now() - started).count();
     return report;
 }

@@ -3,6 +3,7 @@
 // the supervisor (results, errors, progress). Private to the engine.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 
@@ -32,10 +33,10 @@ struct SharedBlock {
     std::atomic<int> failed_phase{-1};
     int leader_pid = 0;
     int follower_pid = 0;
-    PhaseOut latency[kMaxPhases];     // NOLINT(modernize-avoid-c-arrays)
-    PhaseOut throughput[kMaxPhases];  // NOLINT(modernize-avoid-c-arrays)
-    char leader_error[512] = {};      // NOLINT(modernize-avoid-c-arrays)
-    char follower_error[512] = {};    // NOLINT(modernize-avoid-c-arrays)
+    std::array<PhaseOut, kMaxPhases> latency{};
+    std::array<PhaseOut, kMaxPhases> throughput{};
+    char leader_error[512] = {};    // NOLINT(modernize-avoid-c-arrays)
+    char follower_error[512] = {};  // NOLINT(modernize-avoid-c-arrays)
 };
 
 }  // namespace ipckit::bench

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <string>
 
 #include <benchmark/benchmark.h>
@@ -38,13 +39,15 @@ namespace {
 /// A futex word in shared memory, as in every cross-process use.
 std::atomic<std::uint32_t>& shared_word() {
     static ipckit::Mapping mapping = ipckit::Mapping::map_anonymous(4096).value();
-    static auto* word = new (mapping.data()) std::atomic<std::uint32_t>(0);
+    // construct_at, not placement new: the mapping owns the memory, not this pointer.
+    static auto* word =
+        std::construct_at(reinterpret_cast<std::atomic<std::uint32_t>*>(mapping.data()), 0U);
     return *word;
 }
 
 void futex_wake_raw(benchmark::State& state) {
     auto& word = shared_word();
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         benchmark::DoNotOptimize(syscall(SYS_futex,
                                          reinterpret_cast<std::uint32_t*>(&word),
                                          FUTEX_WAKE,
@@ -57,7 +60,7 @@ void futex_wake_raw(benchmark::State& state) {
 
 void futex_wake_ipckit(benchmark::State& state) {
     auto& word = shared_word();
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         auto r = ipckit::Futex::wake(word, 1);
         benchmark::DoNotOptimize(r);
     }
@@ -65,7 +68,7 @@ void futex_wake_ipckit(benchmark::State& state) {
 
 void futex_wait_changed_raw(benchmark::State& state) {
     auto& word = shared_word();
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         // The word holds 0, we expect 1: the kernel returns EAGAIN at once. Same operation as
         // Futex::wait (FUTEX_WAIT_BITSET, which takes an absolute deadline).
         benchmark::DoNotOptimize(syscall(SYS_futex,
@@ -80,7 +83,7 @@ void futex_wait_changed_raw(benchmark::State& state) {
 
 void futex_wait_changed_ipckit(benchmark::State& state) {
     auto& word = shared_word();
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         auto r = ipckit::Futex::wait(word, 1, ipckit::Deadline::never());
         benchmark::DoNotOptimize(r);
     }
@@ -96,7 +99,7 @@ void pipe_raw(benchmark::State& state) {
     const int r = pipe.reader.native_handle();
     std::array<std::byte, kMessage> out{};
     std::array<std::byte, kMessage> in{};
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         benchmark::DoNotOptimize(::write(w, out.data(), out.size()));
         benchmark::DoNotOptimize(::read(r, in.data(), in.size()));
     }
@@ -106,7 +109,7 @@ void pipe_ipckit(benchmark::State& state) {
     auto pipe = ipckit::Pipe::create().value();
     std::array<std::byte, kMessage> out{};
     std::array<std::byte, kMessage> in{};
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         auto w = pipe.writer.write(out);
         benchmark::DoNotOptimize(w);
         auto r = pipe.reader.read(in);
@@ -125,7 +128,7 @@ void pipe_nosignal_raw(benchmark::State& state) {
     std::array<std::byte, kMessage> out{};
     std::array<std::byte, kMessage> in{};
     iovec v{out.data(), out.size()};
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         benchmark::DoNotOptimize(::pwritev2(w, &v, 1, -1, 0x100));
         benchmark::DoNotOptimize(::read(r, in.data(), in.size()));
     }
@@ -157,7 +160,7 @@ void mq_raw(benchmark::State& state) {
     // The priority is fetched like PosixMq::receive does (it returns it): a null pointer would
     // spare the kernel a put_user and the raw side would not be the same call.
     unsigned priority = 0;
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         benchmark::DoNotOptimize(::mq_send(fd, buf.data(), kMessage, 0));
         benchmark::DoNotOptimize(::mq_receive(fd, buf.data(), buf.size(), &priority));
     }
@@ -166,7 +169,7 @@ void mq_raw(benchmark::State& state) {
 void mq_ipckit(benchmark::State& state) {
     auto q = make_queue("ipckit");
     std::array<std::byte, 256> buf{};
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         auto s = q.send(std::span<const std::byte>(buf.data(), kMessage));
         benchmark::DoNotOptimize(s);
         auto r = q.receive(std::span<std::byte>(buf));
@@ -188,7 +191,7 @@ void sem_raw(benchmark::State& state) {
         return;
     }
     ::sem_unlink(name.c_str());
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         benchmark::DoNotOptimize(::sem_post(sem));
         benchmark::DoNotOptimize(::sem_wait(sem));
     }
@@ -199,7 +202,7 @@ void sem_ipckit(benchmark::State& state) {
     const auto name = ipckit::PosixName::make(sem_name("sipckit")).value();
     auto sem = ipckit::PosixSemaphore::create(name, 0).value();
     (void)ipckit::PosixSemaphore::unlink(name);
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         auto p = sem.post();
         benchmark::DoNotOptimize(p);
         auto w = sem.wait();

@@ -32,10 +32,10 @@ public:
         msg_size_ = std::max<std::size_t>(p.max_message_size, 64);
         try {
             for (std::size_t i = 0; i < 2; ++i) {
-                bip::message_queue::remove(names_[i].c_str());
-                bip::message_queue q(bip::create_only, names_[i].c_str(), 16, msg_size_);
-                created_[i] = true;
-                ledger("posix-shm", "/" + names_[i]);
+                bip::message_queue::remove(names_.at(i).c_str());
+                bip::message_queue q(bip::create_only, names_.at(i).c_str(), 16, msg_size_);
+                created_.at(i) = true;
+                ledger("posix-shm", "/" + names_.at(i));
             }
         } catch (const bip::interprocess_exception& e) {
             return Error(std::errc::io_error, "message_queue create", names_[0], e.what());
@@ -46,7 +46,7 @@ public:
         out_ = role == Role::Leader ? 0 : 1;
         try {
             for (std::size_t i = 0; i < 2; ++i) {
-                q_[i].emplace(bip::open_only, names_[i].c_str());
+                q_.at(i).emplace(bip::open_only, names_.at(i).c_str());
             }
         } catch (const bip::interprocess_exception& e) {
             return Error(std::errc::io_error, "message_queue open", names_[0], e.what());
@@ -55,23 +55,23 @@ public:
         return {};
     }
     Result<void> send(std::span<const std::byte> message) override {
-        auto& q = *q_[static_cast<std::size_t>(out_)];
+        auto& q = *q_.at(static_cast<std::size_t>(out_));
         try {
             if (!q.timed_send(message.data(), message.size(), 0, boost_deadline())) {
                 return timed_out("message_queue::timed_send",
-                                 names_[static_cast<std::size_t>(out_)]);
+                                 names_.at(static_cast<std::size_t>(out_)));
             }
         } catch (const bip::interprocess_exception& e) {
             return Error(std::errc::io_error,
                          "message_queue::send",
-                         names_[static_cast<std::size_t>(out_)],
+                         names_.at(static_cast<std::size_t>(out_)),
                          e.what());
         }
         return {};
     }
     Result<std::size_t> receive(std::span<std::byte> buffer) override {
         const auto in = static_cast<std::size_t>(1 - out_);
-        auto& q = *q_[in];
+        auto& q = *q_.at(in);
         // The queue insists on a buffer of its full message size; short reads go via scratch.
         const bool direct = buffer.size() >= msg_size_;
         void* into = direct ? buffer.data() : scratch_.data();
@@ -79,14 +79,14 @@ public:
         unsigned priority = 0;
         try {
             if (!q.timed_receive(into, msg_size_, got, priority, boost_deadline())) {
-                return timed_out("message_queue::timed_receive", names_[in]);
+                return timed_out("message_queue::timed_receive", names_.at(in));
             }
         } catch (const bip::interprocess_exception& e) {
-            return Error(std::errc::io_error, "message_queue::receive", names_[in], e.what());
+            return Error(std::errc::io_error, "message_queue::receive", names_.at(in), e.what());
         }
         if (!direct) {
             if (got > buffer.size()) {
-                return Error(std::errc::message_size, "message_queue::receive", names_[in]);
+                return Error(std::errc::message_size, "message_queue::receive", names_.at(in));
             }
             std::copy_n(scratch_.data(), got, buffer.data());
         }
@@ -94,10 +94,10 @@ public:
     }
     void teardown() noexcept override {
         for (std::size_t i = 0; i < 2; ++i) {
-            q_[i].reset();
-            if (created_[i]) {
-                bip::message_queue::remove(names_[i].c_str());
-                created_[i] = false;
+            q_.at(i).reset();
+            if (created_.at(i)) {
+                bip::message_queue::remove(names_.at(i).c_str());
+                created_.at(i) = false;
             }
         }
     }

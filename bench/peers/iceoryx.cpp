@@ -21,7 +21,7 @@ namespace ipckit::bench {
 namespace {
 
 iox::capro::IdString_t id(const std::string& s) {
-    return iox::capro::IdString_t(iox::cxx::TruncateToCapacity, s.c_str());
+    return {iox::cxx::TruncateToCapacity, s.c_str()};
 }
 
 class Iceoryx final : public Transport {

@@ -59,6 +59,27 @@ std::string last_line(const std::string& text) {
 
 }  // namespace
 
+namespace {
+/// The forked child: dies with the bench, logs to `log`, becomes iox-roudi.
+[[noreturn]] void exec_roudi(pid_t parent, int log) {
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive the bench
+    if (::getppid() != parent) {
+        ::_exit(127);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::dup2(log, STDOUT_FILENO);
+    ::dup2(log, STDERR_FILENO);
+    const int devnull = ::open("/dev/null", O_RDONLY);
+    if (devnull >= 0) {
+        ::dup2(devnull, STDIN_FILENO);
+    }
+    ::execl(IPCKIT_IOX_ROUDI, "iox-roudi", static_cast<char*>(nullptr));
+    ::_exit(127);
+}
+}  // namespace
+
 Result<void> start_roudi(const std::string& temp_dir, bool (*cancelled)()) {
     using namespace std::chrono_literals;
     g_log = temp_dir + "/roudi.log";
@@ -75,21 +96,7 @@ Result<void> start_roudi(const std::string& temp_dir, bool (*cancelled)()) {
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
     if (pid == 0) {
-        ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive the bench
-        if (::getppid() != parent) {
-            ::_exit(127);
-        }
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        ::dup2(log, STDOUT_FILENO);
-        ::dup2(log, STDERR_FILENO);
-        const int devnull = ::open("/dev/null", O_RDONLY);
-        if (devnull >= 0) {
-            ::dup2(devnull, STDIN_FILENO);
-        }
-        ::execl(IPCKIT_IOX_ROUDI, "iox-roudi", static_cast<char*>(nullptr));
-        ::_exit(127);
+        exec_roudi(parent, log);
     }
     ::close(log);
     if (pid < 0) {

@@ -31,6 +31,7 @@
 #include <string>
 #include <thread>
 #include <functional>
+#include <memory>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -138,7 +139,7 @@ struct RawRing {
     unsigned char* ring = nullptr;
     std::uint64_t pos = 0;
 
-    std::atomic<std::uint64_t>& stamp() const {
+    [[nodiscard]] std::atomic<std::uint64_t>& stamp() const {
         return *reinterpret_cast<std::atomic<std::uint64_t>*>(ring + (pos & (kBytes - 1)));  // NOLINT
     }
     void skip_tail() {
@@ -370,10 +371,12 @@ Throughput channel_throughput(const std::string& a, std::size_t size, std::uint6
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+int run(int argc, char** argv) {
     const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
     void* mem = ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    g_sh = new (mem) Shared{};
+    // construct_at, not placement new: the mapping owns the memory, not this pointer.
+    g_sh = std::construct_at(static_cast<Shared*>(mem));
     auto* rings = static_cast<unsigned char*>(::mmap(nullptr, 2 * RawRing::kBytes,
                                                      PROT_READ | PROT_WRITE,
                                                      MAP_SHARED | MAP_ANONYMOUS, -1, 0));
@@ -465,4 +468,16 @@ int main(int argc, char** argv) {
     std::printf("  64 B one-way                          = %5.1f M msg/s  [>= 10]\n", th64.msgs_per_s / 1e6);
     std::printf("  RTT sequence mismatches: %llu\n", static_cast<unsigned long long>(g_sh->rtt_bad.load()));
     return 0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        (void)std::fprintf(stderr, "channel_bench: %s\n", e.what());
+    } catch (...) {
+        (void)std::fprintf(stderr, "channel_bench: unknown exception\n");
+    }
+    return 1;
 }

@@ -24,6 +24,7 @@
 #include "transports/registry.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstdlib>
 #include <cstring>
@@ -52,12 +53,12 @@ public:
         const char* dir = std::getenv("IPCKIT_SHM_DIR");
         const std::string base = dir != nullptr && *dir != '\0' ? dir : "/dev/shm";
         for (int d = 0; d < 2; ++d) {
-            names_[d] = p.tag + (d == 0 ? "-ab" : "-ba");
-            if (auto r = Channel::create(names_[d], c); !r) {
+            names_.at(static_cast<std::size_t>(d)) = p.tag + (d == 0 ? "-ab" : "-ba");
+            if (auto r = Channel::create(names_.at(static_cast<std::size_t>(d)), c); !r) {
                 return r;
             }
-            created_[d] = true;
-            ledger("path", base + "/" + names_[d] + ".chan");
+            created_.at(static_cast<std::size_t>(d)) = true;
+            ledger("path", base + "/" + names_.at(static_cast<std::size_t>(d)) + ".chan");
         }
         return {};
     }
@@ -70,18 +71,18 @@ public:
         }
         // Subscribe first, then wait until the peer has subscribed to our outgoing channel: a
         // subscriber that joins late starts at the head, so an early message would be missed.
-        auto sub = Subscriber::open(names_[1 - out], o);
+        auto sub = Subscriber::open(names_.at(static_cast<std::size_t>(1 - out)), o);
         if (!sub) {
             return sub.error();
         }
         subscriber_.emplace(std::move(*sub));
-        auto pub = Publisher::open(names_[out], o);
+        auto pub = Publisher::open(names_.at(static_cast<std::size_t>(out)), o);
         if (!pub) {
             return pub.error();
         }
         publisher_.emplace(std::move(*pub));
         for (;;) {
-            auto info = Channel::inspect(names_[out]);
+            auto info = Channel::inspect(names_.at(static_cast<std::size_t>(out)));
             if (!info) {
                 return info.error();
             }
@@ -91,7 +92,8 @@ public:
                 return {};
             }
             if (phase_deadline().expired()) {
-                return timed_out("wait for the peer's subscriber on", names_[out]);
+                return timed_out("wait for the peer's subscriber on",
+                                 names_.at(static_cast<std::size_t>(out)));
             }
             std::this_thread::sleep_for(std::chrono::microseconds(50));
         }
@@ -130,9 +132,9 @@ public:
 
     void teardown() noexcept override {
         for (int d = 0; d < 2; ++d) {
-            if (created_[d]) {
-                (void)Channel::remove(names_[d]);
-                created_[d] = false;
+            if (created_.at(static_cast<std::size_t>(d))) {
+                (void)Channel::remove(names_.at(static_cast<std::size_t>(d)));
+                created_.at(static_cast<std::size_t>(d)) = false;
             }
         }
     }
@@ -191,8 +193,8 @@ private:
     }
 
     bool spin_;
-    std::string names_[2];
-    bool created_[2] = {false, false};
+    std::array<std::string, 2> names_;
+    std::array<bool, 2> created_{false, false};
     std::optional<Publisher> publisher_;
     std::optional<Subscriber> subscriber_;
 };

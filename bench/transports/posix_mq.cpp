@@ -37,7 +37,7 @@ public:
             std::min<std::size_t>(proc_limit("/proc/sys/fs/mqueue/msg_max", 10), 10));
         const std::array<std::string, 2> names{"/" + p.tag + "-ping", "/" + p.tag + "-pong"};
         for (std::size_t i = 0; i < 2; ++i) {
-            auto name = PosixName::make(names[i]);
+            auto name = PosixName::make(names.at(i));
             if (!name) {
                 return name.error();
             }
@@ -45,8 +45,8 @@ public:
             if (!q) {
                 return q.error();
             }
-            ledger("posix-mq", names[i]);
-            q_[i].emplace(std::move(*q));
+            ledger("posix-mq", names.at(i));
+            q_.at(i).emplace(std::move(*q));
         }
         scratch_.resize(static_cast<std::size_t>(limits.max_message_size));
         return {};
@@ -57,7 +57,7 @@ public:
         return {};
     }
     Result<void> send(std::span<const std::byte> message) override {
-        auto& q = *q_[static_cast<std::size_t>(out_)];
+        auto& q = *q_.at(static_cast<std::size_t>(out_));
         auto r = q.send_until(message, 0, phase_deadline());
         if (!r) {
             return r.error();
@@ -68,7 +68,7 @@ public:
         return {};
     }
     Result<std::size_t> receive(std::span<std::byte> buffer) override {
-        auto& q = *q_[static_cast<std::size_t>(1 - out_)];
+        auto& q = *q_.at(static_cast<std::size_t>(1 - out_));
         // The kernel wants room for the queue's msgsize; short buffers (acknowledgements) go via
         // scratch.
         const bool direct = buffer.size() >= scratch_.size();

@@ -51,7 +51,7 @@ public:
             if (!sem) {
                 return sem.error();
             }
-            sems_[i] = *sem;
+            sems_.at(i) = *sem;
         }
         return {};
     }
@@ -66,7 +66,7 @@ public:
 private:
     [[nodiscard]] std::string name() const override { return name_; }
     SharedSemaphore& sem(int dir, Which which) {
-        return *sems_[(static_cast<std::size_t>(dir) * 2) + (which == Which::Full ? 1U : 0U)];
+        return *sems_.at((static_cast<std::size_t>(dir) * 2) + (which == Which::Full ? 1U : 0U));
     }
     Result<void> wait(int dir, Which which) override {
         auto r = sem(dir, which).wait_until(phase_deadline());

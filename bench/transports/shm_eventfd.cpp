@@ -28,7 +28,7 @@ public:
             if (fd < 0) {
                 return Error::from_errno(errno, "eventfd", name());
             }
-            fds_[i] = UniqueFd(fd);
+            fds_.at(i) = UniqueFd(fd);
         }
         return {};
     }
@@ -42,7 +42,8 @@ public:
 private:
     [[nodiscard]] std::string name() const override { return "eventfd slot"; }
     [[nodiscard]] int fd(int dir, Which which) const {
-        return fds_[(static_cast<std::size_t>(dir) * 2) + (which == Which::Full ? 1U : 0U)].get();
+        return fds_.at((static_cast<std::size_t>(dir) * 2) + (which == Which::Full ? 1U : 0U))
+            .get();
     }
     Result<void> wait(int dir, Which which) override {
         std::uint64_t value = 0;

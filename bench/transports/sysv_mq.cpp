@@ -43,7 +43,7 @@ public:
         const long type = 1;
         std::memcpy(buffer_.data(), &type, sizeof type);
         std::memcpy(buffer_.data() + sizeof(long), message.data(), message.size());
-        const int id = ids_[static_cast<std::size_t>(out_)];
+        const int id = ids_.at(static_cast<std::size_t>(out_));
         for (;;) {
             if (::msgsnd(id, buffer_.data(), message.size(), 0) == 0) {
                 return {};
@@ -58,7 +58,7 @@ public:
         }
     }
     Result<std::size_t> receive(std::span<std::byte> buffer) override {
-        const int id = ids_[static_cast<std::size_t>(1 - out_)];
+        const int id = ids_.at(static_cast<std::size_t>(1 - out_));
         for (;;) {
             const ssize_t n = ::msgrcv(id, buffer_.data(), buffer_.size() - sizeof(long), 0, 0);
             if (n >= 0) {

@@ -61,7 +61,7 @@ int subscriber(const std::string& name, int ready_fd) {
 int main(int argc, char** argv) {
     const std::string name = argc > 1 ? argv[1] : "example-" + std::to_string(::getpid());
     ipckit::ChannelConfig config;  // block policy: lossless
-    config.lane_bytes = 64 * 1024;
+    config.lane_bytes = std::size_t{64} * 1024;
     config.max_message = 1024;
     auto pub = ipckit::Publisher::create(name, config);
     if (!pub) {

@@ -234,6 +234,116 @@ Result<void> ChannelFile::map(Role role) {
     return {};
 }
 
+namespace {
+
+/// Every header field but the magic (stored last, with release, by the caller).
+void write_header(Header& h, const Geometry& g) noexcept {
+    h.layout_version.store(kLayoutVersion, std::memory_order_relaxed);
+    h.layout_hash.store(layout_hash(), std::memory_order_relaxed);
+    h.file_size.store(g.file_size, std::memory_order_relaxed);
+    h.lane_bytes.store(g.lane_bytes, std::memory_order_relaxed);
+    h.max_message.store(g.max_message, std::memory_order_relaxed);
+    h.max_publishers.store(g.max_publishers, std::memory_order_relaxed);
+    h.max_subscribers.store(g.max_subscribers, std::memory_order_relaxed);
+    h.max_loans.store(g.max_loans, std::memory_order_relaxed);
+    h.policy.store(g.policy, std::memory_order_relaxed);
+    h.pub_table_off.store(g.pub_table_off, std::memory_order_relaxed);
+    h.sub_table_off.store(g.sub_table_off, std::memory_order_relaxed);
+    h.sub_record_bytes.store(g.sub_record_bytes, std::memory_order_relaxed);
+    h.lanes_off.store(g.lanes_off, std::memory_order_relaxed);
+    h.creator_pid.store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
+}
+
+const Header& header_of(const Mapping& head) noexcept {
+    return *reinterpret_cast<const Header*>(head.data());  // NOLINT
+}
+
+std::uint32_t ld32(const A32& a) noexcept { return a.load(std::memory_order_relaxed); }
+std::uint64_t ld64(const A64& a) noexcept { return a.load(std::memory_order_relaxed); }
+
+/// The creator has published the magic (the mapping exists only once the file is long enough).
+bool initialised(const Mapping& head) noexcept {
+    return head.valid() && header_of(head).magic.load(std::memory_order_acquire) == kMagic;
+}
+std::uint32_t creator_pid(const Mapping& head) noexcept {
+    return head.valid() ? ld32(header_of(head).creator_pid) : 0;
+}
+
+/// The layout version and hash: a skew is "not supported", not corruption.
+Result<void> check_layout(const Header& h, const std::string& name) {
+    const std::uint32_t version = ld32(h.layout_version);
+    if (version != kLayoutVersion) {
+        return Error(std::errc::protocol_not_supported, "chan open", "chan:" + name,
+                     "created by ipckit layout " + num(version) + "; this build understands " +
+                         num(kLayoutVersion));
+    }
+    if (const std::uint32_t hash = ld32(h.layout_hash); hash != layout_hash()) {
+        return Error(std::errc::protocol_not_supported, "chan open", "chan:" + name,
+                     "layout hash " + num(hash) + " differs from this build's " +
+                         num(layout_hash()) + " (different sizeof/alignment or word size)");
+    }
+    return {};
+}
+
+/// The creation parameters recorded in the header, checked as at creation; the derived offsets
+/// and sizes must be exactly what those parameters give (each mismatch named).
+Result<Geometry> geometry_from_header(const Header& h, std::uint64_t real_size,
+                                      const ChannelFile& f) {
+    ChannelConfig c;
+    c.lane_bytes = ld64(h.lane_bytes);
+    c.max_message = ld64(h.max_message);
+    c.max_publishers = ld32(h.max_publishers);
+    c.max_subscribers = ld32(h.max_subscribers);
+    c.max_loans = ld32(h.max_loans);
+    const std::uint32_t policy = ld32(h.policy);
+    if (policy > 1) {
+        return f.corrupt("chan open", "header: policy=" + num(policy));
+    }
+    c.policy = static_cast<ChannelPolicy>(policy);
+    auto g = geometry_from(c, f.name());
+    if (!g) {
+        return f.corrupt("chan open", "header: " + g.error().detail());
+    }
+    struct Field {
+        const char* what;
+        std::uint64_t recorded;
+        std::uint64_t expected;
+    };
+    for (const Field& fld : {Field{"file_size", ld64(h.file_size), g->file_size},
+                             Field{"pub_table_off", ld64(h.pub_table_off), g->pub_table_off},
+                             Field{"sub_table_off", ld64(h.sub_table_off), g->sub_table_off},
+                             Field{"sub_record_bytes", ld64(h.sub_record_bytes), g->sub_record_bytes},
+                             Field{"lanes_off", ld64(h.lanes_off), g->lanes_off},
+                             Field{"real file size", real_size, g->file_size}}) {
+        if (fld.recorded != fld.expected) {
+            return f.corrupt("chan open", std::string("header: ") + fld.what + "=" +
+                                              num(fld.recorded) + " (expected " +
+                                              num(fld.expected) + ")");
+        }
+    }
+    return g;
+}
+
+}  // namespace
+
+Result<void> ChannelFile::initialise(const std::string& path, const ChannelConfig& config) {
+    if (auto l = try_lock(0); !l || !*l) {
+        return l ? Error(std::errc::device_or_resource_busy, "chan create", path) : l.error();
+    }
+    IPCKIT_FAULT_POINT("chan.create.after_open");
+    // The shm area's resize retries EINTR and names a full file system on ENOSPC.
+    IPCKIT_TRY(shm_detail::fd_resize(fd_.get(), path, 0, g_.file_size));
+    IPCKIT_FAULT_POINT("chan.create.after_fallocate");
+    IPCKIT_TRY(map(Role::Publisher));
+    auto& h = header();
+    write_header(h, g_);
+    IPCKIT_FAULT_POINT("chan.create.before_publish");
+    h.magic.store(kMagic, std::memory_order_release);
+    IPCKIT_TRY(sys::call("fchmod", path,
+                         [&] { return ::fchmod(fd_.get(), config.permissions.bits()); }));
+    return {};
+}
+
 Result<ChannelFile> ChannelFile::create(std::string_view name_in, const ChannelConfig& config,
                                         Role role) {
     auto name = validate_channel_name(name_in);
@@ -263,43 +373,9 @@ Result<ChannelFile> ChannelFile::create(std::string_view name_in, const ChannelC
     f.fd_ = UniqueFd(*fd);
     f.name_ = *name;
     f.g_ = *g;
-    auto fail = [&](Error e) -> Result<ChannelFile> {
+    if (auto r = f.initialise(path, config); !r) {
         (void)::unlinkat(dir->get(), file.c_str(), 0);
-        return e;
-    };
-    if (auto l = f.try_lock(0); !l || !*l) {
-        return fail(l ? Error(std::errc::device_or_resource_busy, "chan create", path) : l.error());
-    }
-    IPCKIT_FAULT_POINT("chan.create.after_open");
-    // The shm area's resize retries EINTR and names a full file system on ENOSPC.
-    if (auto r = shm_detail::fd_resize(f.fd_.get(), path, 0, g->file_size); !r) {
-        return fail(r.error());
-    }
-    IPCKIT_FAULT_POINT("chan.create.after_fallocate");
-    if (auto r = f.map(Role::Publisher); !r) {
-        return fail(r.error());
-    }
-    auto& h = f.header();
-    h.layout_version.store(kLayoutVersion, std::memory_order_relaxed);
-    h.layout_hash.store(layout_hash(), std::memory_order_relaxed);
-    h.file_size.store(g->file_size, std::memory_order_relaxed);
-    h.lane_bytes.store(g->lane_bytes, std::memory_order_relaxed);
-    h.max_message.store(g->max_message, std::memory_order_relaxed);
-    h.max_publishers.store(g->max_publishers, std::memory_order_relaxed);
-    h.max_subscribers.store(g->max_subscribers, std::memory_order_relaxed);
-    h.max_loans.store(g->max_loans, std::memory_order_relaxed);
-    h.policy.store(g->policy, std::memory_order_relaxed);
-    h.pub_table_off.store(g->pub_table_off, std::memory_order_relaxed);
-    h.sub_table_off.store(g->sub_table_off, std::memory_order_relaxed);
-    h.sub_record_bytes.store(g->sub_record_bytes, std::memory_order_relaxed);
-    h.lanes_off.store(g->lanes_off, std::memory_order_relaxed);
-    h.creator_pid.store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
-    IPCKIT_FAULT_POINT("chan.create.before_publish");
-    h.magic.store(kMagic, std::memory_order_release);
-    if (auto r = sys::call("fchmod", path,
-                           [&] { return ::fchmod(f.fd_.get(), config.permissions.bits()); });
-        !r) {
-        return fail(r.error());
+        return std::move(r).error();
     }
     f.unlock(0);
     if (role != Role::Publisher) {  // remap with the role's protections
@@ -308,6 +384,62 @@ Result<ChannelFile> ChannelFile::create(std::string_view name_in, const ChannelC
         IPCKIT_TRY(f.map(role));
     }
     return f;
+}
+
+Error ChannelFile::init_failure(const Mapping& head, const struct stat& st) const {
+    const std::uint32_t pid = creator_pid(head);
+    if (head.valid() && (st.st_mode & 0777) != 0200) {
+        // Fully created (final mode applied) yet no magic: overwritten since.
+        return corrupt("chan open", "header: magic=" + num(ld64(header_of(head).magic)));
+    }
+    if (static_cast<std::uint64_t>(st.st_size) >= kHeaderBytes || (st.st_mode & 0777) == 0200) {
+        return {std::errc::state_not_recoverable, "chan open", "chan:" + name_,
+                "initialisation never completed (creator" +
+                    (pid != 0 ? " pid " + num(pid) : std::string()) +
+                    " is dead); remove it (Channel::remove / ipckit rm)"};
+    }
+    return corrupt("chan open", "header: file size " + num(static_cast<std::uint64_t>(st.st_size)));
+}
+
+Result<Mapping> ChannelFile::wait_initialised(const std::string& path,
+                                              const ChannelOptions& options,
+                                              struct stat* st) const {
+    // Wait (bounded) for the creator to finish: magic set. The creator's lock on byte 0 tells
+    // "still initialising" from "creator died half-way" (A18).
+    const Deadline until = Deadline::after(options.init_wait);
+    Mapping head;
+    for (;;) {
+        IPCKIT_TRY(fstat_check(fd_.get(), path, options, false, 0, st));
+        // Only a file at least one header long is looked at (a shorter one would SIGBUS).
+        const bool has_header = static_cast<std::uint64_t>(st->st_size) >= kHeaderBytes;
+        if (has_header && !head.valid()) {
+            auto m = Mapping::map(fd_.get(), kHeaderBytes, 0, Protection::ReadOnly,
+                                  Sharing::Shared, path);
+            if (!m) {
+                return std::move(m).error();
+            }
+            head = std::move(*m);
+        }
+        if (has_header && initialised(head)) {
+            return head;
+        }
+        auto busy = locked_by_other(0);
+        if (!busy) {
+            return std::move(busy).error();
+        }
+        if (!*busy) {
+            // Re-check: the creator may have finished between our two looks.
+            if (initialised(head)) {
+                return head;
+            }
+            return init_failure(head, *st);
+        }
+        if (until.expired()) {
+            return Error(std::errc::timed_out, "chan open", "chan:" + name_,
+                         "still initialising (creator pid " + num(creator_pid(head)) + ")");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
 }
 
 Result<ChannelFile> ChannelFile::open(std::string_view name_in, const ChannelOptions& options,
@@ -333,110 +465,16 @@ Result<ChannelFile> ChannelFile::open(std::string_view name_in, const ChannelOpt
     ChannelFile f;
     f.fd_ = UniqueFd(*fd);
     f.name_ = *name;
-
-    // Wait (bounded) for the creator to finish: magic set. The creator's lock on byte 0 tells
-    // "still initialising" from "creator died half-way" (A18).
-    const Deadline until = Deadline::after(options.init_wait);
     struct stat st {};
-    Mapping head;
-    for (;;) {
-        IPCKIT_TRY(fstat_check(f.fd_.get(), path, options, false, 0, &st));
-        if (static_cast<std::uint64_t>(st.st_size) >= kHeaderBytes) {
-            if (!head.valid()) {
-                auto m = Mapping::map(f.fd_.get(), kHeaderBytes, 0, Protection::ReadOnly,
-                                      Sharing::Shared, path);
-                if (!m) {
-                    return std::move(m).error();
-                }
-                head = std::move(*m);
-            }
-            const auto* hp = reinterpret_cast<const Header*>(head.data());  // NOLINT
-            if (hp->magic.load(std::memory_order_acquire) == kMagic) {
-                break;
-            }
-        }
-        auto busy = f.locked_by_other(0);
-        if (!busy) {
-            return std::move(busy).error();
-        }
-        std::uint32_t pid = 0;
-        if (head.valid()) {
-            pid = reinterpret_cast<const Header*>(head.data())  // NOLINT
-                      ->creator_pid.load(std::memory_order_relaxed);
-        }
-        if (!*busy) {
-            // Re-check: the creator may have finished between our two looks.
-            if (head.valid() &&
-                reinterpret_cast<const Header*>(head.data())  // NOLINT
-                        ->magic.load(std::memory_order_acquire) == kMagic) {
-                break;
-            }
-            if (head.valid() && (st.st_mode & 0777) != 0200) {
-                // Fully created (final mode applied) yet no magic: overwritten since.
-                const std::uint64_t m = reinterpret_cast<const Header*>(head.data())  // NOLINT
-                                            ->magic.load(std::memory_order_relaxed);
-                return f.corrupt("chan open", "header: magic=" + num(m));
-            }
-            if (static_cast<std::uint64_t>(st.st_size) >= kHeaderBytes || (st.st_mode & 0777) == 0200) {
-                return Error(std::errc::state_not_recoverable, "chan open", "chan:" + *name,
-                             "initialisation never completed (creator" +
-                                 (pid != 0 ? " pid " + num(pid) : std::string()) +
-                                 " is dead); remove it (Channel::remove / ipckit rm)");
-            }
-            return f.corrupt("chan open", "header: file size " + num(static_cast<std::uint64_t>(st.st_size)));
-        }
-        if (until.expired()) {
-            return Error(std::errc::timed_out, "chan open", "chan:" + *name,
-                         "still initialising (creator pid " + num(pid) + ")");
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    auto head = f.wait_initialised(path, options, &st);
+    if (!head) {
+        return std::move(head).error();
     }
-    const auto& h = *reinterpret_cast<const Header*>(head.data());  // NOLINT
-    auto ld32 = [](const A32& a) { return a.load(std::memory_order_relaxed); };
-    auto ld64 = [](const A64& a) { return a.load(std::memory_order_relaxed); };
-    const std::uint32_t version = ld32(h.layout_version);
-    if (version != kLayoutVersion) {
-        return Error(std::errc::protocol_not_supported, "chan open", "chan:" + *name,
-                     "created by ipckit layout " + num(version) + "; this build understands " +
-                         num(kLayoutVersion));
-    }
-    if (const std::uint32_t hash = ld32(h.layout_hash); hash != layout_hash()) {
-        return Error(std::errc::protocol_not_supported, "chan open", "chan:" + *name,
-                     "layout hash " + num(hash) + " differs from this build's " +
-                         num(layout_hash()) + " (different sizeof/alignment or word size)");
-    }
-    ChannelConfig c;
-    c.lane_bytes = ld64(h.lane_bytes);
-    c.max_message = ld64(h.max_message);
-    c.max_publishers = ld32(h.max_publishers);
-    c.max_subscribers = ld32(h.max_subscribers);
-    c.max_loans = ld32(h.max_loans);
-    const std::uint32_t policy = ld32(h.policy);
-    if (policy > 1) {
-        return f.corrupt("chan open", "header: policy=" + num(policy));
-    }
-    c.policy = static_cast<ChannelPolicy>(policy);
-    auto g = geometry_from(c, *name);
+    const Header& h = header_of(*head);
+    IPCKIT_TRY(check_layout(h, f.name_));
+    auto g = geometry_from_header(h, static_cast<std::uint64_t>(st.st_size), f);
     if (!g) {
-        return f.corrupt("chan open", "header: " + g.error().detail());
-    }
-    struct Field {
-        const char* what;
-        std::uint64_t recorded;
-        std::uint64_t expected;
-    };
-    for (const Field& fld : {Field{"file_size", ld64(h.file_size), g->file_size},
-                             Field{"pub_table_off", ld64(h.pub_table_off), g->pub_table_off},
-                             Field{"sub_table_off", ld64(h.sub_table_off), g->sub_table_off},
-                             Field{"sub_record_bytes", ld64(h.sub_record_bytes), g->sub_record_bytes},
-                             Field{"lanes_off", ld64(h.lanes_off), g->lanes_off},
-                             Field{"real file size", static_cast<std::uint64_t>(st.st_size),
-                                   g->file_size}}) {
-        if (fld.recorded != fld.expected) {
-            return f.corrupt("chan open", std::string("header: ") + fld.what + "=" +
-                                              num(fld.recorded) + " (expected " +
-                                              num(fld.expected) + ")");
-        }
+        return std::move(g).error();
     }
     f.g_ = *g;
     IPCKIT_TRY(f.map(role));

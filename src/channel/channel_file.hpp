@@ -3,6 +3,7 @@
 // mappings. Every participant has its own (OFD locks are per open file description).
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -81,6 +82,15 @@ private:
         return g_.sub_table_off + std::uint64_t{i} * g_.sub_record_bytes;
     }
     Result<void> map(Role role);
+    /// create()'s steps after the exclusive open: lock byte 0, size, map, write the header,
+    /// publish the magic, apply the final mode.
+    Result<void> initialise(const std::string& path, const ChannelConfig& config);
+    /// open()'s bounded wait for the creator to publish the magic; returns the header mapping
+    /// and the file's last fstat.
+    Result<Mapping> wait_initialised(const std::string& path, const ChannelOptions& options,
+                                     struct stat* st) const;
+    /// Why an uninitialised file with no live creator cannot be opened (A18).
+    [[nodiscard]] Error init_failure(const Mapping& head, const struct stat& st) const;
 
     UniqueFd fd_;
     Mapping meta_;

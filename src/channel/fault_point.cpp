@@ -31,8 +31,8 @@ void load_locked() noexcept {
         g_fault_state.store(0, std::memory_order_relaxed);
         return;
     }
+    std::memset(g_name, 0, sizeof g_name);  // n < sizeof g_name: stays NUL-terminated
     std::memcpy(g_name, env, n);
-    g_name[n] = '\0';
     std::strncpy(g_action, colon != nullptr ? colon + 1 : "kill", sizeof g_action - 1);
     g_fault_state.store(1, std::memory_order_relaxed);
 }
@@ -54,11 +54,11 @@ void fault_point_hit(const char* name) noexcept {
         }
     }
     if (std::strcmp(g_action, "stop") == 0) {
-        ::raise(SIGSTOP);
+        (void)::raise(SIGSTOP);
     } else if (std::strcmp(g_action, "exit") == 0) {
         ::_exit(86);
     } else {
-        ::raise(SIGKILL);
+        (void)::raise(SIGKILL);
     }
 }
 

@@ -16,13 +16,19 @@ void reload_fault_points() noexcept;
 
 }  // namespace ipckit::chan_detail
 
+// A macro, not a function: it must compile to nothing without IPCKIT_FAULT_POINTS and to a
+// single relaxed load with it, on the channel's hot paths.
 #if defined(IPCKIT_FAULT_POINTS) && IPCKIT_FAULT_POINTS
+// NOLINTNEXTLINE(cppcoreguidelines-macro-usage): see above
 #define IPCKIT_FAULT_POINT(name)                                                             \
     do {                                                                                     \
         if (::ipckit::chan_detail::g_fault_state.load(std::memory_order_relaxed) != 0)       \
-            [[unlikely]] ::ipckit::chan_detail::fault_point_hit(name);                       \
+            [[unlikely]] {                                                                   \
+                ::ipckit::chan_detail::fault_point_hit(name);                                \
+            }                                                                                \
     } while (false)
 #else
+// NOLINTNEXTLINE(cppcoreguidelines-macro-usage): see above
 #define IPCKIT_FAULT_POINT(name) \
     do {                         \
     } while (false)

@@ -97,6 +97,11 @@ struct PublisherImpl {
     pid_t blocked_by = 0;
 
     explicit PublisherImpl(ChannelFile f) : file(std::move(f)) {}
+    // Subscribers and loans point at it (and its record): it stays where it was made.
+    PublisherImpl(const PublisherImpl&) = delete;
+    PublisherImpl& operator=(const PublisherImpl&) = delete;
+    PublisherImpl(PublisherImpl&&) = delete;
+    PublisherImpl& operator=(PublisherImpl&&) = delete;
     ~PublisherImpl();
     Result<void> join();
     void recover_tail() noexcept;
@@ -109,6 +114,20 @@ struct PublisherImpl {
     /// Recomputes `limit`; reclaims dead subscribers that held it back. Returns whether a live
     /// joining subscriber forces a wait.
     Result<void> recompute_limit(std::uint64_t needed_end, bool check_liveness);
+    /// A live subscriber's hold on our lane (our tail while it is joining or if it is corrupt).
+    [[nodiscard]] std::uint64_t hold_of(std::uint32_t sub, std::uint32_t state) const noexcept;
+    /// True if the subscriber is dead (its record is then reclaimed, by us or another cleaner).
+    [[nodiscard]] Result<bool> reclaim_if_dead(std::uint32_t sub) const;
+    /// reserve()'s errors: a loan already out, a size above max_message.
+    [[nodiscard]] Result<void> check_loan(std::size_t n) const;
+    enum class Space : std::uint8_t { Free, Short, Expired };
+    /// One look at the space for [tail, end) (liveness checked every 1024 polls, at the end of
+    /// the spin budget and at the deadline).
+    Result<Space> recheck_space(std::uint64_t end, Deadline deadline, std::uint32_t spins);
+    /// Block mode: waits until [tail, end) may be written; false when the deadline passed.
+    Result<bool> wait_for_space(std::uint64_t end, Deadline deadline);
+    /// One bounded sleep on the space futex (a 20 ms slice, to re-check liveness).
+    Result<bool> sleep_for_space(std::uint64_t end, Deadline deadline);
 };
 
 struct SubscriberImpl {
@@ -147,6 +166,11 @@ struct SubscriberImpl {
     std::unique_ptr<std::atomic<std::uint64_t>[]> cursor_mirror;
 
     explicit SubscriberImpl(ChannelFile f) : file(std::move(f)) {}
+    // Samples and the notifier thread point at it: it stays where it was made.
+    SubscriberImpl(const SubscriberImpl&) = delete;
+    SubscriberImpl& operator=(const SubscriberImpl&) = delete;
+    SubscriberImpl(SubscriberImpl&&) = delete;
+    SubscriberImpl& operator=(SubscriberImpl&&) = delete;
     Result<int> start_notifier();
     void notifier_loop() noexcept;
     void stop_notifier_thread() noexcept;
@@ -177,6 +201,29 @@ struct SubscriberImpl {
     /// Waits up to `deadline`: true when a message was received, false on timeout.
     Result<bool> wait(std::span<std::byte>* out, Deadline deadline, Got& got);
     void note_corrupt(LaneState& s, std::uint64_t tail) noexcept;
+
+    // poll_lane()'s steps (hot: the inline ones stay in subscriber.cpp, always inlined).
+    /// What the look at a lane's cursor found.
+    enum class Look : std::uint8_t { Read, Retry, Stop };
+    /// A committed record's header fields, each read once.
+    struct Record {
+        const std::byte* payload;
+        std::uint32_t len;
+        std::uint32_t seq;
+        std::uint32_t gap;  // messages lost before it
+        bool zero_copy;     // held as a Sample until released
+    };
+    /// Overwrite-mode lap check, then the stamp at the cursor (into `stamp`).
+    Look look_at(LaneState& s, const PubRecord& p, const RecordHeader& h,
+                 std::uint64_t& stamp) noexcept;
+    /// No record at the cursor: the lane's tail tells "not yet" from overwritten or corrupt.
+    Look check_tail(LaneState& s, const PubRecord& p, const RecordHeader& h,
+                    std::uint64_t& stamp) noexcept;
+    /// Counts a record that cannot be delimited and resynchronises to the tail if it is sane.
+    void skip_to_tail(LaneState& s, const PubRecord& p) noexcept;
+    /// Accounts a delivered record and moves the cursor past it.
+    void take(LaneState& s, std::uint32_t lane, const Record& r, Got& got) noexcept;
+    Polled too_small(std::uint32_t lane, std::uint64_t start, std::uint32_t len, Got& got) noexcept;
 };
 
 /// Builds a PublisherImpl or SubscriberImpl on an opened channel file and registers it.

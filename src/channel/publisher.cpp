@@ -113,6 +113,31 @@ void PublisherImpl::recover_tail() noexcept {
     }
 }
 
+std::uint64_t PublisherImpl::hold_of(std::uint32_t sub, std::uint32_t state) const noexcept {
+    if (state != Active) {
+        return tail;  // joining: has posted no cursor yet
+    }
+    const std::uint64_t h = file.hold(sub, lane).load(std::memory_order_acquire);
+    return after(h, tail) ? tail : h;  // ahead of what we wrote: corrupt; cannot hold anything back
+}
+
+Result<bool> PublisherImpl::reclaim_if_dead(std::uint32_t sub) const {
+    auto alive = file.locked_by_other(file.sub_lock_off(sub));
+    if (!alive) {
+        return std::move(alive).error();
+    }
+    if (*alive) {
+        return false;
+    }
+    // Dead: reclaim its record under its lock (exactly one cleaner gets it).
+    auto got = file.try_lock(file.sub_lock_off(sub));
+    if (got && *got) {
+        file.sub(sub).state.store(Free, std::memory_order_release);
+        file.unlock(file.sub_lock_off(sub));
+    }
+    return true;
+}
+
 Result<void> PublisherImpl::recompute_limit(std::uint64_t needed_end, bool check_liveness) {
     const Geometry& g = file.geometry();
     // Pairs with the subscriber's fence between "state = joining" and reading our tail.
@@ -126,41 +151,22 @@ Result<void> PublisherImpl::recompute_limit(std::uint64_t needed_end, bool check
         if (st != Joining && st != Active) {
             continue;  // free (or garbage: a hostile value is treated as free)
         }
-        std::uint64_t h = tail;
-        if (st == Active) {
-            h = file.hold(i, lane).load(std::memory_order_acquire);
-            if (after(h, tail)) {
-                h = tail;  // ahead of what we wrote: corrupt; cannot hold anything back
-            }
-        }
-        const bool blocks = st == Joining || after(needed_end, h + g.lane_bytes);
-        if (blocks && !check_liveness) {
-            blocked_by = static_cast<pid_t>(s.pid.load(std::memory_order_relaxed));
-            if (st == Joining) {
-                joiner = true;
-                continue;
-            }
-        } else if (blocks) {
-            auto alive = file.locked_by_other(file.sub_lock_off(i));
-            if (!alive) {
-                return std::move(alive).error();
-            }
-            if (!*alive) {
-                // Dead: reclaim its record under its lock (exactly one cleaner gets it).
-                auto got = file.try_lock(file.sub_lock_off(i));
-                if (got && *got) {
-                    s.state.store(Free, std::memory_order_release);
-                    file.unlock(file.sub_lock_off(i));
+        const std::uint64_t h = hold_of(i, st);
+        if (st == Joining || after(needed_end, h + g.lane_bytes)) {
+            // It holds us back. Liveness (a system call) only when asked.
+            if (check_liveness) {
+                auto dead = reclaim_if_dead(i);
+                if (!dead) {
+                    return std::move(dead).error();
                 }
-                continue;
+                if (*dead) {
+                    continue;
+                }
             }
             blocked_by = static_cast<pid_t>(s.pid.load(std::memory_order_relaxed));
-            if (st == Joining) {
-                joiner = true;
-                continue;
-            }
+            joiner = joiner || st == Joining;
         }
-        if (after(base, h)) {
+        if (st == Active && after(base, h)) {
             base = h;
         }
     }
@@ -204,62 +210,95 @@ std::byte* PublisherImpl::claim(std::uint64_t off, std::uint64_t pad, std::uint6
     return ring + (loan_pos & mask) + kRecordHeaderBytes;
 }
 
-Result<std::optional<std::byte*>> PublisherImpl::reserve(std::size_t n, Deadline deadline) {
-    if (std::byte* p = try_reserve_fast(n)) {
-        return std::optional<std::byte*>(p);
-    }
-    const Geometry& g = file.geometry();
+Result<void> PublisherImpl::check_loan(std::size_t n) const {
     if (loan_out) {
         return Error(std::errc::operation_in_progress, "chan loan", "chan:" + file.name(),
                      "publish or drop the outstanding loan first (one at a time)");
     }
-    if (n > g.max_message) {
+    if (n > file.geometry().max_message) {
         return Error(std::errc::message_size, "chan loan", "chan:" + file.name(),
-                     "size " + std::to_string(n) + " > max_message " + std::to_string(g.max_message));
+                     "size " + std::to_string(n) + " > max_message " +
+                         std::to_string(file.geometry().max_message));
     }
+    return {};
+}
+
+Result<bool> PublisherImpl::sleep_for_space(std::uint64_t end, Deadline deadline) {
+    IPCKIT_TRY(file.check_linked());
+    Deadline slice = Deadline::after(kLivenessSlice);
+    if (deadline < slice) {
+        slice = deadline;
+    }
+    auto& h = file.header();
+    return sleep_on(h.space_seq, h.space_sleepers, slice, [&]() -> Result<bool> {
+        IPCKIT_TRY(recompute_limit(end, true));
+        return !after(end, limit);
+    });
+}
+
+Result<PublisherImpl::Space> PublisherImpl::recheck_space(std::uint64_t end, Deadline deadline,
+                                                          std::uint32_t spins) {
+    // Liveness (a system call per laggard) only every 1024 polls and before sleeping:
+    // a spinning publisher must not hammer fcntl while a live subscriber catches up.
+    IPCKIT_TRY(recompute_limit(end, false));
+    if (!after(end, limit)) {
+        return Space::Free;
+    }
+    const bool expired = chan_detail::expired(deadline);
+    if (expired || spins % 1024 == 1023 || spins >= spin_polls) {
+        IPCKIT_TRY(recompute_limit(end, true));
+        if (!after(end, limit)) {
+            return Space::Free;
+        }
+    }
+    return expired ? Space::Expired : Space::Short;
+}
+
+Result<bool> PublisherImpl::wait_for_space(std::uint64_t end, Deadline deadline) {
+    std::uint32_t spins = 0;
+    while (after(end, limit)) {
+        auto space = recheck_space(end, deadline, spins);
+        if (!space) {
+            return std::move(space).error();
+        }
+        if (*space == Space::Free) {
+            break;
+        }
+        if (*space == Space::Expired) {
+            return false;
+        }
+        if (spins < spin_polls) {
+            ++spins;
+            cpu_relax();
+            continue;
+        }
+        auto r = sleep_for_space(end, deadline);
+        if (!r) {
+            return std::move(r).error();
+        }
+    }
+    blocked_by = 0;
+    return true;
+}
+
+Result<std::optional<std::byte*>> PublisherImpl::reserve(std::size_t n, Deadline deadline) {
+    if (std::byte* p = try_reserve_fast(n)) {
+        return std::optional<std::byte*>(p);
+    }
+    IPCKIT_TRY(check_loan(n));
+    const Geometry& g = file.geometry();
     const std::uint64_t rec_len = record_bytes(n);
     const std::uint64_t off = tail & mask;
     const std::uint64_t pad = off + rec_len > g.lane_bytes ? g.lane_bytes - off : 0;
     const std::uint64_t end = tail + pad + rec_len;
     if (!overwrite) {
-        std::uint32_t spins = 0;
-        while (after(end, limit)) {
-            // Liveness (a system call per laggard) only every 1024 polls and before sleeping:
-            // a spinning publisher must not hammer fcntl while a live subscriber catches up.
-            IPCKIT_TRY(recompute_limit(end, false));
-            if (!after(end, limit)) {
-                break;
-            }
-            const bool expired = chan_detail::expired(deadline);
-            if (expired || spins % 1024 == 1023 || spins >= spin_polls) {
-                IPCKIT_TRY(recompute_limit(end, true));
-                if (!after(end, limit)) {
-                    break;
-                }
-            }
-            if (expired) {
-                return std::optional<std::byte*>();
-            }
-            if (spins < spin_polls) {
-                ++spins;
-                cpu_relax();
-                continue;
-            }
-            IPCKIT_TRY(file.check_linked());
-            Deadline slice = Deadline::after(kLivenessSlice);
-            if (deadline < slice) {
-                slice = deadline;
-            }
-            auto& h = file.header();
-            auto r = sleep_on(h.space_seq, h.space_sleepers, slice, [&]() -> Result<bool> {
-                IPCKIT_TRY(recompute_limit(end, true));
-                return !after(end, limit);
-            });
-            if (!r) {
-                return std::move(r).error();
-            }
+        auto space = wait_for_space(end, deadline);
+        if (!space) {
+            return std::move(space).error();
         }
-        blocked_by = 0;
+        if (!*space) {
+            return std::optional<std::byte*>();
+        }
     }
     return std::optional<std::byte*>(claim(off, pad, end));
 }
@@ -314,16 +353,16 @@ void Loan::resize(std::size_t n) noexcept {
 }
 
 Publisher::Publisher(std::unique_ptr<PublisherImpl> impl) noexcept : impl_(std::move(impl)) {}
-Publisher::Publisher(Publisher&&) noexcept = default;
-Publisher& Publisher::operator=(Publisher&&) noexcept = default;
+Publisher::Publisher(Publisher&& other) noexcept = default;
+Publisher& Publisher::operator=(Publisher&& other) noexcept = default;
 Publisher::~Publisher() = default;
 
 namespace {
-constexpr auto make = chan_detail::make_participant<PublisherImpl>;
+constexpr auto kMake = chan_detail::make_participant<PublisherImpl>;
 }  // namespace
 
 Result<Publisher> Publisher::create(std::string_view name, const ChannelConfig& config) {
-    auto i = make(chan_detail::ChannelFile::create(name, config, chan_detail::Role::Publisher),
+    auto i = kMake(chan_detail::ChannelFile::create(name, config, chan_detail::Role::Publisher),
                   config.options.spin_polls);
     if (!i) {
         return std::move(i).error();
@@ -332,7 +371,7 @@ Result<Publisher> Publisher::create(std::string_view name, const ChannelConfig& 
 }
 
 Result<Publisher> Publisher::open(std::string_view name, const ChannelOptions& options) {
-    auto i = make(chan_detail::ChannelFile::open(name, options, chan_detail::Role::Publisher),
+    auto i = kMake(chan_detail::ChannelFile::open(name, options, chan_detail::Role::Publisher),
                   options.spin_polls);
     if (!i) {
         return std::move(i).error();
@@ -341,7 +380,7 @@ Result<Publisher> Publisher::open(std::string_view name, const ChannelOptions& o
 }
 
 Result<Publisher> Publisher::open_or_create(std::string_view name, const ChannelConfig& config) {
-    auto i = make(
+    auto i = kMake(
         chan_detail::ChannelFile::open_or_create(name, config, chan_detail::Role::Publisher),
         config.options.spin_polls);
     if (!i) {

@@ -143,6 +143,129 @@ void SubscriberImpl::note_corrupt(LaneState& s, std::uint64_t tail) noexcept {
     s.cursor = tail & ~kStampFlagMask;
 }
 
+namespace {
+
+/// True when `stamp` commits a record at position `cursor`.
+[[gnu::always_inline]] inline bool committed_at(std::uint64_t stamp, std::uint64_t cursor) noexcept {
+    return (stamp & ~kStampFlagMask) == cursor && (stamp & kValidFlag) != 0;
+}
+
+/// Overwrite mode, after reading: true when the writer may have lapped `cursor` meanwhile (the
+/// acquire fence orders our reads of the record before the floor load).
+[[gnu::always_inline]] inline bool overwritten_since(const PubRecord& p, std::uint64_t cursor) noexcept {
+    acquire_fence();
+    return after(p.floor.load(std::memory_order_relaxed), cursor);
+}
+
+/// What the header fields of a committed record (each read once) describe.
+enum class RecordKind : std::uint8_t { Message, Pad, Bad };
+
+[[gnu::always_inline]] inline RecordKind classify(std::uint64_t stamp, std::uint32_t len,
+                                                  std::uint64_t off, const Geometry& g) noexcept {
+    if ((stamp & kUnknownFlags) != 0) {
+        return RecordKind::Bad;
+    }
+    if ((stamp & kPadFlag) != 0) {
+        // A pad runs exactly to the ring's end.
+        return off + kRecordHeaderBytes + std::uint64_t{len} == g.lane_bytes ? RecordKind::Pad
+                                                                             : RecordKind::Bad;
+    }
+    if (len > g.max_message || off + record_bytes(len) > g.lane_bytes) {
+        return RecordKind::Bad;
+    }
+    return RecordKind::Message;
+}
+
+}  // namespace
+
+void SubscriberImpl::skip_to_tail(LaneState& s, const PubRecord& p) noexcept {
+    // Skips what cannot be delimited any more, up to the committed tail (if that is sane).
+    const std::uint64_t t = p.tail.load(std::memory_order_acquire);
+    if (after(t, s.cursor) && t - s.cursor <= file.geometry().lane_bytes &&
+        (t & kStampFlagMask) == 0) {
+        note_corrupt(s, t);
+    } else {
+        ++corrupt;
+        rec->corrupt.store(corrupt, std::memory_order_relaxed);
+    }
+}
+
+[[gnu::always_inline]] inline SubscriberImpl::Look SubscriberImpl::look_at(
+    LaneState& s, const PubRecord& p, const RecordHeader& h, std::uint64_t& stamp) noexcept {
+    if (overwrite && after(p.floor.load(std::memory_order_acquire), s.cursor)) {
+        // Lapped: jump to the head; the next record's seq tells how many we lost.
+        const std::uint64_t t = p.tail.load(std::memory_order_acquire);
+        if ((t & kStampFlagMask) != 0 || !after(t, s.cursor)) {
+            return Look::Stop;
+        }
+        s.cursor = t;
+        return Look::Retry;
+    }
+    // The record's stamp is the commit marker (stored last, with release): polling it reads
+    // the line we need anyway, and leaves the writer's tail line alone.
+    stamp = h.stamp.load(std::memory_order_acquire);
+    if (committed_at(stamp, s.cursor)) {
+        return Look::Read;
+    }
+    // Not committed yet, overwritten, or corrupt. The lane's tail (stored after every commit)
+    // tells them apart. It is the writer's line: reading it while spinning steals it from the
+    // writer, so only every kTailCheckPolls-th empty poll (and before sleeping).
+    if (++s.empty_polls % kTailCheckPolls != 0 && !force_tail_check) {
+        return Look::Stop;
+    }
+    return check_tail(s, p, h, stamp);
+}
+
+SubscriberImpl::Look SubscriberImpl::check_tail(LaneState& s, const PubRecord& p,
+                                                const RecordHeader& h, std::uint64_t& stamp) noexcept {
+    const std::uint64_t t = p.tail.load(std::memory_order_acquire);
+    if (!after(t, s.cursor)) {
+        return Look::Stop;  // nothing new (a tail behind us is "no data" too)
+    }
+    if (t - s.cursor > file.geometry().lane_bytes || (t & kStampFlagMask) != 0) {
+        // A corrupt index: counted, never trusted; the owner's next commit rewrites it.
+        ++corrupt;
+        rec->corrupt.store(corrupt, std::memory_order_relaxed);
+        return Look::Stop;
+    }
+    stamp = h.stamp.load(std::memory_order_acquire);
+    if (committed_at(stamp, s.cursor)) {
+        return Look::Read;
+    }
+    if (!(overwrite && after(p.floor.load(std::memory_order_acquire), s.cursor))) {
+        note_corrupt(s, t);  // committed per the tail, yet no valid record here
+    }
+    return Look::Retry;
+}
+
+[[gnu::always_inline]] inline void SubscriberImpl::take(LaneState& s, std::uint32_t lane,
+                                                        const Record& r, Got& got) noexcept {
+    s.expected = r.seq + 1;
+    s.seq_known = true;
+    ++received;
+    rec->received.store(received, std::memory_order_relaxed);
+    if (r.gap != 0) {
+        lost += r.gap;
+        rec->lost.store(lost, std::memory_order_relaxed);
+    }
+    got = Got{r.payload, r.len, lane, s.cursor, r.gap};
+    s.cursor += record_bytes(r.len);
+    if (r.zero_copy) {
+        held.push_back(Held{lane, got.pos});
+        rec->loans.store(static_cast<std::uint32_t>(held.size()), std::memory_order_relaxed);
+    }
+    update_hold(lane);
+}
+
+SubscriberImpl::Polled SubscriberImpl::too_small(std::uint32_t lane, std::uint64_t start,
+                                                 std::uint32_t len, Got& got) noexcept {
+    if (lanes[lane].cursor != start) {
+        update_hold(lane);
+    }
+    got.size = len;
+    return Polled::TooSmall;  // left in place: a bigger buffer can take it
+}
+
 SubscriberImpl::Polled SubscriberImpl::poll_lane(std::uint32_t lane, std::span<std::byte>* out,
                                                  Got& got) noexcept {
     const Geometry& g = file.geometry();
@@ -152,119 +275,42 @@ SubscriberImpl::Polled SubscriberImpl::poll_lane(std::uint32_t lane, std::span<s
     const std::uint64_t start = s.cursor;
     // Bounded: each step consumes at least 16 bytes or resynchronises to the tail.
     const std::uint64_t max_steps = g.lane_bytes / kRecordHeaderBytes + 4;
-    // Skips what cannot be delimited any more, up to the committed tail (if that is sane).
-    auto skip_to_tail = [&] {
-        const std::uint64_t t = p.tail.load(std::memory_order_acquire);
-        if (after(t, s.cursor) && t - s.cursor <= g.lane_bytes && (t & kStampFlagMask) == 0) {
-            note_corrupt(s, t);
-        } else {
-            ++corrupt;
-            rec->corrupt.store(corrupt, std::memory_order_relaxed);
-        }
-    };
     for (std::uint64_t step = 0; step < max_steps; ++step) {
-        if (overwrite && after(p.floor.load(std::memory_order_acquire), s.cursor)) {
-            // Lapped: jump to the head; the next record's seq tells how many we lost.
-            const std::uint64_t t = p.tail.load(std::memory_order_acquire);
-            if ((t & kStampFlagMask) != 0 || !after(t, s.cursor)) {
-                break;
-            }
-            s.cursor = t;
-            continue;
-        }
         const std::uint64_t off = s.cursor & mask;
-        const auto* h = reinterpret_cast<const RecordHeader*>(ring + off);  // NOLINT
-        // The record's stamp is the commit marker (stored last, with release): polling it reads
-        // the line we need anyway, and leaves the writer's tail line alone.
-        std::uint64_t stamp = h->stamp.load(std::memory_order_acquire);
-        if ((stamp & ~kStampFlagMask) != s.cursor || (stamp & kValidFlag) == 0) {
-            // Not committed yet, overwritten, or corrupt. The lane's tail (stored after every
-            // commit) tells them apart. It is the writer's line: reading it while spinning steals
-            // it from the writer, so only every kTailCheckPolls-th empty poll (and before sleeping).
-            if (++s.empty_polls % kTailCheckPolls != 0 && !force_tail_check) {
-                break;
-            }
-            const std::uint64_t t = p.tail.load(std::memory_order_acquire);
-            if (!after(t, s.cursor)) {
-                break;  // nothing new (a tail behind us is "no data" too)
-            }
-            if (t - s.cursor > g.lane_bytes || (t & kStampFlagMask) != 0) {
-                // A corrupt index: counted, never trusted; the owner's next commit rewrites it.
-                ++corrupt;
-                rec->corrupt.store(corrupt, std::memory_order_relaxed);
-                break;
-            }
-            stamp = h->stamp.load(std::memory_order_acquire);
-            if ((stamp & ~kStampFlagMask) != s.cursor || (stamp & kValidFlag) == 0) {
-                if (overwrite && after(p.floor.load(std::memory_order_acquire), s.cursor)) {
-                    continue;
-                }
-                note_corrupt(s, t);  // committed per the tail, yet no valid record here
-                continue;
-            }
+        const auto& h = *reinterpret_cast<const RecordHeader*>(ring + off);  // NOLINT
+        std::uint64_t stamp = 0;
+        const Look look = look_at(s, p, h, stamp);
+        if (look == Look::Stop) {
+            break;
         }
-        const std::uint32_t len = h->len.load(std::memory_order_relaxed);
-        const std::uint32_t seq = h->seq.load(std::memory_order_relaxed);
-        if (overwrite) {
-            acquire_fence();
-            if (after(p.floor.load(std::memory_order_relaxed), s.cursor)) {
-                continue;  // overwritten while we read the header
-            }
-        }
-        if ((stamp & kUnknownFlags) != 0) {
-            skip_to_tail();
+        if (look == Look::Retry) {
             continue;
         }
-        if ((stamp & kPadFlag) != 0) {
-            if (off + kRecordHeaderBytes + std::uint64_t{len} != g.lane_bytes) {
-                skip_to_tail();
-                continue;
-            }
-            s.cursor += kRecordHeaderBytes + len;
+        const Record r{ring + off + kRecordHeaderBytes, h.len.load(std::memory_order_relaxed),
+                       h.seq.load(std::memory_order_relaxed), 0, out == nullptr};
+        if (overwrite && overwritten_since(p, s.cursor)) {
+            continue;  // overwritten while we read the header
+        }
+        const RecordKind kind = classify(stamp, r.len, off, g);
+        if (kind == RecordKind::Pad) {
+            s.cursor += kRecordHeaderBytes + r.len;
             continue;
         }
-        const std::uint64_t rlen = record_bytes(len);
-        if (len > g.max_message || off + rlen > g.lane_bytes) {
-            skip_to_tail();
+        const std::uint32_t gap = s.seq_known ? r.seq - s.expected : 0;
+        if (kind == RecordKind::Bad || gap >= 0x80000000U) {
+            skip_to_tail(s, p);  // corrupt, or a sequence going backwards
             continue;
         }
-        const std::uint32_t gap = s.seq_known ? seq - s.expected : 0;
-        if (gap >= 0x80000000U) {
-            skip_to_tail();  // a sequence going backwards
-            continue;
-        }
-        const std::byte* payload = ring + off + kRecordHeaderBytes;
         if (out != nullptr) {
-            if (out->size() < len) {
-                if (s.cursor != start) {
-                    update_hold(lane);
-                }
-                got.size = len;
-                return Polled::TooSmall;  // left in place: a bigger buffer can take it
+            if (out->size() < r.len) {
+                return too_small(lane, start, r.len, got);
             }
-            std::memcpy(out->data(), payload, len);
-            if (overwrite) {
-                acquire_fence();
-                if (after(p.floor.load(std::memory_order_relaxed), s.cursor)) {
-                    continue;  // torn copy: discarded; counted as lost by the next seq
-                }
+            std::memcpy(out->data(), r.payload, r.len);
+            if (overwrite && overwritten_since(p, s.cursor)) {
+                continue;  // torn copy: discarded; counted as lost by the next seq
             }
         }
-        s.expected = seq + 1;
-        s.seq_known = true;
-        ++received;
-        rec->received.store(received, std::memory_order_relaxed);
-        if (gap != 0) {
-            lost += gap;
-            rec->lost.store(lost, std::memory_order_relaxed);
-        }
-        got = Got{payload, len, lane, s.cursor, gap};
-        s.cursor += rlen;
-        if (out == nullptr) {
-            held.push_back(Held{lane, got.pos});
-            rec->loans.store(static_cast<std::uint32_t>(held.size()), std::memory_order_relaxed);
-        }
-        update_hold(lane);
+        take(s, lane, Record{r.payload, r.len, r.seq, gap, r.zero_copy}, got);
         return Polled::Got;
     }
     if (s.cursor != start) {
@@ -377,19 +423,19 @@ Error SubscriberImpl::poll_error(Polled p, const Got& got, const std::span<std::
         return r ? file.corrupt("chan receive", "header changed while in use") : std::move(r).error();
     }
     case Polled::Quota:
-        return Error(std::errc::no_buffer_space, "chan receive", "chan:" + file.name(),
-                     "this subscriber holds " + std::to_string(held.size()) + "/" +
-                         std::to_string(g.max_loans) + " samples (max_loans); release one");
+        return {std::errc::no_buffer_space, "chan receive", "chan:" + file.name(),
+                "this subscriber holds " + std::to_string(held.size()) + "/" +
+                    std::to_string(g.max_loans) + " samples (max_loans); release one"};
     case Polled::TooSmall:
-        return Error(std::errc::message_size, "chan receive", "chan:" + file.name(),
-                     "message of " + std::to_string(got.size) + " bytes; buffer holds " +
-                         std::to_string(out == nullptr ? 0 : out->size()));
+        return {std::errc::message_size, "chan receive", "chan:" + file.name(),
+                "message of " + std::to_string(got.size) + " bytes; buffer holds " +
+                    std::to_string(out == nullptr ? 0 : out->size())};
     case Polled::Empty:
     case Polled::Got:
         break;
     }
     IPCKIT_ASSERT(false, "poll_error() of a successful poll");
-    return Error(std::errc::invalid_argument, "chan receive");
+    return {std::errc::invalid_argument, "chan receive"};
 }
 
 Result<bool> SubscriberImpl::poll_checked(std::span<std::byte>* out, Got& got) {
@@ -474,16 +520,16 @@ bool Sample::still_valid() const noexcept {
 }
 
 Subscriber::Subscriber(std::unique_ptr<SubscriberImpl> impl) noexcept : impl_(std::move(impl)) {}
-Subscriber::Subscriber(Subscriber&&) noexcept = default;
-Subscriber& Subscriber::operator=(Subscriber&&) noexcept = default;
+Subscriber::Subscriber(Subscriber&& other) noexcept = default;
+Subscriber& Subscriber::operator=(Subscriber&& other) noexcept = default;
 Subscriber::~Subscriber() = default;
 
 namespace {
-constexpr auto make = chan_detail::make_participant<SubscriberImpl>;
+constexpr auto kMake = chan_detail::make_participant<SubscriberImpl>;
 }  // namespace
 
 Result<Subscriber> Subscriber::open(std::string_view name, const ChannelOptions& options) {
-    auto i = make(chan_detail::ChannelFile::open(name, options, chan_detail::Role::Subscriber),
+    auto i = kMake(chan_detail::ChannelFile::open(name, options, chan_detail::Role::Subscriber),
                   options.spin_polls);
     if (!i) {
         return std::move(i).error();
@@ -492,7 +538,7 @@ Result<Subscriber> Subscriber::open(std::string_view name, const ChannelOptions&
 }
 
 Result<Subscriber> Subscriber::create(std::string_view name, const ChannelConfig& config) {
-    auto i = make(chan_detail::ChannelFile::create(name, config, chan_detail::Role::Subscriber),
+    auto i = kMake(chan_detail::ChannelFile::create(name, config, chan_detail::Role::Subscriber),
                   config.options.spin_polls);
     if (!i) {
         return std::move(i).error();
@@ -501,7 +547,7 @@ Result<Subscriber> Subscriber::create(std::string_view name, const ChannelConfig
 }
 
 Result<Subscriber> Subscriber::open_or_create(std::string_view name, const ChannelConfig& config) {
-    auto i = make(
+    auto i = kMake(
         chan_detail::ChannelFile::open_or_create(name, config, chan_detail::Role::Subscriber),
         config.options.spin_polls);
     if (!i) {
@@ -543,6 +589,8 @@ Result<Sample> Subscriber::receive() {
 }
 
 void Subscriber::release(Sample&& sample) noexcept {
+    IPCKIT_ASSERT(sample.owner_ == nullptr || sample.owner_ == impl_.get(),
+                  "release() of a sample from another subscriber");
     Sample dropped(std::move(sample));
 }
 

@@ -25,6 +25,8 @@
 #include <utility>
 
 // Binds `var` to the value of a Result expression, returning its error from the function.
+// A macro because it returns from its caller (a function cannot) and declares `var` there.
+// NOLINTNEXTLINE(cppcoreguidelines-macro-usage): see above
 #define IPCKIT_ENDPOINT_TRY_ASSIGN(var, expr)    \
     auto var##_result_ = (expr);                 \
     if (!var##_result_) {                        \
@@ -57,10 +59,10 @@ constexpr std::size_t kStreamMaxMessage = FrameReader::kDefaultMaxFrameSize;
 constexpr std::size_t kDatagramMaxMessage = 65507;
 
 Error wrong_role(const std::string& name, const char* what) {
-    return Error(std::errc::operation_not_supported,
-                 what,
-                 name,
-                 "this endpoint was opened for the other direction");
+    return {std::errc::operation_not_supported,
+            what,
+            name,
+            "this endpoint was opened for the other direction"};
 }
 
 // ---------------------------------------------------------------- POSIX message queue
@@ -145,7 +147,7 @@ Result<std::unique_ptr<Endpoint::Impl>> open_mq(const PosixMqUri& u,
 class SysvMqImpl final : public Endpoint::Impl {
 public:
     SysvMqImpl(SysvMsgQueue q, int id, std::optional<long> type)
-        : q_(std::move(q)), id_(id), type_(type) {}
+        : q_(q), id_(id), type_(type) {}  // a SysvMsgQueue is a plain id
     Result<void> send(std::span<const std::byte> message, const SendOptions& o) override {
         IPCKIT_ENDPOINT_TRY_ASSIGN(type,
                                    validate_sysv_send_type(o.type.value_or(type_.value_or(1))));
@@ -220,7 +222,7 @@ Result<std::unique_ptr<Endpoint::Impl>> open_sysvmq(const SysvMqUri& u,
         return std::move(q).error();
     }
     const int id = q->id();
-    return std::unique_ptr<Endpoint::Impl>(std::make_unique<SysvMqImpl>(std::move(*q), id, u.type));
+    return std::unique_ptr<Endpoint::Impl>(std::make_unique<SysvMqImpl>(*q, id, u.type));
 }
 
 // ---------------------------------------------------------------- byte streams
@@ -405,67 +407,32 @@ public:
                 if (!listener_) {
                     return Error(std::errc::not_connected, "receive", name, "the peer closed");
                 }
-                IPCKIT_ENDPOINT_TRY_ASSIGN(c, listener_->accept(deadline));
-                if (!c) {
+                IPCKIT_ENDPOINT_TRY_ASSIGN(accepted, accept_next(deadline));
+                if (!accepted) {
                     return std::optional<EndpointMessage>();
                 }
-                conn_ = std::move(*c);
-                if (seqpacket_) {
-                    IPCKIT_TRY(conn_->set_pass_credentials(true));
-                } else {
-                    reader_.emplace(conn_->native_handle(), raw_, name);
-                }
-                auto addr = conn_->peer_address();
-                auto cred = addr && addr->is_unix()
-                                ? conn_->peer_credentials()
-                                : Result<Credentials>(Error(std::errc::not_supported, "peer"));
-                peer_cred_ = cred ? std::optional<Credentials>(*cred) : std::nullopt;
-                peer_ = addr && !addr->is_unnamed() ? std::optional<std::string>(addr->to_string())
-                                                    : std::nullopt;
             }
             EndpointMessage m;
             bool eof = false;
-            if (seqpacket_) {
-                // SO_PASSCRED: every record, even an empty one, carries SCM_CREDENTIALS; end of
-                // stream carries none. That is how a zero-length record is told from EOF.
-                IPCKIT_ENDPOINT_TRY_ASSIGN(size, conn_->next_message_size(deadline));
-                if (!size) {
-                    return std::optional<EndpointMessage>();
-                }
-                m.data.resize(std::max<std::size_t>(*size, 1));
-                IPCKIT_ENDPOINT_TRY_ASSIGN(r, conn_->receive_with_fds(m.data, 0, deadline));
-                if (!r) {
-                    return std::optional<EndpointMessage>();
-                }
-                m.data.resize(r->size);
-                eof = r->size == 0 && !r->credentials;
-                if (r->credentials) {
-                    m.credentials = r->credentials;
-                }
-            } else {
-                IPCKIT_ENDPOINT_TRY_ASSIGN(data, reader_->read(deadline, eof));
-                if (data) {
-                    m.data = std::move(*data);
-                } else if (!eof) {
-                    return std::optional<EndpointMessage>();
-                }
+            IPCKIT_ENDPOINT_TRY_ASSIGN(
+                got, seqpacket_ ? read_record(deadline, m, eof) : read_frame(deadline, m, eof));
+            if (!got) {
+                return std::optional<EndpointMessage>();
             }
-            if (eof) {
-                reader_.reset();
-                conn_.reset();
-                if (!listener_) {
-                    return Error(std::errc::connection_aborted,
-                                 "receive",
-                                 name,
-                                 "the peer closed the connection");
+            if (!eof) {
+                if (!m.credentials) {
+                    m.credentials = peer_cred_;
                 }
-                continue;  // a server waits for the next client
+                m.sender = peer_;
+                return std::optional<EndpointMessage>(std::move(m));
             }
-            if (!m.credentials) {
-                m.credentials = peer_cred_;
+            reader_.reset();
+            conn_.reset();
+            if (!listener_) {
+                return Error(
+                    std::errc::connection_aborted, "receive", name, "the peer closed the connection");
             }
-            m.sender = peer_;
-            return std::optional<EndpointMessage>(std::move(m));
+            // A server waits for the next client.
         }
     }
     [[nodiscard]] std::size_t max_message_size() const noexcept override {
@@ -473,7 +440,59 @@ public:
     }
 
 private:
+    /// A server's next client: false when none came by the deadline.
+    Result<bool> accept_next(Deadline deadline) {
+        IPCKIT_ENDPOINT_TRY_ASSIGN(c, listener_->accept(deadline));
+        if (!c) {
+            return false;
+        }
+        conn_ = std::move(*c);
+        if (seqpacket_) {
+            IPCKIT_TRY(conn_->set_pass_credentials(true));
+        } else {
+            reader_.emplace(conn_->native_handle(), raw_, name);
+        }
+        auto addr = conn_->peer_address();
+        auto cred = addr && addr->is_unix()
+                        ? conn_->peer_credentials()
+                        : Result<Credentials>(Error(std::errc::not_supported, "peer"));
+        peer_cred_ = cred ? std::optional<Credentials>(*cred) : std::nullopt;
+        peer_ = addr && !addr->is_unnamed() ? std::optional<std::string>(addr->to_string())
+                                            : std::nullopt;
+        return true;
+    }
+    /// One seqpacket record into `m` (or `eof`): false when none came by the deadline.
+    Result<bool> read_record(Deadline deadline, EndpointMessage& m, bool& eof) {
+        // SO_PASSCRED: every record, even an empty one, carries SCM_CREDENTIALS; end of
+        // stream carries none. That is how a zero-length record is told from EOF.
+        IPCKIT_ENDPOINT_TRY_ASSIGN(size, conn_->next_message_size(deadline));
+        if (!size) {
+            return false;
+        }
+        m.data.resize(std::max<std::size_t>(*size, 1));
+        IPCKIT_ENDPOINT_TRY_ASSIGN(r, conn_->receive_with_fds(m.data, 0, deadline));
+        if (!r) {
+            return false;
+        }
+        m.data.resize(r->size);
+        eof = r->size == 0 && !r->credentials;
+        if (r->credentials) {
+            m.credentials = r->credentials;
+        }
+        return true;
+    }
+    /// One framed message of a byte stream into `m` (or `eof`): false when none came in time.
+    Result<bool> read_frame(Deadline deadline, EndpointMessage& m, bool& eof) {
+        IPCKIT_ENDPOINT_TRY_ASSIGN(data, reader_->read(deadline, eof));
+        if (data) {
+            m.data = std::move(*data);
+            return true;
+        }
+        return eof;
+    }
+
     std::optional<Listener> listener_;
+
     std::optional<Socket> conn_;
     bool raw_;
     bool seqpacket_;
@@ -486,7 +505,7 @@ private:
 class DgramImpl final : public Endpoint::Impl {
 public:
     DgramImpl(Socket s, std::optional<SocketAddress> to, bool unix_family)
-        : s_(std::move(s)), to_(std::move(to)), unix_(unix_family) {}
+        : s_(std::move(s)), to_(to), unix_(unix_family) {}
     Result<void> send(std::span<const std::byte> message, const SendOptions& o) override {
         if (!to_) {
             return wrong_role(name, "send");
@@ -534,35 +553,28 @@ private:
     bool unix_;
 };
 
-Result<std::unique_ptr<Endpoint::Impl>> open_socket(const Uri& uri,
-                                                    EndpointRole role,
-                                                    const EndpointOptions& o) {
-    IPCKIT_ENDPOINT_TRY_ASSIGN(addr, socket_address(uri));
-    const auto* un = uri.get_if<UnixUri>();
-    const auto* in = uri.get_if<InetUri>();
-    const bool is_unix = un != nullptr;
-    const bool raw = o.raw.value_or(is_unix ? un->raw : in->raw);
-    const bool dgram = is_unix ? un->type == UnixUri::Type::Datagram
-                               : in->protocol == InetUri::Protocol::Udp;
-    const bool seqpacket = is_unix && un->type == UnixUri::Type::Seqpacket;
-    if (dgram) {
-        if (role == EndpointRole::Receiver) {
-            IPCKIT_ENDPOINT_TRY_ASSIGN(s, Socket::bind(addr, SocketType::Datagram));
-            if (is_unix) {
-                IPCKIT_TRY(s.set_pass_credentials(true));
-            }
-            return std::unique_ptr<Endpoint::Impl>(
-                std::make_unique<DgramImpl>(std::move(s), std::nullopt, is_unix));
-        }
-        IPCKIT_ENDPOINT_TRY_ASSIGN(s, Socket::open(addr.family(), SocketType::Datagram));
+Result<std::unique_ptr<Endpoint::Impl>> open_dgram(const SocketAddress& addr, EndpointRole role,
+                                                   bool is_unix) {
+    if (role == EndpointRole::Receiver) {
+        IPCKIT_ENDPOINT_TRY_ASSIGN(s, Socket::bind(addr, SocketType::Datagram));
         if (is_unix) {
-            // Attach our credentials ourselves: a receiver that turned on SO_PASSCRED only
-            // after binding would otherwise see "no credentials" (uid 65534) for early messages.
             IPCKIT_TRY(s.set_pass_credentials(true));
         }
         return std::unique_ptr<Endpoint::Impl>(
-            std::make_unique<DgramImpl>(std::move(s), addr, is_unix));
+            std::make_unique<DgramImpl>(std::move(s), std::nullopt, is_unix));
     }
+    IPCKIT_ENDPOINT_TRY_ASSIGN(s, Socket::open(addr.family(), SocketType::Datagram));
+    if (is_unix) {
+        // Attach our credentials ourselves: a receiver that turned on SO_PASSCRED only
+        // after binding would otherwise see "no credentials" (uid 65534) for early messages.
+        IPCKIT_TRY(s.set_pass_credentials(true));
+    }
+    return std::unique_ptr<Endpoint::Impl>(std::make_unique<DgramImpl>(std::move(s), addr, is_unix));
+}
+
+Result<std::unique_ptr<Endpoint::Impl>> open_stream(const SocketAddress& addr, EndpointRole role,
+                                                    bool raw, bool seqpacket,
+                                                    const EndpointOptions& o) {
     const SocketType type = seqpacket ? SocketType::SeqPacket : SocketType::Stream;
     if (role == EndpointRole::Receiver) {
         IPCKIT_ENDPOINT_TRY_ASSIGN(l, Listener::bind(addr, type));
@@ -583,6 +595,23 @@ Result<std::unique_ptr<Endpoint::Impl>> open_socket(const Uri& uri,
     }
     return std::unique_ptr<Endpoint::Impl>(
         std::make_unique<ConnImpl>(std::nullopt, std::move(c), raw, seqpacket));
+}
+
+Result<std::unique_ptr<Endpoint::Impl>> open_socket(const Uri& uri,
+                                                    EndpointRole role,
+                                                    const EndpointOptions& o) {
+    IPCKIT_ENDPOINT_TRY_ASSIGN(addr, socket_address(uri));
+    const auto* un = uri.get_if<UnixUri>();
+    const auto* in = uri.get_if<InetUri>();
+    const bool is_unix = un != nullptr;
+    const bool raw = o.raw.value_or(is_unix ? un->raw : in->raw);
+    const bool dgram = is_unix ? un->type == UnixUri::Type::Datagram
+                               : in->protocol == InetUri::Protocol::Udp;
+    const bool seqpacket = is_unix && un->type == UnixUri::Type::Seqpacket;
+    if (dgram) {
+        return open_dgram(addr, role, is_unix);
+    }
+    return open_stream(addr, role, raw, seqpacket, o);
 }
 
 // ---------------------------------------------------------------- zero-copy channel

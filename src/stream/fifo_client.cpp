@@ -108,6 +108,13 @@ Result<std::string> FifoClient::call(std::string_view request, Deadline deadline
     }
 }
 
+namespace {
+/// Untrusted: a wrong magic or length means the stream is not ours to parse any more.
+bool sane_reply_header(const FifoFrame& f) noexcept {
+    return f.magic == FifoFrame::kReplyMagic && f.length <= FifoFrame::kMaxReply;
+}
+}  // namespace
+
 Result<bool> FifoClient::read_frame(std::uint32_t seq, Deadline deadline) {
     const auto waiting = [&](std::size_t got, std::size_t of, const char* what) {
         return "waiting for the reply to request " + std::to_string(seq) + ": received " +
@@ -133,8 +140,7 @@ Result<bool> FifoClient::read_frame(std::uint32_t seq, Deadline deadline) {
         }
         head_got_ = 0;
         std::memcpy(&frame_, head_.data(), sizeof frame_);
-        // Untrusted: a wrong magic or length means the stream is not ours to parse any more.
-        if (frame_.magic != FifoFrame::kReplyMagic || frame_.length > FifoFrame::kMaxReply) {
+        if (!sane_reply_header(frame_)) {
             const std::size_t dropped = discard_pending(replies_);
             return Error(std::errc::bad_message, "call", reply_fifo_.path(),
                          "malformed reply header (magic " + std::to_string(frame_.magic) +
@@ -144,14 +150,11 @@ Result<bool> FifoClient::read_frame(std::uint32_t seq, Deadline deadline) {
         }
         in_body_ = true;
         body_got_ = 0;
-        if (frame_.seq == seq) {
-            body_.assign(frame_.length, '\0');
-        } else {
-            body_.clear();
-        }
+        body_.assign(frame_.seq == seq ? frame_.length : 0, '\0');  // a stale reply is not kept
     }
     // Decided per chunk: a frame begun by an earlier call is dropped by this one.
     const bool ours = frame_.seq == seq && body_.size() == frame_.length;
+    const char* const what = ours ? "reply bytes" : "bytes of a stale reply";
     std::byte scratch[4096];
     while (body_got_ < frame_.length) {
         const std::size_t want = frame_.length - body_got_;
@@ -164,7 +167,7 @@ Result<bool> FifoClient::read_frame(std::uint32_t seq, Deadline deadline) {
         }
         if (!n->has_value()) {
             return Error(std::errc::timed_out, "call", reply_fifo_.path(),
-                         waiting(body_got_, frame_.length, ours ? "reply bytes" : "bytes of a stale reply"));
+                         waiting(body_got_, frame_.length, what));
         }
         if (**n == 0) {
             return Error(std::errc::connection_aborted, "call", reply_fifo_.path(),

@@ -240,7 +240,7 @@ nlohmann::json to_json(const IpcObjectInfo& o) {
         c["max_subscribers"] = o.channel->max_subscribers;
         c["publishers"] = participants_json(o.channel->publishers, false);
         c["subscribers"] = participants_json(o.channel->subscribers, true);
-        j["channel"] = std::move(c);
+        j["channel"] = c;
     }
     j["users"] = o.users;
     j["state"] = state_of(o);
@@ -285,6 +285,22 @@ std::string render_table(const std::vector<IpcObjectInfo>& objects) {
         out += line + "\n";
     }
     return out;
+}
+
+/// The channel's lines of `ipckit stat` (through the caller's line formatter).
+template <class Line>
+void channel_details(const ChannelInfo& c, Line& line) {
+    line("policy", c.policy == ChannelPolicy::Overwrite ? "overwrite" : "block");
+    line("capacity", fmt::format("{} bytes per publisher", c.lane_bytes));
+    line("max message", fmt::format("{} bytes", c.max_message));
+    line("participants", fmt::format("{} (of max {} publishers, {} subscribers)",
+                                     channel_count(c), c.max_publishers, c.max_subscribers));
+    for (const auto& p : c.publishers) {
+        line("publisher", participant_line(p, false));
+    }
+    for (const auto& p : c.subscribers) {
+        line("subscriber", participant_line(p, true));
+    }
 }
 
 std::string render_details(const IpcObjectInfo& o) {
@@ -346,18 +362,7 @@ std::string render_details(const IpcObjectInfo& o) {
     line("modified", time_string(o.modify_time));
     line("changed", time_string(o.change_time));
     if (o.channel) {
-        const ChannelInfo& c = *o.channel;
-        line("policy", c.policy == ChannelPolicy::Overwrite ? "overwrite" : "block");
-        line("capacity", fmt::format("{} bytes per publisher", c.lane_bytes));
-        line("max message", fmt::format("{} bytes", c.max_message));
-        line("participants", fmt::format("{} (of max {} publishers, {} subscribers)",
-                                         channel_count(c), c.max_publishers, c.max_subscribers));
-        for (const auto& p : c.publishers) {
-            line("publisher", participant_line(p, false));
-        }
-        for (const auto& p : c.subscribers) {
-            line("subscriber", participant_line(p, true));
-        }
+        channel_details(*o.channel, line);
     }
     line("users", o.users.empty() ? "-" : pid_list(o.users, 64));
     line("state", state_of(o));

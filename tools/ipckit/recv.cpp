@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -103,13 +104,14 @@ bool stdout_reader_gone() {
 }
 
 std::string to_hex(const std::vector<std::byte>& data) {
-    static constexpr char kDigits[] = "0123456789abcdef";
+    static constexpr std::array<char, 16> kDigits{'0', '1', '2', '3', '4', '5', '6', '7',
+                                                  '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
     std::string out;
     out.reserve(data.size() * 2);
     for (std::byte b : data) {
         const auto v = static_cast<unsigned>(b);
-        out += kDigits[v >> 4U];
-        out += kDigits[v & 0xfU];
+        out += kDigits.at(v >> 4U);
+        out += kDigits.at(v & 0xfU);
     }
     return out;
 }

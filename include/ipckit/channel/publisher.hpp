@@ -85,8 +85,10 @@ public:
     /// Joins the channel, creating it if absent; an existing channel must match `config`.
     static Result<Publisher> open_or_create(std::string_view name, const ChannelConfig& config);
 
-    Publisher(Publisher&&) noexcept;
-    Publisher& operator=(Publisher&&) noexcept;
+    Publisher(const Publisher&) = delete;
+    Publisher& operator=(const Publisher&) = delete;
+    Publisher(Publisher&& other) noexcept;
+    Publisher& operator=(Publisher&& other) noexcept;
     ~Publisher();
 
     /// Writable space for n bytes (n <= max_message), waiting for space in block mode.
@@ -124,14 +126,18 @@ class TypedPublisher {
 
 public:
     explicit TypedPublisher(Publisher p) noexcept : p_(std::move(p)) {}
-    static Result<TypedPublisher> create(std::string_view name, ChannelConfig config) {
+    static Result<TypedPublisher> create(std::string_view name, const ChannelConfig& config) {
         auto p = Publisher::create(name, config);
-        if (!p) return std::move(p).error();
+        if (!p) {
+            return std::move(p).error();
+        }
         return TypedPublisher(std::move(*p));
     }
     static Result<TypedPublisher> open(std::string_view name, const ChannelOptions& o = {}) {
         auto p = Publisher::open(name, o);
-        if (!p) return std::move(p).error();
+        if (!p) {
+            return std::move(p).error();
+        }
         return TypedPublisher(std::move(*p));
     }
     /// Zero-copy: fill *loan.as<T>() then publish.

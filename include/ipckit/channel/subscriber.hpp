@@ -56,8 +56,10 @@ public:
     template <class T>
     [[nodiscard]] std::optional<T> copy_as() const noexcept {
         static_assert(std::is_trivially_copyable_v<T>);
-        if (size_ != sizeof(T)) return std::nullopt;
-        T v;
+        if (size_ != sizeof(T)) {
+            return std::nullopt;
+        }
+        T v{};
         std::memcpy(&v, data_, sizeof(T));
         return v;
     }
@@ -98,8 +100,10 @@ public:
     static Result<Subscriber> create(std::string_view name, const ChannelConfig& config);
     static Result<Subscriber> open_or_create(std::string_view name, const ChannelConfig& config);
 
-    Subscriber(Subscriber&&) noexcept;
-    Subscriber& operator=(Subscriber&&) noexcept;
+    Subscriber(const Subscriber&) = delete;
+    Subscriber& operator=(const Subscriber&) = delete;
+    Subscriber(Subscriber&& other) noexcept;
+    Subscriber& operator=(Subscriber&& other) noexcept;
     ~Subscriber();
 
     /// Zero-copy. Errors: corrupt channel, loan quota exhausted, channel file removed.
@@ -143,15 +147,21 @@ public:
     explicit TypedSubscriber(Subscriber s) noexcept : s_(std::move(s)) {}
     static Result<TypedSubscriber> open(std::string_view name, const ChannelOptions& o = {}) {
         auto s = Subscriber::open(name, o);
-        if (!s) return std::move(s).error();
+        if (!s) {
+            return std::move(s).error();
+        }
         return TypedSubscriber(std::move(*s));
     }
     /// Empty on timeout. A message of the wrong size is an error.
     Result<std::optional<T>> receive_until(Deadline deadline) {
-        T v;
+        T v{};
         auto r = s_.receive_until(std::as_writable_bytes(std::span<T, 1>(&v, 1)), deadline);
-        if (!r) return std::move(r).error();
-        if (!*r) return std::optional<T>();
+        if (!r) {
+            return std::move(r).error();
+        }
+        if (!*r) {
+            return std::optional<T>();
+        }
         if ((*r)->size != sizeof(T)) {
             return Error(std::errc::bad_message, "chan receive", "typed",
                          "message size differs from sizeof(T)");
@@ -159,10 +169,14 @@ public:
         return std::optional<T>(v);
     }
     Result<std::optional<T>> try_receive() {
-        T v;
+        T v{};
         auto r = s_.try_receive(std::as_writable_bytes(std::span<T, 1>(&v, 1)));
-        if (!r) return std::move(r).error();
-        if (!*r) return std::optional<T>();
+        if (!r) {
+            return std::move(r).error();
+        }
+        if (!*r) {
+            return std::optional<T>();
+        }
         if ((*r)->size != sizeof(T)) {
             return Error(std::errc::bad_message, "chan receive", "typed",
                          "message size differs from sizeof(T)");

@@ -192,6 +192,11 @@ struct SubscriberImpl {
     /// trip. The failures become an Error in poll_error(), off the hot path.
     enum class Polled : std::uint8_t { Empty, Got, CorruptHeader, Quota, TooSmall };
     Polled poll(std::span<std::byte>* out, Got& got) noexcept;
+    /// The zero-copy common case in one step: the next record of the round-robin lane is a
+    /// plain, in-sequence message (Got), or the only lane has nothing new (Empty). Slow: anything
+    /// else; nothing was changed and poll_inner() takes the full look.
+    enum class Fast : std::uint8_t { Got, Empty, Slow };
+    Fast poll_fast(Got& got) noexcept;
     Polled poll_inner(std::span<std::byte>* out, Got& got) noexcept;
     Polled poll_lane(std::uint32_t lane, std::span<std::byte>* out, Got& got) noexcept;
     /// The error for a failed poll (kTooSmall: got.size is the message's size).

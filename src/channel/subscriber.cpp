@@ -375,8 +375,59 @@ void SubscriberImpl::stop_notifier_thread() noexcept {
     notifier.join();
 }
 
+[[gnu::always_inline]] inline SubscriberImpl::Fast SubscriberImpl::poll_fast(Got& got) noexcept {
+    const Geometry& g = file.geometry();
+    if (overwrite || force_tail_check || held.size() >= g.max_loans || !file.header_ok()) {
+        return Fast::Slow;  // the seqlock checks, a tail check, the quota error, a header error
+    }
+    const std::uint32_t hw =
+        std::min(file.header().lanes_hw.load(std::memory_order_acquire), g.max_publishers);
+    const std::uint32_t lane = rr < hw ? rr : 0;  // where poll_inner() would look first
+    if (hw == 0) {
+        return Fast::Slow;
+    }
+    LaneState& s = lanes[lane];
+    const std::uint64_t off = s.cursor & mask;
+    const auto& h = *reinterpret_cast<const RecordHeader*>(file.lane(lane) + off);  // NOLINT
+    const std::uint64_t stamp = h.stamp.load(std::memory_order_acquire);
+    if (stamp != (s.cursor | kValidFlag)) {
+        // Not a plain message. Not stamped for the cursor at all means "not yet" (or overwritten
+        // or corrupt, which the periodic tail check finds); with one lane and no hold to
+        // announce, that is "nothing new". A pad or odd flags take the full look.
+        const std::uint32_t polls = s.empty_polls + 1;
+        if ((stamp & ~kStampFlagMask) == s.cursor || hw != 1 || polls % kTailCheckPolls == 0 ||
+            s.hold != s.cursor || s.fenced_hold != s.cursor) {
+            return Fast::Slow;
+        }
+        s.empty_polls = polls;
+        return Fast::Empty;
+    }
+    const std::uint32_t len = h.len.load(std::memory_order_relaxed);
+    const std::uint32_t seq = h.seq.load(std::memory_order_relaxed);
+    if (len > g.max_message || off + record_bytes(len) > g.lane_bytes || !s.seq_known ||
+        seq != s.expected) {
+        return Fast::Slow;  // a bad length, or a gap to count
+    }
+    s.expected = seq + 1;
+    ++received;
+    rec->received.store(received, std::memory_order_relaxed);
+    got = Got{file.lane(lane) + off + kRecordHeaderBytes, len, lane, s.cursor, 0};
+    held.push_back(Held{lane, s.cursor});
+    rec->loans.store(static_cast<std::uint32_t>(held.size()), std::memory_order_relaxed);
+    s.cursor += record_bytes(len);
+    rr = lane + 1;
+    // The hold stays: it is min(cursor, held samples), and the new sample pins the old cursor.
+    return Fast::Got;
+}
+
 SubscriberImpl::Polled SubscriberImpl::poll(std::span<std::byte>* out, Got& got) noexcept {
     if (!cursor_mirror) {
+        if (out == nullptr) {
+            const Fast f = poll_fast(got);
+            if (f != Fast::Slow) [[likely]] {
+                return f == Fast::Got ? Polled::Got : Polled::Empty;
+            }
+        }
         return poll_inner(out, got);
     }
     // Cleared before looking, so data arriving after our look is signalled again.

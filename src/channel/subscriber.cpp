@@ -408,15 +408,8 @@ void SubscriberImpl::stop_notifier_thread() noexcept {
         seq != s.expected) {
         return Fast::Slow;  // a bad length, or a gap to count
     }
-    s.expected = seq + 1;
-    ++received;
-    rec->received.store(received, std::memory_order_relaxed);
-    got = Got{file.lane(lane) + off + kRecordHeaderBytes, len, lane, s.cursor, 0};
-    held.push_back(Held{lane, s.cursor});
-    rec->loans.store(static_cast<std::uint32_t>(held.size()), std::memory_order_relaxed);
-    s.cursor += record_bytes(len);
+    take(s, lane, Record{file.lane(lane) + off + kRecordHeaderBytes, len, seq, 0, true}, got);
     rr = lane + 1;
-    // The hold stays: it is min(cursor, held samples), and the new sample pins the old cursor.
     return Fast::Got;
 }
 

@@ -15,6 +15,10 @@
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/sync/futex.hpp"
 
+namespace ipckit {
+class Sample;
+}
+
 namespace ipckit::chan_detail {
 
 inline void cpu_relax() noexcept {
@@ -110,7 +114,7 @@ struct PublisherImpl {
     std::byte* try_reserve_fast(std::size_t n) noexcept;
     /// Takes [tail, end) for a loan (writing the pad first, if any); returns the payload.
     std::byte* claim(std::uint64_t off, std::uint64_t pad, std::uint64_t end) noexcept;
-    Result<void> commit(std::size_t n);
+    void commit(std::size_t n) noexcept;
     /// Recomputes `limit`; reclaims dead subscribers that held it back. Returns whether a live
     /// joining subscriber forces a wait.
     Result<void> recompute_limit(std::uint64_t needed_end, bool check_liveness);
@@ -192,6 +196,8 @@ struct SubscriberImpl {
     /// trip. The failures become an Error in poll_error(), off the hot path.
     enum class Polled : std::uint8_t { Empty, Got, CorruptHeader, Quota, TooSmall };
     Polled poll(std::span<std::byte>* out, Got& got) noexcept;
+    /// The zero-copy Sample of a message poll() took (it holds the record until destroyed).
+    Sample sample(const Got& got) noexcept;
     /// The zero-copy common case in one step: the next record of the round-robin lane is a
     /// plain, in-sequence message (Got), or the only lane has nothing new (Empty). Slow: anything
     /// else; nothing was changed and poll_inner() takes the full look.

@@ -176,7 +176,7 @@ Result<void> PublisherImpl::recompute_limit(std::uint64_t needed_end, bool check
     return {};
 }
 
-std::byte* PublisherImpl::try_reserve_fast(std::size_t n) noexcept {
+[[gnu::always_inline]] inline std::byte* PublisherImpl::try_reserve_fast(std::size_t n) noexcept {
     const Geometry& g = file.geometry();
     if (loan_out || n > g.max_message) {
         return nullptr;
@@ -189,7 +189,8 @@ std::byte* PublisherImpl::try_reserve_fast(std::size_t n) noexcept {
     return claim(off, 0, tail + rec_len);
 }
 
-std::byte* PublisherImpl::claim(std::uint64_t off, std::uint64_t pad, std::uint64_t end) noexcept {
+[[gnu::always_inline]] inline std::byte* PublisherImpl::claim(std::uint64_t off, std::uint64_t pad,
+                                                                std::uint64_t end) noexcept {
     if (overwrite && after(end - file.geometry().lane_bytes, floor)) {
         // Seqlock: announce what we are about to overwrite before writing a byte of it.
         floor = end - file.geometry().lane_bytes;
@@ -303,7 +304,7 @@ Result<std::optional<std::byte*>> PublisherImpl::reserve(std::size_t n, Deadline
     return std::optional<std::byte*>(claim(off, pad, end));
 }
 
-Result<void> PublisherImpl::commit(std::size_t n) {
+[[gnu::always_inline]] inline void PublisherImpl::commit(std::size_t n) noexcept {
     auto* h = reinterpret_cast<RecordHeader*>(ring + (loan_pos & mask));  // NOLINT
     h->len.store(static_cast<std::uint32_t>(n), std::memory_order_relaxed);
     h->seq.store(static_cast<std::uint32_t>(next_seq), std::memory_order_relaxed);
@@ -321,7 +322,6 @@ Result<void> PublisherImpl::commit(std::size_t n) {
     loan_out = false;
     auto& hd = file.header();
     wake_sleepers(hd.data_seq, hd.data_sleepers);
-    return {};
 }
 
 }  // namespace chan_detail
@@ -331,7 +331,7 @@ using chan_detail::PublisherImpl;
 Loan& Loan::operator=(Loan&& other) noexcept {
     if (this != &other) {
         if (owner_ != nullptr) {
-            owner_->loan_out = false;
+            drop();
         }
         owner_ = std::exchange(other.owner_, nullptr);
         data_ = other.data_;
@@ -341,10 +341,9 @@ Loan& Loan::operator=(Loan&& other) noexcept {
     return *this;
 }
 
-Loan::~Loan() {
-    if (owner_ != nullptr) {
-        owner_->loan_out = false;  // the space was never committed: the next loan reuses it
-    }
+void Loan::drop() noexcept {
+    owner_->loan_out = false;  // the space was never committed: the next loan reuses it
+    owner_ = nullptr;
 }
 
 void Loan::resize(std::size_t n) noexcept {
@@ -419,7 +418,8 @@ Result<Loan> Publisher::loan(std::size_t n) {
 Result<void> Publisher::publish(Loan&& loan) {
     IPCKIT_ASSERT(loan.owner_ == impl_.get(), "publish() of a loan from another publisher");
     loan.owner_ = nullptr;
-    return impl_->commit(loan.size_);
+    impl_->commit(loan.size_);
+    return {};
 }
 
 Result<bool> Publisher::send_until(std::span<const std::byte> bytes, Deadline deadline) {

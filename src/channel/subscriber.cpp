@@ -85,7 +85,7 @@ Result<void> SubscriberImpl::join() {
     return {};
 }
 
-void SubscriberImpl::update_hold(std::uint32_t lane, bool force) noexcept {
+[[gnu::always_inline]] inline void SubscriberImpl::update_hold(std::uint32_t lane, bool force) noexcept {
     LaneState& s = lanes[lane];
     std::uint64_t h = s.cursor;
     for (const Held& x : held) {
@@ -120,7 +120,7 @@ void SubscriberImpl::flush_holds() noexcept {
     }
 }
 
-void SubscriberImpl::release(std::uint32_t lane, std::uint64_t pos) noexcept {
+[[gnu::always_inline]] inline void SubscriberImpl::release(std::uint32_t lane, std::uint64_t pos) noexcept {
     if (!held.empty() && held.back().lane == lane && held.back().pos == pos) {
         held.pop_back();  // the usual case: the newest sample goes first
     } else {
@@ -530,6 +530,17 @@ Result<bool> SubscriberImpl::wait(std::span<std::byte>* out, Deadline deadline, 
 
 using chan_detail::SubscriberImpl;
 
+Sample SubscriberImpl::sample(const Got& got) noexcept {
+    Sample s;
+    s.owner_ = this;
+    s.data_ = got.data;
+    s.size_ = got.size;
+    s.pos_ = got.pos;
+    s.lost_before_ = got.lost_before;
+    s.lane_ = got.lane;
+    return s;
+}
+
 Sample& Sample::operator=(Sample&& o) noexcept {
     if (this != &o) {
         if (owner_ != nullptr) {
@@ -611,17 +622,24 @@ Result<std::optional<Sample>> Subscriber::receive_until(Deadline deadline) {
     if (!*r) {
         return std::optional<Sample>();
     }
-    std::optional<Sample> s(Sample{});
-    s->owner_ = impl_.get();
-    s->data_ = got.data;
-    s->size_ = got.size;
-    s->pos_ = got.pos;
-    s->lost_before_ = got.lost_before;
-    s->lane_ = got.lane;
-    return s;
+    return std::optional<Sample>(impl_->sample(got));
 }
 
-Result<std::optional<Sample>> Subscriber::try_receive() { return receive_until(chan_detail::kImmediately); }
+Result<std::optional<Sample>> Subscriber::try_receive() {
+    // The spin-mode hot path: poll_fast() inlined here, without the Result<bool> and Got
+    // round trip through memory of poll_checked(). Anything it does not take goes the long way.
+    if (!impl_->cursor_mirror) [[likely]] {
+        SubscriberImpl::Got got;
+        const auto f = impl_->poll_fast(got);
+        if (f == SubscriberImpl::Fast::Got) [[likely]] {
+            return std::optional<Sample>(impl_->sample(got));
+        }
+        if (f == SubscriberImpl::Fast::Empty) {
+            return std::optional<Sample>();
+        }
+    }
+    return receive_until(chan_detail::kImmediately);
+}
 
 Result<Sample> Subscriber::receive() {
     auto r = receive_until(Deadline::never());

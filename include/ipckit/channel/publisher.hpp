@@ -37,7 +37,11 @@ public:
     Loan& operator=(Loan&& other) noexcept;
     Loan(const Loan&) = delete;
     Loan& operator=(const Loan&) = delete;
-    ~Loan();
+    ~Loan() {
+        if (owner_ != nullptr) {
+            drop();
+        }
+    }
 
     [[nodiscard]] std::byte* data() const noexcept { return data_; }
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
@@ -54,6 +58,8 @@ public:
 
 private:
     friend class Publisher;
+    /// Gives an unpublished loan's space back (the next loan reuses it).
+    void drop() noexcept;
     Loan(chan_detail::PublisherImpl* owner, std::byte* data, std::size_t n) noexcept
         : owner_(owner), data_(data), size_(n), capacity_(n) {}
     chan_detail::PublisherImpl* owner_ = nullptr;

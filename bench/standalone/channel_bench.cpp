@@ -3,7 +3,9 @@
 //
 //   build/release/bench/bench_channel_bench [--quick]
 //
-// Floors: a raw busy-spin ping-pong over one shared cache line, and a raw futex ping-pong.
+// Floors: a raw busy-spin ping-pong over one shared cache line, and a raw futex ping-pong. Two
+// more rows split the spin ratio: the same ping-pong with request and reply in different lines
+// (what any pair of channels must do), and a raw ring of channel-shaped records (no library).
 // Channel: 64 B round trip in spin mode (subscribers poll try_receive) and blocking mode (no
 // spin: every wait sleeps on the futex), a 1 MiB zero-copy round trip, and one-way throughput
 // for 64 B, 4 KiB and 1 MiB messages with every message checked by sequence number (written at
@@ -53,6 +55,8 @@ using ipckit::Subscriber;
 struct Shared {
     alignas(64) std::atomic<std::uint64_t> ping;
     std::atomic<std::uint64_t> pong;  // same cache line as ping: the floor is one line
+    alignas(64) std::atomic<std::uint64_t> ping2;  // the two-line floor: request and reply
+    alignas(64) std::atomic<std::uint64_t> pong2;  // each in a line of its own
     alignas(64) std::atomic<std::uint32_t> fping;
     alignas(64) std::atomic<std::uint32_t> fpong;
     alignas(64) std::atomic<std::uint32_t> barrier;
@@ -183,6 +187,26 @@ void spin_floor(int iters, std::vector<std::uint64_t>& ns) {
             relax();
         }
         g_sh->pong.store(i, std::memory_order_release);
+    });
+}
+
+// The same ping-pong with the request and the reply in different lines, as they are for any
+// pair of channels (one per direction): each side then writes a line the other is reading.
+void two_line_floor(int iters, std::vector<std::uint64_t>& ns) {
+    if (g_parent) {
+        measure(iters, ns, [](std::uint64_t i) {
+            g_sh->ping2.store(i, std::memory_order_release);
+            while (g_sh->pong2.load(std::memory_order_acquire) != i) {
+                relax();
+            }
+        });
+        return;
+    }
+    serve(iters, [](std::uint64_t i) {
+        while (g_sh->ping2.load(std::memory_order_acquire) != i) {
+            relax();
+        }
+        g_sh->pong2.store(i, std::memory_order_release);
     });
 }
 
@@ -414,6 +438,8 @@ int run(int argc, char** argv) {
     Stats cs_for_1m{};
     Stats spin_for_ring{};
     Stats ring{};
+    Stats spin_for_two{};
+    Stats two{};
     Stats c1m{};
     Stats fut{};
     Stats cb{};
@@ -421,6 +447,7 @@ int run(int argc, char** argv) {
         RttEnds e64 = open_ends(a64, b64, 64, true);
         std::tie(spin, cs) = interleaved(kRounds, n_spin, spin_floor, channel_block(e64));
         std::tie(spin_for_ring, ring) = interleaved(kRounds, n_spin, spin_floor, ring_floor);
+        std::tie(spin_for_two, two) = interleaved(kRounds, n_spin, spin_floor, two_line_floor);
         RttEnds e1m = open_ends(a1m, b1m, std::size_t{1} << 20, true);
         std::tie(cs_for_1m, c1m) =
             interleaved(kRounds, n_spin / 10, channel_block(e64), channel_block(e1m));
@@ -447,6 +474,7 @@ int run(int argc, char** argv) {
                 ::sysconf(_SC_NPROCESSORS_ONLN), load[0]);
     std::printf("round trips (RTT):\n");
     print_rtt("floor: busy-spin cache line", spin);
+    print_rtt("floor: busy-spin, two lines", two);
     print_rtt("floor: two-line record ring", ring);
     print_rtt("floor: raw futex", fut);
     print_rtt("channel spin 64 B", cs);
@@ -461,8 +489,12 @@ int run(int argc, char** argv) {
     }
     std::printf("ratios (targets in brackets):\n");
     std::printf("  spin 64 B p50 / busy-spin floor p50   = %5.2f  [<= 1.5]\n", cs.p50 / spin.p50);
+    std::printf("    (two fixed lines / busy-spin        = %5.2f: any request/reply pair of channels)\n",
+                two.p50 / spin_for_two.p50);
     std::printf("    (two-line record ring / busy-spin   = %5.2f: the layout's share, no library)\n",
                 ring.p50 / spin_for_ring.p50);
+    std::printf("    (channel spin / two-line ring       = %5.2f: the library's share)\n",
+                cs.p50 / ring.p50);
     std::printf("  blocking 64 B p50 / futex floor p50   = %5.2f  [<= 1.3]\n", cb.p50 / fut.p50);
     std::printf("  1 MiB zero-copy p50 / 64 B spin p50   = %5.2f  [<= 2.0]\n", c1m.p50 / cs_for_1m.p50);
     std::printf("  64 B one-way                          = %5.1f M msg/s  [>= 10]\n", th64.msgs_per_s / 1e6);

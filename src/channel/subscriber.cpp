@@ -530,7 +530,7 @@ Result<bool> SubscriberImpl::wait(std::span<std::byte>* out, Deadline deadline, 
 
 using chan_detail::SubscriberImpl;
 
-Sample SubscriberImpl::sample(const Got& got) noexcept {
+[[gnu::always_inline]] inline Sample SubscriberImpl::sample(const Got& got) noexcept {
     Sample s;
     s.owner_ = this;
     s.data_ = got.data;
@@ -544,7 +544,7 @@ Sample SubscriberImpl::sample(const Got& got) noexcept {
 Sample& Sample::operator=(Sample&& o) noexcept {
     if (this != &o) {
         if (owner_ != nullptr) {
-            owner_->release(lane_, pos_);
+            release();
         }
         owner_ = std::exchange(o.owner_, nullptr);
         data_ = o.data_;
@@ -556,10 +556,9 @@ Sample& Sample::operator=(Sample&& o) noexcept {
     return *this;
 }
 
-Sample::~Sample() {
-    if (owner_ != nullptr) {
-        owner_->release(lane_, pos_);
-    }
+void Sample::release() noexcept {
+    owner_->release(lane_, pos_);
+    owner_ = nullptr;
 }
 
 bool Sample::still_valid() const noexcept {

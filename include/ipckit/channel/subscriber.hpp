@@ -40,7 +40,11 @@ public:
     Sample& operator=(Sample&& other) noexcept;
     Sample(const Sample&) = delete;
     Sample& operator=(const Sample&) = delete;
-    ~Sample();
+    ~Sample() {
+        if (owner_ != nullptr) {
+            release();
+        }
+    }
 
     [[nodiscard]] const std::byte* data() const noexcept { return data_; }
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
@@ -68,6 +72,8 @@ private:
     friend class Subscriber;
     friend struct chan_detail::SubscriberImpl;
     Sample() noexcept = default;
+    /// Gives the record back to its subscriber (its publisher may reuse the space).
+    void release() noexcept;
     chan_detail::SubscriberImpl* owner_ = nullptr;
     const std::byte* data_ = nullptr;
     std::size_t size_ = 0;

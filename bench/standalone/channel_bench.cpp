@@ -15,33 +15,33 @@
 // by the same two pinned processes. On a VM the cross-core cost moves by 1.5x when the host
 // reschedules the vCPUs (measured here: a busy-spin round trip of 190 ns in one run, 310 ns in
 // the next); measuring the floor once and the channel later would compare two machines.
+#include "ipckit/channel/channel.hpp"
+#include "ipckit/channel/publisher.hpp"
+#include "ipckit/channel/subscriber.hpp"
+#include "ipckit/sync/futex.hpp"
+
 #include <linux/futex.h>
-#include <sched.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <atomic>
 #include <bit>
-#include <optional>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
-#include <string>
-#include <thread>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <sched.h>
+#include <string>
+#include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
-
-#include "ipckit/channel/channel.hpp"
-#include "ipckit/channel/publisher.hpp"
-#include "ipckit/channel/subscriber.hpp"
-#include "ipckit/sync/futex.hpp"
 
 namespace {
 
@@ -54,7 +54,7 @@ using ipckit::Subscriber;
 
 struct Shared {
     alignas(64) std::atomic<std::uint64_t> ping;
-    std::atomic<std::uint64_t> pong;  // same cache line as ping: the floor is one line
+    std::atomic<std::uint64_t> pong;               // same cache line as ping: the floor is one line
     alignas(64) std::atomic<std::uint64_t> ping2;  // the two-line floor: request and reply
     alignas(64) std::atomic<std::uint64_t> pong2;  // each in a line of its own
     alignas(64) std::atomic<std::uint32_t> fping;
@@ -99,7 +99,8 @@ struct Stats {
 Stats stats(std::vector<std::uint64_t>& ns) {
     std::sort(ns.begin(), ns.end());
     auto at = [&](double q) {
-        return static_cast<double>(ns[std::min(ns.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ns.size())))]);
+        return static_cast<double>(ns[std::min(
+            ns.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ns.size())))]);
     };
     return {at(0.50), at(0.99), at(0.999)};
 }
@@ -144,7 +145,8 @@ struct RawRing {
     std::uint64_t pos = 0;
 
     [[nodiscard]] std::atomic<std::uint64_t>& stamp() const {
-        return *reinterpret_cast<std::atomic<std::uint64_t>*>(ring + (pos & (kBytes - 1)));  // NOLINT
+        return *reinterpret_cast<std::atomic<std::uint64_t>*>(ring +
+                                                              (pos & (kBytes - 1)));  // NOLINT
     }
     void skip_tail() {
         if ((pos & (kBytes - 1)) + kRecord > kBytes) {
@@ -237,7 +239,8 @@ ChannelConfig bench_config(std::size_t max_message, std::uint32_t spin) {
     ChannelConfig c;
     c.policy = ChannelPolicy::Block;
     c.max_message = max_message;
-    c.lane_bytes = std::bit_ceil(std::max<std::size_t>(std::size_t{64} * 1024, 4 * (max_message + 16)));
+    c.lane_bytes =
+        std::bit_ceil(std::max<std::size_t>(std::size_t{64} * 1024, 4 * (max_message + 16)));
     c.max_publishers = 1;
     c.max_subscribers = 1;
     c.options.spin_polls = spin;
@@ -322,7 +325,9 @@ Block channel_block(RttEnds& e) {
 
 /// `rounds` x (one reference block, one measured block): both sides of a ratio see the same
 /// machine. Returns the parent's statistics of each.
-std::pair<Stats, Stats> interleaved(int rounds, int iters, const Block& reference,
+std::pair<Stats, Stats> interleaved(int rounds,
+                                    int iters,
+                                    const Block& reference,
                                     const Block& measured) {
     std::vector<std::uint64_t> ref_ns;
     std::vector<std::uint64_t> ns;
@@ -398,12 +403,12 @@ Throughput channel_throughput(const std::string& a, std::size_t size, std::uint6
 namespace {
 int run(int argc, char** argv) {
     const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
-    void* mem = ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    void* mem =
+        ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     // construct_at, not placement new: the mapping owns the memory, not this pointer.
     g_sh = std::construct_at(static_cast<Shared*>(mem));
-    auto* rings = static_cast<unsigned char*>(::mmap(nullptr, 2 * RawRing::kBytes,
-                                                     PROT_READ | PROT_WRITE,
-                                                     MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+    auto* rings = static_cast<unsigned char*>(::mmap(
+        nullptr, 2 * RawRing::kBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
     g_ring_a.ring = rings;
     g_ring_b.ring = rings + RawRing::kBytes;
     const std::string base = "bench-" + std::to_string(::getpid());
@@ -469,9 +474,11 @@ int run(int argc, char** argv) {
     }
     double load[3] = {0, 0, 0};
     (void)::getloadavg(load, 3);
-    std::printf("ipckit channel benchmark: two processes pinned to cpu 0 and cpu 1 (%ld cpus online, "
-                "load average %.2f at the end)\n",
-                ::sysconf(_SC_NPROCESSORS_ONLN), load[0]);
+    std::printf(
+        "ipckit channel benchmark: two processes pinned to cpu 0 and cpu 1 (%ld cpus online, "
+        "load average %.2f at the end)\n",
+        ::sysconf(_SC_NPROCESSORS_ONLN),
+        load[0]);
     std::printf("round trips (RTT):\n");
     print_rtt("floor: busy-spin cache line", spin);
     print_rtt("floor: busy-spin, two lines", two);
@@ -480,25 +487,35 @@ int run(int argc, char** argv) {
     print_rtt("channel spin 64 B", cs);
     print_rtt("channel blocking 64 B", cb);
     print_rtt("channel spin 1 MiB zero-copy", c1m);
-    std::printf("one-way throughput (every message checked by sequence number; GB/s is logical:\n"
-                "zero-copy, only the first and last 8 bytes of each payload are written and read):\n");
-    for (auto [what, t] : {std::pair{"64 B", th64}, std::pair{"4 KiB", th4k}, std::pair{"1 MiB", th1m}}) {
-        std::printf("  %-6s %12.0f msg/s  %8.2f GB/s  checked %llu, bad %llu\n", what, t.msgs_per_s,
-                    t.gb_per_s, static_cast<unsigned long long>(t.checked),
+    std::printf(
+        "one-way throughput (every message checked by sequence number; GB/s is logical:\n"
+        "zero-copy, only the first and last 8 bytes of each payload are written and read):\n");
+    for (auto [what, t] :
+         {std::pair{"64 B", th64}, std::pair{"4 KiB", th4k}, std::pair{"1 MiB", th1m}}) {
+        std::printf("  %-6s %12.0f msg/s  %8.2f GB/s  checked %llu, bad %llu\n",
+                    what,
+                    t.msgs_per_s,
+                    t.gb_per_s,
+                    static_cast<unsigned long long>(t.checked),
                     static_cast<unsigned long long>(t.bad));
     }
     std::printf("ratios (targets in brackets):\n");
     std::printf("  spin 64 B p50 / busy-spin floor p50   = %5.2f  [<= 1.5]\n", cs.p50 / spin.p50);
-    std::printf("    (two fixed lines / busy-spin        = %5.2f: any request/reply pair of channels)\n",
-                two.p50 / spin_for_two.p50);
-    std::printf("    (two-line record ring / busy-spin   = %5.2f: the layout's share, no library)\n",
-                ring.p50 / spin_for_ring.p50);
+    std::printf(
+        "    (two fixed lines / busy-spin        = %5.2f: any request/reply pair of channels)\n",
+        two.p50 / spin_for_two.p50);
+    std::printf(
+        "    (two-line record ring / busy-spin   = %5.2f: the layout's share, no library)\n",
+        ring.p50 / spin_for_ring.p50);
     std::printf("    (channel spin / two-line ring       = %5.2f: the library's share)\n",
                 cs.p50 / ring.p50);
     std::printf("  blocking 64 B p50 / futex floor p50   = %5.2f  [<= 1.3]\n", cb.p50 / fut.p50);
-    std::printf("  1 MiB zero-copy p50 / 64 B spin p50   = %5.2f  [<= 2.0]\n", c1m.p50 / cs_for_1m.p50);
-    std::printf("  64 B one-way                          = %5.1f M msg/s  [>= 10]\n", th64.msgs_per_s / 1e6);
-    std::printf("  RTT sequence mismatches: %llu\n", static_cast<unsigned long long>(g_sh->rtt_bad.load()));
+    std::printf("  1 MiB zero-copy p50 / 64 B spin p50   = %5.2f  [<= 2.0]\n",
+                c1m.p50 / cs_for_1m.p50);
+    std::printf("  64 B one-way                          = %5.1f M msg/s  [>= 10]\n",
+                th64.msgs_per_s / 1e6);
+    std::printf("  RTT sequence mismatches: %llu\n",
+                static_cast<unsigned long long>(g_sh->rtt_bad.load()));
     return 0;
 }
 }  // namespace

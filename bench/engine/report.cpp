@@ -204,6 +204,10 @@ double p50_of(const Report& report, const char* name, std::size_t size) {
 
 /// The ipckit channel against its yardsticks (issue 8's performance section): what the ratio
 /// is, its value (0: a figure is missing, `missing` says which) and the target ("" for none).
+constexpr const char* kIssueTargetsNote =
+    "  (rows measured one after another; the spin floor here carries the payload. The channel's\n"
+    "   targets against a one-line floor interleaved with it: build/release/bench/bench_channel_bench)\n";
+
 struct ChannelRatio {
     std::string what;
     double value = 0;
@@ -227,15 +231,19 @@ std::vector<ChannelRatio> channel_ratios(const Report& report) {
     const double ice = p50_of(report, "iceoryx", small);
     const char* no_ice = "needs the iceoryx peer (built in, --peers)";
     return {
+        // No targets here: issue 8's are defined against a one-line floor measured interleaved
+        // with the channel and a blocking channel that never spins (bench_channel_bench). This
+        // floor row carries the payload through slots, rows run one after another, and the
+        // blocking row spins first; see kIssueTargetsNote.
         ratio("channel-spin / busy-spin floor, " + s,
               spin,
               p50_of(report, "spin-floor", small),
-              "<= 1.5",
+              "",
               "needs channel-spin and spin-floor"),
         ratio("channel-block / raw futex floor, " + s,
               block,
               p50_of(report, "futex-floor", small),
-              "<= 1.3",  // issue 8's target
+              "",
               "needs channel-block and futex-floor"),
         ratio(
             "channel-spin 1 MiB / " + s + " (copy in and out included)",
@@ -345,7 +353,7 @@ std::string channel_ratio_lines(const Report& report) {
             out += fmt::format("  {:<60} {:>8}  ({})\n", c.what, "-", c.missing);
         }
     }
-    return out;
+    return out + kIssueTargetsNote;
 }
 
 /// Errors, sizes larger than a mechanism carries, notes and the run's duration.

@@ -1,28 +1,29 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/stream/fifo_server.hpp"
 
+#include "sys/syscall.hpp"
+
 #include <dirent.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <vector>
-
-#include "sys/syscall.hpp"
 
 namespace ipckit {
 
 namespace {
 
-void discard_pending(PipeReader& in) {
-    std::byte junk[4096];
-    for (int i = 0; i < 64; ++i) {
-        auto n = in.try_read(junk);
-        if (!n || !n->has_value() || **n == 0) {
-            return;
-        }
-    }
+// The request magic as it lies in the FIFO (native byte order, like the whole frame).
+std::string_view request_magic_bytes() {
+    static constexpr std::uint32_t kMagic = FifoFrame::kRequestMagic;
+    return {reinterpret_cast<const char*>(&kMagic), sizeof kMagic};  // NOLINT: object bytes
 }
+
+// How many bytes a resync may read while looking for the next request: a writer that floods the
+// FIFO with garbage costs the server a bounded amount of work per receive().
+constexpr std::size_t kResyncLimit = std::size_t{64} * 4096;
 
 }  // namespace
 
@@ -44,46 +45,115 @@ Result<FifoServer> FifoServer::create(std::string path, Permissions perms) {
     return FifoServer(std::move(*fifo), std::move(*in));
 }
 
+std::size_t FifoServer::take_carried(std::span<std::byte> out) {
+    const std::size_t n = std::min(out.size(), carry_.size());
+    std::memcpy(out.data(), carry_.data(), n);
+    carry_.erase(0, n);
+    return n;
+}
+
+Result<std::size_t> FifoServer::read_now(std::span<std::byte> out) {
+    std::size_t got = take_carried(out);
+    while (got < out.size()) {
+        auto n = in_.try_read(out.subspan(got));
+        if (!n) {
+            return std::move(n).error();
+        }
+        if (!n->has_value() || **n == 0) {
+            break;  // nothing more in the FIFO now
+        }
+        got += **n;
+    }
+    return got;
+}
+
+Result<void> FifoServer::resync(std::span<const std::byte> consumed) {
+    // The bad frame began at consumed[0]; the next request may begin anywhere after that: in what
+    // was consumed, in what an earlier resync kept, or in what is still waiting in the FIFO.
+    std::string window;
+    if (!consumed.empty()) {
+        window.assign(reinterpret_cast<const char*>(consumed.data()) + 1,  // NOLINT: bytes
+                      consumed.size() - 1);
+    }
+    window += carry_;
+    carry_.clear();
+    char chunk[4096];
+    while (window.size() < kResyncLimit) {
+        auto n = in_.try_read(std::as_writable_bytes(std::span(chunk)));
+        if (!n) {
+            return std::move(n).error();
+        }
+        if (!n->has_value() || **n == 0) {
+            break;
+        }
+        window.append(chunk, **n);
+    }
+    if (const auto at = window.find(request_magic_bytes()); at != std::string::npos) {
+        carry_ = window.substr(at);
+    }
+    return {};
+}
+
 Result<std::optional<FifoRequest>> FifoServer::receive(Deadline deadline) {
     FifoFrame frame{};
     auto head = std::as_writable_bytes(std::span(&frame, 1));
-    auto first = in_.read_until(head, deadline);
-    if (!first) {
-        return std::move(first).error();
-    }
-    if (!first->has_value()) {
-        return std::optional<FifoRequest>();
-    }
-    // A request is written atomically, so the rest of it is already in the FIFO.
-    const auto soon = Deadline::after(std::chrono::seconds(1));
-    if (**first < head.size()) {
-        auto rest = in_.read_exact(head.subspan(**first), soon);
-        if (!rest) {
-            return std::move(rest).error();
+    std::size_t got = take_carried(head);
+    if (got == 0) {
+        auto first = in_.read_until(head, deadline);
+        if (!first) {
+            return std::move(first).error();
         }
+        if (!first->has_value()) {
+            return std::optional<FifoRequest>();
+        }
+        got = **first;
     }
-    if (frame.magic != FifoFrame::kRequestMagic || frame.length > FifoFrame::kMaxRequest ||
-        frame.pid <= 0) {
-        discard_pending(in_);
-        return Error(std::errc::bad_message, "receive", fifo_.path(),
-                     "malformed request (magic " + std::to_string(frame.magic) + ", length " +
-                         std::to_string(frame.length) + "); pending bytes discarded");
+    // A request is one atomic write, so all of it is in the FIFO once any of it is: whatever is
+    // missing now was never sent, and nothing here waits for it.
+    auto rest = read_now(head.subspan(got));
+    if (!rest) {
+        return std::move(rest).error();
+    }
+    got += *rest;
+    const bool whole_header = got == head.size();
+    if (!whole_header || frame.magic != FifoFrame::kRequestMagic ||
+        frame.length > FifoFrame::kMaxRequest || frame.pid <= 0) {
+        if (auto r = resync(head.first(got)); !r) {
+            return std::move(r).error();
+        }
+        return Error(std::errc::bad_message,
+                     "receive",
+                     fifo_.path(),
+                     whole_header ? "malformed request (magic " + std::to_string(frame.magic) +
+                                        ", length " + std::to_string(frame.length) + ")"
+                                  : "truncated request header (" + std::to_string(got) + " bytes)");
     }
     FifoRequest req;
     req.client = frame.pid;
     req.seq = frame.seq;
     req.body.resize(frame.length);
     auto body = std::as_writable_bytes(std::span(req.body.data(), req.body.size()));
-    auto n = in_.read_exact(body, soon);
+    auto n = read_now(body);
     if (!n) {
         return std::move(n).error();
+    }
+    if (*n < body.size()) {
+        return Error(std::errc::bad_message,
+                     "receive",
+                     fifo_.path(),
+                     "truncated request: " + std::to_string(*n) + " of " +
+                         std::to_string(body.size()) + " body bytes");
     }
     return std::optional<FifoRequest>(std::move(req));
 }
 
-Result<bool> FifoServer::reply(const FifoRequest& request, std::string_view body, Deadline deadline) {
+Result<bool> FifoServer::reply(const FifoRequest& request,
+                               std::string_view body,
+                               Deadline deadline) {
     if (body.size() > FifoFrame::kMaxReply) {
-        return Error(std::errc::message_size, "reply", fifo_.path(),
+        return Error(std::errc::message_size,
+                     "reply",
+                     fifo_.path(),
                      std::to_string(body.size()) + " bytes > kMaxReply");
     }
     const std::string path = client_fifo_path(fifo_.path(), request.client);
@@ -102,7 +172,9 @@ Result<bool> FifoServer::reply(const FifoRequest& request, std::string_view body
         (void)Fifo::unlink(path);  // ENXIO: nobody reads it: the client died; remove its FIFO
         return false;
     }
-    const FifoFrame frame{FifoFrame::kReplyMagic, request.client, request.seq,
+    const FifoFrame frame{FifoFrame::kReplyMagic,
+                          request.client,
+                          request.seq,
                           static_cast<std::uint32_t>(body.size())};
     std::string wire(sizeof frame + body.size(), '\0');
     std::memcpy(wire.data(), &frame, sizeof frame);
@@ -121,9 +193,12 @@ Result<bool> FifoServer::reply(const FifoRequest& request, std::string_view body
 Result<std::size_t> FifoServer::remove_stale_clients() {
     const std::string& server = fifo_.path();
     const auto slash = server.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : server.substr(0, slash));
-    const std::string prefix = server.substr(slash == std::string::npos ? 0 : slash + 1) + ".client.";
-    auto d = sys::call_ptr("opendir", dir, static_cast<DIR*>(nullptr), [&] { return ::opendir(dir.c_str()); });
+    const std::string dir =
+        slash == std::string::npos ? "." : (slash == 0 ? "/" : server.substr(0, slash));
+    const std::string prefix =
+        server.substr(slash == std::string::npos ? 0 : slash + 1) + ".client.";
+    auto d = sys::call_ptr(
+        "opendir", dir, static_cast<DIR*>(nullptr), [&] { return ::opendir(dir.c_str()); });
     if (!d) {
         return std::move(d).error();
     }

@@ -4,18 +4,19 @@
 // named after the client's pid. FifoClient is the other half (fifo_client.hpp).
 #pragma once
 
-#include <sys/types.h>
-
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <string_view>
-
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/stream/fifo.hpp"
 #include "ipckit/stream/pipe.hpp"
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
 
 namespace ipckit {
 
@@ -37,8 +38,9 @@ struct FifoFrame {
     std::int32_t pid;
     std::uint32_t seq;
     std::uint32_t length;
-    static constexpr std::uint32_t kRequestMagic = 0x51324b49;  // bytes "IK2Q" on a little-endian host
-    static constexpr std::uint32_t kReplyMagic = 0x52324b49;    // "IK2R"
+    static constexpr std::uint32_t kRequestMagic =
+        0x51324b49;  // bytes "IK2Q" on a little-endian host
+    static constexpr std::uint32_t kReplyMagic = 0x52324b49;  // "IK2R"
     static constexpr std::size_t kHeaderSize = 16;
     static constexpr std::size_t kMaxRequest = kPipeBuf - kHeaderSize;
     static constexpr std::size_t kMaxReply = std::size_t{1} << 20;
@@ -58,8 +60,12 @@ struct FifoRequest {
 /// Robustness: a client that vanished before its reply (no reader on its FIFO: ENXIO, or EPIPE
 /// mid-reply) makes reply() return false and remove the client's FIFO; SIGPIPE is never raised.
 /// A client that stops reading cannot stall the server past reply()'s deadline. A malformed
-/// request (bad magic, length over kMaxRequest) is errc::bad_message and the bytes waiting in the
-/// FIFO are discarded to resynchronise. remove_stale_clients() unlinks reply FIFOs whose pid no
+/// request (bad magic, length over kMaxRequest, a header or body cut short) is errc::bad_message;
+/// the server then resynchronises on the next request magic, so well-formed requests queued
+/// behind the bad one are still served. receive() never waits for the rest of a request: each
+/// is one atomic write, so one that arrives partial was written partial. A forged header with a
+/// plausible length can still swallow the bytes behind it (a FIFO keeps no write boundaries);
+/// only a hostile writer sends one. remove_stale_clients() unlinks reply FIFOs whose pid no
 /// longer exists (the seed's "FIFOs left in the system" by crashed clients).
 ///
 /// Trust: as in the classic design, the pid in a request is the client's claim; anyone who can
@@ -79,9 +85,11 @@ public:
 
     /// Waits until `deadline` for a request; empty optional if none came.
     Result<std::optional<FifoRequest>> receive(Deadline deadline);
-    /// Sends `body` to the client's reply FIFO, tagged with request.seq. true: delivered; false: the client is gone (its
-    /// FIFO is removed). errc::timed_out if the client does not drain it before `deadline`.
-    Result<bool> reply(const FifoRequest& request, std::string_view body,
+    /// Sends `body` to the client's reply FIFO, tagged with request.seq. true: delivered; false:
+    /// the client is gone (its FIFO is removed). errc::timed_out if the client does not drain it
+    /// before `deadline`.
+    Result<bool> reply(const FifoRequest& request,
+                       std::string_view body,
                        Deadline deadline = Deadline::after(std::chrono::seconds(1)));
     /// Removes reply FIFOs of clients whose process no longer exists; returns how many.
     Result<std::size_t> remove_stale_clients();
@@ -92,8 +100,17 @@ public:
 
 private:
     FifoServer(Fifo fifo, PipeReader in) : fifo_(std::move(fifo)), in_(std::move(in)) {}
+    /// Moves up to out.size() of the bytes resync() kept into `out`; returns how many.
+    std::size_t take_carried(std::span<std::byte> out);
+    /// Fills `out` from the kept bytes, then from what is in the FIFO now; never waits.
+    Result<std::size_t> read_now(std::span<std::byte> out);
+    /// After a bad frame whose bytes were `consumed`: keeps everything from the next request
+    /// magic on (reading at most kResyncLimit bytes), drops what comes before it.
+    Result<void> resync(std::span<const std::byte> consumed);
+
     Fifo fifo_;
     PipeReader in_;
+    std::string carry_;  ///< bytes read past a bad frame, starting with a request magic
 };
 
 }  // namespace ipckit

@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: MIT
 // FIFOs between processes: blocking open semantics, permission faults, and the client/server
 // helper with per-client reply FIFOs, vanished clients and stale FIFO cleanup.
+#include "forked_child.hpp"
+#include "ipc_registry.hpp"
+#include "ipckit/stream/fifo.hpp"
+#include "ipckit/stream/fifo_client.hpp"
+#include "ipckit/stream/fifo_server.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -8,15 +14,11 @@
 #include <unistd.h>
 
 #include <set>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
-
-#include "forked_child.hpp"
-#include "ipc_registry.hpp"
-#include "ipckit/stream/fifo.hpp"
-#include "ipckit/stream/fifo_client.hpp"
-#include "ipckit/stream/fifo_server.hpp"
 
 namespace ipckit {
 namespace {
@@ -104,7 +106,8 @@ TEST(FifoClientServer, ServesConcurrentClientsThroughPerClientFifos) {
             for (int i = 0; i < kCalls; ++i) {
                 const std::string req = "c" + std::to_string(c) + "-" + std::to_string(i);
                 auto reply = client->call(req, Deadline::after(10s));
-                CHILD_CHECK(reply && *reply == "pid " + std::to_string(::getpid()) + " said " + req);
+                CHILD_CHECK(reply &&
+                            *reply == "pid " + std::to_string(::getpid()) + " said " + req);
             }
             return 0;
         }));
@@ -113,7 +116,8 @@ TEST(FifoClientServer, ServesConcurrentClientsThroughPerClientFifos) {
         auto req = server.receive(Deadline::after(10s));
         ASSERT_TRUE(req) << req.error().message();
         ASSERT_TRUE(req->has_value());
-        auto ok = server.reply(**req, "pid " + std::to_string((*req)->client) + " said " + (*req)->body);
+        auto ok =
+            server.reply(**req, "pid " + std::to_string((*req)->client) + " said " + (*req)->body);
         ASSERT_TRUE(ok) << ok.error().message();
         EXPECT_TRUE(*ok);
     }
@@ -145,8 +149,8 @@ TEST(FifoClientServer, ServerSurvivesAClientThatVanishedBeforeItsReply) {
     ASSERT_TRUE(req.has_value());
     auto delivered = server.reply(*req, "too late");
     ASSERT_TRUE(delivered) << delivered.error().message();
-    EXPECT_FALSE(*delivered);            // ENXIO: nobody reads it
-    EXPECT_FALSE(exists(reply_fifo));    // and the stale FIFO is gone
+    EXPECT_FALSE(*delivered);          // ENXIO: nobody reads it
+    EXPECT_FALSE(exists(reply_fifo));  // and the stale FIFO is gone
 }
 
 TEST(FifoClientServer, ServerSurvivesAClientThatDiesInTheMiddleOfALargeReply) {
@@ -172,7 +176,8 @@ TEST(FifoClientServer, ServerSurvivesAClientThatDiesInTheMiddleOfALargeReply) {
     ASSERT_TRUE(req.has_value());
     // 1 MiB: far more than the FIFO holds, so the server is still writing when the client dies.
     // The write meets a FIFO with no reader: EPIPE, never SIGPIPE; the server goes on.
-    auto delivered = server.reply(*req, std::string(FifoFrame::kMaxReply, 'r'), Deadline::after(10s));
+    auto delivered =
+        server.reply(*req, std::string(FifoFrame::kMaxReply, 'r'), Deadline::after(10s));
     ASSERT_TRUE(delivered) << delivered.error().message();
     EXPECT_FALSE(*delivered);
     EXPECT_CHILD_OK(client.wait_for(10s));
@@ -213,6 +218,63 @@ TEST(FifoClientServer, MalformedRequestIsBadMessageAndTheServerGoesOn) {
     ASSERT_TRUE(req.has_value());
     EXPECT_TRUE(*server.reply(*req, "yes"));
     EXPECT_CHILD_OK(client.wait_for(10s));
+}
+
+std::string request_frame(std::uint32_t seq, std::string_view body) {
+    const FifoFrame frame{
+        FifoFrame::kRequestMagic, ::getpid(), seq, static_cast<std::uint32_t>(body.size())};
+    std::string wire(reinterpret_cast<const char*>(&frame), sizeof frame);  // NOLINT: bytes
+    return wire.append(body);
+}
+
+TEST(FifoClientServer, RequestsQueuedBehindAMalformedOneAreStillServed) {
+    const std::string path = test::unique_path("server");
+    auto server = FifoServer::create(path).value();
+    auto w = Fifo::open(path)->open_writer().value();
+    // Garbage holding a torn magic (the first 3 bytes of one), then two good requests, all in
+    // the FIFO before the server reads anything.
+    const std::string torn_magic = request_frame(0, "").substr(0, 3);
+    ASSERT_TRUE(w.write_all("garbage " + torn_magic + " more garbage"));
+    ASSERT_TRUE(w.write_all(request_frame(7, "first")));
+    ASSERT_TRUE(w.write_all(request_frame(8, "second")));
+    auto bad = server.receive(Deadline::after(10s));
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code(), std::errc::bad_message);
+    auto first = server.receive(Deadline::after(10s));
+    ASSERT_TRUE(first) << first.error().message();
+    ASSERT_TRUE(first->has_value());
+    EXPECT_EQ((*first)->seq, 7U);
+    EXPECT_EQ((*first)->body, "first");
+    auto second = server.receive(Deadline::after(10s));
+    ASSERT_TRUE(second) << second.error().message();
+    ASSERT_TRUE(second->has_value());
+    EXPECT_EQ((*second)->seq, 8U);
+    EXPECT_EQ((*second)->body, "second");
+    EXPECT_FALSE(server.receive(Deadline::now()).value().has_value());  // nothing left over
+}
+
+TEST(FifoClientServer, TruncatedRequestsAreBadMessageWithoutWaitingForTheRest) {
+    const std::string path = test::unique_path("server");
+    auto server = FifoServer::create(path).value();
+    auto w = Fifo::open(path)->open_writer().value();
+    // Half a header. The server used to wait a second for the rest and fail with timed_out.
+    ASSERT_TRUE(w.write_all(request_frame(1, "x").substr(0, 8)));
+    auto half_header = server.receive(Deadline::after(10s));
+    ASSERT_FALSE(half_header);
+    EXPECT_EQ(half_header.error().code(), std::errc::bad_message);
+    // A whole header whose body is cut short.
+    ASSERT_TRUE(w.write_all(
+        request_frame(2, std::string(100, 'b')).substr(0, FifoFrame::kHeaderSize + 10)));
+    auto half_body = server.receive(Deadline::after(10s));
+    ASSERT_FALSE(half_body);
+    EXPECT_EQ(half_body.error().code(), std::errc::bad_message);
+    // The server still serves the next good request.
+    ASSERT_TRUE(w.write_all(request_frame(3, "fine")));
+    auto good = server.receive(Deadline::after(10s));
+    ASSERT_TRUE(good) << good.error().message();
+    ASSERT_TRUE(good->has_value());
+    EXPECT_EQ((*good)->seq, 3U);
+    EXPECT_EQ((*good)->body, "fine");
 }
 
 TEST(FifoClientServer, ConnectWithoutServerIsNoReader) {

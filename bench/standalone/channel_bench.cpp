@@ -174,42 +174,37 @@ RawRing g_ring_a;
 RawRing g_ring_b;
 
 // ---- floors (one block each; the parent appends its timings to `ns`)
-void spin_floor(int iters, std::vector<std::uint64_t>& ns) {
+// A raw busy-spin ping-pong: the parent stores i in `ping` and spins until `pong` echoes it.
+void busy_spin_ping_pong(std::atomic<std::uint64_t>& ping,
+                         std::atomic<std::uint64_t>& pong,
+                         int iters,
+                         std::vector<std::uint64_t>& ns) {
     if (g_parent) {
-        measure(iters, ns, [](std::uint64_t i) {
-            g_sh->ping.store(i, std::memory_order_release);
-            while (g_sh->pong.load(std::memory_order_acquire) != i) {
+        measure(iters, ns, [&](std::uint64_t i) {
+            ping.store(i, std::memory_order_release);
+            while (pong.load(std::memory_order_acquire) != i) {
                 relax();
             }
         });
         return;
     }
-    serve(iters, [](std::uint64_t i) {
-        while (g_sh->ping.load(std::memory_order_acquire) != i) {
+    serve(iters, [&](std::uint64_t i) {
+        while (ping.load(std::memory_order_acquire) != i) {
             relax();
         }
-        g_sh->pong.store(i, std::memory_order_release);
+        pong.store(i, std::memory_order_release);
     });
+}
+
+// The floor: request and reply in one cache line.
+void spin_floor(int iters, std::vector<std::uint64_t>& ns) {
+    busy_spin_ping_pong(g_sh->ping, g_sh->pong, iters, ns);
 }
 
 // The same ping-pong with the request and the reply in different lines, as they are for any
 // pair of channels (one per direction): each side then writes a line the other is reading.
 void two_line_floor(int iters, std::vector<std::uint64_t>& ns) {
-    if (g_parent) {
-        measure(iters, ns, [](std::uint64_t i) {
-            g_sh->ping2.store(i, std::memory_order_release);
-            while (g_sh->pong2.load(std::memory_order_acquire) != i) {
-                relax();
-            }
-        });
-        return;
-    }
-    serve(iters, [](std::uint64_t i) {
-        while (g_sh->ping2.load(std::memory_order_acquire) != i) {
-            relax();
-        }
-        g_sh->pong2.store(i, std::memory_order_release);
-    });
+    busy_spin_ping_pong(g_sh->ping2, g_sh->pong2, iters, ns);
 }
 
 void futex_floor(int iters, std::vector<std::uint64_t>& ns) {

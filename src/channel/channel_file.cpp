@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "channel/channel_file.hpp"
 
+#include "channel/fault_point.hpp"
+#include "ipckit/core/deadline.hpp"
+#include "shm/fd_backing.hpp"
+#include "sys/syscall.hpp"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -10,11 +15,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
-
-#include "channel/fault_point.hpp"
-#include "shm/fd_backing.hpp"
-#include "ipckit/core/deadline.hpp"
-#include "sys/syscall.hpp"
 
 namespace ipckit::chan_detail {
 
@@ -43,10 +43,15 @@ Result<Geometry> geometry_from(const ChannelConfig& c, std::string_view name) {
                        "lane_bytes=" + num(c.lane_bytes) +
                            " must be a power of two between the page size and 2^34");
     }
-    if (c.max_message == 0 || 2 * record_bytes(c.max_message) > c.lane_bytes) {
-        return invalid("chan create", name,
-                       "max_message=" + num(c.max_message) + " needs lane_bytes >= " +
-                           num(2 * record_bytes(c.max_message)) + " (2 x (max_message + 16))");
+    // Compared without computing 2 x (max_message + 16), which overflows for a forged 2^64-1;
+    // a record's length field is 32 bits, so a message must also fit in one.
+    if (c.max_message == 0 || c.max_message > kMaxMessage ||
+        c.max_message > c.lane_bytes / 2 - kRecordHeaderBytes) {
+        return invalid("chan create",
+                       name,
+                       "max_message=" + num(c.max_message) +
+                           " must be 1..2^32-16 and at most lane_bytes / 2 - 16 (lane_bytes=" +
+                           num(c.lane_bytes) + ")");
     }
     if (c.max_publishers == 0 || c.max_publishers > kMaxPublishers) {
         return invalid("chan create", name, "max_publishers must be 1..1024");
@@ -192,12 +197,21 @@ Result<bool> ChannelFile::locked_by_other(std::uint64_t off) const {
     return fl.l_type != F_UNLCK;
 }
 
-Result<void> ChannelFile::check_linked() const {
+Result<void> ChannelFile::check_intact() const {
     struct stat st {};
     IPCKIT_TRY(sys::call("fstat", name_, [&] { return ::fstat(fd_.get(), &st); }));
     if (st.st_nlink == 0) {
         return Error(std::errc::identifier_removed, "chan", "chan:" + name_,
                      "the channel file was removed (rm, or logind RemoveIPC=yes for this user)");
+    }
+    if (static_cast<std::uint64_t>(st.st_size) < g_.file_size || faulted()) {
+        return Error(std::errc::bad_address,
+                     "chan",
+                     "chan:" + name_,
+                     "the channel file was truncated to " +
+                         num(static_cast<std::uint64_t>(st.st_size)) + " of " + num(g_.file_size) +
+                         " bytes under us (or a page could not be allocated); SIGBUS caught, "
+                         "the channel is unusable");
     }
     return {};
 }
@@ -223,6 +237,7 @@ Result<void> ChannelFile::map(Role role) {
         return std::move(meta).error();
     }
     meta_ = std::move(*meta);
+    meta_guard_ = shm_detail::SigbusGuard::watch(meta_);
     if (role != Role::Inspector) {
         auto lanes = Mapping::map(fd_.get(), g_.file_size - g_.lanes_off, g_.lanes_off, lane_prot,
                                   Sharing::Shared, name_);
@@ -230,6 +245,7 @@ Result<void> ChannelFile::map(Role role) {
             return std::move(lanes).error();
         }
         lanes_ = std::move(*lanes);
+        lanes_guard_ = shm_detail::SigbusGuard::watch(lanes_);
     }
     return {};
 }
@@ -324,6 +340,21 @@ Result<Geometry> geometry_from_header(const Header& h, std::uint64_t real_size,
     return g;
 }
 
+/// Every byte of the file is backed by allocated blocks: a hole (a sparse file, or a lane punched
+/// out) is allocated on first touch, and on a full file system that touch is a SIGBUS (F13). The
+/// creator reserves everything with posix_fallocate; anything less is refused here. (Not
+/// SEEK_HOLE: ext4 reports fallocated, never-written extents as holes.) What slips past this, such
+/// as blocks kept past the end to pad the count, is caught by the SIGBUS guard.
+Result<void> check_allocated(const struct stat& st, std::uint64_t file_size, const ChannelFile& f) {
+    const std::uint64_t backed = static_cast<std::uint64_t>(st.st_blocks) * 512;
+    if (backed < file_size) {
+        return f.corrupt("chan open",
+                         "file: blocks not allocated (" + num(backed) + " of " + num(file_size) +
+                             " bytes backed); touching a hole could raise SIGBUS");
+    }
+    return {};
+}
+
 }  // namespace
 
 Result<void> ChannelFile::initialise(const std::string& path, const ChannelConfig& config) {
@@ -379,6 +410,8 @@ Result<ChannelFile> ChannelFile::create(std::string_view name_in, const ChannelC
     }
     f.unlock(0);
     if (role != Role::Publisher) {  // remap with the role's protections
+        f.meta_guard_.reset();
+        f.lanes_guard_.reset();
         f.meta_.reset();
         f.lanes_.reset();
         IPCKIT_TRY(f.map(role));
@@ -476,6 +509,7 @@ Result<ChannelFile> ChannelFile::open(std::string_view name_in, const ChannelOpt
     if (!g) {
         return std::move(g).error();
     }
+    IPCKIT_TRY(check_allocated(st, g->file_size, f));
     f.g_ = *g;
     IPCKIT_TRY(f.map(role));
     return f;

@@ -3,18 +3,19 @@
 // mappings. Every participant has its own (OFD locks are per open file description).
 #pragma once
 
+#include "channel/layout.hpp"
+#include "ipckit/channel/channel_config.hpp"
+#include "ipckit/core/mapping.hpp"
+#include "ipckit/core/result.hpp"
+#include "ipckit/core/unique_fd.hpp"
+#include "shm/sigbus_guard.hpp"
+
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include "channel/layout.hpp"
-#include "ipckit/channel/channel_config.hpp"
-#include "ipckit/core/mapping.hpp"
-#include "ipckit/core/result.hpp"
-#include "ipckit/core/unique_fd.hpp"
 
 namespace ipckit::chan_detail {
 
@@ -62,8 +63,14 @@ public:
     void unlock(std::uint64_t off) const noexcept;
     /// True if another open file description holds a lock on the byte (its owner is alive).
     Result<bool> locked_by_other(std::uint64_t off) const;
-    /// Error if the file was unlinked (logind RemoveIPC, rm) or replaced under us (D16).
-    Result<void> check_linked() const;
+    /// Error if the file was unlinked (logind RemoveIPC, rm) or replaced under us (D16),
+    /// truncated below its size, or a SIGBUS hit our mappings (see faulted()).
+    Result<void> check_intact() const;
+    /// True once a SIGBUS in one of our mappings was caught (the file was truncated under us, or
+    /// a page could not be allocated): the mapping is private zeros now, every call must fail.
+    [[nodiscard]] bool faulted() const noexcept {
+        return meta_guard_.faulted() || lanes_guard_.faulted();
+    }
     /// Error if the header's magic or version changed since open (hostile or corrupting peer).
     Result<void> check_header() const;
     /// The cheap form of check_header for hot paths.
@@ -95,6 +102,9 @@ private:
     UniqueFd fd_;
     Mapping meta_;
     Mapping lanes_;
+    // After the mappings: a guard stops watching before its mapping is unmapped.
+    shm_detail::SigbusGuard meta_guard_;
+    shm_detail::SigbusGuard lanes_guard_;
     Geometry g_;
     std::string name_;
 };

@@ -27,6 +27,8 @@ inline constexpr std::uint32_t kMaxPublishers = 1024;
 inline constexpr std::uint32_t kMaxSubscribers = 65536;
 inline constexpr std::uint32_t kMaxLoans = 1024;
 inline constexpr std::uint64_t kMaxFileBytes = std::uint64_t{1} << 40;
+/// A record's length is a 32-bit field and record_bytes() must not wrap it.
+inline constexpr std::uint64_t kMaxMessage = (std::uint64_t{1} << 32) - 16;
 
 enum RecordState : std::uint32_t { Free = 0, Joining = 1, Active = 2 };
 

@@ -2,18 +2,17 @@
 // Internals shared by the publisher and subscriber implementations.
 #pragma once
 
+#include "channel/channel_file.hpp"
+#include "ipckit/channel/channel_config.hpp"
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/unique_fd.hpp"
+#include "ipckit/sync/futex.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <thread>
 #include <vector>
-
-#include "ipckit/core/unique_fd.hpp"
-
-#include "channel/channel_file.hpp"
-#include "ipckit/channel/channel_config.hpp"
-#include "ipckit/core/deadline.hpp"
-#include "ipckit/sync/futex.hpp"
 
 namespace ipckit {
 class Sample;
@@ -109,6 +108,9 @@ struct PublisherImpl {
     ~PublisherImpl();
     Result<void> join();
     void recover_tail() noexcept;
+    /// Overwrite mode: moves `floor` over the whole records that [.., end) will overwrite, so it
+    /// stays on a record boundary (the oldest record intact) where a lapped subscriber resumes.
+    void advance_floor(std::uint64_t end) noexcept;
     Result<std::optional<std::byte*>> reserve(std::size_t n, Deadline deadline);
     /// The common loan: no pad, space known to be free. nullptr: take reserve()'s path.
     std::byte* try_reserve_fast(std::size_t n) noexcept;
@@ -140,7 +142,8 @@ struct SubscriberImpl {
         std::uint32_t empty_polls = 0;  // empty looks at this lane (some check the tail)
         std::uint64_t hold = 0;         // value last stored in our shm hold slot
         std::uint64_t fenced_hold = 0;  // value last announced to sleeping publishers
-        std::uint32_t expected = 0;
+        std::uint32_t expected = 0;     // message number of the next record (low 32 bits)
+        std::uint64_t seq_pos = 0;  // where `expected` was learnt: the end of the last record taken
         bool seq_known = false;
     };
     struct Held {
@@ -212,6 +215,9 @@ struct SubscriberImpl {
     /// Waits up to `deadline`: true when a message was received, false on timeout.
     Result<bool> wait(std::span<std::byte>* out, Deadline deadline, Got& got);
     void note_corrupt(LaneState& s, std::uint64_t tail) noexcept;
+    /// A late joiner's start on a lane: the tail and the message number that goes with it, read
+    /// so that a commit racing with the join cannot skew the loss count.
+    void start_at_head(std::uint32_t lane) noexcept;
 
     // poll_lane()'s steps (hot: the inline ones stay in subscriber.cpp, always inlined).
     /// What the look at a lane's cursor found.
@@ -232,6 +238,8 @@ struct SubscriberImpl {
                     std::uint64_t& stamp) noexcept;
     /// Counts a record that cannot be delimited and resynchronises to the tail if it is sane.
     void skip_to_tail(LaneState& s, const PubRecord& p) noexcept;
+    /// Overwrite mode, lapped: moves the cursor to the oldest record still intact (the floor).
+    Look resume_at_floor(LaneState& s, const PubRecord& p) noexcept;
     /// Accounts a delivered record and moves the cursor past it.
     void take(LaneState& s, std::uint32_t lane, const Record& r, Got& got) noexcept;
     Polled too_small(std::uint32_t lane, std::uint64_t start, std::uint32_t len, Got& got) noexcept;

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/channel/publisher.hpp"
 
+#include "channel/fault_point.hpp"
+#include "channel/participant.hpp"
+#include "ipckit/core/assert.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
-
-#include "channel/fault_point.hpp"
-#include "channel/participant.hpp"
-#include "ipckit/core/assert.hpp"
 
 namespace ipckit {
 
@@ -52,13 +52,15 @@ Result<void> PublisherImpl::join() {
     // The lock makes us the only writer; a previous owner (dead, or closed) left its committed
     // tail, which we continue from so subscribers' cursors stay valid.
     const std::uint64_t t = r.tail.load(std::memory_order_acquire);
-    const std::uint64_t f = r.floor.load(std::memory_order_relaxed);
-    if ((t & kStampFlagMask) != 0 ||
-        (overwrite && static_cast<std::int64_t>(f - t) > static_cast<std::int64_t>(g.lane_bytes))) {
+    std::uint64_t f = r.floor.load(std::memory_order_relaxed);
+    if ((t & kStampFlagMask) != 0 || (overwrite && after(f, t))) {
         file.unlock(file.pub_lock_off(i));
         return file.corrupt("chan publisher",
                             "lane " + std::to_string(i) + ": tail=" + std::to_string(t) +
                                 " floor=" + std::to_string(f));
+    }
+    if ((f & kStampFlagMask) != 0 || t - f > g.lane_bytes) {
+        f = t;  // not a record boundary within a lane of the tail: nothing older is trusted
     }
     tail = t;
     floor = f;
@@ -111,6 +113,34 @@ void PublisherImpl::recover_tail() noexcept {
         next_seq += static_cast<std::uint32_t>(seq + 1 - static_cast<std::uint32_t>(next_seq));
         tail += record_bytes(len);
     }
+}
+
+void PublisherImpl::advance_floor(std::uint64_t end) noexcept {
+    // Walk our own records from the floor to the first one that [.., end) leaves intact. Bounded:
+    // each step passes at least 16 bytes, and the walk stops at the tail (where this loan
+    // starts) or at anything that is not a record we committed (then nothing older is trusted).
+    const std::uint64_t need = end - file.geometry().lane_bytes;
+    std::uint64_t f = floor;
+    while (after(need, f)) {
+        if (!after(tail, f)) {
+            f = tail;
+            break;
+        }
+        const auto* h = reinterpret_cast<const RecordHeader*>(ring + (f & mask));  // NOLINT
+        const std::uint64_t stamp = h->stamp.load(std::memory_order_relaxed);
+        const std::uint64_t len = h->len.load(std::memory_order_relaxed);
+        const std::uint64_t size =
+            (stamp & kPadFlag) != 0 ? kRecordHeaderBytes + len : record_bytes(len);
+        if ((stamp & ~kStampFlagMask) != f || (stamp & kValidFlag) == 0 || size > tail - f) {
+            f = tail;
+            break;
+        }
+        f += size;
+    }
+    // Seqlock: announce what we are about to overwrite before writing a byte of it.
+    floor = f;
+    rec->floor.store(floor, std::memory_order_relaxed);
+    full_fence();
 }
 
 std::uint64_t PublisherImpl::hold_of(std::uint32_t sub, std::uint32_t state) const noexcept {
@@ -192,10 +222,7 @@ Result<void> PublisherImpl::recompute_limit(std::uint64_t needed_end, bool check
 [[gnu::always_inline]] inline std::byte* PublisherImpl::claim(std::uint64_t off, std::uint64_t pad,
                                                                 std::uint64_t end) noexcept {
     if (overwrite && after(end - file.geometry().lane_bytes, floor)) {
-        // Seqlock: announce what we are about to overwrite before writing a byte of it.
-        floor = end - file.geometry().lane_bytes;
-        rec->floor.store(floor, std::memory_order_relaxed);
-        full_fence();
+        advance_floor(end);
     }
     IPCKIT_FAULT_POINT("chan.publish.after_claim");
     if (pad != 0) {
@@ -225,7 +252,7 @@ Result<void> PublisherImpl::check_loan(std::size_t n) const {
 }
 
 Result<bool> PublisherImpl::sleep_for_space(std::uint64_t end, Deadline deadline) {
-    IPCKIT_TRY(file.check_linked());
+    IPCKIT_TRY(file.check_intact());
     Deadline slice = Deadline::after(kLivenessSlice);
     if (deadline < slice) {
         slice = deadline;
@@ -311,7 +338,9 @@ Result<std::optional<std::byte*>> PublisherImpl::reserve(std::size_t n, Deadline
     IPCKIT_FAULT_POINT("chan.publish.mid_write");
     h->stamp.store(loan_pos | kValidFlag, std::memory_order_release);  // the commit
     ++next_seq;
-    rec->next_seq.store(next_seq, std::memory_order_relaxed);
+    // Release, and before the tail: a joining subscriber reads tail, next_seq, tail and relies
+    // on this order to pair them (SubscriberImpl::start_at_head).
+    rec->next_seq.store(next_seq, std::memory_order_release);
     IPCKIT_FAULT_POINT("chan.publish.after_commit");
     // The tail follows the commit; a publisher that dies in between leaves a committed record
     // past the tail, which the lane's next owner finds (recover_tail) and never overwrites.
@@ -419,6 +448,9 @@ Result<void> Publisher::publish(Loan&& loan) {
     IPCKIT_ASSERT(loan.owner_ == impl_.get(), "publish() of a loan from another publisher");
     loan.owner_ = nullptr;
     impl_->commit(loan.size_);
+    if (impl_->file.faulted()) [[unlikely]] {
+        return impl_->file.check_intact();  // truncated under us: the message reached nobody
+    }
     return {};
 }
 

@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/channel/subscriber.hpp"
 
+#include "channel/fault_point.hpp"
+#include "channel/participant.hpp"
+#include "ipckit/core/assert.hpp"
+#include "sys/syscall.hpp"
+
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
-
-#include "channel/fault_point.hpp"
-#include "channel/participant.hpp"
-#include "ipckit/core/assert.hpp"
-#include "sys/syscall.hpp"
 
 namespace ipckit {
 
@@ -21,6 +21,7 @@ inline bool after(std::uint64_t a, std::uint64_t b) noexcept {
     return static_cast<std::int64_t>(a - b) > 0;
 }
 constexpr std::uint32_t kTailCheckPolls = 1024;
+constexpr auto kIntactSlice = std::chrono::milliseconds(250);
 }  // namespace
 
 SubscriberImpl::~SubscriberImpl() {
@@ -67,15 +68,15 @@ Result<void> SubscriberImpl::join() {
     full_fence();
     IPCKIT_FAULT_POINT("chan.subscribe.after_lock");
     lanes.assign(g.max_publishers, LaneState{});
+    mask = g.lane_bytes - 1;
     for (std::uint32_t l = 0; l < g.max_publishers; ++l) {
-        const std::uint64_t t = file.pub(l).tail.load(std::memory_order_acquire) & ~kStampFlagMask;
-        lanes[l].cursor = t;  // late joiner starts at the head
+        start_at_head(l);  // a late joiner starts at the head
+        const std::uint64_t t = lanes[l].cursor;
         lanes[l].hold = t;
         lanes[l].fenced_hold = t;
         file.hold(i, l).store(t, std::memory_order_relaxed);
     }
     rec = &r;
-    mask = g.lane_bytes - 1;
     held.reserve(g.max_loans);
     r.state.store(Active, std::memory_order_release);
     if (!overwrite) {
@@ -85,7 +86,42 @@ Result<void> SubscriberImpl::join() {
     return {};
 }
 
-[[gnu::always_inline]] inline void SubscriberImpl::update_hold(std::uint32_t lane, bool force) noexcept {
+void SubscriberImpl::start_at_head(std::uint32_t lane) noexcept {
+    // The publisher stores next_seq, then the tail (both release), after each commit. If two
+    // reads of the tail agree, the next_seq read between them is the number of the record at
+    // the tail or one more (that record then already committed, and its own seq settles it):
+    // reading next_seq = m + 2 would mean the tail had moved. So even a subscriber lapped before
+    // it receives anything counts exactly what it lost.
+    LaneState& s = lanes[lane];
+    const PubRecord& p = file.pub(lane);
+    const std::byte* ring = file.lane(lane);
+    for (int attempt = 0; attempt < 64; ++attempt) {
+        const std::uint64_t t = p.tail.load(std::memory_order_acquire);
+        const std::uint64_t n = p.next_seq.load(std::memory_order_acquire);
+        if (p.tail.load(std::memory_order_acquire) != t || (t & kStampFlagMask) != 0) {
+            continue;
+        }
+        const auto& h = *reinterpret_cast<const RecordHeader*>(ring + (t & mask));  // NOLINT
+        const std::uint64_t stamp = h.stamp.load(std::memory_order_acquire);
+        if ((stamp & kValidFlag) != 0 && after(stamp & ~kStampFlagMask, t)) {
+            continue;  // lapped while we looked
+        }
+        s.cursor = t;
+        s.seq_pos = t;
+        s.expected = (stamp & ~kStampFlagMask) == t && (stamp & kValidFlag) != 0
+                         ? h.seq.load(std::memory_order_relaxed)
+                         : static_cast<std::uint32_t>(n);
+        s.seq_known = true;
+        return;
+    }
+    // A tail that never holds still (or a corrupt one): start there, learning numbers later.
+    s.cursor = p.tail.load(std::memory_order_acquire) & ~kStampFlagMask;
+    s.seq_pos = s.cursor;
+    s.seq_known = false;
+}
+
+[[gnu::always_inline]] inline void SubscriberImpl::update_hold(std::uint32_t lane,
+                                                               bool force) noexcept {
     LaneState& s = lanes[lane];
     std::uint64_t h = s.cursor;
     for (const Held& x : held) {
@@ -190,16 +226,25 @@ void SubscriberImpl::skip_to_tail(LaneState& s, const PubRecord& p) noexcept {
     }
 }
 
+SubscriberImpl::Look SubscriberImpl::resume_at_floor(LaneState& s, const PubRecord& p) noexcept {
+    // The floor is the oldest record still intact (the publisher keeps it on a record boundary);
+    // the next record's seq tells how many we lost. A floor that is not a sane position within a
+    // lane below the tail is corrupt: fall back to the tail, the owner's commit point.
+    const std::uint64_t f = p.floor.load(std::memory_order_acquire);
+    const std::uint64_t t = p.tail.load(std::memory_order_acquire);
+    if ((t & kStampFlagMask) != 0 || !after(t, s.cursor)) {
+        return Look::Stop;
+    }
+    const bool sane = (f & kStampFlagMask) == 0 && after(f, s.cursor) && !after(f, t) &&
+                      t - f <= file.geometry().lane_bytes;
+    s.cursor = sane ? f : t;
+    return Look::Retry;
+}
+
 [[gnu::always_inline]] inline SubscriberImpl::Look SubscriberImpl::look_at(
     LaneState& s, const PubRecord& p, const RecordHeader& h, std::uint64_t& stamp) noexcept {
     if (overwrite && after(p.floor.load(std::memory_order_acquire), s.cursor)) {
-        // Lapped: jump to the head; the next record's seq tells how many we lost.
-        const std::uint64_t t = p.tail.load(std::memory_order_acquire);
-        if ((t & kStampFlagMask) != 0 || !after(t, s.cursor)) {
-            return Look::Stop;
-        }
-        s.cursor = t;
-        return Look::Retry;
+        return resume_at_floor(s, p);
     }
     // The record's stamp is the commit marker (stored last, with release): polling it reads
     // the line we need anyway, and leaves the writer's tail line alone.
@@ -250,6 +295,7 @@ SubscriberImpl::Look SubscriberImpl::check_tail(LaneState& s, const PubRecord& p
     }
     got = Got{r.payload, r.len, lane, s.cursor, r.gap};
     s.cursor += record_bytes(r.len);
+    s.seq_pos = s.cursor;
     if (r.zero_copy) {
         held.push_back(Held{lane, got.pos});
         rec->loans.store(static_cast<std::uint32_t>(held.size()), std::memory_order_relaxed);
@@ -299,6 +345,15 @@ SubscriberImpl::Polled SubscriberImpl::poll_lane(std::uint32_t lane, std::span<s
         const std::uint32_t gap = s.seq_known ? r.seq - s.expected : 0;
         if (kind == RecordKind::Bad || gap >= 0x80000000U) {
             skip_to_tail(s, p);  // corrupt, or a sequence going backwards
+            continue;
+        }
+        if (gap > (s.cursor - s.seq_pos) / kRecordHeaderBytes) {
+            // More messages "lost" than the bytes skipped since the last record taken could
+            // hold (each takes 16 at least): a forged number. Skip just this record, counted;
+            // the next honest one counts it as lost.
+            ++corrupt;
+            rec->corrupt.store(corrupt, std::memory_order_relaxed);
+            s.cursor += record_bytes(r.len);
             continue;
         }
         if (out != nullptr) {
@@ -433,7 +488,7 @@ SubscriberImpl::Polled SubscriberImpl::poll(std::span<std::byte>* out, Got& got)
 }
 
 SubscriberImpl::Polled SubscriberImpl::poll_inner(std::span<std::byte>* out, Got& got) noexcept {
-    if (!file.header_ok()) [[unlikely]] {
+    if (!file.header_ok() || file.faulted()) [[unlikely]] {
         return Polled::CorruptHeader;
     }
     const Geometry& g = file.geometry();
@@ -462,21 +517,30 @@ SubscriberImpl::Polled SubscriberImpl::poll_inner(std::span<std::byte>* out, Got
 Error SubscriberImpl::poll_error(Polled p, const Got& got, const std::span<std::byte>* out) const {
     const Geometry& g = file.geometry();
     switch (p) {
-    case Polled::CorruptHeader: {
-        auto r = file.check_header();
-        return r ? file.corrupt("chan receive", "header changed while in use") : std::move(r).error();
-    }
-    case Polled::Quota:
-        return {std::errc::no_buffer_space, "chan receive", "chan:" + file.name(),
-                "this subscriber holds " + std::to_string(held.size()) + "/" +
-                    std::to_string(g.max_loans) + " samples (max_loans); release one"};
-    case Polled::TooSmall:
-        return {std::errc::message_size, "chan receive", "chan:" + file.name(),
-                "message of " + std::to_string(got.size) + " bytes; buffer holds " +
-                    std::to_string(out == nullptr ? 0 : out->size())};
-    case Polled::Empty:
-    case Polled::Got:
-        break;
+        case Polled::CorruptHeader: {
+            if (auto intact = file.check_intact(); !intact) {
+                return std::move(intact)
+                    .error();  // truncated under us: the zeros are not corruption
+            }
+            auto r = file.check_header();
+            return r ? file.corrupt("chan receive", "header changed while in use")
+                     : std::move(r).error();
+        }
+        case Polled::Quota:
+            return {std::errc::no_buffer_space,
+                    "chan receive",
+                    "chan:" + file.name(),
+                    "this subscriber holds " + std::to_string(held.size()) + "/" +
+                        std::to_string(g.max_loans) + " samples (max_loans); release one"};
+        case Polled::TooSmall:
+            return {std::errc::message_size,
+                    "chan receive",
+                    "chan:" + file.name(),
+                    "message of " + std::to_string(got.size) + " bytes; buffer holds " +
+                        std::to_string(out == nullptr ? 0 : out->size())};
+        case Polled::Empty:
+        case Polled::Got:
+            break;
     }
     IPCKIT_ASSERT(false, "poll_error() of a successful poll");
     return {std::errc::invalid_argument, "chan receive"};
@@ -513,12 +577,18 @@ Result<bool> SubscriberImpl::wait(std::span<std::byte>* out, Deadline deadline, 
             h.data_sleepers.fetch_sub(1, std::memory_order_relaxed);
             return r;
         }
-        auto linked = file.check_linked();
-        if (!linked) {
+        auto intact = file.check_intact();
+        if (!intact) {
             h.data_sleepers.fetch_sub(1, std::memory_order_relaxed);
-            return std::move(linked).error();
+            return std::move(intact).error();
         }
-        auto w = Futex::wait(h.data_seq, v, deadline);
+        // In slices: a file removed or truncated under us wakes nobody, and must not leave us
+        // asleep until the deadline (one fstat per idle slice).
+        Deadline slice = Deadline::after(kIntactSlice);
+        if (deadline < slice) {
+            slice = deadline;
+        }
+        auto w = Futex::wait(h.data_seq, v, slice);
         h.data_sleepers.fetch_sub(1, std::memory_order_relaxed);
         if (!w) {
             return std::move(w).error();
@@ -667,6 +737,28 @@ Result<std::optional<Received>> Subscriber::receive_until(std::span<std::byte> o
         return std::optional<Received>();
     }
     return std::optional<Received>(Received{got.size, got.lane, got.lost_before});
+}
+
+Result<std::optional<Received>> Subscriber::receive_until(std::vector<std::byte>& out,
+                                                          Deadline deadline) {
+    for (;;) {
+        SubscriberImpl::Got got;
+        std::span<std::byte> span(out);
+        auto r = deadline == chan_detail::kImmediately ? impl_->poll_checked(&span, got)
+                                                       : impl_->wait(&span, deadline, got);
+        if (!r) {
+            // Too small: the record stays in place and got.size is its validated length.
+            if (r.error() == std::errc::message_size && got.size > out.size()) {
+                out.resize(got.size);
+                continue;
+            }
+            return std::move(r).error();
+        }
+        if (!*r) {
+            return std::optional<Received>();
+        }
+        return std::optional<Received>(Received{got.size, got.lane, got.lost_before});
+    }
 }
 
 Result<std::optional<Received>> Subscriber::try_receive(std::span<std::byte> out) {

@@ -620,7 +620,10 @@ Result<std::unique_ptr<Endpoint::Impl>> open_socket(const Uri& uri,
 class ChanImpl final : public Endpoint::Impl {
 public:
     explicit ChanImpl(Publisher p) : pub_(std::move(p)) {}
-    explicit ChanImpl(Subscriber s) : sub_(std::move(s)), buf_(sub_->max_message()) {}
+    // The buffer starts small and grows to the largest message actually received: max_message
+    // comes from the channel file and may be huge (nothing is allocated from it).
+    explicit ChanImpl(Subscriber s)
+        : sub_(std::move(s)), buf_(std::min(sub_->max_message(), kInitialReceiveBuffer)) {}
 
     Result<void> send(std::span<const std::byte> message, const SendOptions& options) override {
         if (!pub_) {
@@ -650,7 +653,7 @@ public:
         if (!sub_) {
             return wrong_role(name, "chan receive");
         }
-        IPCKIT_ENDPOINT_TRY_ASSIGN(got, sub_->receive_until(buf_, deadline));
+        IPCKIT_ENDPOINT_TRY_ASSIGN(got, sub_->receive_until(buf_, deadline));  // grows buf_
         if (!got) {
             return std::optional<EndpointMessage>();
         }
@@ -666,6 +669,7 @@ public:
     }
 
 private:
+    static constexpr std::size_t kInitialReceiveBuffer = std::size_t{64} * 1024;
     std::optional<Publisher> pub_;
     std::optional<Subscriber> sub_;
     std::vector<std::byte> buf_;
@@ -679,6 +683,7 @@ ChannelConfig chan_config(const ChanUri& u, const ChannelOptions& copts, Permiss
     c.permissions = perms;
     c.policy = u.overwrite ? ChannelPolicy::Overwrite : ChannelPolicy::Block;
     constexpr std::size_t kRecordOverhead = 16;
+    constexpr std::size_t kLargestLane = std::size_t{1} << 34;  // ChannelConfig::lane_bytes' cap
     if (u.max_message_size) {
         c.max_message = *u.max_message_size;
     } else if (u.capacity && *u.capacity / 2 > kRecordOverhead) {
@@ -686,9 +691,9 @@ ChannelConfig chan_config(const ChanUri& u, const ChannelOptions& copts, Permiss
     }
     if (u.capacity) {
         c.lane_bytes = *u.capacity;
-    } else {
+    } else if (c.max_message <= kLargestLane / 2 - kRecordOverhead) {
         c.lane_bytes = std::max(c.lane_bytes, std::bit_ceil(2 * (c.max_message + kRecordOverhead)));
-    }
+    }  // else: too large for any lane; Channel::create names the limit
     return c;
 }
 

@@ -2,6 +2,10 @@
 // Subscriber: receives every message published after it joined, zero-copy or by copy.
 #pragma once
 
+#include "ipckit/channel/channel_config.hpp"
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/result.hpp"
+
 #include <sys/types.h>
 
 #include <chrono>
@@ -14,10 +18,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
-
-#include "ipckit/channel/channel_config.hpp"
-#include "ipckit/core/deadline.hpp"
-#include "ipckit/core/result.hpp"
+#include <vector>
 
 namespace ipckit {
 
@@ -125,6 +126,10 @@ public:
     /// Copying: copies the next message into `out` (error if it does not fit; nothing consumed).
     Result<std::optional<Received>> try_receive(std::span<std::byte> out);
     Result<std::optional<Received>> receive_until(std::span<std::byte> out, Deadline deadline);
+    /// Copying into `out`, which grows to the size of the next message when it is too small (at
+    /// most max_message, and only for a message that is in the ring: nothing is allocated from a
+    /// size the channel file merely claims). Received::size bytes of `out` are the message.
+    Result<std::optional<Received>> receive_until(std::vector<std::byte>& out, Deadline deadline);
 
     /// Opt-in: an fd (owned by the Subscriber) for poll/epoll that becomes readable when messages
     /// may be waiting. After it polls readable: read() its 8-byte counter, then try_receive()

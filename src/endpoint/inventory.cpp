@@ -5,10 +5,11 @@
 // semaphore's value is read with pread, so a truncated file cannot SIGBUS us).
 #include "ipckit/endpoint/inventory.hpp"
 
+#include "sys/syscall.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <mqueue.h>
-#include <csignal>
 #include <semaphore.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
@@ -24,15 +25,15 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
 #include <sstream>
-
-#include "sys/syscall.hpp"
 
 namespace ipckit {
 
@@ -78,28 +79,41 @@ std::optional<struct stat> stat_nofollow(const std::string& path) {
     return st;
 }
 
-/// Reads a small file whole (procfs, mqueue files); nullopt if it vanished or is unreadable.
-std::optional<std::string> read_small_file(const std::string& path) {
+/// Reads a small file whole (procfs, mqueue files), or the error that stopped it.
+Result<std::string> read_bounded_file(const std::string& path) {
     auto fd = sys::call("open", path, [&] {
         return ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     });
     if (!fd) {
-        return std::nullopt;
+        return std::move(fd).error();
     }
     std::string out;
     char buf[4096];
     for (;;) {
         auto n = sys::call("read", path, [&] { return ::read(*fd, buf, sizeof buf); });
-        if (!n || *n == 0) {
+        if (!n) {
+            ::close(*fd);
+            return std::move(n).error();
+        }
+        if (*n == 0) {
             break;
         }
         out.append(buf, static_cast<std::size_t>(*n));
-        if (out.size() > (1U << 20)) {
-            break;  // procfs files we read are small; refuse to buffer without bound
+        if (out.size() > (std::size_t{16} << 20)) {
+            break;  // refuse to buffer without bound (a huge maps file is cut, not trusted)
         }
     }
     ::close(*fd);
     return out;
+}
+
+/// read_bounded_file() where the reason does not matter: nullopt if it vanished or is unreadable.
+std::optional<std::string> read_small_file(const std::string& path) {
+    auto text = read_bounded_file(path);
+    if (!text) {
+        return std::nullopt;
+    }
+    return std::move(*text);
 }
 
 template <class T>
@@ -197,13 +211,15 @@ Result<void> ensure_mqueue_listable() {
         return {};
     }
     if (::geteuid() != 0) {
-        return Error(std::errc::operation_not_permitted, "list POSIX queues", kMqueueDir,
+        return Error(std::errc::operation_not_permitted,
+                     "list POSIX queues",
+                     kMqueueDir,
                      "POSIX queues cannot be listed: mqueue fs not mounted on /dev/mqueue (as "
                      "root: mount -t mqueue none /dev/mqueue)");
     }
     (void)sys::call("mkdir", kMqueueDir, [] { return ::mkdir(kMqueueDir, 0755); });
-    auto m = sys::call("mount", kMqueueDir,
-                       [] { return ::mount("mqueue", kMqueueDir, "mqueue", 0, nullptr); });
+    auto m = sys::call(
+        "mount", kMqueueDir, [] { return ::mount("mqueue", kMqueueDir, "mqueue", 0, nullptr); });
     if (!m) {
         return m.error().with_detail("POSIX queues cannot be listed: mqueue fs not mounted");
     }
@@ -230,7 +246,7 @@ void parse_qsize_line(IpcObjectInfo& o, std::string_view text) {
         const auto key = token.substr(0, colon);
         const auto value = token.substr(colon + 1);
         if (key == "QSIZE") {
-            o.size = to_number<std::uint64_t>(value).value_or(0);
+            o.size = to_number<std::uint64_t>(value);  // unparsable: unknown, never 0
         } else if (key == "NOTIFY_PID") {
             const auto pid = to_number<pid_t>(value).value_or(0);
             if (pid > 0) {
@@ -258,7 +274,7 @@ void read_mq_attributes(IpcObjectInfo& o) {
     struct stat st {};
     if (o.path.empty() && ::fstat(*q, &st) == 0) {
         fill_from_stat(o, st);
-        o.size = 0;
+        o.size.reset();  // QSIZE lives in the /dev/mqueue file we could not read
     }
     ::mq_close(*q);
 }
@@ -295,6 +311,7 @@ void read_sysv_sem_details(IpcObjectInfo& o, bool values) {
         if (!pid) {
             o.notes.push_back(pid.error().message());
             o.sem_pids.clear();
+            o.users_known = false;  // neither its last users nor its waiters could be read
             break;
         }
         o.sem_pids.push_back(*pid);
@@ -312,12 +329,48 @@ void read_sysv_sem_details(IpcObjectInfo& o, bool values) {
 
 using FileId = std::pair<dev_t, ino_t>;
 
-/// (device, inode) of every file-backed mapping in /proc/PID/maps ("... fd:01 1234 /path").
-std::vector<FileId> mapped_files(const std::string& proc_dir) {
-    std::vector<FileId> out;
-    auto maps = read_small_file(proc_dir + "/maps");
+/// (key, shmid) of a System V segment, as /proc/PID/maps names it: "/SYSV<key, 8 hex digits>
+/// (deleted)", with the shmid as the inode number.
+using SegmentId = std::pair<key_t, int>;
+
+/// What one process uses, from /proc/PID/maps and /proc/PID/fd.
+struct ProcessFiles {
+    std::vector<FileId> files;        ///< mapped or open, by (device, inode)
+    std::vector<SegmentId> segments;  ///< attached System V segments
+    bool hidden = false;              ///< maps or fd could not be read: not ours to examine
+};
+
+/// An error reading /proc/PID/...: ENOENT/ESRCH mean the process is gone (nothing to see);
+/// anything else (EACCES for another user's process when we are not root) means we could not
+/// look.
+bool could_not_look(const Error& e) {
+    return e.code() != std::errc::no_such_file_or_directory &&
+           e.code() != std::errc::no_such_process;
+}
+
+/// "/SYSV0000abcd (deleted)" -> the key; nullopt for any other path.
+std::optional<key_t> sysv_segment_key(const std::vector<std::string_view>& fields) {
+    constexpr std::string_view kSysv = "/SYSV";
+    if (fields.size() != 7 || fields[6] != "(deleted)" || !fields[5].starts_with(kSysv) ||
+        fields[5].size() != kSysv.size() + 8) {
+        return std::nullopt;
+    }
+    std::uint32_t key = 0;
+    const std::string_view hex = fields[5].substr(kSysv.size());
+    auto [p, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), key, 16);
+    if (ec != std::errc() || p != hex.data() + hex.size()) {
+        return std::nullopt;
+    }
+    return static_cast<key_t>(key);
+}
+
+/// Every file-backed mapping in /proc/PID/maps ("... fd:01 1234 /path"); System V segments
+/// separately, by key and shmid.
+void read_mapped_files(const std::string& proc_dir, ProcessFiles& out) {
+    auto maps = read_bounded_file(proc_dir + "/maps");
     if (!maps) {
-        return out;
+        out.hidden = out.hidden || could_not_look(maps.error());
+        return;
     }
     std::istringstream in(*maps);
     std::string line;
@@ -331,59 +384,132 @@ std::vector<FileId> mapped_files(const std::string& proc_dir) {
         if (colon == std::string_view::npos || !ino || *ino == 0) {
             continue;
         }
+        if (auto key = sysv_segment_key(f)) {
+            if (*ino <= static_cast<ino_t>(std::numeric_limits<int>::max())) {
+                out.segments.emplace_back(*key, static_cast<int>(*ino));
+            }
+            continue;
+        }
         unsigned maj = 0;
         unsigned min = 0;
         std::from_chars(f[3].data(), f[3].data() + colon, maj, 16);
         std::from_chars(f[3].data() + colon + 1, f[3].data() + f[3].size(), min, 16);
-        out.emplace_back(makedev(maj, min), *ino);
+        out.files.emplace_back(makedev(maj, min), *ino);
     }
-    return out;
 }
 
 /// (device, inode) of every descriptor in /proc/PID/fd (stat follows the magic link).
-std::vector<FileId> open_files(const std::string& proc_dir) {
-    std::vector<FileId> out;
+void read_open_files(const std::string& proc_dir, ProcessFiles& out) {
     const std::string fd_dir = proc_dir + "/fd";
-    for (const std::string& fd : list_dir(fd_dir.c_str())) {
+    auto opened =
+        sys::call_ptr<DIR*>("opendir", fd_dir, nullptr, [&] { return ::opendir(fd_dir.c_str()); });
+    if (!opened) {
+        out.hidden = out.hidden || could_not_look(opened.error());
+        return;
+    }
+    const DirPtr dir(*opened);
+    while (const dirent* e = ::readdir(dir.get())) {
+        const std::string_view fd(e->d_name);
+        if (fd == "." || fd == "..") {
+            continue;
+        }
         struct stat st {};
         std::string link = fd_dir;
         link += '/';
         link += fd;
-        if (::stat(link.c_str(), &st) == 0) {  // failure: closed meanwhile, or not ours to see
-            out.emplace_back(st.st_dev, st.st_ino);
+        if (::stat(link.c_str(), &st) == 0) {  // failure: closed meanwhile
+            out.files.emplace_back(st.st_dev, st.st_ino);
         }
     }
-    return out;
 }
 
-/// Fills IpcObjectInfo::users from /proc/*/maps (mappings) and /proc/*/fd (open descriptors).
-void scan_users(std::vector<IpcObjectInfo>& objects,
-                const std::map<FileId, std::vector<std::size_t>>& targets) {
-    if (targets.empty()) {
+/// True for a process that cannot hold an IPC object: a kernel thread (PF_KTHREAD) or a zombie.
+/// /proc/PID/stat is readable whoever owns the process.
+bool holds_nothing(const std::string& proc_dir) {
+    constexpr unsigned long kPfKthread = 0x00200000;  // PF_KTHREAD (linux/sched.h)
+    auto stat = read_small_file(proc_dir + "/stat");
+    if (!stat) {
+        return true;  // gone
+    }
+    const auto paren = stat->rfind(')');  // the command may itself contain ") "
+    if (paren == std::string::npos) {
+        return false;
+    }
+    const auto f = split_ws(std::string_view(*stat).substr(paren + 1));
+    if (f.size() < 7) {
+        return false;
+    }
+    const auto flags = to_number<unsigned long>(f[6]);
+    return f[0] == "Z" || f[0] == "X" || (flags && (*flags & kPfKthread) != 0);
+}
+
+using Targets = std::map<FileId, std::vector<std::size_t>>;
+using Segments = std::map<SegmentId, std::size_t>;
+
+/// Adds `pid` to the users of every object in `targets` or `segments` that `pf` maps or holds.
+void note_users(pid_t pid,
+                const ProcessFiles& pf,
+                const Targets& targets,
+                const Segments& segments,
+                std::vector<std::set<pid_t>>& users) {
+    for (const FileId& id : pf.files) {
+        if (auto it = targets.find(id); it != targets.end()) {
+            for (std::size_t i : it->second) {
+                users[i].insert(pid);
+            }
+        }
+    }
+    for (const SegmentId& seg : pf.segments) {
+        if (auto it = segments.find(seg); it != segments.end()) {
+            users[it->second].insert(pid);
+        }
+    }
+}
+
+/// Fills IpcObjectInfo::users from /proc/*/maps (mappings, System V attaches) and /proc/*/fd
+/// (open descriptors). `targets` are the POSIX objects and channels by (device, inode). When we
+/// are not root and a process that might hold one of them could not be examined (another
+/// user's), their users are unknown. Root is taken to see every process: a process even root
+/// may not examine (a sandbox supervisor holding capabilities root lacks) is not counted.
+void scan_users(std::vector<IpcObjectInfo>& objects, const Targets& targets) {
+    Segments segments;
+    for (std::size_t i = 0; i < objects.size(); ++i) {
+        if (objects[i].kind == IpcObjectKind::SysvShm && objects[i].id >= 0) {
+            segments[{objects[i].key.value_or(0), objects[i].id}] = i;
+        }
+    }
+    if (targets.empty() && segments.empty()) {
         return;
     }
     const pid_t self = ::getpid();
+    const bool root = ::geteuid() == 0;
     std::vector<std::set<pid_t>> users(objects.size());
-    const auto note = [&](pid_t pid, const std::vector<FileId>& files) {
-        for (const FileId& id : files) {
-            if (auto it = targets.find(id); it != targets.end()) {
-                for (std::size_t i : it->second) {
-                    users[i].insert(pid);
-                }
-            }
-        }
-    };
+    bool hidden = false;
     for (const std::string& entry : list_dir("/proc")) {
         const auto pid = to_number<pid_t>(entry);
         if (!pid || *pid == self) {
             continue;
         }
         const std::string proc_dir = "/proc/" + entry;
-        note(*pid, mapped_files(proc_dir));
-        note(*pid, open_files(proc_dir));
+        ProcessFiles pf;
+        read_mapped_files(proc_dir, pf);
+        read_open_files(proc_dir, pf);
+        note_users(*pid, pf, targets, segments, users);
+        // Once one process is hidden, every target's users are unknown: no need to ask again.
+        hidden = hidden || (!root && pf.hidden && !holds_nothing(proc_dir));
     }
     for (std::size_t i = 0; i < objects.size(); ++i) {
         objects[i].users.assign(users[i].begin(), users[i].end());
+    }
+    // A System V segment's attach count is the kernel's own: only the users of POSIX objects
+    // and channels, found through /proc alone, become unknown.
+    if (!hidden) {
+        return;
+    }
+    for (const auto& [id, indexes] : targets) {
+        for (std::size_t i : indexes) {
+            objects[i].users_known = false;
+        }
     }
 }
 
@@ -400,7 +526,9 @@ void read_channel(IpcObjectInfo& o, const std::string& dir) {
     o.channel = std::move(*info);
 }
 
-void scan_shm_dir(const std::string& dir, bool posix_objects, const InventoryFilter& filter,
+void scan_shm_dir(const std::string& dir,
+                  bool posix_objects,
+                  const InventoryFilter& filter,
                   std::vector<IpcObjectInfo>& out,
                   std::map<std::pair<dev_t, ino_t>, std::vector<std::size_t>>& targets) {
     for (const std::string& entry : list_dir(dir.c_str())) {
@@ -444,7 +572,8 @@ void scan_shm_dir(const std::string& dir, bool posix_objects, const InventoryFil
     }
 }
 
-void scan_mqueue(const InventoryFilter& filter, std::vector<IpcObjectInfo>& out,
+void scan_mqueue(const InventoryFilter& filter,
+                 std::vector<IpcObjectInfo>& out,
                  std::map<std::pair<dev_t, ino_t>, std::vector<std::size_t>>& targets) {
     for (const std::string& entry : list_dir(kMqueueDir)) {
         IpcObjectInfo o;
@@ -460,7 +589,7 @@ void scan_mqueue(const InventoryFilter& filter, std::vector<IpcObjectInfo>& out,
             continue;
         }
         fill_from_stat(o, *st);
-        o.size = 0;
+        o.size.reset();  // st_size means nothing here: QSIZE, if we may read it
         if (auto text = read_small_file(o.path)) {
             parse_qsize_line(o, *text);
         } else if (!stat_nofollow(o.path)) {
@@ -481,7 +610,8 @@ std::optional<pid_t> nonzero_pid(std::optional<pid_t> p) {
     return std::nullopt;
 }
 
-void fill_sysv_common(IpcObjectInfo& o, const std::map<std::string, std::string>& row,
+void fill_sysv_common(IpcObjectInfo& o,
+                      const std::map<std::string, std::string>& row,
                       const char* id_column) {
     o.key = field<key_t>(row, "key");
     o.id = field<int>(row, id_column).value_or(-1);
@@ -523,7 +653,7 @@ void scan_sysv_msg(const InventoryFilter& filter, std::vector<IpcObjectInfo>& ou
             continue;
         }
         o.uri = "sysvmq:id:" + std::to_string(o.id);
-        o.size = field<std::uint64_t>(row, "cbytes").value_or(0);
+        o.size = field<std::uint64_t>(row, "cbytes");
         o.messages = field<std::uint64_t>(row, "qnum");
         o.last_send_pid = nonzero_pid(field<pid_t>(row, "lspid"));
         o.last_recv_pid = nonzero_pid(field<pid_t>(row, "lrpid"));
@@ -546,7 +676,7 @@ void scan_sysv_shm(const InventoryFilter& filter, std::vector<IpcObjectInfo>& ou
             continue;
         }
         o.uri = "sysvshm:id:" + std::to_string(o.id);
-        o.size = field<std::uint64_t>(row, "size").value_or(0);
+        o.size = field<std::uint64_t>(row, "size");
         o.attached = field<std::uint64_t>(row, "nattch");
         o.creator_pid = nonzero_pid(field<pid_t>(row, "cpid"));
         o.last_pid = nonzero_pid(field<pid_t>(row, "lpid"));
@@ -596,12 +726,14 @@ void finish(std::vector<IpcObjectInfo>& objects) {
                 }
             }
         }
-        o.stale = Inventory::is_stale(o);
+        o.state = Inventory::classify(o);
+        o.stale = o.state == ObjectState::Stale;
     }
 }
 
-Result<std::vector<IpcObjectInfo>> scan_impl(const InventoryFilter& filter, bool details,
-                                            Inventory& inv) {
+Result<std::vector<IpcObjectInfo>> scan_impl(const InventoryFilter& filter,
+                                             bool details,
+                                             Inventory& inv) {
     std::vector<IpcObjectInfo> objects;
     std::map<std::pair<dev_t, ino_t>, std::vector<std::size_t>> targets;
     if (wants(filter, IpcObjectKind::PosixMq)) {
@@ -615,7 +747,8 @@ Result<std::vector<IpcObjectInfo>> scan_impl(const InventoryFilter& filter, bool
             scan_mqueue(filter, objects, targets);
         }
     }
-    const bool posix = wants(filter, IpcObjectKind::PosixShm) || wants(filter, IpcObjectKind::PosixSem);
+    const bool posix =
+        wants(filter, IpcObjectKind::PosixShm) || wants(filter, IpcObjectKind::PosixSem);
     if (posix || wants(filter, IpcObjectKind::Channel)) {
         scan_shm_dir(kShmDir, posix, filter, objects, targets);
     }
@@ -623,7 +756,6 @@ Result<std::vector<IpcObjectInfo>> scan_impl(const InventoryFilter& filter, bool
     if (wants(filter, IpcObjectKind::Channel) && chan_dir != kShmDir) {
         scan_shm_dir(chan_dir, false, filter, objects, targets);
     }
-    scan_users(objects, targets);
     if (wants(filter, IpcObjectKind::SysvMsg)) {
         scan_sysv_msg(filter, objects);
     }
@@ -633,6 +765,7 @@ Result<std::vector<IpcObjectInfo>> scan_impl(const InventoryFilter& filter, bool
     if (wants(filter, IpcObjectKind::SysvSem)) {
         scan_sysv_sem(filter, details, objects);
     }
+    scan_users(objects, targets);
     finish(objects);
     return objects;
 }
@@ -660,8 +793,12 @@ std::string_view kind_name(IpcObjectKind kind) noexcept {
 }
 
 std::optional<IpcObjectKind> kind_from_name(std::string_view name) noexcept {
-    for (auto k : {IpcObjectKind::PosixMq, IpcObjectKind::PosixShm, IpcObjectKind::PosixSem,
-                   IpcObjectKind::SysvMsg, IpcObjectKind::SysvShm, IpcObjectKind::SysvSem,
+    for (auto k : {IpcObjectKind::PosixMq,
+                   IpcObjectKind::PosixShm,
+                   IpcObjectKind::PosixSem,
+                   IpcObjectKind::SysvMsg,
+                   IpcObjectKind::SysvShm,
+                   IpcObjectKind::SysvSem,
                    IpcObjectKind::Channel}) {
         if (kind_name(k) == name) {
             return k;
@@ -691,49 +828,98 @@ std::string channel_directory() {
     return kShmDir;
 }
 
-bool Inventory::is_stale(const IpcObjectInfo& o) {
+std::string_view state_name(ObjectState state) noexcept {
+    switch (state) {
+        case ObjectState::InUse:
+            return "in-use";
+        case ObjectState::UsersUnknown:
+            return "users-unknown";
+        case ObjectState::Unread:
+            return "unread";
+        case ObjectState::NeverUsed:
+            return "never-used";
+        case ObjectState::Stale:
+            return "stale";
+        case ObjectState::Idle:
+            return "idle";
+    }
+    return "?";
+}
+
+namespace {
+
+/// A System V object by the last users the kernel recorded (0: none): Idle if one is alive or
+/// none is recorded (nothing proves them gone); else Stale, or NeverUsed if nobody used the
+/// object after its creator set it up (`used` false).
+ObjectState by_last_users(const std::vector<pid_t>& last, bool used) {
+    bool any = false;
+    for (pid_t p : last) {
+        if (p > 0) {
+            any = true;
+            if (process_alive(p)) {
+                return ObjectState::Idle;
+            }
+        }
+    }
+    if (!any) {
+        return ObjectState::Idle;  // no record of any user: nothing proves them gone
+    }
+    return used ? ObjectState::Stale : ObjectState::NeverUsed;
+}
+
+}  // namespace
+
+ObjectState Inventory::classify(const IpcObjectInfo& o) {
     const bool live_user =
         std::any_of(o.users.begin(), o.users.end(), [](pid_t p) { return process_alive(p); });
-    if (live_user) {
-        return false;
+    if (live_user || o.attached.value_or(0) > 0 || o.sem_waiters.value_or(0) > 0) {
+        return ObjectState::InUse;
+    }
+    if (!o.users_known) {
+        return ObjectState::UsersUnknown;
     }
     switch (o.kind) {
-        case IpcObjectKind::PosixMq:
+        case IpcObjectKind::PosixMq: {
+            // A count we could not read (mq_open refused) is only "empty" if QSIZE says so.
+            const bool unread = o.messages ? *o.messages > 0 : o.size.value_or(1) > 0;
+            return unread ? ObjectState::Unread : ObjectState::Stale;
+        }
         case IpcObjectKind::PosixShm:
         case IpcObjectKind::PosixSem:
         case IpcObjectKind::Channel:
-            return true;  // no last-user record exists: nobody maps it or holds it open
+            return ObjectState::Stale;  // no last-user record exists: nobody maps it or holds it
         case IpcObjectKind::SysvShm: {
-            if (o.attached.value_or(1) != 0) {
-                return false;
+            if (!o.attached) {
+                return ObjectState::Idle;  // attach count unknown
             }
-            const auto last = o.last_pid ? o.last_pid : o.creator_pid;
-            return last && !process_alive(*last);
+            // shm_lpid is 0 until the first attach; then the creator is the only record.
+            // shm_atime is 0 until the first attach: nobody used it yet.
+            return by_last_users({o.last_pid.value_or(o.creator_pid.value_or(0))},
+                                 o.access_time.has_value());
         }
         case IpcObjectKind::SysvMsg: {
-            if (!o.last_send_pid && !o.last_recv_pid) {
-                return false;  // never used: its creator may be about to
+            const ObjectState s =
+                by_last_users({o.last_send_pid.value_or(0), o.last_recv_pid.value_or(0)}, true);
+            if (s == ObjectState::Stale && o.messages.value_or(1) > 0) {
+                return ObjectState::Unread;
             }
-            return (!o.last_send_pid || !process_alive(*o.last_send_pid)) &&
-                   (!o.last_recv_pid || !process_alive(*o.last_recv_pid));
+            return s;
         }
-        case IpcObjectKind::SysvSem: {
-            if (o.sem_waiters.value_or(0) > 0) {
-                return false;  // someone is blocked in semop on it
-            }
-            bool any = false;
-            for (pid_t p : o.sem_pids) {
-                if (p > 0) {
-                    any = true;
-                    if (process_alive(p)) {
-                        return false;
-                    }
-                }
-            }
-            return any;
-        }
+        case IpcObjectKind::SysvSem:
+            // semctl SETVAL/SETALL record a sempid but leave sem_otime 0: only semop sets it.
+            return by_last_users(o.sem_pids, o.access_time.has_value());
     }
-    return false;
+    return ObjectState::Idle;
+}
+
+bool Inventory::is_stale(const IpcObjectInfo& o) {
+    return classify(o) == ObjectState::Stale;
+}
+
+bool Inventory::removable_as_stale(const IpcObjectInfo& o, bool include_unread) {
+    const ObjectState s = classify(o);
+    return s == ObjectState::Stale ||
+           (include_unread && (s == ObjectState::Unread || s == ObjectState::NeverUsed));
 }
 
 Result<Inventory> Inventory::scan(const InventoryFilter& filter) {
@@ -751,8 +937,8 @@ namespace {
 /// What a URI names in the inventory.
 struct Target {
     IpcObjectKind kind = IpcObjectKind::PosixShm;
-    std::string exact_name;              // POSIX name or channel name
-    const SysvAddress* sysv = nullptr;   // System V kinds
+    std::string exact_name;             // POSIX name or channel name
+    const SysvAddress* sysv = nullptr;  // System V kinds
     const ChanUri* chan = nullptr;
 };
 
@@ -774,7 +960,9 @@ Result<Target> target_of(const Uri& uri) {
     } else if (const auto* ss = uri.get_if<SysvSemUri>()) {
         t = {IpcObjectKind::SysvSem, {}, &ss->address};
     } else {
-        return Error(std::errc::invalid_argument, "find", uri.text(),
+        return Error(std::errc::invalid_argument,
+                     "find",
+                     uri.text(),
                      std::string(uri.scheme_name()) +
                          ": is not a kernel object ipckit can list (sockets and FIFOs have no "
                          "inventory)");
@@ -783,7 +971,8 @@ Result<Target> target_of(const Uri& uri) {
 }
 
 /// A channel in an explicit ?dir= directory: only that directory is looked at.
-std::optional<IpcObjectInfo> find_channel_in(const std::string& dir, const ChanUri& chan,
+std::optional<IpcObjectInfo> find_channel_in(const std::string& dir,
+                                             const ChanUri& chan,
                                              const Uri& uri) {
     const std::string path = dir + "/" + channel_file_name(chan.name);
     auto st = stat_nofollow(path);
@@ -818,7 +1007,8 @@ Result<std::optional<IpcObjectInfo>> find_unlisted_mq(const std::string& name,
     if (!o.notes.empty() && o.notes.front().find("No such file") != std::string::npos) {
         return std::optional<IpcObjectInfo>();
     }
-    return Error(std::errc::permission_denied, "stat", name, o.notes.empty() ? why : o.notes.front());
+    return Error(
+        std::errc::permission_denied, "stat", name, o.notes.empty() ? why : o.notes.front());
 }
 
 }  // namespace
@@ -841,7 +1031,9 @@ Result<std::optional<IpcObjectInfo>> Inventory::find(const Uri& uri, bool detail
             return std::move(k).error();
         }
         if (k->is_private()) {
-            return Error(std::errc::invalid_argument, "find", uri.text(),
+            return Error(std::errc::invalid_argument,
+                         "find",
+                         uri.text(),
                          "'private' names no existing object; address it as id:ID");
         }
         key = k->value();
@@ -887,24 +1079,27 @@ Result<void> Inventory::remove(const IpcObjectInfo& o) {
             co.dir = o.path.substr(0, o.path.rfind('/'));
             if (auto removed = Channel::remove(o.name, co); !removed) {
                 if (removed.error().code() == std::errc::no_such_file_or_directory) {
-                    return Error(std::errc::no_such_file_or_directory, "remove", o.uri,
-                                 "no such object");
+                    return Error(
+                        std::errc::no_such_file_or_directory, "remove", o.uri, "no such object");
                 }
                 return std::move(removed).error();
             }
             break;
         }
         case IpcObjectKind::SysvMsg:
-            r = sys::call("msgctl IPC_RMID", "id " + std::to_string(o.id),
-                          [&] { return ::msgctl(o.id, IPC_RMID, nullptr); });
+            r = sys::call("msgctl IPC_RMID", "id " + std::to_string(o.id), [&] {
+                return ::msgctl(o.id, IPC_RMID, nullptr);
+            });
             break;
         case IpcObjectKind::SysvShm:
-            r = sys::call("shmctl IPC_RMID", "id " + std::to_string(o.id),
-                          [&] { return ::shmctl(o.id, IPC_RMID, nullptr); });
+            r = sys::call("shmctl IPC_RMID", "id " + std::to_string(o.id), [&] {
+                return ::shmctl(o.id, IPC_RMID, nullptr);
+            });
             break;
         case IpcObjectKind::SysvSem:
-            r = sys::call("semctl IPC_RMID", "id " + std::to_string(o.id),
-                          [&] { return ::semctl(o.id, 0, IPC_RMID); });
+            r = sys::call("semctl IPC_RMID", "id " + std::to_string(o.id), [&] {
+                return ::semctl(o.id, 0, IPC_RMID);
+            });
             break;
     }
     if (!r) {

@@ -16,8 +16,19 @@
 
 namespace ipckit::cli {
 
+/// A System V id that names nothing: IPC_STAT answers EINVAL (EIDRM if it was just removed).
+/// The URI was well-formed and the object is missing, so it is a failure, not bad input.
+inline bool is_missing_sysv_id(const Error& e) {
+    const std::string_view op = e.op();
+    return (e.code() == std::errc::invalid_argument || e.code() == std::errc::identifier_removed) &&
+           (op == "msgctl" || op == "semctl(IPC_STAT)" || op == "shmctl(IPC_STAT)");
+}
+
 /// The exit code an error maps to: bad input 2, timeout 3, everything else 1.
 inline int exit_code_for(const Error& e) {
+    if (is_missing_sysv_id(e)) {
+        return kExitFailure;
+    }
     if (e.code() == std::errc::invalid_argument || e.code() == std::errc::not_supported ||
         e.code() == std::errc::filename_too_long) {
         return kExitUsage;
@@ -60,12 +71,13 @@ inline std::optional<Permissions> parse_mode(std::string_view s) {
     return Permissions(v);
 }
 
-/// --timeout TEXT -> a deadline (0 = now, i.e. poll once). Empty text: never.
-inline Result<Deadline> timeout_deadline(const std::string& text) {
-    if (text.empty()) {
+/// --timeout TEXT -> a deadline (0 = now, i.e. poll once). Not given: never. An empty TEXT
+/// (`--timeout ''`) is bad input like any other malformed duration, never "wait for ever".
+inline Result<Deadline> timeout_deadline(const std::optional<std::string>& text) {
+    if (!text) {
         return Deadline::never();
     }
-    auto d = parse_duration(text);
+    auto d = parse_duration(*text);
     if (!d) {
         return std::move(d).error();
     }

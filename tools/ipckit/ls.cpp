@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MIT
 // ipckit ls: every IPC object on the host, POSIX and System V, and ipckit channels.
-#include <memory>
-
-#include <fmt/core.h>
-
 #include "cli.hpp"
 #include "ipckit/endpoint/inventory.hpp"
 #include "object_view.hpp"
+
+#include <fmt/core.h>
+#include <memory>
 
 namespace ipckit::cli {
 
@@ -15,6 +14,7 @@ namespace {
 struct LsOptions {
     bool json = false;
     bool stale = false;
+    bool include_unread = false;
     bool expect_none = false;
     std::vector<std::string> types;
     std::string prefix;
@@ -37,7 +37,8 @@ nlohmann::json ls_json(const std::vector<IpcObjectInfo>& shown, const Inventory&
 
 /// --expect-none: true when nothing matched and every requested kind could be listed (a kind we
 /// could not list cannot be "none").
-bool expectation_of_none_met(const LsOptions& opt, const std::vector<IpcObjectInfo>& shown,
+bool expectation_of_none_met(const LsOptions& opt,
+                             const std::vector<IpcObjectInfo>& shown,
                              const Inventory& inv) {
     if (!shown.empty()) {
         if (!opt.json) {
@@ -54,6 +55,10 @@ int run_ls(const LsOptions& opt) {
         print_error("ls", kinds.error());
         return kExitUsage;
     }
+    if (opt.include_unread && !opt.stale) {
+        fmt::print(stderr, "ipckit ls: --include-unread is for --stale only\n");
+        return kExitUsage;
+    }
     InventoryFilter filter{*kinds, opt.prefix};
     auto inv = Inventory::scan(filter);
     if (!inv) {
@@ -62,7 +67,7 @@ int run_ls(const LsOptions& opt) {
     }
     std::vector<IpcObjectInfo> shown;
     for (IpcObjectInfo& o : inv->objects) {
-        if (!opt.stale || o.stale) {
+        if (!opt.stale || Inventory::removable_as_stale(o, opt.include_unread)) {
             shown.push_back(std::move(o));
         }
     }
@@ -75,7 +80,9 @@ int run_ls(const LsOptions& opt) {
         fmt::print("{}", render_table(shown));
     } else if (!opt.expect_none) {
         // Say what was looked at, so an empty answer is never mistaken for "could not look".
-        fmt::print(stderr, "ipckit ls: no {}objects{}{}\n", opt.stale ? "stale " : "",
+        fmt::print(stderr,
+                   "ipckit ls: no {}objects{}{}\n",
+                   opt.stale ? "stale " : "",
                    opt.prefix.empty() ? "" : " matching prefix '" + opt.prefix + "'",
                    inv->unlisted.empty() ? "" : " among the kinds that could be listed");
     }
@@ -95,30 +102,44 @@ void register_ls(CLI::App& root, std::vector<Command>& commands) {
         "memory (/dev/shm), POSIX named semaphores (/dev/shm/sem.*), System V message queues,\n"
         "shared memory segments and semaphore sets (/proc/sysvipc), and ipckit channels.\n"
         "For each: owner, mode, size, message count or value, the processes that map it or hold\n"
-        "it open (from /proc/*/maps and /proc/*/fd), the last pids the kernel recorded, and a\n"
-        "state: in-use (a live process uses it), stale (nobody uses it and its last user is\n"
-        "dead) or idle. Everything ipcs -a and lsipc show for System V is in --json.\n"
+        "it open or attach it (from /proc/*/maps and /proc/*/fd), the last pids the kernel\n"
+        "recorded, and a state, the first that applies:\n"
+        "  in-use         a live process maps it, holds it open, is attached or waits on it\n"
+        "  users-unknown  nobody seen, but processes we may not examine (another user's, when\n"
+        "                 not root) might use it: never stale\n"
+        "  unread         its users are gone, but messages wait in it (or cannot be counted)\n"
+        "  never-used     System V segment or set whose creator died before anyone used it\n"
+        "  stale          its users are provably gone and nothing in it waits to be read\n"
+        "  idle           nothing proves its users gone (e.g. its last user is alive)\n"
+        "Everything ipcs -a and lsipc show for System V is in --json.\n"
         "If /dev/mqueue is not mounted, ls mounts it when root; otherwise it says that POSIX\n"
         "queues cannot be listed (it never reports that there are none).");
     app->add_flag("--json", opt->json, "Print stable JSON (schema ipckit.ls/1) instead of a table");
-    app->add_flag("--stale", opt->stale,
-                  "Only objects with no live user whose last recorded user is dead");
-    app->add_option("-t,--type", opt->types,
+    app->add_flag("--stale", opt->stale, "Only stale objects: what ipckit rm --stale would remove");
+    app->add_flag("--include-unread",
+                  opt->include_unread,
+                  "With --stale: also unread and never-used ones (rm --stale --include-unread)");
+    app->add_option("-t,--type",
+                    opt->types,
                     "Only these kinds: mq, shm, sem, sysvmq, sysvshm, sysvsem, chan, posix, sysv "
                     "(repeat or separate with commas)")
         ->delimiter(',');
-    app->add_option("-p,--prefix", opt->prefix,
+    app->add_option("-p,--prefix",
+                    opt->prefix,
                     "Only names starting with this (POSIX names with or without '/', channel "
                     "names, or System V keys as 0x%08x)");
-    app->add_flag("--expect-none", opt->expect_none,
-                  "Exit 1 if anything matches (or a requested kind cannot be listed): a leak check");
-    app->footer(std::string("Examples:\n"
-                            "  ipckit ls                          # everything, as a table\n"
-                            "  ipckit ls --type sysv              # like ipcs -a\n"
-                            "  ipckit ls --json | jq '.objects[] | select(.stale)'\n"
-                            "  ipckit ls --stale --type posix     # what ipckit rm --stale would remove\n"
-                            "  ipckit ls --prefix ipckit-test- --expect-none   # leak check\n\n") +
-                kExitCodeHelp);
+    app->add_flag(
+        "--expect-none",
+        opt->expect_none,
+        "Exit 1 if anything matches (or a requested kind cannot be listed): a leak check");
+    app->footer(
+        std::string("Examples:\n"
+                    "  ipckit ls                          # everything, as a table\n"
+                    "  ipckit ls --type sysv              # like ipcs -a\n"
+                    "  ipckit ls --json | jq '.objects[] | select(.stale)'\n"
+                    "  ipckit ls --stale --type posix     # what ipckit rm --stale would remove\n"
+                    "  ipckit ls --prefix ipckit-test- --expect-none   # leak check\n\n") +
+        kExitCodeHelp);
     commands.push_back({app, [opt] { return run_ls(*opt); }});
 }
 

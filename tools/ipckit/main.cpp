@@ -1,25 +1,24 @@
 // SPDX-License-Identifier: MIT
 // The ipckit command: see, drive and measure every UNIX IPC facility. Subcommands plug in through
 // the registrars listed in kRegistrars (one file each: ls.cpp, send.cpp, bench.cpp, ...).
-#include <signal.h>
-
-#include <array>
-#include <cstdio>
-#include <string>
-#include <vector>
-
-#include <fmt/core.h>
-
 #include "cli.hpp"
 #include "ipckit/core/io.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/version.hpp"
 
+#include <signal.h>
+
+#include <array>
+#include <cstdio>
+#include <fmt/core.h>
+#include <string>
+#include <vector>
+
 namespace ipckit::cli {
 
 void print_error(const std::string& subcommand, const Error& error) {
-    fmt::print(stderr, "ipckit{}{}: {}\n", subcommand.empty() ? "" : " ", subcommand,
-               error.message());
+    fmt::print(
+        stderr, "ipckit{}{}: {}\n", subcommand.empty() ? "" : " ", subcommand, error.message());
 }
 
 void register_ls(CLI::App& root, std::vector<Command>& commands);     // ls.cpp
@@ -33,8 +32,14 @@ void register_bench(CLI::App& root, std::vector<Command>& commands);  // bench.c
 
 // Subcommands register here as they land (no do-nothing stubs); --help lists them in this order.
 constexpr std::array kRegistrars{
-    register_ls, register_stat, register_rm, register_send,
-    register_recv, register_sem, register_lock, register_bench,
+    register_ls,
+    register_stat,
+    register_rm,
+    register_send,
+    register_recv,
+    register_sem,
+    register_lock,
+    register_bench,
 };
 
 }  // namespace ipckit::cli
@@ -69,10 +74,17 @@ int run(int argc, char** argv) {
             }
         }
     }
-    if (app.get_subcommands().empty()) {
-        (void)std::fputs(app.help().c_str(), stdout);
+    // No subcommand is a usage error (--help is the way to ask for the whole help on stdout).
+    std::string names;
+    for (const Command& c : commands) {
+        names += (names.empty() ? "" : ", ") + c.app->get_name();
     }
-    return kExitOk;
+    fmt::print(stderr,
+               "ipckit: a subcommand is required: {}\n"
+               "Usage: ipckit SUBCOMMAND [OPTIONS] [ARGS]...  (ipckit --help, ipckit SUBCOMMAND "
+               "--help)\n",
+               names);
+    return kExitUsage;
 }
 
 }  // namespace

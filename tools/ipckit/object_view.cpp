@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "object_view.hpp"
 
-#include <grp.h>
-#include <pwd.h>
-
 #include <algorithm>
 #include <array>
 #include <ctime>
-
 #include <fmt/core.h>
+#include <grp.h>
+#include <pwd.h>
 
 namespace ipckit::cli {
 
@@ -32,13 +30,12 @@ std::string group_name(gid_t gid) {
     return std::to_string(gid);
 }
 
-std::string mode_string(mode_t mode) { return fmt::format("{:04o}", mode & 07777); }
+std::string mode_string(mode_t mode) {
+    return fmt::format("{:04o}", mode & 07777);
+}
 
 std::string state_of(const IpcObjectInfo& o) {
-    if (!o.users.empty() || o.attached.value_or(0) > 0 || o.sem_waiters.value_or(0) > 0) {
-        return "in-use";
-    }
-    return o.stale ? "stale" : "idle";
+    return std::string(state_name(o.state));
 }
 
 namespace {
@@ -80,10 +77,12 @@ std::string channel_count(const ChannelInfo& c) {
     for (const auto& p : c.subscribers) {
         (p.alive ? subs : dead) += 1;
     }
-    return fmt::format("pub={} sub={}", pubs, subs) + (dead > 0 ? fmt::format(" dead={}", dead) : "");
+    return fmt::format("pub={} sub={}", pubs, subs) +
+           (dead > 0 ? fmt::format(" dead={}", dead) : "");
 }
 
-nlohmann::ordered_json participants_json(const std::vector<ChannelParticipantInfo>& list, bool sub) {
+nlohmann::ordered_json participants_json(const std::vector<ChannelParticipantInfo>& list,
+                                         bool sub) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const auto& p : list) {
         nlohmann::ordered_json j;
@@ -102,8 +101,8 @@ nlohmann::ordered_json participants_json(const std::vector<ChannelParticipantInf
 }
 
 std::string participant_line(const ChannelParticipantInfo& p, bool sub) {
-    std::string s = fmt::format("#{} pid {} {} messages {}", p.index, p.pid,
-                                p.alive ? "alive" : "dead", p.messages);
+    std::string s = fmt::format(
+        "#{} pid {} {} messages {}", p.index, p.pid, p.alive ? "alive" : "dead", p.messages);
     if (sub) {
         s += fmt::format(" lost {} corrupt {} depth {}", p.lost, p.corrupt, p.depth);
     }
@@ -136,6 +135,8 @@ std::string process_column(const IpcObjectInfo& o) {
     std::string out;
     if (!o.users.empty()) {
         out = "users=" + pid_list(o.users);
+    } else if (!o.users_known) {
+        out = "users=?";
     }
     auto add = [&](const char* label, std::optional<pid_t> pid) {
         if (pid) {
@@ -207,7 +208,7 @@ nlohmann::json to_json(const IpcObjectInfo& o) {
     put(j, "cuid", o.cuid);
     put(j, "cgid", o.cgid);
     j["mode"] = mode_string(o.mode);
-    j["size"] = o.size;
+    put(j, "size", o.size);
     put(j, "messages", o.messages);
     put(j, "max_messages", o.max_messages);
     put(j, "max_message_size", o.max_message_size);
@@ -223,7 +224,8 @@ nlohmann::json to_json(const IpcObjectInfo& o) {
     put(j, "swap", o.swap);
     j["marked_for_removal"] = o.marked_for_removal;
     j["locked"] = o.locked;
-    j["creator_command"] = o.creator_command.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.creator_command);
+    j["creator_command"] =
+        o.creator_command.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.creator_command);
     put(j, "creator_pid", o.creator_pid);
     put(j, "last_pid", o.last_pid);
     put(j, "last_send_pid", o.last_send_pid);
@@ -243,6 +245,7 @@ nlohmann::json to_json(const IpcObjectInfo& o) {
         j["channel"] = c;
     }
     j["users"] = o.users;
+    j["users_state"] = o.users_known ? "known" : "unknown";
     j["state"] = state_of(o);
     j["stale"] = o.stale;
     j["notes"] = o.notes;
@@ -253,11 +256,16 @@ std::string render_table(const std::vector<IpcObjectInfo>& objects) {
     std::vector<std::vector<std::string>> rows;
     rows.push_back({"TYPE", "NAME", "ID", "OWNER", "MODE", "SIZE", "COUNT", "PROCESSES", "STATE"});
     for (const IpcObjectInfo& o : objects) {
-        rows.push_back({std::string(kind_name(o.kind)), o.name,
-                        o.id >= 0 ? std::to_string(o.id) : "-", user_name(o.uid),
+        rows.push_back({std::string(kind_name(o.kind)),
+                        o.name,
+                        o.id >= 0 ? std::to_string(o.id) : "-",
+                        user_name(o.uid),
                         mode_string(o.mode),
-                        o.kind == IpcObjectKind::SysvSem ? "-" : human_size(o.size),
-                        count_column(o), process_column(o),
+                        o.kind == IpcObjectKind::SysvSem ? "-"
+                        : o.size                         ? human_size(*o.size)
+                                                         : "?",
+                        count_column(o),
+                        process_column(o),
                         state_of(o)});
     }
     std::vector<std::size_t> width(rows.front().size(), 0);
@@ -293,8 +301,11 @@ void channel_details(const ChannelInfo& c, Line& line) {
     line("policy", c.policy == ChannelPolicy::Overwrite ? "overwrite" : "block");
     line("capacity", fmt::format("{} bytes per publisher", c.lane_bytes));
     line("max message", fmt::format("{} bytes", c.max_message));
-    line("participants", fmt::format("{} (of max {} publishers, {} subscribers)",
-                                     channel_count(c), c.max_publishers, c.max_subscribers));
+    line("participants",
+         fmt::format("{} (of max {} publishers, {} subscribers)",
+                     channel_count(c),
+                     c.max_publishers,
+                     c.max_subscribers));
     for (const auto& p : c.publishers) {
         line("publisher", participant_line(p, false));
     }
@@ -305,7 +316,9 @@ void channel_details(const ChannelInfo& c, Line& line) {
 
 std::string render_details(const IpcObjectInfo& o) {
     std::string out;
-    auto line = [&](const char* k, const std::string& v) { out += fmt::format("{:<16} {}\n", std::string(k) + ":", v); };
+    auto line = [&](const char* k, const std::string& v) {
+        out += fmt::format("{:<16} {}\n", std::string(k) + ":", v);
+    };
     auto opt = [&](const char* k, const auto& v) {
         if (v) {
             line(k, fmt::format("{}", *v));
@@ -320,13 +333,18 @@ std::string render_details(const IpcObjectInfo& o) {
     if (o.id >= 0) {
         line("id", std::to_string(o.id));
     }
-    line("owner", fmt::format("{} ({}) group {} ({})", user_name(o.uid), o.uid, group_name(o.gid), o.gid));
+    line("owner",
+         fmt::format("{} ({}) group {} ({})", user_name(o.uid), o.uid, group_name(o.gid), o.gid));
     if (o.cuid) {
-        line("creator", fmt::format("{} ({}) group {} ({})", user_name(*o.cuid), *o.cuid,
-                                    group_name(o.cgid.value_or(0)), o.cgid.value_or(0)));
+        line("creator",
+             fmt::format("{} ({}) group {} ({})",
+                         user_name(*o.cuid),
+                         *o.cuid,
+                         group_name(o.cgid.value_or(0)),
+                         o.cgid.value_or(0)));
     }
     line("mode", mode_string(o.mode));
-    line("size", std::to_string(o.size) + " bytes");
+    line("size", o.size ? std::to_string(*o.size) + " bytes" : "unknown");
     opt("messages", o.messages);
     opt("max messages", o.max_messages);
     opt("max msg size", o.max_message_size);
@@ -349,7 +367,8 @@ std::string render_details(const IpcObjectInfo& o) {
     opt("rss", o.rss);
     opt("swap", o.swap);
     if (o.marked_for_removal || o.locked) {
-        line("status", std::string(o.marked_for_removal ? "dest " : "") + (o.locked ? "locked" : ""));
+        line("status",
+             std::string(o.marked_for_removal ? "dest " : "") + (o.locked ? "locked" : ""));
     }
     if (!o.creator_command.empty()) {
         line("creator cmd", o.creator_command);
@@ -364,7 +383,11 @@ std::string render_details(const IpcObjectInfo& o) {
     if (o.channel) {
         channel_details(*o.channel, line);
     }
-    line("users", o.users.empty() ? "-" : pid_list(o.users, 64));
+    line("users",
+         (o.users.empty() ? "-" : pid_list(o.users, 64)) +
+             (o.users_known ? ""
+                            : " (unknown: processes this user may not examine might use "
+                              "it)"));
     line("state", state_of(o));
     for (const std::string& n : o.notes) {
         line("note", n);
@@ -394,8 +417,11 @@ Result<std::vector<IpcObjectKind>> parse_kinds(const std::vector<std::string>& w
         } else if (auto k = kind_from_name(w)) {
             add(*k);
         } else {
-            return Error(std::errc::invalid_argument, "--type", "'" + w + "'",
-                         "expected mq, shm, sem, sysvmq, sysvshm, sysvsem, chan, posix, sysv or all");
+            return Error(
+                std::errc::invalid_argument,
+                "--type",
+                "'" + w + "'",
+                "expected mq, shm, sem, sysvmq, sysvshm, sysvsem, chan, posix, sysv or all");
         }
     }
     return kinds;

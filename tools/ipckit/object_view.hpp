@@ -2,12 +2,11 @@
 // How `ipckit ls` and `ipckit stat` show an IPC object: a table row, key/value lines, or JSON.
 #pragma once
 
-#include <string>
-#include <vector>
+#include "ipckit/endpoint/inventory.hpp"
 
 #include <nlohmann/json.hpp>
-
-#include "ipckit/endpoint/inventory.hpp"
+#include <string>
+#include <vector>
 
 namespace ipckit::cli {
 
@@ -16,7 +15,7 @@ std::string user_name(uid_t uid);
 std::string group_name(gid_t gid);
 /// "0600"
 std::string mode_string(mode_t mode);
-/// "in-use", "stale" or "idle".
+/// The state word: "in-use", "users-unknown", "unread", "never-used", "stale" or "idle".
 std::string state_of(const IpcObjectInfo& o);
 
 /// The stable JSON form of one object (schema documented in docs/design/cli.md).

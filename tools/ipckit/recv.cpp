@@ -32,7 +32,7 @@ struct RecvArgs {
     std::string uri;
     int count = 0;
     bool count_given = false;
-    std::string timeout;
+    std::optional<std::string> timeout;  ///< not given: wait for ever; "" is refused
     bool follow = false;
     bool json = false;
     bool hex = false;
@@ -104,8 +104,8 @@ bool stdout_reader_gone() {
 }
 
 std::string to_hex(const std::vector<std::byte>& data) {
-    static constexpr std::array<char, 16> kDigits{'0', '1', '2', '3', '4', '5', '6', '7',
-                                                  '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
+    static constexpr std::array<char, 16> kDigits{
+        '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
     std::string out;
     out.reserve(data.size() * 2);
     for (std::byte b : data) {
@@ -157,7 +157,8 @@ std::string format_message(const EndpointMessage& m, const RecvArgs& a) {
 }
 
 /// Fills `eo` and `wait` from the options; returns kExitOk or the exit code of a bad option.
-int recv_options(const RecvArgs& a, EndpointOptions& eo,
+int recv_options(const RecvArgs& a,
+                 EndpointOptions& eo,
                  std::optional<std::chrono::nanoseconds>& wait) {
     eo.create = a.create;
     if (a.raw) {
@@ -170,8 +171,8 @@ int recv_options(const RecvArgs& a, EndpointOptions& eo,
         }
         eo.mode = *m;
     }
-    if (!a.timeout.empty()) {
-        auto d = parse_duration(a.timeout);
+    if (a.timeout) {
+        auto d = parse_duration(*a.timeout);
         if (!d) {
             return fail("recv", d.error());
         }
@@ -183,8 +184,8 @@ int recv_options(const RecvArgs& a, EndpointOptions& eo,
 /// `m` could not be written out (`why`): a queue message goes back so no one loses it. If even
 /// that fails, its bytes go to stderr in hex so the user can re-send it by hand. Returns
 /// `exit_code` when the message is safe, kExitFailure otherwise.
-int put_back(Endpoint& ep, const EndpointMessage& m, bool is_queue, const char* why,
-             int exit_code) {
+int put_back(
+    Endpoint& ep, const EndpointMessage& m, bool is_queue, const char* why, int exit_code) {
     if (!is_queue) {
         return exit_code;
     }
@@ -213,9 +214,12 @@ struct ReceiveStep {
 };
 
 /// Receives one message and writes it to stdout (see the delivery rule at the top).
-ReceiveStep receive_one(Endpoint& ep, const RecvArgs& a,
-                        const std::optional<std::chrono::nanoseconds>& wait, long received,
-                        bool is_queue, bool stdout_is_pipe) {
+ReceiveStep receive_one(Endpoint& ep,
+                        const RecvArgs& a,
+                        const std::optional<std::chrono::nanoseconds>& wait,
+                        long received,
+                        bool is_queue,
+                        bool stdout_is_pipe) {
     if (g_stop_signal != 0) {
         return {true, 128 + g_stop_signal};
     }
@@ -235,7 +239,10 @@ ReceiveStep receive_one(Endpoint& ep, const RecvArgs& a,
     }
     if (!*m) {
         if (received == 0 || !a.follow) {
-            fmt::print(stderr, "ipckit recv: {}: nothing received within {}\n", ep.name(), a.timeout);
+            fmt::print(stderr,
+                       "ipckit recv: {}: nothing received within {}\n",
+                       ep.name(),
+                       a.timeout.value_or(""));
         }
         return {true, kExitTimeout};
     }

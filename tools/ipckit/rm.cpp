@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: MIT
 // ipckit rm URI... | --stale: remove IPC objects, refusing what is not ours or still in use.
-#include <unistd.h>
-
-#include <algorithm>
-#include <memory>
-
-#include <fmt/core.h>
-
 #include "cli.hpp"
 #include "ipckit/endpoint/inventory.hpp"
 #include "object_view.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <fmt/core.h>
+#include <memory>
 
 namespace ipckit::cli {
 
@@ -18,6 +17,7 @@ namespace {
 struct RmOptions {
     std::vector<std::string> uris;
     bool stale = false;
+    bool include_unread = false;
     bool dry_run = false;
     bool force = false;
     bool verbose = false;
@@ -31,9 +31,13 @@ std::string ownership_problem(const IpcObjectInfo& o) {
     if (me == 0 || o.uid == me || (o.cuid && *o.cuid == me)) {
         return {};
     }
-    return fmt::format("owned by {} (uid {}) and you are {} (uid {}); only its owner or root may "
-                       "remove it",
-                       user_name(o.uid), o.uid, user_name(me), me);
+    return fmt::format(
+        "owned by {} (uid {}) and you are {} (uid {}); only its owner or root may "
+        "remove it",
+        user_name(o.uid),
+        o.uid,
+        user_name(me),
+        me);
 }
 
 std::string in_use_problem(const IpcObjectInfo& o) {
@@ -62,7 +66,7 @@ int remove_one(const IpcObjectInfo& o, const RmOptions& opt, bool require_stale)
         fmt::print(stderr, "ipckit rm: {}: refused: {}\n", o.uri, why);
         return kExitRefused;
     }
-    if (require_stale && !o.stale) {
+    if (require_stale && !Inventory::removable_as_stale(o, opt.include_unread)) {
         return kExitOk;  // it came back to life since the listing: leave it
     }
     if (!opt.force || require_stale) {
@@ -96,6 +100,24 @@ int remove_one(const IpcObjectInfo& o, const RmOptions& opt, bool require_stale)
     return kExitOk;
 }
 
+/// Why rm --stale leaves an object that is not in use, or empty if there is no such reason.
+std::string kept_reason(const IpcObjectInfo& o) {
+    switch (o.state) {
+        case ObjectState::UsersUnknown:
+            return "users unknown: processes of other users cannot be examined (run as root to "
+                   "see them), so nothing proves it unused";
+        case ObjectState::Unread:
+            return (o.messages ? fmt::format("{} unread message(s) wait in it", *o.messages)
+                               : std::string("it may hold unread messages (its count cannot be "
+                                             "read)")) +
+                   " (--include-unread removes it)";
+        case ObjectState::NeverUsed:
+            return "nobody has used it since its creator made it (--include-unread removes it)";
+        default:
+            return {};
+    }
+}
+
 /// rm --stale: every object the inventory lists as stale, each re-checked just before removal.
 int remove_stale(const RmOptions& opt) {
     auto kinds = parse_kinds(opt.types);
@@ -113,12 +135,17 @@ int remove_stale(const RmOptions& opt) {
     }
     int rc = kExitOk;
     for (const IpcObjectInfo& listed : inv->objects) {
-        if (!listed.stale) {
+        if (!Inventory::removable_as_stale(listed, opt.include_unread)) {
+            // Say why a leftover of ours stays; other users' objects are not ours to judge.
+            if (auto why = kept_reason(listed); !why.empty() && ownership_problem(listed).empty()) {
+                fmt::print(stderr, "ipckit rm: {}: kept: {}\n", listed.uri, why);
+            }
             continue;
         }
         // Look again right before removing: a user may have arrived since the listing.
         auto uri = Uri::parse(listed.uri);
-        auto again = uri ? Inventory::find(*uri, false) : Result<std::optional<IpcObjectInfo>>(uri.error());
+        auto again =
+            uri ? Inventory::find(*uri, false) : Result<std::optional<IpcObjectInfo>>(uri.error());
         if (!again || !*again) {
             continue;
         }
@@ -144,8 +171,9 @@ int remove_named(const RmOptions& opt) {
         auto found = Inventory::find(uri, /*details=*/false);
         if (!found) {
             print_error("rm", found.error());
-            rc = std::max<int>(rc, found.error().code() == std::errc::invalid_argument ? kExitUsage
-                                                                                : kExitFailure);
+            rc = std::max<int>(
+                rc,
+                found.error().code() == std::errc::invalid_argument ? kExitUsage : kExitFailure);
             continue;
         }
         if (!*found) {
@@ -165,8 +193,9 @@ int run_rm(const RmOptions& opt) {
         fmt::print(stderr, "ipckit rm: give either URIs or --stale (see ipckit rm --help)\n");
         return kExitUsage;
     }
-    if (!opt.stale && (!opt.types.empty() || !opt.prefix.empty())) {
-        fmt::print(stderr, "ipckit rm: --type and --prefix select objects for --stale only\n");
+    if (!opt.stale && (!opt.types.empty() || !opt.prefix.empty() || opt.include_unread)) {
+        fmt::print(stderr,
+                   "ipckit rm: --type, --prefix and --include-unread are for --stale only\n");
         return kExitUsage;
     }
     return opt.stale ? remove_stale(opt) : remove_named(opt);
@@ -179,18 +208,29 @@ void register_rm(CLI::App& root, std::vector<Command>& commands) {
     CLI::App* app = root.add_subcommand("rm", "Remove IPC objects, or every stale one");
     app->description(
         "Remove the named IPC objects (mq_unlink, shm_unlink, sem_unlink, IPC_RMID, or the\n"
-        "channel's file), or with --stale every object nobody uses whose last user is dead.\n"
+        "channel's file), or with --stale every stale object: its users are provably gone and\n"
+        "nothing in it waits to be read (see ipckit ls --help for the states).\n"
         "Names are taken literally: there is no globbing ('mq:/*' names a queue called '*').\n"
         "Safety: an object owned by another user is refused unless you are root (exit 4, with\n"
         "the owner named); an object in use (mapped, open, attached, waited on) is refused\n"
         "unless --force. --stale re-checks each object just before removing it and never\n"
-        "removes one in use. A missing object is \"no such object\", exit 1; with --force a\n"
-        "missing object is not an error, so rm --force is idempotent.");
-    app->add_option("uri", opt->uris, "Objects: mq:/NAME shm:/NAME sem:/NAME chan:NAME "
-                                      "sysvmq:KEY sysvshm:KEY sysvsem:KEY (KEY, ftok:PATH:ID, id:ID)");
+        "removes one in use, nor one whose users it cannot see (users-unknown: as a user other\n"
+        "than root, other users' processes cannot be examined). It keeps, and names on stderr,\n"
+        "queues with unread messages and System V segments and semaphore sets nobody used yet;\n"
+        "--include-unread removes those too. A missing object is \"no such object\", exit 1;\n"
+        "with --force a missing object is not an error, so rm --force is idempotent.");
+    app->add_option("uri",
+                    opt->uris,
+                    "Objects: mq:/NAME shm:/NAME sem:/NAME chan:NAME "
+                    "sysvmq:KEY sysvshm:KEY sysvsem:KEY (KEY, ftok:PATH:ID, id:ID)");
     app->add_flag("--stale", opt->stale, "Remove every stale object (see ipckit ls --stale)");
+    app->add_flag("--include-unread",
+                  opt->include_unread,
+                  "With --stale: also remove abandoned queues holding unread messages and System V "
+                  "objects their dead creator made but nobody used (ls states unread, never-used)");
     app->add_flag("-n,--dry-run", opt->dry_run, "Print what would be removed; remove nothing");
-    app->add_flag("-f,--force", opt->force,
+    app->add_flag("-f,--force",
+                  opt->force,
                   "A missing object is not an error; remove objects in use too (not with --stale)");
     app->add_flag("-v,--verbose", opt->verbose, "Print each object removed");
     app->add_option("-t,--type", opt->types, "With --stale: only these kinds (as ipckit ls --type)")
@@ -201,7 +241,8 @@ void register_rm(CLI::App& root, std::vector<Command>& commands) {
                             "  ipckit rm sysvmq:id:3 sysvsem:0x11eb\n"
                             "  ipckit rm --force mq:/maybe-there     # idempotent\n"
                             "  ipckit rm --stale --dry-run           # what would go\n"
-                            "  ipckit rm --stale --type posix --prefix myapp-\n\n") +
+                            "  ipckit rm --stale --type posix --prefix myapp-\n"
+                            "  ipckit rm --stale --include-unread --prefix myapp-\n\n") +
                 kExitCodeHelp);
     commands.push_back({app, [opt] { return run_rm(*opt); }});
 }

@@ -23,7 +23,7 @@ struct SemArgs {
     long long value = 0;
     bool value_given = false;
     std::string mode;
-    std::string timeout;
+    std::optional<std::string> timeout;  ///< not given: wait for ever; "" is refused
 };
 
 /// How many processes other than this one map /dev/shm/sem.NAME (scans /proc/*/maps; processes
@@ -49,7 +49,8 @@ int other_holders(const std::string& name) {
                 break;
             }
         }
-        (void)std::fclose(f);  // NOLINT(cppcoreguidelines-owning-memory): plain FILE* from fopen above; no GSL owner<> in this project
+        (void)std::fclose(f);  // NOLINT(cppcoreguidelines-owning-memory): plain FILE* from fopen
+                               // above; no GSL owner<> in this project
     }
     return holders;
 }
@@ -59,11 +60,11 @@ int result_of_wait(const Result<bool>& got, const SemArgs& a, const std::string&
         return fail("sem", got.error());
     }
     if (!*got) {
-        fmt::print(
-            stderr,
-            "ipckit sem: {}: {}\n",
-            object,
-            a.action == "trywait" ? "would block (value is 0)" : "timed out after " + a.timeout);
+        fmt::print(stderr,
+                   "ipckit sem: {}: {}\n",
+                   object,
+                   a.action == "trywait" ? "would block (value is 0)"
+                                         : "timed out after " + a.timeout.value_or(""));
         return kExitTimeout;
     }
     return kExitOk;

@@ -19,7 +19,7 @@ namespace {
 struct SendArgs {
     std::string uri;
     std::vector<std::string> messages;
-    std::string file;
+    std::optional<std::string> file;
     bool whole = false;
     bool binary = false;
     bool raw = false;
@@ -27,7 +27,7 @@ struct SendArgs {
     std::string type;
     bool create = false;
     std::string mode;
-    std::string timeout;
+    std::optional<std::string> timeout;  ///< not given: wait for ever; "" is refused
 };
 
 Result<std::string> read_input(const std::string& file) {
@@ -113,6 +113,15 @@ int message_tags(const SendArgs& a, const Uri& uri, SendOptions& so) {
 
 /// Fills `so` and `eo` from the options; returns kExitOk or the exit code of a bad option.
 int send_options(const SendArgs& a, const Uri& uri, SendOptions& so, EndpointOptions& eo) {
+    // Options that say how to read the input mean nothing with MESSAGE arguments: refuse the
+    // mix rather than silently send something else than asked.
+    if (!a.messages.empty() && (a.file || a.whole || a.binary)) {
+        return usage("send",
+                     std::string(a.file    ? "--file"
+                                 : a.whole ? "--whole"
+                                           : "-0/--binary") +
+                         " reads the input; it cannot be combined with MESSAGE arguments");
+    }
     eo.create = a.create;
     if (a.raw) {
         eo.raw = true;
@@ -141,7 +150,7 @@ Result<std::vector<std::string>> gather_messages(const SendArgs& a) {
     if (!a.messages.empty()) {
         return a.messages;
     }
-    auto text = read_input(a.file);
+    auto text = read_input(a.file.value_or("-"));
     if (!text) {
         return std::move(text).error();
     }
@@ -152,7 +161,9 @@ Result<std::vector<std::string>> gather_messages(const SendArgs& a) {
 }
 
 /// Sends every message in order; the first failure names its message and how many went before.
-int send_all(Endpoint& ep, const std::vector<std::string>& messages, const SendArgs& a,
+int send_all(Endpoint& ep,
+             const std::vector<std::string>& messages,
+             const SendArgs& a,
              const SendOptions& so) {
     const bool from_args = !a.messages.empty();
     for (std::size_t i = 0; i < messages.size(); ++i) {

@@ -4,16 +4,16 @@
 // and /proc/*/{maps,fd}: what `ipckit ls`, `stat` and `rm` are built on.
 #pragma once
 
+#include "ipckit/channel/channel.hpp"
+#include "ipckit/core/result.hpp"
+#include "ipckit/endpoint/uri.hpp"
+
 #include <sys/types.h>
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "ipckit/channel/channel.hpp"
-#include "ipckit/core/result.hpp"
-#include "ipckit/endpoint/uri.hpp"
 
 namespace ipckit {
 
@@ -24,6 +24,20 @@ enum class IpcObjectKind { PosixMq, PosixShm, PosixSem, SysvMsg, SysvShm, SysvSe
 std::string_view kind_name(IpcObjectKind kind) noexcept;
 /// The inverse of kind_name(); empty for an unknown word.
 std::optional<IpcObjectKind> kind_from_name(std::string_view name) noexcept;
+
+/// Whether an object is used, and whether `ipckit rm --stale` may remove it: the first that
+/// applies, in this order.
+enum class ObjectState {
+    InUse,         ///< a live process maps it, holds it open, is attached or waits on it
+    UsersUnknown,  ///< no user seen, but a process we may not examine might use it
+    Unread,        ///< its users are gone but messages wait in it (or its count is unreadable)
+    NeverUsed,     ///< its creator is gone and nobody used it yet (System V segment, set)
+    Stale,         ///< its users are provably gone and nothing in it waits to be read
+    Idle,          ///< nothing proves its users gone (e.g. its last recorded user is alive)
+};
+
+/// "in-use", "users-unknown", "unread", "never-used", "stale", "idle" (the JSON words).
+std::string_view state_name(ObjectState state) noexcept;
 
 /// One IPC object as the kernel shows it. Optional fields are absent when the kind has no such
 /// property or it could not be read (no permission): absent is never shown as 0.
@@ -38,36 +52,41 @@ struct IpcObjectInfo {
     gid_t gid = 0;
     std::optional<uid_t> cuid;  ///< System V creator
     std::optional<gid_t> cgid;
-    mode_t mode = 0;          ///< permission bits
-    std::uint64_t size = 0;   ///< bytes: file size, segment size, bytes queued (queues)
-    std::optional<std::uint64_t> messages;      ///< queued messages (mq_curmsgs, qnum)
-    std::optional<long> max_messages;           ///< mq_maxmsg
-    std::optional<long> max_message_size;       ///< mq_msgsize
-    std::optional<std::uint64_t> max_bytes;     ///< msg_qbytes (System V queue)
-    std::optional<pid_t> notify_pid;            ///< mq_notify registrant (NOTIFY_PID)
-    std::optional<long> sem_value;              ///< POSIX named semaphore value
-    std::optional<long> sem_waiters;            ///< POSIX semaphore waiters (glibc nwaiters)
-    std::optional<int> nsems;                   ///< System V set size
-    std::vector<int> sem_values;                ///< System V values (stat only, if readable)
-    std::vector<pid_t> sem_pids;                ///< System V per-semaphore last pids (stat)
-    std::optional<std::uint64_t> attached;      ///< shm_nattch
-    std::optional<std::uint64_t> rss;           ///< System V shm resident bytes
-    std::optional<std::uint64_t> swap;          ///< System V shm swapped bytes
-    bool marked_for_removal = false;            ///< System V shm: IPC_RMID done, still attached
-    bool locked = false;                        ///< System V shm: SHM_LOCK
-    std::string creator_command;                ///< System V shm: command of a live creator
-    std::optional<pid_t> creator_pid;           ///< shm_cpid
-    std::optional<pid_t> last_pid;              ///< shm_lpid
-    std::optional<pid_t> last_send_pid;         ///< msg_lspid
-    std::optional<pid_t> last_recv_pid;         ///< msg_lrpid
-    std::optional<std::int64_t> access_time;    ///< stime/atime/otime, st_atime (epoch s)
-    std::optional<std::int64_t> change_time;    ///< ctime
-    std::optional<std::int64_t> modify_time;    ///< rtime/dtime/st_mtime
-    std::optional<ChannelInfo> channel;  ///< chan: header and participants (Channel::inspect)
+    mode_t mode = 0;                    ///< permission bits
+    std::optional<std::uint64_t> size;  ///< bytes: file size, segment size, bytes queued (queues)
+    std::optional<std::uint64_t> messages;    ///< queued messages (mq_curmsgs, qnum)
+    std::optional<long> max_messages;         ///< mq_maxmsg
+    std::optional<long> max_message_size;     ///< mq_msgsize
+    std::optional<std::uint64_t> max_bytes;   ///< msg_qbytes (System V queue)
+    std::optional<pid_t> notify_pid;          ///< mq_notify registrant (NOTIFY_PID)
+    std::optional<long> sem_value;            ///< POSIX named semaphore value
+    std::optional<long> sem_waiters;          ///< POSIX semaphore waiters (glibc nwaiters)
+    std::optional<int> nsems;                 ///< System V set size
+    std::vector<int> sem_values;              ///< System V values (stat only, if readable)
+    std::vector<pid_t> sem_pids;              ///< System V per-semaphore last pids (stat)
+    std::optional<std::uint64_t> attached;    ///< shm_nattch
+    std::optional<std::uint64_t> rss;         ///< System V shm resident bytes
+    std::optional<std::uint64_t> swap;        ///< System V shm swapped bytes
+    bool marked_for_removal = false;          ///< System V shm: IPC_RMID done, still attached
+    bool locked = false;                      ///< System V shm: SHM_LOCK
+    std::string creator_command;              ///< System V shm: command of a live creator
+    std::optional<pid_t> creator_pid;         ///< shm_cpid
+    std::optional<pid_t> last_pid;            ///< shm_lpid
+    std::optional<pid_t> last_send_pid;       ///< msg_lspid
+    std::optional<pid_t> last_recv_pid;       ///< msg_lrpid
+    std::optional<std::int64_t> access_time;  ///< stime/atime/otime, st_atime (epoch s)
+    std::optional<std::int64_t> change_time;  ///< ctime
+    std::optional<std::int64_t> modify_time;  ///< rtime/dtime/st_mtime
+    std::optional<ChannelInfo> channel;       ///< chan: header and participants (Channel::inspect)
     std::vector<pid_t> users;  ///< live processes that map it or hold an fd to it (chan: and
-                               ///< every live participant)
-    bool stale = false;        ///< see Inventory::is_stale()
-    std::vector<std::string> notes;  ///< what could not be read, and why
+                               ///< every live participant; sysvshm: processes attached to it)
+    /// False when `users` may be incomplete in a way that matters: a process whose
+    /// /proc/PID/{fd,maps} we may not read (another user's, and we are not root) might use this
+    /// POSIX object or channel, or a System V set's per-semaphore pids could not be read.
+    bool users_known = true;
+    ObjectState state = ObjectState::Idle;  ///< Inventory::classify()
+    bool stale = false;                     ///< state == ObjectState::Stale
+    std::vector<std::string> notes;         ///< what could not be read, and why
 };
 
 /// What to list.
@@ -98,12 +117,22 @@ struct Inventory {
     /// no_such_file_or_directory if it is already gone.
     static Result<void> remove(const IpcObjectInfo& object);
 
-    /// The stale rule: no live user (mapping, open fd, attach, notify registrant) and the last
-    /// user the kernel recorded is dead. Kinds that record no last user (POSIX objects,
-    /// channels) are stale when nobody uses them; System V objects nobody ever used (no last
-    /// pid) are not, since their creator may be about to. A channel whose participant records
-    /// are all dead (and that nobody maps) is stale.
+    /// The object's state from what was read (docs/design/cli.md, "Stale"). In short: a live
+    /// user (mapping, open fd, attach, waiter, notify registrant, live channel participant)
+    /// means InUse; otherwise users we could not see mean UsersUnknown. Then its users must be
+    /// provably gone: POSIX objects and channels record no last user, so "nobody uses it" is
+    /// the proof; System V objects need a dead last user (lspid/lrpid, lpid or cpid, sempids).
+    /// Such an object still is not Stale while messages wait in it or their count is unknown
+    /// (Unread), or while nobody has used it yet (NeverUsed: a segment never attached, a set
+    /// never operated on); with no such proof it is Idle.
+    static ObjectState classify(const IpcObjectInfo& object);
+
+    /// classify(object) == ObjectState::Stale.
     static bool is_stale(const IpcObjectInfo& object);
+
+    /// What `rm --stale` removes: Stale objects, and with `include_unread` also Unread and
+    /// NeverUsed ones. Never an object in use or whose users are unknown.
+    static bool removable_as_stale(const IpcObjectInfo& object, bool include_unread);
 };
 
 /// True if `pid` names a live process (kill(pid, 0) says it exists, even if not ours).

@@ -83,10 +83,7 @@ Result<void> fstat_check(int fd, std::string_view path, const ChannelOptions& o,
         return Error(std::errc::wrong_protocol_type, "chan open", std::string(path),
                      "not a regular file");
     }
-    if (st.st_uid != ::geteuid()) {
-        return Error(std::errc::permission_denied, "chan open", std::string(path),
-                     "owned by uid " + num(st.st_uid) + ", not by us (uid " + num(::geteuid()) + ")");
-    }
+    IPCKIT_TRY(o.ownership.check(st.st_uid, "chan open", std::string(path)));
     if ((st.st_mode & 022) != 0 && !o.allow_shared_write) {
         return Error(std::errc::permission_denied, "chan open", std::string(path),
                      "group- or world-writable (mode " + octal(st.st_mode & 0777) +

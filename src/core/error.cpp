@@ -24,10 +24,16 @@ std::string Error::message() const {
 }
 
 std::string_view Error::errno_name() const noexcept {
+    int value = code_.value();
     if (code_.category() != std::system_category() && code_.category() != std::generic_category()) {
-        return "EUNKNOWN";
+        // ipckit's own categories (ownership refusals) map to the errno they stand for.
+        const std::error_condition cond = code_.default_error_condition();
+        if (cond.category() != std::generic_category()) {
+            return "EUNKNOWN";
+        }
+        value = cond.value();
     }
-    const char* name = ::strerrorname_np(code_.value());  // glibc >= 2.32
+    const char* name = ::strerrorname_np(value);  // glibc >= 2.32
     return name != nullptr ? std::string_view(name) : std::string_view("EUNKNOWN");
 }
 

@@ -112,10 +112,10 @@ Result<std::unique_ptr<Endpoint::Impl>> open_mq(const PosixMqUri& u,
     // message it could not deliver) and settles for read-only.
     const Access access = role == EndpointRole::Sender ? Access::WriteOnly : Access::ReadWrite;
     const auto open_existing = [&]() {
-        auto q = PosixMq::open(u.name, access);
+        auto q = PosixMq::open(u.name, access, o.ownership);
         if (!q && role == EndpointRole::Receiver &&
-            q.error().code() == std::errc::permission_denied) {
-            q = PosixMq::open(u.name, Access::ReadOnly);
+            q.error().code() == std::errc::permission_denied && !is_untrusted_owner(q.error())) {
+            q = PosixMq::open(u.name, Access::ReadOnly, o.ownership);
         }
         return q;
     };
@@ -127,7 +127,7 @@ Result<std::unique_ptr<Endpoint::Impl>> open_mq(const PosixMqUri& u,
         PosixMq::Limits limits;
         limits.max_messages = u.max_messages.value_or(limits.max_messages);
         limits.max_message_size = u.max_message_size.value_or(limits.max_message_size);
-        q = PosixMq::open_or_create(u.name, limits, perms, access);
+        q = PosixMq::open_or_create(u.name, limits, perms, access, o.ownership);
     } else {
         q = open_existing();
         if (!q && create && q.error().code() == std::errc::no_such_file_or_directory) {
@@ -203,7 +203,7 @@ Result<std::unique_ptr<Endpoint::Impl>> open_sysvmq(const SysvMqUri& u,
     const Permissions perms = o.mode.value_or(u.create.mode.value_or(Permissions(0600)));
     Result<SysvMsgQueue> q = Error(std::errc::invalid_argument, "msgget", u.address.to_string());
     if (u.address.kind == SysvAddress::Kind::Id) {
-        q = SysvMsgQueue::from_id(u.address.id);
+        q = SysvMsgQueue::from_id(u.address.id, o.ownership);
     } else {
         IPCKIT_ENDPOINT_TRY_ASSIGN(key, u.address.resolve_key());
         if (key == SysvKey::private_key()) {
@@ -215,7 +215,8 @@ Result<std::unique_ptr<Endpoint::Impl>> open_sysvmq(const SysvMqUri& u,
             }
             q = SysvMsgQueue::create(key, perms);
         } else {
-            q = create ? SysvMsgQueue::open_or_create(key, perms) : SysvMsgQueue::open(key);
+            q = create ? SysvMsgQueue::open_or_create(key, perms, o.ownership)
+                       : SysvMsgQueue::open(key, o.ownership);
         }
     }
     if (!q) {
@@ -348,7 +349,8 @@ Result<std::unique_ptr<Endpoint::Impl>> open_fifo(const FifoUri& u,
     const bool create = o.create || u.create.create;
     const Permissions perms = o.mode.value_or(u.create.mode.value_or(Permissions(0600)));
     IPCKIT_ENDPOINT_TRY_ASSIGN(fifo,
-                               create ? Fifo::open_or_create(u.path, perms) : Fifo::open(u.path));
+                               create ? Fifo::open_or_create(u.path, perms, o.ownership)
+                                      : Fifo::open(u.path, o.ownership));
     (void)fifo.release();  // a FIFO the endpoint creates persists, like a queue it creates
     const bool raw = o.raw.value_or(u.raw);
     const std::string object = "fifo:" + u.path;
@@ -701,6 +703,7 @@ template <class Participant>
 Result<Participant> open_participant(const ChanUri& u, const EndpointOptions& o) {
     ChannelOptions copts;
     copts.dir = u.dir.value_or(std::string());
+    copts.ownership = o.ownership;
     auto p = Participant::open(u.name, copts);
     const bool create = o.create || u.create.create;
     if (!p && create && p.error().code() == std::errc::no_such_file_or_directory) {
@@ -726,7 +729,7 @@ Result<std::unique_ptr<Endpoint::Impl>> open_chan(const ChanUri& u,
 
 }  // namespace
 
-Result<Endpoint> Endpoint::open(const Uri& uri, EndpointRole role, EndpointOptions options) {
+Result<Endpoint> Endpoint::open(const Uri& uri, EndpointRole role, const EndpointOptions& options) {
     Result<std::unique_ptr<Impl>> impl = Error(std::errc::invalid_argument, "open", uri.text());
     switch (uri.scheme()) {
         case UriScheme::PosixMq:

@@ -203,11 +203,22 @@ Error explain_notify_error(Error e) {
 
 }  // namespace
 
+namespace {
+// A queue someone else made first (a squatter) is refused unless its owner is trusted; one we
+// just created is ours and passes.
+Result<void> check_owner(int fd, const PosixName& name, const Ownership& ownership) {
+    struct stat st {};
+    IPCKIT_TRY(sys::call("fstat", name.str(), [&] { return ::fstat(fd, &st); }));
+    return ownership.check(st.st_uid, "mq_open", name.str());
+}
+}  // namespace
+
 Result<PosixMq> PosixMq::open_impl(const PosixName& name,
                                    OpenMode mode,
                                    std::optional<Limits> limits,
                                    Permissions permissions,
-                                   Access access) {
+                                   Access access,
+                                   const Ownership& ownership) {
     const bool creating = mode != OpenMode::OpenExisting;
     if (creating && limits) {
         if (limits->max_messages < 1) {
@@ -236,6 +247,9 @@ Result<PosixMq> PosixMq::open_impl(const PosixName& name,
         return explain_open_error(std::move(fd).error(), limits, creating);
     }
     UniqueFd owned(*fd);
+    if (mode != OpenMode::CreateExclusive) {
+        IPCKIT_TRY(check_owner(owned.get(), name, ownership));
+    }
     mq_attr got{};
     IPCKIT_TRY(
         sys::call("mq_getattr", name.str(), [&] { return ::mq_getattr(owned.get(), &got); }));
@@ -259,18 +273,19 @@ Result<PosixMq> PosixMq::create(const PosixName& name,
                                 Limits limits,
                                 Permissions permissions,
                                 Access access) {
-    return open_impl(name, OpenMode::CreateExclusive, limits, permissions, access);
+    return open_impl(name, OpenMode::CreateExclusive, limits, permissions, access, Ownership());
 }
 
-Result<PosixMq> PosixMq::open(const PosixName& name, Access access) {
-    return open_impl(name, OpenMode::OpenExisting, std::nullopt, Permissions(), access);
+Result<PosixMq> PosixMq::open(const PosixName& name, Access access, const Ownership& ownership) {
+    return open_impl(name, OpenMode::OpenExisting, std::nullopt, Permissions(), access, ownership);
 }
 
 Result<PosixMq> PosixMq::open_or_create(const PosixName& name,
                                         Limits limits,
                                         Permissions permissions,
-                                        Access access) {
-    return open_impl(name, OpenMode::OpenOrCreate, limits, permissions, access);
+                                        Access access,
+                                        const Ownership& ownership) {
+    return open_impl(name, OpenMode::OpenOrCreate, limits, permissions, access, ownership);
 }
 
 Result<void> PosixMq::unlink(const PosixName& name) {
@@ -442,11 +457,11 @@ Result<PosixMq::Attributes> PosixMq::attributes() const {
     return Attributes{a.mq_maxmsg, a.mq_msgsize, a.mq_curmsgs, (a.mq_flags & O_NONBLOCK) != 0};
 }
 
-Result<PosixMq::Ownership> PosixMq::ownership() const {
+Result<PosixMq::Owner> PosixMq::ownership() const {
     IPCKIT_ASSERT(fd_.valid(), "PosixMq used after move");
     struct stat st {};
     IPCKIT_TRY(sys::call("fstat", name_.str(), [&] { return ::fstat(fd_.get(), &st); }));
-    return Ownership{st.st_uid, st.st_gid, Permissions(st.st_mode & 07777U)};
+    return Owner{st.st_uid, st.st_gid, Permissions(st.st_mode & 07777U)};
 }
 
 Result<void> PosixMq::set_non_blocking(bool non_blocking) {

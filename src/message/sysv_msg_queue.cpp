@@ -100,7 +100,10 @@ std::string SysvMsgQueue::object() const {
     return "msqid " + std::to_string(id_);
 }
 
-Result<SysvMsgQueue> SysvMsgQueue::get(SysvKey key, int flags, Permissions permissions) {
+Result<SysvMsgQueue> SysvMsgQueue::get(SysvKey key,
+                                       int flags,
+                                       Permissions permissions,
+                                       const Ownership* ownership) {
     const std::string object = "key " + key.to_string();
     auto id = sys::call("msgget", object, [&] {
         return ::msgget(key.value(), flags | static_cast<int>(permissions.bits()));
@@ -108,15 +111,19 @@ Result<SysvMsgQueue> SysvMsgQueue::get(SysvKey key, int flags, Permissions permi
     if (!id) {
         return explain(std::move(id).error());
     }
-    return SysvMsgQueue(*id);
+    SysvMsgQueue q(*id);
+    if (ownership != nullptr) {
+        IPCKIT_TRY(q.check_owner(*ownership, object));
+    }
+    return q;
 }
 
 Result<SysvMsgQueue> SysvMsgQueue::create(SysvKey key, Permissions permissions) {
     // IPC_PRIVATE always makes a new queue; IPC_EXCL is what makes a numeric key exclusive.
-    return get(key, IPC_CREAT | IPC_EXCL, permissions);
+    return get(key, IPC_CREAT | IPC_EXCL, permissions, nullptr);
 }
 
-Result<SysvMsgQueue> SysvMsgQueue::open(SysvKey key) {
+Result<SysvMsgQueue> SysvMsgQueue::open(SysvKey key, const Ownership& ownership) {
     if (key.is_private()) {
         return Error(std::errc::invalid_argument,
                      "msgget",
@@ -124,14 +131,16 @@ Result<SysvMsgQueue> SysvMsgQueue::open(SysvKey key) {
                      "an IPC_PRIVATE queue cannot be opened by key; share its id (from_id)");
     }
     // The requested mode bits make msgget check read+write access now rather than at first use.
-    return get(key, 0, Permissions(0600));
+    return get(key, 0, Permissions(0600), &ownership);
 }
 
-Result<SysvMsgQueue> SysvMsgQueue::open_or_create(SysvKey key, Permissions permissions) {
-    return get(key, IPC_CREAT, permissions);
+Result<SysvMsgQueue> SysvMsgQueue::open_or_create(SysvKey key,
+                                                  Permissions permissions,
+                                                  const Ownership& ownership) {
+    return get(key, IPC_CREAT, permissions, &ownership);
 }
 
-Result<SysvMsgQueue> SysvMsgQueue::from_id(int id) {
+Result<SysvMsgQueue> SysvMsgQueue::from_id(int id, const Ownership& ownership) {
     SysvMsgQueue q(id);
     auto st = q.stat();
     if (!st) {
@@ -142,7 +151,19 @@ Result<SysvMsgQueue> SysvMsgQueue::from_id(int id) {
         }
         return std::move(st).error();
     }
+    IPCKIT_TRY(ownership.check(st->uid, st->creator_uid, "msgctl", q.object()));
     return q;
+}
+
+Result<void> SysvMsgQueue::check_owner(const Ownership& ownership,
+                                       const std::string& object) const {
+    // A queue someone else made first under our key (a squatter) is refused unless trusted; one
+    // we just made (IPC_CREAT) is ours and passes.
+    auto st = stat();
+    if (!st) {
+        return std::move(st).error();
+    }
+    return ownership.check(st->uid, st->creator_uid, "msgget", object);
 }
 
 Result<bool> SysvMsgQueue::send_impl(long type,

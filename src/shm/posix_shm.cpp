@@ -94,17 +94,23 @@ Result<PosixShm> PosixShm::create(const PosixName& name, std::size_t size, Permi
     return PosixShm(std::move(owner), name, std::move(lease));
 }
 
-Result<PosixShm> PosixShm::open(const PosixName& name, Access access) {
+Result<PosixShm> PosixShm::open(const PosixName& name, Access access, const Ownership& ownership) {
     auto fd = shm_open_raw(name, access_flags(access), 0);
     if (!fd) {
         return std::move(fd).error();
     }
-    return PosixShm(UniqueFd(*fd), name, detail::ShmNameLease());
+    UniqueFd owned(*fd);
+    // An object someone else made first under our name (a squatter) is refused unless trusted.
+    struct stat st {};
+    IPCKIT_TRY(sys::call("fstat", name.str(), [&] { return ::fstat(owned.get(), &st); }));
+    IPCKIT_TRY(ownership.check(st.st_uid, "shm_open", name.str()));
+    return PosixShm(std::move(owned), name, detail::ShmNameLease());
 }
 
 Result<PosixShm> PosixShm::open_or_create(const PosixName& name,
                                           std::size_t size,
-                                          Permissions perms) {
+                                          Permissions perms,
+                                          const Ownership& ownership) {
     if (size == 0) {
         return Error(std::errc::invalid_argument, "shm_open", name.str(), "size is 0");
     }
@@ -113,7 +119,7 @@ Result<PosixShm> PosixShm::open_or_create(const PosixName& name,
         if (created || created.error() != std::errc::file_exists) {
             return created;
         }
-        auto opened = open(name, Access::ReadWrite);
+        auto opened = open(name, Access::ReadWrite, ownership);
         if (!opened) {
             if (opened.error() == std::errc::no_such_file_or_directory) {
                 continue;  // removed between our two calls: try to create again

@@ -75,7 +75,10 @@ Result<SysvShm> SysvShm::create(SysvKey key, std::size_t size, Permissions perms
     return SysvShm(*id, key);
 }
 
-Result<SysvShm> SysvShm::open(SysvKey key, std::size_t size, Access access) {
+Result<SysvShm> SysvShm::open(SysvKey key,
+                              std::size_t size,
+                              Access access,
+                              const Ownership& ownership) {
     if (key.is_private()) {
         return Error(std::errc::invalid_argument,
                      "shmget",
@@ -93,19 +96,22 @@ Result<SysvShm> SysvShm::open(SysvKey key, std::size_t size, Access access) {
     if (!id) {
         return std::move(id).error();
     }
-    if (size != 0) {
-        auto ds = stat_id(*id);
-        if (!ds) {
-            return std::move(ds).error();
-        }
-        if (ds->shm_segsz != size) {
-            return shm_detail::size_mismatch("shmget", key.to_string(), ds->shm_segsz, size);
-        }
+    auto ds = stat_id(*id);
+    if (!ds) {
+        return std::move(ds).error();
+    }
+    // A segment someone else made first under our key (a squatter) is refused unless trusted.
+    IPCKIT_TRY(ownership.check(ds->shm_perm.uid, ds->shm_perm.cuid, "shmget", key.to_string()));
+    if (size != 0 && ds->shm_segsz != size) {
+        return shm_detail::size_mismatch("shmget", key.to_string(), ds->shm_segsz, size);
     }
     return SysvShm(*id, key);
 }
 
-Result<SysvShm> SysvShm::open_or_create(SysvKey key, std::size_t size, Permissions perms) {
+Result<SysvShm> SysvShm::open_or_create(SysvKey key,
+                                        std::size_t size,
+                                        Permissions perms,
+                                        const Ownership& ownership) {
     if (key.is_private()) {
         return create(key, size, perms);
     }
@@ -114,7 +120,7 @@ Result<SysvShm> SysvShm::open_or_create(SysvKey key, std::size_t size, Permissio
         if (created || created.error() != std::errc::file_exists) {
             return created;
         }
-        auto opened = open(key, size);
+        auto opened = open(key, size, Access::ReadWrite, ownership);
         if (opened || opened.error() != std::errc::no_such_file_or_directory) {
             return opened;
         }
@@ -125,11 +131,12 @@ Result<SysvShm> SysvShm::open_or_create(SysvKey key, std::size_t size, Permissio
                  "the key kept appearing and disappearing");
 }
 
-Result<SysvShm> SysvShm::from_id(int id) {
+Result<SysvShm> SysvShm::from_id(int id, const Ownership& ownership) {
     auto ds = stat_id(id);
     if (!ds) {
         return std::move(ds).error();
     }
+    IPCKIT_TRY(ownership.check(ds->shm_perm.uid, ds->shm_perm.cuid, "shmctl", id_label(id)));
     auto key = ds->shm_perm.__key == 0
                    ? SysvKey::private_key()
                    : SysvKey::from_number(static_cast<std::uint32_t>(ds->shm_perm.__key));

@@ -79,31 +79,28 @@ Result<Fifo> Fifo::create(std::string path, Permissions perms) {
     return Fifo(std::move(path), true);
 }
 
-Result<Fifo> Fifo::open(std::string path) {
+Result<Fifo> Fifo::open(std::string path, Ownership ownership) {
     auto st = require_fifo("open", path);
     if (!st) {
         return std::move(st).error();
     }
-    return Fifo(std::move(path), false);
+    // Someone else's FIFO at our rendezvous name could be a squatter (F28); checked before any
+    // open, which could block on it.
+    IPCKIT_TRY(ownership.check(st->st_uid, "open", path));
+    return Fifo(std::move(path), false, std::move(ownership));
 }
 
-Result<Fifo> Fifo::open_or_create(std::string path, Permissions perms) {
+Result<Fifo> Fifo::open_or_create(const std::string& path,
+                                  Permissions perms,
+                                  const Ownership& ownership) {
     for (int attempt = 0; attempt < 5; ++attempt) {
         auto made = create(path, perms);
         if (made || made.error() != std::errc::file_exists || !made.error().detail().empty()) {
             return made;  // created, or a real error, or the path holds a non-FIFO
         }
-        auto st = require_fifo("open", path);
-        if (st) {
-            if (st->st_uid != ::geteuid()) {
-                // Someone else's FIFO at our rendezvous name could be a squatter (F28).
-                return Error(std::errc::permission_denied, "open", path,
-                             "FIFO owned by uid " + std::to_string(st->st_uid) + ", not us");
-            }
-            return Fifo(std::move(path), false);
-        }
-        if (st.error() != std::errc::no_such_file_or_directory) {
-            return std::move(st).error();
+        auto opened = open(path, ownership);
+        if (opened || opened.error() != std::errc::no_such_file_or_directory) {
+            return opened;
         }
         // Removed between mkfifo and lstat: try again.
     }
@@ -124,7 +121,9 @@ Result<void> Fifo::unlink(const std::string& path) {
 }
 
 Fifo::Fifo(Fifo&& other) noexcept
-    : path_(std::move(other.path_)), owns_(std::exchange(other.owns_, false)) {}
+    : path_(std::move(other.path_))
+    , owns_(std::exchange(other.owns_, false))
+    , ownership_(std::move(other.ownership_)) {}
 
 Fifo& Fifo::operator=(Fifo&& other) noexcept {
     if (this != &other) {
@@ -133,6 +132,7 @@ Fifo& Fifo::operator=(Fifo&& other) noexcept {
         }
         path_ = std::move(other.path_);
         owns_ = std::exchange(other.owns_, false);
+        ownership_ = std::move(other.ownership_);
     }
     return *this;
 }
@@ -166,6 +166,8 @@ Result<UniqueFd> Fifo::open_checked(int flags, const char* op) const {
     if (!S_ISFIFO(st.st_mode)) {
         return not_a_fifo(op, path_, st.st_mode);
     }
+    // The path may have been replaced since open() checked it: check what we actually opened.
+    IPCKIT_TRY(ownership_.check(st.st_uid, op, path_));
     return owned;
 }
 

@@ -42,8 +42,8 @@ std::size_t discard_pending(PipeReader& in) {
 
 }  // namespace
 
-Result<FifoClient> FifoClient::connect(const std::string& server_path) {
-    auto server_fifo = Fifo::open(server_path);
+Result<FifoClient> FifoClient::connect(const std::string& server_path, const Ownership& ownership) {
+    auto server_fifo = Fifo::open(server_path, ownership);
     if (!server_fifo) {
         return std::move(server_fifo).error();
     }

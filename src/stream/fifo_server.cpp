@@ -157,7 +157,9 @@ Result<bool> FifoServer::reply(const FifoRequest& request,
                      std::to_string(body.size()) + " bytes > kMaxReply");
     }
     const std::string path = client_fifo_path(fifo_.path(), request.client);
-    auto fifo = Fifo::open(path);
+    // Any owner: the client made this FIFO (exclusively, refusing a squatted path itself), and
+    // with a shared server FIFO the client may be another user.
+    auto fifo = Fifo::open(path, Ownership::any());
     if (!fifo) {
         if (fifo.error() == std::errc::no_such_file_or_directory) {
             return false;  // the client is gone and cleaned up after itself

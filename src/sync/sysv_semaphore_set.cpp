@@ -135,7 +135,9 @@ Result<SysvSemaphoreSet> SysvSemaphoreSet::create(SysvKey key,
     return set;
 }
 
-Result<SysvSemaphoreSet> SysvSemaphoreSet::open(SysvKey key, Deadline deadline) {
+Result<SysvSemaphoreSet> SysvSemaphoreSet::open(SysvKey key,
+                                                Deadline deadline,
+                                                const Ownership& ownership) {
     const std::string object = object_of(key);
     auto id = sys::call("semget", object, [&] { return ::semget(key.value(), 0, 0); });
     if (!id) {
@@ -143,10 +145,15 @@ Result<SysvSemaphoreSet> SysvSemaphoreSet::open(SysvKey key, Deadline deadline) 
     }
     // Wait for the creator's marking semop; back off from 100 us to 10 ms between checks.
     auto pause = std::chrono::microseconds(100);
-    for (;;) {
+    for (bool first = true;; first = false) {
         auto ds = ipc_stat(*id);
         if (!ds) {
             return std::move(ds).error();
+        }
+        if (first) {
+            // A set someone else made first under our key (a squatter) is refused unless
+            // trusted, before we wait on it or touch its values.
+            IPCKIT_TRY(ownership.check(ds->sem_perm.uid, ds->sem_perm.cuid, "semget", object));
         }
         if (ds->sem_otime != 0) {
             return SysvSemaphoreSet(*id, static_cast<int>(ds->sem_nsems));
@@ -168,13 +175,14 @@ Result<SysvSemaphoreSet> SysvSemaphoreSet::open(SysvKey key, Deadline deadline) 
 Result<SysvSemaphoreSet> SysvSemaphoreSet::open_or_create(SysvKey key,
                                                           std::span<const unsigned short> initial,
                                                           Permissions permissions,
-                                                          Deadline deadline) {
+                                                          Deadline deadline,
+                                                          const Ownership& ownership) {
     for (;;) {
         auto created = create(key, initial, permissions);
         if (created || created.error() != std::errc::file_exists) {
             return created;
         }
-        auto opened = open(key, deadline);
+        auto opened = open(key, deadline, ownership);
         // The set vanished between our semget calls (removed by its owner): try creating again.
         if (opened || opened.error() != std::errc::no_such_file_or_directory ||
             deadline.expired()) {
@@ -183,11 +191,12 @@ Result<SysvSemaphoreSet> SysvSemaphoreSet::open_or_create(SysvKey key,
     }
 }
 
-Result<SysvSemaphoreSet> SysvSemaphoreSet::from_id(int id) {
+Result<SysvSemaphoreSet> SysvSemaphoreSet::from_id(int id, const Ownership& ownership) {
     auto ds = ipc_stat(id);
     if (!ds) {
         return std::move(ds).error();
     }
+    IPCKIT_TRY(ownership.check(ds->sem_perm.uid, ds->sem_perm.cuid, "semctl", object_of(id)));
     return SysvSemaphoreSet(id, static_cast<int>(ds->sem_nsems));
 }
 

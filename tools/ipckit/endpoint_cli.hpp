@@ -6,13 +6,16 @@
 #include "duration.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/ownership.hpp"
 #include "ipckit/endpoint/uri.hpp"
 
 #include <charconv>
 #include <fmt/core.h>
 #include <optional>
+#include <pwd.h>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ipckit::cli {
 
@@ -24,8 +27,11 @@ inline bool is_missing_sysv_id(const Error& e) {
            (op == "msgctl" || op == "semctl(IPC_STAT)" || op == "shmctl(IPC_STAT)");
 }
 
-/// The exit code an error maps to: bad input 2, timeout 3, everything else 1.
+/// The exit code an error maps to: an untrusted owner 4, bad input 2, timeout 3, else 1.
 inline int exit_code_for(const Error& e) {
+    if (is_untrusted_owner(e)) {
+        return kExitRefused;  // checked first: it also compares equal to permission_denied
+    }
     if (is_missing_sysv_id(e)) {
         return kExitFailure;
     }
@@ -39,9 +45,15 @@ inline int exit_code_for(const Error& e) {
     return kExitFailure;
 }
 
-/// Prints the error and returns its exit code.
+/// Prints the error (with a hint for an untrusted owner) and returns its exit code.
 inline int fail(const char* sub, const Error& e) {
     print_error(sub, e);
+    if (is_untrusted_owner(e)) {
+        fmt::print(stderr,
+                   "ipckit {}: refused: another user could have planted it; if you trust its "
+                   "owner, pass --trust-owner USER\n",
+                   sub);
+    }
     return exit_code_for(e);
 }
 
@@ -69,6 +81,35 @@ inline std::optional<Permissions> parse_mode(std::string_view s) {
         return std::nullopt;
     }
     return Permissions(v);
+}
+
+/// The help text of --trust-owner (send, recv, sem).
+inline constexpr const char* kTrustOwnerHelp =
+    "Also accept an existing object owned by USER (a name or uid; repeatable). By default one "
+    "owned by another user is refused with exit 4: it could be a squatter's";
+
+/// --trust-owner values (user names or uids) -> the Ownership policy. An unknown name or a
+/// malformed uid is errc::invalid_argument (exit 2).
+inline Result<Ownership> trusted_owners(const std::vector<std::string>& users) {
+    Ownership o;
+    for (const std::string& u : users) {
+        if (const auto id = parse_integer(u)) {
+            if (*id < 0 || *id >= static_cast<long long>(static_cast<uid_t>(-1))) {
+                return Error(std::errc::invalid_argument, "--trust-owner", u, "not a valid uid");
+            }
+            o.trust(static_cast<uid_t>(*id));
+            continue;
+        }
+        std::vector<char> buf(16384);
+        passwd pw{};
+        passwd* found = nullptr;
+        if (u.empty() || ::getpwnam_r(u.c_str(), &pw, buf.data(), buf.size(), &found) != 0 ||
+            found == nullptr) {
+            return Error(std::errc::invalid_argument, "--trust-owner", u, "no such user");
+        }
+        o.trust(found->pw_uid);
+    }
+    return o;
 }
 
 /// --timeout TEXT -> a deadline (0 = now, i.e. poll once). Not given: never. An empty TEXT

@@ -39,6 +39,7 @@ struct RecvArgs {
     bool raw = false;
     bool create = false;
     std::string mode;
+    std::vector<std::string> trust_owners;
 };
 
 /// Exit code after SIGINT/SIGTERM: 128 + signal, as a shell reports it.
@@ -171,6 +172,11 @@ int recv_options(const RecvArgs& a,
         }
         eo.mode = *m;
     }
+    auto owners = trusted_owners(a.trust_owners);
+    if (!owners) {
+        return fail("recv", owners.error());
+    }
+    eo.ownership = std::move(*owners);
     if (a.timeout) {
         auto d = parse_duration(*a.timeout);
         if (!d) {
@@ -341,6 +347,7 @@ void register_recv(CLI::App& root, std::vector<Command>& commands) {
     app->add_flag("--raw", a->raw, "Stream schemes: newline-delimited lines instead of frames");
     app->add_flag("--create", a->create, "Create the queue, FIFO or channel if missing");
     app->add_option("--mode", a->mode, "Permissions when created (octal, default 0600)");
+    app->add_option("--trust-owner", a->trust_owners, kTrustOwnerHelp)->type_name("USER");
     app->footer(
         std::string("Examples:\n"
                     "  ipckit recv mq:/jobs --timeout 5s\n"

@@ -16,6 +16,9 @@ namespace ipckit::cli {
 
 namespace {
 
+/// How long opening a System V set waits for its creator to initialise it (the library default).
+constexpr std::chrono::seconds kInitWait{5};
+
 struct SemArgs {
     std::string action;
     std::string uri;
@@ -24,6 +27,8 @@ struct SemArgs {
     bool value_given = false;
     std::string mode;
     std::optional<std::string> timeout;  ///< not given: wait for ever; "" is refused
+    Ownership ownership;                 // from --trust-owner
+    std::vector<std::string> trust_owners;
 };
 
 /// How many processes other than this one map /dev/shm/sem.NAME (scans /proc/*/maps; processes
@@ -73,8 +78,8 @@ int result_of_wait(const Result<bool>& got, const SemArgs& a, const std::string&
 int run_posix(const SemArgs& a, const PosixSemUri& u, Permissions perms, Deadline deadline) {
     const unsigned initial = a.value_given ? static_cast<unsigned>(a.value) : u.value.value_or(0);
     const bool create = a.create || u.create.create;
-    auto sem = create ? PosixSemaphore::open_or_create(u.name, initial, perms)
-                      : PosixSemaphore::open(u.name);
+    auto sem = create ? PosixSemaphore::open_or_create(u.name, initial, perms, a.ownership)
+                      : PosixSemaphore::open(u.name, a.ownership);
     if (!sem) {
         return fail("sem", sem.error());
     }
@@ -111,7 +116,7 @@ int run_sysv(const SemArgs& a, const SysvSemUri& u, Permissions perms, Deadline 
     Result<SysvSemaphoreSet> set =
         Error(std::errc::invalid_argument, "semget", u.address.to_string());
     if (u.address.kind == SysvAddress::Kind::Id) {
-        set = SysvSemaphoreSet::from_id(u.address.id);
+        set = SysvSemaphoreSet::from_id(u.address.id, a.ownership);
     } else {
         auto key = u.address.resolve_key();
         if (!key) {
@@ -123,9 +128,10 @@ int run_sysv(const SemArgs& a, const SysvSemUri& u, Permissions perms, Deadline 
                 static_cast<std::size_t>(
                     std::max(u.nsems.value_or(1), static_cast<int>(index) + 1)),
                 static_cast<unsigned short>(a.value_given ? a.value : u.value.value_or(0)));
-            set = SysvSemaphoreSet::open_or_create(*key, init, perms);
+            set = SysvSemaphoreSet::open_or_create(
+                *key, init, perms, Deadline::after(kInitWait), a.ownership);
         } else {
-            set = SysvSemaphoreSet::open(*key);
+            set = SysvSemaphoreSet::open(*key, Deadline::after(kInitWait), a.ownership);
         }
     }
     if (!set) {
@@ -152,7 +158,7 @@ int run_sysv(const SemArgs& a, const SysvSemUri& u, Permissions perms, Deadline 
     return kExitOk;
 }
 
-int run_sem(const SemArgs& a) {
+int run_sem(SemArgs& a) {
     auto uri = Uri::parse(a.uri);
     if (!uri) {
         return fail("sem", uri.error());
@@ -169,6 +175,11 @@ int run_sem(const SemArgs& a) {
     if (!deadline) {
         return fail("sem", deadline.error());
     }
+    auto owners = trusted_owners(a.trust_owners);
+    if (!owners) {
+        return fail("sem", owners.error());
+    }
+    a.ownership = std::move(*owners);
     if (a.value_given && (a.value < 0 || a.value > PosixSemaphore::kMaxValue)) {
         return usage("sem", fmt::format("--value {} is out of range", a.value));
     }
@@ -204,6 +215,7 @@ void register_sem(CLI::App& root, std::vector<Command>& commands) {
         ->each([a](const std::string&) { a->value_given = true; });
     app->add_option("--mode", a->mode, "Permissions when created (octal, default 0600)");
     app->add_option("--timeout", a->timeout, "wait: give up after this long and exit 3");
+    app->add_option("--trust-owner", a->trust_owners, kTrustOwnerHelp)->type_name("USER");
     app->footer(std::string("Examples:\n"
                             "  ipckit sem post --create sem:/slots\n"
                             "  ipckit sem wait --timeout 5s sem:/slots\n"

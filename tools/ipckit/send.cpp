@@ -28,6 +28,7 @@ struct SendArgs {
     bool create = false;
     std::string mode;
     std::optional<std::string> timeout;  ///< not given: wait for ever; "" is refused
+    std::vector<std::string> trust_owners;
 };
 
 Result<std::string> read_input(const std::string& file) {
@@ -136,6 +137,11 @@ int send_options(const SendArgs& a, const Uri& uri, SendOptions& so, EndpointOpt
         }
         eo.mode = *m;
     }
+    auto owners = trusted_owners(a.trust_owners);
+    if (!owners) {
+        return fail("send", owners.error());
+    }
+    eo.ownership = std::move(*owners);
     auto deadline = timeout_deadline(a.timeout);
     if (!deadline) {
         return fail("send", deadline.error());
@@ -240,6 +246,7 @@ void register_send(CLI::App& root, std::vector<Command>& commands) {
     app->add_option("--timeout",
                     a->timeout,
                     "Give up after this long (1.5s, 250ms; 0 = do not wait) and exit 3");
+    app->add_option("--trust-owner", a->trust_owners, kTrustOwnerHelp)->type_name("USER");
     app->footer(std::string("Examples:\n"
                             "  ipckit send --create mq:/jobs hello world      # two messages\n"
                             "  ipckit send mq:/jobs --prio 10 urgent\n"

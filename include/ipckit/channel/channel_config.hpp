@@ -2,12 +2,13 @@
 // Parameters of a channel (chosen at creation) and of joining one (per participant).
 #pragma once
 
+#include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/ownership.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
-
-#include "ipckit/core/open_mode.hpp"
 
 namespace ipckit {
 
@@ -26,6 +27,9 @@ struct ChannelOptions {
     std::chrono::milliseconds init_wait{2000};
     /// Accept a channel file that is group- or world-writable (refused by default: D15).
     bool allow_shared_write = false;
+    /// Whose channel files open() accepts: by default only the caller's own (is_untrusted_owner
+    /// otherwise: a squatter's channel, D14/D17).
+    Ownership ownership;
     /// Polls of the adaptive spin before a waiter sleeps on the futex (0: sleep at once).
     std::uint32_t spin_polls = 256;
 };

@@ -5,6 +5,7 @@
 
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/ownership.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/endpoint/uri.hpp"
 #include "ipckit/socket/credentials.hpp"
@@ -31,6 +32,9 @@ struct EndpointOptions {
     std::optional<Permissions> mode;        ///< permissions when created (default 0600)
     std::optional<bool> raw;                ///< stream schemes: newline-delimited lines, no framing
     Deadline deadline = Deadline::never();  ///< bounds a blocking open (fifo writer, connect)
+    /// Whose existing objects (mq, sysvmq, fifo, chan) are accepted: by default only the caller's
+    /// own; another owner is refused with is_untrusted_owner (a squatter, D14).
+    Ownership ownership;
 };
 
 /// Per-message send options. Unset fields fall back to the URI's `?prio=` / `?type=` (and then
@@ -86,7 +90,9 @@ struct EndpointMessage {
 /// @endcode
 class Endpoint {
 public:
-    static Result<Endpoint> open(const Uri& uri, EndpointRole role, EndpointOptions options = {});
+    static Result<Endpoint> open(const Uri& uri,
+                                 EndpointRole role,
+                                 const EndpointOptions& options = {});
 
     /// Sends one message (all or nothing on message schemes; never a partial frame on streams).
     /// errc::message_size if it can never fit (the detail names the limit).

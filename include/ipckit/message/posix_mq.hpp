@@ -6,6 +6,7 @@
 #include "ipckit/core/assert.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/ownership.hpp"
 #include "ipckit/core/posix_name.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
@@ -68,9 +69,8 @@ public:
         long current_messages = 0;
         bool non_blocking = false;
     };
-    /// Who owns the queue (fstat of the descriptor), so an opener can check it before trusting
-    /// the queue (a squatter may have created the name first).
-    struct Ownership {
+    /// Who owns the queue and its mode (fstat of the descriptor).
+    struct Owner {
         uid_t uid = 0;
         gid_t gid = 0;
         Permissions permissions;
@@ -103,15 +103,19 @@ public:
                                   Permissions permissions = {},
                                   Access access = Access::ReadWrite);
     /// Opens an existing queue. errc::no_such_file_or_directory if absent,
-    /// errc::permission_denied if its mode does not allow `access`.
-    static Result<PosixMq> open(const PosixName& name, Access access = Access::ReadWrite);
+    /// errc::permission_denied if its mode does not allow `access`, or (is_untrusted_owner) if
+    /// its owner is not one `ownership` trusts: by default only the caller's own queues.
+    static Result<PosixMq> open(const PosixName& name,
+                                Access access = Access::ReadWrite,
+                                const Ownership& ownership = {});
     /// Opens the queue if present, else creates it with `limits`. If it exists with other limits,
     /// fails with errc::file_exists and a detail naming both (the kernel would silently ignore
-    /// the requested attributes).
+    /// the requested attributes). An existing queue's owner is checked as open() does.
     static Result<PosixMq> open_or_create(const PosixName& name,
                                           Limits limits = {},
                                           Permissions permissions = {},
-                                          Access access = Access::ReadWrite);
+                                          Access access = Access::ReadWrite,
+                                          const Ownership& ownership = {});
     /// Removes the name (mq_unlink); open descriptors keep working on the old queue.
     static Result<void> unlink(const PosixName& name);
 
@@ -187,7 +191,7 @@ public:
     /// mq_getattr(3).
     [[nodiscard]] Result<Attributes> attributes() const;
     /// The queue's owner and mode bits.
-    [[nodiscard]] Result<Ownership> ownership() const;
+    [[nodiscard]] Result<Owner> ownership() const;
     /// mq_setattr(3): sets or clears O_NONBLOCK on the open queue description (shared with every
     /// descriptor dup'ed or inherited from it). With it set, the blocking calls fail with
     /// errc::resource_unavailable_try_again instead of waiting.
@@ -222,7 +226,8 @@ private:
                                      OpenMode mode,
                                      std::optional<Limits> limits,
                                      Permissions permissions,
-                                     Access access);
+                                     Access access,
+                                     const Ownership& ownership);
     // The out-of-line halves of the inline send/receive. *_failed run right after the call
     // returned -1 (errno still set): EINTR retries through *_checked, anything else becomes the
     // Error. *_checked are the full paths (argument errors, empty messages, retries).

@@ -4,6 +4,7 @@
 
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/ownership.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/sysv_key.hpp"
 
@@ -96,13 +97,18 @@ public:
     /// names kernel.msgmni.
     static Result<SysvMsgQueue> create(SysvKey key, Permissions permissions = {});
     /// Opens the queue under `key`. errc::no_such_file_or_directory if there is none,
-    /// errc::permission_denied if its mode does not allow read and write.
-    static Result<SysvMsgQueue> open(SysvKey key);
-    /// Opens the queue under `key`, creating it if absent (IPC_CREAT).
-    static Result<SysvMsgQueue> open_or_create(SysvKey key, Permissions permissions = {});
+    /// errc::permission_denied if its mode does not allow read and write, or (is_untrusted_owner)
+    /// if its owner or creator (IPC_STAT) is not one `ownership` trusts: by default only the
+    /// caller's own queues.
+    static Result<SysvMsgQueue> open(SysvKey key, const Ownership& ownership = {});
+    /// Opens the queue under `key`, creating it if absent (IPC_CREAT). An existing queue's owner
+    /// is checked as open() does.
+    static Result<SysvMsgQueue> open_or_create(SysvKey key,
+                                               Permissions permissions = {},
+                                               const Ownership& ownership = {});
     /// Adopts a queue id (ipcs, sysvmq:id:N). errc::invalid_argument "no such queue id N" if
-    /// it does not exist.
-    static Result<SysvMsgQueue> from_id(int id);
+    /// it does not exist; its owner is checked as open() does.
+    static Result<SysvMsgQueue> from_id(int id, const Ownership& ownership = {});
 
     /// Sends a message of `type` (> 0, else errc::invalid_argument), blocking while the queue is
     /// full. A message larger than /proc/sys/kernel/msgmax, or than the queue's msg_qbytes (it
@@ -169,7 +175,10 @@ public:
 
 private:
     explicit SysvMsgQueue(int id) noexcept : id_(id) {}
-    static Result<SysvMsgQueue> get(SysvKey key, int flags, Permissions permissions);
+    static Result<SysvMsgQueue> get(SysvKey key,
+                                    int flags,
+                                    Permissions permissions,
+                                    const Ownership* ownership);
     Result<bool> send_impl(long type, std::span<const std::byte> message, Deadline deadline);
     Result<std::optional<Received>> receive_impl(std::span<std::byte> buffer,
                                                  long type,
@@ -177,6 +186,8 @@ private:
                                                  Overflow overflow);
     Result<std::optional<Message>> receive_owned(long type, Deadline deadline);
     [[nodiscard]] std::string object() const;
+    [[nodiscard]] Result<void> check_owner(const Ownership& ownership,
+                                           const std::string& object) const;
 
     int id_ = -1;
 };

@@ -2,13 +2,14 @@
 // PosixShm: a POSIX shared memory object (shm_overview(7)).
 #pragma once
 
-#include <sys/types.h>
-
 #include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/ownership.hpp"
 #include "ipckit/core/posix_name.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
 #include "ipckit/shm/region.hpp"
+
+#include <sys/types.h>
 
 #include <cstddef>
 #include <string>
@@ -77,13 +78,18 @@ public:
     static Result<PosixShm> create(const PosixName& name,
                                    std::size_t size,
                                    Permissions perms = Permissions());
-    /// Opens an existing object (O_NOFOLLOW is implied by shm_open, F16).
-    static Result<PosixShm> open(const PosixName& name, Access access = Access::ReadWrite);
+    /// Opens an existing object (O_NOFOLLOW is implied by shm_open, F16). An owner `ownership`
+    /// does not trust is refused (is_untrusted_owner): by default only the caller's own objects.
+    static Result<PosixShm> open(const PosixName& name,
+                                 Access access = Access::ReadWrite,
+                                 const Ownership& ownership = {});
     /// Creates with `size` or opens the existing object, which must already have `size` bytes:
-    /// otherwise "segment /x exists with size X, requested Y" (errc::invalid_argument).
+    /// otherwise "segment /x exists with size X, requested Y" (errc::invalid_argument). An
+    /// existing object's owner is checked as open() does.
     static Result<PosixShm> open_or_create(const PosixName& name,
                                            std::size_t size,
-                                           Permissions perms = Permissions());
+                                           Permissions perms = Permissions(),
+                                           const Ownership& ownership = {});
     /// shm_unlink(3) by name.
     static Result<void> unlink(const PosixName& name);
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/ownership.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/sysv_key.hpp"
 #include "ipckit/shm/region.hpp"
@@ -106,16 +107,21 @@ public:
     /// An existing segment. `size` 0 accepts any size; otherwise the segment must have exactly
     /// `size` bytes: "segment 0x... exists with size X, requested Y" (errc::invalid_argument).
     /// `access` is checked against the segment's mode by shmget itself (EACCES), so a caller
-    /// learns at open, not at the first attach, that it may not write.
+    /// learns at open, not at the first attach, that it may not write. An owner or creator
+    /// (IPC_STAT) that `ownership` does not trust is refused (is_untrusted_owner): by default
+    /// only the caller's own segments.
     static Result<SysvShm> open(SysvKey key,
                                 std::size_t size = 0,
-                                Access access = Access::ReadWrite);
-    /// Creates, or opens one of exactly `size` bytes.
+                                Access access = Access::ReadWrite,
+                                const Ownership& ownership = {});
+    /// Creates, or opens one of exactly `size` bytes (its owner checked as open() does).
     static Result<SysvShm> open_or_create(SysvKey key,
                                           std::size_t size,
-                                          Permissions perms = Permissions());
-    /// A segment known by id (from another process, or `ipcs`); checked with IPC_STAT.
-    static Result<SysvShm> from_id(int id);
+                                          Permissions perms = Permissions(),
+                                          const Ownership& ownership = {});
+    /// A segment known by id (from another process, or `ipcs`); checked with IPC_STAT, its owner
+    /// as open() does.
+    static Result<SysvShm> from_id(int id, const Ownership& ownership = {});
 
     [[nodiscard]] int id() const noexcept { return id_; }
     [[nodiscard]] SysvKey key() const noexcept { return key_; }

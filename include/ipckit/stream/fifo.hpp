@@ -3,13 +3,14 @@
 // can meet. The ends are the same PipeReader/PipeWriter as an anonymous pipe.
 #pragma once
 
-#include <optional>
-#include <string>
-
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/ownership.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/stream/pipe.hpp"
+
+#include <optional>
+#include <string>
 
 namespace ipckit {
 
@@ -22,7 +23,9 @@ namespace ipckit {
 /// and never followed or written. New FIFOs are mode 0600 by default. Errors for a path taken by
 /// something else: a symlink is errc::too_many_symbolic_link_levels (ELOOP, as O_NOFOLLOW gives);
 /// any other non-FIFO is errc::file_exists with the detail naming its type ("regular file, not a
-/// FIFO"): the name is taken, and ipckit will not reuse it.
+/// FIFO"): the name is taken, and ipckit will not reuse it. A FIFO owned by someone `ownership`
+/// does not trust (by default: anyone but the caller) is refused (is_untrusted_owner), by lstat
+/// in open() before any blocking open and again by fstat of every end opened.
 ///
 /// Blocking semantics (F20): a blocking open_reader() waits for a writer and a blocking
 /// open_writer() waits for a reader; try_open_writer() does not wait and reports "no reader yet"
@@ -38,10 +41,14 @@ public:
     /// mkfifo(path, perms), failing with errc::file_exists if anything is there.
     static Result<Fifo> create(std::string path, Permissions perms = Permissions());
     /// An existing FIFO: errc::no_such_file_or_directory if absent, errc::file_exists (detail
-    /// names the type) if it is a regular file or directory; ELOOP if a symlink.
-    static Result<Fifo> open(std::string path);
-    /// Reuses an existing FIFO (never anything else) or creates one.
-    static Result<Fifo> open_or_create(std::string path, Permissions perms = Permissions());
+    /// names the type) if it is a regular file or directory; ELOOP if a symlink; an untrusted
+    /// owner (see the class comment).
+    static Result<Fifo> open(std::string path, Ownership ownership = {});
+    /// Reuses an existing FIFO (never anything else, its owner checked as open() does) or
+    /// creates one.
+    static Result<Fifo> open_or_create(const std::string& path,
+                                       Permissions perms = Permissions(),
+                                       const Ownership& ownership = {});
     /// Removes a FIFO path; errc::file_exists if the path is something else (it is left alone).
     static Result<void> unlink(const std::string& path);
 
@@ -75,10 +82,12 @@ public:
     std::string release() noexcept;
 
 private:
-    Fifo(std::string path, bool owns) : path_(std::move(path)), owns_(owns) {}
+    Fifo(std::string path, bool owns, Ownership ownership = {})
+        : path_(std::move(path)), owns_(owns), ownership_(std::move(ownership)) {}
     [[nodiscard]] Result<UniqueFd> open_checked(int flags, const char* op) const;
     std::string path_;
     bool owns_ = false;
+    Ownership ownership_;  // who may own the FIFO each end is opened on
 };
 
 }  // namespace ipckit

@@ -39,8 +39,12 @@ namespace ipckit {
 class FifoClient {
 public:
     /// errc::no_such_device_or_address (detail "no server is reading") when the server FIFO
-    /// exists but nobody serves it; errc::no_such_file_or_directory when it does not exist.
-    static Result<FifoClient> connect(const std::string& server_path);
+    /// exists but nobody serves it; errc::no_such_file_or_directory when it does not exist; a
+    /// server FIFO whose owner `ownership` does not trust (by default: anyone but us) is refused
+    /// (is_untrusted_owner), as Fifo::open does. Trust the server's user to reach a server run by
+    /// another user.
+    static Result<FifoClient> connect(const std::string& server_path,
+                                      const Ownership& ownership = {});
 
     /// Sends one request (at most FifoFrame::kMaxRequest bytes: errc::message_size otherwise)
     /// and waits until `deadline` for its own reply. errc::timed_out if none came (detail says how

@@ -4,6 +4,7 @@
 
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/ownership.hpp"
 #include "ipckit/core/posix_name.hpp"
 #include "ipckit/core/result.hpp"
 
@@ -14,12 +15,6 @@
 
 namespace ipckit {
 
-/// Whether opening an existing named object checks who created it.
-enum class OwnerCheck {
-    RequireSelf,  ///< refuse (errc::permission_denied) an object owned by another uid: a squatter
-    AnyOwner,     ///< accept whatever the permissions let us open (deliberate cross-user sharing)
-};
-
 /// A named POSIX semaphore (glibc: the file /dev/shm/sem.NAME, mapped into each opener).
 ///
 /// Ownership: the *name* lives in the kernel until unlink(); a handle only closes (sem_close) on
@@ -27,8 +22,10 @@ enum class OwnerCheck {
 /// it exits. POSIX semaphores are not robust: a process killed after wait() never gives the
 /// count back (F11, B06). For a lock that survives its owner's death use RobustMutex or a
 /// SysvSemaphoreSet with undo.
-/// Opening an existing semaphore checks the owner by default (OwnerCheck::RequireSelf): a
-/// semaphore pre-created by another user could be posted or drained by that user at will.
+/// Opening an existing semaphore checks the owner (Ownership; by default only the caller's own):
+/// a semaphore pre-created by another user could be posted or drained by that user at will. The
+/// owner checked is that of the very file sem_open mapped (its inode, from /proc/self/maps), so
+/// replacing the name during the open cannot fool it.
 /// Thread-safety: every operation is safe from any thread. Fork: the child inherits the mapping
 /// and may use the handle; after exec it is gone.
 ///
@@ -51,15 +48,15 @@ public:
                                          unsigned initial,
                                          Permissions permissions = {});
     /// Opens an existing semaphore: errc::no_such_file_or_directory if absent;
-    /// errc::permission_denied (detail names the owner uid) if another uid owns it and `owner`
-    /// is RequireSelf.
-    static Result<PosixSemaphore> open(const PosixName& name,
-                                       OwnerCheck owner = OwnerCheck::RequireSelf);
+    /// errc::permission_denied-equivalent (is_untrusted_owner; the detail names the owner) if
+    /// `ownership` does not trust its owner, or if the name was replaced or removed while it was
+    /// being opened (the owner cannot be verified).
+    static Result<PosixSemaphore> open(const PosixName& name, const Ownership& ownership = {});
     /// Opens if present (checking the owner as open() does), otherwise creates with `initial`.
     static Result<PosixSemaphore> open_or_create(const PosixName& name,
                                                  unsigned initial,
                                                  Permissions permissions = {},
-                                                 OwnerCheck owner = OwnerCheck::RequireSelf);
+                                                 const Ownership& ownership = {});
     /// Removes the name; handles that are open keep working. errc::no_such_file_or_directory if
     /// absent.
     static Result<void> unlink(const PosixName& name);
@@ -96,7 +93,7 @@ private:
                                             int flags,
                                             unsigned initial,
                                             Permissions permissions,
-                                            OwnerCheck owner);
+                                            const Ownership* ownership);
     std::unique_ptr<sem_t, Closer> sem_;  // sem_close exactly once
     PosixName name_;
 };

@@ -4,6 +4,7 @@
 
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/ownership.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/sysv_key.hpp"
 
@@ -72,17 +73,23 @@ public:
                                            Permissions permissions = {});
     /// Opens an existing set and waits until its creator has initialised it (sem_otime != 0), at
     /// most until `deadline`: errc::timed_out (detail: "creator never initialised it") otherwise.
+    /// A set whose owner or creator `ownership` does not trust is refused first
+    /// (is_untrusted_owner): by default only the caller's own sets.
     static Result<SysvSemaphoreSet> open(
-        SysvKey key, Deadline deadline = Deadline::after(std::chrono::seconds(5)));
+        SysvKey key,
+        Deadline deadline = Deadline::after(std::chrono::seconds(5)),
+        const Ownership& ownership = {});
     /// Creates it if absent (this process then initialises it), otherwise open(). Race-free: any
     /// number of processes may call it at once.
     static Result<SysvSemaphoreSet> open_or_create(
         SysvKey key,
         std::span<const unsigned short> initial,
         Permissions permissions = {},
-        Deadline deadline = Deadline::after(std::chrono::seconds(5)));
-    /// A handle for a known id (e.g. passed from a parent); no validation beyond IPC_STAT.
-    static Result<SysvSemaphoreSet> from_id(int id);
+        Deadline deadline = Deadline::after(std::chrono::seconds(5)),
+        const Ownership& ownership = {});
+    /// A handle for a known id (e.g. passed from a parent); IPC_STAT, and the owner checked as
+    /// open() does.
+    static Result<SysvSemaphoreSet> from_id(int id, const Ownership& ownership = {});
 
     /// Applies every op atomically (all or none), blocking until they can all be applied.
     Result<void> apply(std::span<const SemOp> ops);

@@ -140,7 +140,7 @@ TEST(PosixSemaphoreMp, OpenRefusesASemaphoreOwnedByAnotherUser) {
     ASSERT_FALSE(refused_too);
     EXPECT_EQ(refused_too.error().code(), std::errc::permission_denied);
     // Sharing across users is possible, but only when asked for.
-    auto shared = PosixSemaphore::open(name, OwnerCheck::AnyOwner);
+    auto shared = PosixSemaphore::open(name, Ownership::any());
     ASSERT_TRUE(shared) << shared.error().message();
     EXPECT_EQ(shared->value().value(), 5);
 }

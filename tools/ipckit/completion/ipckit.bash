@@ -51,6 +51,7 @@ _ipckit() {
                    return ;;
         -p|--prefix|-w|--timeout|--prio|--mode|--value|-n|--count) return ;;
         --file) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+        --trust-owner) COMPREPLY=( $(compgen -u -- "$cur") ); return ;;
     esac
 
     # COMP_WORDBREAKS usually contains ':'; complete the whole word and strip what bash keeps.
@@ -69,9 +70,9 @@ _ipckit() {
                   COMPREPLY=( $(compgen -f -- "$cur") $(compgen -c -- "$cur") )
                   return
               fi ;;
-        send) opts="--file --whole --binary -0 --raw --prio --type --create --mode --timeout --help" ;;
-        recv) opts="--count -n --timeout --follow --json --hex --raw --create --mode --help" ;;
-        sem)  opts="--create --value --mode --timeout --help"
+        send) opts="--file --whole --binary -0 --raw --prio --type --create --mode --timeout --trust-owner --help" ;;
+        recv) opts="--count -n --timeout --follow --json --hex --raw --create --mode --trust-owner --help" ;;
+        sem)  opts="--create --value --mode --timeout --trust-owner --help"
               if [[ $cur != -* && $prev == sem ]]; then
                   COMPREPLY=( $(compgen -W "post wait trywait get" -- "$cur") )
                   return

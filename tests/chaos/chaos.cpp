@@ -655,7 +655,7 @@ private:
             const std::uint64_t until = now_ns() + ms(20);
             bool hit = false;
             while (!(hit = critical(sender, p)) && now_ns() < until) {
-                __builtin_ia32_pause();
+                cpu_relax();
             }
             fig_.aimed += hit ? 1 : 0;
             kill_peer(p);

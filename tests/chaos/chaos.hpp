@@ -306,6 +306,14 @@ bool take_injection(Header& h);
 /// A random message size in [lo, hi].
 std::size_t random_size(std::mt19937_64& rng, std::size_t lo, std::size_t hi);
 std::uint64_t now_ns() noexcept;
+/// A spin-wait hint.
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+}
 
 // ---- the supervisor's verdict, per facility
 struct Figures {

@@ -61,7 +61,7 @@ void critical_section(
     p.a->fetch_add(1);
     // A pause inside, so that kills land between the two halves.
     for (std::uint64_t i = ctx.rng() % 2000; i > 0; --i) {
-        __builtin_ia32_pause();
+        cpu_relax();
     }
     if (ctx.options->inject_loss && updates > 20 && take_injection(ctx.arena->header())) {
         s.injected.store(1);  // half an update, then a normal unlock: the next holder must see it

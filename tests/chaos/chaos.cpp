@@ -123,7 +123,9 @@ public:
     Figures go(bool& setup_failed) {
         const std::uint64_t t0 = now_ns();
         const std::size_t fds_before = count_fds();
-        ::alarm(static_cast<unsigned>(o_.duration) + 90);
+        // Longer than any legitimate run (ready 10 s + chaos + ready 10 s + stop 15 s + drain
+        // 15 s), shorter than the ctest TIMEOUT, so that objects are removed even then.
+        ::alarm(static_cast<unsigned>(o_.duration) + 60);
         if (!setup()) {
             setup_failed = true;
             remove_objects();
@@ -160,8 +162,10 @@ private:
     // ---- objects
 
     bool setup() {
-        names_.prefix = "ipckit-test-chaos-" + std::to_string(::getpid()) + "-" +
-                        std::string(facility_name(f_));
+        // Not the suite's "ipckit-test-" prefix: another test run's end-of-suite leak check on
+        // the same host removes every object of that prefix, live ones included.
+        names_.prefix =
+            "ipckit-chaos-" + std::to_string(::getpid()) + "-" + std::string(facility_name(f_));
         try {
             arena_ = std::make_unique<Arena>(sender_cap_, receiver_cap_, is_queue(f_));
         } catch (const std::exception& e) {

@@ -2,7 +2,7 @@
 # facility failing for the injected loss: proof that the soak's checks can fail.
 # cmake -DCHAOS=path/to/ipckit_chaos -P expect_violation.cmake
 execute_process(COMMAND ${CHAOS} --facility all --duration 0.5 --inject-loss
-                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 80)
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 110)
 message("${out}${err}")
 if(NOT rc EQUAL 1)
   message(FATAL_ERROR "expected exit code 1 (a violation), got '${rc}'")

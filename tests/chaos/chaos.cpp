@@ -853,7 +853,7 @@ void print(Facility f, const Figures& g, double seconds, bool verbose) {
             std::printf(" truncated=%llu", U(g.truncated));
         }
         if (f == Facility::ChanOverwrite) {
-            std::printf(" torn=%llu tail_unreported=%llu", U(g.torn), U(g.tail_unreported));
+            std::printf(" torn=%llu", U(g.torn));
         }
         std::printf(" exact=%llu bracketed=%llu\n", U(g.exact), U(g.bracketed));
     }

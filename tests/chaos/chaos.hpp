@@ -321,7 +321,7 @@ struct Figures {
                   restarts = 0, retired = 0;
     std::uint64_t sent = 0, confirmed = 0, checked = 0;
     std::uint64_t lost_counted = 0, lost_uncounted = 0, dup = 0, reorder = 0, bad = 0,
-                  truncated = 0, torn = 0, exact = 0, bracketed = 0, tail_unreported = 0;
+                  truncated = 0, torn = 0, exact = 0, bracketed = 0;
     std::uint64_t owner_died = 0, repaired = 0;
     std::vector<std::string> violations;
     void violation(std::string v) { violations.push_back(std::move(v)); }

@@ -181,7 +181,6 @@ private:
     }
 
     void channel() {
-        const bool block = f_ == Facility::ChanBlock;
         // Each lane's publisher incarnations in the order they held it.
         std::map<std::uint32_t, std::vector<std::uint32_t>> lanes;
         for (std::uint32_t i = 0; i < views_.size(); ++i) {
@@ -210,10 +209,9 @@ private:
             ReceiverSlot& rs = arena_.receiver(r);
             const std::uint64_t g_join = rs.g_join.load();
             const std::uint64_t g_pre = rs.g_pre.load();
-            for_streams(
-                r, false, [&](Stream& st) { boundary(r, st, lanes, g_join, g_pre, block); });
+            for_streams(r, false, [&](Stream& st) { boundary(r, st, lanes, g_join, g_pre); });
             if (receiver_survived(r)) {
-                lane_ends(r, lanes, g_join, block);
+                lane_ends(r, lanes, g_join);
                 if (rs.lib_valid.load() != 0 && rs.lib_corrupt.load() != 0) {
                     fig_.violation("receiver slot " + str(r) + " corrupt_count " +
                                    str(rs.lib_corrupt.load()));
@@ -240,8 +238,7 @@ private:
                   Stream& st,
                   std::map<std::uint32_t, std::vector<std::uint32_t>>& lanes,
                   std::uint64_t g_join,
-                  std::uint64_t g_pre,
-                  bool block) {
+                  std::uint64_t g_pre) {
         const std::uint32_t i = st.sender;
         const SenderView& v = views_[i];
         if (v.lane != st.lane || lanes.count(st.lane) == 0) {
@@ -302,17 +299,15 @@ private:
         } else {
             ++fig_.bracketed;
         }
-        if (block && lost != 0) {
-            return;  // already reported by the online count
-        }
     }
 
     /// A subscriber that lived to the end drained every lane: it must end on the lane's last
-    /// message when that one was loaned after it joined (block mode; overwrite: reported).
+    /// message when that one was loaned after it joined. In overwrite mode too: a subscriber
+    /// lapped at the end resumes at the floor, the oldest intact record, and the last message
+    /// is never overwritten once the publishers are gone.
     void lane_ends(std::uint32_t r,
                    std::map<std::uint32_t, std::vector<std::uint32_t>>& lanes,
-                   std::uint64_t g_join,
-                   bool block) {
+                   std::uint64_t g_join) {
         std::map<std::uint32_t, std::uint64_t> last_of;  // sender -> last seq received
         for_streams(r, false, [&](Stream& st) {
             auto& l = last_of[st.sender];
@@ -326,11 +321,7 @@ private:
                 }
                 if (g_join != 0 && gen_pre(*it, n - 1) >= g_join) {
                     const std::uint64_t got = last_of.count(*it) != 0 ? last_of[*it] : 0;
-                    if (got < n && !block) {
-                        // Overwrite: a subscriber lapped after the last publish jumps to the tail
-                        // and no later message can tell it what it skipped.
-                        fig_.tail_unreported += n - got;
-                    } else if (got < n) {
+                    if (got < n) {
                         fig_.lost_uncounted += n - got;
                         fig_.violation("receiver slot " + str(r) +
                                        " lived to the end but its last "

@@ -123,6 +123,7 @@ int run_dgram_sender(PeerContext& ctx) {
     std::optional<ipckit::SocketAddress> to;
     std::array<std::byte, kMaxMessage> buf{};
     std::uint64_t idle_since = now_ns();
+    std::uint32_t failures = 0;
     for (std::uint64_t seq = 0;;) {
         if (h.stop_senders.load(std::memory_order_acquire) != 0) {
             break;
@@ -160,6 +161,7 @@ int run_dgram_sender(PeerContext& ctx) {
             s.progress.store(2 * (seq + 1), std::memory_order_release);
             ++seq;
             --left;
+            failures = 0;
             idle_since = now_ns();
             continue;
         }
@@ -172,6 +174,10 @@ int run_dgram_sender(PeerContext& ctx) {
             conn = kNone;  // gone, stopped or full: the next receiver
             if (now_ns() - idle_since > 5'000'000'000ULL) {
                 return fail(s, "hang: no datagram accepted for 5 s (" + e.message() + ")");
+            }
+            if (++failures % receivers == 0) {
+                // Every receiver is down (restarting): wait instead of filling the table.
+                std::this_thread::sleep_for(1ms);
             }
             continue;
         }

@@ -20,6 +20,10 @@ namespace {
 inline bool after(std::uint64_t a, std::uint64_t b) noexcept {
     return static_cast<std::int64_t>(a - b) > 0;
 }
+/// True when `stamp` commits a record at position `cursor`.
+[[gnu::always_inline]] inline bool committed_at(std::uint64_t stamp, std::uint64_t cursor) noexcept {
+    return (stamp & ~kStampFlagMask) == cursor && (stamp & kValidFlag) != 0;
+}
 constexpr std::uint32_t kTailCheckPolls = 1024;
 constexpr auto kIntactSlice = std::chrono::milliseconds(250);
 }  // namespace
@@ -87,34 +91,56 @@ Result<void> SubscriberImpl::join() {
 }
 
 void SubscriberImpl::start_at_head(std::uint32_t lane) noexcept {
-    // The publisher stores next_seq, then the tail (both release), after each commit. If two
-    // reads of the tail agree, the next_seq read between them is the number of the record at
-    // the tail or one more (that record then already committed, and its own seq settles it):
-    // reading next_seq = m + 2 would mean the tail had moved. So even a subscriber lapped before
-    // it receives anything counts exactly what it lost.
+    // The publisher stores, per message m: the stamp, next_seq = m + 1, the tail (all release).
+    // Having read tail t (so next_seq >= m, the number of the record that goes at t), we read
+    // next_seq, then the stamp at t (past a committed pad there). If that record is committed,
+    // its own seq is m. If not, next_seq cannot have counted it (its stamp precedes that store),
+    // so next_seq == m. Either way even a subscriber lapped before its first message knows
+    // exactly what it lost.
     LaneState& s = lanes[lane];
     const PubRecord& p = file.pub(lane);
     const std::byte* ring = file.lane(lane);
+    const std::uint64_t lane_bytes = file.geometry().lane_bytes;
     for (int attempt = 0; attempt < 64; ++attempt) {
         const std::uint64_t t = p.tail.load(std::memory_order_acquire);
         const std::uint64_t n = p.next_seq.load(std::memory_order_acquire);
-        if (p.tail.load(std::memory_order_acquire) != t || (t & kStampFlagMask) != 0) {
-            continue;
+        if ((t & kStampFlagMask) != 0) {
+            break;
         }
-        const auto& h = *reinterpret_cast<const RecordHeader*>(ring + (t & mask));  // NOLINT
-        const std::uint64_t stamp = h.stamp.load(std::memory_order_acquire);
-        if ((stamp & kValidFlag) != 0 && after(stamp & ~kStampFlagMask, t)) {
-            continue;  // lapped while we looked
+        std::uint64_t pos = t;
+        const auto* h = reinterpret_cast<const RecordHeader*>(ring + (pos & mask));  // NOLINT
+        std::uint64_t stamp = h->stamp.load(std::memory_order_acquire);
+        if (committed_at(stamp, pos) && (stamp & kPadFlag) != 0) {
+            const std::uint64_t len = h->len.load(std::memory_order_relaxed);
+            if ((pos & mask) + kRecordHeaderBytes + len != lane_bytes) {
+                break;  // not a pad we wrote
+            }
+            pos += kRecordHeaderBytes + len;  // the message after a pad starts the ring
+            h = reinterpret_cast<const RecordHeader*>(ring);  // NOLINT
+            stamp = h->stamp.load(std::memory_order_acquire);
+        }
+        std::uint32_t expected = static_cast<std::uint32_t>(n);
+        if (committed_at(stamp, pos)) {
+            expected = h->seq.load(std::memory_order_relaxed);
+        }
+        // Overwrite mode: the bytes at `pos` may be a record of an earlier lap (any bytes at all:
+        // records do not fall on the same boundaries every lap) or be overwritten while we read
+        // them. The publisher raises the floor before it overwrites, so a floor still at or
+        // below `pos` after our reads means they were what the argument above needs.
+        if (overwrite) {
+            acquire_fence();
+            if (after(p.floor.load(std::memory_order_relaxed), pos)) {
+                continue;
+            }
         }
         s.cursor = t;
         s.seq_pos = t;
-        s.expected = (stamp & ~kStampFlagMask) == t && (stamp & kValidFlag) != 0
-                         ? h.seq.load(std::memory_order_relaxed)
-                         : static_cast<std::uint32_t>(n);
+        s.expected = expected;
         s.seq_known = true;
         return;
     }
-    // A tail that never holds still (or a corrupt one): start there, learning numbers later.
+    // A corrupt tail or pad, or lapped 64 times in a row: start at the tail, learning numbers
+    // later.
     s.cursor = p.tail.load(std::memory_order_acquire) & ~kStampFlagMask;
     s.seq_pos = s.cursor;
     s.seq_known = false;
@@ -181,10 +207,6 @@ void SubscriberImpl::note_corrupt(LaneState& s, std::uint64_t tail) noexcept {
 
 namespace {
 
-/// True when `stamp` commits a record at position `cursor`.
-[[gnu::always_inline]] inline bool committed_at(std::uint64_t stamp, std::uint64_t cursor) noexcept {
-    return (stamp & ~kStampFlagMask) == cursor && (stamp & kValidFlag) != 0;
-}
 
 /// Overwrite mode, after reading: true when the writer may have lapped `cursor` meanwhile (the
 /// acquire fence orders our reads of the record before the floor load).

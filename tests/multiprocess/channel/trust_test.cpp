@@ -351,6 +351,33 @@ TEST(ChannelTrust, OverwriteModeAccountsExactlyAcrossProcessesWithPauses) {
                 static_cast<unsigned long long>(kMessages));
 }
 
+TEST(ChannelTrust, ASubscriberJoiningAtAPadCountsNoFalseLoss) {
+    // Found by the chaos soak: a subscriber that joins while the tail sits on a committed pad
+    // (a loan that did not fit before the ring's end is out) took the pad's seq (0) as the
+    // lane's message number, and its first message showed a false loss, or a "forged" skip.
+    for (auto policy : {ChannelPolicy::Block, ChannelPolicy::Overwrite}) {
+        const auto name = chan_name();
+        ASSERT_TRUE(Channel::create(name, small_config(policy)));
+        auto pub = Publisher::open(name).value();
+        for (int i = 0; i < 4; ++i) {  // 4 x 1008 bytes: 4032 of the 4096-byte lane
+            auto l = pub.try_loan(992).value();
+            ASSERT_TRUE(l);
+            ASSERT_TRUE(pub.publish(std::move(*l)));
+        }
+        auto l = pub.try_loan(1000).value();  // does not fit before the end: a pad first
+        ASSERT_TRUE(l);
+        auto sub = Subscriber::open(name).value();  // joins with the pad at the tail
+        std::memcpy(l->data(), "after the pad", 13);
+        l->resize(13);
+        ASSERT_TRUE(pub.publish(std::move(*l)));
+        auto s = sub.try_receive().value();
+        ASSERT_TRUE(s) << "policy " << static_cast<int>(policy);
+        EXPECT_EQ(as_string(s->bytes()), "after the pad");
+        EXPECT_EQ(s->lost_before(), 0U) << "policy " << static_cast<int>(policy);
+        EXPECT_EQ(sub.corrupt_count(), 0U) << "policy " << static_cast<int>(policy);
+    }
+}
+
 // ---- defect 8: truncation and holes give errors, never SIGBUS
 
 TEST(ChannelTrust, TruncatingALiveChannelFileGivesErrorsNotSigbus) {

@@ -110,6 +110,34 @@ Result<Mapping> map_range(int fd,
     return Mapping::map(fd, length, offset, prot, sharing, object);
 }
 
+Result<void> fd_set_size(int fd, std::string_view object, std::size_t size) {
+    auto old = fd_size(fd, object);
+    if (!old) {
+        return std::move(old).error();
+    }
+    return fd_resize(fd, object, *old, size);
+}
+
+Result<Region> map_region(
+    int fd, std::string_view object, Sharing sharing, std::size_t offset, std::size_t length) {
+    auto m = map_range(fd, object, offset, length, Protection::ReadWrite, sharing);
+    if (!m) {
+        return std::move(m).error();
+    }
+    return Region(std::move(*m));
+}
+
+Result<ReadOnlyRegion> map_read_only_region(int fd,
+                                            std::string_view object,
+                                            std::size_t offset,
+                                            std::size_t length) {
+    auto m = map_range(fd, object, offset, length, Protection::ReadOnly, Sharing::Shared);
+    if (!m) {
+        return std::move(m).error();
+    }
+    return ReadOnlyRegion(std::move(*m));
+}
+
 Error size_mismatch(const char* op,
                     std::string_view object,
                     std::size_t actual,

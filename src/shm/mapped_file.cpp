@@ -53,29 +53,15 @@ Result<std::size_t> MappedFile::size() const {
 }
 
 Result<void> MappedFile::resize(std::size_t new_size) {
-    auto old = size();
-    if (!old) {
-        return std::move(old).error();
-    }
-    return shm_detail::fd_resize(fd_.get(), path_, *old, new_size);
+    return shm_detail::fd_set_size(fd_.get(), path_, new_size);
 }
 
 Result<Region> MappedFile::map(Sharing sharing, std::size_t offset, std::size_t length) const {
-    auto m =
-        shm_detail::map_range(fd_.get(), path_, offset, length, Protection::ReadWrite, sharing);
-    if (!m) {
-        return std::move(m).error();
-    }
-    return Region(std::move(*m));
+    return shm_detail::map_region(fd_.get(), path_, sharing, offset, length);
 }
 
 Result<ReadOnlyRegion> MappedFile::map_read_only(std::size_t offset, std::size_t length) const {
-    auto m = shm_detail::map_range(
-        fd_.get(), path_, offset, length, Protection::ReadOnly, Sharing::Shared);
-    if (!m) {
-        return std::move(m).error();
-    }
-    return ReadOnlyRegion(std::move(*m));
+    return shm_detail::map_read_only_region(fd_.get(), path_, offset, length);
 }
 
 Result<bool> MappedFile::removed() const {

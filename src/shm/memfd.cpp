@@ -118,27 +118,15 @@ Result<std::size_t> Memfd::size() const {
 }
 
 Result<void> Memfd::resize(std::size_t new_size) {
-    auto old = size();
-    if (!old) {
-        return std::move(old).error();
-    }
-    return shm_detail::fd_resize(fd_.get(), label_, *old, new_size);
+    return shm_detail::fd_set_size(fd_.get(), label_, new_size);
 }
 
 Result<Region> Memfd::map(Sharing sharing) const {
-    auto m = shm_detail::map_range(fd_.get(), label_, 0, 0, Protection::ReadWrite, sharing);
-    if (!m) {
-        return std::move(m).error();
-    }
-    return Region(std::move(*m));
+    return shm_detail::map_region(fd_.get(), label_, sharing, 0, 0);
 }
 
 Result<ReadOnlyRegion> Memfd::map_read_only() const {
-    auto m = shm_detail::map_range(fd_.get(), label_, 0, 0, Protection::ReadOnly, Sharing::Shared);
-    if (!m) {
-        return std::move(m).error();
-    }
-    return ReadOnlyRegion(std::move(*m));
+    return shm_detail::map_read_only_region(fd_.get(), label_, 0, 0);
 }
 
 }  // namespace ipckit

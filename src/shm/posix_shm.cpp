@@ -165,29 +165,15 @@ Result<std::size_t> PosixShm::size() const {
 }
 
 Result<void> PosixShm::resize(std::size_t new_size) {
-    auto old = size();
-    if (!old) {
-        return std::move(old).error();
-    }
-    return shm_detail::fd_resize(fd_.get(), name_.str(), *old, new_size);
+    return shm_detail::fd_set_size(fd_.get(), name_.str(), new_size);
 }
 
 Result<Region> PosixShm::map(Sharing sharing, std::size_t offset, std::size_t length) const {
-    auto m = shm_detail::map_range(
-        fd_.get(), name_.str(), offset, length, Protection::ReadWrite, sharing);
-    if (!m) {
-        return std::move(m).error();
-    }
-    return Region(std::move(*m));
+    return shm_detail::map_region(fd_.get(), name_.str(), sharing, offset, length);
 }
 
 Result<ReadOnlyRegion> PosixShm::map_read_only(std::size_t offset, std::size_t length) const {
-    auto m = shm_detail::map_range(
-        fd_.get(), name_.str(), offset, length, Protection::ReadOnly, Sharing::Shared);
-    if (!m) {
-        return std::move(m).error();
-    }
-    return ReadOnlyRegion(std::move(*m));
+    return shm_detail::map_read_only_region(fd_.get(), name_.str(), offset, length);
 }
 
 Result<bool> PosixShm::removed() const {

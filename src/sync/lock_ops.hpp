@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: MIT
-// What FileLock, RecordLock and OfdLock share: opening the lock file, the polling fallback for
-// deadlines the kernel cannot express, and the fcntl range-lock calls. Private to the library.
+// What FileLock and the range locks (RecordLock, OfdLock: detail::RangeLock) share: opening the
+// lock file, the polling fallback for deadlines the kernel cannot express, and the Lockable
+// helpers. Private to the library.
 #pragma once
 
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
-#include "ipckit/sync/lock_kind.hpp"
 
 #include <algorithm>
 #include <chrono>
-#include <optional>
 #include <string>
 #include <thread>
 
@@ -38,28 +37,6 @@ Result<bool> poll_with_backoff(Deadline deadline, F&& attempt) {
         pause = std::min(pause * 2, std::chrono::microseconds(10'000));
     }
 }
-
-/// The three fcntl commands of one lock flavour.
-struct RangeCommands {
-    int set;       ///< F_SETLK / F_OFD_SETLK
-    int set_wait;  ///< F_SETLKW / F_OFD_SETLKW
-    int get;       ///< F_GETLK / F_OFD_GETLK
-};
-
-Result<bool> range_acquire(int fd,
-                           const RangeCommands& cmds,
-                           LockKind kind,
-                           ByteRange range,
-                           Deadline deadline,
-                           const std::string& object);
-Result<bool> range_try(
-    int fd, const RangeCommands& cmds, LockKind kind, ByteRange range, const std::string& object);
-Result<void> range_release(int fd,
-                           const RangeCommands& cmds,
-                           ByteRange range,
-                           const std::string& object);
-Result<std::optional<LockHolder>> range_holder(
-    int fd, const RangeCommands& cmds, LockKind kind, ByteRange range, const std::string& object);
 
 /// Throws ResultError if `r` failed (for the Lockable members only).
 inline void throw_if_error(const Result<void>& r) {

@@ -10,7 +10,7 @@
 # MODE long: each target keeps growing its corpus in BUILD_DIR/fuzz-corpus/<target>/ (seeded from
 #            fuzz/corpus/<target>/) and runs with -fork=1, going on after a crash so one run
 #            collects every distinct one.
-# Crash inputs are saved in BUILD_DIR/fuzz-artifacts/ and printed (base64) with the sanitizer's
+# Crash inputs are saved in BUILD_DIR/fuzz-artifacts/ and printed (gzip+base64) with the sanitizer's
 # summary. Prints the executions per target and a summary line; exits 1 if any target failed.
 set -uo pipefail
 
@@ -97,9 +97,10 @@ for t in "${targets[@]}"; do
     for f in $new; do
         size=$(stat -c %s "$f")
         echo "  input $f ($size bytes)"
-        if [[ $size -le 24576 ]]; then
-            echo "  base64 (decode with: base64 -d > input):"
-            base64 -w 100 "$f" | sed 's/^/    /'
+        packed=$(gzip -9c "$f" | base64 -w 100)
+        if [[ ${#packed} -le 16384 ]]; then
+            echo "  gzip+base64 (decode: base64 -d | gunzip > input):"
+            echo "$packed" | sed 's/^/    /'
         fi
     done
     [[ $mode == long ]] && echo "  log: $log"

@@ -1,20 +1,18 @@
 // SPDX-License-Identifier: MIT
 // Every fuzz target's entry (fuzz/<name>_fuzz.cpp, compiled here without libFuzzer) over every
 // file of fuzz/corpus/<name>/ and fuzz/regressions/<name>/: each crash the fuzzers found stays
-// a test, in this build's compiler and sanitizers (docs/design/fuzzing.md). One test per file;
-// the files are listed when the test runs, so a new reproducer needs no rebuild.
+// a test, in this build's compiler and sanitizers (docs/design/fuzzing.md). One test per file,
+// from the list tests/CMakeLists.txt compiles in.
 //
 // fuzz/regressions/KNOWN_OPEN lists reproducers of defects not fixed yet ("<name>/<file> why"):
 // those are skipped with the reason, and the line is deleted with the fix.
 #include "fuzz_target.hpp"
 
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <ostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -33,27 +31,23 @@ struct Input {
     fs::path file;
 };
 
+/// Every file of fuzz/corpus/<name>/ and fuzz/regressions/<name>/ when this was built.
+constexpr const char* kInputs[] = {
+#include "fuzz_inputs.inc"
+};
+
 std::vector<Input> all_inputs() {
-    std::vector<fuzz::Target> targets = fuzz::registry();
-    std::sort(targets.begin(), targets.end(), [](const fuzz::Target& a, const fuzz::Target& b) {
-        return std::string_view(a.name) < std::string_view(b.name);
-    });
     std::vector<Input> out;
-    for (const fuzz::Target& t : targets) {
-        for (const char* kind : {"corpus", "regressions"}) {
-            const fs::path dir = kFuzzDir / kind / t.name;
-            std::error_code ec;
-            std::vector<fs::path> files;
-            for (const auto& e : fs::directory_iterator(dir, ec)) {
-                if (e.is_regular_file()) {
-                    files.push_back(e.path());
-                }
-            }
-            std::sort(files.begin(), files.end());
-            for (auto& f : files) {
-                out.push_back(Input{t.name, t.entry, std::move(f)});
+    for (const char* rel : kInputs) {
+        const fs::path file = kFuzzDir / rel;
+        const std::string target = file.parent_path().filename().string();
+        fuzz::Entry entry = nullptr;
+        for (const fuzz::Target& t : fuzz::registry()) {
+            if (target == t.name) {
+                entry = t.entry;
             }
         }
+        out.push_back(Input{target, entry, file});
     }
     return out;
 }
@@ -84,6 +78,7 @@ class FuzzReplay : public ::testing::TestWithParam<Input> {};
 
 TEST_P(FuzzReplay, RunsCleanly) {
     const Input& in = GetParam();
+    ASSERT_NE(in.entry, nullptr) << "no fuzz target named " << in.target << " for " << in.file;
     const std::string kind = in.file.parent_path().parent_path().filename().string();
     const std::string key = in.target + "/" + in.file.filename().string();
     if (kind == "regressions") {

@@ -97,7 +97,7 @@ for t in "${targets[@]}"; do
     for f in $new; do
         size=$(stat -c %s "$f")
         echo "  input $f ($size bytes)"
-        packed=$(gzip -9c "$f" | base64 -w 100)
+        packed=$(gzip -9nc "$f" | base64 -w 100)
         if [[ ${#packed} -le 16384 ]]; then
             echo "  gzip+base64 (decode: base64 -d | gunzip > input):"
             echo "$packed" | sed 's/^/    /'

@@ -168,7 +168,9 @@ void receive_some(Subscriber& sub, std::size_t derived) {
                 if (r.error() != std::errc::no_buffer_space) {
                     return;
                 }
-                held.erase(held.begin());  // over max_loans: give the oldest back
+                // Over max_loans: only samples we hold count (all are in `held`).
+                FUZZ_CHECK(!held.empty());
+                held.erase(held.begin());  // give the oldest back
                 continue;
             }
             if (*r) {

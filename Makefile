@@ -6,7 +6,12 @@ PRESET ?= release
 BUILD  := build/$(PRESET)
 CMAKE_FLAGS := $(if $(filter true,$(CI)),-DIPCKIT_WERROR=ON,)
 
-.PHONY: bench test setup build asan tsan tsan-channel soak tidy format clean
+# Fuzzing (docs/design/fuzzing.md): FUZZ_SECONDS per target (make fuzz: 30; make fuzz-long: 3600
+# unless given), FUZZ_TARGETS to run only some (uri units frame fifo_reply channel).
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS ?=
+
+.PHONY: bench test setup build asan tsan tsan-channel soak tidy fuzz fuzz-build fuzz-long fuzz-seeds format clean
 
 bench: build
 	$(BUILD)/bin/ipckit bench --json bench.json
@@ -41,6 +46,25 @@ soak: build
 
 tidy: setup
 	cmake --preset tidy >/dev/null && cmake --build --preset tidy
+
+# Every libFuzzer target for FUZZ_SECONDS under ASan+UBSan, on a scratch copy of fuzz/corpus/;
+# fails on any crash, hang (> 2 s per input) or > 2 GiB.
+fuzz: fuzz-build
+	fuzz/run.sh build/fuzz $(FUZZ_SECONDS) ci $(FUZZ_TARGETS)
+
+fuzz-build: setup
+	cmake --preset fuzz $(CMAKE_FLAGS) >/dev/null
+	cmake --build --preset fuzz
+
+# Long runs: a corpus kept in build/fuzz/fuzz-corpus/, and every distinct crash collected.
+fuzz-long: fuzz-build
+	fuzz/run.sh build/fuzz $(if $(filter command line environment,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),3600) long $(FUZZ_TARGETS)
+
+# Rewrites the seed corpus: fuzz/make_seeds.py, and channel files written by the library.
+fuzz-seeds: fuzz-build
+	cmake --build --preset fuzz --target ipckit_fuzz_seeds
+	fuzz/make_seeds.py
+	build/fuzz/fuzz/ipckit_fuzz_seeds fuzz/corpus/channel
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -947,24 +947,34 @@ Result<std::vector<std::size_t>> parse_sizes(const std::string& text) {
         pos = comma + 1;
         std::size_t used = 0;
         unsigned long long value = 0;
+        const auto not_a_size = [&] {
+            return Error(
+                std::errc::invalid_argument, "--sizes", item, "expected a size like 64, 4K, 1M");
+        };
+        // A digit first: stoull also takes blanks and a sign ("-18446744073709550592" is 1024).
+        if (item.empty() || item.front() < '0' || item.front() > '9') {
+            return not_a_size();
+        }
         try {
             value = std::stoull(item, &used);
         } catch (const std::exception&) {
-            return Error(
-                std::errc::invalid_argument, "--sizes", item, "expected a size like 64, 4K, 1M");
+            return not_a_size();
         }
         std::string unit = item.substr(used);
         std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char ch) {
             return static_cast<char>(std::toupper(ch));
         });
+        unsigned shift = 0;
         if (unit == "K" || unit == "KB" || unit == "KIB") {
-            value <<= 10U;
+            shift = 10;
         } else if (unit == "M" || unit == "MB" || unit == "MIB") {
-            value <<= 20U;
+            shift = 20;
         } else if (!unit.empty() && unit != "B") {
             return Error(
                 std::errc::invalid_argument, "--sizes", item, "unknown unit (use B, K or M)");
         }
+        // Checked before the shift, which would wrap ("18014398509481985K" would be 1024).
+        value = value > ((64ULL << 20) >> shift) ? ~0ULL : value << shift;
         if (value < sizeof(MessageHeader) || value > (64ULL << 20)) {
             return Error(std::errc::invalid_argument,
                          "--sizes",

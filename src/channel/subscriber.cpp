@@ -382,7 +382,9 @@ SubscriberImpl::Polled SubscriberImpl::poll_lane(std::uint32_t lane, std::span<s
             if (out->size() < r.len) {
                 return too_small(lane, start, r.len, got);
             }
-            std::memcpy(out->data(), r.payload, r.len);
+            if (r.len != 0) {  // an empty `out` may have no storage at all (memcpy(nullptr, ..))
+                std::memcpy(out->data(), r.payload, r.len);
+            }
             if (overwrite && overwritten_since(p, s.cursor)) {
                 continue;  // torn copy: discarded; counted as lost by the next seq
             }

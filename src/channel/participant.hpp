@@ -239,7 +239,11 @@ struct SubscriberImpl {
     /// Counts a record that cannot be delimited and resynchronises to the tail if it is sane.
     void skip_to_tail(LaneState& s, const PubRecord& p) noexcept;
     /// Overwrite mode, lapped: moves the cursor to the oldest record still intact (the floor).
-    Look resume_at_floor(LaneState& s, const PubRecord& p) noexcept;
+    Look resume_at_floor(LaneState& s, const PubRecord& p) const noexcept;
+    /// The sequence checks of a record that can be delimited (`bad`: it cannot): false when it
+    /// was skipped and counted; `gap` is the loss it reports.
+    bool in_sequence(LaneState& s, const PubRecord& p, const Record& r, bool bad,
+                     std::uint32_t& gap) noexcept;
     /// Accounts a delivered record and moves the cursor past it.
     void take(LaneState& s, std::uint32_t lane, const Record& r, Got& got) noexcept;
     Polled too_small(std::uint32_t lane, std::uint64_t start, std::uint32_t len, Got& got) noexcept;

@@ -119,7 +119,7 @@ void SubscriberImpl::start_at_head(std::uint32_t lane) noexcept {
             h = reinterpret_cast<const RecordHeader*>(ring);  // NOLINT
             stamp = h->stamp.load(std::memory_order_acquire);
         }
-        std::uint32_t expected = static_cast<std::uint32_t>(n);
+        auto expected = static_cast<std::uint32_t>(n);
         if (committed_at(stamp, pos)) {
             expected = h->seq.load(std::memory_order_relaxed);
         }
@@ -248,7 +248,8 @@ void SubscriberImpl::skip_to_tail(LaneState& s, const PubRecord& p) noexcept {
     }
 }
 
-SubscriberImpl::Look SubscriberImpl::resume_at_floor(LaneState& s, const PubRecord& p) noexcept {
+SubscriberImpl::Look SubscriberImpl::resume_at_floor(LaneState& s,
+                                                     const PubRecord& p) const noexcept {
     // The floor is the oldest record still intact (the publisher keeps it on a record boundary);
     // the next record's seq tells how many we lost. A floor that is not a sane position within a
     // lane below the tail is corrupt: fall back to the tail, the owner's commit point.
@@ -334,6 +335,25 @@ SubscriberImpl::Polled SubscriberImpl::too_small(std::uint32_t lane, std::uint64
     return Polled::TooSmall;  // left in place: a bigger buffer can take it
 }
 
+bool SubscriberImpl::in_sequence(LaneState& s, const PubRecord& p, const Record& r, bool bad,
+                                 std::uint32_t& gap) noexcept {
+    gap = s.seq_known ? r.seq - s.expected : 0;
+    if (bad || gap >= 0x80000000U) {
+        skip_to_tail(s, p);  // corrupt, or a sequence going backwards
+        return false;
+    }
+    if (gap > (s.cursor - s.seq_pos) / kRecordHeaderBytes) {
+        // More messages "lost" than the bytes passed since the last record taken could hold
+        // (each takes 16 at least): a forged number. Skip just this record, counted; the next
+        // honest one counts it as lost.
+        ++corrupt;
+        rec->corrupt.store(corrupt, std::memory_order_relaxed);
+        s.cursor += record_bytes(r.len);
+        return false;
+    }
+    return true;
+}
+
 SubscriberImpl::Polled SubscriberImpl::poll_lane(std::uint32_t lane, std::span<std::byte>* out,
                                                  Got& got) noexcept {
     const Geometry& g = file.geometry();
@@ -364,19 +384,9 @@ SubscriberImpl::Polled SubscriberImpl::poll_lane(std::uint32_t lane, std::span<s
             s.cursor += kRecordHeaderBytes + r.len;
             continue;
         }
-        const std::uint32_t gap = s.seq_known ? r.seq - s.expected : 0;
-        if (kind == RecordKind::Bad || gap >= 0x80000000U) {
-            skip_to_tail(s, p);  // corrupt, or a sequence going backwards
-            continue;
-        }
-        if (gap > (s.cursor - s.seq_pos) / kRecordHeaderBytes) {
-            // More messages "lost" than the bytes skipped since the last record taken could
-            // hold (each takes 16 at least): a forged number. Skip just this record, counted;
-            // the next honest one counts it as lost.
-            ++corrupt;
-            rec->corrupt.store(corrupt, std::memory_order_relaxed);
-            s.cursor += record_bytes(r.len);
-            continue;
+        std::uint32_t gap = 0;
+        if (!in_sequence(s, p, r, kind == RecordKind::Bad, gap)) {
+            continue;  // skipped and counted
         }
         if (out != nullptr) {
             if (out->size() < r.len) {

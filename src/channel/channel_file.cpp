@@ -201,14 +201,16 @@ Result<void> ChannelFile::check_intact() const {
         return Error(std::errc::identifier_removed, "chan", "chan:" + name_,
                      "the channel file was removed (rm, or logind RemoveIPC=yes for this user)");
     }
-    if (static_cast<std::uint64_t>(st.st_size) < g_.file_size || faulted()) {
-        return Error(std::errc::bad_address,
-                     "chan",
-                     "chan:" + name_,
-                     "the channel file was truncated to " +
-                         num(static_cast<std::uint64_t>(st.st_size)) + " of " + num(g_.file_size) +
-                         " bytes under us (or a page could not be allocated); SIGBUS caught, "
-                         "the channel is unusable");
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    if (size < g_.file_size || faulted()) {
+        std::string why = size < g_.file_size ? "the channel file was truncated to " + num(size) +
+                                                    " of " + num(g_.file_size) + " bytes under us"
+                                              : "a page of the channel file could not be backed";
+        if (faulted()) {
+            why += " (SIGBUS caught: our view of it is zeros now)";
+        }
+        return Error(std::errc::bad_address, "chan", "chan:" + name_,
+                     why + "; remove the channel (ipckit rm) and create it again");
     }
     return {};
 }

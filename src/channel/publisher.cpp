@@ -338,8 +338,9 @@ Result<std::optional<std::byte*>> PublisherImpl::reserve(std::size_t n, Deadline
     IPCKIT_FAULT_POINT("chan.publish.mid_write");
     h->stamp.store(loan_pos | kValidFlag, std::memory_order_release);  // the commit
     ++next_seq;
-    // Release, and before the tail: a joining subscriber reads tail, next_seq, tail and relies
-    // on this order to pair them (SubscriberImpl::start_at_head).
+    // Release, after the stamp and before the tail: a joining subscriber reads the tail, then
+    // next_seq, then the stamp at the tail, and relies on this order to pair them
+    // (SubscriberImpl::start_at_head).
     rec->next_seq.store(next_seq, std::memory_order_release);
     IPCKIT_FAULT_POINT("chan.publish.after_commit");
     // The tail follows the commit; a publisher that dies in between leaves a committed record

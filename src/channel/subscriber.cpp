@@ -552,9 +552,9 @@ Error SubscriberImpl::poll_error(Polled p, const Got& got, const std::span<std::
     const Geometry& g = file.geometry();
     switch (p) {
         case Polled::CorruptHeader: {
+            // Truncated under us: the zeros we now read are not the peer's corruption.
             if (auto intact = file.check_intact(); !intact) {
-                return std::move(intact)
-                    .error();  // truncated under us: the zeros are not corruption
+                return std::move(intact).error();
             }
             auto r = file.check_header();
             return r ? file.corrupt("chan receive", "header changed while in use")

@@ -7,17 +7,22 @@
 
 namespace ipckit {
 
+const std::string& Error::no_text() noexcept {
+    static const std::string empty;
+    return empty;
+}
+
 std::string Error::message() const {
     std::string out(op_);
-    if (!object_.empty()) {
+    if (!object().empty()) {
         out += ' ';
-        out += object_;
+        out += object();
     }
     out += ": ";
     out += code_.message();
-    if (!detail_.empty()) {
+    if (!detail().empty()) {
         out += " (";
-        out += detail_;
+        out += detail();
         out += ')';
     }
     return out;
@@ -42,10 +47,14 @@ Error Error::with_detail(std::string_view more) const {
     if (more.empty()) {
         return e;
     }
-    if (!e.detail_.empty()) {
-        e.detail_ += "; ";
+    if (!e.text_) {
+        e.text_ = std::make_unique<Text>();
     }
-    e.detail_ += more;
+    std::string& detail = e.text_->detail;
+    if (!detail.empty()) {
+        detail += "; ";
+    }
+    detail += more;
     return e;
 }
 

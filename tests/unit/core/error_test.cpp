@@ -99,6 +99,52 @@ TEST(Result, TryMacroPropagatesErrors) {
     EXPECT_TRUE(propagate(true).error() == std::errc::device_or_resource_busy);
 }
 
+// Results carry the Error by value on every call; it stays small so returning one is cheap.
+static_assert(sizeof(Error) <= 32);
+static_assert(sizeof(Result<void>) <= 40);
+static_assert(std::is_nothrow_move_constructible_v<Error>);
+
+TEST(Error, CopiesOwnTheirText) {
+    Error original(std::errc::invalid_argument, "open", "/a", "why");
+    Error copy = original;
+    original = Error(std::errc::timed_out, "wait");
+    EXPECT_EQ(copy.message(), "open /a: Invalid argument (why)");
+    EXPECT_EQ(original.message(), "wait: Connection timed out");
+    EXPECT_EQ(original.object(), "");
+    EXPECT_EQ(original.detail(), "");
+}
+
+TEST(Error, DetailCanBeAddedToAnErrorWithoutText) {
+    const Error bare(std::errc::timed_out, "wait");
+    EXPECT_EQ(bare.with_detail("after 1s").message(), "wait: Connection timed out (after 1s)");
+    EXPECT_EQ(bare.message(), "wait: Connection timed out");
+}
+
+TEST(Result, VoidResultsCopyAndMoveTheirError) {
+    Result<void> ok;
+    Result<void> bad = Error(std::errc::device_or_resource_busy, "lock", "/l");
+    Result<void> copy = bad;
+    ASSERT_FALSE(copy);
+    EXPECT_EQ(copy.error().object(), "/l");
+    copy = ok;
+    EXPECT_TRUE(copy);
+    copy = std::move(bad);
+    ASSERT_FALSE(copy);
+    EXPECT_TRUE(copy.error() == std::errc::device_or_resource_busy);
+}
+
+Result<std::string> twice(Result<std::string> in) {
+    IPCKIT_TRY_ASSIGN(std::string text, std::move(in));
+    IPCKIT_TRY_ASSIGN(text, Result<std::string>(text + text));
+    return text;
+}
+
+TEST(Result, TryAssignMovesTheValueOrReturnsTheError) {
+    EXPECT_EQ(*twice(std::string("ab")), "abab");
+    EXPECT_TRUE(twice(Error(std::errc::no_such_file_or_directory, "open")).error() ==
+                std::errc::no_such_file_or_directory);
+}
+
 TEST(SysCall, CallMaybeTurnsListedErrnosIntoEmptyOutcomes) {
     int fds[2];
     ASSERT_EQ(::pipe2(fds, O_NONBLOCK | O_CLOEXEC), 0);

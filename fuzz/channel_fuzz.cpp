@@ -10,8 +10,8 @@
 //  1. Channel::inspect, rendered as `ipckit stat` and `ipckit ls` render it (the CLI's own
 //     object_view.cpp, compiled in); Channel::list.
 //  2. Subscriber::open and Publisher::open; receives (zero-copy, holding samples up to and past
-//     max_loans; copying into buffers of 0, 1, 8, 64 bytes, max_message and a size derived from
-//     the input, and into a vector that grows); loans of 0, 1, 8, max_message, max_message + 1
+//     max_loans; copying into buffers of 0, 1, 8, 64 bytes, max_message_size and a size derived from
+//     the input, and into a vector that grows); loans of 0, 1, 8, max_message_size, max_message_size + 1
 //     and the derived size, each filled completely and published; receives again.
 //  3. The input is written over the file again while both are joined (a hostile peer rewriting
 //     the header, the records the two just claimed, the tails and the lanes), then step 2's
@@ -20,9 +20,9 @@
 //     same uid can), then step 2's receives and loans again: errors, never SIGBUS.
 //  5. Channel::cleanup_dead, and the file is removed.
 // Properties beyond the sanitizers: an opened channel's geometry obeys the creation rule
-// (lane_bytes >= 2 x (max_message + 16)); every byte of a received sample and of a loan is
-// readable (writable) lane memory; a sample is at most max_message, a copied message fits its
-// buffer, a loan is exactly the size asked, and a loan above max_message is refused.
+// (lane_bytes >= 2 x (max_message_size + 16)); every byte of a received sample and of a loan is
+// readable (writable) lane memory; a sample is at most max_message_size, a copied message fits its
+// buffer, a loan is exactly the size asked, and a loan above max_message_size is refused.
 #include "channel/layout.hpp"
 #include "fuzz_target.hpp"
 #include "ipckit/channel/channel.hpp"
@@ -57,7 +57,7 @@ using ipckit::Subscriber;
 
 constexpr const char* kName = "fuzz";
 constexpr std::uint64_t kMaxExtend = std::uint64_t{1} << 20;
-constexpr std::size_t kFileSizeOffset = offsetof(ipckit::chan_detail::Header, file_size);
+constexpr std::size_t kFileSizeOffset = offsetof(ipckit::detail::Header, file_size);
 constexpr std::size_t kMaxBuffer = std::size_t{1} << 16;
 
 std::string file_path() {
@@ -131,8 +131,8 @@ void touch(std::span<const std::byte> bytes) {
 void inspect_and_render(const ChannelOptions& options) {
     auto info = ipckit::Channel::inspect(kName, options);
     if (info) {
-        // The geometry rule every opened channel satisfies: lane_bytes >= 2 x (max_message + 16).
-        FUZZ_CHECK(info->lane_bytes >= 32 && info->max_message <= info->lane_bytes / 2 - 16);
+        // The geometry rule every opened channel satisfies: lane_bytes >= 2 x (max_message_size + 16).
+        FUZZ_CHECK(info->lane_bytes >= 32 && info->max_message_size <= info->lane_bytes / 2 - 16);
         FUZZ_CHECK(info->publishers.size() <= info->max_publishers);
         FUZZ_CHECK(info->subscribers.size() <= info->max_subscribers);
         ipckit::IpcObjectInfo o;
@@ -163,7 +163,7 @@ std::size_t derived_size(std::span<const std::uint8_t> image, std::size_t bound)
 }
 
 void receive_some(Subscriber& sub, std::size_t derived) {
-    const std::size_t max = sub.max_message();
+    const std::size_t max = sub.max_message_size();
     const std::size_t cap = std::min(max, kMaxBuffer);
     const std::size_t sizes[] = {0, 1, 8, 64, cap, std::min(derived, cap)};
     std::vector<std::byte> buffer(kMaxBuffer);
@@ -188,7 +188,7 @@ void receive_some(Subscriber& sub, std::size_t derived) {
         } else if (i % 4 == 3) {
             const std::size_t before = growing.size();
             auto r = sub.receive_until(growing, Deadline::now());
-            // It grows only to a message's size, never past max_message.
+            // It grows only to a message's size, never past max_message_size.
             FUZZ_CHECK(growing.size() <= std::max(before, max));
             if (!r) {
                 return;
@@ -226,7 +226,7 @@ void receive_some(Subscriber& sub, std::size_t derived) {
 }
 
 void publish_some(Publisher& pub, std::size_t derived) {
-    const std::size_t max = pub.max_message();
+    const std::size_t max = pub.max_message_size();
     for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{8}, max, max + 1, derived}) {
         auto loan = pub.try_loan(n);
         if (!loan) {
@@ -244,7 +244,7 @@ void publish_some(Publisher& pub, std::size_t derived) {
         l.resize(n / 2);
         (void)pub.publish(std::move(l));  // an error only if the file was truncated meanwhile
     }
-    // A loan above max_message is refused, never granted.
+    // A loan above max_message_size is refused, never granted.
     if (max < SIZE_MAX) {
         FUZZ_CHECK(!pub.try_loan(max + 1).has_value());
     }
@@ -254,7 +254,7 @@ void publish_some(Publisher& pub, std::size_t derived) {
 
 #ifndef IPCKIT_FUZZ_REPLAY
 // libFuzzer's byte-level mutations rarely set an aligned 64-bit field to an exact edge value
-// (max_message = 2^64 - 1 takes a particular 8 bytes at offset 32). Half the mutations here are
+// (max_message_size = 2^64 - 1 takes a particular 8 bytes at offset 32). Half the mutations here are
 // structure-aware: one aligned field of the header, of a record table or of a lane set to an edge
 // value, or nudged from its current value; the other half are libFuzzer's own.
 extern "C" std::size_t LLVMFuzzerMutate(std::uint8_t* data, std::size_t size, std::size_t max_size);
@@ -329,7 +329,7 @@ IPCKIT_FUZZ_TARGET(channel) {
         auto sub = Subscriber::open(kName, options);
         auto pub = Publisher::open(kName, options);
         const std::size_t derived =
-            derived_size(image, sub ? std::min(sub->max_message(), kMaxBuffer) : kMaxBuffer);
+            derived_size(image, sub ? std::min(sub->max_message_size(), kMaxBuffer) : kMaxBuffer);
         if (sub) {
             receive_some(*sub, derived);
         }

@@ -32,7 +32,7 @@ namespace {
 namespace fs = std::filesystem;
 using ipckit::ChannelConfig;
 using ipckit::ChannelPolicy;
-namespace cd = ipckit::chan_detail;
+namespace cd = ipckit::detail;
 
 [[noreturn]] void die(const std::string& what) {
     std::fprintf(stderr, "ipckit_fuzz_seeds: %s\n", what.c_str());
@@ -87,7 +87,7 @@ struct Maker {
         ChannelConfig c;
         c.policy = policy;
         c.lane_bytes = 4096;
-        c.max_message = 256;
+        c.max_message_size = 256;
         c.max_publishers = pubs;
         c.max_subscribers = subs;
         c.max_loans = 2;
@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
         set_field<std::uint64_t>(f, tail_offset(f, pub.lane()), tails[tails.size() - 6]);
         m.save("overwrite-wrapped-rewound", f);
     }
-    {  // Messages of every size class up to max_message, one lane, read back from the start.
+    {  // Messages of every size class up to max_message_size, one lane, read back from the start.
         const auto c = m.config(ChannelPolicy::Block, 1, 1);
         auto pub = value_or_die(ipckit::Publisher::create("sizes", c), "publisher");
         (void)m.publish(pub, "sizes", {0, 1, 8, 15, 16, 17, 255, 256});

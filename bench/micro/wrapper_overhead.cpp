@@ -13,7 +13,7 @@
 #include "ipckit/message/posix_mq.hpp"
 #include "ipckit/stream/pipe.hpp"
 #include "ipckit/sync/futex.hpp"
-#include "ipckit/sync/posix_semaphore.hpp"
+#include "ipckit/sync/named_semaphore.hpp"
 
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -200,8 +200,8 @@ void sem_raw(benchmark::State& state) {
 
 void sem_ipckit(benchmark::State& state) {
     const auto name = ipckit::PosixName::make(sem_name("sipckit")).value();
-    auto sem = ipckit::PosixSemaphore::create(name, 0).value();
-    (void)ipckit::PosixSemaphore::unlink(name);
+    auto sem = ipckit::NamedSemaphore::create(name, 0).value();
+    (void)ipckit::NamedSemaphore::unlink(name);
     for ([[maybe_unused]] auto _ : state) {
         auto p = sem.post();
         benchmark::DoNotOptimize(p);

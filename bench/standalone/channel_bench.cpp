@@ -230,12 +230,12 @@ void futex_floor(int iters, std::vector<std::uint64_t>& ns) {
 }
 
 // ---- channel round trips: parent publishes on A and receives on B; the child echoes.
-ChannelConfig bench_config(std::size_t max_message, std::uint32_t spin) {
+ChannelConfig bench_config(std::size_t max_message_size, std::uint32_t spin) {
     ChannelConfig c;
     c.policy = ChannelPolicy::Block;
-    c.max_message = max_message;
+    c.max_message_size = max_message_size;
     c.lane_bytes =
-        std::bit_ceil(std::max<std::size_t>(std::size_t{64} * 1024, 4 * (max_message + 16)));
+        std::bit_ceil(std::max<std::size_t>(std::size_t{64} * 1024, 4 * (max_message_size + 16)));
     c.max_publishers = 1;
     c.max_subscribers = 1;
     c.options.spin_polls = spin;

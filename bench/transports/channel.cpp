@@ -42,11 +42,11 @@ public:
     Result<void> setup(const SetupParams& p) override {
         ChannelConfig c;
         c.policy = ChannelPolicy::Block;  // lossless: every message must arrive, in order
-        c.max_message = std::max<std::size_t>(p.max_message_size, 64);
+        c.max_message_size = std::max<std::size_t>(p.max_message_size, 64);
         // Room for several records of the largest message (a power of two, as the layout wants),
         // so one-way throughput is not throttled by the ring after every message.
         c.lane_bytes =
-            std::max<std::size_t>(std::size_t{256} * 1024, std::bit_ceil(4 * (c.max_message + 64)));
+            std::max<std::size_t>(std::size_t{256} * 1024, std::bit_ceil(4 * (c.max_message_size + 64)));
         c.max_publishers = 1;
         c.max_subscribers = 1;
         c.max_loans = 1;

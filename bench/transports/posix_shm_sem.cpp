@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // POSIX shared memory (shm_open) + POSIX semaphores: four process-shared sem_t (sem_init with
 // pshared=1) live in the named object next to the two slots, driven through
-// ipckit::SharedSemaphore (waits are sem_clockwait on CLOCK_MONOTONIC up to the phase deadline).
+// ipckit::UnnamedSemaphore (waits are sem_clockwait on CLOCK_MONOTONIC up to the phase deadline).
 // The supervisor unlinks the name. The micro-benchmark PosixSemPostWait prices the wrapper.
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/core/unique_fd.hpp"
-#include "ipckit/sync/shared_semaphore.hpp"
+#include "ipckit/sync/unnamed_semaphore.hpp"
 #include "transports/registry.hpp"
 #include "transports/shm_slots.hpp"
 
@@ -45,8 +45,8 @@ public:
         use_region(mapping_.data(), p.max_message_size);
         std::byte* at = mapping_.data() + (slots + 63) / 64 * 64;
         for (std::size_t i = 0; i < sems_.size(); ++i) {
-            auto sem = SharedSemaphore::init(
-                std::span<std::byte>(at + i * SharedSemaphore::kSize, SharedSemaphore::kSize),
+            auto sem = UnnamedSemaphore::init(
+                std::span<std::byte>(at + i * UnnamedSemaphore::kSize, UnnamedSemaphore::kSize),
                 i % 2 == 0 ? 1U : 0U);
             if (!sem) {
                 return sem.error();
@@ -65,7 +65,7 @@ public:
 
 private:
     [[nodiscard]] std::string name() const override { return name_; }
-    SharedSemaphore& sem(int dir, Which which) {
+    UnnamedSemaphore& sem(int dir, Which which) {
         return *sems_.at((static_cast<std::size_t>(dir) * 2) + (which == Which::Full ? 1U : 0U));
     }
     Result<void> wait(int dir, Which which) override {
@@ -82,7 +82,7 @@ private:
     std::string name_;
     bool created_ = false;
     Mapping mapping_;
-    std::array<std::optional<SharedSemaphore>, 4> sems_;
+    std::array<std::optional<UnnamedSemaphore>, 4> sems_;
 };
 
 }  // namespace

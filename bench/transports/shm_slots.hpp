@@ -31,8 +31,8 @@ public:
     };
     static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 
-    /// Bytes of shared memory two slots of `max_message` need.
-    static std::size_t region_size(std::size_t max_message) { return 2 * slot_stride(max_message); }
+    /// Bytes of shared memory two slots of `max_message_size` need.
+    static std::size_t region_size(std::size_t max_message_size) { return 2 * slot_stride(max_message_size); }
 
     Result<void> attach(Role role, int peer_pid) override {
         out_ = role == Role::Leader ? 0 : 1;
@@ -71,9 +71,9 @@ public:
 
 protected:
     /// Subclasses call this once the region (region_size(max)) is mapped in the supervisor.
-    void use_region(std::byte* base, std::size_t max_message) {
+    void use_region(std::byte* base, std::size_t max_message_size) {
         base_ = base;
-        capacity_ = max_message;
+        capacity_ = max_message_size;
         for (int d = 0; d < 2; ++d) {
             new (header(d)) SlotHeader{};
         }
@@ -87,13 +87,13 @@ protected:
     }
     [[nodiscard]] int peer_pid() const { return peer_pid_; }
     /// For transports whose region is plain fork-inherited memory: maps it and uses it.
-    Result<void> use_anonymous_region(std::size_t max_message) {
-        auto m = Mapping::map_anonymous(region_size(max_message));
+    Result<void> use_anonymous_region(std::size_t max_message_size) {
+        auto m = Mapping::map_anonymous(region_size(max_message_size));
         if (!m) {
             return m.error();
         }
         anonymous_ = std::move(*m);
-        use_region(anonymous_.data(), max_message);
+        use_region(anonymous_.data(), max_message_size);
         return {};
     }
     void release_anonymous_region() noexcept { anonymous_ = Mapping(); }
@@ -107,8 +107,8 @@ protected:
     virtual Result<void> post(int dir, Which which) = 0;
 
 private:
-    static std::size_t slot_stride(std::size_t max_message) {
-        return sizeof(SlotHeader) + (max_message + 63) / 64 * 64;
+    static std::size_t slot_stride(std::size_t max_message_size) {
+        return sizeof(SlotHeader) + (max_message_size + 63) / 64 * 64;
     }
     Mapping anonymous_;  // owns the region when use_anonymous_region() made it
     std::byte* base_ = nullptr;

@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
     const std::string name = argc > 1 ? argv[1] : "example-" + std::to_string(::getpid());
     ipckit::ChannelConfig config;  // block policy: lossless
     config.lane_bytes = std::size_t{64} * 1024;
-    config.max_message = 1024;
+    config.max_message_size = 1024;
     auto pub = ipckit::Publisher::create(name, config);
     if (!pub) {
         std::fprintf(stderr, "publisher: %s\n", pub.error().message().c_str());

@@ -10,11 +10,11 @@
 
 namespace ipckit {
 
-using chan_detail::ChannelFile;
-using chan_detail::Role;
+using detail::ChannelFile;
+using detail::Role;
 
 Result<std::string> Channel::validate_name(std::string_view name) {
-    return chan_detail::validate_channel_name(name);
+    return detail::validate_channel_name(name);
 }
 
 Result<void> Channel::create(std::string_view name, const ChannelConfig& config) {
@@ -26,12 +26,12 @@ Result<void> Channel::create(std::string_view name, const ChannelConfig& config)
 }
 
 Result<void> Channel::remove(std::string_view name_in, const ChannelOptions& options) {
-    auto name = chan_detail::validate_channel_name(name_in);
+    auto name = detail::validate_channel_name(name_in);
     if (!name) {
         return std::move(name).error();
     }
     std::string dir_path;
-    auto dir = chan_detail::open_channel_dir(options.dir, &dir_path);
+    auto dir = detail::open_channel_dir(options.dir, &dir_path);
     if (!dir) {
         return std::move(dir).error();
     }
@@ -50,7 +50,7 @@ ChannelInfo describe(const ChannelFile& f, const std::string& dir) {
     info.path = dir + "/" + f.name() + ".chan";
     info.policy = static_cast<ChannelPolicy>(g.policy);
     info.lane_bytes = g.lane_bytes;
-    info.max_message = g.max_message;
+    info.max_message_size = g.max_message_size;
     info.max_publishers = g.max_publishers;
     info.max_subscribers = g.max_subscribers;
     info.max_loans = g.max_loans;
@@ -60,7 +60,7 @@ ChannelInfo describe(const ChannelFile& f, const std::string& dir) {
         const std::uint32_t st = p.state.load(std::memory_order_acquire);
         auto alive = f.locked_by_other(f.pub_lock_off(i));
         const bool live = alive && *alive;
-        if (st == chan_detail::Free && !live) {
+        if (st == detail::Free && !live) {
             continue;
         }
         ChannelParticipantInfo pi;
@@ -75,7 +75,7 @@ ChannelInfo describe(const ChannelFile& f, const std::string& dir) {
         const std::uint32_t st = s.state.load(std::memory_order_acquire);
         auto alive = f.locked_by_other(f.sub_lock_off(i));
         const bool live = alive && *alive;
-        if (st == chan_detail::Free && !live) {
+        if (st == detail::Free && !live) {
             continue;
         }
         ChannelParticipantInfo si;
@@ -106,7 +106,7 @@ Result<ChannelInfo> Channel::inspect(std::string_view name, const ChannelOptions
         return std::move(f).error();
     }
     std::string dir_path;
-    auto dir = chan_detail::open_channel_dir(options.dir, &dir_path);
+    auto dir = detail::open_channel_dir(options.dir, &dir_path);
     if (!dir) {
         return std::move(dir).error();
     }
@@ -115,7 +115,7 @@ Result<ChannelInfo> Channel::inspect(std::string_view name, const ChannelOptions
 
 Result<std::vector<ChannelInfo>> Channel::list(const ChannelOptions& options) {
     std::string dir_path;
-    auto dir = chan_detail::open_channel_dir(options.dir, &dir_path);
+    auto dir = detail::open_channel_dir(options.dir, &dir_path);
     if (!dir) {
         return std::move(dir).error();
     }
@@ -154,8 +154,8 @@ Result<std::uint32_t> Channel::cleanup_dead(std::string_view name, const Channel
     }
     const auto& g = f->geometry();
     std::uint32_t freed = 0;
-    auto clean = [&](std::uint64_t lock_off, chan_detail::A32& state) -> Result<void> {
-        if (state.load(std::memory_order_acquire) == chan_detail::Free) {
+    auto clean = [&](std::uint64_t lock_off, detail::A32& state) -> Result<void> {
+        if (state.load(std::memory_order_acquire) == detail::Free) {
             return {};
         }
         auto got = f->try_lock(lock_off);
@@ -165,8 +165,8 @@ Result<std::uint32_t> Channel::cleanup_dead(std::string_view name, const Channel
         if (!*got) {
             return {};  // alive (or being cleaned by someone else right now)
         }
-        if (state.load(std::memory_order_acquire) != chan_detail::Free) {
-            state.store(chan_detail::Free, std::memory_order_release);
+        if (state.load(std::memory_order_acquire) != detail::Free) {
+            state.store(detail::Free, std::memory_order_release);
             ++freed;
         }
         f->unlock(lock_off);

@@ -16,7 +16,7 @@
 #include <cstdlib>
 #include <thread>
 
-namespace ipckit::chan_detail {
+namespace ipckit::detail {
 
 namespace {
 
@@ -43,13 +43,13 @@ Result<Geometry> geometry_from(const ChannelConfig& c, std::string_view name) {
                        "lane_bytes=" + num(c.lane_bytes) +
                            " must be a power of two between the page size and 2^34");
     }
-    // Compared without computing 2 x (max_message + 16), which overflows for a forged 2^64-1;
+    // Compared without computing 2 x (max_message_size + 16), which overflows for a forged 2^64-1;
     // a record's length field is 32 bits, so a message must also fit in one.
-    if (c.max_message == 0 || c.max_message > kMaxMessage ||
-        c.max_message > c.lane_bytes / 2 - kRecordHeaderBytes) {
+    if (c.max_message_size == 0 || c.max_message_size > kMaxMessage ||
+        c.max_message_size > c.lane_bytes / 2 - kRecordHeaderBytes) {
         return invalid("chan create",
                        name,
-                       "max_message=" + num(c.max_message) +
+                       "max_message_size=" + num(c.max_message_size) +
                            " must be 1..2^32-16 and at most lane_bytes / 2 - 16 (lane_bytes=" +
                            num(c.lane_bytes) + ")");
     }
@@ -63,7 +63,7 @@ Result<Geometry> geometry_from(const ChannelConfig& c, std::string_view name) {
         return invalid("chan create", name, "max_loans must be 1..1024");
     }
     g.lane_bytes = c.lane_bytes;
-    g.max_message = c.max_message;
+    g.max_message_size = c.max_message_size;
     g.max_publishers = c.max_publishers;
     g.max_subscribers = c.max_subscribers;
     g.max_loans = c.max_loans;
@@ -257,7 +257,7 @@ void write_header(Header& h, const Geometry& g) noexcept {
     h.layout_hash.store(layout_hash(), std::memory_order_relaxed);
     h.file_size.store(g.file_size, std::memory_order_relaxed);
     h.lane_bytes.store(g.lane_bytes, std::memory_order_relaxed);
-    h.max_message.store(g.max_message, std::memory_order_relaxed);
+    h.max_message_size.store(g.max_message_size, std::memory_order_relaxed);
     h.max_publishers.store(g.max_publishers, std::memory_order_relaxed);
     h.max_subscribers.store(g.max_subscribers, std::memory_order_relaxed);
     h.max_loans.store(g.max_loans, std::memory_order_relaxed);
@@ -306,7 +306,7 @@ Result<Geometry> geometry_from_header(const Header& h, std::uint64_t real_size,
                                       const ChannelFile& f) {
     ChannelConfig c;
     c.lane_bytes = ld64(h.lane_bytes);
-    c.max_message = ld64(h.max_message);
+    c.max_message_size = ld64(h.max_message_size);
     c.max_publishers = ld32(h.max_publishers);
     c.max_subscribers = ld32(h.max_subscribers);
     c.max_loans = ld32(h.max_loans);
@@ -528,7 +528,7 @@ Result<ChannelFile> ChannelFile::open_or_create(std::string_view name, const Cha
             for (const Field& fld :
                  {Field{"policy", g.policy, static_cast<std::uint32_t>(config.policy)},
                   Field{"lane_bytes", g.lane_bytes, config.lane_bytes},
-                  Field{"max_message", g.max_message, config.max_message},
+                  Field{"max_message_size", g.max_message_size, config.max_message_size},
                   Field{"max_publishers", g.max_publishers, config.max_publishers},
                   Field{"max_subscribers", g.max_subscribers, config.max_subscribers},
                   Field{"max_loans", g.max_loans, config.max_loans}}) {
@@ -552,4 +552,4 @@ Result<ChannelFile> ChannelFile::open_or_create(std::string_view name, const Cha
                  "created and removed repeatedly by others");
 }
 
-}  // namespace ipckit::chan_detail
+}  // namespace ipckit::detail

@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-namespace ipckit::chan_detail {
+namespace ipckit::detail {
 
 enum class Role { Publisher, Subscriber, Inspector };
 
@@ -114,4 +114,4 @@ Result<std::string> validate_channel_name(std::string_view name);
 /// Opens the channel directory (D18) O_DIRECTORY|O_NOFOLLOW and checks its owner and mode.
 Result<UniqueFd> open_channel_dir(const std::string& dir_option, std::string* path_out);
 
-}  // namespace ipckit::chan_detail
+}  // namespace ipckit::detail

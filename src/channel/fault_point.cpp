@@ -8,7 +8,7 @@
 #include <cstring>
 #include <mutex>
 
-namespace ipckit::chan_detail {
+namespace ipckit::detail {
 
 std::atomic<int> g_fault_state{-1};
 
@@ -62,4 +62,4 @@ void fault_point_hit(const char* name) noexcept {
     }
 }
 
-}  // namespace ipckit::chan_detail
+}  // namespace ipckit::detail

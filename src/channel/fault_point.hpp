@@ -6,7 +6,7 @@
 
 #include <atomic>
 
-namespace ipckit::chan_detail {
+namespace ipckit::detail {
 
 /// -1 unknown, 0 disarmed, 1 armed.
 extern std::atomic<int> g_fault_state;
@@ -14,7 +14,7 @@ void fault_point_hit(const char* name) noexcept;
 /// Re-reads IPCKIT_FAULT_POINT (tests call it in a forked child after setenv).
 void reload_fault_points() noexcept;
 
-}  // namespace ipckit::chan_detail
+}  // namespace ipckit::detail
 
 // A macro, not a function: it must compile to nothing without IPCKIT_FAULT_POINTS and to a
 // single relaxed load with it, on the channel's hot paths.
@@ -22,9 +22,9 @@ void reload_fault_points() noexcept;
 // NOLINTNEXTLINE(cppcoreguidelines-macro-usage): see above
 #define IPCKIT_FAULT_POINT(name)                                                             \
     do {                                                                                     \
-        if (::ipckit::chan_detail::g_fault_state.load(std::memory_order_relaxed) != 0)       \
+        if (::ipckit::detail::g_fault_state.load(std::memory_order_relaxed) != 0)       \
             [[unlikely]] {                                                                   \
-                ::ipckit::chan_detail::fault_point_hit(name);                                \
+                ::ipckit::detail::fault_point_hit(name);                                \
             }                                                                                \
     } while (false)
 #else

@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace ipckit::chan_detail {
+namespace ipckit::detail {
 
 inline constexpr std::uint64_t kMagic = 0x4e41484354'4b5049ULL;  // "IPKTCHAN" little-endian
 inline constexpr std::uint32_t kLayoutVersion = 1;  // bump on any change below
@@ -44,7 +44,7 @@ struct Header {  // NOLINT(clang-analyzer-optin.performance.Padding)
     A32 layout_hash;
     A64 file_size;
     A64 lane_bytes;
-    A64 max_message;
+    A64 max_message_size;
     A32 max_publishers;
     A32 max_subscribers;
     A32 max_loans;
@@ -114,7 +114,7 @@ constexpr std::uint64_t record_bytes(std::uint64_t len) noexcept {
 /// The locally trusted geometry: computed from validated parameters, never re-read.
 struct Geometry {
     std::uint64_t lane_bytes = 0;
-    std::uint64_t max_message = 0;
+    std::uint64_t max_message_size = 0;
     std::uint32_t max_publishers = 0;
     std::uint32_t max_subscribers = 0;
     std::uint32_t max_loans = 0;
@@ -135,4 +135,4 @@ struct Geometry {
     }
 };
 
-}  // namespace ipckit::chan_detail
+}  // namespace ipckit::detail

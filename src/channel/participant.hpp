@@ -18,7 +18,7 @@ namespace ipckit {
 class Sample;
 }
 
-namespace ipckit::chan_detail {
+namespace ipckit::detail {
 
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
@@ -124,7 +124,7 @@ struct PublisherImpl {
     [[nodiscard]] std::uint64_t hold_of(std::uint32_t sub, std::uint32_t state) const noexcept;
     /// True if the subscriber is dead (its record is then reclaimed, by us or another cleaner).
     [[nodiscard]] Result<bool> reclaim_if_dead(std::uint32_t sub) const;
-    /// reserve()'s errors: a loan already out, a size above max_message.
+    /// reserve()'s errors: a loan already out, a size above max_message_size.
     [[nodiscard]] Result<void> check_loan(std::size_t n) const;
     enum class Space : std::uint8_t { Free, Short, Expired };
     /// One look at the space for [tail, end) (liveness checked every 1024 polls, at the end of
@@ -263,4 +263,4 @@ Result<std::unique_ptr<Impl>> make_participant(Result<ChannelFile> f, std::uint3
     return impl;
 }
 
-}  // namespace ipckit::chan_detail
+}  // namespace ipckit::detail

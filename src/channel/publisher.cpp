@@ -12,7 +12,7 @@
 
 namespace ipckit {
 
-namespace chan_detail {
+namespace detail {
 
 namespace {
 constexpr auto kLivenessSlice = std::chrono::milliseconds(20);
@@ -106,7 +106,7 @@ void PublisherImpl::recover_tail() noexcept {
             tail += kRecordHeaderBytes + len;
             continue;
         }
-        if (len > file.geometry().max_message || off + record_bytes(len) > lane_bytes) {
+        if (len > file.geometry().max_message_size || off + record_bytes(len) > lane_bytes) {
             break;
         }
         const std::uint32_t seq = h->seq.load(std::memory_order_relaxed);
@@ -208,7 +208,7 @@ Result<void> PublisherImpl::recompute_limit(std::uint64_t needed_end, bool check
 
 [[gnu::always_inline]] inline std::byte* PublisherImpl::try_reserve_fast(std::size_t n) noexcept {
     const Geometry& g = file.geometry();
-    if (loan_out || n > g.max_message) {
+    if (loan_out || n > g.max_message_size) {
         return nullptr;
     }
     const std::uint64_t rec_len = record_bytes(n);
@@ -243,10 +243,10 @@ Result<void> PublisherImpl::check_loan(std::size_t n) const {
         return Error(std::errc::operation_in_progress, "chan loan", "chan:" + file.name(),
                      "publish or drop the outstanding loan first (one at a time)");
     }
-    if (n > file.geometry().max_message) {
+    if (n > file.geometry().max_message_size) {
         return Error(std::errc::message_size, "chan loan", "chan:" + file.name(),
-                     "size " + std::to_string(n) + " > max_message " +
-                         std::to_string(file.geometry().max_message));
+                     "size " + std::to_string(n) + " > max_message_size " +
+                         std::to_string(file.geometry().max_message_size));
     }
     return {};
 }
@@ -272,7 +272,7 @@ Result<PublisherImpl::Space> PublisherImpl::recheck_space(std::uint64_t end, Dea
     if (!after(end, limit)) {
         return Space::Free;
     }
-    const bool expired = chan_detail::expired(deadline);
+    const bool expired = detail::expired(deadline);
     if (expired || spins % 1024 == 1023 || spins >= spin_polls) {
         IPCKIT_TRY(recompute_limit(end, true));
         if (!after(end, limit)) {
@@ -354,9 +354,9 @@ Result<std::optional<std::byte*>> PublisherImpl::reserve(std::size_t n, Deadline
     wake_sleepers(hd.data_seq, hd.data_sleepers);
 }
 
-}  // namespace chan_detail
+}  // namespace detail
 
-using chan_detail::PublisherImpl;
+using detail::PublisherImpl;
 
 Loan& Loan::operator=(Loan&& other) noexcept {
     if (this != &other) {
@@ -387,11 +387,11 @@ Publisher& Publisher::operator=(Publisher&& other) noexcept = default;
 Publisher::~Publisher() = default;
 
 namespace {
-constexpr auto kMake = chan_detail::make_participant<PublisherImpl>;
+constexpr auto kMake = detail::make_participant<PublisherImpl>;
 }  // namespace
 
 Result<Publisher> Publisher::create(std::string_view name, const ChannelConfig& config) {
-    auto i = kMake(chan_detail::ChannelFile::create(name, config, chan_detail::Role::Publisher),
+    auto i = kMake(detail::ChannelFile::create(name, config, detail::Role::Publisher),
                   config.options.spin_polls);
     if (!i) {
         return std::move(i).error();
@@ -400,7 +400,7 @@ Result<Publisher> Publisher::create(std::string_view name, const ChannelConfig& 
 }
 
 Result<Publisher> Publisher::open(std::string_view name, const ChannelOptions& options) {
-    auto i = kMake(chan_detail::ChannelFile::open(name, options, chan_detail::Role::Publisher),
+    auto i = kMake(detail::ChannelFile::open(name, options, detail::Role::Publisher),
                   options.spin_polls);
     if (!i) {
         return std::move(i).error();
@@ -410,7 +410,7 @@ Result<Publisher> Publisher::open(std::string_view name, const ChannelOptions& o
 
 Result<Publisher> Publisher::open_or_create(std::string_view name, const ChannelConfig& config) {
     auto i = kMake(
-        chan_detail::ChannelFile::open_or_create(name, config, chan_detail::Role::Publisher),
+        detail::ChannelFile::open_or_create(name, config, detail::Role::Publisher),
         config.options.spin_polls);
     if (!i) {
         return std::move(i).error();
@@ -430,7 +430,7 @@ Result<std::optional<Loan>> Publisher::loan_until(std::size_t n, Deadline deadli
 }
 
 Result<std::optional<Loan>> Publisher::try_loan(std::size_t n) {
-    return loan_until(n, chan_detail::kImmediately);
+    return loan_until(n, detail::kImmediately);
 }
 
 Result<Loan> Publisher::loan(std::size_t n) {
@@ -479,7 +479,7 @@ Result<void> Publisher::send(std::span<const std::byte> bytes) {
 }
 
 std::uint32_t Publisher::lane() const noexcept { return impl_->lane; }
-std::size_t Publisher::max_message() const noexcept { return impl_->file.geometry().max_message; }
+std::size_t Publisher::max_message_size() const noexcept { return impl_->file.geometry().max_message_size; }
 pid_t Publisher::blocked_by() const noexcept { return impl_->blocked_by; }
 std::uint64_t Publisher::published_count() const noexcept { return impl_->published; }
 

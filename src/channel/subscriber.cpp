@@ -14,7 +14,7 @@
 
 namespace ipckit {
 
-namespace chan_detail {
+namespace detail {
 
 namespace {
 inline bool after(std::uint64_t a, std::uint64_t b) noexcept {
@@ -228,7 +228,7 @@ enum class RecordKind : std::uint8_t { Message, Pad, Bad };
         return off + kRecordHeaderBytes + std::uint64_t{len} == g.lane_bytes ? RecordKind::Pad
                                                                              : RecordKind::Bad;
     }
-    if (len > g.max_message || off + record_bytes(len) > g.lane_bytes) {
+    if (len > g.max_message_size || off + record_bytes(len) > g.lane_bytes) {
         return RecordKind::Bad;
     }
     return RecordKind::Message;
@@ -493,7 +493,7 @@ void SubscriberImpl::stop_notifier_thread() noexcept {
     }
     const std::uint32_t len = h.len.load(std::memory_order_relaxed);
     const std::uint32_t seq = h.seq.load(std::memory_order_relaxed);
-    if (len > g.max_message || off + record_bytes(len) > g.lane_bytes || !s.seq_known ||
+    if (len > g.max_message_size || off + record_bytes(len) > g.lane_bytes || !s.seq_known ||
         seq != s.expected) {
         return Fast::Slow;  // a bad length, or a gap to count
     }
@@ -630,9 +630,9 @@ Result<bool> SubscriberImpl::wait(std::span<std::byte>* out, Deadline deadline, 
     }
 }
 
-}  // namespace chan_detail
+}  // namespace detail
 
-using chan_detail::SubscriberImpl;
+using detail::SubscriberImpl;
 
 [[gnu::always_inline]] inline Sample SubscriberImpl::sample(const Got& got) noexcept {
     Sample s;
@@ -672,7 +672,7 @@ bool Sample::still_valid() const noexcept {
     if (!owner_->overwrite) {
         return true;
     }
-    chan_detail::acquire_fence();
+    detail::acquire_fence();
     const std::uint64_t f = owner_->file.pub(lane_).floor.load(std::memory_order_relaxed);
     return static_cast<std::int64_t>(f - pos_) <= 0;
 }
@@ -683,11 +683,11 @@ Subscriber& Subscriber::operator=(Subscriber&& other) noexcept = default;
 Subscriber::~Subscriber() = default;
 
 namespace {
-constexpr auto kMake = chan_detail::make_participant<SubscriberImpl>;
+constexpr auto kMake = detail::make_participant<SubscriberImpl>;
 }  // namespace
 
 Result<Subscriber> Subscriber::open(std::string_view name, const ChannelOptions& options) {
-    auto i = kMake(chan_detail::ChannelFile::open(name, options, chan_detail::Role::Subscriber),
+    auto i = kMake(detail::ChannelFile::open(name, options, detail::Role::Subscriber),
                   options.spin_polls);
     if (!i) {
         return std::move(i).error();
@@ -696,7 +696,7 @@ Result<Subscriber> Subscriber::open(std::string_view name, const ChannelOptions&
 }
 
 Result<Subscriber> Subscriber::create(std::string_view name, const ChannelConfig& config) {
-    auto i = kMake(chan_detail::ChannelFile::create(name, config, chan_detail::Role::Subscriber),
+    auto i = kMake(detail::ChannelFile::create(name, config, detail::Role::Subscriber),
                   config.options.spin_polls);
     if (!i) {
         return std::move(i).error();
@@ -706,7 +706,7 @@ Result<Subscriber> Subscriber::create(std::string_view name, const ChannelConfig
 
 Result<Subscriber> Subscriber::open_or_create(std::string_view name, const ChannelConfig& config) {
     auto i = kMake(
-        chan_detail::ChannelFile::open_or_create(name, config, chan_detail::Role::Subscriber),
+        detail::ChannelFile::open_or_create(name, config, detail::Role::Subscriber),
         config.options.spin_polls);
     if (!i) {
         return std::move(i).error();
@@ -717,7 +717,7 @@ Result<Subscriber> Subscriber::open_or_create(std::string_view name, const Chann
 Result<std::optional<Sample>> Subscriber::receive_until(Deadline deadline) {
     SubscriberImpl::Got got;
     // A try (no deadline) is one poll: the spin-mode hot path skips the waiting machinery.
-    auto r = deadline == chan_detail::kImmediately ? impl_->poll_checked(nullptr, got)
+    auto r = deadline == detail::kImmediately ? impl_->poll_checked(nullptr, got)
                                                    : impl_->wait(nullptr, deadline, got);
     if (!r) {
         return std::move(r).error();
@@ -741,7 +741,7 @@ Result<std::optional<Sample>> Subscriber::try_receive() {
             return std::optional<Sample>();
         }
     }
-    return receive_until(chan_detail::kImmediately);
+    return receive_until(detail::kImmediately);
 }
 
 Result<Sample> Subscriber::receive() {
@@ -762,7 +762,7 @@ void Subscriber::release(Sample&& sample) noexcept {
 Result<std::optional<Received>> Subscriber::receive_until(std::span<std::byte> out,
                                                           Deadline deadline) {
     SubscriberImpl::Got got;
-    auto r = deadline == chan_detail::kImmediately ? impl_->poll_checked(&out, got)
+    auto r = deadline == detail::kImmediately ? impl_->poll_checked(&out, got)
                                                    : impl_->wait(&out, deadline, got);
     if (!r) {
         return std::move(r).error();
@@ -778,7 +778,7 @@ Result<std::optional<Received>> Subscriber::receive_until(std::vector<std::byte>
     for (;;) {
         SubscriberImpl::Got got;
         std::span<std::byte> span(out);
-        auto r = deadline == chan_detail::kImmediately ? impl_->poll_checked(&span, got)
+        auto r = deadline == detail::kImmediately ? impl_->poll_checked(&span, got)
                                                        : impl_->wait(&span, deadline, got);
         if (!r) {
             // Too small: the record stays in place and got.size is its validated length.
@@ -796,13 +796,13 @@ Result<std::optional<Received>> Subscriber::receive_until(std::vector<std::byte>
 }
 
 Result<std::optional<Received>> Subscriber::try_receive(std::span<std::byte> out) {
-    return receive_until(out, chan_detail::kImmediately);
+    return receive_until(out, detail::kImmediately);
 }
 
 std::uint64_t Subscriber::received_count() const noexcept { return impl_->received; }
 std::uint64_t Subscriber::lost_count() const noexcept { return impl_->lost; }
 std::uint64_t Subscriber::corrupt_count() const noexcept { return impl_->corrupt; }
-std::size_t Subscriber::max_message() const noexcept { return impl_->file.geometry().max_message; }
+std::size_t Subscriber::max_message_size() const noexcept { return impl_->file.geometry().max_message_size; }
 std::uint32_t Subscriber::index() const noexcept { return impl_->index; }
 Result<int> Subscriber::notification_fd() { return impl_->start_notifier(); }
 

@@ -622,22 +622,22 @@ Result<std::unique_ptr<Endpoint::Impl>> open_socket(const Uri& uri,
 class ChanImpl final : public Endpoint::Impl {
 public:
     explicit ChanImpl(Publisher p) : pub_(std::move(p)) {}
-    // The buffer starts small and grows to the largest message actually received: max_message
+    // The buffer starts small and grows to the largest message actually received: max_message_size
     // comes from the channel file and may be huge (nothing is allocated from it).
     explicit ChanImpl(Subscriber s)
-        : sub_(std::move(s)), buf_(std::min(sub_->max_message(), kInitialReceiveBuffer)) {}
+        : sub_(std::move(s)), buf_(std::min(sub_->max_message_size(), kInitialReceiveBuffer)) {}
 
     Result<void> send(std::span<const std::byte> message, const SendOptions& options) override {
         if (!pub_) {
             return wrong_role(name, "chan send");
         }
-        if (message.size() > pub_->max_message()) {
+        if (message.size() > pub_->max_message_size()) {
             return Error(std::errc::message_size,
                          "chan send",
                          name,
                          "message of " + std::to_string(message.size()) +
-                             " bytes > the channel's max_message " +
-                             std::to_string(pub_->max_message()));
+                             " bytes > the channel's max_message_size " +
+                             std::to_string(pub_->max_message_size()));
         }
         IPCKIT_ENDPOINT_TRY_ASSIGN(sent, pub_->send_until(message, options.deadline));
         if (!sent) {
@@ -667,7 +667,7 @@ public:
     }
 
     [[nodiscard]] std::size_t max_message_size() const noexcept override {
-        return pub_ ? pub_->max_message() : sub_->max_message();
+        return pub_ ? pub_->max_message_size() : sub_->max_message_size();
     }
 
 private:
@@ -687,14 +687,14 @@ ChannelConfig chan_config(const ChanUri& u, const ChannelOptions& copts, Permiss
     constexpr std::size_t kRecordOverhead = 16;
     constexpr std::size_t kLargestLane = std::size_t{1} << 34;  // ChannelConfig::lane_bytes' cap
     if (u.max_message_size) {
-        c.max_message = *u.max_message_size;
+        c.max_message_size = *u.max_message_size;
     } else if (u.capacity && *u.capacity / 2 > kRecordOverhead) {
-        c.max_message = std::min(c.max_message, *u.capacity / 2 - kRecordOverhead);
+        c.max_message_size = std::min(c.max_message_size, *u.capacity / 2 - kRecordOverhead);
     }
     if (u.capacity) {
         c.lane_bytes = *u.capacity;
-    } else if (c.max_message <= kLargestLane / 2 - kRecordOverhead) {
-        c.lane_bytes = std::max(c.lane_bytes, std::bit_ceil(2 * (c.max_message + kRecordOverhead)));
+    } else if (c.max_message_size <= kLargestLane / 2 - kRecordOverhead) {
+        c.lane_bytes = std::max(c.lane_bytes, std::bit_ceil(2 * (c.max_message_size + kRecordOverhead)));
     }  // else: too large for any lane; Channel::create names the limit
     return c;
 }

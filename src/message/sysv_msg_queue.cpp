@@ -355,13 +355,13 @@ Result<std::optional<SysvMsgQueue::Message>> SysvMsgQueue::receive_until(long ty
     return receive_owned(type, deadline);
 }
 
-Result<SysvMsgQueue::Stat> SysvMsgQueue::stat() const {
+Result<SysvMsgQueueStat> SysvMsgQueue::stat() const {
     msqid_ds ds{};
     auto r = sys::call("msgctl", object(), [&] { return ::msgctl(id_, IPC_STAT, &ds); });
     if (!r) {
         return std::move(r).error().with_detail("IPC_STAT");
     }
-    Stat s;
+    SysvMsgQueueStat s;
     s.key = ds.msg_perm.__key;
     s.uid = ds.msg_perm.uid;
     s.gid = ds.msg_perm.gid;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "ipckit/sync/posix_semaphore.hpp"
+#include "ipckit/sync/named_semaphore.hpp"
 
 #include "ipckit/core/assert.hpp"
 #include "sync/semaphore_ops.hpp"
@@ -96,11 +96,11 @@ Result<void> check_owner(const PosixName& name, const sem_t* sem, const Ownershi
 
 }  // namespace
 
-void PosixSemaphore::Closer::operator()(sem_t* sem) const noexcept {
+void NamedSemaphore::Closer::operator()(sem_t* sem) const noexcept {
     ::sem_close(sem);
 }
 
-Result<PosixSemaphore> PosixSemaphore::open_impl(const PosixName& name,
+Result<NamedSemaphore> NamedSemaphore::open_impl(const PosixName& name,
                                                  int flags,
                                                  unsigned initial,
                                                  Permissions permissions,
@@ -114,31 +114,31 @@ Result<PosixSemaphore> PosixSemaphore::open_impl(const PosixName& name,
     if (!sem) {
         return std::move(sem).error();
     }
-    PosixSemaphore handle(std::unique_ptr<sem_t, Closer>(*sem), name);
+    NamedSemaphore handle(std::unique_ptr<sem_t, Closer>(*sem), name);
     if (ownership != nullptr) {
         IPCKIT_TRY(check_owner(name, *sem, *ownership));  // `handle` closes it on a refusal
     }
     return handle;
 }
 
-Result<PosixSemaphore> PosixSemaphore::create(const PosixName& name,
+Result<NamedSemaphore> NamedSemaphore::create(const PosixName& name,
                                               unsigned initial,
                                               Permissions permissions) {
     return open_impl(name, O_CREAT | O_EXCL, initial, permissions, nullptr);  // ours: no check
 }
 
-Result<PosixSemaphore> PosixSemaphore::open(const PosixName& name, const Ownership& ownership) {
+Result<NamedSemaphore> NamedSemaphore::open(const PosixName& name, const Ownership& ownership) {
     return open_impl(name, 0, 0, Permissions{}, &ownership);
 }
 
-Result<PosixSemaphore> PosixSemaphore::open_or_create(const PosixName& name,
+Result<NamedSemaphore> NamedSemaphore::open_or_create(const PosixName& name,
                                                       unsigned initial,
                                                       Permissions permissions,
                                                       const Ownership& ownership) {
     return open_impl(name, O_CREAT, initial, permissions, &ownership);
 }
 
-Result<void> PosixSemaphore::unlink(const PosixName& name) {
+Result<void> NamedSemaphore::unlink(const PosixName& name) {
     auto r = sys::call("sem_unlink", name.str(), [&] { return ::sem_unlink(name.c_str()); });
     if (!r) {
         return std::move(r).error();
@@ -146,9 +146,9 @@ Result<void> PosixSemaphore::unlink(const PosixName& name) {
     return {};
 }
 
-Result<void> PosixSemaphore::close() {
+Result<void> NamedSemaphore::close() {
     sem_t* sem = sem_.release();
-    IPCKIT_ASSERT(sem != nullptr, "close of a closed or moved-from PosixSemaphore");
+    IPCKIT_ASSERT(sem != nullptr, "close of a closed or moved-from NamedSemaphore");
     auto r = sys::call_once("sem_close", name_.str(), [&] { return ::sem_close(sem); });
     if (!r) {
         return std::move(r).error();
@@ -156,19 +156,19 @@ Result<void> PosixSemaphore::close() {
     return {};
 }
 
-Result<void> PosixSemaphore::wait() {
+Result<void> NamedSemaphore::wait() {
     return detail::sem_wait_blocking(sem_.get(), name_.str());
 }
-Result<bool> PosixSemaphore::try_wait() {
+Result<bool> NamedSemaphore::try_wait() {
     return detail::sem_try_wait(sem_.get(), name_.str());
 }
-Result<bool> PosixSemaphore::wait_until(Deadline deadline) {
+Result<bool> NamedSemaphore::wait_until(Deadline deadline) {
     return detail::sem_wait_until(sem_.get(), deadline, name_.str());
 }
-Result<void> PosixSemaphore::post() {
+Result<void> NamedSemaphore::post() {
     return detail::sem_post_checked(sem_.get(), name_.str());
 }
-Result<int> PosixSemaphore::value() const {
+Result<int> NamedSemaphore::value() const {
     return detail::sem_value(sem_.get(), name_.str());
 }
 

@@ -2,7 +2,7 @@
 #include "sync/semaphore_ops.hpp"
 
 #include "ipckit/core/assert.hpp"
-#include "ipckit/sync/posix_semaphore.hpp"
+#include "ipckit/sync/named_semaphore.hpp"
 #include "sys/syscall.hpp"
 
 #include <climits>
@@ -10,7 +10,7 @@
 
 namespace ipckit::detail {
 
-static_assert(SEM_VALUE_MAX == PosixSemaphore::kMaxValue);
+static_assert(SEM_VALUE_MAX == NamedSemaphore::kMaxValue);
 
 Result<void> sem_wait_blocking(sem_t* sem, std::string_view object) {
     IPCKIT_ASSERT(sem != nullptr, "use of a closed or moved-from semaphore");

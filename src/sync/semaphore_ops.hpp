@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The operations PosixSemaphore and SharedSemaphore share (sem_wait(3), sem_post(3), ...).
+// The operations NamedSemaphore and UnnamedSemaphore share (sem_wait(3), sem_post(3), ...).
 // Private to the library.
 #pragma once
 

@@ -335,12 +335,12 @@ Result<void> SysvSemaphoreSet::set_values(std::span<const unsigned short> values
     return {};
 }
 
-Result<SysvSemStat> SysvSemaphoreSet::stat() const {
+Result<SysvSemaphoreSetStat> SysvSemaphoreSet::stat() const {
     auto ds = ipc_stat(id_);
     if (!ds) {
         return std::move(ds).error();
     }
-    SysvSemStat s;
+    SysvSemaphoreSetStat s;
     s.nsems = static_cast<int>(ds->sem_nsems);
     s.last_op = ds->sem_otime;
     s.last_change = ds->sem_ctime;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "ipckit/sync/shared_semaphore.hpp"
+#include "ipckit/sync/unnamed_semaphore.hpp"
 
 #include "sync/semaphore_ops.hpp"
 #include "sync/shm_placement.hpp"
@@ -10,8 +10,8 @@
 
 namespace ipckit {
 
-static_assert(sizeof(sem_t) == SharedSemaphore::kSize);
-static_assert(alignof(sem_t) == SharedSemaphore::kAlignment);
+static_assert(sizeof(sem_t) == UnnamedSemaphore::kSize);
+static_assert(alignof(sem_t) == UnnamedSemaphore::kAlignment);
 
 namespace {
 
@@ -23,7 +23,7 @@ Result<sem_t*> place(const char* op, std::span<std::byte> where) {
 
 }  // namespace
 
-Result<SharedSemaphore> SharedSemaphore::init(std::span<std::byte> where, unsigned initial) {
+Result<UnnamedSemaphore> UnnamedSemaphore::init(std::span<std::byte> where, unsigned initial) {
     IPCKIT_TRY(detail::check_initial_value("sem_init", kObject, initial));
     auto sem = place("sem_init", where);
     if (!sem) {
@@ -35,34 +35,34 @@ Result<SharedSemaphore> SharedSemaphore::init(std::span<std::byte> where, unsign
     if (!r) {
         return std::move(r).error();
     }
-    return SharedSemaphore(*sem);
+    return UnnamedSemaphore(*sem);
 }
 
-Result<SharedSemaphore> SharedSemaphore::attach(std::span<std::byte> where) {
+Result<UnnamedSemaphore> UnnamedSemaphore::attach(std::span<std::byte> where) {
     auto sem = place("sem_attach", where);
     if (!sem) {
         return std::move(sem).error();
     }
-    return SharedSemaphore(*sem);
+    return UnnamedSemaphore(*sem);
 }
 
-Result<void> SharedSemaphore::wait() {
+Result<void> UnnamedSemaphore::wait() {
     return detail::sem_wait_blocking(sem_, kObject);
 }
-Result<bool> SharedSemaphore::try_wait() {
+Result<bool> UnnamedSemaphore::try_wait() {
     return detail::sem_try_wait(sem_, kObject);
 }
-Result<bool> SharedSemaphore::wait_until(Deadline deadline) {
+Result<bool> UnnamedSemaphore::wait_until(Deadline deadline) {
     return detail::sem_wait_until(sem_, deadline, kObject);
 }
-Result<void> SharedSemaphore::post() {
+Result<void> UnnamedSemaphore::post() {
     return detail::sem_post_checked(sem_, kObject);
 }
-Result<int> SharedSemaphore::value() const {
+Result<int> UnnamedSemaphore::value() const {
     return detail::sem_value(sem_, kObject);
 }
 
-Result<void> SharedSemaphore::destroy() {
+Result<void> UnnamedSemaphore::destroy() {
     auto r = sys::call("sem_destroy", kObject, [&] { return ::sem_destroy(sem_); });
     if (!r) {
         return std::move(r).error();

@@ -185,7 +185,7 @@ private:
                                                      : ipckit::ChannelPolicy::Overwrite;
                 // Small lanes: block-mode publishers wait often, overwrite-mode ones lap often.
                 c.lane_bytes = f_ == Facility::ChanBlock ? 64 * 1024 : 16 * 1024;
-                c.max_message = kMaxMessage;
+                c.max_message_size = kMaxMessage;
                 c.max_publishers = o_.senders + 1;
                 c.max_subscribers = o_.receivers + 2;
                 c.max_loans = 4;

@@ -20,7 +20,7 @@ namespace {
 void arm_fault_point(std::uint32_t fault) {
     const std::string spec = std::string(kFaultPoints[fault]) + ":stop";
     ::setenv("IPCKIT_FAULT_POINT", spec.c_str(), 1);
-    ipckit::chan_detail::reload_fault_points();
+    ipckit::detail::reload_fault_points();
 }
 
 /// Appends {seq, gen} to a mark log; the entry is written before the count that publishes it.

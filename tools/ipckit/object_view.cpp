@@ -237,7 +237,7 @@ nlohmann::json to_json(const IpcObjectInfo& o) {
         nlohmann::ordered_json c;
         c["policy"] = o.channel->policy == ChannelPolicy::Overwrite ? "overwrite" : "block";
         c["capacity"] = o.channel->lane_bytes;
-        c["max_message"] = o.channel->max_message;
+        c["max_message"] = o.channel->max_message_size;
         c["max_publishers"] = o.channel->max_publishers;
         c["max_subscribers"] = o.channel->max_subscribers;
         c["publishers"] = participants_json(o.channel->publishers, false);
@@ -300,7 +300,7 @@ template <class Line>
 void channel_details(const ChannelInfo& c, Line& line) {
     line("policy", c.policy == ChannelPolicy::Overwrite ? "overwrite" : "block");
     line("capacity", fmt::format("{} bytes per publisher", c.lane_bytes));
-    line("max message", fmt::format("{} bytes", c.max_message));
+    line("max message", fmt::format("{} bytes", c.max_message_size));
     line("participants",
          fmt::format("{} (of max {} publishers, {} subscribers)",
                      channel_count(c),

@@ -2,7 +2,7 @@
 // ipckit sem post|wait|trywait|get URI: drive a POSIX (sem:/NAME) or System V (sysvsem:KEY#i)
 // semaphore.
 #include "endpoint_cli.hpp"
-#include "ipckit/sync/posix_semaphore.hpp"
+#include "ipckit/sync/named_semaphore.hpp"
 #include "ipckit/sync/sysv_semaphore_set.hpp"
 
 #include <dirent.h>
@@ -78,8 +78,8 @@ int result_of_wait(const Result<bool>& got, const SemArgs& a, const std::string&
 int run_posix(const SemArgs& a, const PosixSemUri& u, Permissions perms, Deadline deadline) {
     const unsigned initial = a.value_given ? static_cast<unsigned>(a.value) : u.value.value_or(0);
     const bool create = a.create || u.create.create;
-    auto sem = create ? PosixSemaphore::open_or_create(u.name, initial, perms, a.ownership)
-                      : PosixSemaphore::open(u.name, a.ownership);
+    auto sem = create ? NamedSemaphore::open_or_create(u.name, initial, perms, a.ownership)
+                      : NamedSemaphore::open(u.name, a.ownership);
     if (!sem) {
         return fail("sem", sem.error());
     }
@@ -180,7 +180,7 @@ int run_sem(SemArgs& a) {
         return fail("sem", owners.error());
     }
     a.ownership = std::move(*owners);
-    if (a.value_given && (a.value < 0 || a.value > PosixSemaphore::kMaxValue)) {
+    if (a.value_given && (a.value < 0 || a.value > NamedSemaphore::kMaxValue)) {
         return usage("sem", fmt::format("--value {} is out of range", a.value));
     }
     if (const auto* p = uri->get_if<PosixSemUri>()) {

@@ -31,7 +31,7 @@ struct ChannelInfo {
     std::string path;
     ChannelPolicy policy = ChannelPolicy::Block;
     std::uint64_t lane_bytes = 0;   ///< capacity of each publisher's ring
-    std::uint64_t max_message = 0;
+    std::uint64_t max_message_size = 0;
     std::uint32_t max_publishers = 0;
     std::uint32_t max_subscribers = 0;
     std::uint32_t max_loans = 0;

@@ -39,10 +39,10 @@ struct ChannelOptions {
 struct ChannelConfig {
     ChannelPolicy policy = ChannelPolicy::Block;
     /// Bytes of each publisher's ring (its "lane"); a power of two, a multiple of the page size and
-    /// at least 2 x (max_message + 16). Memory used: max_publishers x lane_bytes + tables.
+    /// at least 2 x (max_message_size + 16). Memory used: max_publishers x lane_bytes + tables.
     std::size_t lane_bytes = std::size_t{256} * 1024;
     /// Largest message, in bytes. Messages take only their own size (rounded up to 16) in the ring.
-    std::size_t max_message = std::size_t{64} * 1024;
+    std::size_t max_message_size = std::size_t{64} * 1024;
     std::uint32_t max_publishers = 4;
     std::uint32_t max_subscribers = 16;
     /// Zero-copy samples one subscriber may hold at once (D12).

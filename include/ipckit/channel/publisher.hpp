@@ -20,7 +20,7 @@
 
 namespace ipckit {
 
-namespace chan_detail {
+namespace detail {
 struct PublisherImpl;
 }
 
@@ -60,9 +60,9 @@ private:
     friend class Publisher;
     /// Gives an unpublished loan's space back (the next loan reuses it).
     void drop() noexcept;
-    Loan(chan_detail::PublisherImpl* owner, std::byte* data, std::size_t n) noexcept
+    Loan(detail::PublisherImpl* owner, std::byte* data, std::size_t n) noexcept
         : owner_(owner), data_(data), size_(n), capacity_(n) {}
-    chan_detail::PublisherImpl* owner_ = nullptr;
+    detail::PublisherImpl* owner_ = nullptr;
     std::byte* data_ = nullptr;
     std::size_t size_ = 0;
     std::size_t capacity_ = 0;
@@ -97,7 +97,7 @@ public:
     Publisher& operator=(Publisher&& other) noexcept;
     ~Publisher();
 
-    /// Writable space for n bytes (n <= max_message), waiting for space in block mode.
+    /// Writable space for n bytes (n <= max_message_size), waiting for space in block mode.
     Result<Loan> loan(std::size_t n);
     /// Empty if the space is not available now (block mode) or by the deadline.
     Result<std::optional<Loan>> try_loan(std::size_t n);
@@ -114,15 +114,15 @@ public:
     Result<bool> send_until(std::span<const std::byte> bytes, Deadline deadline);
 
     [[nodiscard]] std::uint32_t lane() const noexcept;
-    [[nodiscard]] std::size_t max_message() const noexcept;
+    [[nodiscard]] std::size_t max_message_size() const noexcept;
     /// After a loan timed out in block mode: pid of a live subscriber that held it back, else 0.
     [[nodiscard]] pid_t blocked_by() const noexcept;
     /// Messages published through this publisher.
     [[nodiscard]] std::uint64_t published_count() const noexcept;
 
 private:
-    explicit Publisher(std::unique_ptr<chan_detail::PublisherImpl> impl) noexcept;
-    std::unique_ptr<chan_detail::PublisherImpl> impl_;
+    explicit Publisher(std::unique_ptr<detail::PublisherImpl> impl) noexcept;
+    std::unique_ptr<detail::PublisherImpl> impl_;
 };
 
 /// A Publisher of trivially copyable T values.

@@ -22,7 +22,7 @@
 
 namespace ipckit {
 
-namespace chan_detail {
+namespace detail {
 struct SubscriberImpl;
 }
 
@@ -71,11 +71,11 @@ public:
 
 private:
     friend class Subscriber;
-    friend struct chan_detail::SubscriberImpl;
+    friend struct detail::SubscriberImpl;
     Sample() noexcept = default;
     /// Gives the record back to its subscriber (its publisher may reuse the space).
     void release() noexcept;
-    chan_detail::SubscriberImpl* owner_ = nullptr;
+    detail::SubscriberImpl* owner_ = nullptr;
     const std::byte* data_ = nullptr;
     std::size_t size_ = 0;
     std::uint64_t pos_ = 0;
@@ -127,7 +127,7 @@ public:
     Result<std::optional<Received>> try_receive(std::span<std::byte> out);
     Result<std::optional<Received>> receive_until(std::span<std::byte> out, Deadline deadline);
     /// Copying into `out`, which grows to the size of the next message when it is too small (at
-    /// most max_message, and only for a message that is in the ring: nothing is allocated from a
+    /// most max_message_size, and only for a message that is in the ring: nothing is allocated from a
     /// size the channel file merely claims). Received::size bytes of `out` are the message.
     Result<std::optional<Received>> receive_until(std::vector<std::byte>& out, Deadline deadline);
 
@@ -141,12 +141,12 @@ public:
     [[nodiscard]] std::uint64_t received_count() const noexcept;
     [[nodiscard]] std::uint64_t lost_count() const noexcept;
     [[nodiscard]] std::uint64_t corrupt_count() const noexcept;
-    [[nodiscard]] std::size_t max_message() const noexcept;
+    [[nodiscard]] std::size_t max_message_size() const noexcept;
     [[nodiscard]] std::uint32_t index() const noexcept;
 
 private:
-    explicit Subscriber(std::unique_ptr<chan_detail::SubscriberImpl> impl) noexcept;
-    std::unique_ptr<chan_detail::SubscriberImpl> impl_;
+    explicit Subscriber(std::unique_ptr<detail::SubscriberImpl> impl) noexcept;
+    std::unique_ptr<detail::SubscriberImpl> impl_;
 };
 
 /// A Subscriber of trivially copyable T values (copying receive; zero-copy via untyped()).

@@ -20,6 +20,24 @@
 
 namespace ipckit {
 
+/// msgctl(IPC_STAT).
+struct SysvMsgQueueStat {
+    key_t key = 0;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    uid_t creator_uid = 0;
+    gid_t creator_gid = 0;
+    Permissions permissions;
+    std::size_t messages = 0;   ///< msg_qnum
+    std::size_t bytes = 0;      ///< bytes currently queued (__msg_cbytes)
+    std::size_t max_bytes = 0;  ///< msg_qbytes: capacity in bytes
+    pid_t last_send_pid = 0;
+    pid_t last_receive_pid = 0;
+    std::time_t last_send_time = 0;
+    std::time_t last_receive_time = 0;
+    std::time_t change_time = 0;
+};
+
 /// A System V message queue: kernel-buffered records, each with a type > 0 that receivers select
 /// on (0: the first message; T > 0: the first of type T; T < 0: the first of the lowest type
 /// <= |T|).
@@ -61,23 +79,6 @@ public:
             return {reinterpret_cast<const char*>(data.data()),
                     data.size()};  // NOLINT: bytes as chars
         }
-    };
-    /// msgctl(IPC_STAT).
-    struct Stat {
-        key_t key = 0;
-        uid_t uid = 0;
-        gid_t gid = 0;
-        uid_t creator_uid = 0;
-        gid_t creator_gid = 0;
-        Permissions permissions;
-        std::size_t messages = 0;   ///< msg_qnum
-        std::size_t bytes = 0;      ///< bytes currently queued (__msg_cbytes)
-        std::size_t max_bytes = 0;  ///< msg_qbytes: capacity in bytes
-        pid_t last_send_pid = 0;
-        pid_t last_receive_pid = 0;
-        std::time_t last_send_time = 0;
-        std::time_t last_receive_time = 0;
-        std::time_t change_time = 0;
     };
     /// A request taken by receive_request(): who asked, and what.
     struct Request {
@@ -152,7 +153,7 @@ public:
     }
 
     /// msgctl(IPC_STAT).
-    [[nodiscard]] Result<Stat> stat() const;
+    [[nodiscard]] Result<SysvMsgQueueStat> stat() const;
     /// msgctl(IPC_SET) of the permission bits (owner and capacity unchanged).
     Result<void> set_permissions(Permissions permissions);
     /// msgctl(IPC_SET) of msg_qbytes. Raising it above /proc/sys/kernel/msgmnb needs

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// PosixSemaphore: a named POSIX semaphore (sem_overview(7), sem_open(3)).
+// NamedSemaphore: a named POSIX semaphore (sem_overview(7), sem_open(3)).
 #pragma once
 
 #include "ipckit/core/deadline.hpp"
@@ -31,29 +31,29 @@ namespace ipckit {
 ///
 /// @code
 ///   auto name = PosixName::make("/jobs").value();
-///   auto sem = PosixSemaphore::create(name, 2).value();
+///   auto sem = NamedSemaphore::create(name, 2).value();
 ///   sem.wait().value();                 // 2 -> 1
 ///   if (!sem.wait_for(1s).value()) { /* timed out */ }
 ///   sem.post().value();
-///   PosixSemaphore::unlink(name).value();
+///   NamedSemaphore::unlink(name).value();
 /// @endcode
-class PosixSemaphore {
+class NamedSemaphore {
 public:
     /// SEM_VALUE_MAX on Linux (INT_MAX); checked in the .cpp.
     static constexpr unsigned kMaxValue = 2147483647U;
 
     /// Creates a new semaphore (O_EXCL) with `initial` (<= kMaxValue, else
     /// errc::invalid_argument before any system call). errc::file_exists if the name is taken.
-    static Result<PosixSemaphore> create(const PosixName& name,
+    static Result<NamedSemaphore> create(const PosixName& name,
                                          unsigned initial,
                                          Permissions permissions = {});
     /// Opens an existing semaphore: errc::no_such_file_or_directory if absent;
     /// errc::permission_denied-equivalent (is_untrusted_owner; the detail names the owner) if
     /// `ownership` does not trust its owner, or if the name was replaced or removed while it was
     /// being opened (the owner cannot be verified).
-    static Result<PosixSemaphore> open(const PosixName& name, const Ownership& ownership = {});
+    static Result<NamedSemaphore> open(const PosixName& name, const Ownership& ownership = {});
     /// Opens if present (checking the owner as open() does), otherwise creates with `initial`.
-    static Result<PosixSemaphore> open_or_create(const PosixName& name,
+    static Result<NamedSemaphore> open_or_create(const PosixName& name,
                                                  unsigned initial,
                                                  Permissions permissions = {},
                                                  const Ownership& ownership = {});
@@ -87,9 +87,9 @@ private:
     struct Closer {
         void operator()(sem_t* sem) const noexcept;
     };
-    PosixSemaphore(std::unique_ptr<sem_t, Closer> sem, PosixName name) noexcept
+    NamedSemaphore(std::unique_ptr<sem_t, Closer> sem, PosixName name) noexcept
         : sem_(std::move(sem)), name_(std::move(name)) {}
-    static Result<PosixSemaphore> open_impl(const PosixName& name,
+    static Result<NamedSemaphore> open_impl(const PosixName& name,
                                             int flags,
                                             unsigned initial,
                                             Permissions permissions,

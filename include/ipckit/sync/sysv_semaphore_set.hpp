@@ -26,7 +26,7 @@ struct SemOp {
 };
 
 /// What IPC_STAT reports about a set.
-struct SysvSemStat {
+struct SysvSemaphoreSetStat {
     int nsems = 0;
     std::time_t last_op = 0;      ///< sem_otime: 0 until the first semop (the init marker)
     std::time_t last_change = 0;  ///< sem_ctime
@@ -114,7 +114,7 @@ public:
     [[nodiscard]] Result<pid_t> last_pid(unsigned short index) const;        ///< GETPID
     [[nodiscard]] Result<int> waiting_to_take(unsigned short index) const;   ///< GETNCNT
     [[nodiscard]] Result<int> waiting_for_zero(unsigned short index) const;  ///< GETZCNT
-    [[nodiscard]] Result<SysvSemStat> stat() const;                          ///< IPC_STAT
+    [[nodiscard]] Result<SysvSemaphoreSetStat> stat() const;                          ///< IPC_STAT
     /// IPC_RMID: wakes every waiter with EIDRM.
     Result<void> remove();
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// SharedSemaphore: an unnamed process-shared POSIX semaphore placed in shared memory
+// UnnamedSemaphore: an unnamed process-shared POSIX semaphore placed in shared memory
 // (sem_init(3) with pshared=1).
 #pragma once
 
@@ -25,20 +25,20 @@ namespace ipckit {
 ///
 /// @code
 ///   auto shm = Mapping::map_anonymous(4096).value();
-///   auto sem = SharedSemaphore::init(shm.bytes().first(SharedSemaphore::kSize), 0).value();
+///   auto sem = UnnamedSemaphore::init(shm.bytes().first(UnnamedSemaphore::kSize), 0).value();
 ///   // fork; child: sem.post();   parent: sem.wait_for(5s);
 /// @endcode
-class SharedSemaphore {
+class UnnamedSemaphore {
 public:
     static constexpr std::size_t kSize = 32;      ///< sizeof(sem_t) on Linux (checked in .cpp)
     static constexpr std::size_t kAlignment = 8;  ///< alignof(sem_t)
 
     /// sem_init(pshared=1) on `where` (at least kSize bytes, kAlignment-aligned, else
-    /// errc::invalid_argument); `initial` <= PosixSemaphore::kMaxValue.
-    static Result<SharedSemaphore> init(std::span<std::byte> where, unsigned initial);
+    /// errc::invalid_argument); `initial` <= NamedSemaphore::kMaxValue.
+    static Result<UnnamedSemaphore> init(std::span<std::byte> where, unsigned initial);
     /// A handle to a semaphore some process already init()ed at `where` (size and alignment are
     /// checked; the contents are the kernel's and glibc's business).
-    static Result<SharedSemaphore> attach(std::span<std::byte> where);
+    static Result<UnnamedSemaphore> attach(std::span<std::byte> where);
 
     Result<void> wait();
     Result<bool> try_wait();
@@ -53,7 +53,7 @@ public:
     Result<void> destroy();
 
 private:
-    explicit SharedSemaphore(sem_t* sem) noexcept : sem_(sem) {}
+    explicit UnnamedSemaphore(sem_t* sem) noexcept : sem_(sem) {}
     sem_t* sem_;
 };
 

@@ -70,7 +70,7 @@ bool wait_until_stopped(pid_t pid) {
 
 void arm_fault(const char* spec) {
     ::setenv("IPCKIT_FAULT_POINT", spec, 1);
-    chan_detail::reload_fault_points();
+    detail::reload_fault_points();
 }
 
 TEST(ChannelMp, BroadcastAcrossProcessesLosslessWithPerPublisherOrder) {
@@ -584,7 +584,7 @@ TEST(ChannelMp, SubscriberKilledWhileJoiningDoesNotBlockABlockingPublisher) {
     auto pub = Publisher::create(name, test::small_config()).value();
     auto victim = test::ForkedChild::spawn([&] {
         ::setenv("IPCKIT_FAULT_POINT", "chan.subscribe.after_lock:kill", 1);
-        chan_detail::reload_fault_points();
+        detail::reload_fault_points();
         (void)Subscriber::open(name);
         return 3;
     });

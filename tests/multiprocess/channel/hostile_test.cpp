@@ -21,8 +21,8 @@ namespace ipckit {
 namespace {
 
 using namespace std::chrono_literals;
-using chan_detail::Header;
-using chan_detail::PubRecord;
+using detail::Header;
+using detail::PubRecord;
 using test::as_bytes;
 using test::chan_name;
 using test::ForkedChild;
@@ -44,8 +44,8 @@ struct Raw {
     Raw& operator=(const Raw&) = delete;
     Header& header() const { return *reinterpret_cast<Header*>(base); }  // NOLINT
     PubRecord& pub(std::uint32_t i) const {
-        return *reinterpret_cast<PubRecord*>(base + chan_detail::kHeaderBytes +  // NOLINT
-                                             i * chan_detail::kPubRecordBytes);
+        return *reinterpret_cast<PubRecord*>(base + detail::kHeaderBytes +  // NOLINT
+                                             i * detail::kPubRecordBytes);
     }
     std::byte* lane(std::uint32_t i) const {
         return base + header().lanes_off.load() + i * header().lane_bytes.load();
@@ -73,8 +73,8 @@ TEST(ChannelHostile, CorruptHeaderFieldsAreNamedAtOpen) {
         {"lane_bytes", offsetof(Header, lane_bytes), 8, 12345},
         {"lane_bytes", offsetof(Header, lane_bytes), 8, 0},
         {"lane_bytes", offsetof(Header, lane_bytes), 8, std::uint64_t{1} << 40},
-        {"max_message", offsetof(Header, max_message), 8, 0},
-        {"max_message", offsetof(Header, max_message), 8, 1 << 20},
+        {"max_message_size", offsetof(Header, max_message_size), 8, 0},
+        {"max_message_size", offsetof(Header, max_message_size), 8, 1 << 20},
         {"lanes_off", offsetof(Header, lanes_off), 8, 1 << 30},
         {"sub_record_bytes", offsetof(Header, sub_record_bytes), 8, 8},
         {"file_size", offsetof(Header, file_size), 8, 1},
@@ -110,7 +110,7 @@ TEST(ChannelHostile, LayoutSkewIsReportedWithBothVersions) {
     const auto name = chan_name();
     ASSERT_TRUE(Channel::create(name, small_config()));
     Raw raw(name);
-    raw.header().layout_version.store(chan_detail::kLayoutVersion + 1);
+    raw.header().layout_version.store(detail::kLayoutVersion + 1);
     auto r = Publisher::open(name);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), std::errc::protocol_not_supported);
@@ -288,7 +288,7 @@ TEST(ChannelHostile, HostileWriterScribblingWhilePeersRunNeverCrashesOrHangs) {
                 continue;
             }
             if (*r) {
-                ASSERT_LE((*r)->size, c.max_message);
+                ASSERT_LE((*r)->size, c.max_message_size);
                 ++good;
             }
             auto z = sub.try_receive();  // zero-copy path too
@@ -348,7 +348,7 @@ TEST(ChannelFuzz, RandomlyMutatedFilesNeverCrashOrHang) {
             const std::size_t lanes_off = h.lanes_off.load();
             const std::pair<std::size_t, std::size_t> regions[] = {
                 {0, sizeof(Header)},
-                {chan_detail::kHeaderBytes, 2 * chan_detail::kPubRecordBytes},
+                {detail::kHeaderBytes, 2 * detail::kPubRecordBytes},
                 {sub_off, 2 * h.sub_record_bytes.load()},
                 {lanes_off, 256},
                 {0, raw.size},
@@ -371,7 +371,7 @@ TEST(ChannelFuzz, RandomlyMutatedFilesNeverCrashOrHang) {
             if (!r || !*r) {
                 continue;
             }
-            ASSERT_LE((*r)->size(), sub.max_message());
+            ASSERT_LE((*r)->size(), sub.max_message_size());
             volatile std::byte sink{};
             for (std::byte b : (*r)->bytes()) {
                 sink = b;  // every byte of a sample must be readable (ASan checks the range)

@@ -33,9 +33,9 @@ namespace ipckit {
 namespace {
 
 using namespace std::chrono_literals;
-using chan_detail::Header;
-using chan_detail::PubRecord;
-using chan_detail::RecordHeader;
+using detail::Header;
+using detail::PubRecord;
+using detail::RecordHeader;
 using test::as_bytes;
 using test::as_string;
 using test::chan_name;
@@ -111,11 +111,11 @@ TEST(ChannelTrust, CreateRefusesAMaxMessageWhoseRecordSizeOverflows) {
                             (std::size_t{1} << 32) + 16}) {
         auto c = small_config();
         c.lane_bytes = std::size_t{1} << 34;  // large enough for 2 x 2^32 on paper
-        c.max_message = bad;
+        c.max_message_size = bad;
         auto r = Channel::create(chan_name(), c);
         ASSERT_FALSE(r) << bad;
         EXPECT_EQ(r.error(), std::errc::invalid_argument) << bad;
-        EXPECT_NE(r.error().message().find("max_message"), std::string::npos)
+        EXPECT_NE(r.error().message().find("max_message_size"), std::string::npos)
             << r.error().message();
     }
 }
@@ -125,7 +125,7 @@ TEST(ChannelTrust, AForgedMaxMessageInTheHeaderIsRefusedAtOpen) {
     ASSERT_TRUE(Channel::create(name, small_config()));
     {
         RawFile raw(name);
-        raw.header().max_message.store(~std::uint64_t{0});
+        raw.header().max_message_size.store(~std::uint64_t{0});
     }
     ChannelOptions o;
     o.init_wait = 0ms;
@@ -135,7 +135,7 @@ TEST(ChannelTrust, AForgedMaxMessageInTheHeaderIsRefusedAtOpen) {
                                      : Channel::inspect(name, o).transform([](auto&&) {});
         ASSERT_FALSE(r) << role;
         EXPECT_EQ(r.error(), std::errc::bad_message) << role;
-        EXPECT_NE(r.error().message().find("max_message"), std::string::npos)
+        EXPECT_NE(r.error().message().find("max_message_size"), std::string::npos)
             << r.error().message();
     }
     // The whole path the issue took: a send of 1.2 MB through the endpoint fails cleanly.
@@ -156,7 +156,7 @@ TEST(ChannelTrust, AReceivingEndpointDoesNotAllocateMaxMessageUpFront) {
     c.max_publishers = 1;
     c.max_subscribers = 1;
     c.lane_bytes = std::size_t{64} << 20;
-    c.max_message = c.lane_bytes / 2 - 16;  // 32 MiB messages allowed
+    c.max_message_size = c.lane_bytes / 2 - 16;  // 32 MiB messages allowed
     auto created = Channel::create(name, c);
     ASSERT_TRUE(created) << created.error().message();
     auto uri = Uri::parse("chan:" + name).value();
@@ -265,7 +265,7 @@ void check_lapped_subscriber(std::size_t len, std::uint64_t burst, std::uint64_t
     if (burst > 0) {
         EXPECT_EQ(last, seq - 1) << "the newest message is received";
     }
-    const std::uint64_t record = chan_detail::record_bytes(len);
+    const std::uint64_t record = detail::record_bytes(len);
     if (c.lane_bytes % record == 0) {
         EXPECT_EQ(received, std::min<std::uint64_t>(burst, c.lane_bytes / record))
             << "every record still intact is received (resume at the oldest)";
@@ -276,7 +276,7 @@ TEST(ChannelTrust, OverwriteModeCountsEveryLossAtBurstsAroundTheRingSize) {
     // 4 KiB lane; records of 32, 64, 128 bytes (dividing the lane) and 48, 112 (with pads).
     for (std::size_t len :
          {std::size_t{16}, std::size_t{48}, std::size_t{100}, std::size_t{32}, std::size_t{96}}) {
-        const std::uint64_t cap = 4096 / chan_detail::record_bytes(len);
+        const std::uint64_t cap = 4096 / detail::record_bytes(len);
         for (std::uint64_t burst : {std::uint64_t{1},
                                     cap - 1,
                                     cap,

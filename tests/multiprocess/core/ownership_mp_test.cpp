@@ -14,7 +14,7 @@
 #include "ipckit/shm/posix_shm.hpp"
 #include "ipckit/shm/sysv_shm.hpp"
 #include "ipckit/stream/fifo.hpp"
-#include "ipckit/sync/posix_semaphore.hpp"
+#include "ipckit/sync/named_semaphore.hpp"
 #include "ipckit/sync/sysv_semaphore_set.hpp"
 
 #include <fcntl.h>
@@ -193,10 +193,10 @@ TEST_F(Squatted, PosixShmIsRefusedUnlessTrusted) {
 TEST_F(Squatted, PosixSemaphoreIsRefusedUnlessTrusted) {
     const auto name = PosixName::make(test::unique_sem_name("squat")).value();
     as_nobody(
-        [&] { return static_cast<bool>(PosixSemaphore::create(name, 3, Permissions(0666))); });
-    expect_refused(PosixSemaphore::open(name), "open");
-    expect_refused(PosixSemaphore::open_or_create(name, 0), "open_or_create");
-    auto trusted = PosixSemaphore::open(name, trusting_nobody());
+        [&] { return static_cast<bool>(NamedSemaphore::create(name, 3, Permissions(0666))); });
+    expect_refused(NamedSemaphore::open(name), "open");
+    expect_refused(NamedSemaphore::open_or_create(name, 0), "open_or_create");
+    auto trusted = NamedSemaphore::open(name, trusting_nobody());
     ASSERT_TRUE(trusted) << trusted.error().message();
     EXPECT_EQ(trusted->value().value(), 3);
 }
@@ -245,7 +245,7 @@ TEST_F(Squatted, FifoSwappedAfterOpenIsRefusedWhenAnEndIsOpened) {
 TEST_F(Squatted, ChannelIsRefusedUnlessTrusted) {
     ChannelConfig config;
     config.lane_bytes = 4096;
-    config.max_message = 1024;
+    config.max_message_size = 1024;
     config.options.dir = dir_;
     config.permissions = Permissions(0644);
     as_nobody([&] { return static_cast<bool>(Channel::create("squat", config)); });
@@ -263,7 +263,7 @@ TEST_F(Squatted, EndpointRefusesEverySchemeUnlessTrusted) {
     const std::string fifo = dir_ + "/ep-fifo";
     ChannelConfig config;
     config.lane_bytes = 4096;
-    config.max_message = 1024;
+    config.max_message_size = 1024;
     config.options.dir = dir_;
     config.permissions = Permissions(0644);
     as_nobody([&] {

@@ -5,8 +5,8 @@
 #include "forked_child.hpp"
 #include "ipc_registry.hpp"
 #include "ipckit/core/mapping.hpp"
-#include "ipckit/sync/posix_semaphore.hpp"
-#include "ipckit/sync/shared_semaphore.hpp"
+#include "ipckit/sync/named_semaphore.hpp"
+#include "ipckit/sync/unnamed_semaphore.hpp"
 #include "sync_test_helpers.hpp"
 
 #include <sys/syscall.h>
@@ -23,9 +23,9 @@ using test_sync::eventually;
 
 TEST(PosixSemaphoreMp, PostWakesAWaiterInAnotherProcess) {
     const auto name = PosixName::make(test::unique_sem_name()).value();
-    auto sem = PosixSemaphore::create(name, 0).value();
+    auto sem = NamedSemaphore::create(name, 0).value();
     auto child = test::ForkedChild::spawn([&] {
-        auto mine = PosixSemaphore::open(name);
+        auto mine = NamedSemaphore::open(name);
         CHILD_CHECK(mine);
         auto r = mine->wait_for(10s);
         CHILD_CHECK(r && *r);
@@ -40,7 +40,7 @@ TEST(PosixSemaphoreMp, PostWakesAWaiterInAnotherProcess) {
 TEST(PosixSemaphoreMp, AWaitInterruptedByASignalKeepsWaiting) {
     auto shm = Mapping::map_anonymous(4096).value();
     auto* handled = new (shm.data()) std::atomic<int>(0);
-    auto sem = SharedSemaphore::init(shm.bytes().subspan(64, SharedSemaphore::kSize), 0).value();
+    auto sem = UnnamedSemaphore::init(shm.bytes().subspan(64, UnnamedSemaphore::kSize), 0).value();
     auto child = test::ForkedChild::spawn([&] {
         test_sync::install_counting_handler(handled);
         auto r = sem.wait();  // EINTR from the handler is retried, not reported
@@ -59,8 +59,8 @@ TEST(PosixSemaphoreMp, AWaitInterruptedByASignalKeepsWaiting) {
 
 TEST(PosixSemaphoreMp, UnnamedSemaphoreInSharedMemoryWorksAcrossFork) {
     auto shm = Mapping::map_anonymous(4096).value();
-    auto sem = SharedSemaphore::init(shm.bytes().first(SharedSemaphore::kSize), 0).value();
-    auto done = SharedSemaphore::init(shm.bytes().subspan(64, SharedSemaphore::kSize), 0).value();
+    auto sem = UnnamedSemaphore::init(shm.bytes().first(UnnamedSemaphore::kSize), 0).value();
+    auto done = UnnamedSemaphore::init(shm.bytes().subspan(64, UnnamedSemaphore::kSize), 0).value();
     auto child = test::ForkedChild::spawn([&] {
         for (int i = 0; i < 100; ++i) {
             auto r = sem.wait_for(10s);
@@ -81,7 +81,7 @@ TEST(PosixSemaphoreMp, UnnamedSemaphoreInSharedMemoryWorksAcrossFork) {
 // B05: two waiters, one is SIGKILLed while blocked, one post still wakes the other.
 TEST(PosixSemaphoreMp, KilledWaiterDoesNotSwallowThePost) {
     auto shm = Mapping::map_anonymous(4096).value();
-    auto sem = SharedSemaphore::init(shm.bytes().first(SharedSemaphore::kSize), 0).value();
+    auto sem = UnnamedSemaphore::init(shm.bytes().first(UnnamedSemaphore::kSize), 0).value();
     auto waiter = [&] {
         auto r = sem.wait_for(10s);
         CHILD_CHECK(r && *r);
@@ -101,9 +101,9 @@ TEST(PosixSemaphoreMp, KilledWaiterDoesNotSwallowThePost) {
 // B06 / F11: a POSIX semaphore is not robust; the count a killed holder took is lost.
 TEST(PosixSemaphoreMp, HolderKilledKeepsTheCount) {
     const auto name = PosixName::make(test::unique_sem_name()).value();
-    auto sem = PosixSemaphore::create(name, 1).value();
+    auto sem = NamedSemaphore::create(name, 1).value();
     auto holder = test::ForkedChild::spawn([&] {
-        auto mine = PosixSemaphore::open(name);
+        auto mine = NamedSemaphore::open(name);
         CHILD_CHECK(mine && mine->wait());
         ::pause();
         return 0;
@@ -123,7 +123,7 @@ TEST(PosixSemaphoreMp, OpenRefusesASemaphoreOwnedByAnotherUser) {
     auto squatter = test::ForkedChild::spawn([&] {
         CHILD_CHECK(::setresgid(65534, 65534, 65534) == 0);
         CHILD_CHECK(::setresuid(65534, 65534, 65534) == 0);
-        auto r = PosixSemaphore::create(name, 5, Permissions(0666));
+        auto r = NamedSemaphore::create(name, 5, Permissions(0666));
         CHILD_CHECK(r);
         return 0;
     });
@@ -131,16 +131,16 @@ TEST(PosixSemaphoreMp, OpenRefusesASemaphoreOwnedByAnotherUser) {
         const auto res = squatter.wait_for(10s);
         ASSERT_TRUE(res.ok()) << res.describe();
     }
-    auto refused = PosixSemaphore::open(name);
+    auto refused = NamedSemaphore::open(name);
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().code(), std::errc::permission_denied);
     EXPECT_NE(refused.error().detail().find("uid 65534"), std::string::npos)
         << refused.error().message();
-    auto refused_too = PosixSemaphore::open_or_create(name, 0);
+    auto refused_too = NamedSemaphore::open_or_create(name, 0);
     ASSERT_FALSE(refused_too);
     EXPECT_EQ(refused_too.error().code(), std::errc::permission_denied);
     // Sharing across users is possible, but only when asked for.
-    auto shared = PosixSemaphore::open(name, Ownership::any());
+    auto shared = NamedSemaphore::open(name, Ownership::any());
     ASSERT_TRUE(shared) << shared.error().message();
     EXPECT_EQ(shared->value().value(), 5);
 }

@@ -71,7 +71,7 @@ TEST(ChannelSoak, MillionMessagesOfEverySizeWithChecksums) {
     const auto name = test::chan_name();
     auto c = test::small_config();
     c.lane_bytes = 1 << 16;
-    c.max_message = 8192;
+    c.max_message_size = 8192;
     ASSERT_TRUE(Channel::create(name, c));
     constexpr std::uint64_t kCount = 1'000'000;
     auto flag = Mapping::map_anonymous(4096).value();

@@ -69,10 +69,10 @@ TEST(ChannelCreate, DefaultDirectoryIsDevShm) {
 
 TEST(ChannelCreate, RejectsImpossibleParameters) {
     auto c = small_config();
-    c.max_message = 4096;  // needs lane_bytes >= 2 x (4096 + 16)
+    c.max_message_size = 4096;  // needs lane_bytes >= 2 x (4096 + 16)
     auto r = Channel::create(chan_name(), c);
     ASSERT_FALSE(r);
-    EXPECT_NE(r.error().message().find("max_message"), std::string::npos) << r.error().message();
+    EXPECT_NE(r.error().message().find("max_message_size"), std::string::npos) << r.error().message();
     c = small_config();
     c.lane_bytes = 5000;
     EXPECT_FALSE(Channel::create(chan_name(), c));
@@ -85,10 +85,10 @@ TEST(ChannelCreate, OpenOrCreateNamesTheDifferingParameter) {
     const auto name = chan_name();
     ASSERT_TRUE(Channel::create(name, small_config()));
     auto c = small_config();
-    c.max_message = 512;
+    c.max_message_size = 512;
     auto r = Subscriber::open_or_create(name, c);
     ASSERT_FALSE(r);
-    EXPECT_NE(r.error().message().find("max_message=1024, requested 512"), std::string::npos)
+    EXPECT_NE(r.error().message().find("max_message_size=1024, requested 512"), std::string::npos)
         << r.error().message();
     c = small_config(ChannelPolicy::Overwrite);
     r = Subscriber::open_or_create(name, c);

@@ -45,7 +45,7 @@ inline ChannelConfig small_config(ChannelPolicy policy = ChannelPolicy::Block) {
     ChannelConfig c;
     c.policy = policy;
     c.lane_bytes = 4096;
-    c.max_message = 1024;
+    c.max_message_size = 1024;
     c.max_publishers = 4;
     c.max_subscribers = 8;
     c.max_loans = 4;

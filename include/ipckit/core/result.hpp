@@ -309,11 +309,11 @@ private:
 ///   IPCKIT_TRY_ASSIGN(UniqueFd fd, open_fd(path));   IPCKIT_TRY_ASSIGN(size, file.size());
 // NOLINTNEXTLINE(cppcoreguidelines-macro-usage): early return needs a macro (no coroutines here)
 #define IPCKIT_TRY_ASSIGN(lhs, expr) \
-    IPCKIT_TRY_ASSIGN_IMPL_(IPCKIT_TRY_CONCAT_(ipckit_try_v_, __LINE__), lhs, expr)
+    IPCKIT_TRY_ASSIGN_IMPL(IPCKIT_TRY_CONCAT(ipckit_try_v_, __LINE__), lhs, expr)
 // NOLINTBEGIN(cppcoreguidelines-macro-usage,bugprone-macro-parentheses): helpers of the above
-#define IPCKIT_TRY_CONCAT_(a, b) IPCKIT_TRY_CONCAT_2_(a, b)
-#define IPCKIT_TRY_CONCAT_2_(a, b) a##b
-#define IPCKIT_TRY_ASSIGN_IMPL_(tmp, lhs, expr) \
+#define IPCKIT_TRY_CONCAT(a, b) IPCKIT_TRY_CONCAT_IMPL(a, b)
+#define IPCKIT_TRY_CONCAT_IMPL(a, b) a##b
+#define IPCKIT_TRY_ASSIGN_IMPL(tmp, lhs, expr) \
     auto tmp = (expr);                          \
     if (!tmp) {                                 \
         return std::move(tmp).error();          \

@@ -3,6 +3,8 @@
 // (inet_pton only parses), so a hostile URI is refused before any object is opened (A22).
 #include "ipckit/endpoint/uri.hpp"
 
+#include "ipckit/core/units.hpp"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -131,72 +133,34 @@ bool all_digits(std::string_view s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+/// URI numbers may be negative (sysvmq type=-3) and hexadecimal (size=0x1000).
+constexpr NumberSyntax kUriNumber{.sign = true, .hex = true};
+
 /// A decimal (or 0x hex) integer in [lo, hi]; `what` names it in errors.
 Result<long long> parse_integer(std::string_view s, long long lo, long long hi, std::string_view what,
                                 const Failer& fail) {
-    std::string_view digits = s;
-    bool negative = false;
-    if (digits.starts_with('-')) {
-        negative = true;
-        digits.remove_prefix(1);
+    const auto n = ipckit::parse_integer(s, lo, hi, kUriNumber);
+    if (n) {
+        return static_cast<long long>(*n);
     }
-    int base = 10;
-    if (digits.starts_with("0x") || digits.starts_with("0X")) {
-        base = 16;
-        digits.remove_prefix(2);
+    if (n.error() == ParseError::OutOfRange) {
+        return fail(std::string(what) + " '" + shown(s) + "' is not in [" + std::to_string(lo) +
+                    ", " + std::to_string(hi) + "]");
     }
-    unsigned long long magnitude = 0;
-    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), magnitude, base);
-    const std::string range = "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
-    if (digits.empty() || (ec != std::errc() && ec != std::errc::result_out_of_range) ||
-        p != digits.data() + digits.size()) {
-        return fail(std::string(what) + " '" + shown(s) + "' is not a number");
-    }
-    if (ec == std::errc::result_out_of_range || magnitude > static_cast<unsigned long long>(LLONG_MAX)) {
-        return fail(std::string(what) + " '" + shown(s) + "' is not in " + range);
-    }
-    const long long value = negative ? -static_cast<long long>(magnitude) : static_cast<long long>(magnitude);
-    if (value < lo || value > hi) {
-        return fail(std::string(what) + " '" + shown(s) + "' is not in " + range);
-    }
-    return value;
+    return fail(std::string(what) + " '" + shown(s) + "' is not a number");
 }
 
 /// A size with an optional binary suffix: 4096, 64k, 16M, 1G.
 Result<std::size_t> parse_size(std::string_view s, std::string_view what, const Failer& fail) {
-    std::size_t multiplier = 1;
-    std::string_view digits = s;
-    if (!digits.empty()) {
-        switch (digits.back()) {
-            case 'k':
-            case 'K':
-                multiplier = 1024;
-                break;
-            case 'm':
-            case 'M':
-                multiplier = std::size_t{1024} * 1024;
-                break;
-            case 'g':
-            case 'G':
-                multiplier = std::size_t{1024} * 1024 * 1024;
-                break;
-            default:
-                break;
-        }
-        if (multiplier != 1) {
-            digits.remove_suffix(1);
-        }
+    constexpr std::uint64_t kMaxSize = std::uint64_t{1} << 46;  // 64 TiB: beyond any tmpfs
+    const auto n = ipckit::parse_size(s, kSizeLetters, kMaxSize, kUriNumber);
+    if (n) {
+        return static_cast<std::size_t>(*n);
     }
-    constexpr long long kMaxSize = 1LL << 46;  // 64 TiB: beyond any tmpfs, far below overflow
-    auto n = parse_integer(digits, 0, kMaxSize, what, fail);
-    if (!n) {
-        return fail(std::string(what) + " '" + shown(s) + "' is not a size (e.g. 4096, 64k, 16M)");
-    }
-    const auto bytes = static_cast<unsigned long long>(*n) * multiplier;
-    if (bytes > static_cast<unsigned long long>(kMaxSize)) {
+    if (n.error() == ParseError::OutOfRange) {
         return fail(std::string(what) + " '" + shown(s) + "' is larger than 64 TiB");
     }
-    return static_cast<std::size_t>(bytes);
+    return fail(std::string(what) + " '" + shown(s) + "' is not a size (e.g. 4096, 64k, 16M)");
 }
 
 Result<bool> parse_bool(std::string_view s, std::string_view what, const Failer& fail) {

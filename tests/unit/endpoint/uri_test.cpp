@@ -370,6 +370,13 @@ TEST(Uri, OptionSizesKeepTheirGrammar) {
                "option msgsize '68719476737k' is larger than 64 TiB");
 }
 
+TEST(Uri, ASizeBeyond64TiBSaysSoEvenWithoutAUnit) {
+    // A number past 64 TiB on its own was "not a size"; it is a size, only too large.
+    expect_bad("shm:/s?size=70368744177665", "option size '70368744177665' is larger than 64 TiB");
+    expect_bad("shm:/s?size=18014398509481985K", "is larger than 64 TiB");  // * 1024 would wrap
+    expect_bad("shm:/s?size=99999999999999999999", "is larger than 64 TiB");
+}
+
 TEST(Uri, ErrorMessagesNameTheUriAndTheBadPart) {
     auto r = Uri::parse("tcp:h:99999");
     ASSERT_FALSE(r);

@@ -101,6 +101,35 @@ std::size_t decimal_end(std::string_view s) noexcept {
     return j;
 }
 
+/// Whether a decimal that from_chars found out of range is too small rather than too large:
+/// result_out_of_range means both. The power of ten of its first significant digit decides (out
+/// of range it is past -300 or +300, so saturating a huge exponent changes nothing).
+bool underflows(std::string_view number) noexcept {
+    constexpr long long kFar = 1'000'000'000;
+    const std::size_t e = number.find_first_of("eE");
+    const std::string_view mantissa = number.substr(0, e);
+    const std::size_t dot = std::min(mantissa.find('.'), mantissa.size());
+    const std::size_t first = mantissa.find_first_of("123456789");
+    if (first == std::string_view::npos) {
+        return true;  // zero
+    }
+    long long power = first < dot ? static_cast<long long>(dot - first - 1)
+                                  : -static_cast<long long>(first - dot);
+    if (e != std::string_view::npos) {
+        std::string_view exponent = number.substr(e + 1);
+        const bool negative = exponent.starts_with('-');
+        if (negative || exponent.starts_with('+')) {
+            exponent.remove_prefix(1);
+        }
+        long long magnitude = 0;
+        for (const char c : exponent) {
+            magnitude = std::min(kFar, magnitude * 10 + (c - '0'));
+        }
+        power += negative ? -magnitude : magnitude;
+    }
+    return power < 0;
+}
+
 constexpr std::uint64_t kNanosPerSecond = 1'000'000'000;
 constexpr Unit kDurationUnits[] = {
     {"", kNanosPerSecond},
@@ -210,6 +239,9 @@ Parsed<std::chrono::nanoseconds> parse_duration(std::string_view text) noexcept 
         return ParseError::UnknownUnit;
     }
     using Nanos = std::chrono::nanoseconds;
+    if (ec == std::errc::result_out_of_range && underflows(number)) {
+        return Nanos(0);  // "1e-400": less than a nanosecond, so poll once like "0"
+    }
     const double ns =
         ec == std::errc::result_out_of_range ? HUGE_VAL : value * static_cast<double>(unit->factor);
     if (!std::isfinite(ns) || ns >= static_cast<double>(Nanos::max().count())) {

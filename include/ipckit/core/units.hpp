@@ -96,8 +96,9 @@ Parsed<std::uint64_t> parse_size(std::string_view text,
 
 /// A duration: a decimal number (fraction and exponent allowed: "1.5", "1e3") and one of ns, us,
 /// ms, s, m or min, h; a bare number is seconds, "0" is zero. Values too large for nanoseconds
-/// saturate to nanoseconds::max(), which Deadline::after() turns into never() (no overflow).
-/// Refused: Empty, Negative (any leading '-'), NotANumber, UnknownUnit (units are lower case).
+/// saturate to nanoseconds::max(), which Deadline::after() turns into never() (no overflow);
+/// values under 1 ns are 0 (fractions of a nanosecond are cut off). Refused: Empty, Negative (any
+/// leading '-'), NotANumber, UnknownUnit (units are lower case).
 Parsed<std::chrono::nanoseconds> parse_duration(std::string_view text) noexcept;
 
 }  // namespace ipckit

@@ -8,6 +8,7 @@
 
 #include <climits>
 #include <cstdint>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -222,6 +223,21 @@ TEST(ParseDuration, HugeValuesSaturateToForever) {  // A09
         EXPECT_EQ(*d, std::chrono::nanoseconds::max()) << huge;
         EXPECT_TRUE(Deadline::after(*d).is_never()) << huge;
     }
+}
+
+TEST(ParseDuration, AValueTooSmallToRepresentIsZeroNotForever) {
+    // from_chars says result_out_of_range for an underflow as for an overflow: "1e-400" waited
+    // for ever where "1e-10" polls once.
+    for (const char* tiny :
+         {"1e-400", "1e-400s", "1e-400h", "0.000001e-320", "5E-999ms", "1e-99999999999999999999"}) {
+        auto d = parse_duration(tiny);
+        ASSERT_TRUE(d) << tiny;
+        EXPECT_EQ(*d, 0ns) << tiny;
+    }
+    // A negative exponent can still leave a huge value.
+    const std::string huge = "1" + std::string(400, '0') + "e-50";
+    EXPECT_EQ(*parse_duration(huge), std::chrono::nanoseconds::max());
+    EXPECT_EQ(*parse_duration("1e99999999999999999999"), std::chrono::nanoseconds::max());
 }
 
 TEST(ParseDuration, RefusesEmptyNegativeMalformedAndUnknownUnits) {

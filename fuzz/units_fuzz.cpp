@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Fuzz target: every parser of numbers, durations, sizes, modes, names and kinds that is
 // reachable as a function, all over the same text:
+//  - ipckit::parse_integer, parse_size and parse_duration (ipckit/core/units.hpp), the one
+//    grammar of each under the URI options, the command line and --sizes
 //  - ipckit::cli::parse_duration and timeout_deadline (tools/ipckit/duration.hpp, endpoint_cli.hpp)
 //  - ipckit::cli::parse_integer and parse_mode (tools/ipckit/endpoint_cli.hpp)
 //  - ipckit::cli::parse_kinds, the `ls`/`rm` --type words (tools/ipckit/object_view.cpp)
@@ -17,12 +19,14 @@
 #include "fuzz_target.hpp"
 #include "ipckit/core/posix_name.hpp"
 #include "ipckit/core/sysv_key.hpp"
+#include "ipckit/core/units.hpp"
 #include "ipckit/endpoint/uri.hpp"
 #include "object_view.hpp"
 
 #include <cctype>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -82,6 +86,9 @@ std::optional<std::uint64_t> documented_size(std::string_view item) {
 
 void durations(const std::string& text) {
     auto d = ipckit::cli::parse_duration(text);
+    // The command's parser is the core one with its own wording.
+    const auto core = ipckit::parse_duration(text);
+    FUZZ_CHECK(d.has_value() == core.has_value() && (!d || *d == *core));
     if (d) {
         FUZZ_CHECK(d->count() >= 0);
         // A whole number of nanoseconds is exact (well inside a double's 53 bits).
@@ -100,6 +107,29 @@ void cli_numbers(const std::string& text) {
         FUZZ_CHECK(m->bits() <= 0777);
     }
     (void)ipckit::cli::parse_kinds(split(text, ','));
+}
+
+void core_numbers(const std::string& text) {
+    constexpr ipckit::NumberSyntax kSignedHex{.sign = true, .hex = true};
+    if (auto n = ipckit::parse_integer(text, -1000, 1000, kSignedHex)) {
+        FUZZ_CHECK(*n >= -1000 && *n <= 1000);
+    }
+    // The command line's integer is the core's signed decimal one.
+    const auto cli = ipckit::cli::parse_integer(text);
+    const auto core = ipckit::parse_integer(text,
+                                            std::numeric_limits<std::int64_t>::min(),
+                                            std::numeric_limits<std::int64_t>::max(),
+                                            {.sign = true});
+    FUZZ_CHECK(cli.has_value() == core.has_value() && (!cli || *cli == *core));
+    constexpr std::uint64_t k64TiB = std::uint64_t{1} << 46;
+    if (auto s = ipckit::parse_size(text, ipckit::kSizeLetters, k64TiB, kSignedHex)) {
+        FUZZ_CHECK(*s <= k64TiB);
+    }
+    // An accepted byte size is the size the text says, not a wrapped-around one.
+    if (auto s = ipckit::parse_size(text, ipckit::kSizeBytes, kHuge)) {
+        const auto want = documented_size(text);
+        FUZZ_CHECK(want.has_value() && *want == *s);
+    }
 }
 
 void bench_sizes(const std::string& text) {
@@ -160,6 +190,7 @@ IPCKIT_FUZZ_TARGET(units) {
     const std::string text(reinterpret_cast<const char*>(data), size);  // NOLINT: bytes
     durations(text);
     cli_numbers(text);
+    core_numbers(text);
     bench_sizes(text);
     uri_options(text);
     names(text);

@@ -7,10 +7,14 @@
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/ownership.hpp"
+#include "ipckit/core/units.hpp"
 #include "ipckit/endpoint/uri.hpp"
 
 #include <charconv>
+#include <chrono>
+#include <cstdint>
 #include <fmt/core.h>
+#include <limits>
 #include <optional>
 #include <pwd.h>
 #include <string>
@@ -63,14 +67,13 @@ inline int usage(const char* sub, const std::string& text) {
     return kExitUsage;
 }
 
-/// A whole-string integer ("12", "-3"); nullopt on anything else.
+/// A whole-string decimal integer ("12", "-3"); nullopt on anything else.
 inline std::optional<long long> parse_integer(std::string_view s) {
-    long long v = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (s.empty() || ec != std::errc() || p != s.data() + s.size()) {
-        return std::nullopt;
-    }
-    return v;
+    const auto n = ipckit::parse_integer(s,
+                                         std::numeric_limits<std::int64_t>::min(),
+                                         std::numeric_limits<std::int64_t>::max(),
+                                         {.sign = true});
+    return n ? std::optional<long long>(*n) : std::nullopt;
 }
 
 /// An octal mode <= 0777 ("0640", "640").
@@ -118,11 +121,8 @@ inline Result<Deadline> timeout_deadline(const std::optional<std::string>& text)
     if (!text) {
         return Deadline::never();
     }
-    auto d = parse_duration(*text);
-    if (!d) {
-        return std::move(d).error();
-    }
-    return d->count() == 0 ? Deadline::now() : Deadline::after(*d);
+    IPCKIT_TRY_ASSIGN(const std::chrono::nanoseconds d, parse_duration(*text));
+    return d.count() == 0 ? Deadline::now() : Deadline::after(d);
 }
 
 }  // namespace ipckit::cli

@@ -108,7 +108,7 @@ public:
     /// The resolved SysV id (sysvmq) or -1; useful after opening "sysvmq:private".
     [[nodiscard]] int sysv_id() const noexcept;
 
-    struct Impl;  // per scheme (src/endpoint/endpoint.cpp)
+    struct Impl;  // per scheme family (src/endpoint/endpoint_impl.hpp)
     explicit Endpoint(std::unique_ptr<Impl> impl) noexcept;
     Endpoint(const Endpoint&) = delete;
     Endpoint& operator=(const Endpoint&) = delete;

@@ -43,5 +43,18 @@ TEST(ParseDuration, RejectsMalformedAndNegativeValuesNamingThem) {
     }
 }
 
+TEST(ParseDuration, EachRefusalKeepsItsWording) {
+    EXPECT_EQ(parse_duration("").error().detail(), "is empty (e.g. 1.5s, 250ms, 0)");
+    EXPECT_EQ(parse_duration("-1").error().detail(), "must not be negative");
+    EXPECT_EQ(parse_duration("abc").error().detail(),
+              "is not a number with a unit (e.g. 1.5s, 250ms, 0)");
+    EXPECT_EQ(
+        parse_duration("5parsecs").error().message(),
+        "duration '5parsecs': Invalid argument (has an unknown unit (use ns, us, ms, s, m or h))");
+    // The text is shown up to 40 characters.
+    const std::string longer(50, '7');
+    EXPECT_EQ(parse_duration(longer + "x").error().object(), "'" + longer.substr(0, 40) + "'");
+}
+
 }  // namespace
 }  // namespace ipckit::cli

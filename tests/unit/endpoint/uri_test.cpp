@@ -325,6 +325,58 @@ TEST(Uri, RejectsUnknownRepeatedAndMalformedOptions) {
     expect_bad("fifo:/x?prio=1", "unknown option 'prio' for fifo:");
 }
 
+TEST(Uri, OptionNumbersKeepTheirGrammar) {
+    // Integers: decimal, 0x hex and a sign, inside the option's range.
+    EXPECT_EQ(*parse_ok("sysvmq:5?type=-0x10").get_if<SysvMqUri>()->type, -16);
+    EXPECT_EQ(*parse_ok("mq:/q?maxmsg=0x10").get_if<PosixMqUri>()->max_messages, 16);
+    EXPECT_EQ(*parse_ok("mq:/q?maxmsg=007").get_if<PosixMqUri>()->max_messages, 7);
+    EXPECT_EQ(*parse_ok("mq:/q?prio=-0").get_if<PosixMqUri>()->priority, 0U);
+    EXPECT_EQ(parse_ok("sysvmq:id:0x2a").get_if<SysvMqUri>()->address.id, 42);
+    expect_bad("mq:/q?maxmsg=+5", "option maxmsg '+5' is not a number");
+    expect_bad("mq:/q?maxmsg=5%20", "option maxmsg '5 ' is not a number");
+    expect_bad("mq:/q?maxmsg=%205", "option maxmsg ' 5' is not a number");
+    expect_bad("mq:/q?maxmsg=0x", "option maxmsg '0x' is not a number");
+    expect_bad("mq:/q?maxmsg=1k", "option maxmsg '1k' is not a number");
+    expect_bad("sysvmq:5?type=-9223372036854775808",
+               "option type '-9223372036854775808' is not in [-9223372036854775807, "
+               "9223372036854775807]");
+    expect_bad("sysvmq:id:-1", "id '-1' is not in [0, 2147483647]");
+}
+
+TEST(Uri, OptionSizesKeepTheirGrammar) {
+    // A k/M/G suffix in any case (binary), hex, and "-0" (the integer grammar's sign).
+    const auto size = [](std::string_view text) {
+        return *parse_ok(text).get_if<PosixShmUri>()->size;
+    };
+    EXPECT_EQ(size("shm:/s?size=4096"), 4096U);
+    EXPECT_EQ(size("shm:/s?size=64k"), 65536U);
+    EXPECT_EQ(size("shm:/s?size=64K"), 65536U);
+    EXPECT_EQ(size("shm:/s?size=16m"), 16U << 20);
+    EXPECT_EQ(size("shm:/s?size=1g"), 1ULL << 30);
+    EXPECT_EQ(size("shm:/s?size=0x1000"), 4096U);
+    EXPECT_EQ(size("shm:/s?size=0x1k"), 1024U);
+    EXPECT_EQ(size("shm:/s?size=-0"), 0U);
+    EXPECT_EQ(size("shm:/s?size=70368744177664"), 1ULL << 46);  // 64 TiB exactly
+    EXPECT_EQ(*parse_ok("chan:c?capacity=65536G").get_if<ChanUri>()->capacity, 1ULL << 46);
+    expect_bad("shm:/s?size=64KB", "option size '64KB' is not a size (e.g. 4096, 64k, 16M)");
+    expect_bad("shm:/s?size=64kb", "is not a size");
+    expect_bad("shm:/s?size=1.5k", "is not a size");
+    expect_bad("shm:/s?size=k", "is not a size");
+    expect_bad("shm:/s?size=%2064", "option size ' 64' is not a size");
+    expect_bad("shm:/s?size=64%20", "option size '64 ' is not a size");
+    expect_bad("shm:/s?size=-1k", "is not a size");
+    expect_bad("shm:/s?size=65537g", "option size '65537g' is larger than 64 TiB");
+    expect_bad("chan:c?msgsize=68719476737k",
+               "option msgsize '68719476737k' is larger than 64 TiB");
+}
+
+TEST(Uri, ASizeBeyond64TiBSaysSoEvenWithoutAUnit) {
+    // A number past 64 TiB on its own was "not a size"; it is a size, only too large.
+    expect_bad("shm:/s?size=70368744177665", "option size '70368744177665' is larger than 64 TiB");
+    expect_bad("shm:/s?size=18014398509481985K", "is larger than 64 TiB");  // * 1024 would wrap
+    expect_bad("shm:/s?size=99999999999999999999", "is larger than 64 TiB");
+}
+
 TEST(Uri, ErrorMessagesNameTheUriAndTheBadPart) {
     auto r = Uri::parse("tcp:h:99999");
     ASSERT_FALSE(r);

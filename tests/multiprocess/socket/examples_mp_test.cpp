@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
 #include <future>
 #include <thread>
@@ -90,10 +89,7 @@ TEST(SocketExamples, APythonPeerTalksStreamAndDatagram) {
     const std::string stream_path = test::unique_path("py-stream.sock");
     const std::string dgram_path = test::unique_path("py-dgram.sock");
     const std::string client_path = test::unique_path("py-client.sock");
-    const std::string script =
-        (std::filesystem::path(__FILE__).parent_path() / "../../../examples/socket/peer.py")
-            .lexically_normal()
-            .string();
+    const std::string script = std::string(IPCKIT_SOURCE_DIR) + "/examples/socket/peer.py";
     ASSERT_TRUE(socket_test::path_exists(script)) << script;
     auto server =
         start({test::build_path("examples/example_socket_python_peer"), stream_path, dgram_path});

@@ -2,8 +2,9 @@
 // Conformance of the file locks: one set of typed tests over flock (FileLock), fcntl record locks
 // (RecordLock) and open-file-description locks (OfdLock), through the public API only. Between
 // processes: exclusive excludes, shared admits shared, a try on a held lock is the busy outcome
-// (false), a timed acquire times out as false, and the lock is released by release(), by
-// closing the handle and by the holder's death (SIGKILL). Where the three differ by design
+// (false), a timed acquire times out as false, the lock is released by release(), by closing
+// the handle and by the holder's death (SIGKILL), and a waiter killed while blocked does not
+// swallow the release (B05). Where the three differ by design
 // (who owns the lock: F24, B27), a trait says so and the test checks the documented behaviour.
 #include "conformance_util.hpp"
 #include "eventually.hpp"
@@ -16,6 +17,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -36,12 +38,14 @@ using namespace std::chrono_literals;
 // - kConflictsInOneProcess: two handles of one process exclude each other (false for record
 //   locks, which belong to the process);
 // - kLostOnUnrelatedClose: closing any other descriptor of the file drops the lock (true for
-//   record locks only: F24, B27).
+//   record locks only: F24, B27);
+// - kBlockingCall: the system call a waiter without deadline sleeps in.
 
 struct Flock {
     static constexpr const char* kName = "Flock";
     static constexpr bool kConflictsInOneProcess = true;
     static constexpr bool kLostOnUnrelatedClose = false;
+    static constexpr long kBlockingCall = SYS_flock;
     using Handle = FileLock;
     static Result<bool> acquire(Handle& h, LockKind k, Deadline d) { return h.acquire(k, d); }
     static Result<bool> try_acquire(Handle& h, LockKind k) { return h.try_acquire(k); }
@@ -52,6 +56,7 @@ struct Fcntl {
     static constexpr const char* kName = "FcntlRecord";
     static constexpr bool kConflictsInOneProcess = false;
     static constexpr bool kLostOnUnrelatedClose = true;
+    static constexpr long kBlockingCall = SYS_fcntl;
     using Handle = RecordLock;
     static Result<bool> acquire(Handle& h, LockKind k, Deadline d) { return h.acquire(k, {}, d); }
     static Result<bool> try_acquire(Handle& h, LockKind k) { return h.try_acquire(k); }
@@ -62,6 +67,7 @@ struct Ofd {
     static constexpr const char* kName = "Ofd";
     static constexpr bool kConflictsInOneProcess = true;
     static constexpr bool kLostOnUnrelatedClose = false;
+    static constexpr long kBlockingCall = SYS_fcntl;
     using Handle = OfdLock;
     static Result<bool> acquire(Handle& h, LockKind k, Deadline d) { return h.acquire(k, {}, d); }
     static Result<bool> try_acquire(Handle& h, LockKind k) { return h.try_acquire(k); }
@@ -215,6 +221,26 @@ TYPED_TEST(FileLockKind, TheLockIsReleasedWhenTheHolderIsKilled) {
     auto got = TypeParam::acquire(h, LockKind::Exclusive, Deadline::after(5s));
     ASSERT_TRUE(got) << got.error().message();
     EXPECT_TRUE(*got);
+}
+
+TYPED_TEST(FileLockKind, AWaiterKilledWhileBlockedDoesNotSwallowTheRelease) {
+    // B05: two processes wait without a deadline; one is killed; the release reaches the other.
+    auto h = this->open();
+    ASSERT_TRUE(TypeParam::try_acquire(h, LockKind::Exclusive).value());
+    const auto waiter = [this] {
+        auto mine = TypeParam::Handle::open(this->path_).value();
+        auto got = TypeParam::acquire(mine, LockKind::Exclusive, Deadline::never());
+        CHILD_CHECK(got && *got);
+        return 0;
+    };
+    auto victim = test::ForkedChild::spawn(waiter);
+    auto survivor = test::ForkedChild::spawn(waiter);
+    ASSERT_TRUE(test::wait_until_blocked_in(victim.pid(), TypeParam::kBlockingCall, 10s));
+    ASSERT_TRUE(test::wait_until_blocked_in(survivor.pid(), TypeParam::kBlockingCall, 10s));
+    victim.kill(SIGKILL);
+    EXPECT_EQ(victim.wait_for(10s).signal, SIGKILL);
+    ASSERT_TRUE(TypeParam::release(h));
+    EXPECT_CHILD_OK(survivor.wait_for(10s));
 }
 
 TYPED_TEST(FileLockKind, TwoHandlesInOneProcessConflictUnlessTheLockBelongsToTheProcess) {

@@ -73,11 +73,8 @@ struct PosixMqImpl {
     }
     Result<void> send(std::span<const std::byte> b) { return q->send(b); }
     Result<std::optional<std::size_t>> receive_until(std::span<std::byte> b, Deadline d) {
-        auto r = q->receive_until(b, d);
-        if (!r) {
-            return std::move(r).error();
-        }
-        return *r ? std::optional<std::size_t>((*r)->size) : std::nullopt;
+        IPCKIT_TRY_ASSIGN(auto r, q->receive_until(b, d));
+        return r ? std::optional<std::size_t>(r->size) : std::nullopt;
     }
     /// A forked child shares the queue's descriptor.
     Result<void> send_in_child(std::span<const std::byte> b) { return q->send(b); }
@@ -112,11 +109,8 @@ struct SysvMqImpl {
     }
     Result<void> send(std::span<const std::byte> b) { return q->send(1, b); }
     Result<std::optional<std::size_t>> receive_until(std::span<std::byte> b, Deadline d) {
-        auto r = q->receive_until(b, 0, d);
-        if (!r) {
-            return std::move(r).error();
-        }
-        return *r ? std::optional<std::size_t>((*r)->size) : std::nullopt;
+        IPCKIT_TRY_ASSIGN(auto r, q->receive_until(b, 0, d));
+        return r ? std::optional<std::size_t>(r->size) : std::nullopt;
     }
     Result<void> send_in_child(std::span<const std::byte> b) { return q->send(1, b); }
     void close_sender() {}
@@ -207,19 +201,13 @@ struct ChannelImpl {
     }
     Result<void> send(std::span<const std::byte> b) { return pub->send(b); }
     Result<std::optional<std::size_t>> receive_until(std::span<std::byte> b, Deadline d) {
-        auto r = sub->receive_until(b, d);
-        if (!r) {
-            return std::move(r).error();
-        }
-        return *r ? std::optional<std::size_t>((*r)->size) : std::nullopt;
+        IPCKIT_TRY_ASSIGN(auto r, sub->receive_until(b, d));
+        return r ? std::optional<std::size_t>(r->size) : std::nullopt;
     }
     Result<void> send_in_child(std::span<const std::byte> b) {
         if (!child_pub) {
-            auto p = Publisher::open(name);
-            if (!p) {
-                return std::move(p).error();
-            }
-            child_pub.emplace(std::move(*p));
+            IPCKIT_TRY_ASSIGN(auto p, Publisher::open(name));
+            child_pub.emplace(std::move(p));
         }
         return child_pub->send(b);
     }

@@ -23,8 +23,6 @@ namespace fs = std::filesystem;
 
 const fs::path kRoot = IPCKIT_SOURCE_DIR;
 const char* const kKey = "docs/requirements.md";
-// The catalogue's letters: A bad input, B faults, C load, D security, F Linux facts.
-const std::regex kId(R"(\b[A-F][0-9]{1,2}\b)");
 
 std::string read(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
@@ -35,6 +33,54 @@ std::string read(const fs::path& p) {
 
 bool is_ident(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+}
+
+/// Every ID in `text` as a whole word, the catalogue's letter (A bad input, B faults, C load,
+/// D security, F Linux facts) and one or two digits, with its offset. A plain scan, not
+/// std::regex: it runs over the whole tree, in Debug and sanitizer builds too.
+std::vector<std::pair<std::string, std::size_t>> find_ids(const std::string& t) {
+    std::vector<std::pair<std::string, std::size_t>> ids;
+    const auto digit = [&](std::size_t k) {
+        return k < t.size() && std::isdigit(static_cast<unsigned char>(t[k])) != 0;
+    };
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        if (t[i] < 'A' || t[i] > 'F' || (i > 0 && is_ident(t[i - 1])) || !digit(i + 1)) {
+            continue;
+        }
+        const std::size_t end = digit(i + 2) ? i + 3 : i + 2;
+        if (end < t.size() && is_ident(t[end])) {
+            continue;
+        }
+        ids.emplace_back(t.substr(i, end - i), i);
+    }
+    return ids;
+}
+
+/// Names declared with `using NAME =` in C++ text.
+std::vector<std::string> alias_names(const std::string& t) {
+    std::vector<std::string> names;
+    for (std::size_t at = t.find("using "); at != std::string::npos;
+         at = t.find("using ", at + 1)) {
+        if (at > 0 && is_ident(t[at - 1])) {
+            continue;
+        }
+        std::size_t k = at + 6;
+        while (k < t.size() && t[k] == ' ') {
+            ++k;
+        }
+        const std::size_t begin = k;
+        while (k < t.size() && is_ident(t[k])) {
+            ++k;
+        }
+        const std::string name = t.substr(begin, k - begin);
+        while (k < t.size() && t[k] == ' ') {
+            ++k;
+        }
+        if (!name.empty() && k < t.size() && t[k] == '=') {
+            names.push_back(name);
+        }
+    }
+    return names;
 }
 
 /// The text of a C/C++ file with everything but its comments blanked (newlines kept, so
@@ -124,7 +170,6 @@ std::map<std::string, std::vector<Citation>> citations() {
     std::map<std::string, std::vector<Citation>> found;
     std::set<std::string> type_names;
     std::vector<std::pair<std::string, std::string>> texts;  // file, comment text
-    const std::regex alias(R"(\busing\s+([A-Za-z_]\w*)\s*=)");
     for (const char* dir : {"src",
                             "include",
                             "tests",
@@ -151,10 +196,8 @@ std::map<std::string, std::vector<Citation>> citations() {
             }
             const std::string text = read(e.path());
             if (ext == ".cpp" || ext == ".hpp" || ext == ".h" || ext == ".c" || ext == ".inc") {
-                for (auto it = std::sregex_iterator(text.begin(), text.end(), alias);
-                     it != std::sregex_iterator();
-                     ++it) {
-                    type_names.insert((*it)[1].str());
+                for (const auto& n : alias_names(text)) {
+                    type_names.insert(n);
                 }
                 texts.emplace_back(rel, cpp_comments(text));
             } else if (ext == ".cmake" || ext == ".sh" || ext == ".py" ||
@@ -166,14 +209,12 @@ std::map<std::string, std::vector<Citation>> citations() {
         }
     }
     for (const auto& [file, text] : texts) {
-        for (auto it = std::sregex_iterator(text.begin(), text.end(), kId);
-             it != std::sregex_iterator();
-             ++it) {
-            const std::string id = it->str();
+        for (const auto& [id, at] : find_ids(text)) {
             if (type_names.count(id) != 0) {
                 continue;
             }
-            const auto line = 1 + std::count(text.begin(), text.begin() + it->position(), '\n');
+            const auto line =
+                1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
             found[id].push_back({file, static_cast<int>(line)});
         }
     }
@@ -241,14 +282,19 @@ TEST(RequirementIds, OnlyCommentsOfCodeAreScanned) {
         "char c = 'B'; int n = 1'000; /* B05\n and A03 */ auto r = R\"x(C04)x\";\n";
     const std::string comments = cpp_comments(code);
     std::set<std::string> ids;
-    for (auto it = std::sregex_iterator(comments.begin(), comments.end(), kId);
-         it != std::sregex_iterator();
-         ++it) {
-        ids.insert(it->str());
+    for (const auto& id : find_ids(comments)) {
+        ids.insert(id.first);
     }
     EXPECT_EQ(ids, (std::set<std::string>{"A03", "B05", "F24"}));
     EXPECT_EQ(std::count(comments.begin(), comments.end(), '\n'), 3) << "lines are kept";
     EXPECT_EQ(hash_comments("set(X \"A03\") # C04\n"), std::string(13, ' ') + "# C04\n");
+    std::vector<std::string> found;
+    for (const auto& id : find_ids("F1, B05. xF2 F123 A3_ (D17) E9")) {
+        found.push_back(id.first);
+    }
+    EXPECT_EQ(found, (std::vector<std::string>{"F1", "B05", "D17", "E9"}));
+    EXPECT_EQ(alias_names("using A32 = std::atomic<int>; using namespace std; xusing B = 1;"),
+              (std::vector<std::string>{"A32"}));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "../../unit/channel/channel_test_util.hpp"
 #include "../../unit/channel/creator_kill_matrix.hpp"
 #include "channel/fault_point.hpp"
+#include "eventually.hpp"
 #include "forked_child.hpp"
 #include "ipckit/core/mapping.hpp"
 #include "run_program.hpp"
@@ -43,29 +44,25 @@ struct Shared {
     }
 };
 
-void wait_flag(std::atomic<std::uint32_t>& f, std::uint32_t v) {
-    const auto until = std::chrono::steady_clock::now() + 10s;
-    while (f.load() < v && std::chrono::steady_clock::now() < until) {
-        std::this_thread::sleep_for(100us);
-    }
+/// Waits until the shared counter `f` reaches `v` (a peer's report), naming `what` on a timeout.
+::testing::AssertionResult wait_flag(std::atomic<std::uint32_t>& f,
+                                     std::uint32_t v,
+                                     std::string_view what) {
+    return test::eventually(10s, what, [&] { return f.load() >= v; });
 }
 
-bool wait_until_stopped(pid_t pid) {
+/// Is `pid` stopped (state 'T' in /proc/PID/stat)?
+bool is_stopped(pid_t pid) {
     const std::string path = "/proc/" + std::to_string(pid) + "/stat";
-    for (int i = 0; i < 10000; ++i) {
-        std::FILE* f = std::fopen(path.c_str(), "r");
-        if (f != nullptr) {
-            char buf[512] = {};
-            const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-            std::fclose(f);
-            const char* rp = std::strrchr(buf, ')');
-            if (n > 0 && rp != nullptr && rp[1] == ' ' && rp[2] == 'T') {
-                return true;
-            }
-        }
-        std::this_thread::sleep_for(1ms);
+    std::FILE* f = std::fopen(path.c_str(), "r");
+    if (f == nullptr) {
+        return false;
     }
-    return false;
+    char buf[512] = {};
+    const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    const char* rp = std::strrchr(buf, ')');
+    return n > 0 && rp != nullptr && rp[1] == ' ' && rp[2] == 'T';
 }
 
 void arm_fault(const char* spec) {
@@ -100,7 +97,7 @@ TEST(ChannelMp, BroadcastAcrossProcessesLosslessWithPerPublisherOrder) {
             return 0;
         }));
     }
-    wait_flag(sh.at(0), 2);
+    ASSERT_TRUE(wait_flag(sh.at(0), 2, "both subscribers joined"));
     std::vector<ForkedChild> pubs;
     for (int p = 0; p < 2; ++p) {
         pubs.push_back(ForkedChild::spawn([&, p] {
@@ -219,7 +216,7 @@ TEST(ChannelMp, SubscriberKilledWhileHoldingLoansDoesNotStopABlockingPublisher) 
         ::raise(SIGKILL);
         return 0;
     });
-    wait_flag(sh.at(0), 1);
+    ASSERT_TRUE(wait_flag(sh.at(0), 1, "the victim subscriber joined"));
     std::uint64_t next = 0;
     std::uint64_t seen = 0;
     for (std::uint64_t i = 0; i < 60; ++i) {
@@ -264,8 +261,9 @@ TEST(ChannelMp, StoppedSubscriberIsNotDeadAndThePublisherTimesOutNamingIt) {
         }
         return 0;
     });
-    wait_flag(sh.at(0), 1);
-    ASSERT_TRUE(wait_until_stopped(stopped.pid()));
+    ASSERT_TRUE(wait_flag(sh.at(0), 1, "the subscriber joined"));
+    ASSERT_TRUE(test::eventually(
+        10s, "the subscriber stopped (state T)", [&] { return is_stopped(stopped.pid()); }, 1ms));
     std::uint64_t sent = 0;
     for (;;) {
         auto l = pub.loan_for(496, 200ms);
@@ -318,7 +316,7 @@ TEST(ChannelMp, FutexWakeAcrossProcessesNeverLosesAWakeUp) {
         }
         return 0;
     });
-    wait_flag(sh.at(0), 1);
+    ASSERT_TRUE(wait_flag(sh.at(0), 1, "the child joined"));
     ChannelOptions o;
     o.spin_polls = 0;
     auto sub = Subscriber::open(name, o).value();
@@ -417,12 +415,12 @@ TEST(ChannelMp, ConcurrentCleanupFreesEachDeadParticipantExactlyOnce) {
                     s.emplace(Subscriber::open(name).value());
                 }
                 sh.at(0).fetch_add(1);
-                wait_flag(sh.at(2), 1);
+                CHILD_CHECK(wait_flag(sh.at(2), 1, "the parent's go"));
                 ::raise(SIGKILL);
                 return 0;
             }));
         }
-        wait_flag(sh.at(0), 3);
+        ASSERT_TRUE(wait_flag(sh.at(0), 3, "the three victims joined"));
         sh.at(2).store(1);
         for (auto& v : victims) {
             ASSERT_EQ(v.wait_for(10s).signal, SIGKILL);
@@ -485,7 +483,7 @@ TEST(ChannelMp, SubscribersCannotWritePayloads) {
         *static_cast<volatile std::byte*>(p) = std::byte{'X'};
         return 0;  // reached only if the write succeeded
     });
-    wait_flag(sh.at(0), 1);
+    ASSERT_TRUE(wait_flag(sh.at(0), 1, "the subscriber joined"));
     auto other = Subscriber::open(name).value();
     ASSERT_TRUE(pub.send(as_bytes("original")));
     const auto res = child.wait_for(10s);

@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: MIT
 // Pipes across fork: PIPE_BUF atomicity with several writer processes, reader gone, writer gone,
 // and EINTR during a blocking read (a real signal, synchronised through /proc: no sleeps).
+#include "eventually.hpp"
+#include "forked_child.hpp"
+#include "ipckit/core/mapping.hpp"
+#include "ipckit/stream/pipe.hpp"
+#include "ipckit/stream/tell_wait.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -12,11 +18,6 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-
-#include "forked_child.hpp"
-#include "ipckit/core/mapping.hpp"
-#include "ipckit/stream/pipe.hpp"
-#include "ipckit/stream/tell_wait.hpp"
 
 namespace ipckit {
 namespace {
@@ -136,9 +137,11 @@ TEST(PipeAcrossFork, BlockingReadIsResumedAfterARealSignal) {
         for (int i = 0; i < 2; ++i) {
             CHILD_CHECK(test::wait_until_blocked_in(parent, SYS_read, 10s));
             CHILD_CHECK(::kill(parent, SIGUSR1) == 0);
-            for (int spin = 0; g_handled->load() <= i && spin < 100000; ++spin) {
-                ::usleep(100);
-            }
+            CHILD_CHECK(test::eventually(
+                10s,
+                "the parent's SIGUSR1 handler to run",
+                [&] { return g_handled->load() > i; },
+                100us));
             CHILD_CHECK(g_handled->load() == i + 1);
         }
         CHILD_CHECK(test::wait_until_blocked_in(parent, SYS_read, 10s));

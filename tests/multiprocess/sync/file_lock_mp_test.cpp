@@ -2,6 +2,7 @@
 // flock, fcntl record locks and OFD locks between processes: conflicts, holder pids, deadlines,
 // EDEADLK, a killed waiter (B05), and the "closing any descriptor drops record locks" pitfall
 // (F24, B27) next to OFD locks that do not have it.
+#include "eventually.hpp"
 #include "forked_child.hpp"
 #include "ipc_registry.hpp"
 #include "ipckit/core/mapping.hpp"
@@ -20,7 +21,6 @@ namespace ipckit {
 namespace {
 
 using namespace std::chrono_literals;
-using test_sync::eventually;
 
 constexpr int Free = 0;
 constexpr int kHeld = 10;
@@ -72,7 +72,8 @@ TEST(RecordLockMp, GetlkReportsTheHolderPidAndRange) {
         ::pause();
         return 0;
     });
-    ASSERT_TRUE(eventually([&] { return locked->load() == 1; }));
+    ASSERT_TRUE(
+        test::eventually(10s, "the child holds the lock", [&] { return locked->load() == 1; }));
     auto lock = RecordLock::open(path).value();
     const auto h = lock.holder(LockKind::Exclusive, {0, 1000}).value();
     ASSERT_TRUE(h.has_value());
@@ -132,7 +133,8 @@ TEST(OfdLockMp, BlockingAcquireWaitsForTheHolderAndAKilledHolderReleases) {
         ::pause();
         return 0;
     });
-    ASSERT_TRUE(eventually([&] { return locked->load() == 1; }));
+    ASSERT_TRUE(
+        test::eventually(10s, "the child holds the lock", [&] { return locked->load() == 1; }));
     auto lock = OfdLock::open(path).value();
     EXPECT_FALSE(lock.acquire(LockKind::Shared, {4, 1}, Deadline::after(20ms)).value());
     const auto h = lock.holder(LockKind::Shared, {0, 8}).value();
@@ -166,7 +168,7 @@ TEST(RecordLockMp, DeadlockIsReportedAsEdeadlk) {
         CHILD_CHECK(r && *r);
         return 0;
     });
-    ASSERT_TRUE(eventually([&] { return step->load() == 1; }));
+    ASSERT_TRUE(test::eventually(10s, "the child holds byte 1", [&] { return step->load() == 1; }));
     ASSERT_TRUE(test::wait_until_blocked_in(child.pid(), SYS_fcntl, 10s));
     auto r = lock.acquire(LockKind::Exclusive, {1, 1});  // would wait for the child: a cycle
     ASSERT_FALSE(r);

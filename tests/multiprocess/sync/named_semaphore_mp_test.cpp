@@ -2,6 +2,7 @@
 // Named and unnamed POSIX semaphores across processes: wake-ups, a signal during a wait, a waiter
 // killed while blocked (B05), the holder killed (B06: not robust), and a name owned by another
 // user.
+#include "eventually.hpp"
 #include "forked_child.hpp"
 #include "ipc_registry.hpp"
 #include "ipckit/core/mapping.hpp"
@@ -19,7 +20,6 @@ namespace ipckit {
 namespace {
 
 using namespace std::chrono_literals;
-using test_sync::eventually;
 
 TEST(PosixSemaphoreMp, PostWakesAWaiterInAnotherProcess) {
     const auto name = PosixName::make(test::unique_sem_name()).value();
@@ -50,7 +50,8 @@ TEST(PosixSemaphoreMp, AWaitInterruptedByASignalKeepsWaiting) {
     });
     ASSERT_TRUE(test::wait_until_blocked_in(child.pid(), SYS_futex, 10s));
     child.kill(SIGUSR1);
-    ASSERT_TRUE(eventually([&] { return handled->load() == 1; }));
+    ASSERT_TRUE(test::eventually(
+        10s, "the child's SIGUSR1 handler to run", [&] { return handled->load() == 1; }));
     ASSERT_TRUE(test::wait_until_blocked_in(child.pid(), SYS_futex, 10s)) << "back in the wait";
     EXPECT_EQ(sem.value().value(), 0);
     ASSERT_TRUE(sem.post());
@@ -108,7 +109,9 @@ TEST(PosixSemaphoreMp, HolderKilledKeepsTheCount) {
         ::pause();
         return 0;
     });
-    ASSERT_TRUE(eventually([&] { return sem.value().value() == 0; }));
+    ASSERT_TRUE(test::eventually(10s, "the semaphore value 0 (the child took it)", [&] {
+        return sem.value().value() == 0;
+    }));
     holder.kill(SIGKILL);
     EXPECT_EQ(holder.wait_for(10s).signal, SIGKILL);
     EXPECT_EQ(sem.value().value(), 0) << "documented: use RobustMutex or SEM_UNDO for locks";

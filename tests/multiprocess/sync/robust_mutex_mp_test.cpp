@@ -2,6 +2,7 @@
 // B04: a process-shared robust mutex whose holder is SIGKILLed; recovery, a recoverer killed in
 // turn, and a recoverer that never calls consistent() (ENOTRECOVERABLE). Plus the condition
 // variable across processes, including B34 (a waiter killed mid-wait).
+#include "eventually.hpp"
 #include "forked_child.hpp"
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/sync/robust_mutex.hpp"
@@ -18,7 +19,6 @@ namespace ipckit {
 namespace {
 
 using namespace std::chrono_literals;
-using test_sync::eventually;
 
 struct State {
     long a = 0;
@@ -117,13 +117,13 @@ TEST_F(RobustMutexMp, LockForTimesOutWhileAnotherProcessHoldsIt) {
     auto holder = test::ForkedChild::spawn([&] {
         CHILD_CHECK(mutex_.lock());
         state_->ready.store(1);
-        while (state_->flag.load() == 0) {
-            ::usleep(100);
-        }
+        CHILD_CHECK(
+            test::eventually(10s, "the parent's go", [&] { return state_->flag.load() != 0; }));
         CHILD_CHECK(mutex_.unlock());
         return 0;
     });
-    ASSERT_TRUE(eventually([&] { return state_->ready.load() == 1; }));
+    ASSERT_TRUE(test::eventually(
+        10s, "the child holds the mutex", [&] { return state_->ready.load() == 1; }));
     EXPECT_EQ(mutex_.lock_for(20ms).value(), std::nullopt);
     state_->flag.store(1);
     EXPECT_EQ(mutex_.lock_for(10s).value(), std::optional<MutexState>(MutexState::Consistent));
@@ -142,7 +142,8 @@ TEST_F(RobustMutexMp, ConditionNotifiesAWaiterInAnotherProcess) {
         CHILD_CHECK(mutex_.unlock());
         return 0;
     });
-    ASSERT_TRUE(eventually([&] { return state_->ready.load() == 1; }));
+    ASSERT_TRUE(test::eventually(
+        10s, "the child holds the mutex", [&] { return state_->ready.load() == 1; }));
     ASSERT_EQ(mutex_.lock().value(), MutexState::Consistent);  // the waiter is inside wait() now
     state_->flag.store(1);
     ASSERT_TRUE(cond_.notify_all());
@@ -161,7 +162,8 @@ TEST_F(RobustMutexMp, ConditionWaitReportsOwnerDiedOnReacquire) {
         CHILD_CHECK(mutex_.unlock());
         return 0;
     });
-    ASSERT_TRUE(eventually([&] { return state_->ready.load() == 1; }));
+    ASSERT_TRUE(test::eventually(
+        10s, "the child holds the mutex", [&] { return state_->ready.load() == 1; }));
     auto killer = test::ForkedChild::spawn([&] {
         CHILD_CHECK(mutex_.lock());  // the waiter released it inside wait()
         CHILD_CHECK(cond_.notify_all());

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // System V semaphore sets across processes: the creation/initialisation race, atomic multi-op
 // waits, SEM_UNDO with SIGKILL (B07), EIDRM under a waiter, counters, signals.
+#include "eventually.hpp"
 #include "forked_child.hpp"
 #include "ipc_registry.hpp"
 #include "ipckit/core/mapping.hpp"
@@ -20,7 +21,6 @@ namespace ipckit {
 namespace {
 
 using namespace std::chrono_literals;
-using test_sync::eventually;
 
 SysvSemaphoreSet make_private(std::span<const unsigned short> initial) {
     auto set = SysvSemaphoreSet::create(SysvKey::private_key(), initial).value();
@@ -93,11 +93,15 @@ TEST(SysvSemaphoreSetMp, MultiOpWaitIsAppliedAtomicallyAcrossProcesses) {
         CHILD_CHECK(set.apply(both));
         return 0;
     });
-    ASSERT_TRUE(eventually([&] { return set.waiting_to_take(0).value() == 1; }));
+    ASSERT_TRUE(test::eventually(10s, "1 process waiting to take semaphore 0 (semncnt)", [&] {
+        return set.waiting_to_take(0).value() == 1;
+    }));
     ASSERT_TRUE(set.post(0));
     // sem 0 is available but sem 1 is not: nothing may be taken yet.
     EXPECT_EQ(set.value(0).value(), 1);
-    ASSERT_TRUE(eventually([&] { return set.waiting_to_take(1).value() == 1; }));
+    ASSERT_TRUE(test::eventually(10s, "1 process waiting to take semaphore 1 (semncnt)", [&] {
+        return set.waiting_to_take(1).value() == 1;
+    }));
     ASSERT_TRUE(set.post(1));
     EXPECT_CHILD_OK(child.wait_for(10s));
     EXPECT_EQ(set.values().value(), (std::vector<unsigned short>{0, 0}));
@@ -112,7 +116,9 @@ TEST(SysvSemaphoreSetMp, WaitForZeroAndZcnt) {
         CHILD_CHECK(r && *r);
         return 0;
     });
-    ASSERT_TRUE(eventually([&] { return set.waiting_for_zero(0).value() == 1; }));
+    ASSERT_TRUE(test::eventually(10s,
+                                 "one process waiting for semaphore 0 to be zero (semzcnt)",
+                                 [&] { return set.waiting_for_zero(0).value() == 1; }));
     EXPECT_EQ(set.waiting_to_take(0).value(), 0);
     ASSERT_TRUE(set.wait(0));
     EXPECT_CHILD_OK(child.wait_for(10s));
@@ -127,7 +133,9 @@ TEST(SysvSemaphoreSetMp, TimedWaitIsWokenByAPostFromAnotherProcess) {
         CHILD_CHECK(r && *r);
         return 0;
     });
-    ASSERT_TRUE(eventually([&] { return set.waiting_to_take(0).value() == 1; }));
+    ASSERT_TRUE(test::eventually(10s, "1 process waiting to take semaphore 0 (semncnt)", [&] {
+        return set.waiting_to_take(0).value() == 1;
+    }));
     ASSERT_TRUE(set.post(0));
     EXPECT_CHILD_OK(child.wait_for(10s));
 }
@@ -141,7 +149,8 @@ TEST(SysvSemaphoreSetMp, SemUndoRestoresTheValueWhenTheHolderIsKilled) {
         ::pause();
         return 0;
     });
-    ASSERT_TRUE(eventually([&] { return set.value(0).value() == 0; }));
+    ASSERT_TRUE(
+        test::eventually(10s, "semaphore 0 at value 0", [&] { return set.value(0).value() == 0; }));
     holder.kill(SIGKILL);
     EXPECT_EQ(holder.wait_for(10s).signal, SIGKILL);
     EXPECT_EQ(set.value(0).value(), 1);
@@ -156,7 +165,8 @@ TEST(SysvSemaphoreSetMp, SetValClearsTheUndoOfAHolder) {
         ::pause();
         return 0;
     });
-    ASSERT_TRUE(eventually([&] { return set.value(0).value() == 0; }));
+    ASSERT_TRUE(
+        test::eventually(10s, "semaphore 0 at value 0", [&] { return set.value(0).value() == 0; }));
     ASSERT_TRUE(set.set_value(0, 1));
     holder.kill(SIGKILL);
     EXPECT_EQ(holder.wait_for(10s).signal, SIGKILL);
@@ -172,7 +182,8 @@ TEST(SysvSemaphoreSetMp, UndoBelowZeroIsClamped) {
         ::pause();
         return 0;
     });
-    ASSERT_TRUE(eventually([&] { return set.value(0).value() == 1; }));
+    ASSERT_TRUE(
+        test::eventually(10s, "semaphore 0 at value 1", [&] { return set.value(0).value() == 1; }));
     ASSERT_TRUE(set.wait(0));  // 1 -> 0 without undo
     poster.kill(SIGKILL);
     EXPECT_EQ(poster.wait_for(10s).signal, SIGKILL);
@@ -190,7 +201,9 @@ TEST(SysvSemaphoreSetMp, RemovingTheSetUnderAWaiterReportsIdentifierRemoved) {
         CHILD_CHECK(r.error().message().find("removed") != std::string::npos);
         return 0;
     });
-    ASSERT_TRUE(eventually([&] { return set.waiting_to_take(0).value() == 1; }));
+    ASSERT_TRUE(test::eventually(10s, "1 process waiting to take semaphore 0 (semncnt)", [&] {
+        return set.waiting_to_take(0).value() == 1;
+    }));
     ASSERT_TRUE(set.remove());
     EXPECT_CHILD_OK(child.wait_for(10s));
 }
@@ -208,10 +221,15 @@ TEST(SysvSemaphoreSetMp, AWaitInterruptedByASignalKeepsWaiting) {
         CHILD_CHECK(handled->load() == 1);
         return 0;
     });
-    ASSERT_TRUE(eventually([&] { return set.waiting_to_take(0).value() == 1; }));
+    ASSERT_TRUE(test::eventually(10s, "1 process waiting to take semaphore 0 (semncnt)", [&] {
+        return set.waiting_to_take(0).value() == 1;
+    }));
     child.kill(SIGUSR1);
-    ASSERT_TRUE(eventually([&] { return handled->load() == 1; }));
-    ASSERT_TRUE(eventually([&] { return set.waiting_to_take(0).value() == 1; })) << "waiting again";
+    ASSERT_TRUE(test::eventually(
+        10s, "the child's SIGUSR1 handler to run", [&] { return handled->load() == 1; }));
+    ASSERT_TRUE(test::eventually(10s, "1 process waiting to take semaphore 0 (semncnt)", [&] {
+        return set.waiting_to_take(0).value() == 1;
+    })) << "waiting again";
     ASSERT_TRUE(set.post(0));
     EXPECT_CHILD_OK(child.wait_for(10s));
 }
@@ -224,13 +242,17 @@ TEST(SysvSemaphoreSetMp, StopAndContinueDoNotEndAWait) {
         CHILD_CHECK(set.wait(0));
         return 0;
     });
-    ASSERT_TRUE(eventually([&] { return set.waiting_to_take(0).value() == 1; }));
+    ASSERT_TRUE(test::eventually(10s, "1 process waiting to take semaphore 0 (semncnt)", [&] {
+        return set.waiting_to_take(0).value() == 1;
+    }));
     child.kill(SIGSTOP);
-    ASSERT_TRUE(eventually([&] { return set.waiting_to_take(0).value() == 0; }))
-        << "stopped: out of the queue";
+    ASSERT_TRUE(test::eventually(10s, "no process waiting to take semaphore 0 (semncnt)", [&] {
+        return set.waiting_to_take(0).value() == 0;
+    })) << "stopped: out of the queue";
     child.kill(SIGCONT);
-    ASSERT_TRUE(eventually([&] { return set.waiting_to_take(0).value() == 1; }))
-        << "retried after EINTR";
+    ASSERT_TRUE(test::eventually(10s, "1 process waiting to take semaphore 0 (semncnt)", [&] {
+        return set.waiting_to_take(0).value() == 1;
+    })) << "retried after EINTR";
     ASSERT_TRUE(set.post(0));
     EXPECT_CHILD_OK(child.wait_for(10s));
 }
@@ -246,10 +268,14 @@ TEST(SysvSemaphoreSetMp, KilledWaiterLeavesNcntAndTheSurvivorWakes) {
     };
     auto victim = test::ForkedChild::spawn(waiter);
     auto survivor = test::ForkedChild::spawn(waiter);
-    ASSERT_TRUE(eventually([&] { return set.waiting_to_take(0).value() == 2; }));
+    ASSERT_TRUE(test::eventually(10s, "2 processes waiting to take semaphore 0 (semncnt)", [&] {
+        return set.waiting_to_take(0).value() == 2;
+    }));
     victim.kill(SIGKILL);
     EXPECT_EQ(victim.wait_for(10s).signal, SIGKILL);
-    EXPECT_TRUE(eventually([&] { return set.waiting_to_take(0).value() == 1; }));
+    EXPECT_TRUE(test::eventually(10s, "1 process waiting to take semaphore 0 (semncnt)", [&] {
+        return set.waiting_to_take(0).value() == 1;
+    }));
     ASSERT_TRUE(set.post(0));
     EXPECT_CHILD_OK(survivor.wait_for(10s));
 }

@@ -3,6 +3,7 @@
 // join/leave churn (C16) across processes. `ctest --preset soak -R ChannelSoak`.
 #include "../../unit/channel/channel_test_util.hpp"
 #include "../../unit/channel/creator_kill_matrix.hpp"
+#include "eventually.hpp"
 #include "forked_child.hpp"
 #include "ipckit/core/mapping.hpp"
 
@@ -48,9 +49,8 @@ TEST(ChannelSoak, WakeUpStormManySleepingSubscribersNoLostWake) {
             return 0;
         }));
     }
-    while (joined->load() < kSubs) {
-        std::this_thread::sleep_for(1ms);
-    }
+    ASSERT_TRUE(
+        test::eventually(10s, "every subscriber joined", [&] { return joined->load() >= kSubs; }));
     auto pub = Publisher::open(name).value();
     std::mt19937 rng(5);
     for (std::uint64_t k = 0; k < kCount; ++k) {
@@ -90,9 +90,8 @@ TEST(ChannelSoak, MillionMessagesOfEverySizeWithChecksums) {
         }
         return 0;
     });
-    while (joined->load() == 0) {
-        std::this_thread::sleep_for(1ms);
-    }
+    ASSERT_TRUE(
+        test::eventually(10s, "the subscriber joined", [&] { return joined->load() != 0; }));
     auto pub = Publisher::open(name).value();
     std::mt19937 rng(11);
     const std::size_t edges[] = {0, 1, 7, 8, 15, 16, 17, 8191, 8192, 8176, 8177};

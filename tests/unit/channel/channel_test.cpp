@@ -2,20 +2,21 @@
 // Single-process channel tests: names, creation and validation, zero-copy and copying paths,
 // broadcast, both policies, loans, introspection. Several participants in one process each have
 // their own open file description, so they behave like separate processes for liveness.
+#include "channel_test_util.hpp"
+#include "eventually.hpp"
+#include "ipckit/core/mapping.hpp"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <random>
 #include <thread>
 #include <vector>
 
-#include "channel_test_util.hpp"
-#include "ipckit/core/mapping.hpp"
+#include <gtest/gtest.h>
 
 namespace ipckit {
 namespace {
@@ -422,9 +423,8 @@ TEST(ChannelThreads, OnePublisherTwoSubscribersInThreads) {
             }
         });
     }
-    while (ready.load() < 2) {
-        std::this_thread::yield();
-    }
+    EXPECT_TRUE(
+        test::eventually(10s, "both reader threads joined", [&] { return ready.load() >= 2; }));
     auto pub = Publisher::open(name).value();
     for (std::uint64_t i = 0; i < kCount; ++i) {
         auto l = pub.loan_for(8 + i % 200, 10s).value();

@@ -3,6 +3,7 @@
 // fails with EINTR whatever SA_RESTART says. A blocking receive must retry and still get the
 // message. The parent interrupts the child while it is asleep in the call (from /proc), waits
 // until it is asleep in the same call again, then sends: no guessed sleeps.
+#include "eventually.hpp"
 #include "forked_child.hpp"
 #include "ipc_registry.hpp"
 #include "ipckit/core/mapping.hpp"
@@ -52,9 +53,11 @@ protected:
         for (int i = 0; i < 2; ++i) {
             ASSERT_TRUE(test::wait_until_blocked_in(child.pid(), syscall_nr, 10s));
             child.kill(SIGUSR1);
-            for (int spin = 0; g_interruptions->load() <= i && spin < 100'000; ++spin) {
-                std::this_thread::sleep_for(100us);
-            }
+            ASSERT_TRUE(test::eventually(
+                10s,
+                "the child's SIGUSR1 handler to run",
+                [&] { return g_interruptions->load() > i; },
+                100us));
             ASSERT_EQ(g_interruptions->load(), i + 1);
         }
         ASSERT_TRUE(test::wait_until_blocked_in(child.pid(), syscall_nr, 10s));

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
+#include "eventually.hpp"
+#include "forked_child.hpp"
+#include "ipckit/core/mapping.hpp"
+#include "ipckit/sync/futex.hpp"
+
 #include <signal.h>
 #include <sys/syscall.h>
 
 #include <gtest/gtest.h>
-
-#include "forked_child.hpp"
-#include "ipckit/core/mapping.hpp"
-#include "ipckit/sync/futex.hpp"
 
 namespace ipckit {
 namespace {
@@ -39,14 +40,12 @@ TEST(Futex, WakesAWaiterInAnotherProcess) {
     });
     ASSERT_TRUE(test::wait_until_blocked_in(child.pid(), SYS_futex, 10s));
     word->store(1);
-    int woken = 0;
-    for (int i = 0; i < 100 && woken == 0; ++i) {  // the child may be between load and wait
-        woken = Futex::wake(*word, 1).value();
-        if (woken == 0) {
-            std::this_thread::sleep_for(1ms);
-        }
-    }
-    EXPECT_EQ(woken, 1);
+    // The child may be between its load and its wait: wake until a wake finds it.
+    EXPECT_TRUE(test::eventually(
+        1s,
+        "a wake to find the child waiting",
+        [&] { return Futex::wake(*word, 1).value() == 1; },
+        1ms));
     EXPECT_CHILD_OK(child.wait_for(10s));
 }
 

@@ -7,6 +7,7 @@
 #include "../../unit/channel/channel_test_util.hpp"
 #include "../cli/cli_support.hpp"
 #include "channel/layout.hpp"
+#include "eventually.hpp"
 #include "forked_child.hpp"
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/endpoint/endpoint.hpp"
@@ -77,16 +78,9 @@ struct SharedFlags {
     std::atomic<std::uint32_t>& at(int i) {
         return *reinterpret_cast<std::atomic<std::uint32_t>*>(map.data() + 64 * i);  // NOLINT
     }
-    /// Waits (bounded) until flag i reaches v.
-    bool wait_for(int i, std::uint32_t v, std::chrono::milliseconds timeout) {
-        const auto until = std::chrono::steady_clock::now() + timeout;
-        while (at(i).load() < v) {
-            if (std::chrono::steady_clock::now() > until) {
-                return false;
-            }
-            std::this_thread::sleep_for(100us);
-        }
-        return true;
+    /// Waits (10 s at most) until flag i reaches v, naming `what` on a timeout.
+    ::testing::AssertionResult wait_for(int i, std::uint32_t v, std::string_view what) {
+        return test::eventually(10s, what, [&] { return at(i).load() >= v; });
     }
 };
 
@@ -418,7 +412,7 @@ TEST(ChannelTrust, TruncatingALiveChannelFileGivesErrorsNotSigbus) {
                 }
             }
         });
-        ASSERT_TRUE(flags.wait_for(0, 2, 10s));
+        ASSERT_TRUE(flags.wait_for(0, 2, "the subscriber and the publisher joined"));
         std::this_thread::sleep_for(50ms);
         ASSERT_EQ(::truncate(test::chan_path(name).c_str(), length), 0);
         EXPECT_CHILD_OK(subscriber.wait_for(20s));

@@ -4,6 +4,7 @@
 // crash, a hang or an out-of-bounds access (run under the asan preset).
 #include "../../unit/channel/channel_test_util.hpp"
 #include "channel/layout.hpp"
+#include "eventually.hpp"
 #include "forked_child.hpp"
 #include "ipckit/core/mapping.hpp"
 
@@ -249,9 +250,8 @@ TEST(ChannelHostile, HostileWriterScribblingWhilePeersRunNeverCrashesOrHangs) {
             }
             return 0;
         });
-        while (joined->load() == 0) {
-            std::this_thread::sleep_for(1ms);
-        }
+        ASSERT_TRUE(
+            test::eventually(10s, "the publisher joined", [&] { return joined->load() != 0; }));
         auto attacker = ForkedChild::spawn([&] {
             Raw raw(name);
             std::mt19937_64 rng(99);

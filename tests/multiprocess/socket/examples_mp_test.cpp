@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Runs the socket examples as separate, exec'd programs and checks what they print.
+#include "eventually.hpp"
 #include "ipc_registry.hpp"
 #include "run_program.hpp"
 #include "socket_test_util.hpp"
@@ -7,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
 #include <future>
 #include <thread>
@@ -28,16 +28,10 @@ std::future<test::RunResult> start(std::vector<std::string> argv) {
     });
 }
 
-// Waits until `path` exists (the server has bound it), up to `timeout`.
-bool wait_for_path(const std::string& path, std::chrono::milliseconds timeout) {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-        if (socket_test::path_exists(path)) {
-            return true;
-        }
-        std::this_thread::sleep_for(5ms);
-    }
-    return false;
+// Waits until `path` exists (the server has bound it), up to 10 s.
+::testing::AssertionResult wait_for_path(const std::string& path) {
+    return test::eventually(
+        10s, "the server to bind " + path, [&] { return socket_test::path_exists(path); }, 5ms);
 }
 
 bool contains(const std::string& haystack, const std::string& needle) {
@@ -47,7 +41,7 @@ bool contains(const std::string& haystack, const std::string& needle) {
 TEST(SocketExamples, EchoServerAndClientOverAUnixStreamSocket) {
     const std::string path = test::unique_path("echo.sock");
     auto server = start({test::build_path("examples/example_unix_echo_server"), path, "1"});
-    ASSERT_TRUE(wait_for_path(path, 10s));
+    ASSERT_TRUE(wait_for_path(path));
     auto client = test::run_program({test::build_path("examples/example_unix_echo_client"),
                                      "--wait",
                                      path,
@@ -77,7 +71,7 @@ TEST(SocketExamples, AnOpenDescriptorPassesToAnUnrelatedProcess) {
     const std::string file = test::unique_path("secret.txt");
     std::ofstream(file) << "the file's contents";
     auto server = start({test::build_path("examples/example_fd_pass_server"), path, file});
-    ASSERT_TRUE(wait_for_path(path, 10s));
+    ASSERT_TRUE(wait_for_path(path));
     auto client = test::run_program({test::build_path("examples/example_fd_pass_client"), path});
     EXPECT_EQ(client.exit_code, 0) << client.describe();
     EXPECT_TRUE(contains(client.out, "(19 bytes): the file's contents")) << client.describe();
@@ -95,14 +89,11 @@ TEST(SocketExamples, APythonPeerTalksStreamAndDatagram) {
     const std::string stream_path = test::unique_path("py-stream.sock");
     const std::string dgram_path = test::unique_path("py-dgram.sock");
     const std::string client_path = test::unique_path("py-client.sock");
-    const std::string script =
-        (std::filesystem::path(__FILE__).parent_path() / "../../../examples/socket/peer.py")
-            .lexically_normal()
-            .string();
+    const std::string script = std::string(IPCKIT_SOURCE_DIR) + "/examples/socket/peer.py";
     ASSERT_TRUE(socket_test::path_exists(script)) << script;
     auto server =
         start({test::build_path("examples/example_socket_python_peer"), stream_path, dgram_path});
-    ASSERT_TRUE(wait_for_path(stream_path, 10s));
+    ASSERT_TRUE(wait_for_path(stream_path));
     test::RunOptions o;
     o.timeout = 20s;
     auto py = test::run_program({"/usr/bin/python3",

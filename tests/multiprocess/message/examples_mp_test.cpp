@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The message-queue examples, built and run as programs: the seeds' System V server/client pair
 // with a chosen key, the POSIX producer/consumer with priorities, and the mq_notify example.
+#include "eventually.hpp"
 #include "forked_child.hpp"
 #include "ipc_registry.hpp"
 #include "ipckit/core/posix_name.hpp"
@@ -31,15 +32,9 @@ using namespace std::chrono_literals;
 #define IPCKIT_SKIP_IF_TSAN() static_cast<void>(0)
 #endif
 
-bool wait_for_sysv_queue(key_t key, std::chrono::milliseconds timeout) {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-        if (::msgget(key, 0) >= 0) {
-            return true;
-        }
-        std::this_thread::sleep_for(5ms);
-    }
-    return false;
+::testing::AssertionResult wait_for_sysv_queue(key_t key) {
+    return test::eventually(
+        10s, "the server to create its System V queue", [&] { return ::msgget(key, 0) >= 0; }, 5ms);
 }
 
 TEST(MessageExamples, SysvServerAndClientExchangeTheSeedMessages) {
@@ -52,7 +47,7 @@ TEST(MessageExamples, SysvServerAndClientExchangeTheSeedMessages) {
         CHILD_CHECK(r.out == "server: received \"Did you get the Message ?\"\n");
         return 0;
     });
-    ASSERT_TRUE(wait_for_sysv_queue(key, 10s)) << "the server never created its queue";
+    ASSERT_TRUE(wait_for_sysv_queue(key));
     auto client =
         test::run_program({test::build_path("examples/example_sysv_msg_client"), key_text});
     EXPECT_TRUE(client.exited && client.exit_code == 0) << client.describe();

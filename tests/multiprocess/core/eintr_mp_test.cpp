@@ -2,6 +2,11 @@
 // sys::call retries a system call interrupted by a real signal. The child waits until the parent
 // is asleep in read(2) (from /proc), signals it, waits until it is asleep again, then writes:
 // deterministic, no sleeps.
+#include "eventually.hpp"
+#include "forked_child.hpp"
+#include "ipckit/core/mapping.hpp"
+#include "sys/syscall.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -11,10 +16,6 @@
 #include <atomic>
 
 #include <gtest/gtest.h>
-
-#include "forked_child.hpp"
-#include "ipckit/core/mapping.hpp"
-#include "sys/syscall.hpp"
 
 namespace ipckit {
 namespace {
@@ -47,9 +48,11 @@ protected:
             for (int i = 0; i < signals; ++i) {
                 CHILD_CHECK(test::wait_until_blocked_in(parent, SYS_read, 10s));
                 CHILD_CHECK(::kill(parent, SIGUSR1) == 0);
-                for (int spin = 0; g_handled->load() <= i && spin < 1'000'000; ++spin) {
-                    ::usleep(100);
-                }
+                CHILD_CHECK(test::eventually(
+                    20s,
+                    "the parent's SIGUSR1 handler to run",
+                    [&] { return g_handled->load() > i; },
+                    100us));
                 CHILD_CHECK(g_handled->load() == i + 1);
             }
             CHILD_CHECK(test::wait_until_blocked_in(parent, SYS_read, 10s));

@@ -3,7 +3,7 @@
 // Everything read here belongs to other processes and may change or vanish under us: every
 // ENOENT between readdir and stat/open skips the entry (C10), and nothing is ever mapped (a
 // semaphore's value is read with pread, so a truncated file cannot SIGBUS us).
-#include "ipckit/endpoint/inventory.hpp"
+#include "ipckit/admin/inventory.hpp"
 
 #include "sys/syscall.hpp"
 

@@ -25,11 +25,11 @@
 // buffer, a loan is exactly the size asked, and a loan above max_message_size is refused.
 #include "channel/layout.hpp"
 #include "fuzz_target.hpp"
+#include "ipckit/admin/inventory.hpp"
 #include "ipckit/channel/channel.hpp"
 #include "ipckit/channel/publisher.hpp"
 #include "ipckit/channel/subscriber.hpp"
 #include "ipckit/core/deadline.hpp"
-#include "ipckit/endpoint/inventory.hpp"
 #include "object_view.hpp"
 #include "scratch_dir.hpp"
 

@@ -408,6 +408,14 @@ Result<void> SysvMsgQueue::remove() {
     return {};
 }
 
+Result<SysvMsgQueueStat> SysvMsgQueue::stat(int id) {
+    return SysvMsgQueue(id).stat();
+}
+
+Result<void> SysvMsgQueue::remove(int id) {
+    return SysvMsgQueue(id).remove();
+}
+
 Result<std::optional<SysvMsgQueue::Message>> SysvMsgQueue::request(
     std::span<const std::byte> payload, Deadline deadline) {
     const pid_t self = ::getpid();

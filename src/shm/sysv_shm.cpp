@@ -230,4 +230,8 @@ Result<void> SysvShm::remove() const {
         .transform([](int) {});
 }
 
+Result<void> SysvShm::remove(int id) {
+    return SysvShm(id, SysvKey::private_key()).remove();  // IPC_RMID needs only the id
+}
+
 }  // namespace ipckit

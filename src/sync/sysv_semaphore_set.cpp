@@ -362,4 +362,8 @@ Result<void> SysvSemaphoreSet::remove() {
     return {};
 }
 
+Result<void> SysvSemaphoreSet::remove(int id) {
+    return SysvSemaphoreSet(id, 0).remove();  // IPC_RMID needs only the id
+}
+
 }  // namespace ipckit

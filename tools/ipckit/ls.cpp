@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // ipckit ls: every IPC object on the host, POSIX and System V, and ipckit channels.
 #include "cli.hpp"
-#include "ipckit/endpoint/inventory.hpp"
+#include "ipckit/admin/inventory.hpp"
 #include "object_view.hpp"
 
 #include <fmt/core.h>

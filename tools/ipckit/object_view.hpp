@@ -2,7 +2,7 @@
 // How `ipckit ls` and `ipckit stat` show an IPC object: a table row, key/value lines, or JSON.
 #pragma once
 
-#include "ipckit/endpoint/inventory.hpp"
+#include "ipckit/admin/inventory.hpp"
 
 #include <nlohmann/json.hpp>
 #include <string>

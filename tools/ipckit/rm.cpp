@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // ipckit rm URI... | --stale: remove IPC objects, refusing what is not ours or still in use.
 #include "cli.hpp"
-#include "ipckit/endpoint/inventory.hpp"
+#include "ipckit/admin/inventory.hpp"
 #include "object_view.hpp"
 
 #include <unistd.h>

@@ -5,7 +5,7 @@
 #include <fmt/core.h>
 
 #include "cli.hpp"
-#include "ipckit/endpoint/inventory.hpp"
+#include "ipckit/admin/inventory.hpp"
 #include "object_view.hpp"
 
 namespace ipckit::cli {

@@ -161,6 +161,12 @@ public:
     Result<void> set_max_bytes(std::size_t max_bytes);
     /// msgctl(IPC_RMID): removes the queue now; blocked peers get errc::identifier_removed.
     Result<void> remove();
+    /// msgctl(IPC_STAT) of queue `id` without a handle or an owner check (an inspector's read):
+    /// needs read permission. errc::invalid_argument if there is no such queue.
+    [[nodiscard]] static Result<SysvMsgQueueStat> stat(int id);
+    /// msgctl(IPC_RMID) of queue `id`: needs only to be its owner or creator (or CAP_SYS_ADMIN),
+    /// not the read permission from_id() needs. errc::invalid_argument if there is no such queue.
+    static Result<void> remove(int id);
 
     /// Typed request/reply (the classic pattern): a client sends `payload` as type kRequestType,
     /// prefixed with its pid, and waits until `deadline` for the reply, which the server sends

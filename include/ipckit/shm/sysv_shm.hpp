@@ -137,6 +137,10 @@ public:
     Result<void> set_permissions(Permissions perms) const;
     /// IPC_RMID: see the class comment.
     Result<void> remove() const;
+    /// IPC_RMID of segment `id` without a handle: needs only to be its owner or creator (or
+    /// CAP_SYS_ADMIN), not the read permission from_id() needs. errc::invalid_argument if there
+    /// is no such segment.
+    static Result<void> remove(int id);
 
 private:
     SysvShm(int id, SysvKey key) noexcept : id_(id), key_(key) {}

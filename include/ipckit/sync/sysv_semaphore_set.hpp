@@ -117,6 +117,10 @@ public:
     [[nodiscard]] Result<SysvSemaphoreSetStat> stat() const;                          ///< IPC_STAT
     /// IPC_RMID: wakes every waiter with EIDRM.
     Result<void> remove();
+    /// IPC_RMID of set `id` without a handle: needs only to be its owner or creator (or
+    /// CAP_SYS_ADMIN), not the read permission from_id() needs. errc::invalid_argument if there
+    /// is no such set.
+    static Result<void> remove(int id);
 
     [[nodiscard]] int id() const noexcept { return id_; }
     [[nodiscard]] int size() const noexcept { return nsems_; }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Inventory: every IPC object on the host (POSIX queues, shm, named semaphores, System V queues,
 // segments and semaphore sets, ipckit channels) read from /dev/mqueue, /dev/shm, /proc/sysvipc
-// and /proc/*/{maps,fd}: what `ipckit ls`, `stat` and `rm` are built on.
+// and /proc/*/{maps,fd} and through each facility's own by-name/by-id calls: what `ipckit ls`,
+// `stat` and `rm` are built on. Not an endpoint: it administers objects, it sends nothing.
 #pragma once
 
 #include "ipckit/channel/channel.hpp"
@@ -113,8 +114,9 @@ struct Inventory {
     /// ("tcp: is not an object ipckit can list") or "sysvmq:private".
     static Result<std::optional<IpcObjectInfo>> find(const Uri& uri, bool details = true);
 
-    /// Removes the object: mq_unlink/shm_unlink/sem_unlink/unlink or IPC_RMID. errc::
-    /// no_such_file_or_directory if it is already gone.
+    /// Removes the object through its facility: PosixMq/PosixShm/NamedSemaphore::unlink,
+    /// Channel::remove, or SysvMsgQueue/SysvShm/SysvSemaphoreSet::remove(id) (IPC_RMID).
+    /// errc::no_such_file_or_directory if it is already gone.
     static Result<void> remove(const IpcObjectInfo& object);
 
     /// The object's state from what was read (docs/design/cli.md, "Stale"). In short: a live

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The stale rule and kind names of the inventory (the listing itself is tested through the
 // real binary in tests/multiprocess/cli).
-#include "ipckit/endpoint/inventory.hpp"
+#include "ipckit/admin/inventory.hpp"
 
 #include <sys/wait.h>
 #include <unistd.h>

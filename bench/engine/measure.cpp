@@ -50,11 +50,9 @@ Error protocol_error(const std::string& what) {
 }
 
 Result<void> expect_len(Result<std::size_t> got, std::size_t want) {
-    if (!got) {
-        return got.error();
-    }
-    if (*got != want) {
-        return protocol_error(fmt::format("received {} bytes, expected {}", *got, want));
+    IPCKIT_TRY_ASSIGN(const std::size_t n, std::move(got));
+    if (n != want) {
+        return protocol_error(fmt::format("received {} bytes, expected {}", n, want));
     }
     return {};
 }
@@ -92,9 +90,7 @@ Result<void> echo_control(Transport& t,
                           std::vector<std::byte>& back,
                           Kind kind) {
     put(msg, 0, kind);
-    if (auto r = t.send(msg); !r) {
-        return r;
-    }
+    IPCKIT_TRY(t.send(msg));
     return expect_len(t.receive(back), msg.size());
 }
 
@@ -109,12 +105,8 @@ Result<std::vector<double>> latency_rep(Transport& t,
     for (std::uint64_t seq = 0;; ++seq) {
         put(msg, seq, Kind::Data);
         const auto t0 = Clock::now();
-        if (auto r = t.send(msg); !r) {
-            return r.error();
-        }
-        if (auto r = expect_len(t.receive(back), msg.size()); !r) {
-            return r.error();
-        }
+        IPCKIT_TRY(t.send(msg));
+        IPCKIT_TRY(expect_len(t.receive(back), msg.size()));
         const auto t1 = Clock::now();
         const MessageHeader h = get(back);
         if (h.seq != seq || h.kind != static_cast<std::uint64_t>(Kind::Data)) {
@@ -159,18 +151,15 @@ Result<void> leader_latency(Transport& t, const Config& c, std::size_t size, Pha
     std::vector<double> rep_medians;
     for (int rep = -1; rep < c.latency_reps; ++rep) {  // rep -1 is the warm-up
         const auto span = rep < 0 ? c.latency_warmup : c.latency_rep;
-        auto samples = latency_rep(t, c, msg, back, Clock::now() + span);
-        if (!samples) {
-            return samples.error();
-        }
+        IPCKIT_TRY_ASSIGN(auto samples, latency_rep(t, c, msg, back, Clock::now() + span));
         IPCKIT_TRY(echo_control(t, msg, back, Kind::RepEnd));
         if (get(back).kind != static_cast<std::uint64_t>(Kind::RepEnd)) {
             return protocol_error("repetition end was not echoed");
         }
         if (rep >= 0) {
-            std::sort(samples->begin(), samples->end());
-            rep_medians.push_back(percentile(*samples, 0.5));
-            all.insert(all.end(), samples->begin(), samples->end());
+            std::sort(samples.begin(), samples.end());
+            rep_medians.push_back(percentile(samples, 0.5));
+            all.insert(all.end(), samples.begin(), samples.end());
         }
     }
     IPCKIT_TRY(echo_control(t, msg, back, Kind::PhaseEnd));
@@ -184,9 +173,7 @@ Result<void> follower_latency(Transport& t, const Config& c, std::size_t size) {
     std::vector<std::byte> msg(size);
     std::uint64_t expected = 0;
     for (;;) {
-        if (auto r = expect_len(t.receive(msg), size); !r) {
-            return r;
-        }
+        IPCKIT_TRY(expect_len(t.receive(msg), size));
         const MessageHeader h = get(msg);
         if (h.kind == static_cast<std::uint64_t>(Kind::Data)) {
             if (h.seq != expected) {
@@ -197,9 +184,7 @@ Result<void> follower_latency(Transport& t, const Config& c, std::size_t size) {
         } else if (h.kind == static_cast<std::uint64_t>(Kind::RepEnd)) {
             expected = 0;
         }
-        if (auto r = t.send(msg); !r) {
-            return r;
-        }
+        IPCKIT_TRY(t.send(msg));
         if (h.kind == static_cast<std::uint64_t>(Kind::PhaseEnd)) {
             return {};
         }
@@ -210,9 +195,7 @@ using AckBuffer = std::array<std::byte, sizeof(MessageHeader)>;
 
 /// Reads one acknowledgement; true when it is the `want_final` one.
 Result<bool> read_ack(Transport& t, AckBuffer& ack, Kind want_final, std::uint64_t& acked) {
-    if (auto r = expect_len(t.receive(ack), ack.size()); !r) {
-        return r.error();
-    }
+    IPCKIT_TRY(expect_len(t.receive(ack), ack.size()));
     const MessageHeader h = get(ack);
     if (h.seq < acked) {
         return protocol_error("acknowledgements went backwards");
@@ -224,11 +207,8 @@ Result<bool> read_ack(Transport& t, AckBuffer& ack, Kind want_final, std::uint64
 /// Reads acknowledgements until the `want_final` one.
 Result<void> read_final_ack(Transport& t, AckBuffer& ack, Kind want_final, std::uint64_t& acked) {
     for (;;) {
-        auto r = read_ack(t, ack, want_final, acked);
-        if (!r) {
-            return r.error();
-        }
-        if (*r) {
+        IPCKIT_TRY_ASSIGN(const bool is_final, read_ack(t, ack, want_final, acked));
+        if (is_final) {
             return {};
         }
     }
@@ -245,20 +225,14 @@ Result<std::uint64_t> throughput_rep(Transport& t,
     std::uint64_t acked = 0;
     while (sent % 8 != 0 || Clock::now() < end) {
         while (sent - acked >= window) {
-            if (auto r = read_ack(t, ack, Kind::RepEnd, acked); !r) {
-                return r.error();
-            }
+            IPCKIT_TRY(read_ack(t, ack, Kind::RepEnd, acked));
         }
         put(msg, sent, Kind::Data);
-        if (auto r = t.send(msg); !r) {
-            return r.error();
-        }
+        IPCKIT_TRY(t.send(msg));
         ++sent;
     }
     put(msg, sent, Kind::RepEnd);
-    if (auto r = t.send(msg); !r) {
-        return r.error();
-    }
+    IPCKIT_TRY(t.send(msg));
     IPCKIT_TRY(read_final_ack(t, ack, Kind::RepEnd, acked));
     if (acked != sent) {
         return protocol_error(
@@ -279,21 +253,16 @@ Result<void> leader_throughput(Transport& t, const Config& c, std::size_t size, 
     for (int rep = -1; rep < c.throughput_reps; ++rep) {
         const auto span = rep < 0 ? c.throughput_warmup : c.throughput_rep;
         const auto t0 = Clock::now();
-        auto sent = throughput_rep(t, msg, ack, window, t0 + span);
-        if (!sent) {
-            return sent.error();
-        }
+        IPCKIT_TRY_ASSIGN(const std::uint64_t sent, throughput_rep(t, msg, ack, window, t0 + span));
         const auto t1 = Clock::now();
         if (rep >= 0) {
-            rates.push_back(static_cast<double>(*sent) /
+            rates.push_back(static_cast<double>(sent) /
                             std::chrono::duration<double>(t1 - t0).count());
-            total += *sent;
+            total += sent;
         }
     }
     put(msg, 0, Kind::PhaseEnd);
-    if (auto r = t.send(msg); !r) {
-        return r;
-    }
+    IPCKIT_TRY(t.send(msg));
     std::uint64_t ignored = 0;
     IPCKIT_TRY(read_final_ack(t, ack, Kind::PhaseEnd, ignored));
     std::vector<double> sorted = rates;
@@ -319,6 +288,21 @@ Result<void> count_data(
     return t.send(ack);
 }
 
+/// Follower: answers a repetition or phase end of a throughput phase; true when the phase is over.
+Result<bool> answer_control(Transport& t,
+                            AckBuffer& ack,
+                            const MessageHeader& h,
+                            std::uint64_t& expected) {
+    const bool rep_end = h.kind == static_cast<std::uint64_t>(Kind::RepEnd);
+    if (rep_end && h.seq != expected) {
+        return protocol_error(fmt::format("{} messages announced, {} arrived", h.seq, expected));
+    }
+    put(ack, rep_end ? expected : 0, rep_end ? Kind::RepEnd : Kind::PhaseEnd);
+    IPCKIT_TRY(t.send(ack));
+    expected = 0;
+    return !rep_end;
+}
+
 Result<void> follower_throughput(Transport& t, const Config& c, std::size_t size) {
     set_phase_deadline(phase_budget(c.throughput_warmup, c.throughput_rep, c.throughput_reps));
     const std::size_t every = std::max<std::size_t>(1, window_for(size) / 2);
@@ -326,29 +310,19 @@ Result<void> follower_throughput(Transport& t, const Config& c, std::size_t size
     AckBuffer ack{};
     std::uint64_t expected = 0;
     for (;;) {
-        if (auto r = expect_len(t.receive(msg), size); !r) {
-            return r;
-        }
+        IPCKIT_TRY(expect_len(t.receive(msg), size));
         const MessageHeader h = get(msg);
         if (h.kind == static_cast<std::uint64_t>(Kind::Data)) {
             IPCKIT_TRY(count_data(t, ack, h.seq, every, expected));
             continue;
         }
-        const bool rep_end = h.kind == static_cast<std::uint64_t>(Kind::RepEnd);
-        if (rep_end && h.seq != expected) {
-            return protocol_error(
-                fmt::format("{} messages announced, {} arrived", h.seq, expected));
-        }
-        put(ack, rep_end ? expected : 0, rep_end ? Kind::RepEnd : Kind::PhaseEnd);
-        if (auto r = t.send(ack); !r) {
-            return r;
-        }
-        if (!rep_end) {
+        IPCKIT_TRY_ASSIGN(const bool phase_over, answer_control(t, ack, h, expected));
+        if (phase_over) {
             return {};
         }
-        expected = 0;
     }
 }
+
 // ---------------------------------------------------------------------------- children
 
 Result<void> pin_to(int cpu) {

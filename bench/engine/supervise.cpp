@@ -502,10 +502,7 @@ void add_floor_ratios(Report& report) {
 
 Result<Report> run(const Config& config) {
     const auto started = Clock::now();
-    auto selected = select(config);
-    if (!selected) {
-        return selected.error();
-    }
+    IPCKIT_TRY_ASSIGN(const auto selected, select(config));
     Report report;
     report.machine = describe_machine();
     report.config = config;
@@ -524,10 +521,10 @@ Result<Report> run(const Config& config) {
     }
     Progress progress(config.progress);
     std::vector<DaemonHooks> running;  // daemons started, stopped at the end by PID
-    for (std::size_t i = 0; i < selected->size() && g_stop == 0; ++i) {
-        const TransportInfo& info = *selected->at(i);
+    for (std::size_t i = 0; i < selected.size() && g_stop == 0; ++i) {
+        const TransportInfo& info = *selected.at(i);
         if (info.daemon.start != nullptr) {
-            progress.show(i, selected->size(), info.name, "starting its daemon");
+            progress.show(i, selected.size(), info.name, "starting its daemon");
         }
         if (std::string e = start_daemon(info, temp.path(), running); !e.empty()) {
             report.rows.push_back(daemon_failed(info, config, std::move(e)));
@@ -540,7 +537,7 @@ Result<Report> run(const Config& config) {
                                       report.follower_cpu,
                                       progress,
                                       i,
-                                      selected->size()));
+                                      selected.size()));
     }
     for (auto& d : running) {
         d.stop({});

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // What every report format shares (report_common.hpp), format_ns and write_file.
 #include "engine/report.hpp"
+
 #include "engine/report_common.hpp"
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // What the report formats share (private to the engine): number formatting, row orders, cell
-// texts and the channel's ratios. report.cpp defines them; report_{table,json,csv,svg}.cpp use them.
+// texts and the channel's ratios. report.cpp defines them; report_<format>.cpp use them.
 #pragma once
 
 #include "engine/engine.hpp"

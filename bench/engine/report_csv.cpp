@@ -20,8 +20,6 @@ std::string csv_field(const std::string& s) {
     return out + "\"";
 }
 
-}  // namespace
-
 /// `text` for a row that ran, else an empty cell.
 std::string if_ok(bool ok, std::string text) {
     return ok ? std::move(text) : std::string();
@@ -61,6 +59,8 @@ std::string throughput_csv(const TransportResult& r,
                        csv_field(ok ? "" : (t.note.empty() ? r.error : t.note)),
                        tail);
 }
+
+}  // namespace
 
 std::string format_csv(const Report& report) {
     std::string out =

@@ -49,7 +49,6 @@ std::string xml_escape(const std::string& s) {
     return out;
 }
 
-
 struct GroupStyle {
     const char* color;
     const char* label;

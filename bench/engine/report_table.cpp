@@ -14,8 +14,6 @@ constexpr const char* kIssueTargetsNote =
     "  (rows measured one after another; the spin floor here carries the payload. The channel's\n"
     "   targets against a one-line floor interleaved with it: build/release/bench/bench_channel_bench)\n";
 
-}  // namespace
-
 std::string latency_row(const TransportResult& r, std::size_t si, std::size_t name_w) {
     const auto& l = r.latency.at(si);
     if (l.status != Status::Ok) {
@@ -130,6 +128,8 @@ std::string table_footer(const Report& report) {
     out += fmt::format("\n{} mechanisms in {:.1f} s.\n", report.rows.size(), report.seconds);
     return out;
 }
+
+}  // namespace
 
 std::string format_table(const Report& report) {
     const auto& m = report.machine;

@@ -447,8 +447,6 @@ std::pair<int, int> default_cpus() {
     return {cpus.empty() ? -1 : cpus[0], cpus.empty() ? -1 : cpus[0]};
 }
 
-}  // namespace
-
 /// Starts the transport's daemon unless one of its kind runs already; returns an error text.
 std::string start_daemon(const TransportInfo& info,
                          const std::string& dir,
@@ -499,6 +497,8 @@ void add_floor_ratios(Report& report) {
         }
     }
 }
+
+}  // namespace
 
 Result<Report> run(const Config& config) {
     const auto started = Clock::now();

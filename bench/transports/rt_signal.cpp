@@ -56,6 +56,12 @@ private:
         const auto length = static_cast<std::int32_t>(header(dir)->length);
         for (;;) {
             auto sent = queue_signal(peer_pid(), signal_for(which), length);
+            if (!sent && which == Which::Empty && sent.error() == std::errc::no_such_process) {
+                // The follower exits right after its last acknowledgement and may be reaped
+                // before the leader announces that slot empty; a gone peer needs no free slot.
+                // (One that died early is reported by the supervisor from its exit status.)
+                return {};
+            }
             if (sent || sent.error() != std::errc::resource_unavailable_try_again) {
                 return sent;  // EAGAIN: the receiver's queue is full; retry until the deadline
             }

@@ -54,9 +54,7 @@ public:
         const std::string base = dir != nullptr && *dir != '\0' ? dir : "/dev/shm";
         for (int d = 0; d < 2; ++d) {
             names_.at(static_cast<std::size_t>(d)) = p.tag + (d == 0 ? "-ab" : "-ba");
-            if (auto r = Channel::create(names_.at(static_cast<std::size_t>(d)), c); !r) {
-                return r;
-            }
+            IPCKIT_TRY(Channel::create(names_.at(static_cast<std::size_t>(d)), c));
             created_.at(static_cast<std::size_t>(d)) = true;
             ledger("path", base + "/" + names_.at(static_cast<std::size_t>(d)) + ".chan");
         }
@@ -71,23 +69,16 @@ public:
         }
         // Subscribe first, then wait until the peer has subscribed to our outgoing channel: a
         // subscriber that joins late starts at the head, so an early message would be missed.
-        auto sub = Subscriber::open(names_.at(static_cast<std::size_t>(1 - out)), o);
-        if (!sub) {
-            return sub.error();
-        }
-        subscriber_.emplace(std::move(*sub));
-        auto pub = Publisher::open(names_.at(static_cast<std::size_t>(out)), o);
-        if (!pub) {
-            return pub.error();
-        }
-        publisher_.emplace(std::move(*pub));
+        IPCKIT_TRY_ASSIGN(auto sub,
+                          Subscriber::open(names_.at(static_cast<std::size_t>(1 - out)), o));
+        subscriber_.emplace(std::move(sub));
+        IPCKIT_TRY_ASSIGN(auto pub, Publisher::open(names_.at(static_cast<std::size_t>(out)), o));
+        publisher_.emplace(std::move(pub));
         for (;;) {
-            auto info = Channel::inspect(names_.at(static_cast<std::size_t>(out)));
-            if (!info) {
-                return info.error();
-            }
-            if (std::any_of(info->subscribers.begin(),
-                            info->subscribers.end(),
+            IPCKIT_TRY_ASSIGN(const auto info,
+                              Channel::inspect(names_.at(static_cast<std::size_t>(out))));
+            if (std::any_of(info.subscribers.begin(),
+                            info.subscribers.end(),
                             [](const ChannelParticipantInfo& s) { return s.alive; })) {
                 return {};
             }
@@ -100,28 +91,22 @@ public:
     }
 
     Result<void> send(std::span<const std::byte> message) override {
-        auto loan = take_loan(message.size());
-        if (!loan) {
-            return loan.error();
-        }
-        std::memcpy(loan->data(), message.data(), message.size());
-        return publisher_->publish(std::move(*loan));
+        IPCKIT_TRY_ASSIGN(auto loan, take_loan(message.size()));
+        std::memcpy(loan.data(), message.data(), message.size());
+        return publisher_->publish(std::move(loan));
     }
 
     Result<std::size_t> receive(std::span<std::byte> buffer) override {
-        auto sample = take_sample();
-        if (!sample) {
-            return sample.error();
-        }
-        const std::size_t n = sample->size();
+        IPCKIT_TRY_ASSIGN(auto sample, take_sample());
+        const std::size_t n = sample.size();
         if (n > buffer.size()) {
             return Error(std::errc::message_size,
                          "receive",
                          names_[0],
                          "sample of " + std::to_string(n) + " bytes exceeds the buffer");
         }
-        std::memcpy(buffer.data(), sample->data(), n);
-        subscriber_->release(std::move(*sample));
+        std::memcpy(buffer.data(), sample.data(), n);
+        subscriber_->release(std::move(sample));
         return n;
     }
 
@@ -142,22 +127,16 @@ public:
 private:
     Result<Loan> take_loan(std::size_t n) {
         if (!spin_) {
-            auto r = publisher_->loan_until(n, phase_deadline());
-            if (!r) {
-                return r.error();
-            }
-            if (!*r) {
+            IPCKIT_TRY_ASSIGN(auto loan, publisher_->loan_until(n, phase_deadline()));
+            if (!loan) {
                 return timed_out("loan", names_[0]);
             }
-            return std::move(**r);
+            return std::move(*loan);
         }
         for (unsigned turns = 1;; ++turns) {
-            auto r = publisher_->try_loan(n);
-            if (!r) {
-                return r.error();
-            }
-            if (*r) {
-                return std::move(**r);
+            IPCKIT_TRY_ASSIGN(auto loan, publisher_->try_loan(n));
+            if (loan) {
+                return std::move(*loan);
             }
             __builtin_ia32_pause();
             if (turns % 4096 == 0 && phase_deadline().expired()) {
@@ -168,22 +147,16 @@ private:
 
     Result<Sample> take_sample() {
         if (!spin_) {
-            auto r = subscriber_->receive_until(phase_deadline());
-            if (!r) {
-                return r.error();
-            }
-            if (!*r) {
+            IPCKIT_TRY_ASSIGN(auto sample, subscriber_->receive_until(phase_deadline()));
+            if (!sample) {
                 return timed_out("receive", names_[0]);
             }
-            return std::move(**r);
+            return std::move(*sample);
         }
         for (unsigned turns = 1;; ++turns) {
-            auto r = subscriber_->try_receive();
-            if (!r) {
-                return r.error();
-            }
-            if (*r) {
-                return std::move(**r);
+            IPCKIT_TRY_ASSIGN(auto sample, subscriber_->try_receive());
+            if (sample) {
+                return std::move(*sample);
             }
             __builtin_ia32_pause();
             if (turns % 4096 == 0 && phase_deadline().expired()) {

@@ -1,80 +1,63 @@
 // SPDX-License-Identifier: MIT
-// FIFOs (mkfifo(3)): two named pipes in the run's private directory, opened by the children in
-// an order that cannot deadlock (ping first, then pong, on both sides); the supervisor unlinks
-// them. (Switches to ipckit's Fifo when that wrapper lands.)
-#include "transports/fd_pair.hpp"
+// FIFOs (fifo(7)) through ipckit::Fifo: two named pipes in the run's private directory, made by
+// the supervisor (which owns and unlinks them) and opened by the children. Each child opens its
+// read end first (non-blocking open: it needs no writer) and then its write end, which waits for
+// the peer's reader until the phase deadline, so the order cannot deadlock.
+#include "ipckit/stream/fifo.hpp"
+
+#include "transports/pipe_pair.hpp"
 #include "transports/registry.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <array>
+#include <optional>
 
 namespace ipckit::bench {
 namespace {
 
-class FifoTransport final : public FdPairTransport {
+class FifoTransport final : public PipePairTransport {
 public:
-    FifoTransport() : FdPairTransport(Framing::Stream, false) {}
     Result<void> setup(const SetupParams& p) override {
-        ping_ = p.temp_dir + "/" + p.tag + "-ping";
-        pong_ = p.temp_dir + "/" + p.tag + "-pong";
-        for (const auto* path : {&ping_, &pong_}) {
-            if (::mkfifo(path->c_str(), 0600) != 0) {
-                return Error::from_errno(errno, "mkfifo", *path);
-            }
-            made_.push_back(*path);
-            ledger("path", *path);
+        for (auto [fifo, suffix] : {std::pair{&ping_, "-ping"}, std::pair{&pong_, "-pong"}}) {
+            const std::string path = p.temp_dir + "/" + p.tag + suffix;
+            IPCKIT_TRY_ASSIGN(auto made, Fifo::create(path));
+            fifo->emplace(std::move(made));
+            ledger("path", path);
         }
-        set_object(ping_);
         return {};
     }
     void teardown() noexcept override {
-        FdPairTransport::teardown();
-        for (const auto& path : made_) {
-            ::unlink(path.c_str());
-        }
-        made_.clear();
+        PipePairTransport::teardown();
+        ping_.reset();  // the supervisor's Fifo owns the path and unlinks it
+        pong_.reset();
     }
 
 private:
-    static Result<int> open_fifo(const std::string& path, int flags) {
-        for (;;) {
-            const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-            if (fd >= 0) {
-                return fd;
-            }
-            if (errno == EINTR && retry_after_eintr()) {
-                continue;
-            }
-            if (errno == EINTR) {
-                return timed_out("open", path);
-            }
-            return Error::from_errno(errno, "open", path);
+    static Result<PipeReader> open_reader(const Fifo& fifo) {
+        IPCKIT_TRY_ASSIGN(auto reader, fifo.open_reader(/*nonblocking_io=*/true));
+        IPCKIT_TRY(reader.set_nonblocking(false));  // the read itself blocks, as on a pipe
+        return reader;
+    }
+    static Result<PipeWriter> open_writer(const Fifo& fifo) {
+        IPCKIT_TRY_ASSIGN(auto writer, fifo.open_writer_until(phase_deadline()));
+        if (!writer) {
+            return timed_out("open(O_WRONLY)", fifo.path());
         }
+        return std::move(*writer);
     }
     Result<void> open_ends(Role role) override {
+        // The leader writes ping and reads pong; the follower the other way round.
         const bool leader = role == Role::Leader;
-        auto first = open_fifo(ping_, leader ? O_WRONLY : O_RDONLY);
-        if (!first) {
-            return first.error();
-        }
-        auto second = open_fifo(pong_, leader ? O_RDONLY : O_WRONLY);
-        if (!second) {
-            ::close(*first);
-            return second.error();
-        }
+        IPCKIT_TRY_ASSIGN(auto in, open_reader(leader ? *pong_ : *ping_));
+        IPCKIT_TRY_ASSIGN(auto out, open_writer(leader ? *ping_ : *pong_));
         if (leader) {
-            set_fds(*first, *second, -1, -1);
+            set_ends(std::move(out), std::move(in), {}, {});
         } else {
-            set_fds(-1, -1, *second, *first);
+            set_ends({}, {}, std::move(out), std::move(in));
         }
         return {};
     }
-    std::string ping_;
-    std::string pong_;
-    std::vector<std::string> made_;
+    std::optional<Fifo> ping_;
+    std::optional<Fifo> pong_;
 };
 
 }  // namespace

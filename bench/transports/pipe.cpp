@@ -1,34 +1,23 @@
 // SPDX-License-Identifier: MIT
-// Anonymous pipes (pipe2(2)): one per direction, inherited by fork. (Switches to ipckit's Pipe
-// when that wrapper lands.)
-#include "transports/fd_pair.hpp"
+// Anonymous pipes (pipe(7)) through ipckit::Pipe: one per direction, created before fork and
+// inherited.
+#include "ipckit/stream/pipe.hpp"
+
+#include "transports/pipe_pair.hpp"
 #include "transports/registry.hpp"
-
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 
 namespace ipckit::bench {
 namespace {
 
-class PipeTransport final : public FdPairTransport {
+class PipeTransport final : public PipePairTransport {
 public:
-    PipeTransport() : FdPairTransport(Framing::Stream, false) {}
     Result<void> setup(const SetupParams& /*p*/) override {
-        int ping[2];
-        int pong[2];
-        if (::pipe2(ping, O_CLOEXEC) != 0) {
-            return Error::from_errno(errno, "pipe2", "ping");
-        }
-        if (::pipe2(pong, O_CLOEXEC) != 0) {
-            const int err = errno;
-            ::close(ping[0]);
-            ::close(ping[1]);
-            return Error::from_errno(err, "pipe2", "pong");
-        }
-        set_fds(ping[1], pong[0], pong[1], ping[0]);
-        set_object("pipe");
+        IPCKIT_TRY_ASSIGN(auto ping, Pipe::create());
+        IPCKIT_TRY_ASSIGN(auto pong, Pipe::create());
+        set_ends(std::move(ping.writer),
+                 std::move(pong.reader),
+                 std::move(pong.writer),
+                 std::move(ping.reader));
         return {};
     }
 };

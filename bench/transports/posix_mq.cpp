@@ -37,16 +37,10 @@ public:
             std::min<std::size_t>(proc_limit("/proc/sys/fs/mqueue/msg_max", 10), 10));
         const std::array<std::string, 2> names{"/" + p.tag + "-ping", "/" + p.tag + "-pong"};
         for (std::size_t i = 0; i < 2; ++i) {
-            auto name = PosixName::make(names.at(i));
-            if (!name) {
-                return name.error();
-            }
-            auto q = PosixMq::create(*name, limits);
-            if (!q) {
-                return q.error();
-            }
+            IPCKIT_TRY_ASSIGN(const auto name, PosixName::make(names.at(i)));
+            IPCKIT_TRY_ASSIGN(auto q, PosixMq::create(name, limits));
             ledger("posix-mq", names.at(i));
-            q_.at(i).emplace(std::move(*q));
+            q_.at(i).emplace(std::move(q));
         }
         scratch_.resize(static_cast<std::size_t>(limits.max_message_size));
         return {};
@@ -58,11 +52,8 @@ public:
     }
     Result<void> send(std::span<const std::byte> message) override {
         auto& q = *q_.at(static_cast<std::size_t>(out_));
-        auto r = q.send_until(message, 0, phase_deadline());
-        if (!r) {
-            return r.error();
-        }
-        if (!*r) {
+        IPCKIT_TRY_ASSIGN(const bool sent, q.send_until(message, 0, phase_deadline()));
+        if (!sent) {
             return timed_out("mq_send", q.name().str());
         }
         return {};
@@ -72,15 +63,13 @@ public:
         // The kernel wants room for the queue's msgsize; short buffers (acknowledgements) go via
         // scratch.
         const bool direct = buffer.size() >= scratch_.size();
-        auto r =
-            q.receive_until(direct ? buffer : std::span<std::byte>(scratch_), phase_deadline());
-        if (!r) {
-            return r.error();
-        }
-        if (!*r) {
+        IPCKIT_TRY_ASSIGN(
+            const auto received,
+            q.receive_until(direct ? buffer : std::span<std::byte>(scratch_), phase_deadline()));
+        if (!received) {
             return timed_out("mq_receive", q.name().str());
         }
-        const std::size_t len = (*r)->size;
+        const std::size_t len = received->size;
         if (!direct) {
             if (len > buffer.size()) {
                 return Error(std::errc::message_size, "mq_receive", q.name().str());

@@ -2,8 +2,11 @@
 // Realtime-signal ping-pong: sigqueue(3) announces "your slot is full" (SIGRTMIN, the value
 // carries the length) and "my slot is empty again" (SIGRTMIN+1); sigtimedwait(2) receives them.
 // The payload travels through an anonymous shared mapping. The engine blocks both signals before
-// fork, so one that arrives early is queued rather than fatal.
-#include "ipckit/core/mapping.hpp"
+// fork, so one that arrives early is queued rather than fatal. Sending goes through
+// ipckit::queue_signal; receiving stays a sigtimedwait(2) call, which ipckit does not wrap
+// (SignalFd would measure signalfd(2), a different mechanism).
+#include "ipckit/signal/signal_queue.hpp"
+#include "ipckit/signal/signal_set.hpp"
 #include "transports/registry.hpp"
 #include "transports/shm_slots.hpp"
 
@@ -34,12 +37,10 @@ private:
             out_credit_ = false;
             return {};
         }
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, signal_for(which));
+        const SignalSet set = SignalSet::of({signal_for(which)});
         for (;;) {
             const timespec rel = phase_deadline().to_relative_timespec();
-            if (::sigtimedwait(&set, nullptr, &rel) >= 0) {
+            if (::sigtimedwait(&set.native(), nullptr, &rel) >= 0) {
                 return {};
             }
             if (errno == EINTR && retry_after_eintr()) {
@@ -52,14 +53,17 @@ private:
         }
     }
     Result<void> post(int dir, Which which) override {
-        sigval value{};
-        value.sival_int = static_cast<int>(header(dir)->length);
+        const auto length = static_cast<std::int32_t>(header(dir)->length);
         for (;;) {
-            if (::sigqueue(peer_pid(), signal_for(which), value) == 0) {
+            auto sent = queue_signal(peer_pid(), signal_for(which), length);
+            if (!sent && which == Which::Empty && sent.error() == std::errc::no_such_process) {
+                // The follower exits right after its last acknowledgement and may be reaped
+                // before the leader announces that slot empty; a gone peer needs no free slot.
+                // (One that died early is reported by the supervisor from its exit status.)
                 return {};
             }
-            if (errno != EAGAIN) {
-                return Error::from_errno(errno, "sigqueue", "pid " + std::to_string(peer_pid()));
+            if (sent || sent.error() != std::errc::resource_unavailable_try_again) {
+                return sent;  // EAGAIN: the receiver's queue is full; retry until the deadline
             }
             if (phase_deadline().expired()) {
                 return timed_out("sigqueue", name());

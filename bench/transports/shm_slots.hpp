@@ -41,9 +41,7 @@ public:
     }
 
     Result<void> send(std::span<const std::byte> message) override {
-        if (auto r = wait(out_, Which::Empty); !r) {
-            return r;
-        }
+        IPCKIT_TRY(wait(out_, Which::Empty));
         SlotHeader* h = header(out_);
         std::memcpy(payload(out_), message.data(), message.size());
         h->length = message.size();
@@ -52,9 +50,7 @@ public:
 
     Result<std::size_t> receive(std::span<std::byte> buffer) override {
         const int in = 1 - out_;
-        if (auto r = wait(in, Which::Full); !r) {
-            return r.error();
-        }
+        IPCKIT_TRY(wait(in, Which::Full));
         const std::uint64_t n = header(in)->length;
         if (n > capacity_ || n > buffer.size()) {
             return Error(std::errc::message_size,
@@ -63,9 +59,7 @@ public:
                          "slot length " + std::to_string(n) + " exceeds the buffer");
         }
         std::memcpy(buffer.data(), payload(in), static_cast<std::size_t>(n));
-        if (auto r = post(in, Which::Empty); !r) {
-            return r.error();
-        }
+        IPCKIT_TRY(post(in, Which::Empty));
         return static_cast<std::size_t>(n);
     }
 
@@ -88,11 +82,7 @@ protected:
     [[nodiscard]] int peer_pid() const { return peer_pid_; }
     /// For transports whose region is plain fork-inherited memory: maps it and uses it.
     Result<void> use_anonymous_region(std::size_t max_message_size) {
-        auto m = Mapping::map_anonymous(region_size(max_message_size));
-        if (!m) {
-            return m.error();
-        }
-        anonymous_ = std::move(*m);
+        IPCKIT_TRY_ASSIGN(anonymous_, Mapping::map_anonymous(region_size(max_message_size)));
         use_region(anonymous_.data(), max_message_size);
         return {};
     }

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
-// The helper every socket transport shares.
-#include "transports/fd_pair.hpp"
+// The buffer sizing every record socket transport shares. ipckit::Socket has no buffer-size
+// option (yet), so this one helper calls setsockopt(2) on the wrapper's descriptor.
+#include "transports/socket_pair.hpp"
 
 #include <sys/socket.h>
 
 namespace ipckit::bench {
 
-std::size_t grow_socket_buffers(int fd, std::size_t bytes) {
+std::size_t grow_socket_buffers(const Socket& socket, std::size_t bytes) {
+    const int fd = socket.native_handle();
     int want = bytes > (1U << 30) ? (1 << 30) : static_cast<int>(bytes);
     ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof want);
     ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);

@@ -1,17 +1,22 @@
 // SPDX-License-Identifier: MIT
-// System V message queues (msgget/msgsnd/msgrcv): two IPC_PRIVATE queues, one per direction,
-// inherited by id and removed with IPC_RMID by the supervisor. msgrcv has no timeout, so the
-// child's deadline timer interrupts it (EINTR). Messages are capped by /proc/sys/kernel/msgmax.
-// (Switches to ipckit's SysvMq when that wrapper lands.)
+// System V message queues: two IPC_PRIVATE ipckit::SysvMsgQueue, one per direction, inherited by
+// id and removed with IPC_RMID by the supervisor. Messages are capped by /proc/sys/kernel/msgmax.
+// The data path stays raw msgsnd/msgrcv on the queue's id, blocking in the kernel: msgrcv has no
+// timeout, so SysvMsgQueue's deadline variants poll with IPC_NOWAIT and a backoff sleep, which
+// would change what the row measures (and its blocking receive retries EINTR, so the child's
+// deadline timer could not end it). Here the timer interrupts the call (EINTR) instead.
 #include "engine/wait.hpp"
+#include "ipckit/core/sysv_key.hpp"
+#include "ipckit/message/sysv_msg_queue.hpp"
 #include "transports/registry.hpp"
 
-#include <sys/ipc.h>
 #include <sys/msg.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <vector>
 
 namespace ipckit::bench {
@@ -24,12 +29,11 @@ public:
         std::size_t msgmax = 8192;
         in >> msgmax;
         max_ = msgmax;
-        for (auto& id : ids_) {
-            id = ::msgget(IPC_PRIVATE, IPC_CREAT | 0600);
-            if (id < 0) {
-                return Error::from_errno(errno, "msgget", "IPC_PRIVATE");
-            }
-            ledger("sysv-msg", std::to_string(id));
+        for (std::size_t i = 0; i < queues_.size(); ++i) {
+            IPCKIT_TRY_ASSIGN(auto q, SysvMsgQueue::create(SysvKey::private_key()));
+            queues_.at(i).emplace(q);
+            ids_.at(i) = q.id();
+            ledger("sysv-msg", std::to_string(q.id()));
         }
         buffer_.resize(sizeof(long) + std::min(max_, p.max_message_size));
         return {};
@@ -79,16 +83,18 @@ public:
         }
     }
     void teardown() noexcept override {
-        for (auto& id : ids_) {
-            if (id >= 0) {
-                ::msgctl(id, IPC_RMID, nullptr);
-                id = -1;
+        for (auto& q : queues_) {
+            if (q) {
+                (void)q->remove();  // best effort: teardown cannot report, the ledger test checks
+                q.reset();
             }
         }
+        ids_ = {-1, -1};
     }
 
 private:
-    std::array<int, 2> ids_{-1, -1};
+    std::array<std::optional<SysvMsgQueue>, 2> queues_;
+    std::array<int, 2> ids_{-1, -1};  // the queues' ids, for the raw data path
     std::vector<std::byte> buffer_;  // long mtype + payload, as msgsnd(2) wants
     std::size_t max_ = 8192;
     int out_ = 0;

@@ -6,7 +6,7 @@
 //  - ipckit::cli::parse_duration and timeout_deadline (tools/ipckit/duration.hpp, endpoint_cli.hpp)
 //  - ipckit::cli::parse_integer and parse_mode (tools/ipckit/endpoint_cli.hpp)
 //  - ipckit::cli::parse_kinds, the `ls`/`rm` --type words (tools/ipckit/object_view.cpp)
-//  - ipckit::bench::parse_sizes, `ipckit bench --sizes` (bench/engine/engine.cpp)
+//  - ipckit::bench::parse_sizes, `ipckit bench --sizes` (bench/engine/config.cpp)
 //  - the URI parser's size, integer and mode parsers (internal to src/endpoint/uri.cpp), through
 //    Uri::parse of option values: shm:/x?size=, chan:x?capacity=, mq:/x?maxmsg=, ?mode=
 //  - SysvKey::parse (not its ftok: form, which runs ftok(3) on the path) and PosixName::make.

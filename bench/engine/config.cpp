@@ -4,8 +4,9 @@
 #include "engine/engine.hpp"
 #include "engine/protocol.hpp"
 
+#include "ipckit/core/units.hpp"
+
 #include <algorithm>
-#include <cctype>
 #include <fmt/format.h>
 #include <string>
 
@@ -75,43 +76,24 @@ Result<std::vector<std::size_t>> parse_sizes(const std::string& text) {
         const std::size_t comma = std::min(text.find(',', pos), text.size());
         const std::string item = text.substr(pos, comma - pos);
         pos = comma + 1;
-        std::size_t used = 0;
-        unsigned long long value = 0;
-        const auto not_a_size = [&] {
-            return Error(
-                std::errc::invalid_argument, "--sizes", item, "expected a size like 64, 4K, 1M");
-        };
-        // A digit first: stoull also takes blanks and a sign ("-18446744073709550592" is 1024).
-        if (item.empty() || item.front() < '0' || item.front() > '9') {
-            return not_a_size();
-        }
-        try {
-            value = std::stoull(item, &used);
-        } catch (const std::exception&) {
-            return not_a_size();
-        }
-        std::string unit = item.substr(used);
-        std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char ch) {
-            return static_cast<char>(std::toupper(ch));
-        });
-        unsigned shift = 0;
-        if (unit == "K" || unit == "KB" || unit == "KIB") {
-            shift = 10;
-        } else if (unit == "M" || unit == "MB" || unit == "MIB") {
-            shift = 20;
-        } else if (!unit.empty() && unit != "B") {
+        constexpr std::uint64_t kLargest = 64ULL << 20;
+        const Parsed<std::uint64_t> size = parse_size(item, kSizeBytes, kLargest);
+        if (!size && size.error() == ParseError::UnknownUnit) {
             return Error(
                 std::errc::invalid_argument, "--sizes", item, "unknown unit (use B, K or M)");
         }
-        // Checked before the shift, which would wrap ("18014398509481985K" would be 1024).
-        value = value > ((64ULL << 20) >> shift) ? ~0ULL : value << shift;
-        if (value < sizeof(MessageHeader) || value > (64ULL << 20)) {
+        if (!size && size.error() != ParseError::OutOfRange) {
+            return Error(
+                std::errc::invalid_argument, "--sizes", item, "expected a size like 64, 4K, 1M");
+        }
+        if (!size || *size < sizeof(MessageHeader)) {
             return Error(std::errc::invalid_argument,
                          "--sizes",
                          item,
                          fmt::format("sizes must be between {} B (the sequence header) and 64 MiB",
                                      sizeof(MessageHeader)));
         }
+        const std::uint64_t value = *size;
         out.push_back(static_cast<std::size_t>(value));
         if (comma == text.size()) {
             break;

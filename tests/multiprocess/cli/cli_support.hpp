@@ -55,13 +55,9 @@ nlohmann::json find_object(const nlohmann::json& objects, const char* field, con
     return nullptr;
 }
 
-/// The source tree (for files the tests read, such as the completion script): derived from this
-/// header's own path, since the harness's CMake defines only the build directory.
-inline std::string source_root() {
-    const std::string here = __FILE__;
-    const auto at = here.rfind("/tests/multiprocess/cli/");
-    return at == std::string::npos ? std::string(".") : here.substr(0, at);
-}
+/// The source tree (for files the tests read, such as the completion script). Not derived from
+/// __FILE__, which is relative when ccache rewrites paths.
+inline std::string source_root() { return IPCKIT_SOURCE_DIR; }
 
 inline bool is_root() { return ::geteuid() == 0; }
 

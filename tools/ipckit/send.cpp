@@ -150,14 +150,11 @@ Result<std::vector<std::string>> gather_messages(const SendArgs& a) {
     if (!a.messages.empty()) {
         return a.messages;
     }
-    auto text = read_input(a.file.value_or("-"));
-    if (!text) {
-        return std::move(text).error();
-    }
+    IPCKIT_TRY_ASSIGN(std::string text, read_input(a.file.value_or("-")));
     if (a.whole) {
-        return std::vector<std::string>{std::move(*text)};
+        return std::vector<std::string>{std::move(text)};
     }
-    return split(*text, a.binary);
+    return split(text, a.binary);
 }
 
 /// Sends every message in order; the first failure names its message and how many went before.

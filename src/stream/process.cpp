@@ -57,6 +57,7 @@ struct ChildPlan {
     int ctty = -1;
     const int* keep = nullptr;
     std::size_t nkeep = 0;
+    bool close_others = true;
     char* const* argv = nullptr;
     char* const* envp = nullptr;
     const char* const* candidates = nullptr;
@@ -124,9 +125,11 @@ void child_install_stdio(ChildPlan& plan) noexcept {
 
 // Descriptors the parent opened without O_CLOEXEC (or inherited) must not leak into the
 // program: mark everything above 2 close-on-exec (the report pipe stays usable until exec),
-// then clear the flag again on the descriptors the caller asked to keep.
+// then clear the flag again on the descriptors the caller asked to keep. Without close_others,
+// exec's own rule applies (only O_CLOEXEC descriptors close).
 void child_close_on_exec(const ChildPlan& plan) noexcept {
-    if (::syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) != 0) {
+    if (plan.close_others &&
+        ::syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) != 0) {
         const long max_fd = ::sysconf(_SC_OPEN_MAX);
         for (long fd = 3; fd < max_fd && fd < 65536; ++fd) {
             ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
@@ -390,6 +393,7 @@ Result<Process> Process::spawn(const std::vector<std::string>& argv, const Proce
     plan.ctty = options.controlling_terminal;
     plan.keep = options.keep_fds.data();
     plan.nkeep = options.keep_fds.size();
+    plan.close_others = options.close_other_fds;
     plan.argv = c_argv.data();
     plan.envp = c_env.data();
     plan.candidates = c_candidates.data();

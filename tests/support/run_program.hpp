@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 // run_program: exec a built program (an example, the ipckit binary) with input, capture its
 // output, and kill it if it outlives a timeout.
+// Not built on ipckit::run/Process, on purpose: it is the independent oracle for programs built on
+// Process (ipckit lock, the popen examples), and it needs what run() does not give, namely a
+// program that dies with its test (PR_SET_PDEATHSIG) and the output of one that timed out.
 #pragma once
 
 #include <chrono>

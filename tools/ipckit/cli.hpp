@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -31,6 +32,10 @@ struct Command {
     CLI::App* app = nullptr;
     std::function<int()> run;
 };
+
+/// main()'s argv (argv[0] first), for a subcommand whose grammar CLI11 cannot express (lock:
+/// its options end at FILE, as with getopt "+").
+const std::vector<std::string>& command_line();
 
 /// Prints "ipckit SUB: <error message>" to stderr.
 void print_error(const std::string& subcommand, const Error& error);

@@ -4,26 +4,26 @@
 // Why flock(2): the lock belongs to the open file description, so nothing the command (or a
 // library in it) does with *other* descriptors of FILE can drop it, unlike fcntl record locks
 // where any close() of the file releases them (F24, B27); and it interoperates with flock(1).
+// Built on the library: FileLock takes the lock (a --timeout polls LOCK_NB until the deadline)
+// and Process runs COMMAND with the locked descriptor in keep_fds.
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/file.h>
-#include <sys/time.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <memory>
+#include <optional>
 
 #include <fmt/core.h>
 
 #include "cli.hpp"
 #include "duration.hpp"
 #include "ipckit/core/deadline.hpp"
-#include "ipckit/core/unique_fd.hpp"
-#include "sys/syscall.hpp"
-
-extern char** environ;  // NOLINT(readability-redundant-declaration): POSIX, for posix_spawnp
+#include "ipckit/core/file.hpp"
+#include "ipckit/signal/signal_action.hpp"
+#include "ipckit/signal/signal_mask.hpp"
+#include "ipckit/signal/signal_set.hpp"
+#include "ipckit/stream/process.hpp"
+#include "ipckit/sync/file_lock.hpp"
 
 namespace ipckit::cli {
 
@@ -40,83 +40,11 @@ struct LockOptions {
 
 std::atomic<pid_t> g_child{0};
 
-void lock_timeout_alarm(int /*sig*/) {}  // only interrupts flock(2) with EINTR
-
 void forward_signal(int sig) {
     const pid_t child = g_child.load();
     if (child > 0) {
         ::kill(child, sig);
     }
-}
-
-/// Waits for the lock until `deadline`; false when it passed. SIGALRM (installed without
-/// SA_RESTART) interrupts the blocking flock; a repeating timer covers a signal that lands just
-/// before flock starts.
-Result<bool> acquire(int fd, int op, const std::string& file, Deadline deadline) {
-    if (deadline.is_never()) {
-        IPCKIT_TRY(sys::call("flock", file, [&] { return ::flock(fd, op); }));
-        return true;
-    }
-    auto first = sys::call_maybe("flock", file, {EWOULDBLOCK}, [&] { return ::flock(fd, op | LOCK_NB); });
-    if (!first) {
-        return std::move(first).error();
-    }
-    if (*first) {
-        return true;
-    }
-    struct sigaction sa {};
-    sa.sa_handler = lock_timeout_alarm;  // no SA_RESTART: flock returns EINTR
-    ::sigaction(SIGALRM, &sa, nullptr);
-    for (;;) {
-        const auto left = deadline.remaining();
-        if (left.count() <= 0) {
-            return false;
-        }
-        itimerval tv{};
-        const auto us = std::chrono::duration_cast<std::chrono::microseconds>(left).count();
-        tv.it_value.tv_sec = static_cast<time_t>(us / 1'000'000);
-        tv.it_value.tv_usec = static_cast<suseconds_t>(us % 1'000'000);
-        if (tv.it_value.tv_sec == 0 && tv.it_value.tv_usec == 0) {
-            tv.it_value.tv_usec = 1;
-        }
-        tv.it_interval.tv_usec = 20'000;
-        ::setitimer(ITIMER_REAL, &tv, nullptr);
-        auto r = sys::call_once("flock", file, [&] { return ::flock(fd, op); });
-        itimerval off{};
-        ::setitimer(ITIMER_REAL, &off, nullptr);
-        if (r) {
-            return true;
-        }
-        if (r.error().code() != std::errc::interrupted) {
-            return std::move(r).error();
-        }
-    }
-}
-
-/// The NUL-separated arguments of this process, as the kernel recorded them.
-Result<std::vector<std::string>> read_own_cmdline() {
-    auto raw = sys::call("open", "/proc/self/cmdline",
-                         [] { return ::open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC); });
-    if (!raw) {
-        return std::move(raw).error();
-    }
-    std::string text;
-    char buf[4096];
-    for (;;) {
-        auto n = sys::call("read", "/proc/self/cmdline", [&] { return ::read(*raw, buf, sizeof buf); });
-        if (!n || *n == 0) {
-            break;
-        }
-        text.append(buf, static_cast<std::size_t>(*n));
-    }
-    ::close(*raw);
-    std::vector<std::string> args;
-    for (std::size_t start = 0; start < text.size();) {
-        const std::size_t end = text.find('\0', start);
-        args.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
-        start = end == std::string::npos ? text.size() : end + 1;
-    }
-    return args;
 }
 
 Error lock_usage(std::string why) {
@@ -152,25 +80,19 @@ Result<void> parse_lock_options(const std::vector<std::string>& args, std::size_
     return {};
 }
 
-/// Splits `ipckit [-V] lock [OPTIONS] [--] FILE [--] COMMAND [ARG...]` the way getopt("+") does
-/// for flock(1): ipckit's options end at FILE, and everything after it belongs to COMMAND, dashes
-/// and all. CLI11 cannot express "stop at the first positional" together with "FILE -- CMD", so
-/// CLI11 validates and prints help, and this reads the real argv from /proc/self/cmdline.
+/// Splits `ipckit lock [OPTIONS] [--] FILE [--] COMMAND [ARG...]` the way getopt("+") does for
+/// flock(1): ipckit's options end at FILE, and everything after it belongs to COMMAND, dashes and
+/// all. CLI11 cannot express "stop at the first positional" together with "FILE -- CMD", so
+/// CLI11 validates and prints help, and this reads main()'s argv again.
 Result<LockOptions> split_lock_args() {
-    auto cmdline = read_own_cmdline();
-    if (!cmdline) {
-        return std::move(cmdline).error();
-    }
-    const std::vector<std::string>& args = *cmdline;
+    const std::vector<std::string>& args = command_line();
     LockOptions opt;
     std::size_t i = 1;
     while (i < args.size() && args[i] != "lock") {
         ++i;
     }
     ++i;
-    if (auto parsed = parse_lock_options(args, i, opt); !parsed) {
-        return std::move(parsed).error();
-    }
+    IPCKIT_TRY(parse_lock_options(args, i, opt));
     if (i < args.size() && args[i] == "--") {
         ++i;
     }
@@ -183,6 +105,17 @@ Result<LockOptions> split_lock_args() {
     }
     opt.command.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
     return opt;
+}
+
+/// FILE opened read-only (enough for flock), created 0600 when missing as flock(1) does; a
+/// directory cannot be opened with O_CREAT, so it is opened as it is.
+Result<FileLock> open_lock(const std::string& file) {
+    auto fd = open_file(file, O_RDONLY | O_CREAT | O_NOCTTY, Permissions(0600));
+    if (!fd && fd.error().code() == std::errc::is_a_directory) {
+        fd = open_file(file, O_RDONLY | O_NOCTTY);
+    }
+    IPCKIT_TRY_ASSIGN(UniqueFd owned, std::move(fd));
+    return FileLock::adopt(std::move(owned), file);
 }
 
 int run_lock(LockOptions opt) {
@@ -205,21 +138,12 @@ int run_lock(LockOptions opt) {
         }
         deadline = d->count() == 0 ? Deadline::now() : Deadline::after(*d);
     }
-    // O_RDONLY is enough for flock; create it (0600) like flock(1) does when missing.
-    auto fd = sys::call("open", opt.file, [&] {
-        return ::open(opt.file.c_str(), O_RDONLY | O_CREAT | O_NOCTTY | O_CLOEXEC, 0600);
-    });
-    if (!fd && fd.error().code() == std::errc::is_a_directory) {
-        fd = sys::call("open", opt.file,
-                       [&] { return ::open(opt.file.c_str(), O_RDONLY | O_NOCTTY | O_CLOEXEC); });
-    }
-    if (!fd) {
-        print_error("lock", fd.error());
+    auto lock = open_lock(opt.file);  // held, with its descriptor, until the command has ended
+    if (!lock) {
+        print_error("lock", lock.error());
         return kExitFailure;
     }
-    const UniqueFd lock_fd(*fd);  // held (and the lock with it) until the command has ended
-    const int op = opt.shared ? LOCK_SH : LOCK_EX;
-    auto got = acquire(lock_fd.get(), op, opt.file, deadline);
+    auto got = lock->acquire(opt.shared ? LockKind::Shared : LockKind::Exclusive, deadline);
     if (!got) {
         print_error("lock", got.error());
         return kExitFailure;
@@ -230,51 +154,47 @@ int run_lock(LockOptions opt) {
         return kExitTimeout;
     }
 
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
+    ProcessOptions po;
+    po.close_other_fds = false;  // as flock(1): what our caller left open reaches the command
     if (!opt.close_fd) {
-        // dup2 onto itself clears FD_CLOEXEC in the child (glibc >= 2.29): the command (and
-        // anything it leaves running) holds the lock too, as with flock(1).
-        posix_spawn_file_actions_adddup2(&actions, lock_fd.get(), lock_fd.get());
+        // The command (and anything it leaves running) holds the lock too, as with flock(1).
+        po.keep_fds = {lock->native_handle()};
     }
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t defaults;
-    sigemptyset(&defaults);
-    sigaddset(&defaults, SIGPIPE);  // main() ignores SIGPIPE; the command gets the default back
-    sigaddset(&defaults, SIGALRM);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
-    std::vector<char*> argv;
-    for (const std::string& a : opt.command) {
-        argv.push_back(const_cast<char*>(a.c_str()));  // NOLINT: posix_spawn's C signature
+    // Until the command's pid is known, a signal to pass on waits (blocked) instead of killing
+    // ipckit and leaving the command running; it is forwarded once the mask is restored. The
+    // child starts with an empty mask (Process).
+    std::optional<ScopedSignalMask> blocked;
+    if (auto b = ScopedSignalMask::block(SignalSet::of({SIGINT, SIGTERM, SIGHUP, SIGQUIT}))) {
+        blocked.emplace(std::move(*b));
     }
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    const int spawn_rc = ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    if (auto r = sys::check_rc("exec", opt.command.front(), spawn_rc); !r) {
-        print_error("lock", r.error());
-        return spawn_rc == ENOENT ? 127 : 126;  // the shell's codes for "not found"/"cannot run"
+    std::vector<SignalAction> forwarding;  // destroyed before `blocked`: defaults come back first
+    for (const int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) {
+        if (auto installed = SignalAction::install(sig, forward_signal)) {  // SA_RESTART
+            forwarding.push_back(std::move(*installed));
+        }
     }
-    g_child.store(pid);
-    struct sigaction fwd {};
-    fwd.sa_handler = forward_signal;
-    fwd.sa_flags = SA_RESTART;
-    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) {
-        ::sigaction(sig, &fwd, nullptr);
+    auto child = Process::spawn(opt.command, po);
+    if (!child) {
+        // Reported as posix_spawnp did: an empty name is "not found" too.
+        const std::error_code code =
+            opt.command.front().empty() ? std::make_error_code(std::errc::no_such_file_or_directory)
+                                        : child.error().code();
+        print_error("lock", Error(code, "exec", opt.command.front()));
+        // The shell's codes for "not found" / "cannot run".
+        return code == std::errc::no_such_file_or_directory ? 127 : 126;
     }
-    int status = 0;
-    auto waited = sys::call("waitpid", opt.command.front(), [&] { return ::waitpid(pid, &status, 0); });
-    if (!waited) {
-        print_error("lock", waited.error());
+    g_child.store(child->pid());
+    blocked.reset();
+    auto status = child->wait();
+    g_child.store(0);
+    if (!status) {
+        print_error("lock", status.error());
         return kExitFailure;
     }
-    if (WIFEXITED(status)) {
-        return WEXITSTATUS(status);
+    if (status->exited) {
+        return status->code;
     }
-    return 128 + WTERMSIG(status);  // as a shell reports a command killed by a signal
+    return 128 + status->signal;  // as a shell reports a command killed by a signal
 }
 
 }  // namespace

@@ -11,10 +11,22 @@
 #include <array>
 #include <cstdio>
 #include <fmt/core.h>
+#include <span>
 #include <string>
 #include <vector>
 
 namespace ipckit::cli {
+
+namespace {
+std::vector<std::string>& command_line_storage() {
+    static std::vector<std::string> args;  // set once by run(), before any subcommand runs
+    return args;
+}
+}  // namespace
+
+const std::vector<std::string>& command_line() {
+    return command_line_storage();
+}
 
 void print_error(const std::string& subcommand, const Error& error) {
     fmt::print(
@@ -53,6 +65,8 @@ int run(int argc, char** argv) {
                  std::string(kExitCodeHelp)};
     app.set_version_flag("-V,--version", std::string("ipckit ") + ipckit::kVersion);
     app.require_subcommand(0, 1);
+    const std::span<char*> args(argv, static_cast<std::size_t>(argc));
+    command_line_storage().assign(args.begin(), args.end());
     std::vector<Command> commands;
     for (Registrar r : kRegistrars) {
         r(app, commands);

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 // ipckit send URI [MSG...]: send messages to any message endpoint.
 #include "endpoint_cli.hpp"
+#include "ipckit/core/file.hpp"
+#include "ipckit/core/io.hpp"
 #include "ipckit/core/unique_fd.hpp"
 #include "ipckit/endpoint/endpoint.hpp"
-#include "sys/syscall.hpp"
 
 #include <fcntl.h>
-#include <unistd.h>
 
 #include <fmt/core.h>
 #include <memory>
@@ -35,27 +35,21 @@ Result<std::string> read_input(const std::string& file) {
     int fd = 0;
     UniqueFd owned;
     if (!file.empty() && file != "-") {
-        auto opened = sys::call(
-            "open", file, [&] { return ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY); });
-        if (!opened) {
-            return std::move(opened).error();
-        }
-        owned = UniqueFd(*opened);
+        IPCKIT_TRY_ASSIGN(owned, open_file(file, O_RDONLY | O_NOCTTY));
         fd = owned.get();
     }
+    const std::string_view object =
+        file.empty() || file == "-" ? std::string_view("stdin") : std::string_view(file);
     std::string text;
-    char buf[65536];
+    std::byte buf[65536];
     for (;;) {
-        auto n = sys::call("read", file.empty() || file == "-" ? "stdin" : file, [&] {
-            return ::read(fd, buf, sizeof buf);
-        });
-        if (!n) {
-            return std::move(n).error();  // e.g. "read /tmp: Is a directory"
-        }
-        if (*n == 0) {
+        // e.g. "read /tmp: Is a directory"
+        IPCKIT_TRY_ASSIGN(const std::optional<std::size_t> n,
+                          read_some(fd, buf, Deadline::never(), object));
+        if (n.value_or(0) == 0) {  // never empty without a deadline
             return text;
         }
-        text.append(buf, static_cast<std::size_t>(*n));
+        text.append(reinterpret_cast<const char*>(buf), *n);  // bytes as chars
     }
 }
 
@@ -156,14 +150,11 @@ Result<std::vector<std::string>> gather_messages(const SendArgs& a) {
     if (!a.messages.empty()) {
         return a.messages;
     }
-    auto text = read_input(a.file.value_or("-"));
-    if (!text) {
-        return std::move(text).error();
-    }
+    IPCKIT_TRY_ASSIGN(std::string text, read_input(a.file.value_or("-")));
     if (a.whole) {
-        return std::vector<std::string>{std::move(*text)};
+        return std::vector<std::string>{std::move(text)};
     }
-    return split(*text, a.binary);
+    return split(text, a.binary);
 }
 
 /// Sends every message in order; the first failure names its message and how many went before.

@@ -64,8 +64,13 @@ struct ProcessOptions {
     /// new_session, then ioctl(TIOCSCTTY). -1: none.
     int controlling_terminal = -1;
     /// Descriptors (of the parent) the child keeps at the same number. Every other descriptor
-    /// above 2 is closed at exec, whether or not it was O_CLOEXEC (close_range).
+    /// above 2 is closed at exec, whether or not it was O_CLOEXEC (close_range), unless
+    /// close_other_fds is false.
     std::vector<int> keep_fds{};
+    /// false: descriptors the parent left without FD_CLOEXEC also reach the program, as with a
+    /// plain execve: for a wrapper such as `ipckit lock` that hands on what its own caller gave
+    /// it (make's jobserver pipe, a `3>log`). Descriptors marked O_CLOEXEC still close at exec.
+    bool close_other_fds = true;
 };
 
 /// How a process ended.
@@ -93,7 +98,8 @@ struct RunOutput {
 /// deadline waits that cannot be confused by pid reuse, and the parent's ends of any stdio pipes.
 /// Destroying a Process that has not been waited for sends SIGKILL and reaps it, so there is
 /// never a zombie or an orphan; call wait() to let it finish. Thread-safety: one thread at a
-/// time. Fork/exec: every descriptor is O_CLOEXEC; only 0/1/2 and keep_fds reach the program.
+/// time. Fork/exec: every descriptor is O_CLOEXEC; only 0/1/2 and keep_fds reach the program
+/// (unless ProcessOptions::close_other_fds is false).
 ///
 /// The child between fork and exec only calls async-signal-safe functions (dup2, close_range,
 /// chdir, setsid, ioctl, execve, write, _exit) on data prepared before fork. If exec fails, the

@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include "background.hpp"
 #include "cli_support.hpp"
 #include "holder.hpp"
 #include "ipc_registry.hpp"
@@ -297,6 +298,123 @@ TEST(CliLock, WaitsForTheHolderWithinTheTimeout) {
     std::this_thread::sleep_for(100ms);  // let it reach flock; either order is correct
     EXPECT_CHILD_OK(holder->release());
     EXPECT_CHILD_OK(waiter.wait_for(15s));
+}
+
+// What `ipckit lock` promises beyond the cases above, pinned before it moved onto FileLock and
+// Process (issue 21): the descriptor handed on (or not), the caller's descriptors passed through,
+// signals forwarded, the default SIGPIPE, the lock file created 0600 or a directory, shared locks,
+// and the messages and exit codes of a command that cannot run.
+TEST(CliLock, HandsTheLockedDescriptorToTheCommandUnlessClose) {
+    const std::string file = test::unique_path("lock");
+    const std::string list = "for f in /proc/$$/fd/*; do readlink \"$f\"; done; exit 0";
+    auto kept = test::ipckit({"lock", file, "--", "sh", "-c", list});
+    EXPECT_EQ(kept.exit_code, 0) << kept.describe();
+    EXPECT_NE(kept.out.find(file), std::string::npos) << kept.out;
+    auto closed = test::ipckit({"lock", "--close", file, "--", "sh", "-c", list});
+    EXPECT_EQ(closed.exit_code, 0) << closed.describe();
+    EXPECT_EQ(closed.out.find(file), std::string::npos) << closed.out;
+    // A process the command leaves running keeps the lock (flock(1)), unless --close.
+    auto left =
+        test::ipckit({"lock", file, "--", "sh", "-c", "sleep 30 >/dev/null 2>&1 & echo $!"});
+    EXPECT_EQ(left.exit_code, 0) << left.describe();
+    auto busy = test::run_program({"/usr/bin/flock", "-n", "-E", "42", file, "true"});
+    EXPECT_EQ(busy.exit_code, 42) << busy.describe();
+    if (const int sleeper = std::atoi(left.out.c_str()); sleeper > 0) {
+        ::kill(sleeper, SIGKILL);
+    }
+}
+
+TEST(CliLock, PassesTheCallersOpenDescriptorsToTheCommand) {
+    // Like flock(1): what ipckit's own caller left open (make's jobserver pipe, a 3>log) reaches
+    // the command; ipckit's own descriptors do not.
+    const std::string file = test::unique_path("lock");
+    const std::string script =
+        "exec 7</dev/null; \"$0\" lock \"$1\" -- sh -c 'readlink /proc/$$/fd/7; echo rc=$?'";
+    auto r = test::run_program({"/bin/sh", "-c", script, test::ipckit_path(), file});
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_NE(r.out.find("/dev/null\nrc=0"), std::string::npos) << r.out;
+}
+
+TEST(CliLock, ForwardsTerminationSignalsToTheCommand) {
+    const std::string file = test::unique_path("lock");
+    const std::string ready = test::unique_path("ready");
+    const std::string script = "trap 'exit 9' TERM; : >" + ready + "; while :; do sleep 0.05; done";
+    test::Background lock({"lock", file, "--", "sh", "-c", script});
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (::access(ready.c_str(), F_OK) != 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(5ms);
+    }
+    ASSERT_EQ(::access(ready.c_str(), F_OK), 0) << "the command did not start";
+    ASSERT_EQ(::kill(lock.pid(), SIGTERM), 0);
+    auto r = lock.wait();
+    EXPECT_TRUE(r.exited) << r.describe();
+    EXPECT_EQ(r.exit_code, 9) << r.describe();  // the command's trap ran: ipckit passed it on
+}
+
+TEST(CliLock, TheCommandGetsTheDefaultSigpipe) {
+    // main() ignores SIGPIPE for ipckit itself; the command must not inherit that.
+    const std::string file = test::unique_path("lock");
+    auto r = test::ipckit({"lock", file, "--", "sh", "-c", "kill -PIPE $$; exit 0"});
+    EXPECT_EQ(r.exit_code, 128 + SIGPIPE) << r.describe();
+}
+
+TEST(CliLock, CreatesAMissingLockFileOwnerOnlyAndLocksADirectory) {
+    const std::string file = test::unique_path("new");
+    auto r = test::ipckit({"lock", file, "--", "true"});
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    struct stat st {};
+    ASSERT_EQ(::stat(file.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISREG(st.st_mode));
+    EXPECT_EQ(st.st_mode & 0777, 0600U);
+
+    const std::string dir = test::unique_path("dir");
+    ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+    auto d = test::ipckit({"lock", dir, "--", "sh", "-c", "flock -n -E 42 " + dir + " true"});
+    EXPECT_EQ(d.exit_code, 42) << d.describe();
+}
+
+TEST(CliLock, SharedLocksCoexistAndExcludeTheExclusiveOne) {
+    const std::string file = test::unique_path("lock");
+    auto reader = test::Holder::start([&] {
+        const int fd = ::open(file.c_str(), O_RDONLY | O_CREAT, 0600);
+        return fd >= 0 && ::flock(fd, LOCK_SH) == 0;
+    });
+    ASSERT_TRUE(reader);
+    auto shared = test::ipckit({"lock", "-s", "-w", "0", file, "--", "true"});
+    EXPECT_EQ(shared.exit_code, 0) << shared.describe();
+    auto exclusive = test::ipckit({"lock", "-w", "50ms", file, "--", "true"});
+    EXPECT_EQ(exclusive.exit_code, 3) << exclusive.describe();
+    EXPECT_EQ(exclusive.err,
+              "ipckit lock: " + file + ": timed out after 50ms waiting for the exclusive lock\n");
+    EXPECT_CHILD_OK(reader->release());
+}
+
+TEST(CliLock, SaysWhyTheCommandCouldNotRun) {
+    const std::string file = test::unique_path("lock");
+    auto missing = test::ipckit({"lock", file, "--", "/nonexistent/ipckit-cmd"});
+    EXPECT_EQ(missing.exit_code, 127) << missing.describe();
+    EXPECT_EQ(missing.err,
+              "ipckit lock: exec /nonexistent/ipckit-cmd: No such file or directory\n");
+    auto unknown = test::ipckit({"lock", file, "--", "ipckit-no-such-command", "-x"});
+    EXPECT_EQ(unknown.exit_code, 127) << unknown.describe();
+    EXPECT_EQ(unknown.err, "ipckit lock: exec ipckit-no-such-command: No such file or directory\n");
+    const std::string plain = test::unique_path("notexec");
+    const int fd = ::open(plain.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    ASSERT_GE(fd, 0);
+    ::close(fd);
+    auto denied = test::ipckit({"lock", file, "--", plain});
+    EXPECT_EQ(denied.exit_code, 126) << denied.describe();
+    EXPECT_EQ(denied.err, "ipckit lock: exec " + plain + ": Permission denied\n");
+}
+
+TEST(CliLock, UsageErrors) {
+    const std::string file = test::unique_path("lock");
+    auto no_command = test::ipckit({"lock", file});
+    EXPECT_EQ(no_command.exit_code, 2) << no_command.describe();
+    EXPECT_NE(no_command.err.find("no command"), std::string::npos) << no_command.err;
+    auto unknown = test::ipckit({"lock", "-x", file, "--", "true"});
+    EXPECT_EQ(unknown.exit_code, 2) << unknown.describe();
+    EXPECT_NE(unknown.err.find("unknown option -x"), std::string::npos) << unknown.err;
 }
 
 }  // namespace

@@ -8,7 +8,9 @@
 #include <sys/msg.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <set>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -203,6 +205,51 @@ TEST(RunProgram, CapturesOutputFeedsInputAndKillsOnTimeout) {
     const RunResult missing = run_program({"/nonexistent/program"});
     EXPECT_EQ(missing.exit_code, 127);
     EXPECT_NE(missing.err.find("exec failed"), std::string::npos);
+}
+
+// The two things run_program gives that ipckit::run does not (run_program.hpp says why it does
+// not use it): the output of a program that hung, and a program that dies with its test.
+TEST(RunProgram, KeepsWhatAHungProgramPrinted) {
+    RunOptions quick;
+    quick.timeout = 300ms;
+    const RunResult hang = run_program({"/bin/sh", "-c", "echo started; exec sleep 30"}, quick);
+    EXPECT_TRUE(hang.timed_out);
+    EXPECT_EQ(hang.out, "started\n") << hang.describe();
+}
+
+TEST(RunProgram, TheProgramDiesWithTheTestProcess) {
+    const std::string pid_file = unique_path("pid");
+    auto test_process = ForkedChild::spawn([&] {
+        RunOptions slow;
+        slow.timeout = 30s;
+        (void)run_program({"/bin/sh", "-c", "echo $$ >" + pid_file + "; exec sleep 30"}, slow);
+        return 0;
+    });
+    pid_t program = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (program <= 0 && std::chrono::steady_clock::now() < deadline) {
+        std::ifstream(pid_file) >> program;
+        std::this_thread::sleep_for(5ms);
+    }
+    ASSERT_GT(program, 0) << "the program did not start";
+    test_process.kill(SIGKILL);  // as ctest kills a test that overran its timeout
+    (void)test_process.wait_for(5s);
+    // PR_SET_PDEATHSIG: the program is killed too (gone, or a zombie until init reaps it).
+    auto gone = [program] {
+        std::ifstream stat("/proc/" + std::to_string(program) + "/stat");
+        std::string pid;
+        std::string comm;
+        char state = '?';
+        return !(stat >> pid >> comm >> state) || state == 'Z';
+    };
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (!gone() && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(5ms);
+    }
+    EXPECT_TRUE(gone()) << "pid " << program << " outlived the test process";
+    if (!gone()) {
+        ::kill(program, SIGKILL);
+    }
 }
 
 }  // namespace

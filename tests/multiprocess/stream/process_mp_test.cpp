@@ -193,6 +193,26 @@ TEST(Process, NoDescriptorLeaksIntoTheChild) {
     ::close(kept);
 }
 
+TEST(Process, InheritableDescriptorsPassWhenOtherDescriptorsAreNotClosed) {
+    // A wrapper (ipckit lock) hands on what its own caller left open, as plain exec would; its
+    // own O_CLOEXEC descriptors still do not reach the program.
+    const int inheritable = ::fcntl(::open("/dev/null", O_RDONLY | O_CLOEXEC), F_DUPFD, 40);
+    ASSERT_GE(inheritable, 40);
+    const int own = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    const int kept = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    auto p = Process::spawn({"sh", "-c", "ls -1 /proc/$$/fd"},
+                            {.out = Stdio::pipe(), .keep_fds = {kept}, .close_other_fds = false})
+                 .value();
+    const auto listed = parse_fd_list(*p.stdout_pipe().read_to_end(Deadline::after(10s)));
+    EXPECT_TRUE(p.wait()->success());
+    EXPECT_TRUE(listed.contains(inheritable)) << inheritable;
+    EXPECT_TRUE(listed.contains(kept)) << kept;
+    EXPECT_FALSE(listed.contains(own)) << own;
+    ::close(inheritable);
+    ::close(own);
+    ::close(kept);
+}
+
 TEST(Process, ChildStartsWithDefaultSigpipeEvenIfTheParentIgnoresIt) {
     struct sigaction ign {};
     struct sigaction old {};

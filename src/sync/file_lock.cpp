@@ -6,46 +6,72 @@
 
 #include <sys/file.h>
 
+#include <string>
+
 namespace ipckit {
 
 Result<FileLock> FileLock::open(const std::string& path, OpenMode mode, Permissions permissions) {
-    auto fd = detail::open_lock_file(path, mode, permissions);
-    if (!fd) {
-        return std::move(fd).error();
-    }
-    return FileLock(std::move(*fd), path);
+    IPCKIT_TRY_ASSIGN(UniqueFd fd, detail::open_lock_file(path, mode, permissions));
+    return FileLock(std::move(fd), path);
 }
 
 FileLock FileLock::adopt(UniqueFd fd, std::string path) noexcept {
     return {std::move(fd), std::move(path)};
 }
 
+namespace {
+int flock_op(LockKind kind) {
+    return kind == LockKind::Shared ? LOCK_SH : LOCK_EX;
+}
+}  // namespace
+
 Result<bool> FileLock::try_acquire(LockKind kind) {
-    const int op = (kind == LockKind::Shared ? LOCK_SH : LOCK_EX) | LOCK_NB;
-    auto r = sys::call_maybe("flock", path_, {EWOULDBLOCK}, [&] { return ::flock(fd_.get(), op); });
-    if (!r) {
-        return std::move(r).error();
+    IPCKIT_TRY_ASSIGN(auto taken, sys::call_maybe("flock", path_, {EWOULDBLOCK}, [&] {
+                          return ::flock(fd_.get(), flock_op(kind) | LOCK_NB);
+                      }));
+    if (taken.has_value()) {
+        held_ = kind;
+        return true;
     }
-    return r->has_value();
+    if (held_ && *held_ != kind) {
+        return restore_after_failed_conversion(kind);
+    }
+    return false;
+}
+
+// flock(2) removed the lock this handle held before it found the new kind taken; take the old
+// kind back, so a failed upgrade never lets a writer in behind our back.
+Result<bool> FileLock::restore_after_failed_conversion(LockKind wanted) {
+    const LockKind old = *held_;
+    IPCKIT_TRY_ASSIGN(auto back, sys::call_maybe("flock", path_, {EWOULDBLOCK}, [&] {
+                          return ::flock(fd_.get(), flock_op(old) | LOCK_NB);
+                      }));
+    if (back.has_value()) {
+        return false;
+    }
+    held_.reset();
+    return Error(std::errc::resource_unavailable_try_again,
+                 "flock",
+                 path_,
+                 std::string("converting to ") + (wanted == LockKind::Shared ? "shared" : "exclusive") +
+                     " failed and the " + (old == LockKind::Shared ? "shared" : "exclusive") +
+                     " lock it replaced was taken by another process meanwhile: this handle "
+                     "holds no lock now (flock(2) converts by unlocking first)");
 }
 
 Result<bool> FileLock::acquire(LockKind kind, Deadline deadline) {
     if (!deadline.is_never()) {
         return detail::poll_with_backoff(deadline, [&] { return try_acquire(kind); });
     }
-    const int op = kind == LockKind::Shared ? LOCK_SH : LOCK_EX;
-    auto r = sys::call("flock", path_, [&] { return ::flock(fd_.get(), op); });
-    if (!r) {
-        return std::move(r).error();
-    }
+    held_.reset();  // a blocking conversion drops the old lock before it waits
+    IPCKIT_TRY(sys::call("flock", path_, [&] { return ::flock(fd_.get(), flock_op(kind)); }));
+    held_ = kind;
     return true;
 }
 
 Result<void> FileLock::release() {
-    auto r = sys::call("flock(LOCK_UN)", path_, [&] { return ::flock(fd_.get(), LOCK_UN); });
-    if (!r) {
-        return std::move(r).error();
-    }
+    IPCKIT_TRY(sys::call("flock(LOCK_UN)", path_, [&] { return ::flock(fd_.get(), LOCK_UN); }));
+    held_.reset();
     return {};
 }
 

@@ -47,9 +47,6 @@ struct Flock {
     static constexpr bool kConflictsInOneProcess = true;
     static constexpr bool kLostOnUnrelatedClose = false;
     static constexpr long kBlockingCall = SYS_flock;
-    /// Known defect (see AFailedUpgradeKeepsTheSharedLock): flock(2) converts a lock by removing
-    /// the old one first, so a try to upgrade that fails leaves no lock at all.
-    static constexpr bool kDefectFailedUpgradeDropsTheLock = true;
     using Handle = FileLock;
     static Result<bool> acquire(Handle& h, LockKind k, Deadline d) { return h.acquire(k, d); }
     static Result<bool> try_acquire(Handle& h, LockKind k) { return h.try_acquire(k); }
@@ -61,7 +58,6 @@ struct Fcntl {
     static constexpr bool kConflictsInOneProcess = false;
     static constexpr bool kLostOnUnrelatedClose = true;
     static constexpr long kBlockingCall = SYS_fcntl;
-    static constexpr bool kDefectFailedUpgradeDropsTheLock = false;
     using Handle = RecordLock;
     static Result<bool> acquire(Handle& h, LockKind k, Deadline d) { return h.acquire(k, {}, d); }
     static Result<bool> try_acquire(Handle& h, LockKind k) { return h.try_acquire(k); }
@@ -73,7 +69,6 @@ struct Ofd {
     static constexpr bool kConflictsInOneProcess = true;
     static constexpr bool kLostOnUnrelatedClose = false;
     static constexpr long kBlockingCall = SYS_fcntl;
-    static constexpr bool kDefectFailedUpgradeDropsTheLock = false;
     using Handle = OfdLock;
     static Result<bool> acquire(Handle& h, LockKind k, Deadline d) { return h.acquire(k, {}, d); }
     static Result<bool> try_acquire(Handle& h, LockKind k) { return h.try_acquire(k); }
@@ -267,12 +262,6 @@ TYPED_TEST(FileLockKind, AFailedUpgradeKeepsTheSharedLock) {
     });
     const auto res = probe.wait_for(10s);
     ASSERT_TRUE(res.exited) << res.describe();
-    if (res.exit_code == 10 && TypeParam::kDefectFailedUpgradeDropsTheLock) {
-        GTEST_SKIP() << "defect: FileLock::try_acquire(Exclusive) on a shared lock that another "
-                        "process also holds returns false and silently drops our shared lock "
-                        "(flock(2) removes the old lock before it tries the new one); another "
-                        "process then took the lock exclusively";
-    }
     EXPECT_EQ(res.exit_code, 20) << "another process took the lock exclusively: our shared lock "
                                     "was lost by the failed upgrade";
 }

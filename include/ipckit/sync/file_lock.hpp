@@ -9,6 +9,7 @@
 #include "ipckit/sync/lock_kind.hpp"
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 namespace ipckit {
@@ -42,13 +43,17 @@ public:
     static FileLock adopt(UniqueFd fd, std::string path) noexcept;
 
     /// Takes the lock (converting an existing one: shared <-> exclusive) before `deadline`;
-    /// false = timed out.
+    /// false = timed out, still holding what this handle held before. flock(2) converts by
+    /// dropping the old lock first: a conversion that fails takes the old kind back at once, and
+    /// if another process got in between (only possible when nobody else held the lock), the
+    /// call fails with errc::resource_unavailable_try_again saying this handle holds no lock
+    /// any more. A blocking conversion (Deadline::never()) holds nothing while it waits.
     Result<bool> acquire(LockKind kind, Deadline deadline = Deadline::never());
     template <class Rep, class Period>
     Result<bool> acquire_for(LockKind kind, std::chrono::duration<Rep, Period> timeout) {
         return acquire(kind, Deadline::after(timeout));
     }
-    /// LOCK_NB; false = held elsewhere.
+    /// LOCK_NB; false = held elsewhere (a failed conversion keeps the old kind, as acquire()).
     Result<bool> try_acquire(LockKind kind);
     Result<void> release();
 
@@ -65,8 +70,11 @@ public:
 
 private:
     FileLock(UniqueFd fd, std::string path) noexcept : fd_(std::move(fd)), path_(std::move(path)) {}
+    Result<bool> restore_after_failed_conversion(LockKind wanted);
+
     UniqueFd fd_;
     std::string path_;
+    std::optional<LockKind> held_;  // what this handle holds, as far as its own calls know
 };
 
 }  // namespace ipckit

@@ -117,19 +117,23 @@ private:
     }
     /// One seqpacket record into `m` (or `eof`): false when none came by the deadline.
     Result<bool> read_record(Deadline deadline, EndpointMessage& m, bool& eof) {
-        // SO_PASSCRED: every record, even an empty one, carries SCM_CREDENTIALS; end of
-        // stream carries none. That is how a zero-length record is told from EOF.
+        // Socket tells a zero-length record from the end (SO_PASSCRED: Socket::kEndOfConnection).
         IPCKIT_TRY_ASSIGN(auto size, conn_->next_message_size(deadline));
         if (!size) {
             return false;
         }
         m.data.resize(std::max<std::size_t>(*size, 1));
-        IPCKIT_TRY_ASSIGN(auto r, conn_->receive_with_fds(m.data, 0, deadline));
+        auto received = conn_->receive_with_fds(m.data, 0, deadline);
+        if (!received && received.error() == Socket::kEndOfConnection) {
+            m.data.clear();
+            eof = true;
+            return true;
+        }
+        IPCKIT_TRY_ASSIGN(auto r, std::move(received));
         if (!r) {
             return false;
         }
         m.data.resize(r->size);
-        eof = r->size == 0 && !r->credentials;
         if (r->credentials) {
             m.credentials = r->credentials;
         }

@@ -204,8 +204,14 @@ Result<std::pair<Socket, Socket>> Socket::pair(SocketType type) {
         return ::socketpair(
             AF_UNIX, socket_detail::native_type(type) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv);
     }));
-    return std::pair<Socket, Socket>(Socket(UniqueFd(sv[0]), type, "socketpair"),
-                                     Socket(UniqueFd(sv[1]), type, "socketpair"));
+    UniqueFd first(sv[0]);
+    UniqueFd second(sv[1]);
+    if (type == SocketType::SeqPacket) {
+        IPCKIT_TRY(socket_detail::pass_credentials(first.get(), "socketpair"));
+        IPCKIT_TRY(socket_detail::pass_credentials(second.get(), "socketpair"));
+    }
+    return std::pair<Socket, Socket>(Socket(std::move(first), type, "socketpair"),
+                                     Socket(std::move(second), type, "socketpair"));
 }
 
 Result<Socket> Socket::bind(const SocketAddress& address, SocketType type) {
@@ -250,6 +256,9 @@ Result<Socket> Socket::adopt(UniqueFd fd) {
         type = SocketType::Datagram;
     } else if (so_type == SOCK_SEQPACKET) {
         type = SocketType::SeqPacket;
+        // From here on records carry credentials (see kEndOfConnection); one the peer sent
+        // before this point carries none, so adopt a seqpacket socket before it is used.
+        IPCKIT_TRY(socket_detail::pass_credentials(fd.get(), object));
     } else if (so_type != SOCK_STREAM) {
         return Error(std::errc::protocol_not_supported,
                      "adopt",
@@ -510,6 +519,11 @@ Result<std::optional<ReceivedMessage>> Socket::receive_with_fds(std::span<std::b
     if ((msg.msg_flags & MSG_TRUNC) != 0 || m.size > buffer.size()) {
         return truncated(name_, m.size, buffer.size());
     }
+    if (type_ == SocketType::SeqPacket && m.size == 0 && !m.credentials) {
+        // recvmsg returns 0 for an empty record and at the end alike; with SO_PASSCRED on (every
+        // seqpacket socket ipckit makes) a record carries credentials and the end none.
+        return Error(kEndOfConnection, "recvmsg", name_, "the peer closed the connection");
+    }
     return std::optional<ReceivedMessage>(std::move(m));
 }
 
@@ -538,6 +552,13 @@ Result<std::optional<UniqueFd>> Socket::peer_pidfd() const {
 }
 
 Result<void> Socket::set_pass_credentials(bool on) {
+    if (!on && type_ == SocketType::SeqPacket) {
+        return Error(std::errc::operation_not_supported,
+                     "setsockopt SO_PASSCRED",
+                     name_,
+                     "a Unix seqpacket socket keeps credentials on: they tell an empty record "
+                     "from the end of the connection");
+    }
     const int v = on ? 1 : 0;
     IPCKIT_TRY(sys::call("setsockopt SO_PASSCRED", name_, [&] {
         return ::setsockopt(fd_.get(), SOL_SOCKET, SO_PASSCRED, &v, sizeof v);

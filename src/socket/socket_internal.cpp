@@ -37,13 +37,22 @@ const char* type_name(SocketType type) noexcept {
 }
 
 Result<UniqueFd> make_socket(int domain, SocketType type, std::string_view object) {
-    auto fd = sys::call("socket", object, [&] {
-        return ::socket(domain, native_type(type) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    });
-    if (!fd) {
-        return std::move(fd).error();
+    IPCKIT_TRY_ASSIGN(const int fd, sys::call("socket", object, [&] {
+                          return ::socket(domain, native_type(type) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+                      }));
+    UniqueFd owned(fd);
+    if (domain == AF_UNIX && type == SocketType::SeqPacket) {
+        IPCKIT_TRY(pass_credentials(owned.get(), object));
     }
-    return UniqueFd(*fd);
+    return owned;
+}
+
+Result<void> pass_credentials(int fd, std::string_view object) {
+    const int on = 1;
+    IPCKIT_TRY(sys::call("setsockopt SO_PASSCRED", object, [&] {
+        return ::setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
+    }));
+    return {};
 }
 
 Result<bool> wait_ready(int fd, short events, Deadline deadline, std::string_view object) {

@@ -20,7 +20,11 @@ int native_type(SocketType type) noexcept;
 const char* type_name(SocketType type) noexcept;
 
 /// socket(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK).
+/// socket(2), close-on-exec and non-blocking; a Unix seqpacket socket gets SO_PASSCRED (see
+/// Socket::kEndOfConnection).
 Result<UniqueFd> make_socket(int domain, SocketType type, std::string_view object);
+/// SO_PASSCRED on: every record received carries the sender's credentials.
+Result<void> pass_credentials(int fd, std::string_view object);
 
 /// poll(2) for `events` until the deadline; false if it passed first. POLLERR/POLLHUP count as
 /// ready: the next call reports what happened.

@@ -66,6 +66,10 @@ struct ReceivedMessage {
 /// @endcode
 class Socket {
 public:
+    /// What receive() and receive_with_fds() fail with once the peer of a seqpacket socket has
+    /// closed the connection and every record it sent has been read (ENODATA).
+    static constexpr std::errc kEndOfConnection = std::errc::no_message_available;
+
     /// SCM_MAX_FD: the kernel's limit of descriptors in one SCM_RIGHTS message.
     static constexpr std::size_t kMaxFdsPerMessage = 253;
 
@@ -104,7 +108,10 @@ public:
                          Deadline deadline = Deadline::never());
     /// Stream: up to buffer.size() bytes (0 = the peer shut down its side). Message: exactly one
     /// message; errc::message_size if it did not fit (the message is consumed; size buffers with
-    /// next_message_size()). Empty optional: the deadline passed first.
+    /// next_message_size()). Empty optional: the deadline passed first. A Unix seqpacket socket
+    /// whose peer closed fails with kEndOfConnection: there 0 bytes is an empty record, never the
+    /// end (ipckit turns SO_PASSCRED on for every seqpacket socket it makes, so each record
+    /// carries credentials and the end carries none).
     Result<std::optional<std::size_t>> receive(std::span<std::byte> buffer,
                                                Deadline deadline = Deadline::never());
     /// One datagram with the sender's address (truncation is errc::message_size, as receive()).
@@ -135,7 +142,9 @@ public:
     /// optional if the kernel does not support it.
     [[nodiscard]] Result<std::optional<UniqueFd>> peer_pidfd() const;
     /// Turns SO_PASSCRED on or off: with it, receive_with_fds() reports each message's sender
-    /// credentials (SCM_CREDENTIALS), which the kernel fills in and checks.
+    /// credentials (SCM_CREDENTIALS), which the kernel fills in and checks. A Unix seqpacket
+    /// socket keeps it on (errc::operation_not_supported for `false`): it is how the end of the
+    /// connection is told from an empty record.
     Result<void> set_pass_credentials(bool on);
 
     // ---- options and state

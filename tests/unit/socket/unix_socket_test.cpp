@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <optional>
 
 #include <gtest/gtest.h>
 
@@ -183,6 +184,49 @@ TEST(UnixSocket, SeqPacketBoundariesArePreserved) {
     auto n2 = b.receive(buf, Deadline::after(5s));
     ASSERT_TRUE(n2 && n2->has_value());
     EXPECT_EQ(text_of(std::span(buf).first(**n2)), "be");
+}
+
+// recvmsg returns 0 both for an empty record and once the peer has closed: the first is a
+// message, the second is the end, and neither may pass for the other.
+TEST(UnixSocket, SeqPacketEndOfConnectionIsNotAnEmptyRecord) {
+    for (const bool accepted : {false, true}) {
+        SCOPED_TRACE(accepted ? "accepted connection" : "socketpair");
+        std::optional<Socket> sender;
+        std::optional<Socket> receiver;
+        std::optional<Listener> listener;
+        if (accepted) {
+            auto addr = SocketAddress::unix_domain("@" + test::unique_path("seq-eof")).value();
+            listener.emplace(Listener::bind(addr, SocketType::SeqPacket).value());
+            sender.emplace(Socket::connect(addr, SocketType::SeqPacket, Deadline::after(5s)).value());
+            auto s = listener->accept(Deadline::after(5s));
+            ASSERT_TRUE(s && s->has_value());
+            receiver.emplace(std::move(**s));
+        } else {
+            auto [a, b] = Socket::pair(SocketType::SeqPacket).value();
+            sender.emplace(std::move(a));
+            receiver.emplace(std::move(b));
+        }
+        ASSERT_TRUE(sender->send({}));
+        sender->close();
+        std::array<std::byte, 8> buf{};
+        auto empty = receiver->receive(buf, Deadline::after(5s));
+        ASSERT_TRUE(empty) << empty.error().message();
+        ASSERT_TRUE(empty->has_value());
+        EXPECT_EQ(**empty, 0U);
+        for (int i = 0; i < 2; ++i) {  // the end stays the end
+            auto end = receiver->receive(buf, Deadline::after(5s));
+            ASSERT_FALSE(end) << "a record of " << (end->has_value() ? **end : 99)
+                              << " bytes after the peer closed";
+            EXPECT_TRUE(end.error() == Socket::kEndOfConnection) << end.error().message();
+        }
+    }
+}
+
+TEST(UnixSocket, SeqPacketSocketsKeepCredentialsOn) {
+    auto [a, b] = Socket::pair(SocketType::SeqPacket).value();
+    auto off = a.set_pass_credentials(false);
+    ASSERT_FALSE(off);
+    EXPECT_TRUE(off.error() == std::errc::operation_not_supported);
 }
 
 TEST(UnixSocket, ADatagramLargerThanTheBufferIsReportedNotCut) {

@@ -119,11 +119,8 @@ Result<SysvSemaphoreSet> SysvSemaphoreSet::create(SysvKey key,
     auto init = set.set_values(values).and_then([&]() -> Result<void> {
         const short first = initial[0] < kMaxValue ? short{1} : short{-1};
         const SemOp mark[] = {{0, first, false}, {0, static_cast<short>(-first), false}};
-        auto r = set.try_apply(mark);
+        IPCKIT_TRY_ASSIGN(auto r, set.try_apply(mark));
         if (!r) {
-            return std::move(r).error();
-        }
-        if (!*r) {
             return Error(std::errc::resource_unavailable_try_again, "semop(init)", object_of(*id));
         }
         return {};
@@ -192,19 +189,13 @@ Result<SysvSemaphoreSet> SysvSemaphoreSet::open_or_create(SysvKey key,
 }
 
 Result<SysvSemaphoreSet> SysvSemaphoreSet::from_id(int id, const Ownership& ownership) {
-    auto ds = ipc_stat(id);
-    if (!ds) {
-        return std::move(ds).error();
-    }
-    IPCKIT_TRY(ownership.check(ds->sem_perm.uid, ds->sem_perm.cuid, "semctl", object_of(id)));
-    return SysvSemaphoreSet(id, static_cast<int>(ds->sem_nsems));
+    IPCKIT_TRY_ASSIGN(auto ds, ipc_stat(id));
+    IPCKIT_TRY(ownership.check(ds.sem_perm.uid, ds.sem_perm.cuid, "semctl", object_of(id)));
+    return SysvSemaphoreSet(id, static_cast<int>(ds.sem_nsems));
 }
 
 Result<void> SysvSemaphoreSet::apply(std::span<const SemOp> ops) {
-    auto r = apply_until(ops, Deadline::never());
-    if (!r) {
-        return std::move(r).error();
-    }
+    IPCKIT_TRY(apply_until(ops, Deadline::never()));
     return {};
 }
 
@@ -270,11 +261,8 @@ Result<int> SysvSemaphoreSet::value(unsigned short index) const {
     return ctl("semctl(GETVAL)", index, GETVAL);
 }
 Result<pid_t> SysvSemaphoreSet::last_pid(unsigned short index) const {
-    auto r = ctl("semctl(GETPID)", index, GETPID);
-    if (!r) {
-        return std::move(r).error();
-    }
-    return static_cast<pid_t>(*r);
+    IPCKIT_TRY_ASSIGN(auto r, ctl("semctl(GETPID)", index, GETPID));
+    return static_cast<pid_t>(r);
 }
 Result<int> SysvSemaphoreSet::waiting_to_take(unsigned short index) const {
     return ctl("semctl(GETNCNT)", index, GETNCNT);
@@ -336,19 +324,16 @@ Result<void> SysvSemaphoreSet::set_values(std::span<const unsigned short> values
 }
 
 Result<SysvSemaphoreSetStat> SysvSemaphoreSet::stat() const {
-    auto ds = ipc_stat(id_);
-    if (!ds) {
-        return std::move(ds).error();
-    }
+    IPCKIT_TRY_ASSIGN(auto ds, ipc_stat(id_));
     SysvSemaphoreSetStat s;
-    s.nsems = static_cast<int>(ds->sem_nsems);
-    s.last_op = ds->sem_otime;
-    s.last_change = ds->sem_ctime;
-    s.mode = ds->sem_perm.mode & 0777U;
-    s.uid = ds->sem_perm.uid;
-    s.gid = ds->sem_perm.gid;
-    s.creator_uid = ds->sem_perm.cuid;
-    s.creator_gid = ds->sem_perm.cgid;
+    s.nsems = static_cast<int>(ds.sem_nsems);
+    s.last_op = ds.sem_otime;
+    s.last_change = ds.sem_ctime;
+    s.mode = ds.sem_perm.mode & 0777U;
+    s.uid = ds.sem_perm.uid;
+    s.gid = ds.sem_perm.gid;
+    s.creator_uid = ds.sem_perm.cuid;
+    s.creator_gid = ds.sem_perm.cgid;
     return s;
 }
 

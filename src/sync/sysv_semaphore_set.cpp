@@ -136,24 +136,19 @@ Result<SysvSemaphoreSet> SysvSemaphoreSet::open(SysvKey key,
                                                 Deadline deadline,
                                                 const Ownership& ownership) {
     const std::string object = object_of(key);
-    auto id = sys::call("semget", object, [&] { return ::semget(key.value(), 0, 0); });
-    if (!id) {
-        return std::move(id).error();
-    }
+    IPCKIT_TRY_ASSIGN(const int id,
+                      sys::call("semget", object, [&] { return ::semget(key.value(), 0, 0); }));
     // Wait for the creator's marking semop; back off from 100 us to 10 ms between checks.
     auto pause = std::chrono::microseconds(100);
     for (bool first = true;; first = false) {
-        auto ds = ipc_stat(*id);
-        if (!ds) {
-            return std::move(ds).error();
-        }
+        IPCKIT_TRY_ASSIGN(const auto ds, ipc_stat(id));
         if (first) {
             // A set someone else made first under our key (a squatter) is refused unless
             // trusted, before we wait on it or touch its values.
-            IPCKIT_TRY(ownership.check(ds->sem_perm.uid, ds->sem_perm.cuid, "semget", object));
+            IPCKIT_TRY(ownership.check(ds.sem_perm.uid, ds.sem_perm.cuid, "semget", object));
         }
-        if (ds->sem_otime != 0) {
-            return SysvSemaphoreSet(*id, static_cast<int>(ds->sem_nsems));
+        if (ds.sem_otime != 0) {
+            return SysvSemaphoreSet(id, static_cast<int>(ds.sem_nsems));
         }
         if (deadline.expired()) {
             return Error(std::errc::timed_out,
@@ -161,7 +156,7 @@ Result<SysvSemaphoreSet> SysvSemaphoreSet::open(SysvKey key,
                          object,
                          "the set exists but its creator never initialised it (sem_otime is 0); "
                          "a crashed creator? remove it with ipcrm -s " +
-                             std::to_string(*id));
+                             std::to_string(id));
         }
         std::this_thread::sleep_for(
             std::min<std::chrono::nanoseconds>(pause, deadline.remaining()));

@@ -63,11 +63,14 @@ int main(int argc, char** argv) {
     ipckit::FrameReader reader(s.native_handle(), std::size_t{64} * 1024, s.name());
     for (;;) {
         auto frame = reader.read(ipckit::Deadline::after(10s));
+        if (!frame && frame.error() == ipckit::FrameReader::kEndOfStream) {
+            break;
+        }
         if (!frame) {
             return fail(frame.error());
         }
         if (!frame->has_value()) {
-            break;
+            return fail(ipckit::Error(std::errc::timed_out, "read_frame", s.name()));
         }
         std::string text(reinterpret_cast<const char*>((*frame)->data()),  // NOLINT: bytes as text
                          (*frame)->size());

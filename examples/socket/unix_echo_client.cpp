@@ -68,9 +68,12 @@ int main(int argc, char** argv) {
         }
         auto echo = reader.read(ipckit::Deadline::after(5s));
         if (!echo || !echo->has_value()) {
+            const bool closed = !echo && echo.error() == ipckit::FrameReader::kEndOfStream;
             std::fprintf(stderr,
                          "echo client: %s\n",
-                         echo ? "server closed the connection" : echo.error().message().c_str());
+                         closed ? "server closed the connection"
+                         : echo ? "no echo within 5 s"
+                                : echo.error().message().c_str());
             return 1;
         }
         std::printf("echo: %.*s\n",

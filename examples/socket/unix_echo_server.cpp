@@ -45,12 +45,16 @@ int main(int argc, char** argv) {
         int frames = 0;
         for (;;) {
             auto frame = reader.read(ipckit::Deadline::after(30s));
+            if (!frame && frame.error() == ipckit::FrameReader::kEndOfStream) {
+                break;  // the client closed between frames
+            }
             if (!frame) {
                 std::fprintf(stderr, "echo server: %s\n", frame.error().message().c_str());
                 break;
             }
             if (!frame->has_value()) {
-                break;  // the client closed between frames
+                std::fprintf(stderr, "echo server: no frame within 30 s\n");
+                break;
             }
             auto sent = ipckit::write_frame(s.native_handle(),
                                             **frame,

@@ -18,26 +18,17 @@ Result<std::string> Channel::validate_name(std::string_view name) {
 }
 
 Result<void> Channel::create(std::string_view name, const ChannelConfig& config) {
-    auto f = ChannelFile::create(name, config, Role::Inspector);
-    if (!f) {
-        return std::move(f).error();
-    }
+    IPCKIT_TRY(ChannelFile::create(name, config, Role::Inspector));
     return {};
 }
 
 Result<void> Channel::remove(std::string_view name_in, const ChannelOptions& options) {
-    auto name = detail::validate_channel_name(name_in);
-    if (!name) {
-        return std::move(name).error();
-    }
+    IPCKIT_TRY_ASSIGN(auto name, detail::validate_channel_name(name_in));
     std::string dir_path;
-    auto dir = detail::open_channel_dir(options.dir, &dir_path);
-    if (!dir) {
-        return std::move(dir).error();
-    }
-    const std::string file = *name + ".chan";
-    IPCKIT_TRY(sys::call("unlink", dir_path + "/" + file,
-                         [&] { return ::unlinkat(dir->get(), file.c_str(), 0); }));
+    IPCKIT_TRY_ASSIGN(auto dir, detail::open_channel_dir(options.dir, &dir_path));
+    const std::string file = name + ".chan";
+    IPCKIT_TRY(sys::call(
+        "unlink", dir_path + "/" + file, [&] { return ::unlinkat(dir.get(), file.c_str(), 0); }));
     return {};
 }
 
@@ -101,25 +92,16 @@ ChannelInfo describe(const ChannelFile& f, const std::string& dir) {
 }  // namespace
 
 Result<ChannelInfo> Channel::inspect(std::string_view name, const ChannelOptions& options) {
-    auto f = ChannelFile::open(name, options, Role::Inspector);
-    if (!f) {
-        return std::move(f).error();
-    }
+    IPCKIT_TRY_ASSIGN(auto f, ChannelFile::open(name, options, Role::Inspector));
     std::string dir_path;
-    auto dir = detail::open_channel_dir(options.dir, &dir_path);
-    if (!dir) {
-        return std::move(dir).error();
-    }
-    return describe(*f, dir_path);
+    IPCKIT_TRY(detail::open_channel_dir(options.dir, &dir_path));
+    return describe(f, dir_path);
 }
 
 Result<std::vector<ChannelInfo>> Channel::list(const ChannelOptions& options) {
     std::string dir_path;
-    auto dir = detail::open_channel_dir(options.dir, &dir_path);
-    if (!dir) {
-        return std::move(dir).error();
-    }
-    const int dup = ::fcntl(dir->get(), F_DUPFD_CLOEXEC, 0);
+    IPCKIT_TRY_ASSIGN(auto dir, detail::open_channel_dir(options.dir, &dir_path));
+    const int dup = ::fcntl(dir.get(), F_DUPFD_CLOEXEC, 0);
     if (dup < 0) {
         return sys::last_error("fcntl(F_DUPFD_CLOEXEC)", dir_path);
     }
@@ -148,35 +130,29 @@ Result<std::vector<ChannelInfo>> Channel::list(const ChannelOptions& options) {
 }
 
 Result<std::uint32_t> Channel::cleanup_dead(std::string_view name, const ChannelOptions& options) {
-    auto f = ChannelFile::open(name, options, Role::Subscriber);
-    if (!f) {
-        return std::move(f).error();
-    }
-    const auto& g = f->geometry();
+    IPCKIT_TRY_ASSIGN(auto f, ChannelFile::open(name, options, Role::Subscriber));
+    const auto& g = f.geometry();
     std::uint32_t freed = 0;
     auto clean = [&](std::uint64_t lock_off, detail::A32& state) -> Result<void> {
         if (state.load(std::memory_order_acquire) == detail::Free) {
             return {};
         }
-        auto got = f->try_lock(lock_off);
+        IPCKIT_TRY_ASSIGN(auto got, f.try_lock(lock_off));
         if (!got) {
-            return std::move(got).error();
-        }
-        if (!*got) {
             return {};  // alive (or being cleaned by someone else right now)
         }
         if (state.load(std::memory_order_acquire) != detail::Free) {
             state.store(detail::Free, std::memory_order_release);
             ++freed;
         }
-        f->unlock(lock_off);
+        f.unlock(lock_off);
         return {};
     };
     for (std::uint32_t i = 0; i < g.max_publishers; ++i) {
-        IPCKIT_TRY(clean(f->pub_lock_off(i), f->pub(i).state));
+        IPCKIT_TRY(clean(f.pub_lock_off(i), f.pub(i).state));
     }
     for (std::uint32_t i = 0; i < g.max_subscribers; ++i) {
-        IPCKIT_TRY(clean(f->sub_lock_off(i), f->sub(i).state));
+        IPCKIT_TRY(clean(f.sub_lock_off(i), f.sub(i).state));
     }
     return freed;
 }

@@ -133,13 +133,11 @@ Result<UniqueFd> open_channel_dir(const std::string& dir_option, std::string* pa
     if (dir.front() != '/') {
         return invalid("chan dir", dir, "must be an absolute path");
     }
-    auto fd = sys::call("open", dir, [&] {
-        return ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    });
-    if (!fd) {
-        return std::move(fd).error();
-    }
-    UniqueFd owned(*fd);
+    IPCKIT_TRY_ASSIGN(auto fd, sys::call("open", dir, [&] {
+                          return ::open(dir.c_str(),
+                                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                      }));
+    UniqueFd owned(fd);
     struct stat st {};
     IPCKIT_TRY(sys::call("fstat", dir, [&] { return ::fstat(owned.get(), &st); }));
     if (st.st_uid != ::geteuid() && st.st_uid != 0) {
@@ -166,12 +164,10 @@ Result<bool> ChannelFile::try_lock(std::uint64_t off) const {
     fl.l_whence = SEEK_SET;
     fl.l_start = static_cast<off_t>(off);
     fl.l_len = 1;
-    auto r = sys::call_maybe("fcntl(F_OFD_SETLK)", name_, {EAGAIN, EACCES},
-                             [&] { return ::fcntl(fd_.get(), F_OFD_SETLK, &fl); });
-    if (!r) {
-        return std::move(r).error();
-    }
-    return r->has_value();
+    IPCKIT_TRY_ASSIGN(auto r, sys::call_maybe("fcntl(F_OFD_SETLK)", name_, {EAGAIN, EACCES}, [&] {
+                          return ::fcntl(fd_.get(), F_OFD_SETLK, &fl);
+                      }));
+    return r.has_value();
 }
 
 void ChannelFile::unlock(std::uint64_t off) const noexcept {
@@ -231,19 +227,19 @@ Result<void> ChannelFile::check_header() const {
 Result<void> ChannelFile::map(Role role) {
     const Protection meta_prot = role == Role::Inspector ? Protection::ReadOnly : Protection::ReadWrite;
     const Protection lane_prot = role == Role::Publisher ? Protection::ReadWrite : Protection::ReadOnly;
-    auto meta = Mapping::map(fd_.get(), g_.lanes_off, 0, meta_prot, Sharing::Shared, name_);
-    if (!meta) {
-        return std::move(meta).error();
-    }
-    meta_ = std::move(*meta);
+    IPCKIT_TRY_ASSIGN(auto meta,
+                      Mapping::map(fd_.get(), g_.lanes_off, 0, meta_prot, Sharing::Shared, name_));
+    meta_ = std::move(meta);
     meta_guard_ = shm_detail::SigbusGuard::watch(meta_);
     if (role != Role::Inspector) {
-        auto lanes = Mapping::map(fd_.get(), g_.file_size - g_.lanes_off, g_.lanes_off, lane_prot,
-                                  Sharing::Shared, name_);
-        if (!lanes) {
-            return std::move(lanes).error();
-        }
-        lanes_ = std::move(*lanes);
+        IPCKIT_TRY_ASSIGN(auto lanes,
+                          Mapping::map(fd_.get(),
+                                       g_.file_size - g_.lanes_off,
+                                       g_.lanes_off,
+                                       lane_prot,
+                                       Sharing::Shared,
+                                       name_));
+        lanes_ = std::move(lanes);
         lanes_guard_ = shm_detail::SigbusGuard::watch(lanes_);
     }
     return {};
@@ -376,35 +372,24 @@ Result<void> ChannelFile::initialise(const std::string& path, const ChannelConfi
 
 Result<ChannelFile> ChannelFile::create(std::string_view name_in, const ChannelConfig& config,
                                         Role role) {
-    auto name = validate_channel_name(name_in);
-    if (!name) {
-        return std::move(name).error();
-    }
-    auto g = geometry_from(config, *name);
-    if (!g) {
-        return std::move(g).error();
-    }
+    IPCKIT_TRY_ASSIGN(auto name, validate_channel_name(name_in));
+    IPCKIT_TRY_ASSIGN(auto g, geometry_from(config, name));
     std::string dir_path;
-    auto dir = open_channel_dir(config.options.dir, &dir_path);
-    if (!dir) {
-        return std::move(dir).error();
-    }
-    const std::string file = *name + std::string(kSuffix);
+    IPCKIT_TRY_ASSIGN(auto dir, open_channel_dir(config.options.dir, &dir_path));
+    const std::string file = name + std::string(kSuffix);
     const std::string path = dir_path + "/" + file;
     // 0200 = "initialising": openers see no magic yet and the creator's lock on byte 0.
-    auto fd = sys::call("open", path, [&] {
-        return ::openat(dir->get(), file.c_str(),
-                        O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0200);
-    });
-    if (!fd) {
-        return std::move(fd).error();
-    }
+    IPCKIT_TRY_ASSIGN(
+        auto fd, sys::call("open", path, [&] {
+            return ::openat(
+                dir.get(), file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0200);
+        }));
     ChannelFile f;
-    f.fd_ = UniqueFd(*fd);
-    f.name_ = *name;
-    f.g_ = *g;
+    f.fd_ = UniqueFd(fd);
+    f.name_ = name;
+    f.g_ = g;
     if (auto r = f.initialise(path, config); !r) {
-        (void)::unlinkat(dir->get(), file.c_str(), 0);
+        (void)::unlinkat(dir.get(), file.c_str(), 0);
         return std::move(r).error();
     }
     f.unlock(0);
@@ -445,21 +430,17 @@ Result<Mapping> ChannelFile::wait_initialised(const std::string& path,
         // Only a file at least one header long is looked at (a shorter one would SIGBUS).
         const bool has_header = static_cast<std::uint64_t>(st->st_size) >= kHeaderBytes;
         if (has_header && !head.valid()) {
-            auto m = Mapping::map(fd_.get(), kHeaderBytes, 0, Protection::ReadOnly,
-                                  Sharing::Shared, path);
-            if (!m) {
-                return std::move(m).error();
-            }
-            head = std::move(*m);
+            IPCKIT_TRY_ASSIGN(
+                auto m,
+                Mapping::map(
+                    fd_.get(), kHeaderBytes, 0, Protection::ReadOnly, Sharing::Shared, path));
+            head = std::move(m);
         }
         if (has_header && initialised(head)) {
             return head;
         }
-        auto busy = locked_by_other(0);
+        IPCKIT_TRY_ASSIGN(auto busy, locked_by_other(0));
         if (!busy) {
-            return std::move(busy).error();
-        }
-        if (!*busy) {
             // Re-check: the creator may have finished between our two looks.
             if (initialised(head)) {
                 return head;
@@ -476,40 +457,25 @@ Result<Mapping> ChannelFile::wait_initialised(const std::string& path,
 
 Result<ChannelFile> ChannelFile::open(std::string_view name_in, const ChannelOptions& options,
                                       Role role) {
-    auto name = validate_channel_name(name_in);
-    if (!name) {
-        return std::move(name).error();
-    }
+    IPCKIT_TRY_ASSIGN(auto name, validate_channel_name(name_in));
     std::string dir_path;
-    auto dir = open_channel_dir(options.dir, &dir_path);
-    if (!dir) {
-        return std::move(dir).error();
-    }
-    const std::string file = *name + std::string(kSuffix);
+    IPCKIT_TRY_ASSIGN(auto dir, open_channel_dir(options.dir, &dir_path));
+    const std::string file = name + std::string(kSuffix);
     const std::string path = dir_path + "/" + file;
     const int acc = role == Role::Inspector ? O_RDONLY : O_RDWR;
-    auto fd = sys::call("open", path, [&] {
-        return ::openat(dir->get(), file.c_str(), acc | O_NOFOLLOW | O_CLOEXEC);
-    });
-    if (!fd) {
-        return std::move(fd).error();
-    }
+    IPCKIT_TRY_ASSIGN(auto fd, sys::call("open", path, [&] {
+                          return ::openat(dir.get(), file.c_str(), acc | O_NOFOLLOW | O_CLOEXEC);
+                      }));
     ChannelFile f;
-    f.fd_ = UniqueFd(*fd);
-    f.name_ = *name;
+    f.fd_ = UniqueFd(fd);
+    f.name_ = name;
     struct stat st {};
-    auto head = f.wait_initialised(path, options, &st);
-    if (!head) {
-        return std::move(head).error();
-    }
-    const Header& h = header_of(*head);
+    IPCKIT_TRY_ASSIGN(auto head, f.wait_initialised(path, options, &st));
+    const Header& h = header_of(head);
     IPCKIT_TRY(check_layout(h, f.name_));
-    auto g = geometry_from_header(h, static_cast<std::uint64_t>(st.st_size), f);
-    if (!g) {
-        return std::move(g).error();
-    }
-    IPCKIT_TRY(check_allocated(st, g->file_size, f));
-    f.g_ = *g;
+    IPCKIT_TRY_ASSIGN(auto g, geometry_from_header(h, static_cast<std::uint64_t>(st.st_size), f));
+    IPCKIT_TRY(check_allocated(st, g.file_size, f));
+    f.g_ = g;
     IPCKIT_TRY(f.map(role));
     return f;
 }

@@ -33,11 +33,8 @@ Result<void> PublisherImpl::join() {
     const Geometry& g = file.geometry();
     std::uint32_t i = 0;
     for (; i < g.max_publishers; ++i) {
-        auto got = file.try_lock(file.pub_lock_off(i));
-        if (!got) {
-            return std::move(got).error();
-        }
-        if (*got) {
+        IPCKIT_TRY_ASSIGN(auto got, file.try_lock(file.pub_lock_off(i)));
+        if (got) {
             break;
         }
     }
@@ -152,11 +149,8 @@ std::uint64_t PublisherImpl::hold_of(std::uint32_t sub, std::uint32_t state) con
 }
 
 Result<bool> PublisherImpl::reclaim_if_dead(std::uint32_t sub) const {
-    auto alive = file.locked_by_other(file.sub_lock_off(sub));
-    if (!alive) {
-        return std::move(alive).error();
-    }
-    if (*alive) {
+    IPCKIT_TRY_ASSIGN(auto alive, file.locked_by_other(file.sub_lock_off(sub)));
+    if (alive) {
         return false;
     }
     // Dead: reclaim its record under its lock (exactly one cleaner gets it).
@@ -185,11 +179,8 @@ Result<void> PublisherImpl::recompute_limit(std::uint64_t needed_end, bool check
         if (st == Joining || after(needed_end, h + g.lane_bytes)) {
             // It holds us back. Liveness (a system call) only when asked.
             if (check_liveness) {
-                auto dead = reclaim_if_dead(i);
-                if (!dead) {
-                    return std::move(dead).error();
-                }
-                if (*dead) {
+                IPCKIT_TRY_ASSIGN(auto dead, reclaim_if_dead(i));
+                if (dead) {
                     continue;
                 }
             }
@@ -285,14 +276,11 @@ Result<PublisherImpl::Space> PublisherImpl::recheck_space(std::uint64_t end, Dea
 Result<bool> PublisherImpl::wait_for_space(std::uint64_t end, Deadline deadline) {
     std::uint32_t spins = 0;
     while (after(end, limit)) {
-        auto space = recheck_space(end, deadline, spins);
-        if (!space) {
-            return std::move(space).error();
-        }
-        if (*space == Space::Free) {
+        IPCKIT_TRY_ASSIGN(auto space, recheck_space(end, deadline, spins));
+        if (space == Space::Free) {
             break;
         }
-        if (*space == Space::Expired) {
+        if (space == Space::Expired) {
             return false;
         }
         if (spins < spin_polls) {
@@ -300,10 +288,7 @@ Result<bool> PublisherImpl::wait_for_space(std::uint64_t end, Deadline deadline)
             cpu_relax();
             continue;
         }
-        auto r = sleep_for_space(end, deadline);
-        if (!r) {
-            return std::move(r).error();
-        }
+        IPCKIT_TRY(sleep_for_space(end, deadline));
     }
     blocked_by = 0;
     return true;
@@ -320,11 +305,8 @@ Result<std::optional<std::byte*>> PublisherImpl::reserve(std::size_t n, Deadline
     const std::uint64_t pad = off + rec_len > g.lane_bytes ? g.lane_bytes - off : 0;
     const std::uint64_t end = tail + pad + rec_len;
     if (!overwrite) {
-        auto space = wait_for_space(end, deadline);
+        IPCKIT_TRY_ASSIGN(auto space, wait_for_space(end, deadline));
         if (!space) {
-            return std::move(space).error();
-        }
-        if (!*space) {
             return std::optional<std::byte*>();
         }
     }
@@ -391,42 +373,33 @@ constexpr auto kMake = detail::make_participant<PublisherImpl>;
 }  // namespace
 
 Result<Publisher> Publisher::create(std::string_view name, const ChannelConfig& config) {
-    auto i = kMake(detail::ChannelFile::create(name, config, detail::Role::Publisher),
-                  config.options.spin_polls);
-    if (!i) {
-        return std::move(i).error();
-    }
-    return Publisher(std::move(*i));
+    IPCKIT_TRY_ASSIGN(auto i,
+                      kMake(detail::ChannelFile::create(name, config, detail::Role::Publisher),
+                            config.options.spin_polls));
+    return Publisher(std::move(i));
 }
 
 Result<Publisher> Publisher::open(std::string_view name, const ChannelOptions& options) {
-    auto i = kMake(detail::ChannelFile::open(name, options, detail::Role::Publisher),
-                  options.spin_polls);
-    if (!i) {
-        return std::move(i).error();
-    }
-    return Publisher(std::move(*i));
+    IPCKIT_TRY_ASSIGN(auto i,
+                      kMake(detail::ChannelFile::open(name, options, detail::Role::Publisher),
+                            options.spin_polls));
+    return Publisher(std::move(i));
 }
 
 Result<Publisher> Publisher::open_or_create(std::string_view name, const ChannelConfig& config) {
-    auto i = kMake(
-        detail::ChannelFile::open_or_create(name, config, detail::Role::Publisher),
-        config.options.spin_polls);
-    if (!i) {
-        return std::move(i).error();
-    }
-    return Publisher(std::move(*i));
+    IPCKIT_TRY_ASSIGN(
+        auto i,
+        kMake(detail::ChannelFile::open_or_create(name, config, detail::Role::Publisher),
+              config.options.spin_polls));
+    return Publisher(std::move(i));
 }
 
 Result<std::optional<Loan>> Publisher::loan_until(std::size_t n, Deadline deadline) {
-    auto r = impl_->reserve(n, deadline);
+    IPCKIT_TRY_ASSIGN(auto r, impl_->reserve(n, deadline));
     if (!r) {
-        return std::move(r).error();
-    }
-    if (!*r) {
         return std::optional<Loan>();
     }
-    return std::optional<Loan>(Loan(impl_.get(), **r, n));
+    return std::optional<Loan>(Loan(impl_.get(), *r, n));
 }
 
 Result<std::optional<Loan>> Publisher::try_loan(std::size_t n) {
@@ -437,12 +410,9 @@ Result<Loan> Publisher::loan(std::size_t n) {
     if (std::byte* p = impl_->try_reserve_fast(n)) {  // the common case, without the layers
         return Loan(impl_.get(), p, n);
     }
-    auto r = loan_until(n, Deadline::never());
-    if (!r) {
-        return std::move(r).error();
-    }
-    IPCKIT_ASSERT(r->has_value(), "a wait without deadline returned empty");
-    return std::move(**r);
+    IPCKIT_TRY_ASSIGN(auto r, loan_until(n, Deadline::never()));
+    IPCKIT_ASSERT(r.has_value(), "a wait without deadline returned empty");
+    return std::move(*r);
 }
 
 Result<void> Publisher::publish(Loan&& loan) {
@@ -456,25 +426,19 @@ Result<void> Publisher::publish(Loan&& loan) {
 }
 
 Result<bool> Publisher::send_until(std::span<const std::byte> bytes, Deadline deadline) {
-    auto l = loan_until(bytes.size(), deadline);
+    IPCKIT_TRY_ASSIGN(auto l, loan_until(bytes.size(), deadline));
     if (!l) {
-        return std::move(l).error();
-    }
-    if (!*l) {
         return false;
     }
     if (!bytes.empty()) {
-        std::memcpy((*l)->data(), bytes.data(), bytes.size());
+        std::memcpy(l->data(), bytes.data(), bytes.size());
     }
-    IPCKIT_TRY(publish(std::move(**l)));
+    IPCKIT_TRY(publish(std::move(*l)));
     return true;
 }
 
 Result<void> Publisher::send(std::span<const std::byte> bytes) {
-    auto r = send_until(bytes, Deadline::never());
-    if (!r) {
-        return std::move(r).error();
-    }
+    IPCKIT_TRY(send_until(bytes, Deadline::never()));
     return {};
 }
 

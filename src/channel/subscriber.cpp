@@ -45,11 +45,8 @@ Result<void> SubscriberImpl::join() {
     const Geometry& g = file.geometry();
     std::uint32_t i = 0;
     for (; i < g.max_subscribers; ++i) {
-        auto got = file.try_lock(file.sub_lock_off(i));
-        if (!got) {
-            return std::move(got).error();
-        }
-        if (*got) {
+        IPCKIT_TRY_ASSIGN(auto got, file.try_lock(file.sub_lock_off(i)));
+        if (got) {
             break;
         }
     }
@@ -553,9 +550,7 @@ Error SubscriberImpl::poll_error(Polled p, const Got& got, const std::span<std::
     switch (p) {
         case Polled::CorruptHeader: {
             // Truncated under us: the zeros we now read are not the peer's corruption.
-            if (auto intact = file.check_intact(); !intact) {
-                return std::move(intact).error();
-            }
+            IPCKIT_TRY(file.check_intact());
             auto r = file.check_header();
             return r ? file.corrupt("chan receive", "header changed while in use")
                      : std::move(r).error();
@@ -687,42 +682,34 @@ constexpr auto kMake = detail::make_participant<SubscriberImpl>;
 }  // namespace
 
 Result<Subscriber> Subscriber::open(std::string_view name, const ChannelOptions& options) {
-    auto i = kMake(detail::ChannelFile::open(name, options, detail::Role::Subscriber),
-                  options.spin_polls);
-    if (!i) {
-        return std::move(i).error();
-    }
-    return Subscriber(std::move(*i));
+    IPCKIT_TRY_ASSIGN(auto i,
+                      kMake(detail::ChannelFile::open(name, options, detail::Role::Subscriber),
+                            options.spin_polls));
+    return Subscriber(std::move(i));
 }
 
 Result<Subscriber> Subscriber::create(std::string_view name, const ChannelConfig& config) {
-    auto i = kMake(detail::ChannelFile::create(name, config, detail::Role::Subscriber),
-                  config.options.spin_polls);
-    if (!i) {
-        return std::move(i).error();
-    }
-    return Subscriber(std::move(*i));
+    IPCKIT_TRY_ASSIGN(auto i,
+                      kMake(detail::ChannelFile::create(name, config, detail::Role::Subscriber),
+                            config.options.spin_polls));
+    return Subscriber(std::move(i));
 }
 
 Result<Subscriber> Subscriber::open_or_create(std::string_view name, const ChannelConfig& config) {
-    auto i = kMake(
-        detail::ChannelFile::open_or_create(name, config, detail::Role::Subscriber),
-        config.options.spin_polls);
-    if (!i) {
-        return std::move(i).error();
-    }
-    return Subscriber(std::move(*i));
+    IPCKIT_TRY_ASSIGN(
+        auto i,
+        kMake(detail::ChannelFile::open_or_create(name, config, detail::Role::Subscriber),
+              config.options.spin_polls));
+    return Subscriber(std::move(i));
 }
 
 Result<std::optional<Sample>> Subscriber::receive_until(Deadline deadline) {
     SubscriberImpl::Got got;
     // A try (no deadline) is one poll: the spin-mode hot path skips the waiting machinery.
-    auto r = deadline == detail::kImmediately ? impl_->poll_checked(nullptr, got)
-                                                   : impl_->wait(nullptr, deadline, got);
-    if (!r) {
-        return std::move(r).error();
-    }
-    if (!*r) {
+    IPCKIT_TRY_ASSIGN(const bool took,
+                      deadline == detail::kImmediately ? impl_->poll_checked(nullptr, got)
+                                                       : impl_->wait(nullptr, deadline, got));
+    if (!took) {
         return std::optional<Sample>();
     }
     return std::optional<Sample>(impl_->sample(got));
@@ -745,12 +732,9 @@ Result<std::optional<Sample>> Subscriber::try_receive() {
 }
 
 Result<Sample> Subscriber::receive() {
-    auto r = receive_until(Deadline::never());
-    if (!r) {
-        return std::move(r).error();
-    }
-    IPCKIT_ASSERT(r->has_value(), "a wait without deadline returned empty");
-    return std::move(**r);
+    IPCKIT_TRY_ASSIGN(auto r, receive_until(Deadline::never()));
+    IPCKIT_ASSERT(r.has_value(), "a wait without deadline returned empty");
+    return std::move(*r);
 }
 
 void Subscriber::release(Sample&& sample) noexcept {
@@ -762,12 +746,10 @@ void Subscriber::release(Sample&& sample) noexcept {
 Result<std::optional<Received>> Subscriber::receive_until(std::span<std::byte> out,
                                                           Deadline deadline) {
     SubscriberImpl::Got got;
-    auto r = deadline == detail::kImmediately ? impl_->poll_checked(&out, got)
-                                                   : impl_->wait(&out, deadline, got);
-    if (!r) {
-        return std::move(r).error();
-    }
-    if (!*r) {
+    IPCKIT_TRY_ASSIGN(const bool took,
+                      deadline == detail::kImmediately ? impl_->poll_checked(&out, got)
+                                                       : impl_->wait(&out, deadline, got));
+    if (!took) {
         return std::optional<Received>();
     }
     return std::optional<Received>(Received{got.size, got.lane, got.lost_before});
@@ -778,6 +760,9 @@ Result<std::optional<Received>> Subscriber::receive_until(std::vector<std::byte>
     for (;;) {
         SubscriberImpl::Got got;
         std::span<std::byte> span(out);
+        // The analyzer loses the Result's tag when an error is dropped on `continue` and reports
+        // the Error's text as leaked; ~Result destroys it (tests/unit/core/result_test.cpp).
+        // NOLINTNEXTLINE(clang-analyzer-cplusplus.NewDeleteLeaks)
         auto r = deadline == detail::kImmediately ? impl_->poll_checked(&span, got)
                                                        : impl_->wait(&span, deadline, got);
         if (!r) {

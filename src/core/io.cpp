@@ -205,11 +205,8 @@ Result<std::optional<std::size_t>> write_some(int fd,
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
             return sys::last_error("write", object);
         }
-        auto ready = wait_ready(fd, POLLOUT, deadline, object);
+        IPCKIT_TRY_ASSIGN(auto ready, wait_ready(fd, POLLOUT, deadline, object));
         if (!ready) {
-            return std::move(ready).error();
-        }
-        if (!*ready) {
             return std::optional<std::size_t>();
         }
     }
@@ -248,11 +245,8 @@ Result<std::optional<std::size_t>> read_some(int fd,
                                              std::string_view object) {
     // With a finite deadline, poll first so a blocking descriptor cannot sleep past it.
     if (!deadline.is_never()) {
-        auto ready = wait_ready(fd, POLLIN, deadline, object);
+        IPCKIT_TRY_ASSIGN(auto ready, wait_ready(fd, POLLIN, deadline, object));
         if (!ready) {
-            return std::move(ready).error();
-        }
-        if (!*ready) {
             return std::optional<std::size_t>();
         }
     }
@@ -267,11 +261,8 @@ Result<std::optional<std::size_t>> read_some(int fd,
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
             return sys::last_error("read", object);
         }
-        auto ready = wait_ready(fd, POLLIN, deadline, object);
+        IPCKIT_TRY_ASSIGN(auto ready, wait_ready(fd, POLLIN, deadline, object));
         if (!ready) {
-            return std::move(ready).error();
-        }
-        if (!*ready) {
             return std::optional<std::size_t>();
         }
     }

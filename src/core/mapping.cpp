@@ -65,13 +65,10 @@ Result<Mapping> Mapping::map(int fd,
     }
     const int p = prot == Protection::ReadWrite ? (PROT_READ | PROT_WRITE) : PROT_READ;
     const int flags = (sharing == Sharing::Shared ? MAP_SHARED : MAP_PRIVATE) | extra_flags;
-    auto addr = sys::call_ptr("mmap", object, MAP_FAILED, [&] {
-        return ::mmap(nullptr, length, p, flags, fd, static_cast<off_t>(offset));
-    });
-    if (!addr) {
-        return std::move(addr).error();
-    }
-    return Mapping(*addr, length, prot);
+    IPCKIT_TRY_ASSIGN(auto addr, sys::call_ptr("mmap", object, MAP_FAILED, [&] {
+                          return ::mmap(nullptr, length, p, flags, fd, static_cast<off_t>(offset));
+                      }));
+    return Mapping(addr, length, prot);
 }
 
 Result<Mapping> Mapping::map_anonymous(std::size_t length, Sharing sharing) {

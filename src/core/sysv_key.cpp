@@ -34,11 +34,9 @@ Result<SysvKey> SysvKey::from_path(const std::string& path, int id) {
                      path,
                      "id " + std::to_string(id) + " must be in [1, 255] (ftok keeps 8 bits)");
     }
-    auto key = sys::call_once("ftok", path, [&] { return ::ftok(path.c_str(), id); });
-    if (!key) {
-        return std::move(key).error();
-    }
-    return SysvKey(*key);
+    IPCKIT_TRY_ASSIGN(auto key,
+                      sys::call_once("ftok", path, [&] { return ::ftok(path.c_str(), id); }));
+    return SysvKey(key);
 }
 
 Result<SysvKey> SysvKey::parse(std::string_view text) {

@@ -13,17 +13,11 @@ Result<std::optional<std::vector<std::byte>>> StreamReader::read(Deadline deadli
     eof = false;
     if (!raw_) {
         auto f = frames_.read(deadline);
-        if (!f) {
-            if (f.error().code() == std::errc::timed_out) {
-                return std::optional<std::vector<std::byte>>();
-            }
-            return std::move(f).error();
-        }
-        if (!*f) {
+        if (!f && f.error() == FrameReader::kEndOfStream) {
             eof = true;
             return std::optional<std::vector<std::byte>>();
         }
-        return std::move(*f);
+        return f;  // a frame, nothing by the deadline (progress kept), or the error
     }
     for (;;) {
         const auto nl = std::find(pending_.begin(), pending_.end(), std::byte{'\n'});

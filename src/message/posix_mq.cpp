@@ -315,15 +315,13 @@ Result<bool> PosixMq::send_impl(std::span<const std::byte> message,
     static constexpr char kEmpty = '\0';
     const char* data =
         message.empty() ? &kEmpty : reinterpret_cast<const char*>(message.data());  // NOLINT
-    auto r = run_until("mq_send", name_.str(), deadline, [&](const timespec* abs) {
-        // glibc declares abs_timeout nonnull: the untimed call is a different function.
-        return abs != nullptr ? ::mq_timedsend(fd_.get(), data, message.size(), priority, abs)
-                              : ::mq_send(fd_.get(), data, message.size(), priority);
-    });
-    if (!r) {
-        return std::move(r).error();
-    }
-    return r->has_value();
+    IPCKIT_TRY_ASSIGN(
+        auto r, run_until("mq_send", name_.str(), deadline, [&](const timespec* abs) {
+            // glibc declares abs_timeout nonnull: the untimed call is a different function.
+            return abs != nullptr ? ::mq_timedsend(fd_.get(), data, message.size(), priority, abs)
+                                  : ::mq_send(fd_.get(), data, message.size(), priority);
+        }));
+    return r.has_value();
 }
 
 Result<void> PosixMq::send_failed(std::span<const std::byte> message, unsigned priority) {
@@ -339,11 +337,8 @@ Result<void> PosixMq::send_failed(std::span<const std::byte> message, unsigned p
 }
 
 Result<void> PosixMq::send_checked(std::span<const std::byte> message, unsigned priority) {
-    auto r = send_impl(message, priority, Deadline::never());
+    IPCKIT_TRY_ASSIGN(auto r, send_impl(message, priority, Deadline::never()));
     if (!r) {
-        return std::move(r).error();
-    }
-    if (!*r) {
         return would_block_error("mq_send", name_.str());
     }
     return {};
@@ -372,17 +367,16 @@ Result<std::optional<PosixMq::Received>> PosixMq::receive_impl(std::span<std::by
     }
     unsigned priority = 0;
     auto* data = reinterpret_cast<char*>(buffer.data());  // NOLINT: bytes as chars
-    auto r = run_until("mq_receive", name_.str(), deadline, [&](const timespec* abs) {
-        return abs != nullptr ? ::mq_timedreceive(fd_.get(), data, buffer.size(), &priority, abs)
-                              : ::mq_receive(fd_.get(), data, buffer.size(), &priority);
-    });
+    IPCKIT_TRY_ASSIGN(
+        auto r, run_until("mq_receive", name_.str(), deadline, [&](const timespec* abs) {
+            return abs != nullptr
+                       ? ::mq_timedreceive(fd_.get(), data, buffer.size(), &priority, abs)
+                       : ::mq_receive(fd_.get(), data, buffer.size(), &priority);
+        }));
     if (!r) {
-        return std::move(r).error();
-    }
-    if (!*r) {
         return std::optional<Received>();
     }
-    return std::optional<Received>(Received{static_cast<std::size_t>(**r), priority});
+    return std::optional<Received>(Received{static_cast<std::size_t>(*r), priority});
 }
 
 Result<PosixMq::Received> PosixMq::receive_failed(std::span<std::byte> buffer) {
@@ -397,14 +391,11 @@ Result<PosixMq::Received> PosixMq::receive_failed(std::span<std::byte> buffer) {
 }
 
 Result<PosixMq::Received> PosixMq::receive_checked(std::span<std::byte> buffer) {
-    auto r = receive_impl(buffer, Deadline::never());
+    IPCKIT_TRY_ASSIGN(auto r, receive_impl(buffer, Deadline::never()));
     if (!r) {
-        return std::move(r).error();
-    }
-    if (!*r) {
         return would_block_error("mq_receive", name_.str());
     }
-    return **r;
+    return *r;
 }
 
 Result<std::optional<PosixMq::Received>> PosixMq::try_receive(std::span<std::byte> buffer) {
@@ -419,27 +410,21 @@ Result<std::optional<PosixMq::Received>> PosixMq::receive_until(std::span<std::b
 Result<std::optional<PosixMq::Message>> PosixMq::receive_owned(Deadline deadline) {
     Message m;
     m.data.resize(msgsize_);
-    auto r = receive_impl(m.data, deadline);
+    IPCKIT_TRY_ASSIGN(auto r, receive_impl(m.data, deadline));
     if (!r) {
-        return std::move(r).error();
-    }
-    if (!*r) {
         return std::optional<Message>();
     }
-    m.data.resize((*r)->size);
-    m.priority = (*r)->priority;
+    m.data.resize(r->size);
+    m.priority = r->priority;
     return std::optional<Message>(std::move(m));
 }
 
 Result<PosixMq::Message> PosixMq::receive() {
-    auto r = receive_owned(Deadline::never());
+    IPCKIT_TRY_ASSIGN(auto r, receive_owned(Deadline::never()));
     if (!r) {
-        return std::move(r).error();
-    }
-    if (!*r) {
         return would_block_error("mq_receive", name_.str());
     }
-    return std::move(**r);
+    return std::move(*r);
 }
 
 Result<std::optional<PosixMq::Message>> PosixMq::try_receive() {

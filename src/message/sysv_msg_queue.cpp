@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/message/sysv_msg_queue.hpp"
 
+#include "ipckit/core/assert.hpp"
 #include "message/proc_limits.hpp"
 #include "sys/syscall.hpp"
 
@@ -159,11 +160,8 @@ Result<void> SysvMsgQueue::check_owner(const Ownership& ownership,
                                        const std::string& object) const {
     // A queue someone else made first under our key (a squatter) is refused unless trusted; one
     // we just made (IPC_CREAT) is ours and passes.
-    auto st = stat();
-    if (!st) {
-        return std::move(st).error();
-    }
-    return ownership.check(st->uid, st->creator_uid, "msgget", object);
+    IPCKIT_TRY_ASSIGN(auto st, stat());
+    return ownership.check(st.uid, st.creator_uid, "msgget", object);
 }
 
 Result<bool> SysvMsgQueue::send_impl(long type,
@@ -195,16 +193,13 @@ Result<bool> SysvMsgQueue::send_impl(long type,
     if (*r) {
         return true;
     }
-    auto st = stat();
-    if (!st) {
-        return std::move(st).error();
-    }
-    if (message.size() > st->max_bytes) {
+    IPCKIT_TRY_ASSIGN(auto st, stat());
+    if (message.size() > st.max_bytes) {
         return Error(std::errc::resource_unavailable_try_again,
                      "msgsnd",
                      object(),
                      "message " + std::to_string(message.size()) + " bytes > queue msg_qbytes " +
-                         std::to_string(st->max_bytes) +
+                         std::to_string(st.max_bytes) +
                          ": it can never be sent (raise with set_max_bytes; default from " +
                          proc_value_text(kMsgmnb) + ")");
     }
@@ -297,11 +292,8 @@ Result<std::optional<SysvMsgQueue::Received>> SysvMsgQueue::receive_impl(
 Result<SysvMsgQueue::Received> SysvMsgQueue::receive(std::span<std::byte> buffer,
                                                      long type,
                                                      Overflow overflow) {
-    auto r = receive_impl(buffer, type, Deadline::never(), overflow);
-    if (!r) {
-        return std::move(r).error();
-    }
-    return **r;
+    IPCKIT_TRY_ASSIGN(auto r, receive_impl(buffer, type, Deadline::never(), overflow));
+    return *r;
 }
 
 Result<std::optional<SysvMsgQueue::Received>> SysvMsgQueue::try_receive(std::span<std::byte> buffer,
@@ -339,11 +331,9 @@ Result<std::optional<SysvMsgQueue::Message>> SysvMsgQueue::receive_owned(long ty
 }
 
 Result<SysvMsgQueue::Message> SysvMsgQueue::receive(long type) {
-    auto r = receive_owned(type, Deadline::never());
-    if (!r) {
-        return std::move(r).error();
-    }
-    return std::move(**r);
+    IPCKIT_TRY_ASSIGN(auto r, receive_owned(type, Deadline::never()));
+    IPCKIT_ASSERT(r.has_value(), "a wait without deadline returned empty");
+    return std::move(*r);
 }
 
 Result<std::optional<SysvMsgQueue::Message>> SysvMsgQueue::try_receive(long type) {
@@ -430,25 +420,19 @@ Result<std::optional<SysvMsgQueue::Message>> SysvMsgQueue::request(
     if (!payload.empty()) {
         std::memcpy(msg.data() + sizeof self, payload.data(), payload.size());
     }
-    auto sent = send_until(kRequestType, msg, deadline);
+    IPCKIT_TRY_ASSIGN(auto sent, send_until(kRequestType, msg, deadline));
     if (!sent) {
-        return std::move(sent).error();
-    }
-    if (!*sent) {
         return std::optional<Message>();
     }
     return receive_until(self, deadline);
 }
 
 Result<std::optional<SysvMsgQueue::Request>> SysvMsgQueue::receive_request(Deadline deadline) {
-    auto r = receive_until(kRequestType, deadline);
+    IPCKIT_TRY_ASSIGN(auto r, receive_until(kRequestType, deadline));
     if (!r) {
-        return std::move(r).error();
-    }
-    if (!*r) {
         return std::optional<Request>();
     }
-    const auto& data = (*r)->data;
+    const auto& data = r->data;
     pid_t client = 0;
     if (data.size() >= sizeof client) {
         std::memcpy(&client, data.data(), sizeof client);

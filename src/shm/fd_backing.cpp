@@ -14,28 +14,19 @@ namespace ipckit::shm_detail {
 namespace {
 Result<struct stat> fd_stat(int fd, std::string_view object) {
     struct stat st {};
-    auto r = sys::call("fstat", object, [&] { return ::fstat(fd, &st); });
-    if (!r) {
-        return std::move(r).error();
-    }
+    IPCKIT_TRY(sys::call("fstat", object, [&] { return ::fstat(fd, &st); }));
     return st;
 }
 }  // namespace
 
 Result<std::size_t> fd_size(int fd, std::string_view object) {
-    auto st = fd_stat(fd, object);
-    if (!st) {
-        return std::move(st).error();
-    }
-    return static_cast<std::size_t>(st->st_size);
+    IPCKIT_TRY_ASSIGN(auto st, fd_stat(fd, object));
+    return static_cast<std::size_t>(st.st_size);
 }
 
 Result<bool> fd_removed(int fd, std::string_view object) {
-    auto st = fd_stat(fd, object);
-    if (!st) {
-        return std::move(st).error();
-    }
-    return st->st_nlink == 0;
+    IPCKIT_TRY_ASSIGN(auto st, fd_stat(fd, object));
+    return st.st_nlink == 0;
 }
 
 Result<void> fd_resize(int fd, std::string_view object, std::size_t old_size, std::size_t size) {
@@ -79,24 +70,21 @@ Result<Mapping> map_range(int fd,
                      "offset " + std::to_string(offset) + " is not a multiple of the page size " +
                          std::to_string(Mapping::page_size()));
     }
-    auto size = fd_size(fd, object);
-    if (!size) {
-        return std::move(size).error();
-    }
-    if (*size == 0) {
+    IPCKIT_TRY_ASSIGN(auto size, fd_size(fd, object));
+    if (size == 0) {
         return Error(std::errc::invalid_argument,
                      "mmap",
                      std::string(object),
                      "the object is empty (size 0)");
     }
-    if (offset >= *size) {
+    if (offset >= size) {
         return Error(std::errc::invalid_argument,
                      "mmap",
                      std::string(object),
                      "offset " + std::to_string(offset) + " is at or past the end (size " +
-                         std::to_string(*size) + ")");
+                         std::to_string(size) + ")");
     }
-    const std::size_t avail = *size - offset;
+    const std::size_t avail = size - offset;
     if (length == 0) {
         length = avail;
     } else if (length > avail) {
@@ -105,37 +93,30 @@ Result<Mapping> map_range(int fd,
                      std::string(object),
                      "range [" + std::to_string(offset) + ", " + std::to_string(offset) + "+" +
                          std::to_string(length) + ") ends past the end of the object (size " +
-                         std::to_string(*size) + "); touching it would raise SIGBUS");
+                         std::to_string(size) + "); touching it would raise SIGBUS");
     }
     return Mapping::map(fd, length, offset, prot, sharing, object);
 }
 
 Result<void> fd_set_size(int fd, std::string_view object, std::size_t size) {
-    auto old = fd_size(fd, object);
-    if (!old) {
-        return std::move(old).error();
-    }
-    return fd_resize(fd, object, *old, size);
+    IPCKIT_TRY_ASSIGN(auto old, fd_size(fd, object));
+    return fd_resize(fd, object, old, size);
 }
 
 Result<Region> map_region(
     int fd, std::string_view object, Sharing sharing, std::size_t offset, std::size_t length) {
-    auto m = map_range(fd, object, offset, length, Protection::ReadWrite, sharing);
-    if (!m) {
-        return std::move(m).error();
-    }
-    return Region(std::move(*m));
+    IPCKIT_TRY_ASSIGN(auto m,
+                      map_range(fd, object, offset, length, Protection::ReadWrite, sharing));
+    return Region(std::move(m));
 }
 
 Result<ReadOnlyRegion> map_read_only_region(int fd,
                                             std::string_view object,
                                             std::size_t offset,
                                             std::size_t length) {
-    auto m = map_range(fd, object, offset, length, Protection::ReadOnly, Sharing::Shared);
-    if (!m) {
-        return std::move(m).error();
-    }
-    return ReadOnlyRegion(std::move(*m));
+    IPCKIT_TRY_ASSIGN(auto m,
+                      map_range(fd, object, offset, length, Protection::ReadOnly, Sharing::Shared));
+    return ReadOnlyRegion(std::move(m));
 }
 
 Error size_mismatch(const char* op,

@@ -16,14 +16,12 @@ Result<MappedFile> MappedFile::create(const std::string& path,
     if (size == 0) {
         return Error(std::errc::invalid_argument, "open", path, "size is 0");
     }
-    auto fd = sys::call("open", path, [&] {
-        return ::open(
-            path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, perms.bits());
-    });
-    if (!fd) {
-        return std::move(fd).error();
-    }
-    UniqueFd owner(*fd);
+    IPCKIT_TRY_ASSIGN(auto fd, sys::call("open", path, [&] {
+                          return ::open(path.c_str(),
+                                        O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                                        perms.bits());
+                      }));
+    UniqueFd owner(fd);
     if (auto r = shm_detail::fd_resize(owner.get(), path, 0, size); !r) {
         ::unlink(path.c_str());  // we made it; do not leave a half-sized file behind
         return std::move(r).error();
@@ -33,13 +31,10 @@ Result<MappedFile> MappedFile::create(const std::string& path,
 
 Result<MappedFile> MappedFile::open(const std::string& path, Access access) {
     const int flags = access == Access::ReadOnly ? O_RDONLY : O_RDWR;
-    auto fd = sys::call("open", path, [&] {
-        return ::open(path.c_str(), flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    });
-    if (!fd) {
-        return std::move(fd).error();
-    }
-    UniqueFd owner(*fd);
+    IPCKIT_TRY_ASSIGN(auto fd, sys::call("open", path, [&] {
+                          return ::open(path.c_str(), flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+                      }));
+    UniqueFd owner(fd);
     struct stat st {};
     IPCKIT_TRY(sys::call("fstat", path, [&] { return ::fstat(owner.get(), &st); }));
     if (!S_ISREG(st.st_mode)) {

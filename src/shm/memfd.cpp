@@ -41,13 +41,10 @@ Result<Memfd> Memfd::create(std::string_view name, std::size_t size) {
         return Error(std::errc::invalid_argument, "memfd_create", label, "size is 0");
     }
     const std::string n(name);
-    auto fd = sys::call("memfd_create", label, [&] {
-        return ::memfd_create(n.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    });
-    if (!fd) {
-        return std::move(fd).error();
-    }
-    UniqueFd owner(*fd);
+    IPCKIT_TRY_ASSIGN(auto fd, sys::call("memfd_create", label, [&] {
+                          return ::memfd_create(n.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+                      }));
+    UniqueFd owner(fd);
     IPCKIT_TRY(shm_detail::fd_resize(owner.get(), label, 0, size));
     return Memfd(std::move(owner), std::move(label));
 }
@@ -105,12 +102,10 @@ Result<void> Memfd::add_seals(Seals seals) {
 }
 
 Result<Seals> Memfd::seals() const {
-    auto r =
-        sys::call("fcntl(F_GET_SEALS)", label_, [&] { return ::fcntl(fd_.get(), F_GET_SEALS); });
-    if (!r) {
-        return std::move(r).error();
-    }
-    return static_cast<Seals>(static_cast<unsigned>(*r) & kKnownSeals);
+    IPCKIT_TRY_ASSIGN(auto r, sys::call("fcntl(F_GET_SEALS)", label_, [&] {
+                          return ::fcntl(fd_.get(), F_GET_SEALS);
+                      }));
+    return static_cast<Seals>(static_cast<unsigned>(r) & kKnownSeals);
 }
 
 Result<std::size_t> Memfd::size() const {

@@ -84,22 +84,16 @@ Result<PosixShm> PosixShm::create(const PosixName& name, std::size_t size, Permi
     if (size == 0) {
         return Error(std::errc::invalid_argument, "shm_open", name.str(), "size is 0");
     }
-    auto fd = shm_open_raw(name, O_RDWR | O_CREAT | O_EXCL, perms.bits());
-    if (!fd) {
-        return std::move(fd).error();
-    }
-    UniqueFd owner(*fd);
+    IPCKIT_TRY_ASSIGN(auto fd, shm_open_raw(name, O_RDWR | O_CREAT | O_EXCL, perms.bits()));
+    UniqueFd owner(fd);
     detail::ShmNameLease lease(name.str(), owner.get());  // from here on a failure removes it again
     IPCKIT_TRY(shm_detail::fd_resize(owner.get(), name.str(), 0, size));
     return PosixShm(std::move(owner), name, std::move(lease));
 }
 
 Result<PosixShm> PosixShm::open(const PosixName& name, Access access, const Ownership& ownership) {
-    auto fd = shm_open_raw(name, access_flags(access), 0);
-    if (!fd) {
-        return std::move(fd).error();
-    }
-    UniqueFd owned(*fd);
+    IPCKIT_TRY_ASSIGN(auto fd, shm_open_raw(name, access_flags(access), 0));
+    UniqueFd owned(fd);
     // An object someone else made first under our name (a squatter) is refused unless trusted.
     struct stat st {};
     IPCKIT_TRY(sys::call("fstat", name.str(), [&] { return ::fstat(owned.get(), &st); }));
@@ -129,11 +123,8 @@ Result<PosixShm> PosixShm::open_or_create(const PosixName& name,
         // The creator sizes the object right after shm_open; give it a moment (bounded).
         std::size_t actual = 0;
         for (int i = 0; i < 500; ++i) {
-            auto s = opened->size();
-            if (!s) {
-                return std::move(s).error();
-            }
-            actual = *s;
+            IPCKIT_TRY_ASSIGN(auto s, opened->size());
+            actual = s;
             if (actual != 0) {
                 break;
             }

@@ -150,11 +150,8 @@ Result<BasicRegion<Writable>> BasicRegion<Writable>::anonymous(std::size_t size,
             return BasicRegion(std::move(*huge), true);
         }
     }
-    auto m = Mapping::map_anonymous(size, sharing);
-    if (!m) {
-        return std::move(m).error();
-    }
-    BasicRegion region(std::move(*m));
+    IPCKIT_TRY_ASSIGN(auto m, Mapping::map_anonymous(size, sharing));
+    BasicRegion region(std::move(m));
     if (pages == PageSize::PreferHuge) {
         (void)region.advise(Advice::HugePage);  // best effort: THP may be disabled ("never")
     }
@@ -163,18 +160,14 @@ Result<BasicRegion<Writable>> BasicRegion<Writable>::anonymous(std::size_t size,
 
 template <bool Writable>
 Result<BasicRegion<Writable>> BasicRegion<Writable>::dev_zero(std::size_t size) requires Writable {
-    auto fd =
-        sys::call("open", "/dev/zero", [] { return ::open("/dev/zero", O_RDWR | O_CLOEXEC); });
-    if (!fd) {
-        return std::move(fd).error();
-    }
-    UniqueFd owner(*fd);
-    auto m =
-        Mapping::map(owner.get(), size, 0, Protection::ReadWrite, Sharing::Shared, "/dev/zero");
-    if (!m) {
-        return std::move(m).error();
-    }
-    return BasicRegion(std::move(*m));  // the fd closes here; the mapping stays
+    IPCKIT_TRY_ASSIGN(auto fd, sys::call("open", "/dev/zero", [] {
+                          return ::open("/dev/zero", O_RDWR | O_CLOEXEC);
+                      }));
+    UniqueFd owner(fd);
+    IPCKIT_TRY_ASSIGN(
+        auto m,
+        Mapping::map(owner.get(), size, 0, Protection::ReadWrite, Sharing::Shared, "/dev/zero"));
+    return BasicRegion(std::move(m));  // the fd closes here; the mapping stays
 }
 
 template <bool Writable>

@@ -46,11 +46,8 @@ std::string id_label(int id) {
 
 Result<shmid_ds> stat_id(int id) {
     shmid_ds ds{};
-    auto r =
-        sys::call("shmctl(IPC_STAT)", id_label(id), [&] { return ::shmctl(id, IPC_STAT, &ds); });
-    if (!r) {
-        return std::move(r).error();
-    }
+    IPCKIT_TRY(
+        sys::call("shmctl(IPC_STAT)", id_label(id), [&] { return ::shmctl(id, IPC_STAT, &ds); }));
     return ds;
 }
 }  // namespace
@@ -91,21 +88,16 @@ Result<SysvShm> SysvShm::open(SysvKey key,
     const int wanted = access == Access::ReadOnly    ? 0400
                        : access == Access::WriteOnly ? 0200
                                                      : 0600;
-    auto id =
-        sys::call("shmget", key.to_string(), [&] { return ::shmget(key.value(), 0, wanted); });
-    if (!id) {
-        return std::move(id).error();
-    }
-    auto ds = stat_id(*id);
-    if (!ds) {
-        return std::move(ds).error();
-    }
+    IPCKIT_TRY_ASSIGN(auto id, sys::call("shmget", key.to_string(), [&] {
+                          return ::shmget(key.value(), 0, wanted);
+                      }));
+    IPCKIT_TRY_ASSIGN(auto ds, stat_id(id));
     // A segment someone else made first under our key (a squatter) is refused unless trusted.
-    IPCKIT_TRY(ownership.check(ds->shm_perm.uid, ds->shm_perm.cuid, "shmget", key.to_string()));
-    if (size != 0 && ds->shm_segsz != size) {
-        return shm_detail::size_mismatch("shmget", key.to_string(), ds->shm_segsz, size);
+    IPCKIT_TRY(ownership.check(ds.shm_perm.uid, ds.shm_perm.cuid, "shmget", key.to_string()));
+    if (size != 0 && ds.shm_segsz != size) {
+        return shm_detail::size_mismatch("shmget", key.to_string(), ds.shm_segsz, size);
     }
-    return SysvShm(*id, key);
+    return SysvShm(id, key);
 }
 
 Result<SysvShm> SysvShm::open_or_create(SysvKey key,
@@ -132,18 +124,13 @@ Result<SysvShm> SysvShm::open_or_create(SysvKey key,
 }
 
 Result<SysvShm> SysvShm::from_id(int id, const Ownership& ownership) {
-    auto ds = stat_id(id);
-    if (!ds) {
-        return std::move(ds).error();
-    }
-    IPCKIT_TRY(ownership.check(ds->shm_perm.uid, ds->shm_perm.cuid, "shmctl", id_label(id)));
-    auto key = ds->shm_perm.__key == 0
-                   ? SysvKey::private_key()
-                   : SysvKey::from_number(static_cast<std::uint32_t>(ds->shm_perm.__key));
-    if (!key) {
-        return std::move(key).error();
-    }
-    return SysvShm(id, *key);
+    IPCKIT_TRY_ASSIGN(auto ds, stat_id(id));
+    IPCKIT_TRY(ownership.check(ds.shm_perm.uid, ds.shm_perm.cuid, "shmctl", id_label(id)));
+    IPCKIT_TRY_ASSIGN(auto key,
+                      ds.shm_perm.__key == 0
+                          ? SysvKey::private_key()
+                          : SysvKey::from_number(static_cast<std::uint32_t>(ds.shm_perm.__key)));
+    return SysvShm(id, key);
 }
 
 Result<void*> SysvShm::attach_raw(int flags) const {
@@ -154,11 +141,8 @@ Result<void*> SysvShm::attach_raw(int flags) const {
 }
 
 Result<SysvShmAttachment> SysvShm::attach() const {
-    auto addr = attach_raw(0);
-    if (!addr) {
-        return std::move(addr).error();
-    }
-    SysvShmAttachment at(*addr, 0);
+    IPCKIT_TRY_ASSIGN(auto addr, attach_raw(0));
+    SysvShmAttachment at(addr, 0);
     auto ds = stat_id(id_);
     if (!ds) {
         return std::move(ds).error();  // `at` detaches
@@ -168,60 +152,45 @@ Result<SysvShmAttachment> SysvShm::attach() const {
 }
 
 Result<SysvShmReadOnlyAttachment> SysvShm::attach_read_only() const {
-    auto addr = attach_raw(SHM_RDONLY);
-    if (!addr) {
-        return std::move(addr).error();
-    }
-    SysvShmReadOnlyAttachment at(*addr, 0);
-    auto ds = stat_id(id_);
-    if (!ds) {
-        return std::move(ds).error();
-    }
-    at.size_ = ds->shm_segsz;
+    IPCKIT_TRY_ASSIGN(auto addr, attach_raw(SHM_RDONLY));
+    SysvShmReadOnlyAttachment at(addr, 0);
+    IPCKIT_TRY_ASSIGN(auto ds, stat_id(id_));
+    at.size_ = ds.shm_segsz;
     return at;
 }
 
 Result<SysvShmStat> SysvShm::stat() const {
-    auto ds = stat_id(id_);
-    if (!ds) {
-        return std::move(ds).error();
-    }
+    IPCKIT_TRY_ASSIGN(auto ds, stat_id(id_));
     SysvShmStat s;
-    s.size = ds->shm_segsz;
-    s.creator_pid = ds->shm_cpid;
-    s.last_pid = ds->shm_lpid;
-    s.attach_count = ds->shm_nattch;
-    s.attach_time = ds->shm_atime;
-    s.detach_time = ds->shm_dtime;
-    s.change_time = ds->shm_ctime;
-    s.uid = ds->shm_perm.uid;
-    s.gid = ds->shm_perm.gid;
-    s.cuid = ds->shm_perm.cuid;
-    s.cgid = ds->shm_perm.cgid;
-    s.mode = ds->shm_perm.mode & 0777;
-    s.marked_for_removal = (ds->shm_perm.mode & SHM_DEST) != 0;
-    s.key = ds->shm_perm.__key;
+    s.size = ds.shm_segsz;
+    s.creator_pid = ds.shm_cpid;
+    s.last_pid = ds.shm_lpid;
+    s.attach_count = ds.shm_nattch;
+    s.attach_time = ds.shm_atime;
+    s.detach_time = ds.shm_dtime;
+    s.change_time = ds.shm_ctime;
+    s.uid = ds.shm_perm.uid;
+    s.gid = ds.shm_perm.gid;
+    s.cuid = ds.shm_perm.cuid;
+    s.cgid = ds.shm_perm.cgid;
+    s.mode = ds.shm_perm.mode & 0777;
+    s.marked_for_removal = (ds.shm_perm.mode & SHM_DEST) != 0;
+    s.key = ds.shm_perm.__key;
     return s;
 }
 
 Result<void> SysvShm::set(uid_t uid, gid_t gid, Permissions perms) const {
-    auto ds = stat_id(id_);
-    if (!ds) {
-        return std::move(ds).error();
-    }
-    ds->shm_perm.uid = uid;
-    ds->shm_perm.gid = gid;
-    ds->shm_perm.mode = static_cast<unsigned short>(perms.bits() & 0777);
-    return sys::call("shmctl(IPC_SET)", id_label(id_), [&] { return ::shmctl(id_, IPC_SET, &*ds); })
+    IPCKIT_TRY_ASSIGN(auto ds, stat_id(id_));
+    ds.shm_perm.uid = uid;
+    ds.shm_perm.gid = gid;
+    ds.shm_perm.mode = static_cast<unsigned short>(perms.bits() & 0777);
+    return sys::call("shmctl(IPC_SET)", id_label(id_), [&] { return ::shmctl(id_, IPC_SET, &ds); })
         .transform([](int) {});
 }
 
 Result<void> SysvShm::set_permissions(Permissions perms) const {
-    auto ds = stat_id(id_);
-    if (!ds) {
-        return std::move(ds).error();
-    }
-    return set(ds->shm_perm.uid, ds->shm_perm.gid, perms);
+    IPCKIT_TRY_ASSIGN(auto ds, stat_id(id_));
+    return set(ds.shm_perm.uid, ds.shm_perm.gid, perms);
 }
 
 Result<void> SysvShm::remove() const {

@@ -30,30 +30,25 @@ Result<SignalFd> SignalFd::create(const SignalSet& set) {
                      "not blocked in this thread: " + missing.to_string() +
                          " (block them first with ScopedSignalMask::block)");
     }
-    auto fd = sys::call("signalfd", object, [&] {
-        return ::signalfd(-1, &set.native(), SFD_CLOEXEC | SFD_NONBLOCK);
-    });
-    if (!fd) {
-        return std::move(fd).error();
-    }
-    return SignalFd(UniqueFd(*fd), set);
+    IPCKIT_TRY_ASSIGN(auto fd, sys::call("signalfd", object, [&] {
+                          return ::signalfd(-1, &set.native(), SFD_CLOEXEC | SFD_NONBLOCK);
+                      }));
+    return SignalFd(UniqueFd(fd), set);
 }
 
 Result<std::optional<SignalInfo>> SignalFd::read(Deadline deadline) {
     const std::string object = "signalfd " + set_.to_string();
     for (;;) {
         signalfd_siginfo si{};
-        auto n = sys::call_maybe(
-            "read", object, {EAGAIN}, [&] { return ::read(fd_.get(), &si, sizeof si); });
-        if (!n) {
-            return std::move(n).error();
-        }
-        if (n->has_value()) {
-            if (**n != static_cast<ssize_t>(sizeof si)) {
+        IPCKIT_TRY_ASSIGN(auto n, sys::call_maybe("read", object, {EAGAIN}, [&] {
+                              return ::read(fd_.get(), &si, sizeof si);
+                          }));
+        if (n.has_value()) {
+            if (*n != static_cast<ssize_t>(sizeof si)) {
                 return Error(std::errc::io_error,
                              "read",
                              object,
-                             "short read of " + std::to_string(**n) + " bytes");
+                             "short read of " + std::to_string(*n) + " bytes");
             }
             SignalInfo info;
             info.signo = static_cast<int>(si.ssi_signo);

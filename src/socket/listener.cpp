@@ -21,28 +21,24 @@ Result<Listener> Listener::bind(const SocketAddress& address,
                      object,
                      "datagram sockets do not listen; use Socket::bind");
     }
-    auto fd = socket_detail::make_socket(address.domain(), type, object);
-    if (!fd) {
-        return std::move(fd).error();
-    }
+    IPCKIT_TRY_ASSIGN(auto fd, socket_detail::make_socket(address.domain(), type, object));
     if (!address.is_unix() && options.reuse_address) {
         const int one = 1;
         IPCKIT_TRY(sys::call("setsockopt SO_REUSEADDR", object, [&] {
-            return ::setsockopt(fd->get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+            return ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         }));
     }
-    auto lease = socket_detail::bind_address(fd->get(), address, type, options.remove_stale_socket);
-    if (!lease) {
-        return std::move(lease).error();
-    }
-    IPCKIT_TRY(sys::call("listen", object, [&] { return ::listen(fd->get(), options.backlog); }));
+    IPCKIT_TRY_ASSIGN(
+        auto lease,
+        socket_detail::bind_address(fd.get(), address, type, options.remove_stale_socket));
+    IPCKIT_TRY(sys::call("listen", object, [&] { return ::listen(fd.get(), options.backlog); }));
     std::string name = object;
     if (!address.is_unix() && address.port() == 0) {
-        if (auto bound = socket_detail::sock_name(fd->get(), object, false)) {
+        if (auto bound = socket_detail::sock_name(fd.get(), object, false)) {
             name = bound->to_string();
         }
     }
-    return Listener(std::move(*fd), type, std::move(name), std::move(*lease));
+    return Listener(std::move(fd), type, std::move(name), std::move(lease));
 }
 
 Result<std::optional<Socket>> Listener::accept(Deadline deadline) {
@@ -67,11 +63,9 @@ Result<std::optional<Socket>> Listener::accept(Deadline deadline) {
             }
             return std::optional<Socket>(Socket(std::move(conn), type_, std::move(peer)));
         }
-        auto ready = socket_detail::wait_ready(fd_.get(), POLLIN, deadline, name_);
+        IPCKIT_TRY_ASSIGN(auto ready,
+                          socket_detail::wait_ready(fd_.get(), POLLIN, deadline, name_));
         if (!ready) {
-            return std::move(ready).error();
-        }
-        if (!*ready) {
             return std::optional<Socket>();
         }
     }

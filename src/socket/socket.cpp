@@ -85,18 +85,12 @@ Result<std::optional<ssize_t>> when_ready(int fd,
                                           const char* op,
                                           F&& attempt) {
     for (;;) {
-        auto r = sys::call_maybe(op, object, {EAGAIN, EWOULDBLOCK}, attempt);
-        if (!r) {
-            return std::move(r).error();
+        IPCKIT_TRY_ASSIGN(auto r, sys::call_maybe(op, object, {EAGAIN, EWOULDBLOCK}, attempt));
+        if (r.has_value()) {
+            return std::optional<ssize_t>(static_cast<ssize_t>(*r));
         }
-        if (r->has_value()) {
-            return std::optional<ssize_t>(static_cast<ssize_t>(**r));
-        }
-        auto ready = wait_ready(fd, events, deadline, object);
+        IPCKIT_TRY_ASSIGN(auto ready, wait_ready(fd, events, deadline, object));
         if (!ready) {
-            return std::move(ready).error();
-        }
-        if (!*ready) {
             return std::optional<ssize_t>();
         }
     }
@@ -119,11 +113,8 @@ std::string connect_detail(const Error& e, SocketType type) {
 
 // Waits for an in-progress connect to finish and returns its outcome (SO_ERROR).
 Result<void> finish_connect(int fd, Deadline deadline, const std::string& object, SocketType type) {
-    auto ready = wait_ready(fd, POLLOUT, deadline, object);
+    IPCKIT_TRY_ASSIGN(auto ready, wait_ready(fd, POLLOUT, deadline, object));
     if (!ready) {
-        return std::move(ready).error();
-    }
-    if (!*ready) {
         return Error(std::errc::timed_out, "connect", object, "no connection within the deadline");
     }
     int so_error = 0;
@@ -165,15 +156,12 @@ void collect_ancillary(msghdr& msg, ReceivedMessage& m) {
 
 Result<Socket> Socket::connect(const SocketAddress& address, SocketType type, Deadline deadline) {
     const std::string object = address.to_string();
-    auto fd = socket_detail::make_socket(address.domain(), type, object);
-    if (!fd) {
-        return std::move(fd).error();
-    }
+    IPCKIT_TRY_ASSIGN(auto fd, socket_detail::make_socket(address.domain(), type, object));
     // Non-blocking: internet sockets answer EINPROGRESS and finish in the kernel (POLLOUT tells
     // when); a Unix listener with a full backlog answers EAGAIN, which poll cannot wait for.
     for (;;) {
         auto rc = sys::call_maybe("connect", object, {EINPROGRESS, EAGAIN, EALREADY}, [&] {
-            return ::connect(fd->get(), address.native(), address.native_length());
+            return ::connect(fd.get(), address.native(), address.native_length());
         });
         if (!rc) {
             Error e = std::move(rc).error();
@@ -184,7 +172,7 @@ Result<Socket> Socket::connect(const SocketAddress& address, SocketType type, De
             break;
         }
         if (!address.is_unix()) {
-            IPCKIT_TRY(finish_connect(fd->get(), deadline, object, type));
+            IPCKIT_TRY(finish_connect(fd.get(), deadline, object, type));
             break;
         }
         if (deadline.expired()) {
@@ -195,7 +183,7 @@ Result<Socket> Socket::connect(const SocketAddress& address, SocketType type, De
         }
         sleep_briefly();
     }
-    return Socket(std::move(*fd), type, object);
+    return Socket(std::move(fd), type, object);
 }
 
 Result<std::pair<Socket, Socket>> Socket::pair(SocketType type) {
@@ -216,32 +204,23 @@ Result<std::pair<Socket, Socket>> Socket::pair(SocketType type) {
 
 Result<Socket> Socket::bind(const SocketAddress& address, SocketType type) {
     const std::string object = address.to_string();
-    auto fd = socket_detail::make_socket(address.domain(), type, object);
-    if (!fd) {
-        return std::move(fd).error();
-    }
-    auto lease = socket_detail::bind_address(fd->get(), address, type, true);
-    if (!lease) {
-        return std::move(lease).error();
-    }
+    IPCKIT_TRY_ASSIGN(auto fd, socket_detail::make_socket(address.domain(), type, object));
+    IPCKIT_TRY_ASSIGN(auto lease, socket_detail::bind_address(fd.get(), address, type, true));
     std::string name = object;
     if (address.is_unnamed() || address.port() == 0) {
-        if (auto bound = socket_detail::sock_name(fd->get(), object, false)) {
+        if (auto bound = socket_detail::sock_name(fd.get(), object, false)) {
             name = bound->to_string();
         }
     }
-    return Socket(std::move(*fd), type, std::move(name), std::move(*lease));
+    return Socket(std::move(fd), type, std::move(name), std::move(lease));
 }
 
 Result<Socket> Socket::open(AddressFamily family, SocketType type) {
     const int domain = family == AddressFamily::Unix   ? AF_UNIX
                        : family == AddressFamily::Ipv4 ? AF_INET
                                                        : AF_INET6;
-    auto fd = socket_detail::make_socket(domain, type, "socket");
-    if (!fd) {
-        return std::move(fd).error();
-    }
-    return Socket(std::move(*fd), type, "(unbound)");
+    IPCKIT_TRY_ASSIGN(auto fd, socket_detail::make_socket(domain, type, "socket"));
+    return Socket(std::move(fd), type, "(unbound)");
 }
 
 Result<Socket> Socket::adopt(UniqueFd fd) {
@@ -265,12 +244,10 @@ Result<Socket> Socket::adopt(UniqueFd fd) {
                      object,
                      "socket type " + std::to_string(so_type));
     }
-    auto fl = sys::call("fcntl F_GETFL", object, [&] { return ::fcntl(fd.get(), F_GETFL); });
-    if (!fl) {
-        return std::move(fl).error();
-    }
+    IPCKIT_TRY_ASSIGN(
+        auto fl, sys::call("fcntl F_GETFL", object, [&] { return ::fcntl(fd.get(), F_GETFL); }));
     IPCKIT_TRY(sys::call(
-        "fcntl F_SETFL", object, [&] { return ::fcntl(fd.get(), F_SETFL, *fl | O_NONBLOCK); }));
+        "fcntl F_SETFL", object, [&] { return ::fcntl(fd.get(), F_SETFL, fl | O_NONBLOCK); }));
     IPCKIT_TRY(
         sys::call("fcntl F_SETFD", object, [&] { return ::fcntl(fd.get(), F_SETFD, FD_CLOEXEC); }));
     std::string name = object;
@@ -341,11 +318,8 @@ Result<std::optional<std::size_t>> Socket::send_message(std::span<const std::byt
             }
             sleep_briefly();
         }
-        auto ready = wait_ready(fd_.get(), POLLOUT, deadline, object);
+        IPCKIT_TRY_ASSIGN(auto ready, wait_ready(fd_.get(), POLLOUT, deadline, object));
         if (!ready) {
-            return std::move(ready).error();
-        }
-        if (!*ready) {
             return std::optional<std::size_t>();
         }
     }
@@ -355,11 +329,8 @@ Result<void> Socket::send(std::span<const std::byte> bytes, Deadline deadline) {
     if (type_ == SocketType::Stream) {
         return write_all(fd_.get(), bytes, FdKind::Socket, deadline, name_);
     }
-    auto n = send_message(bytes, nullptr, {}, deadline, "send");
-    if (!n) {
-        return std::move(n).error();
-    }
-    if (!n->has_value()) {
+    IPCKIT_TRY_ASSIGN(auto n, send_message(bytes, nullptr, {}, deadline, "send"));
+    if (!n.has_value()) {
         return Error(std::errc::timed_out, "send", name_, progress(0, bytes.size()));
     }
     return {};
@@ -368,11 +339,8 @@ Result<void> Socket::send(std::span<const std::byte> bytes, Deadline deadline) {
 Result<void> Socket::send_to(std::span<const std::byte> bytes,
                              const SocketAddress& to,
                              Deadline deadline) {
-    auto n = send_message(bytes, &to, {}, deadline, "sendto");
-    if (!n) {
-        return std::move(n).error();
-    }
-    if (!n->has_value()) {
+    IPCKIT_TRY_ASSIGN(auto n, send_message(bytes, &to, {}, deadline, "sendto"));
+    if (!n.has_value()) {
         return Error(std::errc::timed_out, "sendto", to.to_string(), progress(0, bytes.size()));
     }
     return {};
@@ -394,16 +362,13 @@ Result<void> Socket::send_fds(std::span<const std::byte> bytes,
                      name_,
                      "descriptors on a stream socket need at least one data byte to travel with");
     }
-    auto n = send_message(bytes, nullptr, fds, deadline, "sendmsg");
-    if (!n) {
-        return std::move(n).error();
-    }
-    if (!n->has_value()) {
+    IPCKIT_TRY_ASSIGN(auto n, send_message(bytes, nullptr, fds, deadline, "sendmsg"));
+    if (!n.has_value()) {
         return Error(std::errc::timed_out, "sendmsg", name_, progress(0, bytes.size()));
     }
-    if (**n < bytes.size()) {
+    if (*n < bytes.size()) {
         // Stream: the descriptors went with the first chunk; the rest is plain data.
-        return write_all(fd_.get(), bytes.subspan(**n), FdKind::Socket, deadline, name_);
+        return write_all(fd_.get(), bytes.subspan(*n), FdKind::Socket, deadline, name_);
     }
     return {};
 }
@@ -412,14 +377,11 @@ Result<std::optional<std::size_t>> Socket::receive(std::span<std::byte> buffer, 
     if (type_ == SocketType::Stream) {
         return read_some(fd_.get(), buffer, deadline, name_);
     }
-    auto m = receive_with_fds(buffer, 0, deadline);
-    if (!m) {
-        return std::move(m).error();
-    }
-    if (!m->has_value()) {
+    IPCKIT_TRY_ASSIGN(auto m, receive_with_fds(buffer, 0, deadline));
+    if (!m.has_value()) {
         return std::optional<std::size_t>();
     }
-    return std::optional<std::size_t>((*m)->size);
+    return std::optional<std::size_t>(m->size);
 }
 
 Result<std::optional<Datagram>> Socket::receive_from(std::span<std::byte> buffer,
@@ -539,13 +501,11 @@ Result<Credentials> Socket::peer_credentials() const {
 Result<std::optional<UniqueFd>> Socket::peer_pidfd() const {
     int pidfd = -1;
     socklen_t len = sizeof pidfd;
-    auto rc = sys::call_maybe("getsockopt SO_PEERPIDFD", name_, {ENOPROTOOPT}, [&] {
-        return ::getsockopt(fd_.get(), SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len);
-    });
-    if (!rc) {
-        return std::move(rc).error();
-    }
-    if (!rc->has_value()) {
+    IPCKIT_TRY_ASSIGN(auto rc,
+                      sys::call_maybe("getsockopt SO_PEERPIDFD", name_, {ENOPROTOOPT}, [&] {
+                          return ::getsockopt(fd_.get(), SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len);
+                      }));
+    if (!rc.has_value()) {
         return std::optional<UniqueFd>();  // kernel older than 6.5
     }
     return std::optional<UniqueFd>(UniqueFd(pidfd));  // the kernel creates it O_CLOEXEC

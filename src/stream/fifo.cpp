@@ -53,10 +53,7 @@ Error not_a_fifo(const char* op, const std::string& path, mode_t mode) {
 // lstat the path and require a FIFO (never following a symlink).
 Result<struct stat> require_fifo(const char* op, const std::string& path) {
     struct stat st {};
-    auto rc = sys::call("lstat", path, [&] { return ::lstat(path.c_str(), &st); });
-    if (!rc) {
-        return std::move(rc).error();
-    }
+    IPCKIT_TRY(sys::call("lstat", path, [&] { return ::lstat(path.c_str(), &st); }));
     if (!S_ISFIFO(st.st_mode)) {
         return not_a_fifo(op, path, st.st_mode);
     }
@@ -80,13 +77,10 @@ Result<Fifo> Fifo::create(std::string path, Permissions perms) {
 }
 
 Result<Fifo> Fifo::open(std::string path, Ownership ownership) {
-    auto st = require_fifo("open", path);
-    if (!st) {
-        return std::move(st).error();
-    }
+    IPCKIT_TRY_ASSIGN(auto st, require_fifo("open", path));
     // Someone else's FIFO at our rendezvous name could be a squatter (F28); checked before any
     // open, which could block on it.
-    IPCKIT_TRY(ownership.check(st->st_uid, "open", path));
+    IPCKIT_TRY(ownership.check(st.st_uid, "open", path));
     return Fifo(std::move(path), false, std::move(ownership));
 }
 
@@ -109,14 +103,8 @@ Result<Fifo> Fifo::open_or_create(const std::string& path,
 }
 
 Result<void> Fifo::unlink(const std::string& path) {
-    auto st = require_fifo("unlink", path);
-    if (!st) {
-        return std::move(st).error();
-    }
-    auto rc = sys::call("unlink", path, [&] { return ::unlink(path.c_str()); });
-    if (!rc) {
-        return std::move(rc).error();
-    }
+    IPCKIT_TRY(require_fifo("unlink", path));
+    IPCKIT_TRY(sys::call("unlink", path, [&] { return ::unlink(path.c_str()); }));
     return {};
 }
 
@@ -159,10 +147,7 @@ Result<UniqueFd> Fifo::open_checked(int flags, const char* op) const {
     }
     UniqueFd owned(*fd);
     struct stat st {};
-    auto rc = sys::call("fstat", path_, [&] { return ::fstat(owned.get(), &st); });
-    if (!rc) {
-        return std::move(rc).error();
-    }
+    IPCKIT_TRY(sys::call("fstat", path_, [&] { return ::fstat(owned.get(), &st); }));
     if (!S_ISFIFO(st.st_mode)) {
         return not_a_fifo(op, path_, st.st_mode);
     }
@@ -172,19 +157,14 @@ Result<UniqueFd> Fifo::open_checked(int flags, const char* op) const {
 }
 
 Result<PipeReader> Fifo::open_reader(bool nonblocking_io) const {
-    auto fd = open_checked(O_RDONLY | (nonblocking_io ? O_NONBLOCK : 0), "open(O_RDONLY)");
-    if (!fd) {
-        return std::move(fd).error();
-    }
-    return PipeReader(std::move(*fd), path_);
+    IPCKIT_TRY_ASSIGN(auto fd,
+                      open_checked(O_RDONLY | (nonblocking_io ? O_NONBLOCK : 0), "open(O_RDONLY)"));
+    return PipeReader(std::move(fd), path_);
 }
 
 Result<PipeWriter> Fifo::open_writer(bool nonblocking_io) const {
-    auto fd = open_checked(O_WRONLY, "open(O_WRONLY)");
-    if (!fd) {
-        return std::move(fd).error();
-    }
-    PipeWriter w(std::move(*fd), path_);
+    IPCKIT_TRY_ASSIGN(auto fd, open_checked(O_WRONLY, "open(O_WRONLY)"));
+    PipeWriter w(std::move(fd), path_);
     if (nonblocking_io) {
         IPCKIT_TRY(w.set_nonblocking(true));
     }
@@ -219,11 +199,9 @@ Result<std::optional<PipeWriter>> Fifo::open_writer_until(Deadline deadline, boo
 }
 
 Result<PipeReader> Fifo::open_read_write(bool nonblocking_io) const {
-    auto fd = open_checked(O_RDWR | (nonblocking_io ? O_NONBLOCK : 0), "open(O_RDWR)");
-    if (!fd) {
-        return std::move(fd).error();
-    }
-    return PipeReader(std::move(*fd), path_);
+    IPCKIT_TRY_ASSIGN(auto fd,
+                      open_checked(O_RDWR | (nonblocking_io ? O_NONBLOCK : 0), "open(O_RDWR)"));
+    return PipeReader(std::move(fd), path_);
 }
 
 }  // namespace ipckit

@@ -43,10 +43,7 @@ std::size_t discard_pending(PipeReader& in) {
 }  // namespace
 
 Result<FifoClient> FifoClient::connect(const std::string& server_path, const Ownership& ownership) {
-    auto server_fifo = Fifo::open(server_path, ownership);
-    if (!server_fifo) {
-        return std::move(server_fifo).error();
-    }
+    IPCKIT_TRY_ASSIGN(auto server_fifo, Fifo::open(server_path, ownership));
     const std::string mine = FifoServer::client_fifo_path(server_path, ::getpid());
     auto reply_fifo = Fifo::create(mine);
     if (!reply_fifo && reply_fifo.error() == std::errc::file_exists && reply_fifo.error().detail().empty()) {
@@ -60,19 +57,13 @@ Result<FifoClient> FifoClient::connect(const std::string& server_path, const Own
     }
     // Read-write: the server's non-blocking writer open succeeds while we live (and fails with
     // ENXIO once we are gone), and our reads never see a spurious end of file between replies.
-    auto replies = reply_fifo->open_read_write(/*nonblocking_io=*/true);
-    if (!replies) {
-        return std::move(replies).error();
-    }
-    auto server = server_fifo->try_open_writer();
-    if (!server) {
-        return std::move(server).error();
-    }
-    if (!server->has_value()) {
+    IPCKIT_TRY_ASSIGN(auto replies, reply_fifo->open_read_write(/*nonblocking_io=*/true));
+    IPCKIT_TRY_ASSIGN(auto server, server_fifo.try_open_writer());
+    if (!server.has_value()) {
         return Error(std::errc::no_such_device_or_address, "open(O_WRONLY|O_NONBLOCK)", server_path,
                      "no server is reading");
     }
-    return FifoClient(std::move(*reply_fifo), std::move(*replies), std::move(**server), first_seq());
+    return FifoClient(std::move(*reply_fifo), std::move(replies), std::move(*server), first_seq());
 }
 
 Result<std::string> FifoClient::call(std::string_view request, Deadline deadline) {
@@ -98,11 +89,8 @@ Result<std::string> FifoClient::call(std::string_view request, Deadline deadline
                              " replies to other requests before the reply to request " +
                              std::to_string(seq));
         }
-        auto ours = read_frame(seq, deadline);
-        if (!ours) {
-            return std::move(ours).error();
-        }
-        if (*ours) {
+        IPCKIT_TRY_ASSIGN(auto ours, read_frame(seq, deadline));
+        if (ours) {
             return std::exchange(body_, {});
         }
     }
@@ -122,19 +110,17 @@ Result<bool> FifoClient::read_frame(std::uint32_t seq, Deadline deadline) {
                " (progress kept for the next call)";
     };
     while (!in_body_) {
-        auto n = replies_.read_until(std::span(head_).subspan(head_got_), deadline);
-        if (!n) {
-            return std::move(n).error();
-        }
-        if (!n->has_value()) {
+        IPCKIT_TRY_ASSIGN(auto n,
+                          replies_.read_until(std::span(head_).subspan(head_got_), deadline));
+        if (!n.has_value()) {
             return Error(std::errc::timed_out, "call", reply_fifo_.path(),
                          waiting(head_got_, head_.size(), "header bytes"));
         }
-        if (**n == 0) {  // we hold the FIFO open for writing too: should not happen
+        if (*n == 0) {  // we hold the FIFO open for writing too: should not happen
             return Error(std::errc::connection_aborted, "call", reply_fifo_.path(),
                          "end of file on the reply FIFO");
         }
-        head_got_ += **n;
+        head_got_ += *n;
         if (head_got_ < head_.size()) {
             continue;
         }
@@ -161,19 +147,16 @@ Result<bool> FifoClient::read_frame(std::uint32_t seq, Deadline deadline) {
         const std::span<std::byte> into =
             ours ? std::as_writable_bytes(std::span(body_.data() + body_got_, want))
                  : std::span(scratch, std::min(want, sizeof scratch));
-        auto n = replies_.read_until(into, deadline);
-        if (!n) {
-            return std::move(n).error();
-        }
-        if (!n->has_value()) {
+        IPCKIT_TRY_ASSIGN(auto n, replies_.read_until(into, deadline));
+        if (!n.has_value()) {
             return Error(std::errc::timed_out, "call", reply_fifo_.path(),
                          waiting(body_got_, frame_.length, what));
         }
-        if (**n == 0) {
+        if (*n == 0) {
             return Error(std::errc::connection_aborted, "call", reply_fifo_.path(),
                          "end of file on the reply FIFO");
         }
-        body_got_ += **n;
+        body_got_ += *n;
     }
     in_body_ = false;
     if (!ours) {

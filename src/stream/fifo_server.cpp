@@ -32,17 +32,11 @@ std::string FifoServer::client_fifo_path(const std::string& server_path, pid_t p
 }
 
 Result<FifoServer> FifoServer::create(std::string path, Permissions perms) {
-    auto fifo = Fifo::create(std::move(path), perms);
-    if (!fifo) {
-        return std::move(fifo).error();
-    }
+    IPCKIT_TRY_ASSIGN(auto fifo, Fifo::create(std::move(path), perms));
     // Read-write: we are a writer too, so reads block (never see end of file) when no client is
     // connected, and clients can always open the write end while we live.
-    auto in = fifo->open_read_write(/*nonblocking_io=*/true);
-    if (!in) {
-        return std::move(in).error();
-    }
-    return FifoServer(std::move(*fifo), std::move(*in));
+    IPCKIT_TRY_ASSIGN(auto in, fifo.open_read_write(/*nonblocking_io=*/true));
+    return FifoServer(std::move(fifo), std::move(in));
 }
 
 std::size_t FifoServer::take_carried(std::span<std::byte> out) {
@@ -55,14 +49,11 @@ std::size_t FifoServer::take_carried(std::span<std::byte> out) {
 Result<std::size_t> FifoServer::read_now(std::span<std::byte> out) {
     std::size_t got = take_carried(out);
     while (got < out.size()) {
-        auto n = in_.try_read(out.subspan(got));
-        if (!n) {
-            return std::move(n).error();
-        }
-        if (!n->has_value() || **n == 0) {
+        IPCKIT_TRY_ASSIGN(auto n, in_.try_read(out.subspan(got)));
+        if (!n.has_value() || *n == 0) {
             break;  // nothing more in the FIFO now
         }
-        got += **n;
+        got += *n;
     }
     return got;
 }
@@ -79,14 +70,11 @@ Result<void> FifoServer::resync(std::span<const std::byte> consumed) {
     carry_.clear();
     char chunk[4096];
     while (window.size() < kResyncLimit) {
-        auto n = in_.try_read(std::as_writable_bytes(std::span(chunk)));
-        if (!n) {
-            return std::move(n).error();
-        }
-        if (!n->has_value() || **n == 0) {
+        IPCKIT_TRY_ASSIGN(auto n, in_.try_read(std::as_writable_bytes(std::span(chunk))));
+        if (!n.has_value() || *n == 0) {
             break;
         }
-        window.append(chunk, **n);
+        window.append(chunk, *n);
     }
     if (const auto at = window.find(request_magic_bytes()); at != std::string::npos) {
         carry_ = window.substr(at);
@@ -99,28 +87,20 @@ Result<std::optional<FifoRequest>> FifoServer::receive(Deadline deadline) {
     auto head = std::as_writable_bytes(std::span(&frame, 1));
     std::size_t got = take_carried(head);
     if (got == 0) {
-        auto first = in_.read_until(head, deadline);
-        if (!first) {
-            return std::move(first).error();
-        }
-        if (!first->has_value()) {
+        IPCKIT_TRY_ASSIGN(auto first, in_.read_until(head, deadline));
+        if (!first.has_value()) {
             return std::optional<FifoRequest>();
         }
-        got = **first;
+        got = *first;
     }
     // A request is one atomic write, so all of it is in the FIFO once any of it is: whatever is
     // missing now was never sent, and nothing here waits for it.
-    auto rest = read_now(head.subspan(got));
-    if (!rest) {
-        return std::move(rest).error();
-    }
-    got += *rest;
+    IPCKIT_TRY_ASSIGN(auto rest, read_now(head.subspan(got)));
+    got += rest;
     const bool whole_header = got == head.size();
     if (!whole_header || frame.magic != FifoFrame::kRequestMagic ||
         frame.length > FifoFrame::kMaxRequest || frame.pid <= 0) {
-        if (auto r = resync(head.first(got)); !r) {
-            return std::move(r).error();
-        }
+        IPCKIT_TRY(resync(head.first(got)));
         return Error(std::errc::bad_message,
                      "receive",
                      fifo_.path(),
@@ -133,15 +113,12 @@ Result<std::optional<FifoRequest>> FifoServer::receive(Deadline deadline) {
     req.seq = frame.seq;
     req.body.resize(frame.length);
     auto body = std::as_writable_bytes(std::span(req.body.data(), req.body.size()));
-    auto n = read_now(body);
-    if (!n) {
-        return std::move(n).error();
-    }
-    if (*n < body.size()) {
+    IPCKIT_TRY_ASSIGN(auto n, read_now(body));
+    if (n < body.size()) {
         return Error(std::errc::bad_message,
                      "receive",
                      fifo_.path(),
-                     "truncated request: " + std::to_string(*n) + " of " +
+                     "truncated request: " + std::to_string(n) + " of " +
                          std::to_string(body.size()) + " body bytes");
     }
     return std::optional<FifoRequest>(std::move(req));
@@ -166,11 +143,8 @@ Result<bool> FifoServer::reply(const FifoRequest& request,
         }
         return std::move(fifo).error();
     }
-    auto writer = fifo->try_open_writer(/*nonblocking_io=*/true);
-    if (!writer) {
-        return std::move(writer).error();
-    }
-    if (!writer->has_value()) {
+    IPCKIT_TRY_ASSIGN(auto writer, fifo->try_open_writer(/*nonblocking_io=*/true));
+    if (!writer.has_value()) {
         (void)Fifo::unlink(path);  // ENXIO: nobody reads it: the client died; remove its FIFO
         return false;
     }
@@ -181,7 +155,7 @@ Result<bool> FifoServer::reply(const FifoRequest& request,
     std::string wire(sizeof frame + body.size(), '\0');
     std::memcpy(wire.data(), &frame, sizeof frame);
     std::memcpy(wire.data() + sizeof frame, body.data(), body.size());
-    auto sent = (*writer)->write_all(wire, deadline);
+    auto sent = writer->write_all(wire, deadline);
     if (!sent) {
         if (sent.error() == std::errc::broken_pipe) {
             (void)Fifo::unlink(path);  // vanished mid-reply: EPIPE, never SIGPIPE
@@ -199,13 +173,11 @@ Result<std::size_t> FifoServer::remove_stale_clients() {
         slash == std::string::npos ? "." : (slash == 0 ? "/" : server.substr(0, slash));
     const std::string prefix =
         server.substr(slash == std::string::npos ? 0 : slash + 1) + ".client.";
-    auto d = sys::call_ptr(
-        "opendir", dir, static_cast<DIR*>(nullptr), [&] { return ::opendir(dir.c_str()); });
-    if (!d) {
-        return std::move(d).error();
-    }
+    IPCKIT_TRY_ASSIGN(auto d, sys::call_ptr("opendir", dir, static_cast<DIR*>(nullptr), [&] {
+                          return ::opendir(dir.c_str());
+                      }));
     std::vector<pid_t> stale;
-    while (const dirent* e = ::readdir(*d)) {  // NOLINT(concurrency-mt-unsafe): private DIR
+    while (const dirent* e = ::readdir(d)) {  // NOLINT(concurrency-mt-unsafe): private DIR
         const std::string_view name(e->d_name);
         if (!name.starts_with(prefix)) {
             continue;
@@ -220,7 +192,7 @@ Result<std::size_t> FifoServer::remove_stale_clients() {
             stale.push_back(pid);
         }
     }
-    ::closedir(*d);
+    ::closedir(d);
     std::size_t removed = 0;
     for (pid_t pid : stale) {
         if (Fifo::unlink(client_fifo_path(server, pid))) {

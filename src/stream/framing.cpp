@@ -32,15 +32,14 @@ Result<std::optional<std::vector<std::byte>>> FrameReader::read(Deadline deadlin
                                                     " header bytes");
         }
         if (!n->has_value()) {
-            return Error(std::errc::timed_out,
-                         "read_frame",
-                         object_,
-                         "received " + std::to_string(header_got_) + " of " +
-                             std::to_string(kHeaderSize) + " header bytes");
+            return Out();  // nothing more by the deadline; the header bytes so far are kept
         }
         if (**n == 0) {
             if (header_got_ == 0) {
-                return Out();  // clean end of stream between frames
+                return Error(kEndOfStream,
+                             "read_frame",
+                             object_,
+                             "end of stream: the peer closed the connection between frames");
             }
             const std::size_t got = std::exchange(header_got_, 0);
             return Error(std::errc::connection_aborted,
@@ -78,7 +77,7 @@ Result<std::optional<std::vector<std::byte>>> FrameReader::read(Deadline deadlin
             return std::move(n).error().with_detail(progress());
         }
         if (!n->has_value()) {
-            return Error(std::errc::timed_out, "read_frame", object_, progress());
+            return Out();  // nothing more by the deadline; the payload so far is kept
         }
         if (**n == 0) {
             in_payload_ = false;

@@ -14,11 +14,10 @@ namespace ipckit {
 namespace {
 
 Result<std::size_t> get_capacity(int fd, const std::string& object) {
-    auto rc = sys::call("fcntl(F_GETPIPE_SZ)", object, [&] { return ::fcntl(fd, F_GETPIPE_SZ); });
-    if (!rc) {
-        return std::move(rc).error();
-    }
-    return static_cast<std::size_t>(*rc);
+    IPCKIT_TRY_ASSIGN(auto rc, sys::call("fcntl(F_GETPIPE_SZ)", object, [&] {
+                          return ::fcntl(fd, F_GETPIPE_SZ);
+                      }));
+    return static_cast<std::size_t>(rc);
 }
 
 Result<std::size_t> change_capacity(int fd, std::size_t bytes, const std::string& object) {
@@ -38,29 +37,21 @@ Result<std::size_t> change_capacity(int fd, std::size_t bytes, const std::string
 }
 
 Result<void> change_nonblocking(int fd, bool on, const std::string& object) {
-    auto flags = sys::call("fcntl(F_GETFL)", object, [&] { return ::fcntl(fd, F_GETFL); });
-    if (!flags) {
-        return std::move(flags).error();
-    }
-    const int wanted = on ? (*flags | O_NONBLOCK) : (*flags & ~O_NONBLOCK);
-    if (wanted == *flags) {
+    IPCKIT_TRY_ASSIGN(auto flags,
+                      sys::call("fcntl(F_GETFL)", object, [&] { return ::fcntl(fd, F_GETFL); }));
+    const int wanted = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+    if (wanted == flags) {
         return {};
     }
-    auto rc = sys::call("fcntl(F_SETFL)", object, [&] { return ::fcntl(fd, F_SETFL, wanted); });
-    if (!rc) {
-        return std::move(rc).error();
-    }
+    IPCKIT_TRY(sys::call("fcntl(F_SETFL)", object, [&] { return ::fcntl(fd, F_SETFL, wanted); }));
     return {};
 }
 
 }  // namespace
 
 Result<std::size_t> PipeReader::read(std::span<std::byte> buffer) {
-    auto n = read_some(fd_.get(), buffer, Deadline::never(), object_);
-    if (!n) {
-        return std::move(n).error();
-    }
-    return **n;  // a never() deadline always yields a count
+    IPCKIT_TRY_ASSIGN(auto n, read_some(fd_.get(), buffer, Deadline::never(), object_));
+    return *n;  // a never() deadline always yields a count
 }
 
 Result<std::optional<std::size_t>> PipeReader::read_until(std::span<std::byte> buffer,
@@ -76,22 +67,19 @@ Result<std::string> PipeReader::read_to_end(Deadline deadline, std::size_t limit
     std::string out;
     std::byte chunk[16384];
     for (;;) {
-        auto n = read_some(fd_.get(), chunk, deadline, object_);
-        if (!n) {
-            return std::move(n).error();
-        }
-        if (!n->has_value()) {
+        IPCKIT_TRY_ASSIGN(auto n, read_some(fd_.get(), chunk, deadline, object_));
+        if (!n.has_value()) {
             return Error(std::errc::timed_out, "read", object_,
                          "read " + std::to_string(out.size()) + " bytes, no end of file yet");
         }
-        if (**n == 0) {
+        if (*n == 0) {
             return out;
         }
-        if (out.size() + **n > limit) {
+        if (out.size() + *n > limit) {
             return Error(std::errc::file_too_large, "read", object_,
                          "more than " + std::to_string(limit) + " bytes before end of file");
         }
-        out.append(reinterpret_cast<const char*>(chunk), **n);  // NOLINT: bytes to chars
+        out.append(reinterpret_cast<const char*>(chunk), *n);  // NOLINT: bytes to chars
     }
 }
 
@@ -104,11 +92,9 @@ Result<void> PipeReader::set_nonblocking(bool on) {
 }
 
 Result<std::size_t> PipeWriter::write(std::span<const std::byte> bytes) {
-    auto n = write_some(fd_.get(), bytes, FdKind::Other, Deadline::never(), object_);
-    if (!n) {
-        return std::move(n).error();
-    }
-    return **n;
+    IPCKIT_TRY_ASSIGN(auto n,
+                      write_some(fd_.get(), bytes, FdKind::Other, Deadline::never(), object_));
+    return *n;
 }
 
 Result<std::optional<std::size_t>> PipeWriter::try_write(std::span<const std::byte> bytes) {
@@ -129,10 +115,7 @@ Result<void> PipeWriter::set_nonblocking(bool on) {
 
 Result<Pipe> Pipe::create(PipeOptions options) {
     int fds[2] = {-1, -1};
-    auto rc = sys::call("pipe2", "pipe", [&] { return ::pipe2(fds, O_CLOEXEC); });
-    if (!rc) {
-        return std::move(rc).error();
-    }
+    IPCKIT_TRY(sys::call("pipe2", "pipe", [&] { return ::pipe2(fds, O_CLOEXEC); }));
     Pipe p{PipeReader(UniqueFd(fds[0])), PipeWriter(UniqueFd(fds[1]))};
     if (options.nonblocking_reader) {
         IPCKIT_TRY(p.reader.set_nonblocking(true));

@@ -220,29 +220,24 @@ Result<UniqueFd> prepare_stdio(const Stdio& spec,
         case Stdio::Kind::Inherit:
             break;
         case Stdio::Kind::Pipe: {
-            auto pipe = Pipe::create();
-            if (!pipe) {
-                return std::move(pipe).error();
-            }
+            IPCKIT_TRY_ASSIGN(auto pipe, Pipe::create());
             UniqueFd parent_end;
             if (parent_writes) {
-                child_end = pipe->reader.release();
-                parent_end = pipe->writer.release();
+                child_end = pipe.reader.release();
+                parent_end = pipe.writer.release();
             } else {
-                child_end = pipe->writer.release();
-                parent_end = pipe->reader.release();
+                child_end = pipe.writer.release();
+                parent_end = pipe.reader.release();
             }
             src = child_end.get();
             return parent_end;
         }
         case Stdio::Kind::Null:
             if (!dev_null) {
-                auto fd = sys::call(
-                    "open", "/dev/null", [] { return ::open("/dev/null", O_RDWR | O_CLOEXEC); });
-                if (!fd) {
-                    return std::move(fd).error();
-                }
-                dev_null.reset(*fd);
+                IPCKIT_TRY_ASSIGN(auto fd, sys::call("open", "/dev/null", [] {
+                                      return ::open("/dev/null", O_RDWR | O_CLOEXEC);
+                                  }));
+                dev_null.reset(fd);
             }
             src = dev_null.get();
             break;
@@ -282,16 +277,13 @@ Result<void> prepare_for_poll(PipeWriter& in, bool no_input, PipeReader& out, Pi
 
 // Reads what is there into `sink`; closes `r` at end of file.
 Result<void> drain(PipeReader& r, std::span<std::byte> chunk, std::string& sink) {
-    auto n = r.try_read(chunk);
-    if (!n) {
-        return std::move(n).error();
-    }
-    if (n->has_value()) {
-        if (**n == 0) {
+    IPCKIT_TRY_ASSIGN(auto n, r.try_read(chunk));
+    if (n.has_value()) {
+        if (*n == 0) {
             r.close();
         } else {
             const auto* text = reinterpret_cast<const char*>(chunk.data());  // bytes as chars
-            sink.append(text, **n);
+            sink.append(text, *n);
         }
     }
     return {};
@@ -362,32 +354,25 @@ Result<Process> Process::spawn(const std::vector<std::string>& argv, const Proce
     ChildPlan plan;
     UniqueFd child_ends[3];  // our copies of the child's ends: closed after fork
     UniqueFd dev_null;
-    auto in_end = prepare_stdio(options.in, true, plan.src[0], plan, child_ends[0], dev_null);
-    if (!in_end) {
-        return std::move(in_end).error();
+    IPCKIT_TRY_ASSIGN(auto in_end,
+                      prepare_stdio(options.in, true, plan.src[0], plan, child_ends[0], dev_null));
+    if (in_end) {
+        p.in_ = PipeWriter(std::move(in_end), "stdin of " + argv[0]);
     }
-    if (*in_end) {
-        p.in_ = PipeWriter(std::move(*in_end), "stdin of " + argv[0]);
+    IPCKIT_TRY_ASSIGN(
+        auto out_end,
+        prepare_stdio(options.out, false, plan.src[1], plan, child_ends[1], dev_null));
+    if (out_end) {
+        p.out_ = PipeReader(std::move(out_end), "stdout of " + argv[0]);
     }
-    auto out_end = prepare_stdio(options.out, false, plan.src[1], plan, child_ends[1], dev_null);
-    if (!out_end) {
-        return std::move(out_end).error();
+    IPCKIT_TRY_ASSIGN(
+        auto err_end,
+        prepare_stdio(options.err, false, plan.src[2], plan, child_ends[2], dev_null));
+    if (err_end) {
+        p.err_ = PipeReader(std::move(err_end), "stderr of " + argv[0]);
     }
-    if (*out_end) {
-        p.out_ = PipeReader(std::move(*out_end), "stdout of " + argv[0]);
-    }
-    auto err_end = prepare_stdio(options.err, false, plan.src[2], plan, child_ends[2], dev_null);
-    if (!err_end) {
-        return std::move(err_end).error();
-    }
-    if (*err_end) {
-        p.err_ = PipeReader(std::move(*err_end), "stderr of " + argv[0]);
-    }
-    auto report = Pipe::create();
-    if (!report) {
-        return std::move(report).error();
-    }
-    plan.report_fd = report->writer.native_handle();
+    IPCKIT_TRY_ASSIGN(auto report, Pipe::create());
+    plan.report_fd = report.writer.native_handle();
     plan.cwd = options.cwd.empty() ? nullptr : options.cwd.c_str();
     plan.setsid = options.new_session;
     plan.ctty = options.controlling_terminal;
@@ -399,14 +384,11 @@ Result<Process> Process::spawn(const std::vector<std::string>& argv, const Proce
     plan.candidates = c_candidates.data();
     plan.ncandidates = c_candidates.size();
 
-    auto pid = sys::call("fork", argv[0], [] { return ::fork(); });
-    if (!pid) {
-        return std::move(pid).error();
-    }
-    if (*pid == 0) {
+    IPCKIT_TRY_ASSIGN(auto pid, sys::call("fork", argv[0], [] { return ::fork(); }));
+    if (pid == 0) {
         child_exec(plan);
     }
-    p.pid_ = *pid;
+    p.pid_ = pid;
     // A pidfd makes deadline waits and kill() immune to pid reuse (F29). Optional: without it
     // (kernel < 5.3) waits poll waitpid.
     const long pidfd = ::syscall(SYS_pidfd_open, p.pid_, 0);
@@ -417,13 +399,10 @@ Result<Process> Process::spawn(const std::vector<std::string>& argv, const Proce
     for (auto& fd : child_ends) {
         fd.reset();
     }
-    report->writer.close();
+    report.writer.close();
     ChildReport r{};
-    auto n = report->reader.read_exact(std::as_writable_bytes(std::span(&r, 1)));
-    if (!n) {
-        return std::move(n).error();
-    }
-    if (*n == sizeof r) {
+    IPCKIT_TRY_ASSIGN(auto n, report.reader.read_exact(std::as_writable_bytes(std::span(&r, 1))));
+    if (n == sizeof r) {
         // The exec failed: reap the child now (it has _exit'ed) and report why.
         (void)p.wait();
         const auto stage = static_cast<Stage>(r.stage);
@@ -480,10 +459,7 @@ Result<ExitStatus> Process::wait() {
     }
     IPCKIT_ASSERT(pid_ > 0, "wait() on a moved-from Process");
     int st = 0;
-    auto rc = sys::call("waitpid", std::to_string(pid_), [&] { return ::waitpid(pid_, &st, 0); });
-    if (!rc) {
-        return std::move(rc).error();
-    }
+    IPCKIT_TRY(sys::call("waitpid", std::to_string(pid_), [&] { return ::waitpid(pid_, &st, 0); }));
     status_ = ExitStatus::from_wait_status(st);
     pidfd_.reset();
     return *status_;
@@ -494,21 +470,16 @@ Result<std::optional<ExitStatus>> Process::wait_until(Deadline deadline) {
         return std::optional<ExitStatus>(*status_);
     }
     if (deadline.is_never()) {
-        auto s = wait();
-        if (!s) {
-            return std::move(s).error();
-        }
-        return std::optional<ExitStatus>(*s);
+        IPCKIT_TRY_ASSIGN(auto s, wait());
+        return std::optional<ExitStatus>(s);
     }
     IPCKIT_ASSERT(pid_ > 0, "wait_until() on a moved-from Process");
     for (;;) {
         int st = 0;
-        auto rc = sys::call("waitpid", std::to_string(pid_),
-                            [&] { return ::waitpid(pid_, &st, WNOHANG); });
-        if (!rc) {
-            return std::move(rc).error();
-        }
-        if (*rc == pid_) {
+        IPCKIT_TRY_ASSIGN(auto rc, sys::call("waitpid", std::to_string(pid_), [&] {
+                              return ::waitpid(pid_, &st, WNOHANG);
+                          }));
+        if (rc == pid_) {
             status_ = ExitStatus::from_wait_status(st);
             pidfd_.reset();
             return std::optional<ExitStatus>(*status_);
@@ -541,10 +512,7 @@ Result<void> Process::kill(int sig) {
         }
     }
     // Without a pidfd the child is still ours and unreaped, so its pid cannot have been reused.
-    auto rc = sys::call("kill", std::to_string(pid_), [&] { return ::kill(pid_, sig); });
-    if (!rc) {
-        return std::move(rc).error();
-    }
+    IPCKIT_TRY(sys::call("kill", std::to_string(pid_), [&] { return ::kill(pid_, sig); }));
     return {};
 }
 
@@ -580,16 +548,13 @@ Result<RunOutput> Process::communicate(std::string_view input, Deadline deadline
             return std::move(step).error();
         }
     }
-    auto status = wait_until(deadline);
-    if (!status) {
-        return std::move(status).error();
-    }
-    if (!status->has_value()) {
+    IPCKIT_TRY_ASSIGN(auto status, wait_until(deadline));
+    if (!status.has_value()) {
         kill_and_reap();
         return Error(std::errc::timed_out, "communicate", std::to_string(pid_),
                      "child closed its output but did not exit; killed");
     }
-    result.status = **status;
+    result.status = *status;
     return result;
 }
 
@@ -602,11 +567,8 @@ Result<RunOutput> run(const std::vector<std::string>& argv, std::string_view inp
     po.env_set = options.env_set;
     po.clear_env = options.clear_env;
     po.cwd = options.cwd;
-    auto p = Process::spawn(argv, po);
-    if (!p) {
-        return std::move(p).error();
-    }
-    return p->communicate(input, options.deadline);
+    IPCKIT_TRY_ASSIGN(auto p, Process::spawn(argv, po));
+    return p.communicate(input, options.deadline);
 }
 
 }  // namespace ipckit

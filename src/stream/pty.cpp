@@ -30,22 +30,19 @@ Result<std::optional<std::size_t>> read_master(int fd, std::span<std::byte> buff
 }  // namespace
 
 Result<Pty> Pty::open(WindowSize size) {
-    auto master = sys::call("posix_openpt", "/dev/ptmx",
-                            [] { return ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC); });
-    if (!master) {
-        return std::move(master).error();
-    }
-    UniqueFd m(*master);
+    IPCKIT_TRY_ASSIGN(auto master, sys::call("posix_openpt", "/dev/ptmx", [] {
+                          return ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+                      }));
+    UniqueFd m(master);
     IPCKIT_TRY(sys::call("grantpt", "/dev/ptmx", [&] { return ::grantpt(m.get()); }));
     IPCKIT_TRY(sys::call("unlockpt", "/dev/ptmx", [&] { return ::unlockpt(m.get()); }));
     char name[128];
     IPCKIT_TRY(sys::check_rc("ptsname_r", "/dev/ptmx", ::ptsname_r(m.get(), name, sizeof name)));
     std::string path(name);
-    auto slave = sys::call("open", path, [&] { return ::open(path.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC); });
-    if (!slave) {
-        return std::move(slave).error();
-    }
-    Pty pty(std::move(m), UniqueFd(*slave), std::move(path));
+    IPCKIT_TRY_ASSIGN(auto slave, sys::call("open", path, [&] {
+                          return ::open(path.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
+                      }));
+    Pty pty(std::move(m), UniqueFd(slave), std::move(path));
     IPCKIT_TRY(pty.set_window_size(size));
     return pty;
 }
@@ -65,11 +62,8 @@ Result<Process> Pty::spawn(const std::vector<std::string>& argv, ProcessOptions 
 }
 
 Result<std::size_t> Pty::read(std::span<std::byte> buffer) {
-    auto n = read_master(master_.get(), buffer, Deadline::never());
-    if (!n) {
-        return std::move(n).error();
-    }
-    return **n;
+    IPCKIT_TRY_ASSIGN(auto n, read_master(master_.get(), buffer, Deadline::never()));
+    return *n;
 }
 
 Result<std::optional<std::size_t>> Pty::read_until(std::span<std::byte> buffer, Deadline deadline) {
@@ -80,18 +74,15 @@ Result<std::string> Pty::read_until_text(std::string_view needle, Deadline deadl
     std::string text;
     std::byte chunk[4096];
     while (text.find(needle) == std::string::npos) {
-        auto n = read_master(master_.get(), chunk, deadline);
-        if (!n) {
-            return std::move(n).error();
-        }
-        if (!n->has_value()) {
+        IPCKIT_TRY_ASSIGN(auto n, read_master(master_.get(), chunk, deadline));
+        if (!n.has_value()) {
             return Error(std::errc::timed_out, "read", slave_path_,
                          "waiting for \"" + std::string(needle) + "\"; read so far: \"" + text + "\"");
         }
-        if (**n == 0) {
+        if (*n == 0) {
             break;
         }
-        text.append(reinterpret_cast<const char*>(chunk), **n);  // NOLINT: bytes to chars
+        text.append(reinterpret_cast<const char*>(chunk), *n);  // NOLINT: bytes to chars
     }
     return text;
 }
@@ -100,18 +91,15 @@ Result<std::string> Pty::read_to_end(Deadline deadline) {
     std::string text;
     std::byte chunk[4096];
     for (;;) {
-        auto n = read_master(master_.get(), chunk, deadline);
-        if (!n) {
-            return std::move(n).error();
-        }
-        if (!n->has_value()) {
+        IPCKIT_TRY_ASSIGN(auto n, read_master(master_.get(), chunk, deadline));
+        if (!n.has_value()) {
             return Error(std::errc::timed_out, "read", slave_path_,
                          "no end of file yet; read so far: \"" + text + "\"");
         }
-        if (**n == 0) {
+        if (*n == 0) {
             return text;
         }
-        text.append(reinterpret_cast<const char*>(chunk), **n);  // NOLINT: bytes to chars
+        text.append(reinterpret_cast<const char*>(chunk), *n);  // NOLINT: bytes to chars
     }
 }
 

@@ -12,11 +12,8 @@ Result<void> tell(PipeWriter& w, char c) {
 
 Result<void> await(PipeReader& r, char expected, Deadline deadline, const char* who) {
     std::byte b{};
-    auto n = r.read_exact(std::span(&b, 1), deadline);
-    if (!n) {
-        return std::move(n).error();
-    }
-    if (*n == 0) {
+    IPCKIT_TRY_ASSIGN(auto n, r.read_exact(std::span(&b, 1), deadline));
+    if (n == 0) {
         // Only if every write end is closed: the peer died (and we dropped our own copy).
         return Error(std::errc::broken_pipe, who, r.object(), "peer closed");
     }
@@ -30,15 +27,9 @@ Result<void> await(PipeReader& r, char expected, Deadline deadline, const char* 
 }  // namespace
 
 Result<TellWait> TellWait::create() {
-    auto a = Pipe::create();
-    if (!a) {
-        return std::move(a).error();
-    }
-    auto b = Pipe::create();
-    if (!b) {
-        return std::move(b).error();
-    }
-    return TellWait(std::move(*a), std::move(*b));
+    IPCKIT_TRY_ASSIGN(auto a, Pipe::create());
+    IPCKIT_TRY_ASSIGN(auto b, Pipe::create());
+    return TellWait(std::move(a), std::move(b));
 }
 
 Result<void> TellWait::tell_parent() { return tell(to_parent_.writer, 'c'); }

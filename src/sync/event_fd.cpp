@@ -18,14 +18,12 @@ constexpr std::string_view kObject = "eventfd";
 
 // Waits until `fd` is ready for `events` or `deadline`; false = timed out.
 Result<bool> wait_ready(int fd, short events, Deadline deadline) {
-    auto r = sys::call("poll", kObject, [&] {
-        pollfd p{fd, events, 0};
-        return ::poll(&p, 1, deadline.to_poll_timeout_ms());  // recomputed on every EINTR retry
-    });
-    if (!r) {
-        return std::move(r).error();
-    }
-    return *r > 0;
+    IPCKIT_TRY_ASSIGN(
+        auto r, sys::call("poll", kObject, [&] {
+            pollfd p{fd, events, 0};
+            return ::poll(&p, 1, deadline.to_poll_timeout_ms());  // recomputed on every EINTR retry
+        }));
+    return r > 0;
 }
 
 }  // namespace
@@ -33,20 +31,17 @@ Result<bool> wait_ready(int fd, short events, Deadline deadline) {
 Result<EventFd> EventFd::create(unsigned int initial, EventFdMode mode) {
     const int flags =
         EFD_CLOEXEC | EFD_NONBLOCK | (mode == EventFdMode::Semaphore ? EFD_SEMAPHORE : 0);
-    auto fd = sys::call("eventfd", kObject, [&] { return ::eventfd(initial, flags); });
-    if (!fd) {
-        return std::move(fd).error();
-    }
-    return EventFd(UniqueFd(*fd), mode);
+    IPCKIT_TRY_ASSIGN(auto fd,
+                      sys::call("eventfd", kObject, [&] { return ::eventfd(initial, flags); }));
+    return EventFd(UniqueFd(fd), mode);
 }
 
 Result<EventFd> EventFd::adopt(UniqueFd fd, EventFdMode mode) {
-    auto flags = sys::call("fcntl(F_GETFL)", kObject, [&] { return ::fcntl(fd.get(), F_GETFL); });
-    if (!flags) {
-        return std::move(flags).error();
-    }
+    IPCKIT_TRY_ASSIGN(auto flags, sys::call("fcntl(F_GETFL)", kObject, [&] {
+                          return ::fcntl(fd.get(), F_GETFL);
+                      }));
     IPCKIT_TRY(sys::call("fcntl(F_SETFL)", kObject, [&] {
-                   return ::fcntl(fd.get(), F_SETFL, *flags | O_NONBLOCK);
+                   return ::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK);
                }).transform([](int) {}));
     return EventFd(std::move(fd), mode);
 }
@@ -58,13 +53,10 @@ Result<bool> EventFd::try_write(std::uint64_t value) {
                      std::string(kObject),
                      "value 0xffffffffffffffff is reserved; the counter holds at most 2^64-2");
     }
-    auto r = sys::call_maybe("eventfd_write", kObject, {EAGAIN}, [&] {
-        return ::write(fd_.get(), &value, sizeof value);
-    });
-    if (!r) {
-        return std::move(r).error();
-    }
-    return r->has_value();
+    IPCKIT_TRY_ASSIGN(auto r, sys::call_maybe("eventfd_write", kObject, {EAGAIN}, [&] {
+                          return ::write(fd_.get(), &value, sizeof value);
+                      }));
+    return r.has_value();
 }
 
 Result<bool> EventFd::write_until(std::uint64_t value, Deadline deadline) {
@@ -73,32 +65,24 @@ Result<bool> EventFd::write_until(std::uint64_t value, Deadline deadline) {
         if (!r || *r) {
             return r;
         }
-        auto ready = wait_ready(fd_.get(), POLLOUT, deadline);
+        IPCKIT_TRY_ASSIGN(auto ready, wait_ready(fd_.get(), POLLOUT, deadline));
         if (!ready) {
-            return std::move(ready).error();
-        }
-        if (!*ready) {
             return false;
         }
     }
 }
 
 Result<void> EventFd::write(std::uint64_t value) {
-    auto r = write_until(value, Deadline::never());
-    if (!r) {
-        return std::move(r).error();
-    }
+    IPCKIT_TRY(write_until(value, Deadline::never()));
     return {};
 }
 
 Result<std::optional<std::uint64_t>> EventFd::try_read() {
     std::uint64_t value = 0;
-    auto r = sys::call_maybe(
-        "eventfd_read", kObject, {EAGAIN}, [&] { return ::read(fd_.get(), &value, sizeof value); });
-    if (!r) {
-        return std::move(r).error();
-    }
-    if (!r->has_value()) {
+    IPCKIT_TRY_ASSIGN(auto r, sys::call_maybe("eventfd_read", kObject, {EAGAIN}, [&] {
+                          return ::read(fd_.get(), &value, sizeof value);
+                      }));
+    if (!r.has_value()) {
         return std::optional<std::uint64_t>();
     }
     return std::optional<std::uint64_t>(value);
@@ -110,22 +94,16 @@ Result<std::optional<std::uint64_t>> EventFd::read_until(Deadline deadline) {
         if (!r || r->has_value()) {
             return r;
         }
-        auto ready = wait_ready(fd_.get(), POLLIN, deadline);
+        IPCKIT_TRY_ASSIGN(auto ready, wait_ready(fd_.get(), POLLIN, deadline));
         if (!ready) {
-            return std::move(ready).error();
-        }
-        if (!*ready) {
             return std::optional<std::uint64_t>();
         }
     }
 }
 
 Result<std::uint64_t> EventFd::read() {
-    auto r = read_until(Deadline::never());
-    if (!r) {
-        return std::move(r).error();
-    }
-    return **r;
+    IPCKIT_TRY_ASSIGN(auto r, read_until(Deadline::never()));
+    return *r;
 }
 
 }  // namespace ipckit

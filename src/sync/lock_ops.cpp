@@ -8,13 +8,11 @@
 namespace ipckit::detail {
 
 Result<UniqueFd> open_lock_file(const std::string& path, OpenMode mode, Permissions permissions) {
-    auto fd = sys::call("open", path, [&] {
-        return ::open(path.c_str(), O_RDWR | O_CLOEXEC | open_flags(mode), permissions.bits());
-    });
-    if (!fd) {
-        return std::move(fd).error();
-    }
-    return UniqueFd(*fd);
+    IPCKIT_TRY_ASSIGN(
+        auto fd, sys::call("open", path, [&] {
+            return ::open(path.c_str(), O_RDWR | O_CLOEXEC | open_flags(mode), permissions.bits());
+        }));
+    return UniqueFd(fd);
 }
 
 }  // namespace ipckit::detail

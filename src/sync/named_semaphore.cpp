@@ -108,15 +108,12 @@ Result<NamedSemaphore> NamedSemaphore::open_impl(const PosixName& name,
     if ((flags & O_CREAT) != 0) {
         IPCKIT_TRY(detail::check_initial_value("sem_open", name.str(), initial));
     }
-    auto sem = sys::call_ptr("sem_open", name.str(), SEM_FAILED, [&] {
-        return ::sem_open(name.c_str(), flags, permissions.bits(), initial);
-    });
-    if (!sem) {
-        return std::move(sem).error();
-    }
-    NamedSemaphore handle(std::unique_ptr<sem_t, Closer>(*sem), name);
+    IPCKIT_TRY_ASSIGN(auto sem, sys::call_ptr("sem_open", name.str(), SEM_FAILED, [&] {
+                          return ::sem_open(name.c_str(), flags, permissions.bits(), initial);
+                      }));
+    NamedSemaphore handle(std::unique_ptr<sem_t, Closer>(sem), name);
     if (ownership != nullptr) {
-        IPCKIT_TRY(check_owner(name, *sem, *ownership));  // `handle` closes it on a refusal
+        IPCKIT_TRY(check_owner(name, sem, *ownership));  // `handle` closes it on a refusal
     }
     return handle;
 }
@@ -139,20 +136,14 @@ Result<NamedSemaphore> NamedSemaphore::open_or_create(const PosixName& name,
 }
 
 Result<void> NamedSemaphore::unlink(const PosixName& name) {
-    auto r = sys::call("sem_unlink", name.str(), [&] { return ::sem_unlink(name.c_str()); });
-    if (!r) {
-        return std::move(r).error();
-    }
+    IPCKIT_TRY(sys::call("sem_unlink", name.str(), [&] { return ::sem_unlink(name.c_str()); }));
     return {};
 }
 
 Result<void> NamedSemaphore::close() {
     sem_t* sem = sem_.release();
     IPCKIT_ASSERT(sem != nullptr, "close of a closed or moved-from NamedSemaphore");
-    auto r = sys::call_once("sem_close", name_.str(), [&] { return ::sem_close(sem); });
-    if (!r) {
-        return std::move(r).error();
-    }
+    IPCKIT_TRY(sys::call_once("sem_close", name_.str(), [&] { return ::sem_close(sem); }));
     return {};
 }
 

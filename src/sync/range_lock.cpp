@@ -58,11 +58,8 @@ template <class Self, RangeLockOwner Owner>
 Result<Self> RangeLock<Self, Owner>::open(const std::string& path,
                                           OpenMode mode,
                                           Permissions permissions) {
-    auto fd = open_lock_file(path, mode, permissions);
-    if (!fd) {
-        return std::move(fd).error();
-    }
-    return Self(std::move(*fd), path);
+    IPCKIT_TRY_ASSIGN(auto fd, open_lock_file(path, mode, permissions));
+    return Self(std::move(fd), path);
 }
 
 template <class Self, RangeLockOwner Owner>

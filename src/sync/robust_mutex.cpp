@@ -62,10 +62,8 @@ Result<std::optional<MutexState>> outcome(const pthread_mutex_t* mutex,
 }  // namespace
 
 Result<RobustMutex> RobustMutex::init(std::span<std::byte> where) {
-    auto m = detail::place_in<pthread_mutex_t>("pthread_mutex_init", kObject, where);
-    if (!m) {
-        return std::move(m).error();
-    }
+    IPCKIT_TRY_ASSIGN(auto m,
+                      detail::place_in<pthread_mutex_t>("pthread_mutex_init", kObject, where));
     pthread_mutexattr_t attr;
     IPCKIT_TRY(sys::check_rc("pthread_mutexattr_init", kObject, ::pthread_mutexattr_init(&attr)));
     // PSHARED: the futex is used with the shared ops (F12). ROBUST: the kernel walks the dying
@@ -79,27 +77,23 @@ Result<RobustMutex> RobustMutex::init(std::span<std::byte> where) {
         rc = ::pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
     }
     if (rc == 0) {
-        rc = ::pthread_mutex_init(*m, &attr);
+        rc = ::pthread_mutex_init(m, &attr);
     }
     ::pthread_mutexattr_destroy(&attr);
     IPCKIT_TRY(sys::check_rc("pthread_mutex_init", kObject, rc));
-    return RobustMutex(*m);
+    return RobustMutex(m);
 }
 
 Result<RobustMutex> RobustMutex::attach(std::span<std::byte> where) {
-    auto m = detail::place_in<pthread_mutex_t>("robust_mutex_attach", kObject, where);
-    if (!m) {
-        return std::move(m).error();
-    }
-    return RobustMutex(*m);
+    IPCKIT_TRY_ASSIGN(auto m,
+                      detail::place_in<pthread_mutex_t>("robust_mutex_attach", kObject, where));
+    return RobustMutex(m);
 }
 
 Result<MutexState> RobustMutex::lock() {
-    auto r = outcome(mutex_, "pthread_mutex_lock", ::pthread_mutex_lock(mutex_), -1);
-    if (!r) {
-        return std::move(r).error();
-    }
-    return **r;
+    IPCKIT_TRY_ASSIGN(auto r,
+                      outcome(mutex_, "pthread_mutex_lock", ::pthread_mutex_lock(mutex_), -1));
+    return *r;
 }
 
 Result<std::optional<MutexState>> RobustMutex::try_lock() {
@@ -114,11 +108,8 @@ Result<std::optional<MutexState>> RobustMutex::try_lock() {
 
 Result<std::optional<MutexState>> RobustMutex::lock_until(Deadline deadline) {
     if (deadline.is_never()) {
-        auto r = lock();
-        if (!r) {
-            return std::move(r).error();
-        }
-        return std::optional<MutexState>(*r);
+        IPCKIT_TRY_ASSIGN(auto r, lock());
+        return std::optional<MutexState>(r);
     }
     const timespec abs = deadline.to_monotonic_timespec();
     const int rc = ::pthread_mutex_clocklock(mutex_, CLOCK_MONOTONIC, &abs);

@@ -16,20 +16,16 @@ Result<void> sem_wait_blocking(sem_t* sem, std::string_view object) {
     IPCKIT_ASSERT(sem != nullptr, "use of a closed or moved-from semaphore");
     // sys::call retries EINTR: a signal handler running in this process does not end the wait
     // (use wait_until with a deadline, or post() from the handler, to get out).
-    auto r = sys::call("sem_wait", object, [&] { return ::sem_wait(sem); });
-    if (!r) {
-        return std::move(r).error();
-    }
+    IPCKIT_TRY(sys::call("sem_wait", object, [&] { return ::sem_wait(sem); }));
     return {};
 }
 
 Result<bool> sem_try_wait(sem_t* sem, std::string_view object) {
     IPCKIT_ASSERT(sem != nullptr, "use of a closed or moved-from semaphore");
-    auto r = sys::call_maybe("sem_trywait", object, {EAGAIN}, [&] { return ::sem_trywait(sem); });
-    if (!r) {
-        return std::move(r).error();
-    }
-    return r->has_value();
+    IPCKIT_TRY_ASSIGN(auto r, sys::call_maybe("sem_trywait", object, {EAGAIN}, [&] {
+                          return ::sem_trywait(sem);
+                      }));
+    return r.has_value();
 }
 
 Result<bool> sem_wait_until(sem_t* sem, Deadline deadline, std::string_view object) {
@@ -41,13 +37,10 @@ Result<bool> sem_wait_until(sem_t* sem, Deadline deadline, std::string_view obje
     // sem_clockwait (glibc >= 2.30) takes an absolute CLOCK_MONOTONIC time, so an EINTR retry
     // waits only for what is left and a settimeofday cannot stretch or shorten the wait (B36).
     const timespec abs = deadline.to_monotonic_timespec();
-    auto r = sys::call_maybe("sem_clockwait", object, {ETIMEDOUT}, [&] {
-        return ::sem_clockwait(sem, CLOCK_MONOTONIC, &abs);
-    });
-    if (!r) {
-        return std::move(r).error();
-    }
-    return r->has_value();
+    IPCKIT_TRY_ASSIGN(auto r, sys::call_maybe("sem_clockwait", object, {ETIMEDOUT}, [&] {
+                          return ::sem_clockwait(sem, CLOCK_MONOTONIC, &abs);
+                      }));
+    return r.has_value();
 }
 
 Result<void> sem_post_checked(sem_t* sem, std::string_view object) {
@@ -66,10 +59,7 @@ Result<void> sem_post_checked(sem_t* sem, std::string_view object) {
 Result<int> sem_value(sem_t* sem, std::string_view object) {
     IPCKIT_ASSERT(sem != nullptr, "use of a closed or moved-from semaphore");
     int value = 0;
-    auto r = sys::call("sem_getvalue", object, [&] { return ::sem_getvalue(sem, &value); });
-    if (!r) {
-        return std::move(r).error();
-    }
+    IPCKIT_TRY(sys::call("sem_getvalue", object, [&] { return ::sem_getvalue(sem, &value); }));
     return value;
 }
 

@@ -15,19 +15,13 @@ using Seq = std::atomic<std::uint32_t>;
 }  // namespace
 
 Result<SharedCondition> SharedCondition::init(std::span<std::byte> where) {
-    auto c = detail::place_in<Seq>("shared_condition_init", kObject, where);
-    if (!c) {
-        return std::move(c).error();
-    }
-    return SharedCondition(new (*c) Seq(0));
+    IPCKIT_TRY_ASSIGN(auto c, detail::place_in<Seq>("shared_condition_init", kObject, where));
+    return SharedCondition(new (c) Seq(0));
 }
 
 Result<SharedCondition> SharedCondition::attach(std::span<std::byte> where) {
-    auto c = detail::place_in<Seq>("shared_condition_attach", kObject, where);
-    if (!c) {
-        return std::move(c).error();
-    }
-    return SharedCondition(*c);
+    IPCKIT_TRY_ASSIGN(auto c, detail::place_in<Seq>("shared_condition_attach", kObject, where));
+    return SharedCondition(c);
 }
 
 Result<ConditionWait> SharedCondition::wait(RobustMutex& mutex, Deadline deadline) {
@@ -38,11 +32,8 @@ Result<ConditionWait> SharedCondition::wait(RobustMutex& mutex, Deadline deadlin
     IPCKIT_TRY(mutex.unlock());
     auto woke = Futex::wait(*seq_, seen, deadline);
     // Re-acquire whatever happened: the caller expects to hold the mutex on return.
-    auto relock = mutex.lock();
-    if (!relock) {
-        return std::move(relock).error();
-    }
-    if (*relock == MutexState::OwnerDied) {
+    IPCKIT_TRY_ASSIGN(auto relock, mutex.lock());
+    if (relock == MutexState::OwnerDied) {
         return ConditionWait::OwnerDied;
     }
     if (!woke) {
@@ -53,19 +44,13 @@ Result<ConditionWait> SharedCondition::wait(RobustMutex& mutex, Deadline deadlin
 
 Result<void> SharedCondition::notify_one() {
     seq_->fetch_add(1, std::memory_order_release);
-    auto r = Futex::wake(*seq_, 1);
-    if (!r) {
-        return std::move(r).error();
-    }
+    IPCKIT_TRY(Futex::wake(*seq_, 1));
     return {};
 }
 
 Result<void> SharedCondition::notify_all() {
     seq_->fetch_add(1, std::memory_order_release);
-    auto r = Futex::wake_all(*seq_);
-    if (!r) {
-        return std::move(r).error();
-    }
+    IPCKIT_TRY(Futex::wake_all(*seq_));
     return {};
 }
 

@@ -119,11 +119,8 @@ Result<SysvSemaphoreSet> SysvSemaphoreSet::create(SysvKey key,
     auto init = set.set_values(values).and_then([&]() -> Result<void> {
         const short first = initial[0] < kMaxValue ? short{1} : short{-1};
         const SemOp mark[] = {{0, first, false}, {0, static_cast<short>(-first), false}};
-        auto r = set.try_apply(mark);
+        IPCKIT_TRY_ASSIGN(auto r, set.try_apply(mark));
         if (!r) {
-            return std::move(r).error();
-        }
-        if (!*r) {
             return Error(std::errc::resource_unavailable_try_again, "semop(init)", object_of(*id));
         }
         return {};
@@ -139,24 +136,19 @@ Result<SysvSemaphoreSet> SysvSemaphoreSet::open(SysvKey key,
                                                 Deadline deadline,
                                                 const Ownership& ownership) {
     const std::string object = object_of(key);
-    auto id = sys::call("semget", object, [&] { return ::semget(key.value(), 0, 0); });
-    if (!id) {
-        return std::move(id).error();
-    }
+    IPCKIT_TRY_ASSIGN(const int id,
+                      sys::call("semget", object, [&] { return ::semget(key.value(), 0, 0); }));
     // Wait for the creator's marking semop; back off from 100 us to 10 ms between checks.
     auto pause = std::chrono::microseconds(100);
     for (bool first = true;; first = false) {
-        auto ds = ipc_stat(*id);
-        if (!ds) {
-            return std::move(ds).error();
-        }
+        IPCKIT_TRY_ASSIGN(const auto ds, ipc_stat(id));
         if (first) {
             // A set someone else made first under our key (a squatter) is refused unless
             // trusted, before we wait on it or touch its values.
-            IPCKIT_TRY(ownership.check(ds->sem_perm.uid, ds->sem_perm.cuid, "semget", object));
+            IPCKIT_TRY(ownership.check(ds.sem_perm.uid, ds.sem_perm.cuid, "semget", object));
         }
-        if (ds->sem_otime != 0) {
-            return SysvSemaphoreSet(*id, static_cast<int>(ds->sem_nsems));
+        if (ds.sem_otime != 0) {
+            return SysvSemaphoreSet(id, static_cast<int>(ds.sem_nsems));
         }
         if (deadline.expired()) {
             return Error(std::errc::timed_out,
@@ -164,7 +156,7 @@ Result<SysvSemaphoreSet> SysvSemaphoreSet::open(SysvKey key,
                          object,
                          "the set exists but its creator never initialised it (sem_otime is 0); "
                          "a crashed creator? remove it with ipcrm -s " +
-                             std::to_string(*id));
+                             std::to_string(id));
         }
         std::this_thread::sleep_for(
             std::min<std::chrono::nanoseconds>(pause, deadline.remaining()));
@@ -192,19 +184,13 @@ Result<SysvSemaphoreSet> SysvSemaphoreSet::open_or_create(SysvKey key,
 }
 
 Result<SysvSemaphoreSet> SysvSemaphoreSet::from_id(int id, const Ownership& ownership) {
-    auto ds = ipc_stat(id);
-    if (!ds) {
-        return std::move(ds).error();
-    }
-    IPCKIT_TRY(ownership.check(ds->sem_perm.uid, ds->sem_perm.cuid, "semctl", object_of(id)));
-    return SysvSemaphoreSet(id, static_cast<int>(ds->sem_nsems));
+    IPCKIT_TRY_ASSIGN(auto ds, ipc_stat(id));
+    IPCKIT_TRY(ownership.check(ds.sem_perm.uid, ds.sem_perm.cuid, "semctl", object_of(id)));
+    return SysvSemaphoreSet(id, static_cast<int>(ds.sem_nsems));
 }
 
 Result<void> SysvSemaphoreSet::apply(std::span<const SemOp> ops) {
-    auto r = apply_until(ops, Deadline::never());
-    if (!r) {
-        return std::move(r).error();
-    }
+    IPCKIT_TRY(apply_until(ops, Deadline::never()));
     return {};
 }
 
@@ -270,11 +256,8 @@ Result<int> SysvSemaphoreSet::value(unsigned short index) const {
     return ctl("semctl(GETVAL)", index, GETVAL);
 }
 Result<pid_t> SysvSemaphoreSet::last_pid(unsigned short index) const {
-    auto r = ctl("semctl(GETPID)", index, GETPID);
-    if (!r) {
-        return std::move(r).error();
-    }
-    return static_cast<pid_t>(*r);
+    IPCKIT_TRY_ASSIGN(auto r, ctl("semctl(GETPID)", index, GETPID));
+    return static_cast<pid_t>(r);
 }
 Result<int> SysvSemaphoreSet::waiting_to_take(unsigned short index) const {
     return ctl("semctl(GETNCNT)", index, GETNCNT);
@@ -336,19 +319,16 @@ Result<void> SysvSemaphoreSet::set_values(std::span<const unsigned short> values
 }
 
 Result<SysvSemaphoreSetStat> SysvSemaphoreSet::stat() const {
-    auto ds = ipc_stat(id_);
-    if (!ds) {
-        return std::move(ds).error();
-    }
+    IPCKIT_TRY_ASSIGN(auto ds, ipc_stat(id_));
     SysvSemaphoreSetStat s;
-    s.nsems = static_cast<int>(ds->sem_nsems);
-    s.last_op = ds->sem_otime;
-    s.last_change = ds->sem_ctime;
-    s.mode = ds->sem_perm.mode & 0777U;
-    s.uid = ds->sem_perm.uid;
-    s.gid = ds->sem_perm.gid;
-    s.creator_uid = ds->sem_perm.cuid;
-    s.creator_gid = ds->sem_perm.cgid;
+    s.nsems = static_cast<int>(ds.sem_nsems);
+    s.last_op = ds.sem_otime;
+    s.last_change = ds.sem_ctime;
+    s.mode = ds.sem_perm.mode & 0777U;
+    s.uid = ds.sem_perm.uid;
+    s.gid = ds.sem_perm.gid;
+    s.creator_uid = ds.sem_perm.cuid;
+    s.creator_gid = ds.sem_perm.cgid;
     return s;
 }
 

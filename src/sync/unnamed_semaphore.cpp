@@ -25,25 +25,16 @@ Result<sem_t*> place(const char* op, std::span<std::byte> where) {
 
 Result<UnnamedSemaphore> UnnamedSemaphore::init(std::span<std::byte> where, unsigned initial) {
     IPCKIT_TRY(detail::check_initial_value("sem_init", kObject, initial));
-    auto sem = place("sem_init", where);
-    if (!sem) {
-        return std::move(sem).error();
-    }
+    IPCKIT_TRY_ASSIGN(auto sem, place("sem_init", where));
     // pshared=1: the futex word is used with the shared futex ops, so waiters in other
     // processes are woken (F12).
-    auto r = sys::call("sem_init", kObject, [&] { return ::sem_init(*sem, 1, initial); });
-    if (!r) {
-        return std::move(r).error();
-    }
-    return UnnamedSemaphore(*sem);
+    IPCKIT_TRY(sys::call("sem_init", kObject, [&] { return ::sem_init(sem, 1, initial); }));
+    return UnnamedSemaphore(sem);
 }
 
 Result<UnnamedSemaphore> UnnamedSemaphore::attach(std::span<std::byte> where) {
-    auto sem = place("sem_attach", where);
-    if (!sem) {
-        return std::move(sem).error();
-    }
-    return UnnamedSemaphore(*sem);
+    IPCKIT_TRY_ASSIGN(auto sem, place("sem_attach", where));
+    return UnnamedSemaphore(sem);
 }
 
 Result<void> UnnamedSemaphore::wait() {
@@ -63,10 +54,7 @@ Result<int> UnnamedSemaphore::value() const {
 }
 
 Result<void> UnnamedSemaphore::destroy() {
-    auto r = sys::call("sem_destroy", kObject, [&] { return ::sem_destroy(sem_); });
-    if (!r) {
-        return std::move(r).error();
-    }
+    IPCKIT_TRY(sys::call("sem_destroy", kObject, [&] { return ::sem_destroy(sem_); }));
     return {};
 }
 

@@ -257,8 +257,12 @@ int run_stream_receiver(PeerContext& ctx) {
                 auto f = c->reader.read(Deadline::now());
                 if (!f) {
                     const ipckit::Error& e = f.error();
-                    if (is(e, std::errc::timed_out)) {
-                        break;  // nothing more now (progress on a frame is kept)
+                    if (is(e, ipckit::FrameReader::kEndOfStream)) {
+                        if (c->stream != nullptr) {
+                            c->stream->end.store(1, std::memory_order_release);
+                        }
+                        c->done = true;
+                        break;
                     }
                     if (is(e, std::errc::connection_aborted)) {
                         r.truncated.fetch_add(1, std::memory_order_relaxed);
@@ -272,11 +276,7 @@ int run_stream_receiver(PeerContext& ctx) {
                     break;
                 }
                 if (!*f) {
-                    if (c->stream != nullptr) {
-                        c->stream->end.store(1, std::memory_order_release);
-                    }
-                    c->done = true;
-                    break;
+                    break;  // nothing more now (progress on a frame is kept)
                 }
                 const std::vector<std::byte>& frame = **f;
                 MsgHeader m{};

@@ -314,10 +314,10 @@ private:
 #define IPCKIT_TRY_CONCAT(a, b) IPCKIT_TRY_CONCAT_IMPL(a, b)
 #define IPCKIT_TRY_CONCAT_IMPL(a, b) a##b
 #define IPCKIT_TRY_ASSIGN_IMPL(tmp, lhs, expr) \
-    auto tmp = (expr);                          \
-    if (!tmp) {                                 \
-        return std::move(tmp).error();          \
-    }                                           \
+    auto tmp = (expr);                         \
+    if (!tmp) {                                \
+        return std::move(tmp).error();         \
+    }                                          \
     lhs = std::move(*tmp)
 // NOLINTEND(cppcoreguidelines-macro-usage,bugprone-macro-parentheses)
 

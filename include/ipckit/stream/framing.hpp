@@ -15,6 +15,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace ipckit {
@@ -33,8 +34,9 @@ namespace ipckit {
 ///   FrameReader reader(sock.native_handle(), 1 << 20, sock.name());
 ///   while (true) {
 ///       auto frame = reader.read(Deadline::after(5s));
+///       if (!frame && frame.error() == FrameReader::kEndOfStream) break;  // closed between frames
 ///       if (!frame) return frame.error();   // "connection closed mid-message (...)", ECONNRESET
-///       if (!*frame) break;                 // the peer closed cleanly between frames
+///       if (!*frame) continue;              // nothing within 5 s; progress on a frame is kept
 ///       handle(**frame);
 ///   }
 /// @endcode
@@ -47,14 +49,20 @@ public:
 
     FrameReader(int fd, std::size_t max_frame_size, std::string object);
 
-    /// The next frame's payload. Empty optional: the peer closed the stream cleanly between
-    /// frames (end of stream, like read(2) returning 0). Errors:
+    /// The next frame's payload. Empty optional: no whole frame by the deadline (on a
+    /// non-blocking read, Deadline::now(), it would block); the progress is kept, so the next
+    /// read() continues the same frame. Errors:
+    ///  - kEndOfStream (errc::no_message_available, "end of stream") when the peer closed the
+    ///    stream cleanly between frames (read(2) returned 0 before a header byte);
     ///  - errc::connection_aborted "connection closed mid-message (received X of Y bytes)";
     ///  - errc::message_size "frame length N exceeds the maximum M";
-    ///  - errc::timed_out "received X of Y bytes" when the deadline passes (progress kept: call
-    ///    read() again to continue the same frame);
     ///  - the read error itself, e.g. errc::connection_reset (ECONNRESET).
     Result<std::optional<std::vector<std::byte>>> read(Deadline deadline = Deadline::never());
+
+    /// The code of read()'s end-of-stream error: ENODATA, which read(2) never returns on a
+    /// stream, so it cannot be mistaken for a failure of the descriptor (a reset is
+    /// errc::connection_reset; a close inside a frame errc::connection_aborted).
+    static constexpr std::errc kEndOfStream = std::errc::no_message_available;
 
     [[nodiscard]] std::size_t max_frame_size() const noexcept { return max_; }
 

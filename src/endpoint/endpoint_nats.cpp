@@ -190,9 +190,10 @@ public:
         return std::optional<EndpointMessage>(std::move(m));
     }
 
-    /// The server's max_payload counts the header block too.
+    /// The server's max_payload counts the header block too; libnats takes an int length.
     [[nodiscard]] std::size_t max_message_size() const noexcept override {
-        return max_payload_ > header_size_ ? max_payload_ - header_size_ : 0;
+        const std::size_t room = max_payload_ > header_size_ ? max_payload_ - header_size_ : 0;
+        return std::min<std::size_t>(room, INT_MAX);
     }
 
 private:

@@ -70,6 +70,20 @@ TEST(NatsCli, SendIsReceivedByRecv) {
     EXPECT_EQ(r.out, "hello\n");
 }
 
+TEST(NatsCli, RecvJsonShowsTheSubjectAndTheSenderPid) {
+    NatsServer server;
+    Background rx({"recv", server.url("jobs.*"), "--json", "--count", "1", "--timeout", "10s"});
+    ASSERT_TRUE(server.wait_for_subscription("jobs.*", 10s)) << "recv never subscribed";
+    OPEN_OR_FAIL(tx, server.url("jobs.eu"), EndpointRole::Sender);
+    ASSERT_TRUE(tx.send(bytes("hi")));
+    const RunResult r = rx.wait();
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j.value("text", ""), "hi") << r.out;
+    EXPECT_EQ(j.value("subject", ""), "jobs.eu") << r.out;
+    EXPECT_EQ(j.value("pid", 0), ::getpid()) << r.out;
+}
+
 TEST(NatsEndpoint, ThousandMessagesArriveInOrderWithTheSenderPid) {
     NatsServer server;
     OPEN_OR_FAIL(rx, server.url("orders.eu"), EndpointRole::Receiver);

@@ -135,6 +135,13 @@ NatsServer::NatsServer(NatsServerOptions options) {
         args.insert(args.end(), {"-js", "-sd", dir_ + "/jetstream"});
     }
     const std::string log = dir_ + "/server.log";
+    // Built before fork: libnats keeps threads in this process, so the child only makes
+    // async-signal-safe calls (no malloc) until exec.
+    std::vector<char*> argv;
+    for (auto& a : args) {
+        argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
     const pid_t parent = ::getpid();
     pid_ = ::fork();
     if (pid_ < 0) {
@@ -148,11 +155,6 @@ NatsServer::NatsServer(NatsServerOptions options) {
         const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
         ::dup2(fd, 1);
         ::dup2(fd, 2);
-        std::vector<char*> argv;
-        for (auto& a : args) {
-            argv.push_back(a.data());
-        }
-        argv.push_back(nullptr);
         ::execv(argv[0], argv.data());
         ::_exit(127);
     }

@@ -93,6 +93,9 @@ std::string talk(std::uint16_t port,
 }  // namespace
 
 std::string NatsServer::binary() {
+    if (const char* chosen = std::getenv("IPCKIT_TEST_NATS_SERVER")) {
+        return ::access(chosen, X_OK) == 0 ? std::string(chosen) : std::string();
+    }
     std::vector<std::string> dirs;
     if (const char* path = std::getenv("PATH")) {
         std::stringstream s(path);
@@ -115,8 +118,9 @@ NatsServer::NatsServer(NatsServerOptions options) {
     const std::string bin = binary();
     if (bin.empty()) {
         throw std::runtime_error(
-            "nats-server not found (PATH, /usr/sbin, /usr/bin): install the Debian package "
-            "nats-server, e.g. with scripts/setup.sh (scripts/packages.d/nats.txt)");
+            "nats-server not found ($IPCKIT_TEST_NATS_SERVER, else PATH, /usr/sbin, /usr/bin): "
+            "install the Debian package nats-server, e.g. with scripts/setup.sh "
+            "(scripts/packages.d/nats.txt)");
     }
     std::string tmpl =
         (std::filesystem::temp_directory_path() / "ipckit-test-nats-XXXXXX").string();

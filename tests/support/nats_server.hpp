@@ -42,7 +42,8 @@ public:
     /// Stops the server now (SIGTERM, SIGKILL after 5 s); idempotent.
     void stop();
 
-    /// The nats-server binary on PATH (or /usr/sbin, /usr/bin); empty if missing.
+    /// $IPCKIT_TEST_NATS_SERVER when set, else nats-server on PATH (or /usr/sbin, /usr/bin);
+    /// empty if missing.
     static std::string binary();
 
 private:

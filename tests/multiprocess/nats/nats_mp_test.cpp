@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -228,6 +230,18 @@ TEST(NatsServerFixture, StopsTheServerByPid) {
     }
     // Reaped by the destructor: the pid no longer names our child.
     EXPECT_EQ(::waitpid(pid, nullptr, WNOHANG), -1);
+}
+
+TEST(NatsServerFixture, AMissingBinaryFailsNamingThePackage) {
+    ASSERT_EQ(::setenv("IPCKIT_TEST_NATS_SERVER", "/nonexistent/nats-server", 1), 0);
+    std::string what;
+    try {
+        NatsServer server;
+    } catch (const std::runtime_error& e) {
+        what = e.what();
+    }
+    ::unsetenv("IPCKIT_TEST_NATS_SERVER");
+    EXPECT_NE(what.find("install the Debian package nats-server"), std::string::npos) << what;
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Endpoint: opens a parsed Uri with the opener of its scheme family (endpoint_message.cpp,
-// endpoint_stream.cpp, endpoint_socket.cpp, endpoint_channel.cpp; endpoint_impl.hpp between them)
-// and forwards send/receive to it.
+// endpoint_stream.cpp, endpoint_socket.cpp, endpoint_channel.cpp, endpoint_nats.cpp;
+// endpoint_impl.hpp between them) and forwards send/receive to it.
 #include "ipckit/endpoint/endpoint.hpp"
 
 #include "endpoint/endpoint_impl.hpp"
@@ -44,13 +44,16 @@ Result<Endpoint> Endpoint::open(const Uri& uri, EndpointRole role, const Endpoin
         case UriScheme::Chan:
             impl = detail::open_chan(*uri.get_if<ChanUri>(), role, options);
             break;
+        case UriScheme::Nats:
+            impl = detail::open_nats(*uri.get_if<NatsUri>(), role, options);
+            break;
         default:
             return Error(std::errc::invalid_argument,
                          "open",
                          uri.text(),
                          std::string(uri.scheme_name()) +
                              ": is not a message endpoint (use fifo, mq, sysvmq, unix, "
-                             "unix-dgram, unix-seqpacket, tcp, udp or chan)");
+                             "unix-dgram, unix-seqpacket, tcp, udp, chan or nats)");
     }
     IPCKIT_TRY_ASSIGN(std::unique_ptr<Impl> opened, std::move(impl));
     opened->name = uri.object_string();

@@ -2,7 +2,7 @@
 // Private to the endpoint (src/endpoint/endpoint*.cpp): the per-scheme implementation interface
 // and one opener per scheme family. endpoint.cpp dispatches on the scheme; endpoint_message.cpp
 // (mq, sysvmq), endpoint_stream.cpp (fifo, and the framing sockets share), endpoint_socket.cpp
-// (unix*, tcp, udp) and endpoint_channel.cpp (chan) implement them.
+// (unix*, tcp, udp), endpoint_channel.cpp (chan) and endpoint_nats.cpp (nats) implement them.
 #pragma once
 
 #include "ipckit/core/io.hpp"
@@ -79,6 +79,8 @@ Result<EndpointImplPtr> open_fifo(const FifoUri& u, EndpointRole role, const End
 Result<EndpointImplPtr> open_socket(const Uri& uri, EndpointRole role, const EndpointOptions& o);
 // endpoint_channel.cpp
 Result<EndpointImplPtr> open_chan(const ChanUri& u, EndpointRole role, const EndpointOptions& o);
+// endpoint_nats.cpp
+Result<EndpointImplPtr> open_nats(const NatsUri& u, EndpointRole role, const EndpointOptions& o);
 
 }  // namespace detail
 }  // namespace ipckit

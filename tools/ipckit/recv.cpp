@@ -154,6 +154,12 @@ std::string format_message(const EndpointMessage& m, const RecvArgs& a) {
     if (m.lost && *m.lost > 0) {
         j["lost"] = *m.lost;  // chan: messages this subscriber missed just before this one
     }
+    if (m.subject) {
+        j["subject"] = *m.subject;  // nats: the concrete subject (a wildcard receive matches many)
+    }
+    if (m.sender_pid) {
+        j["pid"] = *m.sender_pid;  // nats: the sender's Ipckit-Pid header
+    }
     return j.dump() + "\n";
 }
 
@@ -328,7 +334,9 @@ void register_recv(CLI::App& root, std::vector<Command>& commands) {
         "SIGINT/SIGTERM during a wait exit 130/143 leaving the object intact (a socket file\n"
         "recv bound is removed). chan: recv is a subscriber and starts at the head: it must be\n"
         "running before `ipckit send chan:X` for the message to arrive; messages it lost to an\n"
-        "overwrite-policy channel are reported on stderr (and as \"lost\" with --json).");
+        "overwrite-policy channel are reported on stderr (and as \"lost\" with --json).\n"
+        "nats://HOST:PORT/SUBJECT: recv subscribes (wildcards '*' and '>' allowed) and gets what\n"
+        "is published after it subscribed (core NATS: at most once).");
     app->add_option(
            "uri", a->uri, "Endpoint URI (mq:/q, sysvmq:0x1234?type=-3, udp:127.0.0.1:9000, ...)")
         ->required();
@@ -342,7 +350,7 @@ void register_recv(CLI::App& root, std::vector<Command>& commands) {
         "--json",
         a->json,
         "One JSON object per message: size, text or hex, priority, type, sender, pid/uid/gid, "
-        "lost (chan)");
+        "lost (chan), subject and pid (nats)");
     app->add_flag("--hex", a->hex, "Print payloads as hex (for binary data)");
     app->add_flag("--raw", a->raw, "Stream schemes: newline-delimited lines instead of frames");
     app->add_flag("--create", a->create, "Create the queue, FIFO or channel if missing");

@@ -219,7 +219,8 @@ void register_send(CLI::App& root, std::vector<Command>& commands) {
         "of --file). Lines may end in LF or CRLF; a last line without a newline is still sent.\n"
         "An empty input sends nothing. A message that cannot fit fails naming its line and how\n"
         "many were sent before it (\"sent 3 of 5\"); nothing of it is sent.\n"
-        "Schemes: fifo, mq, sysvmq, unix, unix-dgram, unix-seqpacket, tcp, udp, chan (a channel\n"
+        "Schemes: fifo, mq, sysvmq, unix, unix-dgram, unix-seqpacket, tcp, udp, nats://HOST:PORT/\n"
+        "SUBJECT (publishes; only subscribers already running get it), chan (a channel\n"
         "delivers only to subscribers already running, e.g. `ipckit recv chan:X`).\n"
         "On sockets, send connects (recv is the server). Stream schemes (fifo, unix, tcp) frame\n"
         "each message with a 4-byte big-endian length; ?raw (or --raw) sends lines instead.");

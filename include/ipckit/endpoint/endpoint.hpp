@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Endpoint: a parsed Uri opened as a message endpoint with one send/receive interface over every
-// message-carrying scheme (fifo, mq, sysvmq, unix, unix-dgram, unix-seqpacket, tcp, udp).
+// message-carrying scheme (fifo, mq, sysvmq, unix, unix-dgram, unix-seqpacket, tcp, udp, chan,
+// nats).
 #pragma once
 
 #include "ipckit/core/deadline.hpp"
@@ -55,6 +56,8 @@ struct EndpointMessage {
     /// chan: messages this subscriber lost just before this one (overwrite policy lapped it, or
     /// a publisher died mid-message); 0 when none.
     std::optional<std::uint64_t> lost;
+    std::optional<std::string> subject;  ///< nats: the subject it was published on
+    std::optional<pid_t> sender_pid;     ///< nats: the sender's Ipckit-Pid header, when valid
 };
 
 /// One message endpoint. Byte-stream schemes (fifo, unix, tcp) carry each message as a frame of

@@ -147,6 +147,10 @@ Result<std::string> validate_event_name(std::string_view name) {
 }
 
 Result<void> EventImpl::check_usable(const char* op) const {
+    const auto& h = header();
+    const std::uint64_t magic = h.magic.load(std::memory_order_relaxed);
+    const std::uint32_t version = h.layout_version.load(std::memory_order_relaxed);
+    // After the reads: they are what faults on a file truncated under us.
     if (guard.faulted()) {
         return Error(std::errc::bad_address,
                      op,
@@ -154,9 +158,6 @@ Result<void> EventImpl::check_usable(const char* op) const {
                      "a SIGBUS hit the event file's mapping (truncated under us); remove it "
                      "(Event::remove) and create it again");
     }
-    const auto& h = header();
-    const std::uint64_t magic = h.magic.load(std::memory_order_relaxed);
-    const std::uint32_t version = h.layout_version.load(std::memory_order_relaxed);
     if (magic != kEventMagic || version != kEventLayoutVersion) {
         return Error(std::errc::bad_message,
                      op,
@@ -236,44 +237,38 @@ Result<std::unique_ptr<EventImpl>> EventImpl::create(std::string_view name_in,
     return impl;
 }
 
-Result<std::unique_ptr<EventImpl>> EventImpl::open(std::string_view name_in,
-                                                   const EventOptions& options) {
-    IPCKIT_TRY_ASSIGN(auto name, validate_event_name(name_in));
-    IPCKIT_TRY_ASSIGN(auto where, locate(name, options.dir));
-    IPCKIT_TRY_ASSIGN(auto raw, sys::call("open", where.path, [&] {
-                          return ::openat(
-                              where.dir.get(), where.file.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-                      }));
-    auto impl = std::make_unique<EventImpl>();
-    impl->fd = UniqueFd(raw);
-    impl->name = name;
-    const std::string obj = impl->object();
-    const std::uint64_t page = Mapping::page_size();
+namespace {
 
-    // Bounded wait for the creator to publish the magic.
+/// open()'s bounded wait for the creator to publish the magic; returns the first page mapped
+/// read-only and the file's last fstat. The creator's lock on byte 0 tells "still initialising"
+/// from "creator died half-way".
+Result<Mapping> wait_initialised(int fd,
+                                 const std::string& path,
+                                 const std::string& obj,
+                                 const EventOptions& options,
+                                 struct stat* st) {
+    const std::uint64_t page = Mapping::page_size();
     const Deadline until = Deadline::after(options.init_wait);
-    struct stat st {};
     Mapping head;
     for (;;) {
-        IPCKIT_TRY(fstat_check(impl->fd.get(), where.path, options, &st));
+        IPCKIT_TRY(fstat_check(fd, path, options, st));
         // Only a file at least one page long is looked at (a shorter one would SIGBUS).
-        if (static_cast<std::uint64_t>(st.st_size) >= page && !head.valid()) {
+        if (static_cast<std::uint64_t>(st->st_size) >= page && !head.valid()) {
             IPCKIT_TRY_ASSIGN(
-                head,
-                Mapping::map(
-                    impl->fd.get(), page, 0, Protection::ReadOnly, Sharing::Shared, where.path));
+                head, Mapping::map(fd, page, 0, Protection::ReadOnly, Sharing::Shared, path));
         }
         if (initialised(head)) {
-            break;
+            return head;
         }
-        IPCKIT_TRY_ASSIGN(auto busy, creator_busy(impl->fd.get(), where.path));
+        IPCKIT_TRY_ASSIGN(auto busy, creator_busy(fd, path));
         if (!busy) {
             if (initialised(head)) {  // finished between our two looks
-                break;
+                return head;
             }
-            if ((st.st_mode & 0777) == 0200) {
+            const EventHeader* h = head.valid() ? &header_of(head) : nullptr;
+            if ((st->st_mode & 0777) == 0200) {
                 const std::uint32_t pid =
-                    head.valid() ? header_of(head).creator_pid.load(std::memory_order_relaxed) : 0;
+                    h != nullptr ? h->creator_pid.load(std::memory_order_relaxed) : 0;
                 return Error(std::errc::state_not_recoverable,
                              "event open",
                              obj,
@@ -281,22 +276,24 @@ Result<std::unique_ptr<EventImpl>> EventImpl::open(std::string_view name_in,
                                  (pid != 0 ? " pid " + num(pid) : std::string()) +
                                  " is dead); remove it (Event::remove / ipckit rm)");
             }
-            const std::uint64_t magic =
-                head.valid() ? header_of(head).magic.load(std::memory_order_relaxed) : 0;
+            const std::uint64_t magic = h != nullptr ? h->magic.load(std::memory_order_relaxed) : 0;
             return Error(std::errc::bad_message,
                          "event open",
                          obj,
                          "corrupt header: magic=" + num(magic) + ", file size " +
-                             num(static_cast<std::uint64_t>(st.st_size)));
+                             num(static_cast<std::uint64_t>(st->st_size)));
         }
         if (until.expired()) {
             return Error(std::errc::timed_out, "event open", obj, "still initialising");
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
+}
 
-    // Every field read once, checked, and fixed for the life of this handle.
-    const EventHeader& h = header_of(head);
+/// Every header field read once and checked against the others and fstat; returns max_ids.
+Result<std::uint32_t> validate_header(const EventHeader& h,
+                                      const struct stat& st,
+                                      const std::string& obj) {
     const std::uint32_t version = h.layout_version.load(std::memory_order_relaxed);
     if (version != kEventLayoutVersion) {
         return Error(std::errc::protocol_not_supported,
@@ -322,21 +319,19 @@ Result<std::unique_ptr<EventImpl>> EventImpl::open(std::string_view name_in,
                          num(Event::kMaxIds) + ")");
     }
     const std::uint64_t expected = event_file_size(max_ids);
-    const std::uint64_t recorded = h.file_size.load(std::memory_order_relaxed);
-    const auto real = static_cast<std::uint64_t>(st.st_size);
-    if (recorded != expected) {
-        return Error(
-            std::errc::bad_message,
-            "event open",
-            obj,
-            "corrupt header: file_size=" + num(recorded) + " (expected " + num(expected) + ")");
-    }
-    if (real != expected) {
-        return Error(
-            std::errc::bad_message,
-            "event open",
-            obj,
-            "corrupt header: real file size " + num(real) + " (expected " + num(expected) + ")");
+    struct Field {
+        const char* what;
+        std::uint64_t have;
+    };
+    for (const Field& f : {Field{"file_size", h.file_size.load(std::memory_order_relaxed)},
+                           Field{"real file size", static_cast<std::uint64_t>(st.st_size)}}) {
+        if (f.have != expected) {
+            return Error(std::errc::bad_message,
+                         "event open",
+                         obj,
+                         std::string("corrupt header: ") + f.what + "=" + num(f.have) +
+                             " (expected " + num(expected) + " for max_ids=" + num(max_ids) + ")");
+        }
     }
     // A hole would be allocated on first touch, a SIGBUS on a full file system: the creator
     // reserved every block, anything less is refused.
@@ -347,8 +342,27 @@ Result<std::unique_ptr<EventImpl>> EventImpl::open(std::string_view name_in,
                      "file: blocks not allocated (" + num(backed) + " of " + num(expected) +
                          " bytes backed)");
     }
-    impl->max_ids = max_ids;
-    impl->file_size = expected;
+    return max_ids;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EventImpl>> EventImpl::open(std::string_view name_in,
+                                                   const EventOptions& options) {
+    IPCKIT_TRY_ASSIGN(auto name, validate_event_name(name_in));
+    IPCKIT_TRY_ASSIGN(auto where, locate(name, options.dir));
+    IPCKIT_TRY_ASSIGN(auto raw, sys::call("open", where.path, [&] {
+                          return ::openat(
+                              where.dir.get(), where.file.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+                      }));
+    auto impl = std::make_unique<EventImpl>();
+    impl->fd = UniqueFd(raw);
+    impl->name = name;
+    const std::string obj = impl->object();
+    struct stat st {};
+    IPCKIT_TRY_ASSIGN(auto head, wait_initialised(impl->fd.get(), where.path, obj, options, &st));
+    IPCKIT_TRY_ASSIGN(impl->max_ids, validate_header(header_of(head), st, obj));
+    impl->file_size = event_file_size(impl->max_ids);
     head.reset();
     IPCKIT_TRY_ASSIGN(impl->map,
                       Mapping::map(impl->fd.get(),

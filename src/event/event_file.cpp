@@ -239,6 +239,26 @@ Result<std::unique_ptr<EventImpl>> EventImpl::create(std::string_view name_in,
 
 namespace {
 
+/// Why a file with no live creator and no magic cannot be opened.
+Error init_failure(const Mapping& head, const struct stat& st, const std::string& obj) {
+    const EventHeader* h = head.valid() ? &header_of(head) : nullptr;
+    if ((st.st_mode & 0777) == 0200) {
+        const std::uint32_t pid = h != nullptr ? h->creator_pid.load(std::memory_order_relaxed) : 0;
+        return {std::errc::state_not_recoverable,
+                "event open",
+                obj,
+                "initialisation never completed (creator" +
+                    (pid != 0 ? " pid " + num(pid) : std::string()) +
+                    " is dead); remove it (Event::remove / ipckit rm)"};
+    }
+    const std::uint64_t magic = h != nullptr ? h->magic.load(std::memory_order_relaxed) : 0;
+    return {std::errc::bad_message,
+            "event open",
+            obj,
+            "corrupt header: magic=" + num(magic) + ", file size " +
+                num(static_cast<std::uint64_t>(st.st_size))};
+}
+
 /// open()'s bounded wait for the creator to publish the magic; returns the first page mapped
 /// read-only and the file's last fstat. The creator's lock on byte 0 tells "still initialising"
 /// from "creator died half-way".
@@ -265,23 +285,7 @@ Result<Mapping> wait_initialised(int fd,
             if (initialised(head)) {  // finished between our two looks
                 return head;
             }
-            const EventHeader* h = head.valid() ? &header_of(head) : nullptr;
-            if ((st->st_mode & 0777) == 0200) {
-                const std::uint32_t pid =
-                    h != nullptr ? h->creator_pid.load(std::memory_order_relaxed) : 0;
-                return Error(std::errc::state_not_recoverable,
-                             "event open",
-                             obj,
-                             "initialisation never completed (creator" +
-                                 (pid != 0 ? " pid " + num(pid) : std::string()) +
-                                 " is dead); remove it (Event::remove / ipckit rm)");
-            }
-            const std::uint64_t magic = h != nullptr ? h->magic.load(std::memory_order_relaxed) : 0;
-            return Error(std::errc::bad_message,
-                         "event open",
-                         obj,
-                         "corrupt header: magic=" + num(magic) + ", file size " +
-                             num(static_cast<std::uint64_t>(st->st_size)));
+            return init_failure(head, *st, obj);
         }
         if (until.expired()) {
             return Error(std::errc::timed_out, "event open", obj, "still initialising");

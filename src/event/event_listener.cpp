@@ -17,8 +17,8 @@ constexpr std::chrono::milliseconds kIntactSlice{50};
 }  // namespace
 
 EventListener::EventListener(std::unique_ptr<EventImpl> impl) noexcept : impl_(std::move(impl)) {}
-EventListener::EventListener(EventListener&&) noexcept = default;
-EventListener& EventListener::operator=(EventListener&&) noexcept = default;
+EventListener::EventListener(EventListener&& other) noexcept = default;
+EventListener& EventListener::operator=(EventListener&& other) noexcept = default;
 EventListener::~EventListener() = default;
 
 namespace {

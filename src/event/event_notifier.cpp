@@ -11,8 +11,8 @@ namespace ipckit {
 using detail::EventImpl;
 
 EventNotifier::EventNotifier(std::unique_ptr<EventImpl> impl) noexcept : impl_(std::move(impl)) {}
-EventNotifier::EventNotifier(EventNotifier&&) noexcept = default;
-EventNotifier& EventNotifier::operator=(EventNotifier&&) noexcept = default;
+EventNotifier::EventNotifier(EventNotifier&& other) noexcept = default;
+EventNotifier& EventNotifier::operator=(EventNotifier&& other) noexcept = default;
 EventNotifier::~EventNotifier() = default;
 
 Result<EventNotifier> EventNotifier::open(std::string_view name, const EventOptions& options) {

@@ -48,8 +48,8 @@ public:
     [[nodiscard]] std::uint32_t max_ids() const noexcept;
     [[nodiscard]] const std::string& name() const noexcept;
 
-    EventListener(EventListener&&) noexcept;
-    EventListener& operator=(EventListener&&) noexcept;
+    EventListener(EventListener&& other) noexcept;
+    EventListener& operator=(EventListener&& other) noexcept;
     EventListener(const EventListener&) = delete;
     EventListener& operator=(const EventListener&) = delete;
     ~EventListener();

@@ -36,8 +36,8 @@ public:
     [[nodiscard]] std::uint32_t max_ids() const noexcept;
     [[nodiscard]] const std::string& name() const noexcept;
 
-    EventNotifier(EventNotifier&&) noexcept;
-    EventNotifier& operator=(EventNotifier&&) noexcept;
+    EventNotifier(EventNotifier&& other) noexcept;
+    EventNotifier& operator=(EventNotifier&& other) noexcept;
     EventNotifier(const EventNotifier&) = delete;
     EventNotifier& operator=(const EventNotifier&) = delete;
     ~EventNotifier();

@@ -2,6 +2,7 @@
 #include "ipckit/event/event_listener.hpp"
 
 #include "event/event_file.hpp"
+#include "ipckit/core/assert.hpp"
 #include "ipckit/sync/futex.hpp"
 
 #include <atomic>
@@ -43,6 +44,7 @@ Result<EventListener> EventListener::create(std::string_view name, const EventCo
 }
 
 Result<std::vector<EventCount>> EventListener::take() {
+    IPCKIT_ASSERT(impl_ != nullptr, "use of a moved-from EventListener");
     auto& e = *impl_;
     IPCKIT_TRY(e.check_usable("event take"));
     std::vector<EventCount> out;
@@ -67,6 +69,7 @@ Result<std::vector<EventCount>> EventListener::take() {
 }
 
 Result<std::optional<std::vector<EventCount>>> EventListener::wait(Deadline deadline) {
+    IPCKIT_ASSERT(impl_ != nullptr, "use of a moved-from EventListener");
     auto& e = *impl_;
     auto& h = e.header();
     for (;;) {

@@ -2,6 +2,7 @@
 #include "ipckit/event/event_notifier.hpp"
 
 #include "event/event_file.hpp"
+#include "ipckit/core/assert.hpp"
 #include "ipckit/sync/futex.hpp"
 
 #include <atomic>
@@ -26,6 +27,7 @@ Result<EventNotifier> EventNotifier::create(std::string_view name, const EventCo
 }
 
 Result<void> EventNotifier::notify(std::uint32_t id) {
+    IPCKIT_ASSERT(impl_ != nullptr, "use of a moved-from EventNotifier");
     if (id >= impl_->max_ids) {
         return Error(
             std::errc::invalid_argument,

@@ -72,6 +72,34 @@ TEST(EventMp, ManyNotifiesCoalesceIntoOneCount) {
     ASSERT_TRUE(Event::remove(name));
 }
 
+TEST(EventMp, ConcurrentNotifiersInManyProcessesAreCountedExactly) {
+    const auto name = event_name();
+    auto l = EventListener::create(name).value();
+    constexpr int kNotifiers = 4;
+    constexpr int kEach = 500;
+    std::vector<ForkedChild> children;
+    for (int i = 0; i < kNotifiers; ++i) {
+        children.push_back(ForkedChild::spawn([&] {
+            auto n = EventNotifier::open(name).value();
+            for (int k = 0; k < kEach; ++k) {
+                CHILD_CHECK(n.notify(1));
+                if (k % 3 == 0) {
+                    CHILD_CHECK(n.notify(2));
+                }
+            }
+            return 0;
+        }));
+    }
+    const Totals want{{1, kNotifiers * kEach}, {2, kNotifiers * ((kEach + 2) / 3)}};
+    const Totals got = collect(l, want, 20s);
+    for (auto& c : children) {
+        EXPECT_CHILD_OK(c.wait_for(20s));
+    }
+    EXPECT_EQ(got, want);
+    EXPECT_TRUE(l.take().value().empty());
+    ASSERT_TRUE(Event::remove(name));
+}
+
 /// A child listener: opens, says it is ready (id 0), then counts ids 1 and 2 until it has
 /// `want1`/`want2` and checks nothing more arrives within a short wait.
 int counting_listener(const std::string& name, std::uint64_t want1, std::uint64_t want2) {

@@ -262,28 +262,37 @@ Error init_failure(const Mapping& head, const struct stat& st, const std::string
 /// open()'s bounded wait for the creator to publish the magic; returns the first page mapped
 /// read-only and the file's last fstat. The creator's lock on byte 0 tells "still initialising"
 /// from "creator died half-way".
-Result<Mapping> wait_initialised(int fd,
-                                 const std::string& path,
-                                 const std::string& obj,
-                                 const EventOptions& options,
-                                 struct stat* st) {
+/// The first page, read-only, watched: a peer truncating the file while open() reads the header
+/// makes the reads zeros (and open fail) instead of killing us with SIGBUS.
+struct HeadView {
+    Mapping map;
+    shm_detail::SigbusGuard guard;  // after the mapping: stops watching before it is unmapped
+};
+
+Result<void> wait_initialised(int fd,
+                              const std::string& path,
+                              const std::string& obj,
+                              const EventOptions& options,
+                              struct stat* st,
+                              HeadView& view) {
     const std::uint64_t page = Mapping::page_size();
     const Deadline until = Deadline::after(options.init_wait);
-    Mapping head;
+    Mapping& head = view.map;
     for (;;) {
         IPCKIT_TRY(fstat_check(fd, path, options, st));
         // Only a file at least one page long is looked at (a shorter one would SIGBUS).
         if (static_cast<std::uint64_t>(st->st_size) >= page && !head.valid()) {
             IPCKIT_TRY_ASSIGN(
                 head, Mapping::map(fd, page, 0, Protection::ReadOnly, Sharing::Shared, path));
+            view.guard = shm_detail::SigbusGuard::watch(head);
         }
         if (initialised(head)) {
-            return head;
+            return {};
         }
         IPCKIT_TRY_ASSIGN(auto busy, creator_busy(fd, path));
         if (!busy) {
             if (initialised(head)) {  // finished between our two looks
-                return head;
+                return {};
             }
             return init_failure(head, *st, obj);
         }
@@ -364,10 +373,15 @@ Result<std::unique_ptr<EventImpl>> EventImpl::open(std::string_view name_in,
     impl->name = name;
     const std::string obj = impl->object();
     struct stat st {};
-    IPCKIT_TRY_ASSIGN(auto head, wait_initialised(impl->fd.get(), where.path, obj, options, &st));
-    IPCKIT_TRY_ASSIGN(impl->max_ids, validate_header(header_of(head), st, obj));
+    HeadView head;
+    IPCKIT_TRY(wait_initialised(impl->fd.get(), where.path, obj, options, &st, head));
+    IPCKIT_TRY_ASSIGN(impl->max_ids, validate_header(header_of(head.map), st, obj));
+    if (head.guard.faulted()) {
+        return Error(std::errc::bad_address, "event open", obj, "truncated while opening");
+    }
     impl->file_size = event_file_size(impl->max_ids);
-    head.reset();
+    head.guard.reset();
+    head.map.reset();
     IPCKIT_TRY_ASSIGN(impl->map,
                       Mapping::map(impl->fd.get(),
                                    impl->file_size,

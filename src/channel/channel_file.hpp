@@ -59,10 +59,10 @@ public:
     [[nodiscard]] std::uint64_t sub_lock_off(std::uint32_t i) const noexcept { return sub_off(i); }
 
     /// OFD write lock on one byte: true if taken, false if another description holds it.
-    Result<bool> try_lock(std::uint64_t off) const;
+    [[nodiscard]] Result<bool> try_lock(std::uint64_t off) const;
     void unlock(std::uint64_t off) const noexcept;
     /// True if another open file description holds a lock on the byte (its owner is alive).
-    Result<bool> locked_by_other(std::uint64_t off) const;
+    [[nodiscard]] Result<bool> locked_by_other(std::uint64_t off) const;
     /// Error if the file was unlinked (logind RemoveIPC, rm) or replaced under us (D16),
     /// truncated below its size, or a SIGBUS hit our mappings (see faulted()).
     Result<void> check_intact() const;

@@ -98,14 +98,11 @@ ipckit_status publish_loan(PublisherObject& p,
                            ipckit_loan* loan,
                            std::size_t n,
                            ipckit_error* err) {
-    Loan l = std::move(*p.loan);
-    p.loan.reset();
     *loan = ipckit_loan{};
-    l.resize(n);
-    if (auto r = p.pub.publish(std::move(l)); !r) {
-        return fail(err, r.error());
-    }
-    return IPCKIT_OK;
+    p.loan->resize(n);
+    auto r = p.pub.publish(std::move(*p.loan));  // consumes the loan, published or not
+    p.loan.reset();
+    return r ? IPCKIT_OK : fail(err, r.error());
 }
 
 /// Loans n bytes (deadline 0: try once) into p.loan; IPCKIT_OK, EAGAIN/ETIMEDOUT or an error.

@@ -235,6 +235,41 @@ IPCKIT_C_API ipckit_status ipckit_subscriber_max_message_size(ipckit_subscriber 
                                                               size_t* out,
                                                               ipckit_error* err);
 
+/* ---- POSIX named semaphores (sem_open(3)) */
+
+/* A named semaphore handle. post, wait and value may run concurrently from many threads on one
+ * handle (the semaphore is); close must not run concurrently with them. */
+typedef struct ipckit_semaphore {
+    uint64_t handle;
+} ipckit_semaphore;
+
+/* Creates "/NAME" exclusively with `initial` (<= INT_MAX) and mode `permissions` (0: 0600).
+ * IPCKIT_EEXIST if the name is taken. The name stays until ipckit_semaphore_unlink. */
+IPCKIT_C_API ipckit_status ipckit_semaphore_create(const char* name,
+                                                   unsigned initial,
+                                                   uint32_t permissions,
+                                                   ipckit_semaphore* out,
+                                                   ipckit_error* err);
+/* Opens an existing one (only the caller's own: another owner's is IPCKIT_EACCES). */
+IPCKIT_C_API ipckit_status ipckit_semaphore_open(const char* name,
+                                                 ipckit_semaphore* out,
+                                                 ipckit_error* err);
+/* sem_close; the handle becomes invalid. */
+IPCKIT_C_API ipckit_status ipckit_semaphore_close(ipckit_semaphore sem, ipckit_error* err);
+/* Removes the name; open handles keep working. IPCKIT_ENOENT if absent. */
+IPCKIT_C_API ipckit_status ipckit_semaphore_unlink(const char* name, ipckit_error* err);
+/* Increments (IPCKIT_ESYS with errno EOVERFLOW at the maximum). */
+IPCKIT_C_API ipckit_status ipckit_semaphore_post(ipckit_semaphore sem, ipckit_error* err);
+/* Decrements, waiting until `deadline` (CLOCK_MONOTONIC) while the value is 0: IPCKIT_EAGAIN
+ * (deadline 0) or IPCKIT_ETIMEDOUT when it stayed 0. */
+IPCKIT_C_API ipckit_status ipckit_semaphore_wait(ipckit_semaphore sem,
+                                                 int64_t deadline,
+                                                 ipckit_error* err);
+/* The current value (a snapshot) into *out. */
+IPCKIT_C_API ipckit_status ipckit_semaphore_value(ipckit_semaphore sem,
+                                                  int* out,
+                                                  ipckit_error* err);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -81,19 +81,6 @@ bool valid_config(const ipckit_channel_config* c) {
                             c->max_message_size <= SIZE_MAX);
 }
 
-template <class T>
-ipckit_status insert(std::unique_ptr<T> obj,
-                     std::uint64_t* out,
-                     ipckit_error* err,
-                     const char* fn) {
-    const std::uint64_t h = handles().insert(std::move(obj), T::kKind);
-    if (h == 0) {
-        return fail(err, IPCKIT_ENOMEM, ENOMEM, std::string(fn) + ": handle table full");
-    }
-    *out = h;
-    return IPCKIT_OK;
-}
-
 ipckit_status publish_loan(PublisherObject& p,
                            ipckit_loan* loan,
                            std::size_t n,
@@ -202,10 +189,10 @@ ipckit_status ipckit_publisher_open(const char* name,
         if (!p) {
             return fail(err, p.error());
         }
-        return ipckit::capi::insert(std::make_unique<PublisherObject>(std::move(*p)),
-                                    &out->handle,
-                                    err,
-                                    "ipckit_publisher_open");
+        return ipckit::capi::insert_handle(std::make_unique<PublisherObject>(std::move(*p)),
+                                           &out->handle,
+                                           err,
+                                           "ipckit_publisher_open");
     });
 }
 
@@ -225,10 +212,10 @@ ipckit_status ipckit_publisher_create(const char* name,
         if (!p) {
             return fail(err, p.error());
         }
-        return ipckit::capi::insert(std::make_unique<PublisherObject>(std::move(*p)),
-                                    &out->handle,
-                                    err,
-                                    "ipckit_publisher_create");
+        return ipckit::capi::insert_handle(std::make_unique<PublisherObject>(std::move(*p)),
+                                           &out->handle,
+                                           err,
+                                           "ipckit_publisher_create");
     });
 }
 
@@ -360,7 +347,8 @@ ipckit_status ipckit_subscriber_open(const char* name,
         }
         auto obj = std::make_unique<SubscriberObject>(std::move(*s));
         obj->samples.reserve(4);  // the default max_loans: no allocation on the receive path
-        return ipckit::capi::insert(std::move(obj), &out->handle, err, "ipckit_subscriber_open");
+        return ipckit::capi::insert_handle(
+            std::move(obj), &out->handle, err, "ipckit_subscriber_open");
     });
 }
 

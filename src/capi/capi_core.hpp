@@ -3,13 +3,19 @@
 // deadlines, and the exception barrier every extern "C" function goes through.
 #pragma once
 
+#include "capi/handle_table.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/error.hpp"
+#include "ipckit/core/result.hpp"
 #include "ipckit/ipckit.h"
 
+#include <cerrno>
 #include <cstdint>
+#include <memory>
 #include <new>
+#include <string>
 #include <string_view>
+#include <utility>
 
 namespace ipckit::capi {
 
@@ -42,6 +48,20 @@ inline Deadline to_deadline(std::int64_t ns) noexcept {
     return Deadline::at(Deadline::Clock::time_point(std::chrono::nanoseconds(ns)));
 }
 
+/// Puts obj into the handle table and its handle into *out; ENOMEM when the table is full.
+template <class T>
+ipckit_status insert_handle(std::unique_ptr<T> obj,
+                            std::uint64_t* out,
+                            ipckit_error* err,
+                            const char* fn) {
+    const std::uint64_t h = handles().insert(std::move(obj), T::kKind);
+    if (h == 0) {
+        return fail(err, IPCKIT_ENOMEM, ENOMEM, std::string(fn) + ": handle table full");
+    }
+    *out = h;
+    return IPCKIT_OK;
+}
+
 /// Runs body() and turns an escaping exception (bad_alloc from a message string, ...) into a
 /// status: no C++ exception crosses the C boundary.
 template <class F>
@@ -56,3 +76,15 @@ ipckit_status guard(ipckit_error* err, const char* fn, F&& body) noexcept {
 }
 
 }  // namespace ipckit::capi
+
+/// IPCKIT_TRY_ASSIGN at the C boundary: on an Error, fills *err and returns its status.
+// NOLINTBEGIN(cppcoreguidelines-macro-usage,bugprone-macro-parentheses): as IPCKIT_TRY_ASSIGN
+#define IPCKIT_C_TRY_ASSIGN(err, lhs, expr) \
+    IPCKIT_C_TRY_ASSIGN_IMPL(IPCKIT_TRY_CONCAT(ipckit_c_try_v_, __LINE__), err, lhs, expr)
+#define IPCKIT_C_TRY_ASSIGN_IMPL(tmp, err, lhs, expr)  \
+    auto tmp = (expr);                                 \
+    if (!tmp) {                                        \
+        return ::ipckit::capi::fail(err, tmp.error()); \
+    }                                                  \
+    lhs = std::move(*tmp)
+// NOLINTEND(cppcoreguidelines-macro-usage,bugprone-macro-parentheses)

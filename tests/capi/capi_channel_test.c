@@ -626,6 +626,90 @@ static void test_system_errors(void) {
     CHECK_STATUS(IPCKIT_ENOENT, ipckit_subscriber_open(name, NULL, &sub, &err));
 }
 
+/* ---- POSIX named semaphores */
+
+static int sem_waiter(void* p) {
+    const struct peer_args* a = p;
+    ipckit_semaphore sem;
+    CHECK_STATUS(IPCKIT_OK, ipckit_semaphore_open(a->name, &sem, NULL));
+    capi_send_byte(a->ready_fd);
+    CHECK_STATUS(IPCKIT_OK, ipckit_semaphore_wait(sem, ipckit_deadline_after(10000000000LL), NULL));
+    CHECK_STATUS(IPCKIT_OK, ipckit_semaphore_wait(sem, ipckit_deadline_after(10000000000LL), NULL));
+    CHECK_STATUS(IPCKIT_OK, ipckit_semaphore_close(sem, NULL));
+    return 0;
+}
+
+static void test_semaphore_across_processes(void) {
+    const char* name = capi_unique_sem_name("capi-sem");
+    ipckit_semaphore sem;
+    ipckit_error err;
+    struct peer_args a;
+    int ready[2];
+    int value = -1;
+    pid_t pid;
+    CHECK_STATUS(IPCKIT_OK, ipckit_semaphore_create(name, 0, 0, &sem, &err));
+    CHECK(pipe(ready) == 0);
+    a.name = name;
+    a.ready_fd = ready[1];
+    pid = capi_fork(sem_waiter, &a, 30);
+    CHECK(capi_wait_byte(ready[0], 10000));
+    usleep(20000); /* let it block */
+    CHECK_STATUS(IPCKIT_OK, ipckit_semaphore_post(sem, &err));
+    CHECK_STATUS(IPCKIT_OK, ipckit_semaphore_post(sem, &err));
+    CHECK(capi_wait(pid, 30000) == 0);
+    CHECK_STATUS(IPCKIT_OK, ipckit_semaphore_value(sem, &value, &err));
+    CHECK(value == 0);
+    CHECK_STATUS(IPCKIT_OK, ipckit_semaphore_close(sem, &err));
+    close(ready[0]);
+    close(ready[1]);
+}
+
+static void test_semaphore_errors(void) {
+    const char* name = capi_unique_sem_name("capi-sem-err");
+    const char* missing = capi_unique_sem_name("capi-sem-missing");
+    ipckit_semaphore sem;
+    ipckit_semaphore other;
+    ipckit_semaphore zero;
+    ipckit_publisher as_pub;
+    ipckit_error err;
+    size_t size = 0;
+    int value = -1;
+    int64_t start;
+    CHECK_STATUS(IPCKIT_OK, ipckit_semaphore_create(name, 1, 0600, &sem, &err));
+    CHECK_STATUS(IPCKIT_EEXIST, ipckit_semaphore_create(name, 1, 0, &other, &err));
+    CHECK(err.errno_value == EEXIST);
+    CHECK_STATUS(IPCKIT_ENOENT, ipckit_semaphore_open(missing, &other, &err));
+    CHECK_STATUS(IPCKIT_EINVAL, ipckit_semaphore_open("no-slash", &other, &err));
+    CHECK_STATUS(IPCKIT_EINVAL, ipckit_semaphore_open(NULL, &other, &err));
+    CHECK_STATUS(IPCKIT_EINVAL, ipckit_semaphore_create(name, 0, 0, NULL, &err));
+    CHECK_STATUS(IPCKIT_EINVAL, ipckit_semaphore_create(missing, 0x80000000U, 0, &other, &err));
+    CHECK_STATUS(IPCKIT_EINVAL, ipckit_semaphore_value(sem, NULL, &err));
+    CHECK_STATUS(IPCKIT_OK, ipckit_semaphore_wait(sem, 0, &err));
+    CHECK_STATUS(IPCKIT_EAGAIN, ipckit_semaphore_wait(sem, 0, &err));
+    start = ipckit_now();
+    CHECK_STATUS(IPCKIT_ETIMEDOUT,
+                 ipckit_semaphore_wait(sem, ipckit_deadline_after(30000000), &err));
+    CHECK(ipckit_now() - start >= 30000000);
+    CHECK_STATUS(IPCKIT_OK, ipckit_semaphore_open(name, &other, &err));
+    CHECK_STATUS(IPCKIT_OK, ipckit_semaphore_post(other, &err));
+    CHECK_STATUS(IPCKIT_OK, ipckit_semaphore_value(sem, &value, &err));
+    CHECK(value == 1);
+    /* a semaphore handle is not a publisher, and closed or zero handles are refused */
+    as_pub.handle = sem.handle;
+    CHECK_STATUS(IPCKIT_EBADHANDLE, ipckit_publisher_max_message_size(as_pub, &size, &err));
+    zero.handle = 0;
+    CHECK_STATUS(IPCKIT_EBADHANDLE, ipckit_semaphore_post(zero, &err));
+    CHECK_STATUS(IPCKIT_OK, ipckit_semaphore_close(other, &err));
+    CHECK_STATUS(IPCKIT_EBADHANDLE, ipckit_semaphore_post(other, &err));
+    CHECK_STATUS(IPCKIT_EBADHANDLE, ipckit_semaphore_wait(other, 0, &err));
+    CHECK_STATUS(IPCKIT_EBADHANDLE, ipckit_semaphore_value(other, &value, &err));
+    CHECK_STATUS(IPCKIT_EBADHANDLE, ipckit_semaphore_close(other, &err));
+    CHECK_STATUS(IPCKIT_OK, ipckit_semaphore_unlink(name, &err));
+    CHECK_STATUS(IPCKIT_ENOENT, ipckit_semaphore_unlink(name, &err));
+    CHECK_STATUS(IPCKIT_OK, ipckit_semaphore_post(sem, &err)); /* still works after unlink */
+    CHECK_STATUS(IPCKIT_OK, ipckit_semaphore_close(sem, &err));
+}
+
 struct test_case {
     const char* name;
     void (*fn)(void);
@@ -645,6 +729,8 @@ static const struct test_case tests[] = {
     {"receive_copy_too_small", test_receive_copy_too_small},
     {"null_pointers", test_null_pointers},
     {"system_errors", test_system_errors},
+    {"semaphore_across_processes", test_semaphore_across_processes},
+    {"semaphore_errors", test_semaphore_errors},
 };
 
 int main(int argc, char** argv) {

@@ -23,6 +23,7 @@
 #define CAPI_NAME_SIZE 96
 
 static char capi_names[CAPI_MAX_NAMES][CAPI_NAME_SIZE];
+static int capi_name_is_sem[CAPI_MAX_NAMES]; /* 1: a named semaphore, 0: a channel */
 static int capi_name_count;
 static int capi_in_child;
 static int capi_atexit_done;
@@ -34,7 +35,8 @@ static void capi_cleanup(void) {
         return;
     }
     for (i = 0; i < capi_name_count; ++i) {
-        ipckit_status s = ipckit_channel_remove(capi_names[i], NULL, NULL);
+        ipckit_status s = capi_name_is_sem[i] ? ipckit_semaphore_unlink(capi_names[i], NULL)
+                                              : ipckit_channel_remove(capi_names[i], NULL, NULL);
         if (s != IPCKIT_OK && s != IPCKIT_ENOENT) {
             fprintf(stderr, "cleanup: removing %s: %s\n", capi_names[i], ipckit_status_name(s));
         }
@@ -76,20 +78,36 @@ static void capi_fail(const char* file, int line, const char* expr) {
         }                                               \
     } while (0)
 
-/* A unique channel name, ipckit-test-<pid>-<n>-<tag>, removed at exit. */
-static const char* capi_unique_name(const char* tag) {
+static const char* capi_register_name(const char* prefix, const char* tag, int is_sem) {
     static int counter;
     char* name;
     CHECK(capi_name_count < CAPI_MAX_NAMES);
     name = capi_names[capi_name_count];
-    snprintf(name, CAPI_NAME_SIZE, "ipckit-test-%ld-%d-%s", (long)getpid(), counter++, tag);
+    snprintf(
+        name, CAPI_NAME_SIZE, "%sipckit-test-%ld-%d-%s", prefix, (long)getpid(), counter++, tag);
+    capi_name_is_sem[capi_name_count] = is_sem;
     ++capi_name_count;
     if (!capi_atexit_done) {
         capi_atexit_done = 1;
         atexit(capi_cleanup);
     }
-    (void)ipckit_channel_remove(name, NULL, NULL); /* a leftover of a recycled pid */
+    /* a leftover of a recycled pid */
+    if (is_sem) {
+        (void)ipckit_semaphore_unlink(name, NULL);
+    } else {
+        (void)ipckit_channel_remove(name, NULL, NULL);
+    }
     return name;
+}
+
+/* A unique channel name, ipckit-test-<pid>-<n>-<tag>, removed at exit. */
+static const char* capi_unique_name(const char* tag) {
+    return capi_register_name("", tag, 0);
+}
+
+/* A unique semaphore name, /ipckit-test-<pid>-<n>-<tag>, unlinked at exit. */
+static const char* capi_unique_sem_name(const char* tag) {
+    return capi_register_name("/", tag, 1);
 }
 
 /* Runs fn(arg) in a child that dies with the parent and after `timeout_s` at most. */

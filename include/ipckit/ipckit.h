@@ -270,6 +270,49 @@ IPCKIT_C_API ipckit_status ipckit_semaphore_value(ipckit_semaphore sem,
                                                   int* out,
                                                   ipckit_error* err);
 
+/* ---- POSIX message queues (mq_overview(7)) */
+
+/* A message queue handle (read-write). send and receive may run concurrently from many threads
+ * on one handle (the kernel queue is thread-safe); close must not run concurrently with them. */
+typedef struct ipckit_mq {
+    uint64_t handle;
+} ipckit_mq;
+
+/* Creates "/NAME" exclusively. max_messages / max_message_size 0: the defaults (10, 8192);
+ * permissions 0: 0600. IPCKIT_EEXIST if the name is taken; limits over the sysctls are
+ * IPCKIT_EINVAL with the sysctl named in the message. The queue stays until ipckit_mq_unlink. */
+IPCKIT_C_API ipckit_status ipckit_mq_create(const char* name,
+                                            long max_messages,
+                                            long max_message_size,
+                                            uint32_t permissions,
+                                            ipckit_mq* out,
+                                            ipckit_error* err);
+/* Opens an existing queue (only the caller's own: another owner's is IPCKIT_EACCES). */
+IPCKIT_C_API ipckit_status ipckit_mq_open(const char* name, ipckit_mq* out, ipckit_error* err);
+IPCKIT_C_API ipckit_status ipckit_mq_close(ipckit_mq mq, ipckit_error* err);
+/* Removes the name; open handles keep working. IPCKIT_ENOENT if absent. */
+IPCKIT_C_API ipckit_status ipckit_mq_unlink(const char* name, ipckit_error* err);
+/* Sends n bytes with `priority` (<= 32767), waiting until `deadline` while the queue is full
+ * (IPCKIT_EAGAIN / IPCKIT_ETIMEDOUT). IPCKIT_EMSGSIZE if n > the queue's message size. */
+IPCKIT_C_API ipckit_status ipckit_mq_send(ipckit_mq mq,
+                                          const void* data,
+                                          size_t n,
+                                          unsigned priority,
+                                          int64_t deadline,
+                                          ipckit_error* err);
+/* Receives the oldest message of the highest priority into buf, waiting until `deadline`
+ * (IPCKIT_EAGAIN / IPCKIT_ETIMEDOUT). capacity must be >= the queue's message size
+ * (ipckit_mq_max_message_size), else IPCKIT_EMSGSIZE. size and priority may be NULL. */
+IPCKIT_C_API ipckit_status ipckit_mq_receive(ipckit_mq mq,
+                                             void* buf,
+                                             size_t capacity,
+                                             int64_t deadline,
+                                             size_t* size,
+                                             unsigned* priority,
+                                             ipckit_error* err);
+/* The queue's message size (mq_msgsize) into *out. */
+IPCKIT_C_API ipckit_status ipckit_mq_max_message_size(ipckit_mq mq, size_t* out, ipckit_error* err);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

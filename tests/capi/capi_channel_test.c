@@ -710,6 +710,117 @@ static void test_semaphore_errors(void) {
     CHECK_STATUS(IPCKIT_OK, ipckit_semaphore_close(sem, &err));
 }
 
+/* ---- POSIX message queues */
+
+static int mq_receiver(void* p) {
+    const struct peer_args* a = p;
+    ipckit_mq q;
+    char buf[128];
+    size_t size = 0;
+    size_t max = 0;
+    unsigned prio = 0;
+    CHECK_STATUS(IPCKIT_OK, ipckit_mq_open(a->name, &q, NULL));
+    CHECK_STATUS(IPCKIT_OK, ipckit_mq_max_message_size(q, &max, NULL));
+    CHECK(max == sizeof buf);
+    capi_send_byte(a->ready_fd);
+    /* the parent sent "low" (1) then "high" (9): the higher priority first */
+    CHECK_STATUS(IPCKIT_OK,
+                 ipckit_mq_receive(
+                     q, buf, sizeof buf, ipckit_deadline_after(10000000000LL), &size, &prio, NULL));
+    CHECK(size == 4 && memcmp(buf, "high", 4) == 0 && prio == 9);
+    CHECK_STATUS(IPCKIT_OK,
+                 ipckit_mq_receive(
+                     q, buf, sizeof buf, ipckit_deadline_after(10000000000LL), &size, &prio, NULL));
+    CHECK(size == 3 && memcmp(buf, "low", 3) == 0 && prio == 1);
+    CHECK_STATUS(IPCKIT_OK, ipckit_mq_send(q, "done", 4, 0, IPCKIT_NEVER, NULL));
+    CHECK_STATUS(IPCKIT_OK, ipckit_mq_close(q, NULL));
+    return 0;
+}
+
+static void test_mq_across_processes(void) {
+    const char* name = capi_unique_mq_name("capi-mq");
+    ipckit_mq q;
+    ipckit_error err;
+    struct peer_args a;
+    int ready[2];
+    char buf[128];
+    size_t size = 0;
+    pid_t pid;
+    CHECK_STATUS(IPCKIT_OK, ipckit_mq_create(name, 4, 128, 0, &q, &err));
+    CHECK(pipe(ready) == 0);
+    a.name = name;
+    a.ready_fd = ready[1];
+    /* both queued before the receiver starts, so the priority decides the order */
+    CHECK_STATUS(IPCKIT_OK, ipckit_mq_send(q, "low", 3, 1, 0, &err));
+    CHECK_STATUS(IPCKIT_OK, ipckit_mq_send(q, "high", 4, 9, 0, &err));
+    pid = capi_fork(mq_receiver, &a, 30);
+    CHECK(capi_wait_byte(ready[0], 10000));
+    CHECK(capi_wait(pid, 30000) == 0);
+    CHECK_STATUS(IPCKIT_OK, ipckit_mq_receive(q, buf, sizeof buf, 0, &size, NULL, &err));
+    CHECK(size == 4 && memcmp(buf, "done", 4) == 0);
+    CHECK_STATUS(IPCKIT_OK, ipckit_mq_close(q, &err));
+    close(ready[0]);
+    close(ready[1]);
+}
+
+static void test_mq_errors(void) {
+    const char* name = capi_unique_mq_name("capi-mq-err");
+    const char* missing = capi_unique_mq_name("capi-mq-missing");
+    ipckit_mq q;
+    ipckit_mq other;
+    ipckit_semaphore as_sem;
+    ipckit_error err;
+    char buf[64];
+    char big[65];
+    size_t max = 0;
+    int64_t start;
+    int i;
+    CHECK_STATUS(IPCKIT_OK, ipckit_mq_create(name, 2, 64, 0600, &q, &err));
+    CHECK_STATUS(IPCKIT_EEXIST, ipckit_mq_create(name, 2, 64, 0, &other, &err));
+    CHECK(err.errno_value == EEXIST);
+    CHECK_STATUS(IPCKIT_ENOENT, ipckit_mq_open(missing, &other, &err));
+    CHECK_STATUS(IPCKIT_EINVAL, ipckit_mq_open("bad/name", &other, &err));
+    CHECK_STATUS(IPCKIT_EINVAL, ipckit_mq_open(NULL, &other, &err));
+    CHECK_STATUS(IPCKIT_EINVAL, ipckit_mq_create(missing, -1, 64, 0, &other, &err));
+    CHECK_STATUS(IPCKIT_EINVAL, ipckit_mq_create(missing, 1000000, 64, 0, &other, &err));
+    CHECK(strstr(err.message, "msg_max") != NULL);
+    CHECK_STATUS(IPCKIT_EINVAL, ipckit_mq_send(q, NULL, 4, 0, 0, &err));
+    CHECK_STATUS(IPCKIT_EINVAL, ipckit_mq_receive(q, NULL, 64, 0, NULL, NULL, &err));
+    CHECK_STATUS(IPCKIT_EINVAL, ipckit_mq_max_message_size(q, NULL, &err));
+    CHECK_STATUS(IPCKIT_OK, ipckit_mq_max_message_size(q, &max, &err));
+    CHECK(max == 64);
+    memset(big, 'x', sizeof big);
+    CHECK_STATUS(IPCKIT_EMSGSIZE, ipckit_mq_send(q, big, sizeof big, 0, 0, &err));
+    CHECK_STATUS(IPCKIT_EINVAL, ipckit_mq_send(q, "p", 1, 40000, 0, &err));
+    CHECK_STATUS(IPCKIT_EAGAIN, ipckit_mq_receive(q, buf, sizeof buf, 0, NULL, NULL, &err));
+    start = ipckit_now();
+    CHECK_STATUS(
+        IPCKIT_ETIMEDOUT,
+        ipckit_mq_receive(q, buf, sizeof buf, ipckit_deadline_after(30000000), NULL, NULL, &err));
+    CHECK(ipckit_now() - start >= 30000000);
+    for (i = 0; i < 2; ++i) {
+        CHECK_STATUS(IPCKIT_OK, ipckit_mq_send(q, "f", 1, 0, 0, &err));
+    }
+    CHECK_STATUS(IPCKIT_EAGAIN, ipckit_mq_send(q, "f", 1, 0, 0, &err)); /* full */
+    CHECK_STATUS(IPCKIT_ETIMEDOUT,
+                 ipckit_mq_send(q, "f", 1, 0, ipckit_deadline_after(20000000), &err));
+    CHECK_STATUS(IPCKIT_EMSGSIZE, ipckit_mq_receive(q, buf, 10, 0, NULL, NULL, &err));
+    CHECK(strstr(err.message, "msgsize") != NULL);
+    /* a queue handle is not a semaphore; closed handles are refused */
+    as_sem.handle = q.handle;
+    CHECK_STATUS(IPCKIT_EBADHANDLE, ipckit_semaphore_post(as_sem, &err));
+    CHECK_STATUS(IPCKIT_OK, ipckit_mq_open(name, &other, &err));
+    CHECK_STATUS(IPCKIT_OK, ipckit_mq_close(other, &err));
+    CHECK_STATUS(IPCKIT_EBADHANDLE, ipckit_mq_send(other, "f", 1, 0, 0, &err));
+    CHECK_STATUS(IPCKIT_EBADHANDLE, ipckit_mq_receive(other, buf, sizeof buf, 0, NULL, NULL, &err));
+    CHECK_STATUS(IPCKIT_EBADHANDLE, ipckit_mq_max_message_size(other, &max, &err));
+    CHECK_STATUS(IPCKIT_EBADHANDLE, ipckit_mq_close(other, &err));
+    CHECK_STATUS(IPCKIT_OK, ipckit_mq_unlink(name, &err));
+    CHECK_STATUS(IPCKIT_ENOENT, ipckit_mq_unlink(name, &err));
+    CHECK_STATUS(IPCKIT_OK, ipckit_mq_receive(q, buf, sizeof buf, 0, NULL, NULL, &err));
+    CHECK_STATUS(IPCKIT_OK, ipckit_mq_close(q, &err));
+}
+
 struct test_case {
     const char* name;
     void (*fn)(void);
@@ -731,6 +842,8 @@ static const struct test_case tests[] = {
     {"system_errors", test_system_errors},
     {"semaphore_across_processes", test_semaphore_across_processes},
     {"semaphore_errors", test_semaphore_errors},
+    {"mq_across_processes", test_mq_across_processes},
+    {"mq_errors", test_mq_errors},
 };
 
 int main(int argc, char** argv) {

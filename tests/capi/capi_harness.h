@@ -23,7 +23,7 @@
 #define CAPI_NAME_SIZE 96
 
 static char capi_names[CAPI_MAX_NAMES][CAPI_NAME_SIZE];
-static int capi_name_is_sem[CAPI_MAX_NAMES]; /* 1: a named semaphore, 0: a channel */
+static int capi_name_is_sem[CAPI_MAX_NAMES]; /* 0: a channel, 1: a semaphore, 2: a queue */
 static int capi_name_count;
 static int capi_in_child;
 static int capi_atexit_done;
@@ -35,8 +35,10 @@ static void capi_cleanup(void) {
         return;
     }
     for (i = 0; i < capi_name_count; ++i) {
-        ipckit_status s = capi_name_is_sem[i] ? ipckit_semaphore_unlink(capi_names[i], NULL)
-                                              : ipckit_channel_remove(capi_names[i], NULL, NULL);
+        ipckit_status s = capi_name_is_sem[i] == 2 ? ipckit_mq_unlink(capi_names[i], NULL)
+                          : capi_name_is_sem[i] == 1
+                              ? ipckit_semaphore_unlink(capi_names[i], NULL)
+                              : ipckit_channel_remove(capi_names[i], NULL, NULL);
         if (s != IPCKIT_OK && s != IPCKIT_ENOENT) {
             fprintf(stderr, "cleanup: removing %s: %s\n", capi_names[i], ipckit_status_name(s));
         }
@@ -78,6 +80,23 @@ static void capi_fail(const char* file, int line, const char* expr) {
         }                                               \
     } while (0)
 
+/* Records a queue name for the suite's leak check (tests/support/ipc_registry.cpp does the
+ * same for the C++ tests), for hosts where /dev/mqueue is not mounted. */
+static void capi_track_mq(const char* name) {
+    const char* dir = getenv("IPCKIT_TEST_TRACK_DIR");
+    char path[512];
+    FILE* f;
+    if (dir == NULL) {
+        return;
+    }
+    snprintf(path, sizeof path, "%s/mq-names", dir);
+    f = fopen(path, "a");
+    if (f != NULL) {
+        fprintf(f, "%s\n", name);
+        fclose(f);
+    }
+}
+
 static const char* capi_register_name(const char* prefix, const char* tag, int is_sem) {
     static int counter;
     char* name;
@@ -92,7 +111,10 @@ static const char* capi_register_name(const char* prefix, const char* tag, int i
         atexit(capi_cleanup);
     }
     /* a leftover of a recycled pid */
-    if (is_sem) {
+    if (is_sem == 2) {
+        capi_track_mq(name);
+        (void)ipckit_mq_unlink(name, NULL);
+    } else if (is_sem) {
         (void)ipckit_semaphore_unlink(name, NULL);
     } else {
         (void)ipckit_channel_remove(name, NULL, NULL);
@@ -103,6 +125,11 @@ static const char* capi_register_name(const char* prefix, const char* tag, int i
 /* A unique channel name, ipckit-test-<pid>-<n>-<tag>, removed at exit. */
 static const char* capi_unique_name(const char* tag) {
     return capi_register_name("", tag, 0);
+}
+
+/* A unique POSIX queue name, /ipckit-test-<pid>-<n>-<tag>, unlinked at exit. */
+static const char* capi_unique_mq_name(const char* tag) {
+    return capi_register_name("/", tag, 2);
 }
 
 /* A unique semaphore name, /ipckit-test-<pid>-<n>-<tag>, unlinked at exit. */

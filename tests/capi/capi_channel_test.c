@@ -7,8 +7,10 @@
 
 #include "capi_harness.h"
 
+#include <pthread.h>
 #include <sys/time.h>
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #define MSGS 2000
@@ -821,6 +823,64 @@ static void test_mq_errors(void) {
     CHECK_STATUS(IPCKIT_OK, ipckit_mq_close(q, &err));
 }
 
+/* ---- the handle table under threads: opens and closes race with lookups of stale handles */
+
+#define TABLE_THREADS 4
+#define TABLE_ROUNDS 300
+
+struct table_args {
+    const char* name;
+    _Atomic uint64_t last_closed; /* a handle some thread closed; probed by the others */
+    _Atomic int failures;
+};
+
+static void* table_worker(void* p) {
+    struct table_args* a = p;
+    int round;
+    for (round = 0; round < TABLE_ROUNDS; ++round) {
+        ipckit_semaphore sem;
+        ipckit_semaphore stale;
+        int value = -1;
+        if (ipckit_semaphore_open(a->name, &sem, NULL) != IPCKIT_OK ||
+            ipckit_semaphore_value(sem, &value, NULL) != IPCKIT_OK || value != 0) {
+            atomic_fetch_add(&a->failures, 1);
+            continue;
+        }
+        /* another thread's closed handle: dead, whatever that slot holds now */
+        stale.handle = atomic_load(&a->last_closed);
+        if (stale.handle != 0 && ipckit_semaphore_value(stale, &value, NULL) != IPCKIT_EBADHANDLE) {
+            atomic_fetch_add(&a->failures, 1);
+        }
+        if (ipckit_semaphore_close(sem, NULL) != IPCKIT_OK ||
+            ipckit_semaphore_close(sem, NULL) != IPCKIT_EBADHANDLE) {
+            atomic_fetch_add(&a->failures, 1);
+        }
+        atomic_store(&a->last_closed, sem.handle);
+    }
+    return NULL;
+}
+
+static void test_handle_table_threads(void) {
+    const char* name = capi_unique_sem_name("capi-threads");
+    ipckit_semaphore keep;
+    pthread_t threads[TABLE_THREADS];
+    struct table_args a;
+    int i;
+    CHECK_STATUS(IPCKIT_OK, ipckit_semaphore_create(name, 0, 0, &keep, NULL));
+    a.name = name;
+    atomic_init(&a.last_closed, 0);
+    atomic_init(&a.failures, 0);
+    for (i = 0; i < TABLE_THREADS; ++i) {
+        CHECK(pthread_create(&threads[i], NULL, table_worker, &a) == 0);
+    }
+    for (i = 0; i < TABLE_THREADS; ++i) {
+        CHECK(pthread_join(threads[i], NULL) == 0);
+    }
+    CHECK(atomic_load(&a.failures) == 0);
+    CHECK_STATUS(IPCKIT_OK, ipckit_semaphore_post(keep, NULL)); /* untouched by the churn */
+    CHECK_STATUS(IPCKIT_OK, ipckit_semaphore_close(keep, NULL));
+}
+
 struct test_case {
     const char* name;
     void (*fn)(void);
@@ -844,6 +904,7 @@ static const struct test_case tests[] = {
     {"semaphore_errors", test_semaphore_errors},
     {"mq_across_processes", test_mq_across_processes},
     {"mq_errors", test_mq_errors},
+    {"handle_table_threads", test_handle_table_threads},
 };
 
 int main(int argc, char** argv) {

@@ -81,10 +81,10 @@ bool valid_config(const ipckit_channel_config* c) {
                             c->max_message_size <= SIZE_MAX);
 }
 
-ipckit_status publish_loan(PublisherObject& p,
-                           ipckit_loan* loan,
-                           std::size_t n,
-                           ipckit_error* err) {
+[[gnu::always_inline]] inline ipckit_status publish_loan(PublisherObject& p,
+                                                         ipckit_loan* loan,
+                                                         std::size_t n,
+                                                         ipckit_error* err) {
     *loan = ipckit_loan{};
     p.loan->resize(n);
     auto r = p.pub.publish(std::move(*p.loan));  // consumes the loan, published or not
@@ -93,10 +93,10 @@ ipckit_status publish_loan(PublisherObject& p,
 }
 
 /// Loans n bytes (deadline 0: try once) into p.loan; IPCKIT_OK, EAGAIN/ETIMEDOUT or an error.
-ipckit_status take_loan(PublisherObject& p,
-                        std::size_t n,
-                        std::int64_t deadline,
-                        ipckit_error* err) {
+[[gnu::always_inline]] inline ipckit_status take_loan(PublisherObject& p,
+                                                      std::size_t n,
+                                                      std::int64_t deadline,
+                                                      ipckit_error* err) {
     if (p.loan) {
         return fail(err,
                     IPCKIT_EBUSY,

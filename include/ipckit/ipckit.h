@@ -99,7 +99,7 @@ typedef struct ipckit_channel_config {
     uint32_t max_loans;        /* samples one subscriber may hold at once, default 4 */
     uint64_t lane_bytes;       /* ring per publisher: power of two, >= 2 x (max msg + 16) */
     uint64_t max_message_size; /* default 64 KiB */
-    uint32_t permissions;      /* mode of the file, default 0600 */
+    uint32_t permissions;      /* mode of the file; 0: the default 0600 */
     const char* dir;           /* NULL: $IPCKIT_SHM_DIR, else /dev/shm; borrowed during the call */
 } ipckit_channel_config;
 

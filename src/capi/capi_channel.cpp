@@ -71,7 +71,9 @@ ChannelConfig config_of(const ipckit_channel_config* c) {
     config.max_publishers = c->max_publishers;
     config.max_subscribers = c->max_subscribers;
     config.max_loans = c->max_loans;
-    config.permissions = Permissions(static_cast<mode_t>(c->permissions));
+    if (c->permissions != 0) {  // 0 (a zeroed struct): the default 0600, never mode 0
+        config.permissions = Permissions(static_cast<mode_t>(c->permissions));
+    }
     config.options = options_of(c->dir);
     return config;
 }

@@ -8,6 +8,7 @@
 #include "capi_harness.h"
 
 #include <pthread.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
 #include <stdatomic.h>
@@ -577,6 +578,19 @@ static void test_null_pointers(void) {
     CHECK_STATUS(IPCKIT_EINVAL, ipckit_publisher_create(NULL, &c, &pub, NULL));
     CHECK_STATUS(IPCKIT_EINVAL, ipckit_subscriber_open(NULL, NULL, &sub, NULL));
     CHECK_STATUS(IPCKIT_OK, ipckit_publisher_create(name, NULL, &pub, NULL)); /* defaults */
+    {
+        /* a zeroed config's permissions 0 mean the default 0600, not an unreadable file */
+        ipckit_channel_config zeroed;
+        struct stat st;
+        char path[256];
+        const char* zname = capi_unique_name("capi-zero-mode");
+        zeroed = c;
+        zeroed.permissions = 0;
+        CHECK_STATUS(IPCKIT_OK, ipckit_channel_create(zname, &zeroed, &err));
+        snprintf(path, sizeof path, "/dev/shm/%s.chan", zname);
+        CHECK(stat(path, &st) == 0);
+        CHECK((st.st_mode & 07777) == 0600);
+    }
     CHECK_STATUS(IPCKIT_EINVAL, ipckit_publisher_open(name, NULL, NULL, &err));
     CHECK(strstr(err.message, "out") != NULL);
     CHECK_STATUS(IPCKIT_EINVAL, ipckit_subscriber_open(name, NULL, NULL, &err));

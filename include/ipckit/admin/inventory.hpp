@@ -8,6 +8,7 @@
 #include "ipckit/channel/channel.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/endpoint/uri.hpp"
+#include "ipckit/export.hpp"
 
 #include <sys/types.h>
 
@@ -22,9 +23,9 @@ namespace ipckit {
 enum class IpcObjectKind { PosixMq, PosixShm, PosixSem, SysvMsg, SysvShm, SysvSem, Channel };
 
 /// "mq", "shm", "sem", "sysvmq", "sysvshm", "sysvsem", "chan": the URI scheme of the kind.
-std::string_view kind_name(IpcObjectKind kind) noexcept;
+IPCKIT_API std::string_view kind_name(IpcObjectKind kind) noexcept;
 /// The inverse of kind_name(); empty for an unknown word.
-std::optional<IpcObjectKind> kind_from_name(std::string_view name) noexcept;
+IPCKIT_API std::optional<IpcObjectKind> kind_from_name(std::string_view name) noexcept;
 
 /// Whether an object is used, and whether `ipckit rm --stale` may remove it: the first that
 /// applies, in this order.
@@ -38,11 +39,11 @@ enum class ObjectState {
 };
 
 /// "in-use", "users-unknown", "unread", "never-used", "stale", "idle" (the JSON words).
-std::string_view state_name(ObjectState state) noexcept;
+IPCKIT_API std::string_view state_name(ObjectState state) noexcept;
 
 /// One IPC object as the kernel shows it. Optional fields are absent when the kind has no such
 /// property or it could not be read (no permission): absent is never shown as 0.
-struct IpcObjectInfo {
+struct IPCKIT_API IpcObjectInfo {
     IpcObjectKind kind = IpcObjectKind::PosixShm;
     std::string name;  ///< "/jobs" (POSIX), "ticks" (channel), "0x000011ec"/"private" (System V)
     std::string uri;   ///< how to address it: "mq:/jobs", "chan:ticks", "sysvmq:id:3"
@@ -91,7 +92,7 @@ struct IpcObjectInfo {
 };
 
 /// What to list.
-struct InventoryFilter {
+struct IPCKIT_API InventoryFilter {
     std::vector<IpcObjectKind> kinds;  ///< empty: every kind
     std::string prefix;                ///< name prefix, with or without the leading '/'
 };
@@ -100,7 +101,7 @@ struct InventoryFilter {
 /// stat/open is skipped, not an error (C10). A kind that cannot be listed at all (mqueue fs not
 /// mounted and we may not mount it, F31) is reported in `warnings` and `unlisted`, never as
 /// "nothing there".
-struct Inventory {
+struct IPCKIT_API Inventory {
     std::vector<IpcObjectInfo> objects;
     std::vector<std::string> warnings;
     std::vector<IpcObjectKind> unlisted;  ///< kinds that could not be listed
@@ -138,9 +139,9 @@ struct Inventory {
 };
 
 /// True if `pid` names a live process (kill(pid, 0) says it exists, even if not ours).
-bool process_alive(pid_t pid) noexcept;
+IPCKIT_API bool process_alive(pid_t pid) noexcept;
 
 /// Where channels live: $IPCKIT_SHM_DIR if set, else /dev/shm.
-std::string channel_directory();
+IPCKIT_API std::string channel_directory();
 
 }  // namespace ipckit

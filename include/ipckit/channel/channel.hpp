@@ -11,11 +11,12 @@
 
 #include "ipckit/channel/channel_config.hpp"
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 
 namespace ipckit {
 
 /// One publisher or subscriber record as seen by an inspector.
-struct ChannelParticipantInfo {
+struct IPCKIT_API ChannelParticipantInfo {
     std::uint32_t index = 0;   ///< record number (publisher lane / subscriber slot)
     pid_t pid = 0;             ///< pid recorded by the owner (informational only)
     bool alive = false;        ///< the owner's OFD lock is held (a stopped process is alive)
@@ -26,7 +27,7 @@ struct ChannelParticipantInfo {
 };
 
 /// What `ipckit ls/stat` shows about a channel.
-struct ChannelInfo {
+struct IPCKIT_API ChannelInfo {
     std::string name;
     std::string path;
     ChannelPolicy policy = ChannelPolicy::Block;
@@ -49,7 +50,7 @@ struct ChannelInfo {
 ///   auto info = Channel::inspect("chan:prices").value();
 ///   for (auto& s : info.subscribers) std::printf("%d %s\n", s.pid, s.alive ? "alive" : "dead");
 /// @endcode
-class Channel {
+class IPCKIT_API Channel {
 public:
     /// Creates the channel file (exclusive, initialised before it becomes visible as ready).
     static Result<void> create(std::string_view name, const ChannelConfig& config);

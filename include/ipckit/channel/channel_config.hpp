@@ -4,6 +4,7 @@
 
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/ownership.hpp"
+#include "ipckit/export.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -19,7 +20,7 @@ enum class ChannelPolicy : std::uint32_t {
 };
 
 /// How to find a channel file and how a participant joins. Shared by create and open.
-struct ChannelOptions {
+struct IPCKIT_API ChannelOptions {
     /// Directory of the channel files. Empty: $IPCKIT_SHM_DIR, else /dev/shm. Must be absolute,
     /// owned by the caller or root, and not writable by others unless sticky.
     std::string dir;
@@ -36,7 +37,7 @@ struct ChannelOptions {
 
 /// Creation parameters. Every participant must agree with them; open_or_create reports the first
 /// field that differs.
-struct ChannelConfig {
+struct IPCKIT_API ChannelConfig {
     ChannelPolicy policy = ChannelPolicy::Block;
     /// Bytes of each publisher's ring (its "lane"); a power of two, a multiple of the page size and
     /// at least 2 x (max_message_size + 16). Memory used: max_publishers x lane_bytes + tables.

@@ -17,6 +17,7 @@
 #include "ipckit/channel/channel_config.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 
 namespace ipckit {
 
@@ -27,7 +28,7 @@ struct PublisherImpl;
 /// Writable space for one message, inside the channel's shared memory. Obtained from
 /// Publisher::loan(), consumed by Publisher::publish(). Dropping it unpublished gives the space
 /// back. Move-only; must not outlive its Publisher.
-class Loan {
+class IPCKIT_API Loan {
 public:
     Loan(Loan&& other) noexcept
         : owner_(std::exchange(other.owner_, nullptr)),
@@ -82,7 +83,7 @@ private:
 ///   loan.resize(6);
 ///   pub.publish(std::move(loan)).value();
 /// @endcode
-class Publisher {
+class IPCKIT_API Publisher {
 public:
     /// Creates the channel (exclusive) and joins it.
     static Result<Publisher> create(std::string_view name, const ChannelConfig& config);

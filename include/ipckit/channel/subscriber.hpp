@@ -5,6 +5,7 @@
 #include "ipckit/channel/channel_config.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 
 #include <sys/types.h>
 
@@ -29,7 +30,7 @@ struct SubscriberImpl;
 /// A received message, read-only, in shared memory (mapped PROT_READ). Valid until destroyed or
 /// passed to Subscriber::release(). Counts against the channel's max_loans. Move-only; must not
 /// outlive its Subscriber.
-class Sample {
+class IPCKIT_API Sample {
 public:
     Sample(Sample&& other) noexcept
         : owner_(std::exchange(other.owner_, nullptr)),
@@ -84,7 +85,7 @@ private:
 };
 
 /// What a copying receive delivered.
-struct Received {
+struct IPCKIT_API Received {
     std::size_t size = 0;
     std::uint32_t publisher = 0;
     std::uint64_t lost_before = 0;
@@ -101,7 +102,7 @@ struct Received {
 ///   auto sub = Subscriber::open("chan:prices").value();
 ///   if (auto s = sub.receive_for(1s).value()) use((*s).bytes());
 /// @endcode
-class Subscriber {
+class IPCKIT_API Subscriber {
 public:
     static Result<Subscriber> open(std::string_view name, const ChannelOptions& options = {});
     static Result<Subscriber> create(std::string_view name, const ChannelConfig& config);

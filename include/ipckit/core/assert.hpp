@@ -2,8 +2,13 @@
 // IPCKIT_ASSERT: contract checks that stay on in release builds.
 #pragma once
 
+#include "ipckit/export.hpp"
+
 namespace ipckit::detail {
-[[noreturn]] void assert_fail(const char* expr, const char* msg, const char* file, int line) noexcept;
+[[noreturn]] IPCKIT_API void assert_fail(const char* expr,
+                                         const char* msg,
+                                         const char* file,
+                                         int line) noexcept;
 }  // namespace ipckit::detail
 
 /// Aborts with a message on a contract violation (a caller bug: a moved-from handle, a message

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 
 namespace ipckit {
 
@@ -18,7 +19,7 @@ namespace ipckit {
 /// Kernel APIs that only accept CLOCK_REALTIME (mq_timedreceive, sem_timedwait) get
 /// to_realtime_timespec(), which re-derives a wall-clock deadline from the remaining time; callers
 /// re-arm in slices so a wall-clock jump cannot stretch a wait (see kRealtimeSlice).
-class Deadline {
+class IPCKIT_API Deadline {
 public:
     using Clock = std::chrono::steady_clock;
 
@@ -74,6 +75,6 @@ private:
 /// Deadline, refusing malformed values (tv_nsec outside [0, 1e9), negative seconds) instead of
 /// passing them to the kernel, which skips the check when the call would not block (F5).
 /// Fails with errc::invalid_argument naming the bad field.
-Result<Deadline> deadline_from_realtime_timespec(const timespec& ts);
+IPCKIT_API Result<Deadline> deadline_from_realtime_timespec(const timespec& ts);
 
 }  // namespace ipckit

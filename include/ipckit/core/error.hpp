@@ -7,6 +7,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "ipckit/export.hpp"
+
 namespace ipckit {
 
 /// A failed operation. Carries the errno (as a std::error_code that compares equal to std::errc),
@@ -17,7 +19,7 @@ namespace ipckit {
 /// the static name of the call, and one pointer to the object and detail text, allocated only when
 /// there is text. Results carry it by value, so it is kept small; the success path and the ordinary
 /// outcomes (would block, timed out) never build one.
-class Error {
+class IPCKIT_API Error {
 public:
     Error() = default;
     Error(std::error_code code, const char* op, std::string object = {}, std::string detail = {})

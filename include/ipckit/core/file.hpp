@@ -6,6 +6,7 @@
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
+#include "ipckit/export.hpp"
 
 #include <string>
 
@@ -14,6 +15,8 @@ namespace ipckit {
 /// Opens `path` with `flags` (O_CLOEXEC is always added; EINTR is retried) and, when the flags
 /// create the file, `permissions` (through the umask). Errors name the call and the path, e.g.
 /// "open /etc/shadow: Permission denied" (errc::permission_denied).
-Result<UniqueFd> open_file(const std::string& path, int flags, Permissions permissions = {});
+IPCKIT_API Result<UniqueFd> open_file(const std::string& path,
+                                      int flags,
+                                      Permissions permissions = {});
 
 }  // namespace ipckit

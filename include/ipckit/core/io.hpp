@@ -10,6 +10,7 @@
 
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 
 namespace ipckit {
 
@@ -26,40 +27,40 @@ enum class FdKind { Socket, Other };
 /// never makes for you) and lets FdKind::Other writes use plain write(2) instead of their per-write
 /// SIGPIPE protection (RWF_NOSIGNAL, or two sigprocmask calls per write on kernels before 6.18). For programs that own their signal policy, such as the
 /// ipckit command. Changing SIGPIPE back by other means afterwards is the caller's responsibility.
-Result<void> ignore_sigpipe_process_wide();
+IPCKIT_API Result<void> ignore_sigpipe_process_wide();
 
 /// Writes as much of `bytes` as the descriptor takes in one call (EINTR retried). On a
 /// non-blocking descriptor that is full, waits for POLLOUT until `deadline`; returns an empty
 /// optional if the deadline passes with nothing written. A gone reader is errc::broken_pipe.
-Result<std::optional<std::size_t>> write_some(int fd,
-                                              std::span<const std::byte> bytes,
-                                              FdKind kind,
-                                              Deadline deadline,
-                                              std::string_view object);
+IPCKIT_API Result<std::optional<std::size_t>> write_some(int fd,
+                                                         std::span<const std::byte> bytes,
+                                                         FdKind kind,
+                                                         Deadline deadline,
+                                                         std::string_view object);
 
 /// Writes all of `bytes`, resuming after partial writes (never re-sending what was written).
 /// If the deadline passes first: errc::timed_out with detail "wrote X of Y bytes". On a blocking
 /// descriptor the deadline is checked between writes (a single write(2) may block past it); use
 /// a non-blocking descriptor for a hard bound.
-Result<void> write_all(int fd,
-                       std::span<const std::byte> bytes,
-                       FdKind kind,
-                       Deadline deadline,
-                       std::string_view object);
+IPCKIT_API Result<void> write_all(int fd,
+                                  std::span<const std::byte> bytes,
+                                  FdKind kind,
+                                  Deadline deadline,
+                                  std::string_view object);
 
 /// Reads what is available, up to bytes.size(), waiting until `deadline` for at least one byte.
 /// Returns the count (0 means end of file) or an empty optional if the deadline passed.
-Result<std::optional<std::size_t>> read_some(int fd,
-                                             std::span<std::byte> bytes,
-                                             Deadline deadline,
-                                             std::string_view object);
+IPCKIT_API Result<std::optional<std::size_t>> read_some(int fd,
+                                                        std::span<std::byte> bytes,
+                                                        Deadline deadline,
+                                                        std::string_view object);
 
 /// Fills `bytes` completely, unless end of file comes first: returns the count read, which is
 /// less than bytes.size() only at EOF. If the deadline passes first: errc::timed_out with detail
 /// "read X of Y bytes".
-Result<std::size_t> read_exact(int fd,
-                               std::span<std::byte> bytes,
-                               Deadline deadline,
-                               std::string_view object);
+IPCKIT_API Result<std::size_t> read_exact(int fd,
+                                          std::span<std::byte> bytes,
+                                          Deadline deadline,
+                                          std::string_view object);
 
 }  // namespace ipckit

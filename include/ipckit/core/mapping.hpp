@@ -6,6 +6,7 @@
 #include <span>
 
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 
 namespace ipckit {
 
@@ -25,7 +26,7 @@ enum class Sharing { Shared, Private };
 ///   if (!m) return m.error();
 ///   std::span<std::byte> bytes = m->bytes();
 /// @endcode
-class Mapping {
+class IPCKIT_API Mapping {
 public:
     Mapping() noexcept = default;
     Mapping(Mapping&& other) noexcept;

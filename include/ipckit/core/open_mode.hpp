@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include "ipckit/export.hpp"
+
 namespace ipckit {
 
 /// How a named object is obtained. CreateExclusive (O_EXCL / IPC_EXCL) is the default wherever a
@@ -20,7 +22,7 @@ enum class Access { ReadOnly, WriteOnly, ReadWrite };
 
 /// Permission bits for a new object. The default is owner read/write (0600): the bits pass
 /// through the umask (F17) and 0600 survives any umask.
-class Permissions {
+class IPCKIT_API Permissions {
 public:
     constexpr Permissions() noexcept = default;
     constexpr explicit Permissions(mode_t bits) noexcept : bits_(bits & 07777U) {}

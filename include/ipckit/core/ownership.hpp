@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 
 #include <sys/types.h>
 
@@ -27,7 +28,7 @@ namespace ipckit {
 ///   auto q = PosixMq::open(name, Access::ReadOnly).value();        // ours only
 ///   auto shared = PosixMq::open(name, Access::ReadOnly, Ownership().trust(1000));
 /// @endcode
-class Ownership {
+class IPCKIT_API Ownership {
 public:
     /// Trusts only the caller's effective uid.
     Ownership() = default;
@@ -68,12 +69,12 @@ private:
 
 /// The category of ownership refusals. Its single value is EACCES, equivalent to
 /// std::errc::permission_denied; message() is "untrusted owner".
-const std::error_category& ownership_category() noexcept;
+IPCKIT_API const std::error_category& ownership_category() noexcept;
 
 /// True if `e` is an Ownership refusal (the CLI maps it to exit 4, a kernel EACCES to 1).
-[[nodiscard]] bool is_untrusted_owner(const Error& e) noexcept;
+[[nodiscard]] IPCKIT_API bool is_untrusted_owner(const Error& e) noexcept;
 
 /// "nobody (uid 65534)", or "uid 1234" for a uid without a passwd entry.
-[[nodiscard]] std::string describe_user(uid_t uid);
+[[nodiscard]] IPCKIT_API std::string describe_user(uid_t uid);
 
 }  // namespace ipckit

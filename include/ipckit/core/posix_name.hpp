@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 
 namespace ipckit {
 
@@ -15,7 +16,7 @@ namespace ipckit {
 /// before any system call, so a bad name is an errc::invalid_argument (or filename_too_long)
 /// that says which rule it broke, instead of the kernel's surprising answers (F1: "/a/b" gives
 /// EACCES, "/" gives ENOENT).
-class PosixName {
+class IPCKIT_API PosixName {
 public:
     /// NAME_MAX minus the 4 bytes glibc prepends for semaphores ("sem."), so one name is valid for
     /// every POSIX object kind.

@@ -11,11 +11,12 @@
 #include <memory>
 
 #include "ipckit/core/error.hpp"
+#include "ipckit/export.hpp"
 
 namespace ipckit {
 
 /// Wraps an Error so that `return unexpected(err);` reads like std::expected code.
-class Unexpected {
+class IPCKIT_API Unexpected {
 public:
     explicit Unexpected(Error e) : error_(std::move(e)) {}
     [[nodiscard]] Error& error() & noexcept { return error_; }
@@ -28,7 +29,7 @@ private:
 inline Unexpected unexpected(Error e) { return Unexpected(std::move(e)); }
 
 /// Thrown by Result::value() on an error. Catch it only at the edges (CLI main, tests).
-class ResultError : public std::system_error {
+class IPCKIT_API ResultError : public std::system_error {
 public:
     explicit ResultError(Error e) : std::system_error(e.code(), e.message()), error_(std::move(e)) {}
     [[nodiscard]] const Error& error() const noexcept { return error_; }

@@ -8,12 +8,13 @@
 #include <string_view>
 
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 
 namespace ipckit {
 
 /// A System V IPC key. IPC_PRIVATE (numerically 0) is only reachable through private_key(), so a
 /// typo'd "0" can never silently create a fresh, unreachable object every run (A03).
-class SysvKey {
+class IPCKIT_API SysvKey {
 public:
     /// A new object every time (IPC_PRIVATE); share its id, not its key.
     static SysvKey private_key() noexcept { return SysvKey(0); }

@@ -4,6 +4,8 @@
 
 #include <utility>
 
+#include "ipckit/export.hpp"
+
 namespace ipckit {
 
 /// Move-only owner of a file descriptor. The destructor closes it; close() is never retried on
@@ -14,7 +16,7 @@ namespace ipckit {
 ///   UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
 ///   int raw = fd.release();   // caller now owns raw
 /// @endcode
-class UniqueFd {
+class IPCKIT_API UniqueFd {
 public:
     UniqueFd() noexcept = default;
     explicit UniqueFd(int fd) noexcept : fd_(fd) {}

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "ipckit/core/assert.hpp"
+#include "ipckit/export.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -23,7 +24,7 @@ enum class ParseError : std::uint8_t {
 };
 
 /// "is empty", "is not a number", ...: a default wording for callers with nothing better.
-std::string_view describe(ParseError error) noexcept;
+IPCKIT_API std::string_view describe(ParseError error) noexcept;
 
 /// A parsed value, or why the text was refused. Parsing allocates nothing and builds no Error:
 /// the caller knows what the text was (an option, a flag) and words the message.
@@ -53,13 +54,13 @@ private:
 };
 
 /// What an integer may be written with beyond decimal digits. Never a '+', blanks or separators.
-struct NumberSyntax {
+struct IPCKIT_API NumberSyntax {
     bool sign = false;  ///< a leading '-' ("-3", "-0"); the range decides whether < 0 is allowed
     bool hex = false;   ///< "0x1f" / "0X1F" (after the sign: "-0x10")
 };
 
 /// One unit of a number with units: its suffix ("" for a bare number) and what it multiplies by.
-struct Unit {
+struct IPCKIT_API Unit {
     std::string_view suffix;
     std::uint64_t factor = 1;
 };
@@ -81,24 +82,24 @@ inline constexpr Unit kSizeBytes[] = {{"", 1},
 /// The whole of `text` as an integer in [min, max]: decimal digits, with `syntax` also a sign and
 /// 0x hex ("0x11eb", "-3"). Leading zeros are fine ("007"). Refused: Empty, NotANumber (no digits,
 /// anything else in the text, blanks included), OutOfRange (outside [min, max] or 64 bits).
-Parsed<std::int64_t> parse_integer(std::string_view text,
-                                   std::int64_t min,
-                                   std::int64_t max,
-                                   NumberSyntax syntax = {}) noexcept;
+IPCKIT_API Parsed<std::int64_t> parse_integer(std::string_view text,
+                                              std::int64_t min,
+                                              std::int64_t max,
+                                              NumberSyntax syntax = {}) noexcept;
 
 /// A byte count: an integer (as parse_integer) and then one of `units`, matched in any case
 /// ("64k", "4KiB"), at most `max` bytes once scaled ("-0" is 0). Refused: Empty, NotANumber (no
 /// digits first), Negative, UnknownUnit, OutOfRange (beyond `max` or 64 bits).
-Parsed<std::uint64_t> parse_size(std::string_view text,
-                                 std::span<const Unit> units,
-                                 std::uint64_t max,
-                                 NumberSyntax syntax = {}) noexcept;
+IPCKIT_API Parsed<std::uint64_t> parse_size(std::string_view text,
+                                            std::span<const Unit> units,
+                                            std::uint64_t max,
+                                            NumberSyntax syntax = {}) noexcept;
 
 /// A duration: a decimal number (fraction and exponent allowed: "1.5", "1e3") and one of ns, us,
 /// ms, s, m or min, h; a bare number is seconds, "0" is zero. Values too large for nanoseconds
 /// saturate to nanoseconds::max(), which Deadline::after() turns into never() (no overflow);
 /// values under 1 ns are 0 (fractions of a nanosecond are cut off). Refused: Empty, Negative (any
 /// leading '-'), NotANumber, UnknownUnit (units are lower case).
-Parsed<std::chrono::nanoseconds> parse_duration(std::string_view text) noexcept;
+IPCKIT_API Parsed<std::chrono::nanoseconds> parse_duration(std::string_view text) noexcept;
 
 }  // namespace ipckit

@@ -9,6 +9,7 @@
 #include "ipckit/core/ownership.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/endpoint/uri.hpp"
+#include "ipckit/export.hpp"
 #include "ipckit/socket/credentials.hpp"
 
 #include <sys/types.h>
@@ -28,7 +29,7 @@ namespace ipckit {
 enum class EndpointRole { Sender, Receiver };
 
 /// How Endpoint::open treats the object. Values given here override the URI's own options.
-struct EndpointOptions {
+struct IPCKIT_API EndpointOptions {
     bool create = false;                    ///< create the object if missing (mq, sysvmq, fifo, chan)
     std::optional<Permissions> mode;        ///< permissions when created (default 0600)
     std::optional<bool> raw;                ///< stream schemes: newline-delimited lines, no framing
@@ -40,14 +41,14 @@ struct EndpointOptions {
 
 /// Per-message send options. Unset fields fall back to the URI's `?prio=` / `?type=` (and then
 /// to priority 0 / type 1).
-struct SendOptions {
+struct IPCKIT_API SendOptions {
     std::optional<unsigned> priority;  ///< mq only, [0, 32767]
     std::optional<long> type;          ///< sysvmq only, >= 1
     Deadline deadline = Deadline::never();
 };
 
 /// A received message with what the facility tells about it.
-struct EndpointMessage {
+struct IPCKIT_API EndpointMessage {
     std::vector<std::byte> data;
     std::optional<unsigned> priority;        ///< mq
     std::optional<long> type;                ///< sysvmq
@@ -91,7 +92,7 @@ struct EndpointMessage {
 ///   auto rx = Endpoint::open(uri, EndpointRole::Receiver).value();
 ///   auto m = rx.receive(Deadline::after(1s)).value();   // m->priority == 5
 /// @endcode
-class Endpoint {
+class IPCKIT_API Endpoint {
 public:
     static Result<Endpoint> open(const Uri& uri,
                                  EndpointRole role,

@@ -17,6 +17,7 @@
 #include "ipckit/core/posix_name.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/sysv_key.hpp"
+#include "ipckit/export.hpp"
 
 namespace ipckit {
 
@@ -39,17 +40,17 @@ enum class UriScheme {
 };
 
 /// "mq", "unix-dgram", "nats", ... (the spelling before the ':').
-std::string_view scheme_name(UriScheme scheme) noexcept;
+IPCKIT_API std::string_view scheme_name(UriScheme scheme) noexcept;
 
 /// Options every creatable object shares: `?mode=0640&create`.
-struct CreateOptions {
+struct IPCKIT_API CreateOptions {
     std::optional<Permissions> mode;  ///< mode=OCTAL (<= 0777); default 0600 where created
     bool create = false;              ///< create=1|0|true|false|yes|no, or bare `create`
 };
 
 /// How a System V object is addressed. Resolving a key may touch the file system (ftok), so the
 /// parser never does it: resolve_key() is called when the object is opened.
-struct SysvAddress {
+struct IPCKIT_API SysvAddress {
     enum class Kind { Key, Ftok, Id };
     Kind kind = Kind::Key;
     SysvKey key = SysvKey::private_key();  ///< Kind::Key (may be private_key() for "private")
@@ -65,14 +66,14 @@ struct SysvAddress {
 };
 
 /// fifo:PATH?create&mode=0600&raw
-struct FifoUri {
+struct IPCKIT_API FifoUri {
     std::string path;
     CreateOptions create;
     bool raw = false;  ///< raw lines instead of length-prefixed frames
 };
 
 /// mq:/NAME?maxmsg=N&msgsize=N&prio=N&mode=..&create
-struct PosixMqUri {
+struct IPCKIT_API PosixMqUri {
     PosixName name;
     std::optional<long> max_messages;      ///< maxmsg >= 1 (checked against msg_max at open)
     std::optional<long> max_message_size;  ///< msgsize >= 1 (checked against msgsize_max at open)
@@ -82,14 +83,14 @@ struct PosixMqUri {
 
 /// sysvmq:KEY?type=N&mode=..&create. `type` is signed: a receive type of -3 is valid (the lowest
 /// type <= 3), a send type must be > 0 (validate_send_type()).
-struct SysvMqUri {
+struct IPCKIT_API SysvMqUri {
     SysvAddress address;
     std::optional<long> type;
     CreateOptions create;
 };
 
 /// unix:, unix-dgram:, unix-seqpacket: a pathname or an abstract ("@name") socket address.
-struct UnixUri {
+struct IPCKIT_API UnixUri {
     enum class Type { Stream, Datagram, Seqpacket };
     Type type = Type::Stream;
     std::string path;       ///< the file path, or the abstract name without its '@'
@@ -99,7 +100,7 @@ struct UnixUri {
 };
 
 /// tcp:HOST:PORT, udp:HOST:PORT. `host` has no brackets; ipv6_literal says it was "[...]".
-struct InetUri {
+struct IPCKIT_API InetUri {
     enum class Protocol { Tcp, Udp };
     Protocol protocol = Protocol::Tcp;
     std::string host;
@@ -111,7 +112,7 @@ struct InetUri {
 /// chan:NAME?dir=PATH&capacity=N&msgsize=N&policy=block|overwrite&mode=..&create
 /// capacity is the bytes of each publisher's ring (ChannelConfig::lane_bytes); capacity, msgsize
 /// and policy only matter when the channel is created.
-struct ChanUri {
+struct IPCKIT_API ChanUri {
     /// [A-Za-z0-9._-], not starting with '.', so a name can never leave its directory (A22).
     std::string name;
     std::optional<std::string> dir;  ///< absolute directory (default $IPCKIT_SHM_DIR or /dev/shm)
@@ -122,28 +123,28 @@ struct ChanUri {
 };
 
 /// shm:/NAME?size=N&mode=..&create
-struct PosixShmUri {
+struct IPCKIT_API PosixShmUri {
     PosixName name;
     std::optional<std::size_t> size;
     CreateOptions create;
 };
 
 /// sysvshm:KEY?size=N&mode=..&create
-struct SysvShmUri {
+struct IPCKIT_API SysvShmUri {
     SysvAddress address;
     std::optional<std::size_t> size;
     CreateOptions create;
 };
 
 /// sem:/NAME?value=N&mode=..&create
-struct PosixSemUri {
+struct IPCKIT_API PosixSemUri {
     PosixName name;
     std::optional<unsigned> value;  ///< initial value on creation, <= SEM_VALUE_MAX
     CreateOptions create;
 };
 
 /// sysvsem:KEY[#INDEX]?nsems=N&value=N&mode=..&create
-struct SysvSemUri {
+struct IPCKIT_API SysvSemUri {
     SysvAddress address;
     std::optional<unsigned> index;  ///< "#2": which semaphore of the set (default 0)
     std::optional<int> nsems;       ///< set size on creation, >= 1
@@ -152,7 +153,7 @@ struct SysvSemUri {
 };
 
 /// nats://HOST:PORT/SUBJECT (default port 4222).
-struct NatsUri {
+struct IPCKIT_API NatsUri {
     std::string host;
     bool ipv6_literal = false;
     std::uint16_t port = 4222;
@@ -176,7 +177,7 @@ struct NatsUri {
 ///   if (!uri) { std::puts(uri.error().message().c_str()); return 2; }
 ///   if (const auto* mq = uri->get_if<PosixMqUri>()) open_queue(mq->name, mq->max_messages);
 /// @endcode
-class Uri {
+class IPCKIT_API Uri {
 public:
     using Address = std::variant<FifoUri, PosixMqUri, SysvMqUri, UnixUri, InetUri, ChanUri,
                                  PosixShmUri, SysvShmUri, PosixSemUri, SysvSemUri, NatsUri>;
@@ -213,11 +214,11 @@ private:
 
 /// A System V send type must be > 0 (F7: mtype 0 is EINVAL; negative types only select on
 /// receive). Error: "type -3: a send type must be >= 1".
-Result<long> validate_sysv_send_type(long type);
+IPCKIT_API Result<long> validate_sysv_send_type(long type);
 
 /// The file name of channel `name` inside its directory ("NAME.chan", as ipckit::Channel names
 /// it). `ipckit ls` recognises channels by this suffix.
-std::string channel_file_name(std::string_view name);
+IPCKIT_API std::string channel_file_name(std::string_view name);
 inline constexpr std::string_view kChannelFileSuffix = ".chan";
 
 }  // namespace ipckit

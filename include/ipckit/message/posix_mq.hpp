@@ -10,6 +10,7 @@
 #include "ipckit/core/posix_name.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
+#include "ipckit/export.hpp"
 
 #include <mqueue.h>
 #include <sys/types.h>
@@ -32,7 +33,7 @@ struct MqCallback;  // the callback of a thread notification (src/message/posix_
 /// Queue capacity chosen at creation (mq_attr.mq_maxmsg / mq_msgsize). The defaults fit the stock
 /// /proc/sys/fs/mqueue/msg_max (10) and msgsize_max (8192). (Outside PosixMq so that it can be a
 /// default argument of PosixMq's own members.)
-struct PosixMqLimits {
+struct IPCKIT_API PosixMqLimits {
     long max_messages = 10;
     long max_message_size = 8192;
 };
@@ -59,7 +60,7 @@ struct PosixMqLimits {
 ///   auto m = q.receive().value();   // buffer sized from mq_msgsize; m.priority == 10
 ///   PosixMq::unlink(name).value();
 /// @endcode
-class PosixMq {
+class IPCKIT_API PosixMq {
 public:
     using Limits = PosixMqLimits;
     /// mq_getattr(3).

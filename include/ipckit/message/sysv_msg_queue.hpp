@@ -7,6 +7,7 @@
 #include "ipckit/core/ownership.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/sysv_key.hpp"
+#include "ipckit/export.hpp"
 
 #include <sys/types.h>
 
@@ -21,7 +22,7 @@
 namespace ipckit {
 
 /// msgctl(IPC_STAT).
-struct SysvMsgQueueStat {
+struct IPCKIT_API SysvMsgQueueStat {
     key_t key = 0;
     uid_t uid = 0;
     gid_t gid = 0;
@@ -59,7 +60,7 @@ struct SysvMsgQueueStat {
 ///   auto m = q.receive(1).value();           // first message of type 1
 ///   q.remove().value();
 /// @endcode
-class SysvMsgQueue {
+class IPCKIT_API SysvMsgQueue {
 public:
     /// What to do with a message larger than the receive buffer.
     enum class Overflow {

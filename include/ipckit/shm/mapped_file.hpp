@@ -5,6 +5,7 @@
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
+#include "ipckit/export.hpp"
 #include "ipckit/shm/region.hpp"
 
 #include <cstddef>
@@ -28,7 +29,7 @@ namespace ipckit {
 ///   ReadOnlyRegion all = f.map_read_only().value();
 ///   ReadOnlyRegion page2 = f.map_read_only(2 * Mapping::page_size(), 4096).value();
 /// @endcode
-class MappedFile {
+class IPCKIT_API MappedFile {
 public:
     /// O_CREAT|O_EXCL, then size and reserve `size` bytes (0 is errc::invalid_argument).
     static Result<MappedFile> create(const std::string& path,

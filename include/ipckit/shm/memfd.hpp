@@ -4,6 +4,7 @@
 
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
+#include "ipckit/export.hpp"
 #include "ipckit/shm/region.hpp"
 
 #include <cstddef>
@@ -47,7 +48,7 @@ constexpr bool has_seals(Seals have, Seals wanted) noexcept {
 ///   // receiver:
 ///   auto in = Memfd::from_received(std::move(fd), Seals::Shrink | Seals::Grow, 1 << 20).value();
 /// @endcode
-class Memfd {
+class IPCKIT_API Memfd {
 public:
     /// memfd_create(name, MFD_CLOEXEC|MFD_ALLOW_SEALING) and reserve `size` bytes
     /// (posix_fallocate, so tmpfs exhaustion is ENOSPC here, never SIGBUS later). `name` is only

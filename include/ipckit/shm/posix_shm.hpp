@@ -7,6 +7,7 @@
 #include "ipckit/core/posix_name.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
+#include "ipckit/export.hpp"
 #include "ipckit/shm/region.hpp"
 
 #include <sys/types.h>
@@ -22,7 +23,7 @@ namespace detail {
 /// Removes the name on destruction, but only from the process that created it and only while the
 /// name still refers to the object we created (same device and inode): a fork child's copy, or a
 /// name a peer has meanwhile unlinked and re-created, is left alone.
-class ShmNameLease {
+class IPCKIT_API ShmNameLease {
 public:
     ShmNameLease() noexcept = default;
     /// `fd` is the descriptor of the object just created under `name`.
@@ -71,7 +72,7 @@ private:
 ///   auto peer = PosixShm::open(name, Access::ReadOnly).value();
 ///   ReadOnlyRegion ro = peer.map_read_only().value();        // const bytes only
 /// @endcode
-class PosixShm {
+class IPCKIT_API PosixShm {
 public:
     /// O_CREAT|O_EXCL with `perms` (through the umask, F17), then reserves `size` bytes. Size 0
     /// is errc::invalid_argument. On any failure after shm_open the new name is removed again.

@@ -5,6 +5,7 @@
 
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 
 #include <atomic>
 #include <cstddef>
@@ -58,13 +59,13 @@ namespace detail {
 /// Checks that [offset, offset + count*sizeof(T)) lies inside `size` bytes at `base` and that the
 /// first element is aligned for T. The bound is the size *we* mapped (Rule 4), never a size read
 /// from the memory.
-Result<void> check_typed_range(const void* base,
-                               std::size_t size,
-                               std::size_t offset,
-                               std::size_t elem_size,
-                               std::size_t elem_align,
-                               std::size_t count,
-                               const char* type_name);
+IPCKIT_API Result<void> check_typed_range(const void* base,
+                                          std::size_t size,
+                                          std::size_t offset,
+                                          std::size_t elem_size,
+                                          std::size_t elem_align,
+                                          std::size_t count,
+                                          const char* type_name);
 Result<void> region_sync(void* addr, std::size_t size, SyncMode mode);
 Result<void> region_advise(void* addr, std::size_t size, Advice advice);
 Result<void> region_lock(void* addr, std::size_t size);
@@ -102,7 +103,7 @@ Result<T*> typed_at(B* base, std::size_t size, std::size_t offset, std::size_t c
 /// an error instead; a peer shrinking the object later remains the caller's risk (see
 /// docs/design/shm.md).
 template <bool Writable>
-class BasicRegion {
+class IPCKIT_API BasicRegion {
 public:
     using Byte = std::conditional_t<Writable, std::byte, const std::byte>;
     template <class T>

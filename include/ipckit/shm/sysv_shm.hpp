@@ -6,6 +6,7 @@
 #include "ipckit/core/ownership.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/sysv_key.hpp"
+#include "ipckit/export.hpp"
 #include "ipckit/shm/region.hpp"
 
 #include <sys/types.h>
@@ -19,7 +20,7 @@
 namespace ipckit {
 
 /// What shmctl(IPC_STAT) reports about a segment.
-struct SysvShmStat {
+struct IPCKIT_API SysvShmStat {
     std::size_t size = 0;            ///< shm_segsz
     pid_t creator_pid = 0;           ///< shm_cpid
     pid_t last_pid = 0;              ///< shm_lpid: last shmat/shmdt
@@ -40,7 +41,7 @@ struct SysvShmStat {
 /// A process killed while attached is detached by the kernel (shm_nattch recovers).
 /// Fork: a child inherits the attachment (shm_nattch + 1); exec detaches.
 template <bool Writable>
-class BasicSysvShmAttachment {
+class IPCKIT_API BasicSysvShmAttachment {
 public:
     using Byte = std::conditional_t<Writable, std::byte, const std::byte>;
     template <class T>
@@ -100,7 +101,7 @@ extern template class BasicSysvShmAttachment<false>;
 ///   SysvShmAttachment at = seg.attach().value();
 ///   seg.remove().value();            // destroyed when `at` (and every other attach) is gone
 /// @endcode
-class SysvShm {
+class IPCKIT_API SysvShm {
 public:
     /// IPC_CREAT|IPC_EXCL (always a new segment for private_key()); size 0 is invalid_argument.
     static Result<SysvShm> create(SysvKey key, std::size_t size, Permissions perms = Permissions());

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 #include "ipckit/signal/signal_set.hpp"
 
 #include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX sigset_t, sigaction, sigqueue
@@ -10,7 +11,7 @@
 namespace ipckit {
 
 /// Options for SignalAction::install.
-struct SignalActionOptions {
+struct IPCKIT_API SignalActionOptions {
     /// SA_RESTART: restart interrupted slow calls where the kernel allows (F9: never for
     /// msgsnd/semop/poll). ipckit retries EINTR itself, so this mostly matters to other code.
     bool restart = true;
@@ -28,7 +29,7 @@ struct SignalActionOptions {
 /// @code
 ///   auto ignore = SignalAction::ignore(SIGPIPE);   // restored when `ignore` goes out of scope
 /// @endcode
-class SignalAction {
+class IPCKIT_API SignalAction {
 public:
     using Handler = void (*)(int);
     using InfoHandler = void (*)(int, siginfo_t*, void*);

@@ -5,6 +5,7 @@
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
+#include "ipckit/export.hpp"
 #include "ipckit/signal/signal_set.hpp"
 
 #include <sys/types.h>
@@ -15,7 +16,7 @@
 namespace ipckit {
 
 /// One signal read from a SignalFd (the useful fields of signalfd_siginfo).
-struct SignalInfo {
+struct IPCKIT_API SignalInfo {
     int signo = 0;
     int code = 0;            ///< si_code: SI_QUEUE for sigqueue, SI_USER for kill, ...
     pid_t pid = 0;           ///< sender (for kill/sigqueue)
@@ -38,7 +39,7 @@ struct SignalInfo {
 ///   auto sfd = SignalFd::create(SignalSet::of({SIGRTMIN}));
 ///   auto info = sfd->read(Deadline::after(1s));    // info->value is the sigqueue payload
 /// @endcode
-class SignalFd {
+class IPCKIT_API SignalFd {
 public:
     static Result<SignalFd> create(const SignalSet& set);
 

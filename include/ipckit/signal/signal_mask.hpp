@@ -4,6 +4,7 @@
 #pragma once
 
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 #include "ipckit/signal/signal_set.hpp"
 
 #include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX sigset_t, sigaction, sigqueue
@@ -22,7 +23,7 @@ namespace ipckit {
 ///   auto blocked = ScopedSignalMask::block(SignalSet::of({SIGTERM}));
 ///   auto sfd = SignalFd::create(SignalSet::of({SIGTERM}));
 /// @endcode
-class ScopedSignalMask {
+class IPCKIT_API ScopedSignalMask {
 public:
     /// Adds `set` to the mask (SIG_BLOCK).
     static Result<ScopedSignalMask> block(const SignalSet& set);

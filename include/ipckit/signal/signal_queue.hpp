@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 
 #include <sys/types.h>
 
@@ -16,9 +17,9 @@ namespace ipckit {
 /// Errors: errc::no_such_process "sigqueue pid 4242: No such process";
 /// errc::operation_not_permitted (another user's process); errc::resource_unavailable_try_again
 /// when the receiver's queue is full (RLIMIT_SIGPENDING, named in the detail).
-Result<void> queue_signal(pid_t pid, int signo, std::int32_t value);
+IPCKIT_API Result<void> queue_signal(pid_t pid, int signo, std::int32_t value);
 /// Same with a pointer-sized payload (si_value.sival_ptr; SignalInfo::ptr). The receiver sees the
 /// number, not memory: a pointer is only meaningful where both sides map the same address.
-Result<void> queue_signal_ptr(pid_t pid, int signo, std::uintptr_t value);
+IPCKIT_API Result<void> queue_signal_ptr(pid_t pid, int signo, std::uintptr_t value);
 
 }  // namespace ipckit

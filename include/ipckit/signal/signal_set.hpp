@@ -7,6 +7,8 @@
 #include <initializer_list>
 #include <string>
 
+#include "ipckit/export.hpp"
+
 namespace ipckit {
 
 /// A value-type sigset_t. Adding a number outside 1..NSIG-1 is a contract violation (abort).
@@ -14,7 +16,7 @@ namespace ipckit {
 /// @code
 ///   auto set = SignalSet::of({SIGUSR1, SIGRTMIN});
 /// @endcode
-class SignalSet {
+class IPCKIT_API SignalSet {
 public:
     /// The empty set.
     SignalSet() noexcept;
@@ -38,6 +40,6 @@ private:
 };
 
 /// "SIGUSR1", "SIGRTMIN+3", "signal 99" for numbers with no name.
-std::string signal_name(int signo);
+IPCKIT_API std::string signal_name(int signo);
 
 }  // namespace ipckit

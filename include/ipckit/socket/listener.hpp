@@ -6,6 +6,7 @@
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
+#include "ipckit/export.hpp"
 #include "ipckit/socket/socket.hpp"
 #include "ipckit/socket/socket_address.hpp"
 #include "ipckit/socket/socket_path_lease.hpp"
@@ -15,7 +16,7 @@
 namespace ipckit {
 
 /// How Listener::bind sets up the socket.
-struct ListenOptions {
+struct IPCKIT_API ListenOptions {
     int backlog = 128;
     /// SO_REUSEADDR for TCP: rebind a port whose old connections are in TIME_WAIT.
     bool reuse_address = true;
@@ -36,7 +37,7 @@ struct ListenOptions {
 ///   auto l = Listener::bind(SocketAddress::unix_domain("/run/user/1000/app.sock").value());
 ///   while (auto c = l->accept(Deadline::after(1s))) { if (*c) serve(std::move(**c)); }
 /// @endcode
-class Listener {
+class IPCKIT_API Listener {
 public:
     /// socket + bind + listen. Errors: errc::address_in_use naming why the path was kept ("the
     /// path exists and is not a socket", "owned by uid 0", "a server is listening on it");

@@ -6,6 +6,7 @@
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
+#include "ipckit/export.hpp"
 #include "ipckit/socket/credentials.hpp"
 #include "ipckit/socket/socket_address.hpp"
 #include "ipckit/socket/socket_path_lease.hpp"
@@ -29,14 +30,14 @@ enum class SocketType { Stream, Datagram, SeqPacket };
 enum class ShutdownHow { Read, Write, Both };
 
 /// A datagram and who sent it (receive_from).
-struct Datagram {
+struct IPCKIT_API Datagram {
     std::size_t size = 0;
     SocketAddress from = SocketAddress::unix_autobind();
 };
 
 /// What receive_with_fds() got: the data, the descriptors (owned, O_CLOEXEC), and the sender's
 /// credentials if SO_PASSCRED is on (set_pass_credentials).
-struct ReceivedMessage {
+struct IPCKIT_API ReceivedMessage {
     std::size_t size = 0;  ///< data bytes; 0 with fds empty on a stream means end of file
     std::vector<UniqueFd> fds;
     std::optional<Credentials> credentials;
@@ -64,7 +65,7 @@ struct ReceivedMessage {
 ///   if (!s) return s.error();           // "connect /run/app.sock: Connection refused"
 ///   s->send(bytes, Deadline::after(1s));
 /// @endcode
-class Socket {
+class IPCKIT_API Socket {
 public:
     /// What receive() and receive_with_fds() fail with once the peer of a seqpacket socket has
     /// closed the connection and every record it sent has been read (ENODATA).

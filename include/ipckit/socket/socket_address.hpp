@@ -4,6 +4,7 @@
 #pragma once
 
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 
 #include <sys/socket.h>
 
@@ -27,7 +28,7 @@ enum class AddressFamily { Unix, Ipv4, Ipv6 };
 ///   auto a = SocketAddress::unix_domain("/tmp/app.sock");        // or "@app" for an abstract name
 ///   auto t = SocketAddress::ipv4("127.0.0.1", 0);          // port 0: pick an ephemeral port
 /// @endcode
-class SocketAddress {
+class IPCKIT_API SocketAddress {
 public:
     /// sizeof(sockaddr_un::sun_path) minus the terminating NUL: 107 on Linux.
     static constexpr std::size_t kMaxUnixPathLength = 107;
@@ -79,7 +80,7 @@ public:
     /// The socket(2) domain: AF_UNIX, AF_INET or AF_INET6.
     [[nodiscard]] int domain() const noexcept;
 
-    friend bool operator==(const SocketAddress& a, const SocketAddress& b) noexcept;
+    friend IPCKIT_API bool operator==(const SocketAddress& a, const SocketAddress& b) noexcept;
 
 private:
     SocketAddress() noexcept = default;

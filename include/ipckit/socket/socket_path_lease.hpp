@@ -6,13 +6,15 @@
 
 #include <string>
 
+#include "ipckit/export.hpp"
+
 namespace ipckit {
 
 /// Owner of a filesystem socket path created by bind(2). On destruction it unlinks the path only
 /// if (1) this is the process that bound it (a fork child's copy never removes the parent's
 /// socket) and (2) the path still names the very inode we bound (a later server that replaced it
 /// keeps its socket). Move-only; empty for abstract names, unnamed sockets and internet sockets.
-class SocketPathLease {
+class IPCKIT_API SocketPathLease {
 public:
     SocketPathLease() noexcept = default;
     /// Records the identity (st_dev, st_ino) of the socket just bound at `path`. If the path

@@ -7,6 +7,7 @@
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/ownership.hpp"
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 #include "ipckit/stream/pipe.hpp"
 
 #include <optional>
@@ -36,7 +37,7 @@ namespace ipckit {
 ///   auto fifo = Fifo::create("/run/app/requests").value();
 ///   PipeReader in = fifo.open_reader().value();      // waits for the first writer
 /// @endcode
-class Fifo {
+class IPCKIT_API Fifo {
 public:
     /// mkfifo(path, perms), failing with errc::file_exists if anything is there.
     static Result<Fifo> create(std::string path, Permissions perms = Permissions());

@@ -11,6 +11,7 @@
 
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 #include "ipckit/stream/fifo.hpp"
 #include "ipckit/stream/fifo_server.hpp"
 #include "ipckit/stream/pipe.hpp"
@@ -36,7 +37,7 @@ namespace ipckit {
 ///   auto client = FifoClient::connect("/tmp/app.fifo").value();
 ///   std::string answer = client.call("hello", Deadline::after(2s)).value();
 /// @endcode
-class FifoClient {
+class IPCKIT_API FifoClient {
 public:
     /// errc::no_such_device_or_address (detail "no server is reading") when the server FIFO
     /// exists but nobody serves it; errc::no_such_file_or_directory when it does not exist; a

@@ -7,6 +7,7 @@
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 #include "ipckit/stream/fifo.hpp"
 #include "ipckit/stream/pipe.hpp"
 
@@ -33,7 +34,7 @@ namespace ipckit {
 /// own FIFO, which has a single writer. The seq ties a reply to its request: a client whose call
 /// timed out may later find that call's late reply in its FIFO and discards it by seq. Version 1
 /// (12-byte header without seq, magics "IKFQ"/"IKFR") is refused as a malformed frame.
-struct FifoFrame {
+struct IPCKIT_API FifoFrame {
     std::uint32_t magic;
     std::int32_t pid;
     std::uint32_t seq;
@@ -48,7 +49,7 @@ struct FifoFrame {
 static_assert(sizeof(FifoFrame) == FifoFrame::kHeaderSize);
 
 /// One request read by the server.
-struct FifoRequest {
+struct IPCKIT_API FifoRequest {
     pid_t client = 0;       ///< the pid the client claims (names its reply FIFO)
     std::uint32_t seq = 0;  ///< the client's request number; reply() echoes it
     std::string body;
@@ -79,7 +80,7 @@ struct FifoRequest {
 ///       if (req) server.reply(*req, "echo: " + req->body).value();
 ///   }
 /// @endcode
-class FifoServer {
+class IPCKIT_API FifoServer {
 public:
     static Result<FifoServer> create(std::string path, Permissions perms = Permissions());
 

@@ -9,6 +9,7 @@
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/io.hpp"
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -40,7 +41,7 @@ namespace ipckit {
 ///       handle(**frame);
 ///   }
 /// @endcode
-class FrameReader {
+class IPCKIT_API FrameReader {
 public:
     /// Size of the length prefix.
     static constexpr std::size_t kHeaderSize = 4;
@@ -80,11 +81,11 @@ private:
 /// Writes one frame (header and payload) with write_all: partial writes resumed, never
 /// duplicated, no SIGPIPE (`kind` as in write_all). A payload over `max_frame_size` (or over
 /// 2^32-1) is errc::message_size before anything is written.
-Result<void> write_frame(int fd,
-                         std::span<const std::byte> payload,
-                         FdKind kind,
-                         Deadline deadline,
-                         std::string_view object,
-                         std::size_t max_frame_size = FrameReader::kDefaultMaxFrameSize);
+IPCKIT_API Result<void> write_frame(int fd,
+                                    std::span<const std::byte> payload,
+                                    FdKind kind,
+                                    Deadline deadline,
+                                    std::string_view object,
+                                    std::size_t max_frame_size = FrameReader::kDefaultMaxFrameSize);
 
 }  // namespace ipckit

@@ -16,6 +16,7 @@
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
+#include "ipckit/export.hpp"
 
 namespace ipckit {
 
@@ -34,7 +35,7 @@ inline constexpr std::size_t kPipeBuf = PIPE_BUF;
 ///   std::byte buf[512];
 ///   std::size_t n = reader.read(buf).value();   // 0: every writer has closed
 /// @endcode
-class PipeReader {
+class IPCKIT_API PipeReader {
 public:
     PipeReader() = default;
     /// Adopts an open read-side descriptor; `object` names it in errors ("pipe", a FIFO path).
@@ -94,7 +95,7 @@ private:
 /// @code
 ///   writer.write_all("hello\n").value();   // errc::broken_pipe if the reader is gone
 /// @endcode
-class PipeWriter {
+class IPCKIT_API PipeWriter {
 public:
     PipeWriter() = default;
     explicit PipeWriter(UniqueFd fd, std::string object = "pipe")
@@ -129,7 +130,7 @@ private:
 };
 
 /// Options for Pipe::create. Both ends are O_CLOEXEC always.
-struct PipeOptions {
+struct IPCKIT_API PipeOptions {
     bool nonblocking_reader = false;  ///< O_NONBLOCK on the read end
     bool nonblocking_writer = false;  ///< O_NONBLOCK on the write end
 };
@@ -141,7 +142,7 @@ struct PipeOptions {
 ///   auto pipe = Pipe::create().value();
 ///   if (fork() == 0) { pipe.writer.close(); ... pipe.reader.read(buf) ... }
 /// @endcode
-struct Pipe {
+struct IPCKIT_API Pipe {
     PipeReader reader;
     PipeWriter writer;
 

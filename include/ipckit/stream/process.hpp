@@ -15,12 +15,13 @@
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
+#include "ipckit/export.hpp"
 #include "ipckit/stream/pipe.hpp"
 
 namespace ipckit {
 
 /// Where one of a child's standard descriptors comes from.
-class Stdio {
+class IPCKIT_API Stdio {
 public:
     enum class Kind { Inherit, Pipe, Null, Fd, ToStdout };
     /// The parent's own descriptor (the default).
@@ -44,7 +45,7 @@ private:
 };
 
 /// How to start a program.
-struct ProcessOptions {
+struct IPCKIT_API ProcessOptions {
     Stdio in = Stdio::inherit();
     Stdio out = Stdio::inherit();
     Stdio err = Stdio::inherit();
@@ -74,7 +75,7 @@ struct ProcessOptions {
 };
 
 /// How a process ended.
-struct ExitStatus {
+struct IPCKIT_API ExitStatus {
     bool exited = false;  ///< ended by exit/_exit/return from main
     int code = -1;        ///< exit code when exited
     int signal = 0;       ///< terminating signal when !exited
@@ -88,7 +89,7 @@ struct ExitStatus {
 };
 
 /// What run() collected.
-struct RunOutput {
+struct IPCKIT_API RunOutput {
     ExitStatus status;
     std::string out;
     std::string err;
@@ -113,7 +114,7 @@ struct RunOutput {
 ///   auto p = Process::spawn({"sort"}, {.in = Stdio::pipe(), .out = Stdio::pipe()}).value();
 ///   auto r = p.communicate("b\na\n").value();   // r.out == "a\nb\n"
 /// @endcode
-class Process {
+class IPCKIT_API Process {
 public:
     /// Starts argv[0] with argv (no shell). errc::no_such_file_or_directory /
     /// errc::permission_denied from execve, or from chdir for a bad cwd.
@@ -169,7 +170,7 @@ private:
 };
 
 /// Options for run().
-struct RunOptions {
+struct IPCKIT_API RunOptions {
     std::vector<std::string> env_set{};
     bool clear_env = false;
     std::string cwd{};
@@ -179,7 +180,8 @@ struct RunOptions {
 
 /// Runs argv with `input` on stdin and returns its status and output: the classic
 /// `popen`+`pclose` done right. Output of any size is collected (no pipe-buffer deadlock).
-Result<RunOutput> run(const std::vector<std::string>& argv, std::string_view input = {},
-                      const RunOptions& options = {});
+IPCKIT_API Result<RunOutput> run(const std::vector<std::string>& argv,
+                                 std::string_view input = {},
+                                 const RunOptions& options = {});
 
 }  // namespace ipckit

@@ -13,12 +13,13 @@
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
+#include "ipckit/export.hpp"
 #include "ipckit/stream/process.hpp"
 
 namespace ipckit {
 
 /// Terminal size in character cells (struct winsize).
-struct WindowSize {
+struct IPCKIT_API WindowSize {
     std::uint16_t rows = 24;
     std::uint16_t cols = 80;
     friend bool operator==(const WindowSize&, const WindowSize&) = default;
@@ -38,7 +39,7 @@ struct WindowSize {
 ///   std::string screen = pty.read_to_end(Deadline::after(5s)).value();
 ///   ExitStatus st = child.wait().value();
 /// @endcode
-class Pty {
+class IPCKIT_API Pty {
 public:
     /// posix_openpt(O_RDWR|O_NOCTTY|O_CLOEXEC), grantpt, unlockpt, and opens the slave.
     static Result<Pty> open(WindowSize size = {});

@@ -5,6 +5,7 @@
 
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 #include "ipckit/stream/pipe.hpp"
 
 namespace ipckit {
@@ -22,7 +23,7 @@ namespace ipckit {
 ///   if (fork() == 0) { tw.wait_parent().value(); ...; tw.tell_parent().value(); _exit(0); }
 ///   ...; tw.tell_child().value(); tw.wait_child().value();
 /// @endcode
-class TellWait {
+class IPCKIT_API TellWait {
 public:
     static Result<TellWait> create();
 

@@ -5,6 +5,7 @@
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
+#include "ipckit/export.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -33,7 +34,7 @@ enum class EventFdMode {
 ///   ev.write(3).value();
 ///   std::uint64_t n = ev.read().value();   // 3 in Counter mode
 /// @endcode
-class EventFd {
+class IPCKIT_API EventFd {
 public:
     static constexpr std::uint64_t kMaxValue = 0xfffffffffffffffeULL;
 

@@ -6,6 +6,7 @@
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
+#include "ipckit/export.hpp"
 #include "ipckit/sync/lock_kind.hpp"
 
 #include <chrono>
@@ -33,7 +34,7 @@ namespace ipckit {
 ///   auto lock = FileLock::open("/run/myapp.lock").value();
 ///   if (!lock.try_acquire(LockKind::Exclusive).value()) { /* another instance runs */ }
 /// @endcode
-class FileLock {
+class IPCKIT_API FileLock {
 public:
     /// Opens (or creates, per `mode`) `path` read-write for locking.
     static Result<FileLock> open(const std::string& path,

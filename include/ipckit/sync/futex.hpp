@@ -7,6 +7,7 @@
 
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 
 namespace ipckit {
 
@@ -24,7 +25,7 @@ static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
 ///       if (!*Futex::wait(word, 0, deadline))   Futex::wake(word, 1);
 ///           break;  // timed out
 /// @endcode
-class Futex {
+class IPCKIT_API Futex {
 public:
     /// Sleeps while `word` still holds `expected`, until woken or `deadline` (absolute
     /// CLOCK_MONOTONIC). Returns true when woken or when the value had already changed (callers

@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include "ipckit/export.hpp"
+
 namespace ipckit {
 
 /// Shared (read) or exclusive (write) lock.
@@ -11,14 +13,14 @@ enum class LockKind { Shared, Exclusive };
 
 /// A byte range of a file. length 0 means "from offset to the end of the file, however far it
 /// grows" (fcntl(2)); the default is the whole file.
-struct ByteRange {
+struct IPCKIT_API ByteRange {
     off_t offset = 0;
     off_t length = 0;
     friend bool operator==(const ByteRange&, const ByteRange&) = default;
 };
 
 /// A conflicting lock reported by F_GETLK / F_OFD_GETLK.
-struct LockHolder {
+struct IPCKIT_API LockHolder {
     pid_t pid = 0;  ///< the holder's pid for process-associated locks; -1 for OFD locks
     LockKind kind = LockKind::Exclusive;
     ByteRange range;

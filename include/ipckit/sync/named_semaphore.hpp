@@ -7,6 +7,7 @@
 #include "ipckit/core/ownership.hpp"
 #include "ipckit/core/posix_name.hpp"
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 
 #include <semaphore.h>
 
@@ -37,7 +38,7 @@ namespace ipckit {
 ///   sem.post().value();
 ///   NamedSemaphore::unlink(name).value();
 /// @endcode
-class NamedSemaphore {
+class IPCKIT_API NamedSemaphore {
 public:
     /// SEM_VALUE_MAX on Linux (INT_MAX); checked in the .cpp.
     static constexpr unsigned kMaxValue = 2147483647U;

@@ -2,6 +2,7 @@
 // OfdLock: open file description locks (fcntl(2) "Open file description locks").
 #pragma once
 
+#include "ipckit/export.hpp"
 #include "ipckit/sync/detail/range_lock.hpp"
 
 namespace ipckit {
@@ -20,7 +21,8 @@ namespace ipckit {
 ///   auto got = lock.acquire(LockKind::Exclusive, {0, 100}, Deadline::after(1s)).value();
 /// @endcode
 /// Members (acquire/try_acquire/release/holder, deadlines, Lockable): detail::RangeLock.
-class OfdLock : public detail::RangeLock<OfdLock, detail::RangeLockOwner::OpenFileDescription> {
+class IPCKIT_API OfdLock
+    : public detail::RangeLock<OfdLock, detail::RangeLockOwner::OpenFileDescription> {
 private:
     friend RangeLock;  // open() and adopt() construct the handle
     OfdLock(UniqueFd fd, std::string path) noexcept : RangeLock(std::move(fd), std::move(path)) {}

@@ -2,6 +2,7 @@
 // RecordLock: POSIX byte-range record locks (fcntl(2) "Advisory record locking").
 #pragma once
 
+#include "ipckit/export.hpp"
 #include "ipckit/sync/detail/range_lock.hpp"
 
 namespace ipckit {
@@ -22,7 +23,8 @@ namespace ipckit {
 ///   lock.acquire(LockKind::Exclusive, {0, 100}).value();
 /// @endcode
 /// Members (acquire/try_acquire/release/holder, deadlines, Lockable): detail::RangeLock.
-class RecordLock : public detail::RangeLock<RecordLock, detail::RangeLockOwner::Process> {
+class IPCKIT_API RecordLock
+    : public detail::RangeLock<RecordLock, detail::RangeLockOwner::Process> {
 private:
     friend RangeLock;  // open() and adopt() construct the handle
     RecordLock(UniqueFd fd, std::string path) noexcept

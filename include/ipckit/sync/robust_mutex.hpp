@@ -5,6 +5,7 @@
 
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 
 #include <pthread.h>
 
@@ -44,7 +45,7 @@ enum class MutexState {
 ///   data.update();
 ///   m.unlock().value();
 /// @endcode
-class RobustMutex {
+class IPCKIT_API RobustMutex {
 public:
     static constexpr std::size_t kSize = sizeof(pthread_mutex_t);
     static constexpr std::size_t kAlignment = alignof(pthread_mutex_t);

@@ -5,6 +5,7 @@
 
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 #include "ipckit/sync/robust_mutex.hpp"
 
 #include <atomic>
@@ -44,7 +45,7 @@ enum class ConditionWait {
 ///   }
 ///   m.unlock().value();
 /// @endcode
-class SharedCondition {
+class IPCKIT_API SharedCondition {
 public:
     static constexpr std::size_t kSize = sizeof(std::atomic<std::uint32_t>);
     static constexpr std::size_t kAlignment = alignof(std::atomic<std::uint32_t>);

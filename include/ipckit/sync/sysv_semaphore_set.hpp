@@ -7,6 +7,7 @@
 #include "ipckit/core/ownership.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/sysv_key.hpp"
+#include "ipckit/export.hpp"
 
 #include <sys/types.h>
 
@@ -19,14 +20,14 @@
 namespace ipckit {
 
 /// One operation of an atomic semop(2) batch.
-struct SemOp {
+struct IPCKIT_API SemOp {
     unsigned short index = 0;  ///< semaphore number in the set
     short delta = 0;    ///< > 0 add, < 0 take (blocks while it would go below 0), 0 wait for zero
     bool undo = false;  ///< SEM_UNDO: the kernel reverts it if this process dies
 };
 
 /// What IPC_STAT reports about a set.
-struct SysvSemaphoreSetStat {
+struct IPCKIT_API SysvSemaphoreSetStat {
     int nsems = 0;
     std::time_t last_op = 0;      ///< sem_otime: 0 until the first semop (the init marker)
     std::time_t last_change = 0;  ///< sem_ctime
@@ -60,7 +61,7 @@ struct SysvSemaphoreSetStat {
 ///   /* critical section */
 ///   set.post(0, /*undo=*/true).value();   // V
 /// @endcode
-class SysvSemaphoreSet {
+class IPCKIT_API SysvSemaphoreSet {
 public:
     /// SEMVMX on Linux: the largest value a semaphore holds.
     static constexpr int kMaxValue = 32767;

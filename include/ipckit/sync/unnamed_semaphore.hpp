@@ -5,6 +5,7 @@
 
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
+#include "ipckit/export.hpp"
 
 #include <semaphore.h>
 
@@ -28,7 +29,7 @@ namespace ipckit {
 ///   auto sem = UnnamedSemaphore::init(shm.bytes().first(UnnamedSemaphore::kSize), 0).value();
 ///   // fork; child: sem.post();   parent: sem.wait_for(5s);
 /// @endcode
-class UnnamedSemaphore {
+class IPCKIT_API UnnamedSemaphore {
 public:
     static constexpr std::size_t kSize = 32;      ///< sizeof(sem_t) on Linux (checked in .cpp)
     static constexpr std::size_t kAlignment = 8;  ///< alignof(sem_t)

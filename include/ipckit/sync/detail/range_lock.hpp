@@ -6,6 +6,7 @@
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
+#include "ipckit/export.hpp"
 #include "ipckit/sync/lock_kind.hpp"
 
 #include <chrono>
@@ -32,7 +33,7 @@ enum class RangeLockOwner : unsigned char {
 /// std::scoped_lock and std::shared_lock; they are the only members that throw
 /// (ipckit::ResultError).
 template <class Self, RangeLockOwner Owner>
-class RangeLock {
+class IPCKIT_API RangeLock {
 public:
     /// Opens (or creates, per `mode`) `path` read-write for locking.
     static Result<Self> open(const std::string& path,

@@ -3,6 +3,7 @@
 // and watched by Listeners; an id and a count, no payload (docs/design/patterns.md, "Events").
 #pragma once
 
+#include "ipckit/export.hpp"
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/ownership.hpp"
 #include "ipckit/core/result.hpp"
@@ -15,7 +16,7 @@
 namespace ipckit {
 
 /// How to find an event file and whose files to accept. Shared by create and open.
-struct EventOptions {
+struct IPCKIT_API EventOptions {
     /// Directory of the event files. Empty: $IPCKIT_SHM_DIR, else /dev/shm (the channel's rules:
     /// absolute, owned by the caller or root, not writable by others unless sticky).
     std::string dir;
@@ -28,7 +29,7 @@ struct EventOptions {
 };
 
 /// Creation parameters.
-struct EventConfig {
+struct IPCKIT_API EventConfig {
     /// Number of ids (counters), 1..kMaxIds; each takes one cache line.
     std::uint32_t max_ids = 64;
     Permissions permissions{};  ///< default 0600
@@ -36,7 +37,7 @@ struct EventConfig {
 };
 
 /// One id whose counter moved since the listener's last look, and by how much.
-struct EventCount {
+struct IPCKIT_API EventCount {
     std::uint32_t id = 0;
     std::uint64_t count = 0;
     friend bool operator==(const EventCount&, const EventCount&) = default;
@@ -44,7 +45,7 @@ struct EventCount {
 
 /// Static operations on event files. Names are `NAME` or `event:NAME`, NAME as a channel name
 /// ([A-Za-z0-9._-], 1..200, not starting with '.'). Thread-safe (no state).
-class Event {
+class IPCKIT_API Event {
 public:
     static constexpr std::uint32_t kMaxIds = 4096;
     /// Creates the event file (exclusive: errc::file_exists when the name is taken).

@@ -2,6 +2,7 @@
 // EventListener: takes and waits for the counters of an event file that moved (event.hpp).
 #pragma once
 
+#include "ipckit/export.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/event/event.hpp"
 
@@ -28,7 +29,7 @@ struct EventImpl;
 ///   if (auto got = l.wait(Deadline::after(1s)).value())
 ///       for (auto [id, count] : *got) handle(id, count);
 /// @endcode
-class EventListener {
+class IPCKIT_API EventListener {
 public:
     /// Opens; counts start from the values the counters hold now.
     static Result<EventListener> open(std::string_view name, const EventOptions& options = {});

@@ -2,6 +2,7 @@
 // EventNotifier: adds to the counters of an event file (event.hpp).
 #pragma once
 
+#include "ipckit/export.hpp"
 #include "ipckit/event/event.hpp"
 
 #include <cstdint>
@@ -23,7 +24,7 @@ struct EventImpl;
 ///   auto n = EventNotifier::open("event:jobs").value();
 ///   n.notify(3).value();
 /// @endcode
-class EventNotifier {
+class IPCKIT_API EventNotifier {
 public:
     static Result<EventNotifier> open(std::string_view name, const EventOptions& options = {});
     /// Creates the file (exclusive) and opens it.

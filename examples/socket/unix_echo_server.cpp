@@ -13,6 +13,40 @@
 
 using namespace std::chrono_literals;
 
+namespace {
+
+// Echoes every frame of one client until it closes; returns how many frames it echoed.
+int echo_frames(ipckit::Socket& s) {
+    ipckit::FrameReader reader(s.native_handle(), std::size_t{64} * 1024, s.name());
+    int frames = 0;
+    for (;;) {
+        auto frame = reader.read(ipckit::Deadline::after(30s));
+        if (!frame && frame.error() == ipckit::FrameReader::kEndOfStream) {
+            return frames;  // the client closed between frames
+        }
+        if (!frame) {
+            std::fprintf(stderr, "echo server: %s\n", frame.error().message().c_str());
+            return frames;
+        }
+        if (!frame->has_value()) {
+            std::fprintf(stderr, "echo server: no frame within 30 s\n");
+            return frames;
+        }
+        auto sent = ipckit::write_frame(s.native_handle(),
+                                        **frame,
+                                        ipckit::FdKind::Socket,
+                                        ipckit::Deadline::after(5s),
+                                        s.name());
+        if (!sent) {
+            std::fprintf(stderr, "echo server: %s\n", sent.error().message().c_str());
+            return frames;
+        }
+        ++frames;
+    }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
     if (argc < 2) {
         std::fprintf(stderr, "usage: %s PATH [CLIENTS]\n", argv[0]);
@@ -41,32 +75,7 @@ int main(int argc, char** argv) {
             return 1;
         }
         ipckit::Socket& s = **conn;
-        ipckit::FrameReader reader(s.native_handle(), std::size_t{64} * 1024, s.name());
-        int frames = 0;
-        for (;;) {
-            auto frame = reader.read(ipckit::Deadline::after(30s));
-            if (!frame && frame.error() == ipckit::FrameReader::kEndOfStream) {
-                break;  // the client closed between frames
-            }
-            if (!frame) {
-                std::fprintf(stderr, "echo server: %s\n", frame.error().message().c_str());
-                break;
-            }
-            if (!frame->has_value()) {
-                std::fprintf(stderr, "echo server: no frame within 30 s\n");
-                break;
-            }
-            auto sent = ipckit::write_frame(s.native_handle(),
-                                            **frame,
-                                            ipckit::FdKind::Socket,
-                                            ipckit::Deadline::after(5s),
-                                            s.name());
-            if (!sent) {
-                std::fprintf(stderr, "echo server: %s\n", sent.error().message().c_str());
-                break;
-            }
-            ++frames;
-        }
+        const int frames = echo_frames(s);
         auto cred = s.peer_credentials();
         std::printf("client %d (pid %d) sent %d messages\n",
                     served + 1,

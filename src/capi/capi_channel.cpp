@@ -130,7 +130,9 @@ using ipckit::capi::fail;
 using ipckit::capi::guard;
 using ipckit::capi::handles;
 using ipckit::capi::PublisherObject;
+using ipckit::capi::read_into;
 using ipckit::capi::SubscriberObject;
+using ipckit::capi::with_object;
 
 extern "C" {
 
@@ -228,109 +230,87 @@ ipckit_status ipckit_publisher_close(ipckit_publisher pub, ipckit_error* err) {
 
 ipckit_status ipckit_publisher_loan(
     ipckit_publisher pub, size_t n, int64_t deadline, ipckit_loan* loan, ipckit_error* err) {
-    return guard(err, "ipckit_publisher_loan", [&]() -> ipckit_status {
-        auto* p = handles().lookup<PublisherObject>(pub.handle);
-        if (p == nullptr) {
-            return bad_handle(err, "ipckit_publisher_loan");
-        }
-        if (loan == nullptr) {
-            return bad_argument(err, "ipckit_publisher_loan", "loan");
-        }
-        const ipckit_status s = ipckit::capi::take_loan(*p, n, deadline, err);
-        if (s != IPCKIT_OK) {
-            return s;
-        }
-        *loan = ipckit_loan{p->loan->data(), p->loan->capacity(), p->loan_token};
-        return IPCKIT_OK;
-    });
+    return with_object<PublisherObject>(
+        err, "ipckit_publisher_loan", pub.handle, [&](PublisherObject* p) -> ipckit_status {
+            if (loan == nullptr) {
+                return bad_argument(err, "ipckit_publisher_loan", "loan");
+            }
+            const ipckit_status s = ipckit::capi::take_loan(*p, n, deadline, err);
+            if (s != IPCKIT_OK) {
+                return s;
+            }
+            *loan = ipckit_loan{p->loan->data(), p->loan->capacity(), p->loan_token};
+            return IPCKIT_OK;
+        });
 }
 
 ipckit_status ipckit_publisher_publish(ipckit_publisher pub,
                                        ipckit_loan* loan,
                                        size_t n,
                                        ipckit_error* err) {
-    return guard(err, "ipckit_publisher_publish", [&]() -> ipckit_status {
-        auto* p = handles().lookup<PublisherObject>(pub.handle);
-        if (p == nullptr) {
-            return bad_handle(err, "ipckit_publisher_publish");
-        }
-        if (loan == nullptr) {
-            return bad_argument(err, "ipckit_publisher_publish", "loan");
-        }
-        if (!ipckit::capi::loan_matches(*p, *loan)) {
-            return bad_handle(err, "ipckit_publisher_publish: not the outstanding loan");
-        }
-        if (n > p->loan->capacity()) {
-            return bad_argument(err, "ipckit_publisher_publish", "n > loan capacity");
-        }
-        return ipckit::capi::publish_loan(*p, loan, n, err);
-    });
+    return with_object<PublisherObject>(
+        err, "ipckit_publisher_publish", pub.handle, [&](PublisherObject* p) -> ipckit_status {
+            if (loan == nullptr) {
+                return bad_argument(err, "ipckit_publisher_publish", "loan");
+            }
+            if (!ipckit::capi::loan_matches(*p, *loan)) {
+                return bad_handle(err, "ipckit_publisher_publish: not the outstanding loan");
+            }
+            if (n > p->loan->capacity()) {
+                return bad_argument(err, "ipckit_publisher_publish", "n > loan capacity");
+            }
+            return ipckit::capi::publish_loan(*p, loan, n, err);
+        });
 }
 
 ipckit_status ipckit_publisher_discard(ipckit_publisher pub, ipckit_loan* loan, ipckit_error* err) {
-    return guard(err, "ipckit_publisher_discard", [&]() -> ipckit_status {
-        auto* p = handles().lookup<PublisherObject>(pub.handle);
-        if (p == nullptr) {
-            return bad_handle(err, "ipckit_publisher_discard");
-        }
-        if (loan == nullptr) {
-            return bad_argument(err, "ipckit_publisher_discard", "loan");
-        }
-        if (!ipckit::capi::loan_matches(*p, *loan)) {
-            return bad_handle(err, "ipckit_publisher_discard: not the outstanding loan");
-        }
-        p->loan.reset();  // ~Loan gives the space back
-        *loan = ipckit_loan{};
-        return IPCKIT_OK;
-    });
+    return with_object<PublisherObject>(
+        err, "ipckit_publisher_discard", pub.handle, [&](PublisherObject* p) -> ipckit_status {
+            if (loan == nullptr) {
+                return bad_argument(err, "ipckit_publisher_discard", "loan");
+            }
+            if (!ipckit::capi::loan_matches(*p, *loan)) {
+                return bad_handle(err, "ipckit_publisher_discard: not the outstanding loan");
+            }
+            p->loan.reset();  // ~Loan gives the space back
+            *loan = ipckit_loan{};
+            return IPCKIT_OK;
+        });
 }
 
 ipckit_status ipckit_publisher_send(
     ipckit_publisher pub, const void* data, size_t n, int64_t deadline, ipckit_error* err) {
-    return guard(err, "ipckit_publisher_send", [&]() -> ipckit_status {
-        auto* p = handles().lookup<PublisherObject>(pub.handle);
-        if (p == nullptr) {
-            return bad_handle(err, "ipckit_publisher_send");
-        }
-        if (data == nullptr && n != 0) {
-            return bad_argument(err, "ipckit_publisher_send", "data");
-        }
-        const ipckit_status s = ipckit::capi::take_loan(*p, n, deadline, err);
-        if (s != IPCKIT_OK) {
-            return s;
-        }
-        if (n != 0) {
-            std::memcpy(p->loan->data(), data, n);
-        }
-        ipckit_loan loan{};
-        return ipckit::capi::publish_loan(*p, &loan, n, err);
-    });
+    return with_object<PublisherObject>(
+        err, "ipckit_publisher_send", pub.handle, [&](PublisherObject* p) -> ipckit_status {
+            if (data == nullptr && n != 0) {
+                return bad_argument(err, "ipckit_publisher_send", "data");
+            }
+            const ipckit_status s = ipckit::capi::take_loan(*p, n, deadline, err);
+            if (s != IPCKIT_OK) {
+                return s;
+            }
+            if (n != 0) {
+                std::memcpy(p->loan->data(), data, n);
+            }
+            ipckit_loan loan{};
+            return ipckit::capi::publish_loan(*p, &loan, n, err);
+        });
 }
 
 ipckit_status ipckit_publisher_max_message_size(ipckit_publisher pub,
                                                 size_t* out,
                                                 ipckit_error* err) {
-    auto* p = handles().lookup<PublisherObject>(pub.handle);
-    if (p == nullptr) {
-        return bad_handle(err, "ipckit_publisher_max_message_size");
-    }
-    if (out == nullptr) {
-        return bad_argument(err, "ipckit_publisher_max_message_size", "out");
-    }
-    *out = p->pub.max_message_size();
-    return IPCKIT_OK;
+    return read_into<PublisherObject>(
+        err, "ipckit_publisher_max_message_size", pub.handle, out, [](const PublisherObject* p) {
+            return p->pub.max_message_size();
+        });
 }
 
 ipckit_status ipckit_publisher_published(ipckit_publisher pub, uint64_t* out, ipckit_error* err) {
-    auto* p = handles().lookup<PublisherObject>(pub.handle);
-    if (p == nullptr) {
-        return bad_handle(err, "ipckit_publisher_published");
-    }
-    if (out == nullptr) {
-        return bad_argument(err, "ipckit_publisher_published", "out");
-    }
-    *out = p->pub.published_count();
-    return IPCKIT_OK;
+    return read_into<PublisherObject>(
+        err, "ipckit_publisher_published", pub.handle, out, [](const PublisherObject* p) {
+            return p->pub.published_count();
+        });
 }
 
 // ---- subscriber
@@ -363,39 +343,36 @@ ipckit_status ipckit_subscriber_receive(ipckit_subscriber sub,
                                         int64_t deadline,
                                         ipckit_sample* sample,
                                         ipckit_error* err) {
-    return guard(err, "ipckit_subscriber_receive", [&]() -> ipckit_status {
-        auto* s = handles().lookup<SubscriberObject>(sub.handle);
-        if (s == nullptr) {
-            return bad_handle(err, "ipckit_subscriber_receive");
-        }
-        if (sample == nullptr) {
-            return bad_argument(err, "ipckit_subscriber_receive", "sample");
-        }
-        auto r = deadline == 0 ? s->sub.try_receive()
-                               : s->sub.receive_until(ipckit::capi::to_deadline(deadline));
-        if (!r) {
-            return fail(err, r.error());
-        }
-        if (!*r) {
-            return deadline == 0 ? IPCKIT_EAGAIN : IPCKIT_ETIMEDOUT;
-        }
-        std::size_t index = 0;
-        while (index < s->samples.size() && s->samples[index].sample) {
-            ++index;
-        }
-        if (index == s->samples.size()) {
-            s->samples.emplace_back();  // bad_alloc: **r is released by its destructor
-        }
-        ipckit::capi::SampleSlot& slot = s->samples[index];
-        slot.sample.emplace(std::move(**r));
-        ++slot.generation;  // odd: held
-        *sample = ipckit_sample{slot.sample->data(),
-                                slot.sample->size(),
-                                slot.sample->publisher(),
-                                slot.sample->lost_before(),
-                                (std::uint64_t{slot.generation} << 32U) | index};
-        return IPCKIT_OK;
-    });
+    return with_object<SubscriberObject>(
+        err, "ipckit_subscriber_receive", sub.handle, [&](SubscriberObject* s) -> ipckit_status {
+            if (sample == nullptr) {
+                return bad_argument(err, "ipckit_subscriber_receive", "sample");
+            }
+            auto r = deadline == 0 ? s->sub.try_receive()
+                                   : s->sub.receive_until(ipckit::capi::to_deadline(deadline));
+            if (!r) {
+                return fail(err, r.error());
+            }
+            if (!*r) {
+                return deadline == 0 ? IPCKIT_EAGAIN : IPCKIT_ETIMEDOUT;
+            }
+            std::size_t index = 0;
+            while (index < s->samples.size() && s->samples[index].sample) {
+                ++index;
+            }
+            if (index == s->samples.size()) {
+                s->samples.emplace_back();  // bad_alloc: **r is released by its destructor
+            }
+            ipckit::capi::SampleSlot& slot = s->samples[index];
+            slot.sample.emplace(std::move(**r));
+            ++slot.generation;  // odd: held
+            *sample = ipckit_sample{slot.sample->data(),
+                                    slot.sample->size(),
+                                    slot.sample->publisher(),
+                                    slot.sample->lost_before(),
+                                    (std::uint64_t{slot.generation} << 32U) | index};
+            return IPCKIT_OK;
+        });
 }
 
 ipckit_status ipckit_subscriber_release(ipckit_subscriber sub,
@@ -429,74 +406,62 @@ ipckit_status ipckit_subscriber_receive_copy(ipckit_subscriber sub,
                                              int64_t deadline,
                                              ipckit_received* info,
                                              ipckit_error* err) {
-    return guard(err, "ipckit_subscriber_receive_copy", [&]() -> ipckit_status {
-        auto* s = handles().lookup<SubscriberObject>(sub.handle);
-        if (s == nullptr) {
-            return bad_handle(err, "ipckit_subscriber_receive_copy");
-        }
-        if (buf == nullptr && capacity != 0) {
-            return bad_argument(err, "ipckit_subscriber_receive_copy", "buf");
-        }
-        const std::span<std::byte> out(static_cast<std::byte*>(buf), capacity);
-        auto r = deadline == 0 ? s->sub.try_receive(out)
-                               : s->sub.receive_until(out, ipckit::capi::to_deadline(deadline));
-        if (!r) {
-            return fail(err, r.error());
-        }
-        if (!*r) {
-            return deadline == 0 ? IPCKIT_EAGAIN : IPCKIT_ETIMEDOUT;
-        }
-        if (info != nullptr) {
-            *info = ipckit_received{(*r)->size, (*r)->publisher, (*r)->lost_before};
-        }
-        return IPCKIT_OK;
-    });
+    return with_object<SubscriberObject>(
+        err,
+        "ipckit_subscriber_receive_copy",
+        sub.handle,
+        [&](SubscriberObject* s) -> ipckit_status {
+            if (buf == nullptr && capacity != 0) {
+                return bad_argument(err, "ipckit_subscriber_receive_copy", "buf");
+            }
+            const std::span<std::byte> out(static_cast<std::byte*>(buf), capacity);
+            auto r = deadline == 0 ? s->sub.try_receive(out)
+                                   : s->sub.receive_until(out, ipckit::capi::to_deadline(deadline));
+            if (!r) {
+                return fail(err, r.error());
+            }
+            if (!*r) {
+                return deadline == 0 ? IPCKIT_EAGAIN : IPCKIT_ETIMEDOUT;
+            }
+            if (info != nullptr) {
+                *info = ipckit_received{(*r)->size, (*r)->publisher, (*r)->lost_before};
+            }
+            return IPCKIT_OK;
+        });
 }
 
 ipckit_status ipckit_subscriber_fd(ipckit_subscriber sub, int* fd, ipckit_error* err) {
-    return guard(err, "ipckit_subscriber_fd", [&]() -> ipckit_status {
-        auto* s = handles().lookup<SubscriberObject>(sub.handle);
-        if (s == nullptr) {
-            return bad_handle(err, "ipckit_subscriber_fd");
-        }
-        if (fd == nullptr) {
-            return bad_argument(err, "ipckit_subscriber_fd", "fd");
-        }
-        auto r = s->sub.notification_fd();
-        if (!r) {
-            return fail(err, r.error());
-        }
-        *fd = *r;
-        return IPCKIT_OK;
-    });
+    return with_object<SubscriberObject>(
+        err, "ipckit_subscriber_fd", sub.handle, [&](SubscriberObject* s) -> ipckit_status {
+            if (fd == nullptr) {
+                return bad_argument(err, "ipckit_subscriber_fd", "fd");
+            }
+            auto r = s->sub.notification_fd();
+            if (!r) {
+                return fail(err, r.error());
+            }
+            *fd = *r;
+            return IPCKIT_OK;
+        });
 }
 
 ipckit_status ipckit_subscriber_counters(ipckit_subscriber sub,
                                          ipckit_counters* out,
                                          ipckit_error* err) {
-    auto* s = handles().lookup<SubscriberObject>(sub.handle);
-    if (s == nullptr) {
-        return bad_handle(err, "ipckit_subscriber_counters");
-    }
-    if (out == nullptr) {
-        return bad_argument(err, "ipckit_subscriber_counters", "out");
-    }
-    *out = ipckit_counters{s->sub.received_count(), s->sub.lost_count(), s->sub.corrupt_count()};
-    return IPCKIT_OK;
+    return read_into<SubscriberObject>(
+        err, "ipckit_subscriber_counters", sub.handle, out, [](const SubscriberObject* s) {
+            return ipckit_counters{
+                s->sub.received_count(), s->sub.lost_count(), s->sub.corrupt_count()};
+        });
 }
 
 ipckit_status ipckit_subscriber_max_message_size(ipckit_subscriber sub,
                                                  size_t* out,
                                                  ipckit_error* err) {
-    auto* s = handles().lookup<SubscriberObject>(sub.handle);
-    if (s == nullptr) {
-        return bad_handle(err, "ipckit_subscriber_max_message_size");
-    }
-    if (out == nullptr) {
-        return bad_argument(err, "ipckit_subscriber_max_message_size", "out");
-    }
-    *out = s->sub.max_message_size();
-    return IPCKIT_OK;
+    return read_into<SubscriberObject>(
+        err, "ipckit_subscriber_max_message_size", sub.handle, out, [](const SubscriberObject* s) {
+            return s->sub.max_message_size();
+        });
 }
 
 }  // extern "C"

@@ -75,6 +75,35 @@ ipckit_status guard(ipckit_error* err, const char* fn, F&& body) noexcept {
     }
 }
 
+/// guard() around body(object) for the live object of type T behind `handle`: a closed, forged,
+/// never-opened or other-kind handle is EBADHANDLE before body runs.
+template <class T, class F>
+ipckit_status with_object(ipckit_error* err,
+                          const char* fn,
+                          std::uint64_t handle,
+                          F&& body) noexcept {
+    return guard(err, fn, [&]() -> ipckit_status {
+        T* object = handles().lookup<T>(handle);
+        if (object == nullptr) {
+            return bad_handle(err, fn);
+        }
+        return body(object);
+    });
+}
+
+/// A getter: get(object) into *out for the object behind `handle` (EINVAL when out is NULL).
+template <class T, class Out, class F>
+ipckit_status read_into(
+    ipckit_error* err, const char* fn, std::uint64_t handle, Out* out, F&& get) noexcept {
+    return with_object<T>(err, fn, handle, [&](T* object) -> ipckit_status {
+        if (out == nullptr) {
+            return bad_argument(err, fn, "out");
+        }
+        *out = get(object);
+        return IPCKIT_OK;
+    });
+}
+
 }  // namespace ipckit::capi
 
 /// IPCKIT_TRY_ASSIGN at the C boundary: on an Error, fills *err and returns its status.

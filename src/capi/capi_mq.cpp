@@ -29,6 +29,7 @@ using ipckit::capi::fail;
 using ipckit::capi::guard;
 using ipckit::capi::handles;
 using ipckit::capi::MqObject;
+using ipckit::capi::with_object;
 
 extern "C" {
 
@@ -99,25 +100,23 @@ ipckit_status ipckit_mq_send(ipckit_mq mq,
                              unsigned priority,
                              int64_t deadline,
                              ipckit_error* err) {
-    return guard(err, "ipckit_mq_send", [&]() -> ipckit_status {
-        auto* q = handles().lookup<MqObject>(mq.handle);
-        if (q == nullptr) {
-            return bad_handle(err, "ipckit_mq_send");
-        }
-        if (data == nullptr && n != 0) {
-            return bad_argument(err, "ipckit_mq_send", "data");
-        }
-        const std::span<const std::byte> bytes(static_cast<const std::byte*>(data), n);
-        IPCKIT_C_TRY_ASSIGN(
-            err,
-            const bool sent,
-            deadline == 0 ? q->mq.try_send(bytes, priority)
-                          : q->mq.send_until(bytes, priority, ipckit::capi::to_deadline(deadline)));
-        if (!sent) {
-            return deadline == 0 ? IPCKIT_EAGAIN : IPCKIT_ETIMEDOUT;
-        }
-        return IPCKIT_OK;
-    });
+    return with_object<MqObject>(
+        err, "ipckit_mq_send", mq.handle, [&](MqObject* q) -> ipckit_status {
+            if (data == nullptr && n != 0) {
+                return bad_argument(err, "ipckit_mq_send", "data");
+            }
+            const std::span<const std::byte> bytes(static_cast<const std::byte*>(data), n);
+            IPCKIT_C_TRY_ASSIGN(
+                err,
+                const bool sent,
+                deadline == 0
+                    ? q->mq.try_send(bytes, priority)
+                    : q->mq.send_until(bytes, priority, ipckit::capi::to_deadline(deadline)));
+            if (!sent) {
+                return deadline == 0 ? IPCKIT_EAGAIN : IPCKIT_ETIMEDOUT;
+            }
+            return IPCKIT_OK;
+        });
 }
 
 ipckit_status ipckit_mq_receive(ipckit_mq mq,
@@ -127,46 +126,40 @@ ipckit_status ipckit_mq_receive(ipckit_mq mq,
                                 size_t* size,
                                 unsigned* priority,
                                 ipckit_error* err) {
-    return guard(err, "ipckit_mq_receive", [&]() -> ipckit_status {
-        auto* q = handles().lookup<MqObject>(mq.handle);
-        if (q == nullptr) {
-            return bad_handle(err, "ipckit_mq_receive");
-        }
-        if (buf == nullptr && capacity != 0) {
-            return bad_argument(err, "ipckit_mq_receive", "buf");
-        }
-        const std::span<std::byte> out(static_cast<std::byte*>(buf), capacity);
-        IPCKIT_C_TRY_ASSIGN(err,
-                            auto got,
-                            deadline == 0
-                                ? q->mq.try_receive(out)
-                                : q->mq.receive_until(out, ipckit::capi::to_deadline(deadline)));
-        if (!got) {
-            return deadline == 0 ? IPCKIT_EAGAIN : IPCKIT_ETIMEDOUT;
-        }
-        if (size != nullptr) {
-            *size = got->size;
-        }
-        if (priority != nullptr) {
-            *priority = got->priority;
-        }
-        return IPCKIT_OK;
-    });
+    return with_object<MqObject>(
+        err, "ipckit_mq_receive", mq.handle, [&](MqObject* q) -> ipckit_status {
+            if (buf == nullptr && capacity != 0) {
+                return bad_argument(err, "ipckit_mq_receive", "buf");
+            }
+            const std::span<std::byte> out(static_cast<std::byte*>(buf), capacity);
+            IPCKIT_C_TRY_ASSIGN(
+                err,
+                auto got,
+                deadline == 0 ? q->mq.try_receive(out)
+                              : q->mq.receive_until(out, ipckit::capi::to_deadline(deadline)));
+            if (!got) {
+                return deadline == 0 ? IPCKIT_EAGAIN : IPCKIT_ETIMEDOUT;
+            }
+            if (size != nullptr) {
+                *size = got->size;
+            }
+            if (priority != nullptr) {
+                *priority = got->priority;
+            }
+            return IPCKIT_OK;
+        });
 }
 
 ipckit_status ipckit_mq_max_message_size(ipckit_mq mq, size_t* out, ipckit_error* err) {
-    return guard(err, "ipckit_mq_max_message_size", [&]() -> ipckit_status {
-        auto* q = handles().lookup<MqObject>(mq.handle);
-        if (q == nullptr) {
-            return bad_handle(err, "ipckit_mq_max_message_size");
-        }
-        if (out == nullptr) {
-            return bad_argument(err, "ipckit_mq_max_message_size", "out");
-        }
-        IPCKIT_C_TRY_ASSIGN(err, auto attrs, q->mq.attributes());
-        *out = static_cast<std::size_t>(attrs.max_message_size);
-        return IPCKIT_OK;
-    });
+    return with_object<MqObject>(
+        err, "ipckit_mq_max_message_size", mq.handle, [&](MqObject* q) -> ipckit_status {
+            if (out == nullptr) {
+                return bad_argument(err, "ipckit_mq_max_message_size", "out");
+            }
+            IPCKIT_C_TRY_ASSIGN(err, auto attrs, q->mq.attributes());
+            *out = static_cast<std::size_t>(attrs.max_message_size);
+            return IPCKIT_OK;
+        });
 }
 
 }  // extern "C"

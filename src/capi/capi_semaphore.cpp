@@ -27,6 +27,7 @@ using ipckit::capi::fail;
 using ipckit::capi::guard;
 using ipckit::capi::handles;
 using ipckit::capi::SemaphoreObject;
+using ipckit::capi::with_object;
 
 extern "C" {
 
@@ -85,45 +86,37 @@ ipckit_status ipckit_semaphore_unlink(const char* name, ipckit_error* err) {
 }
 
 ipckit_status ipckit_semaphore_post(ipckit_semaphore sem, ipckit_error* err) {
-    return guard(err, "ipckit_semaphore_post", [&]() -> ipckit_status {
-        auto* s = handles().lookup<SemaphoreObject>(sem.handle);
-        if (s == nullptr) {
-            return bad_handle(err, "ipckit_semaphore_post");
-        }
-        auto r = s->sem.post();
-        return r ? IPCKIT_OK : fail(err, r.error());
-    });
+    return with_object<SemaphoreObject>(
+        err, "ipckit_semaphore_post", sem.handle, [&](SemaphoreObject* s) -> ipckit_status {
+            auto r = s->sem.post();
+            return r ? IPCKIT_OK : fail(err, r.error());
+        });
 }
 
 ipckit_status ipckit_semaphore_wait(ipckit_semaphore sem, int64_t deadline, ipckit_error* err) {
-    return guard(err, "ipckit_semaphore_wait", [&]() -> ipckit_status {
-        auto* s = handles().lookup<SemaphoreObject>(sem.handle);
-        if (s == nullptr) {
-            return bad_handle(err, "ipckit_semaphore_wait");
-        }
-        IPCKIT_C_TRY_ASSIGN(err,
-                            const bool got,
-                            deadline == 0 ? s->sem.try_wait()
-                                          : s->sem.wait_until(ipckit::capi::to_deadline(deadline)));
-        if (!got) {
-            return deadline == 0 ? IPCKIT_EAGAIN : IPCKIT_ETIMEDOUT;
-        }
-        return IPCKIT_OK;
-    });
+    return with_object<SemaphoreObject>(
+        err, "ipckit_semaphore_wait", sem.handle, [&](SemaphoreObject* s) -> ipckit_status {
+            IPCKIT_C_TRY_ASSIGN(err,
+                                const bool got,
+                                deadline == 0
+                                    ? s->sem.try_wait()
+                                    : s->sem.wait_until(ipckit::capi::to_deadline(deadline)));
+            if (!got) {
+                return deadline == 0 ? IPCKIT_EAGAIN : IPCKIT_ETIMEDOUT;
+            }
+            return IPCKIT_OK;
+        });
 }
 
 ipckit_status ipckit_semaphore_value(ipckit_semaphore sem, int* out, ipckit_error* err) {
-    return guard(err, "ipckit_semaphore_value", [&]() -> ipckit_status {
-        auto* s = handles().lookup<SemaphoreObject>(sem.handle);
-        if (s == nullptr) {
-            return bad_handle(err, "ipckit_semaphore_value");
-        }
-        if (out == nullptr) {
-            return bad_argument(err, "ipckit_semaphore_value", "out");
-        }
-        IPCKIT_C_TRY_ASSIGN(err, *out, s->sem.value());
-        return IPCKIT_OK;
-    });
+    return with_object<SemaphoreObject>(
+        err, "ipckit_semaphore_value", sem.handle, [&](SemaphoreObject* s) -> ipckit_status {
+            if (out == nullptr) {
+                return bad_argument(err, "ipckit_semaphore_value", "out");
+            }
+            IPCKIT_C_TRY_ASSIGN(err, *out, s->sem.value());
+            return IPCKIT_OK;
+        });
 }
 
 }  // extern "C"

@@ -7,6 +7,7 @@
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/unique_fd.hpp"
 #include "ipckit/sync/futex.hpp"
+#include "sync/fences.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -32,25 +33,6 @@ inline void cpu_relax() noexcept {
 /// the non-blocking fast path never calls clock_gettime.
 inline constexpr Deadline kImmediately = Deadline::at(Deadline::Clock::time_point::min());
 inline bool expired(Deadline d) noexcept { return d == kImmediately || d.expired(); }
-
-/// Memory fences. TSan does not model std::atomic_thread_fence (and warns); under TSan a full
-/// fence is a seq_cst read-modify-write (also a full barrier on x86) and acquire/release fences
-/// are compiler barriers (enough on x86's TSO; TSan cannot see across mappings anyway).
-inline void full_fence() noexcept {
-#if defined(__SANITIZE_THREAD__)
-    static std::atomic<int> dummy{0};
-    dummy.fetch_add(0, std::memory_order_seq_cst);
-#else
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-#endif
-}
-inline void acquire_fence() noexcept {
-#if defined(__SANITIZE_THREAD__)
-    std::atomic_signal_fence(std::memory_order_acquire);
-#else
-    std::atomic_thread_fence(std::memory_order_acquire);
-#endif
-}
 
 /// Bumps `seq` and wakes every sleeper, but only if someone announced it sleeps (Dekker pair
 /// with sleep_on: release store of the data, then this; see docs/design/channel.md).

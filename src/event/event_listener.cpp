@@ -4,6 +4,7 @@
 #include "event/event_file.hpp"
 #include "ipckit/core/assert.hpp"
 #include "ipckit/sync/futex.hpp"
+#include "sync/fences.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -76,7 +77,7 @@ Result<std::optional<std::vector<EventCount>>> EventListener::wait(Deadline dead
         // Dekker pair with notify(): announce the sleep, fence, then look; a notifier that
         // incremented before our look is seen by it, one after it sees our sleeper count.
         h.sleepers.fetch_add(1, std::memory_order_seq_cst);
-        std::atomic_thread_fence(std::memory_order_seq_cst);
+        detail::full_fence();
         const std::uint32_t v = h.seq.load(std::memory_order_acquire);
         auto got = take();
         if (!got || !got->empty() || deadline.expired()) {

@@ -4,6 +4,7 @@
 #include "event/event_file.hpp"
 #include "ipckit/core/assert.hpp"
 #include "ipckit/sync/futex.hpp"
+#include "sync/fences.hpp"
 
 #include <atomic>
 
@@ -41,7 +42,7 @@ Result<void> EventNotifier::notify(std::uint32_t id) {
     // Dekker pair with EventListener::wait (sleepers++, fence, read the counters): either the
     // listener sees our increment, or we see its sleeper count and wake it. No system call when
     // nobody sleeps.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    detail::full_fence();
     if (h.sleepers.load(std::memory_order_relaxed) != 0) {
         h.seq.fetch_add(1, std::memory_order_release);
         IPCKIT_TRY(Futex::wake_all(h.seq));

@@ -230,7 +230,7 @@ Result<void> ChannelFile::map(Role role) {
     IPCKIT_TRY_ASSIGN(auto meta,
                       Mapping::map(fd_.get(), g_.lanes_off, 0, meta_prot, Sharing::Shared, name_));
     meta_ = std::move(meta);
-    meta_guard_ = shm_detail::SigbusGuard::watch(meta_);
+    meta_guard_ = detail::SigbusGuard::watch(meta_);
     if (role != Role::Inspector) {
         IPCKIT_TRY_ASSIGN(auto lanes,
                           Mapping::map(fd_.get(),
@@ -240,7 +240,7 @@ Result<void> ChannelFile::map(Role role) {
                                        Sharing::Shared,
                                        name_));
         lanes_ = std::move(lanes);
-        lanes_guard_ = shm_detail::SigbusGuard::watch(lanes_);
+        lanes_guard_ = detail::SigbusGuard::watch(lanes_);
     }
     return {};
 }
@@ -358,7 +358,7 @@ Result<void> ChannelFile::initialise(const std::string& path, const ChannelConfi
     }
     IPCKIT_FAULT_POINT("chan.create.after_open");
     // The shm area's resize retries EINTR and names a full file system on ENOSPC.
-    IPCKIT_TRY(shm_detail::fd_resize(fd_.get(), path, 0, g_.file_size));
+    IPCKIT_TRY(detail::fd_resize(fd_.get(), path, 0, g_.file_size));
     IPCKIT_FAULT_POINT("chan.create.after_fallocate");
     IPCKIT_TRY(map(Role::Publisher));
     auto& h = header();

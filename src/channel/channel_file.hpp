@@ -103,8 +103,8 @@ private:
     Mapping meta_;
     Mapping lanes_;
     // After the mappings: a guard stops watching before its mapping is unmapped.
-    shm_detail::SigbusGuard meta_guard_;
-    shm_detail::SigbusGuard lanes_guard_;
+    detail::SigbusGuard meta_guard_;
+    detail::SigbusGuard lanes_guard_;
     Geometry g_;
     std::string name_;
 };

@@ -207,7 +207,7 @@ Result<std::unique_ptr<EventImpl>> EventImpl::create(std::string_view name_in,
             return Error(std::errc::device_or_resource_busy, "event create", where.path);
         }
         // Every block reserved now: a full tmpfs is ENOSPC here, never a SIGBUS on first touch.
-        IPCKIT_TRY(shm_detail::fd_resize(impl->fd.get(), where.path, 0, impl->file_size));
+        IPCKIT_TRY(detail::fd_resize(impl->fd.get(), where.path, 0, impl->file_size));
         IPCKIT_TRY_ASSIGN(impl->map,
                           Mapping::map(impl->fd.get(),
                                        impl->file_size,
@@ -215,7 +215,7 @@ Result<std::unique_ptr<EventImpl>> EventImpl::create(std::string_view name_in,
                                        Protection::ReadWrite,
                                        Sharing::Shared,
                                        where.path));
-        impl->guard = shm_detail::SigbusGuard::watch(impl->map);
+        impl->guard = detail::SigbusGuard::watch(impl->map);
         auto& h = impl->header();
         h.layout_version.store(kEventLayoutVersion, std::memory_order_relaxed);
         h.layout_hash.store(event_layout_hash(), std::memory_order_relaxed);
@@ -266,7 +266,7 @@ Error init_failure(const Mapping& head, const struct stat& st, const std::string
 /// makes the reads zeros (and open fail) instead of killing us with SIGBUS.
 struct HeadView {
     Mapping map;
-    shm_detail::SigbusGuard guard;  // after the mapping: stops watching before it is unmapped
+    detail::SigbusGuard guard;  // after the mapping: stops watching before it is unmapped
 };
 
 Result<void> wait_initialised(int fd,
@@ -284,7 +284,7 @@ Result<void> wait_initialised(int fd,
         if (static_cast<std::uint64_t>(st->st_size) >= page && !head.valid()) {
             IPCKIT_TRY_ASSIGN(
                 head, Mapping::map(fd, page, 0, Protection::ReadOnly, Sharing::Shared, path));
-            view.guard = shm_detail::SigbusGuard::watch(head);
+            view.guard = detail::SigbusGuard::watch(head);
         }
         if (initialised(head)) {
             return {};
@@ -389,7 +389,7 @@ Result<std::unique_ptr<EventImpl>> EventImpl::open(std::string_view name_in,
                                    Protection::ReadWrite,
                                    Sharing::Shared,
                                    where.path));
-    impl->guard = shm_detail::SigbusGuard::watch(impl->map);
+    impl->guard = detail::SigbusGuard::watch(impl->map);
     impl->seen.assign(impl->max_ids, 0);
     return impl;
 }

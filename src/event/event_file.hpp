@@ -62,7 +62,7 @@ struct EventImpl {
     UniqueFd fd;
     Mapping map;
     // After the mapping: the guard stops watching before the mapping is unmapped.
-    shm_detail::SigbusGuard guard;
+    detail::SigbusGuard guard;
     std::string name;
     // Fixed at open from the validated header, never re-read.
     std::uint32_t max_ids = 0;

@@ -29,9 +29,9 @@ struct MqCallback {
 
 namespace {
 
-using message_detail::proc_value_text;
-using message_detail::read_proc_number;
-using message_detail::sysctl_name;
+using detail::proc_value_text;
+using detail::read_proc_number;
+using detail::sysctl_name;
 
 constexpr const char* kMsgMax = "/proc/sys/fs/mqueue/msg_max";
 constexpr const char* kMsgsizeMax = "/proc/sys/fs/mqueue/msgsize_max";

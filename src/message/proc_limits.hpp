@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-namespace ipckit::message_detail {
+namespace ipckit::detail {
 
 /// The first integer in a /proc/sys file, or nothing if it cannot be read.
 inline std::optional<long long> read_proc_number(const char* path) {
@@ -40,4 +40,4 @@ inline std::string sysctl_name(const char* path) {
     return s;
 }
 
-}  // namespace ipckit::message_detail
+}  // namespace ipckit::detail

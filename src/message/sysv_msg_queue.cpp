@@ -20,9 +20,9 @@ namespace ipckit {
 
 namespace {
 
-using message_detail::proc_value_text;
-using message_detail::read_proc_number;
-using message_detail::sysctl_name;
+using detail::proc_value_text;
+using detail::read_proc_number;
+using detail::sysctl_name;
 
 constexpr const char* kMsgmax = "/proc/sys/kernel/msgmax";
 constexpr const char* kMsgmnb = "/proc/sys/kernel/msgmnb";

@@ -9,7 +9,7 @@
 
 #include <string>
 
-namespace ipckit::shm_detail {
+namespace ipckit::detail {
 
 namespace {
 Result<struct stat> fd_stat(int fd, std::string_view object) {
@@ -130,4 +130,4 @@ Error size_mismatch(const char* op,
                 ", requested " + std::to_string(wanted)};
 }
 
-}  // namespace ipckit::shm_detail
+}  // namespace ipckit::detail

@@ -11,7 +11,7 @@
 #include <cstddef>
 #include <string_view>
 
-namespace ipckit::shm_detail {
+namespace ipckit::detail {
 
 /// st_size from fstat.
 Result<std::size_t> fd_size(int fd, std::string_view object);
@@ -44,4 +44,4 @@ Error size_mismatch(const char* op,
                     std::size_t actual,
                     std::size_t wanted);
 
-}  // namespace ipckit::shm_detail
+}  // namespace ipckit::detail

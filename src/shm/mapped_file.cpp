@@ -22,7 +22,7 @@ Result<MappedFile> MappedFile::create(const std::string& path,
                                         perms.bits());
                       }));
     UniqueFd owner(fd);
-    if (auto r = shm_detail::fd_resize(owner.get(), path, 0, size); !r) {
+    if (auto r = detail::fd_resize(owner.get(), path, 0, size); !r) {
         ::unlink(path.c_str());  // we made it; do not leave a half-sized file behind
         return std::move(r).error();
     }
@@ -44,23 +44,23 @@ Result<MappedFile> MappedFile::open(const std::string& path, Access access) {
 }
 
 Result<std::size_t> MappedFile::size() const {
-    return shm_detail::fd_size(fd_.get(), path_);
+    return detail::fd_size(fd_.get(), path_);
 }
 
 Result<void> MappedFile::resize(std::size_t new_size) {
-    return shm_detail::fd_set_size(fd_.get(), path_, new_size);
+    return detail::fd_set_size(fd_.get(), path_, new_size);
 }
 
 Result<Region> MappedFile::map(Sharing sharing, std::size_t offset, std::size_t length) const {
-    return shm_detail::map_region(fd_.get(), path_, sharing, offset, length);
+    return detail::map_region(fd_.get(), path_, sharing, offset, length);
 }
 
 Result<ReadOnlyRegion> MappedFile::map_read_only(std::size_t offset, std::size_t length) const {
-    return shm_detail::map_read_only_region(fd_.get(), path_, offset, length);
+    return detail::map_read_only_region(fd_.get(), path_, offset, length);
 }
 
 Result<bool> MappedFile::removed() const {
-    return shm_detail::fd_removed(fd_.get(), path_);
+    return detail::fd_removed(fd_.get(), path_);
 }
 
 }  // namespace ipckit

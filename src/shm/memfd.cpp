@@ -45,7 +45,7 @@ Result<Memfd> Memfd::create(std::string_view name, std::size_t size) {
                           return ::memfd_create(n.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
                       }));
     UniqueFd owner(fd);
-    IPCKIT_TRY(shm_detail::fd_resize(owner.get(), label, 0, size));
+    IPCKIT_TRY(detail::fd_resize(owner.get(), label, 0, size));
     return Memfd(std::move(owner), std::move(label));
 }
 
@@ -109,19 +109,19 @@ Result<Seals> Memfd::seals() const {
 }
 
 Result<std::size_t> Memfd::size() const {
-    return shm_detail::fd_size(fd_.get(), label_);
+    return detail::fd_size(fd_.get(), label_);
 }
 
 Result<void> Memfd::resize(std::size_t new_size) {
-    return shm_detail::fd_set_size(fd_.get(), label_, new_size);
+    return detail::fd_set_size(fd_.get(), label_, new_size);
 }
 
 Result<Region> Memfd::map(Sharing sharing) const {
-    return shm_detail::map_region(fd_.get(), label_, sharing, 0, 0);
+    return detail::map_region(fd_.get(), label_, sharing, 0, 0);
 }
 
 Result<ReadOnlyRegion> Memfd::map_read_only() const {
-    return shm_detail::map_read_only_region(fd_.get(), label_, 0, 0);
+    return detail::map_read_only_region(fd_.get(), label_, 0, 0);
 }
 
 }  // namespace ipckit

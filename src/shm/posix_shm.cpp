@@ -87,7 +87,7 @@ Result<PosixShm> PosixShm::create(const PosixName& name, std::size_t size, Permi
     IPCKIT_TRY_ASSIGN(auto fd, shm_open_raw(name, O_RDWR | O_CREAT | O_EXCL, perms.bits()));
     UniqueFd owner(fd);
     detail::ShmNameLease lease(name.str(), owner.get());  // from here on a failure removes it again
-    IPCKIT_TRY(shm_detail::fd_resize(owner.get(), name.str(), 0, size));
+    IPCKIT_TRY(detail::fd_resize(owner.get(), name.str(), 0, size));
     return PosixShm(std::move(owner), name, std::move(lease));
 }
 
@@ -131,7 +131,7 @@ Result<PosixShm> PosixShm::open_or_create(const PosixName& name,
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
         if (actual != size) {
-            return shm_detail::size_mismatch("shm_open", name.str(), actual, size);
+            return detail::size_mismatch("shm_open", name.str(), actual, size);
         }
         return opened;
     }
@@ -152,23 +152,23 @@ Result<void> PosixShm::unlink() {
 }
 
 Result<std::size_t> PosixShm::size() const {
-    return shm_detail::fd_size(fd_.get(), name_.str());
+    return detail::fd_size(fd_.get(), name_.str());
 }
 
 Result<void> PosixShm::resize(std::size_t new_size) {
-    return shm_detail::fd_set_size(fd_.get(), name_.str(), new_size);
+    return detail::fd_set_size(fd_.get(), name_.str(), new_size);
 }
 
 Result<Region> PosixShm::map(Sharing sharing, std::size_t offset, std::size_t length) const {
-    return shm_detail::map_region(fd_.get(), name_.str(), sharing, offset, length);
+    return detail::map_region(fd_.get(), name_.str(), sharing, offset, length);
 }
 
 Result<ReadOnlyRegion> PosixShm::map_read_only(std::size_t offset, std::size_t length) const {
-    return shm_detail::map_read_only_region(fd_.get(), name_.str(), offset, length);
+    return detail::map_read_only_region(fd_.get(), name_.str(), offset, length);
 }
 
 Result<bool> PosixShm::removed() const {
-    return shm_detail::fd_removed(fd_.get(), name_.str());
+    return detail::fd_removed(fd_.get(), name_.str());
 }
 
 }  // namespace ipckit

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <mutex>
 
-namespace ipckit::shm_detail {
+namespace ipckit::detail {
 
 namespace {
 
@@ -114,4 +114,4 @@ void SigbusGuard::reset() noexcept {
     slot_ = nullptr;
 }
 
-}  // namespace ipckit::shm_detail
+}  // namespace ipckit::detail

@@ -13,7 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace ipckit::shm_detail {
+namespace ipckit::detail {
 
 class SigbusGuard {
 public:
@@ -48,4 +48,4 @@ private:
     Slot* slot_ = nullptr;
 };
 
-}  // namespace ipckit::shm_detail
+}  // namespace ipckit::detail

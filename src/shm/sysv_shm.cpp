@@ -95,7 +95,7 @@ Result<SysvShm> SysvShm::open(SysvKey key,
     // A segment someone else made first under our key (a squatter) is refused unless trusted.
     IPCKIT_TRY(ownership.check(ds.shm_perm.uid, ds.shm_perm.cuid, "shmget", key.to_string()));
     if (size != 0 && ds.shm_segsz != size) {
-        return shm_detail::size_mismatch("shmget", key.to_string(), ds.shm_segsz, size);
+        return detail::size_mismatch("shmget", key.to_string(), ds.shm_segsz, size);
     }
     return SysvShm(id, key);
 }

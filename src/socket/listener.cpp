@@ -21,7 +21,7 @@ Result<Listener> Listener::bind(const SocketAddress& address,
                      object,
                      "datagram sockets do not listen; use Socket::bind");
     }
-    IPCKIT_TRY_ASSIGN(auto fd, socket_detail::make_socket(address.domain(), type, object));
+    IPCKIT_TRY_ASSIGN(auto fd, detail::make_socket(address.domain(), type, object));
     if (!address.is_unix() && options.reuse_address) {
         const int one = 1;
         IPCKIT_TRY(sys::call("setsockopt SO_REUSEADDR", object, [&] {
@@ -30,11 +30,11 @@ Result<Listener> Listener::bind(const SocketAddress& address,
     }
     IPCKIT_TRY_ASSIGN(
         auto lease,
-        socket_detail::bind_address(fd.get(), address, type, options.remove_stale_socket));
+        detail::bind_address(fd.get(), address, type, options.remove_stale_socket));
     IPCKIT_TRY(sys::call("listen", object, [&] { return ::listen(fd.get(), options.backlog); }));
     std::string name = object;
     if (!address.is_unix() && address.port() == 0) {
-        if (auto bound = socket_detail::sock_name(fd.get(), object, false)) {
+        if (auto bound = detail::sock_name(fd.get(), object, false)) {
             name = bound->to_string();
         }
     }
@@ -58,13 +58,13 @@ Result<std::optional<Socket>> Listener::accept(Deadline deadline) {
         if (c->has_value()) {
             UniqueFd conn(**c);
             std::string peer = name_;
-            if (auto p = socket_detail::sock_name(conn.get(), name_, true); p && !p->is_unnamed()) {
+            if (auto p = detail::sock_name(conn.get(), name_, true); p && !p->is_unnamed()) {
                 peer = p->to_string();  // TCP: the client's address; Unix clients are unnamed
             }
             return std::optional<Socket>(Socket(std::move(conn), type_, std::move(peer)));
         }
         IPCKIT_TRY_ASSIGN(auto ready,
-                          socket_detail::wait_ready(fd_.get(), POLLIN, deadline, name_));
+                          detail::wait_ready(fd_.get(), POLLIN, deadline, name_));
         if (!ready) {
             return std::optional<Socket>();
         }
@@ -72,7 +72,7 @@ Result<std::optional<Socket>> Listener::accept(Deadline deadline) {
 }
 
 Result<SocketAddress> Listener::local_address() const {
-    return socket_detail::sock_name(fd_.get(), name_, false);
+    return detail::sock_name(fd_.get(), name_, false);
 }
 
 }  // namespace ipckit

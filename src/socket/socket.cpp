@@ -23,7 +23,7 @@
 
 namespace ipckit {
 
-using socket_detail::wait_ready;
+using detail::wait_ready;
 
 namespace {
 
@@ -105,7 +105,7 @@ std::string connect_detail(const Error& e, SocketType type) {
         return "no socket file at this path";
     }
     if (e.code() == std::errc::wrong_protocol_type) {
-        return std::string("the socket there is not a ") + socket_detail::type_name(type) +
+        return std::string("the socket there is not a ") + detail::type_name(type) +
                " socket";
     }
     return {};
@@ -156,7 +156,7 @@ void collect_ancillary(msghdr& msg, ReceivedMessage& m) {
 
 Result<Socket> Socket::connect(const SocketAddress& address, SocketType type, Deadline deadline) {
     const std::string object = address.to_string();
-    IPCKIT_TRY_ASSIGN(auto fd, socket_detail::make_socket(address.domain(), type, object));
+    IPCKIT_TRY_ASSIGN(auto fd, detail::make_socket(address.domain(), type, object));
     // Non-blocking: internet sockets answer EINPROGRESS and finish in the kernel (POLLOUT tells
     // when); a Unix listener with a full backlog answers EAGAIN, which poll cannot wait for.
     for (;;) {
@@ -190,13 +190,13 @@ Result<std::pair<Socket, Socket>> Socket::pair(SocketType type) {
     int sv[2] = {-1, -1};
     IPCKIT_TRY(sys::call("socketpair", "AF_UNIX", [&] {
         return ::socketpair(
-            AF_UNIX, socket_detail::native_type(type) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv);
+            AF_UNIX, detail::native_type(type) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv);
     }));
     UniqueFd first(sv[0]);
     UniqueFd second(sv[1]);
     if (type == SocketType::SeqPacket) {
-        IPCKIT_TRY(socket_detail::pass_credentials(first.get(), "socketpair"));
-        IPCKIT_TRY(socket_detail::pass_credentials(second.get(), "socketpair"));
+        IPCKIT_TRY(detail::pass_credentials(first.get(), "socketpair"));
+        IPCKIT_TRY(detail::pass_credentials(second.get(), "socketpair"));
     }
     return std::pair<Socket, Socket>(Socket(std::move(first), type, "socketpair"),
                                      Socket(std::move(second), type, "socketpair"));
@@ -204,11 +204,11 @@ Result<std::pair<Socket, Socket>> Socket::pair(SocketType type) {
 
 Result<Socket> Socket::bind(const SocketAddress& address, SocketType type) {
     const std::string object = address.to_string();
-    IPCKIT_TRY_ASSIGN(auto fd, socket_detail::make_socket(address.domain(), type, object));
-    IPCKIT_TRY_ASSIGN(auto lease, socket_detail::bind_address(fd.get(), address, type, true));
+    IPCKIT_TRY_ASSIGN(auto fd, detail::make_socket(address.domain(), type, object));
+    IPCKIT_TRY_ASSIGN(auto lease, detail::bind_address(fd.get(), address, type, true));
     std::string name = object;
     if (address.is_unnamed() || address.port() == 0) {
-        if (auto bound = socket_detail::sock_name(fd.get(), object, false)) {
+        if (auto bound = detail::sock_name(fd.get(), object, false)) {
             name = bound->to_string();
         }
     }
@@ -219,7 +219,7 @@ Result<Socket> Socket::open(AddressFamily family, SocketType type) {
     const int domain = family == AddressFamily::Unix   ? AF_UNIX
                        : family == AddressFamily::Ipv4 ? AF_INET
                                                        : AF_INET6;
-    IPCKIT_TRY_ASSIGN(auto fd, socket_detail::make_socket(domain, type, "socket"));
+    IPCKIT_TRY_ASSIGN(auto fd, detail::make_socket(domain, type, "socket"));
     return Socket(std::move(fd), type, "(unbound)");
 }
 
@@ -237,7 +237,7 @@ Result<Socket> Socket::adopt(UniqueFd fd) {
         type = SocketType::SeqPacket;
         // From here on records carry credentials (see kEndOfConnection); one the peer sent
         // before this point carries none, so adopt a seqpacket socket before it is used.
-        IPCKIT_TRY(socket_detail::pass_credentials(fd.get(), object));
+        IPCKIT_TRY(detail::pass_credentials(fd.get(), object));
     } else if (so_type != SOCK_STREAM) {
         return Error(std::errc::protocol_not_supported,
                      "adopt",
@@ -251,9 +251,9 @@ Result<Socket> Socket::adopt(UniqueFd fd) {
     IPCKIT_TRY(
         sys::call("fcntl F_SETFD", object, [&] { return ::fcntl(fd.get(), F_SETFD, FD_CLOEXEC); }));
     std::string name = object;
-    if (auto peer = socket_detail::sock_name(fd.get(), object, true); peer && !peer->is_unnamed()) {
+    if (auto peer = detail::sock_name(fd.get(), object, true); peer && !peer->is_unnamed()) {
         name = peer->to_string();
-    } else if (auto self = socket_detail::sock_name(fd.get(), object, false);
+    } else if (auto self = detail::sock_name(fd.get(), object, false);
                self && !self->is_unnamed()) {
         name = self->to_string();
     }
@@ -567,11 +567,11 @@ Result<void> Socket::close_gracefully(Deadline deadline) {
 }
 
 Result<SocketAddress> Socket::local_address() const {
-    return socket_detail::sock_name(fd_.get(), name_, false);
+    return detail::sock_name(fd_.get(), name_, false);
 }
 
 Result<SocketAddress> Socket::peer_address() const {
-    return socket_detail::sock_name(fd_.get(), name_, true);
+    return detail::sock_name(fd_.get(), name_, true);
 }
 
 }  // namespace ipckit

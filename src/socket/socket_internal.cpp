@@ -10,7 +10,7 @@
 
 #include <cerrno>
 
-namespace ipckit::socket_detail {
+namespace ipckit::detail {
 
 int native_type(SocketType type) noexcept {
     switch (type) {
@@ -182,4 +182,4 @@ Result<SocketAddress> sock_name(int fd, std::string_view object, bool peer) {
     return SocketAddress::from_native(sa, len);
 }
 
-}  // namespace ipckit::socket_detail
+}  // namespace ipckit::detail

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-namespace ipckit::socket_detail {
+namespace ipckit::detail {
 
 /// SOCK_STREAM / SOCK_DGRAM / SOCK_SEQPACKET.
 int native_type(SocketType type) noexcept;
@@ -40,4 +40,4 @@ Result<SocketPathLease> bind_address(int fd,
 /// An address with the kernel's view filled in (after bind to port 0, autobind, ...).
 Result<SocketAddress> sock_name(int fd, std::string_view object, bool peer);
 
-}  // namespace ipckit::socket_detail
+}  // namespace ipckit::detail

@@ -69,6 +69,19 @@ const std::vector<TransportInfo>& transports() {
 #endif
 #ifdef IPCKIT_BENCH_HAVE_ZMQ
         v.push_back({"zmq-ipc", "ZeroMQ PAIR over ipc://", Group::Peer, true, {}, make_zmq_ipc});
+        v.push_back({"zmq-reqrep",
+                     "ZeroMQ REQ/REP over ipc://",
+                     Group::Peer,
+                     true,
+                     {},
+                     make_zmq_reqrep,
+                     /*round_trips_only=*/true});
+        v.push_back({"zmq-pushpull",
+                     "ZeroMQ PUSH/PULL over ipc://",
+                     Group::Peer,
+                     true,
+                     {},
+                     make_zmq_pushpull});
 #endif
 #ifdef IPCKIT_BENCH_HAVE_ICEORYX
         v.push_back({"iceoryx",

@@ -26,8 +26,8 @@ class Channel:
 class Sample:
     """A received message: a read-only buffer over the shared memory (zero-copy).
 
-    release() raises BufferError while a memoryview or array of it exists; releasing twice
-    is a no-op; reading a released sample raises ValueError."""
+    release() raises BufferError while a memoryview or array of it exists and ValueError when
+    it was already released; reading a released sample raises ValueError."""
     def __buffer__(self, flags: int) -> memoryview: ...
     def __len__(self) -> int: ...
     @property

@@ -269,7 +269,7 @@ public:
         }
         return *sample_;
     }
-    void release();  // BufferError while a view is exported; a no-op when already released
+    void release();  // BufferError while a view is exported, ValueError when already released
     // Called by the subscriber's close() (no exports, checked by it).
     std::optional<ipckit::Sample> take() noexcept { return std::exchange(sample_, std::nullopt); }
 
@@ -373,6 +373,9 @@ private:
 PySample::~PySample() { sub_->give_back(this, take()); }
 
 void PySample::release() {
+    if (released()) {
+        throw py::value_error("ipckit.Sample.release: the sample was already released");
+    }
     if (exports > 0) {
         throw py::buffer_error(
             "ipckit.Sample.release: cannot release a sample while a memoryview or array of it "
@@ -540,6 +543,9 @@ private:
 PyLoan::~PyLoan() { pub_->give_back(this, take()); }
 
 void PyLoan::discard() {
+    if (done()) {
+        throw py::value_error("ipckit.Loan.discard: the loan was already published or discarded");
+    }
     if (exports > 0) {
         throw py::buffer_error(
             "ipckit.Loan.discard: a memoryview of the loan still exists (release it first)");
@@ -689,9 +695,13 @@ PYBIND11_MODULE(_ipckit, m) {
             "A copy of the message as bytes.")
         .def("release", &PySample::release,
              "Gives the sample back (its space may be reused). BufferError while a memoryview "
-             "or array of it exists; releasing twice is a no-op.")
+             "or array of it exists; ValueError when it was already released.")
         .def("__enter__", [](py::object self) { return self; })
-        .def("__exit__", [](PySample& s, const py::args&) { s.release(); });
+        .def("__exit__", [](PySample& s, const py::args&) {
+            if (!s.released()) {  // released inside the block is fine
+                s.release();
+            }
+        });
 
     // ---- Loan
     py::class_<PyLoan> loan(m, "Loan", py::buffer_protocol(),

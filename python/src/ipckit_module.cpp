@@ -98,6 +98,14 @@ constexpr std::chrono::milliseconds kSignalSlice{100};
 // deadline passes; between slices runs the Python signal handlers.
 template <class F>
 auto wait_sliced(ipckit::Deadline deadline, F&& attempt) -> decltype(attempt(deadline)) {
+    {
+        // A first try keeps the GIL: when a message (or space) is there, as in a busy stream,
+        // releasing and re-taking the GIL would cost more than the receive itself.
+        auto now = attempt(ipckit::Deadline::now());
+        if (!now || now->has_value() || deadline.expired()) {
+            return now;
+        }
+    }
     for (;;) {
         const bool long_wait = deadline.is_never() || deadline.remaining() > kSignalSlice;
         const ipckit::Deadline slice = long_wait ? ipckit::Deadline::after(kSignalSlice) : deadline;
@@ -125,6 +133,8 @@ public:
     Gate() = default;
     Gate(const Gate&) = delete;
     Gate& operator=(const Gate&) = delete;
+    Gate(Gate&&) = delete;
+    Gate& operator=(Gate&&) = delete;
     ~Gate() { drain(); }
 
     void enter(const char* what) {
@@ -178,6 +188,8 @@ public:
     GateScope(Gate<Item>& gate, const char* what) : gate_(gate) { gate_.enter(what); }
     GateScope(const GateScope&) = delete;
     GateScope& operator=(const GateScope&) = delete;
+    GateScope(GateScope&&) = delete;
+    GateScope& operator=(GateScope&&) = delete;
     ~GateScope() { gate_.leave(); }
 
 private:
@@ -237,7 +249,7 @@ void def_config_factory(Class& cls, const char* name, F&& f, const char* doc) {
         [f](const std::string& channel, const std::string& policy, std::size_t lane_bytes,
             std::size_t max_message_size, std::uint32_t max_publishers,
             std::uint32_t max_subscribers, std::uint32_t max_loans, unsigned mode,
-            std::optional<std::string> dir) {
+            const std::optional<std::string>& dir) {
             const ConfigArgs a{policy,          lane_bytes, max_message_size, max_publishers,
                                max_subscribers, max_loans,  mode,             std::move(dir)};
             return f(channel, a.config());
@@ -260,10 +272,12 @@ public:
         : owner_(std::move(owner)), sub_(sub), sample_(std::move(sample)) {}
     PySample(const PySample&) = delete;
     PySample& operator=(const PySample&) = delete;
+    PySample(PySample&&) = delete;
+    PySample& operator=(PySample&&) = delete;
     ~PySample();
 
     [[nodiscard]] bool released() const noexcept { return !sample_.has_value(); }
-    const ipckit::Sample& get() const {
+    [[nodiscard]] const ipckit::Sample& get() const {
         if (!sample_) {
             throw py::value_error("ipckit.Sample: the sample was released");
         }
@@ -272,10 +286,13 @@ public:
     void release();  // BufferError while a view is exported, ValueError when already released
     // Called by the subscriber's close() (no exports, checked by it).
     std::optional<ipckit::Sample> take() noexcept { return std::exchange(sample_, std::nullopt); }
-
-    Py_ssize_t exports = 0;
+    // Buffer exports alive (memoryviews, arrays): counted by the buffer slots below.
+    [[nodiscard]] Py_ssize_t exports() const noexcept { return exports_; }
+    void add_export() noexcept { ++exports_; }
+    void drop_export() noexcept { --exports_; }
 
 private:
+    Py_ssize_t exports_ = 0;
     py::object owner_;  // the Python Subscriber: keeps the mapping alive
     PySubscriber* sub_;
     std::optional<ipckit::Sample> sample_;
@@ -286,6 +303,8 @@ public:
     explicit PySubscriber(ipckit::Subscriber s) : sub_(std::move(s)) {}
     PySubscriber(const PySubscriber&) = delete;
     PySubscriber& operator=(const PySubscriber&) = delete;
+    PySubscriber(PySubscriber&&) = delete;
+    PySubscriber& operator=(PySubscriber&&) = delete;
     ~PySubscriber() { gate_.drain(); }
 
     ipckit::Subscriber& get() {
@@ -304,9 +323,9 @@ public:
         if (!sample) {
             return py::none();
         }
-        auto obj = py::cast(new PySample(self, this, std::move(*sample)),
-                            py::return_value_policy::take_ownership);
-        live_.push_back(obj.cast<PySample*>());
+        auto* made = new PySample(self, this, std::move(*sample));
+        auto obj = py::cast(made, py::return_value_policy::take_ownership);
+        live_.push_back(made);  // after the cast: if it throws, Python owns and frees `made`
         return obj;
     }
 
@@ -341,7 +360,7 @@ public:
             return;
         }
         for (PySample* s : live_) {
-            if (s->exports > 0) {
+            if (s->exports() > 0) {
                 throw py::buffer_error(
                     "ipckit.Subscriber.close: a sample still has an exported buffer "
                     "(release the memoryview/array first)");
@@ -376,7 +395,7 @@ void PySample::release() {
     if (released()) {
         throw py::value_error("ipckit.Sample.release: the sample was already released");
     }
-    if (exports > 0) {
+    if (exports_ > 0) {
         throw py::buffer_error(
             "ipckit.Sample.release: cannot release a sample while a memoryview or array of it "
             "exists (release the view first)");
@@ -395,6 +414,8 @@ public:
         : owner_(std::move(owner)), pub_(pub), loan_(std::move(loan)) {}
     PyLoan(const PyLoan&) = delete;
     PyLoan& operator=(const PyLoan&) = delete;
+    PyLoan(PyLoan&&) = delete;
+    PyLoan& operator=(PyLoan&&) = delete;
     ~PyLoan();
 
     [[nodiscard]] bool done() const noexcept { return !loan_.has_value(); }
@@ -407,10 +428,12 @@ public:
     std::optional<ipckit::Loan> take() noexcept { return std::exchange(loan_, std::nullopt); }
     void discard();
     [[nodiscard]] const PyPublisher* publisher() const noexcept { return pub_; }
-
-    Py_ssize_t exports = 0;
+    [[nodiscard]] Py_ssize_t exports() const noexcept { return exports_; }
+    void add_export() noexcept { ++exports_; }
+    void drop_export() noexcept { --exports_; }
 
 private:
+    Py_ssize_t exports_ = 0;
     py::object owner_;  // the Python Publisher: keeps the mapping alive
     PyPublisher* pub_;
     std::optional<ipckit::Loan> loan_;
@@ -421,6 +444,8 @@ public:
     explicit PyPublisher(ipckit::Publisher p) : pub_(std::move(p)) {}
     PyPublisher(const PyPublisher&) = delete;
     PyPublisher& operator=(const PyPublisher&) = delete;
+    PyPublisher(PyPublisher&&) = delete;
+    PyPublisher& operator=(PyPublisher&&) = delete;
     ~PyPublisher() { gate_.drain(); }
 
     ipckit::Publisher& get() {
@@ -439,10 +464,9 @@ public:
         if (!loan) {
             return py::none();
         }
-        auto obj = py::cast(new PyLoan(self, this, std::move(*loan)),
-                            py::return_value_policy::take_ownership);
-        live_ = obj.cast<PyLoan*>();
-        return obj;
+        auto* made = new PyLoan(self, this, std::move(*loan));
+        live_ = made;
+        return py::cast(made, py::return_value_policy::take_ownership);
     }
 
     void publish(PyLoan& loan, const py::object& size_arg) {
@@ -452,7 +476,7 @@ public:
         const GateScope<ipckit::Loan> in(gate_, "Publisher");
         ipckit::Publisher& p = get();
         ipckit::Loan& l = loan.get();
-        if (loan.exports > 0) {
+        if (loan.exports() > 0) {
             throw py::buffer_error(
                 "ipckit.Publisher.publish: a memoryview of the loan still exists (release it "
                 "first: a published message must not change)");
@@ -480,6 +504,8 @@ public:
             explicit ViewGuard(Py_buffer* v) : v_(v) {}
             ViewGuard(const ViewGuard&) = delete;
             ViewGuard& operator=(const ViewGuard&) = delete;
+            ViewGuard(ViewGuard&&) = delete;
+            ViewGuard& operator=(ViewGuard&&) = delete;
             ~ViewGuard() { PyBuffer_Release(v_); }
 
         private:
@@ -512,7 +538,7 @@ public:
             return;
         }
         if (live_ != nullptr) {
-            if (live_->exports > 0) {
+            if (live_->exports() > 0) {
                 throw py::buffer_error(
                     "ipckit.Publisher.close: the loan still has an exported buffer (release the "
                     "memoryview first)");
@@ -546,7 +572,7 @@ void PyLoan::discard() {
     if (done()) {
         throw py::value_error("ipckit.Loan.discard: the loan was already published or discarded");
     }
-    if (exports > 0) {
+    if (exports_ > 0) {
         throw py::buffer_error(
             "ipckit.Loan.discard: a memoryview of the loan still exists (release it first)");
     }
@@ -585,13 +611,13 @@ int sample_getbuffer(PyObject* obj, Py_buffer* view, int flags) {
     if (PyBuffer_FillInfo(view, obj, data, static_cast<Py_ssize_t>(sample.size()), 1, flags) != 0) {
         return -1;
     }
-    ++s->exports;
+    s->add_export();
     return 0;
 }
 
 void sample_releasebuffer(PyObject* obj, Py_buffer* /*view*/) {
     if (auto* s = cast_self<PySample>(obj)) {
-        --s->exports;
+        s->drop_export();
     }
 }
 
@@ -612,13 +638,13 @@ int loan_getbuffer(PyObject* obj, Py_buffer* view, int flags) {
                           flags) != 0) {
         return -1;
     }
-    ++l->exports;
+    l->add_export();
     return 0;
 }
 
 void loan_releasebuffer(PyObject* obj, Py_buffer* /*view*/) {
     if (auto* l = cast_self<PyLoan>(obj)) {
-        --l->exports;
+        l->drop_export();
     }
 }
 
@@ -655,7 +681,7 @@ PYBIND11_MODULE(_ipckit, m) {
         "Creates the channel file exclusively (ipckit.Error EEXIST when it exists).");
     channel.def_static(
         "remove",
-        [](const std::string& name, std::optional<std::string> dir) {
+        [](const std::string& name, const std::optional<std::string>& dir) {
             unwrap(ipckit::Channel::remove(name, make_options(dir)));
         },
         py::arg("name"), py::kw_only(), py::arg("dir") = py::none(),
@@ -740,14 +766,14 @@ PYBIND11_MODULE(_ipckit, m) {
         "Joins the channel, creating it if absent; an existing one must match the configuration.");
     pub.def_static(
            "open",
-           [](const std::string& name, std::optional<std::string> dir) {
+           [](const std::string& name, const std::optional<std::string>& dir) {
                return new PyPublisher(unwrap(ipckit::Publisher::open(name, make_options(dir))));
            },
            py::arg("name"), py::kw_only(), py::arg("dir") = py::none(),
            "Joins an existing channel.")
         .def(
             "loan",
-            [](py::object self, std::size_t n, const py::object& timeout) {
+            [](const py::object& self, std::size_t n, const py::object& timeout) {
                 return self.cast<PyPublisher&>().loan(self, n, timeout);
             },
             py::arg("n"), py::arg("timeout") = py::none(),
@@ -800,14 +826,14 @@ PYBIND11_MODULE(_ipckit, m) {
         "Joins the channel, creating it if absent; an existing one must match the configuration.");
     sub.def_static(
            "open",
-           [](const std::string& name, std::optional<std::string> dir) {
+           [](const std::string& name, const std::optional<std::string>& dir) {
                return new PySubscriber(unwrap(ipckit::Subscriber::open(name, make_options(dir))));
            },
            py::arg("name"), py::kw_only(), py::arg("dir") = py::none(),
            "Joins an existing channel.")
         .def(
             "receive",
-            [](py::object self, const py::object& timeout) {
+            [](const py::object& self, const py::object& timeout) {
                 return self.cast<PySubscriber&>().receive(self, timeout);
             },
             py::arg("timeout") = py::none(),

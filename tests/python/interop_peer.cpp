@@ -3,11 +3,14 @@
 // numbered messages (the first 8 bytes of each are its sequence number, little-endian).
 //
 //   python_interop_peer recv NAME COUNT   joins, prints "ready", checks COUNT messages arrive in
-//                                         order with none lost, prints "ok COUNT NS" (elapsed
-//                                         from the first message to the last)
+//                                         order with none lost, prints "ok COUNT NS CPU_NS"
+//                                         (elapsed and this thread's CPU time from the first
+//                                         message to the last)
 //   python_interop_peer send NAME COUNT SIZE   publishes COUNT messages of SIZE bytes (block mode
 //                                         waits for the slowest subscriber), prints "done COUNT NS"
 // Each wait has a 30 s deadline; exit 0 on success, 1 with the reason on stderr.
+#include <time.h>
+
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -29,6 +32,13 @@ std::uint64_t elapsed_ns(std::chrono::steady_clock::time_point since) {
                                           .count());
 }
 
+std::uint64_t cpu_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000U +
+           static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
 int receive(std::string_view name, std::uint64_t count) {
     auto sub = ipckit::Subscriber::open(name);
     if (!sub) {
@@ -38,6 +48,7 @@ int receive(std::string_view name, std::uint64_t count) {
     std::puts("ready");
     std::fflush(stdout);
     auto start = std::chrono::steady_clock::now();
+    std::uint64_t cpu_start = cpu_ns();
     for (std::uint64_t expected = 0; expected < count; ++expected) {
         auto got = sub->receive_for(kWait);
         if (!got) {
@@ -66,6 +77,7 @@ int receive(std::string_view name, std::uint64_t count) {
         }
         if (expected == 0) {
             start = std::chrono::steady_clock::now();
+            cpu_start = cpu_ns();
         }
     }
     if (sub->lost_count() != 0) {
@@ -73,8 +85,10 @@ int receive(std::string_view name, std::uint64_t count) {
                      static_cast<unsigned long long>(sub->lost_count()));
         return 1;
     }
-    std::printf("ok %llu %llu\n", static_cast<unsigned long long>(count),
-                static_cast<unsigned long long>(elapsed_ns(start)));
+    const std::uint64_t cpu = cpu_ns() - cpu_start;
+    std::printf("ok %llu %llu %llu\n", static_cast<unsigned long long>(count),
+                static_cast<unsigned long long>(elapsed_ns(start)),
+                static_cast<unsigned long long>(cpu));
     return 0;
 }
 

@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""How fast Python receives messages through ipckit, against the same loop in C++ and against
+Python's own ways of doing it, in one run (issue 18, "Performance").
+
+    PYTHONPATH=build/release/python python3 bench/python/bench_receive.py \
+        --peer build/release/tests/python/python_interop_peer [--count 200000] [--quick]
+
+Rows (messages/s at the receiver from its first message to its last, and the receiving thread's
+CPU time per message, which a loaded machine disturbs less; each producer is its own process):
+  ipckit  python   zero-copy Sample: receive(), struct.unpack_from(seq), release()
+  ipckit  python   copying receive_bytes()
+  ipckit  C++      the same loop in C++ (the peer's `recv`)
+  mp.shared_memory + 2 semaphores   a ring of 64 slots, producer in Python
+  socket.socketpair (SOCK_SEQPACKET)   producer in Python
+and the zero-copy claim: 64 B against 1 MiB messages (ipckit's producer writes only the 8-byte
+sequence number, so the receive side is what is measured; socketpair and receive_bytes copy).
+The ipckit producer is the C++ peer's `send` (block mode: nothing is lost).
+"""
+
+import argparse
+import multiprocessing
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+from multiprocessing import shared_memory
+
+import ipckit
+
+SEQ = struct.Struct("<Q")
+
+
+def lane_for(size):
+    """Room for at least 32 messages in flight, so the producer rarely waits for a wake-up
+    round trip and the receive side is what is measured (64 B: 64 KiB, 1 MiB: 64 MiB)."""
+    lane = 64 * 1024
+    while lane < 32 * (size + 16):
+        lane *= 2
+    return lane
+
+
+class Channel:
+    """A fresh block-mode channel for one row, removed afterwards."""
+
+    def __init__(self, size):
+        self.name = f"ipckit-bench-py-{os.getpid()}-{time.monotonic_ns()}"
+        ipckit.Channel.create(self.name, max_message_size=size, lane_bytes=lane_for(size),
+                              max_publishers=1, max_subscribers=2)
+
+    def __enter__(self):
+        return self.name
+
+    def __exit__(self, *exc):
+        ipckit.Channel.remove(self.name)
+
+
+def peer_send(peer, name, count, size):
+    return subprocess.Popen([peer, "send", name, str(count), str(size)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def finish(proc, what):
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{what} failed: {err}")
+
+
+def ipckit_python(peer, count, size, copy):
+    with Channel(size) as name, ipckit.Subscriber.open(name) as sub:
+        producer = peer_send(peer, name, count, size)
+        start = cpu = None
+        for expected in range(count):
+            if copy:
+                data = sub.receive_bytes(30)
+                seq, = SEQ.unpack_from(data)
+            else:
+                s = sub.receive(30)
+                seq, = SEQ.unpack_from(s)
+                s.release()
+            if start is None:
+                start, cpu = time.perf_counter(), time.thread_time()
+            if seq != expected:
+                raise RuntimeError(f"got {seq}, expected {expected}")
+        elapsed, cpu = time.perf_counter() - start, time.thread_time() - cpu
+        finish(producer, "peer send")
+    return (count - 1) / elapsed, cpu / (count - 1)
+
+
+def ipckit_cpp(peer, count, size):
+    with Channel(size) as name:
+        receiver = subprocess.Popen([peer, "recv", name, str(count)], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
+        if receiver.stdout.readline().strip() != "ready":
+            raise RuntimeError("peer recv did not start: " + receiver.communicate()[1])
+        producer = peer_send(peer, name, count, size)
+        out, err = receiver.communicate(timeout=120)
+        finish(producer, "peer send")
+        if receiver.returncode != 0:
+            raise RuntimeError("peer recv failed: " + err)
+        _, got, ns, cpu = out.split()
+        return (int(got) - 1) / (int(ns) / 1e9), int(cpu) / 1e9 / (int(got) - 1)
+
+
+SLOTS = 64
+
+
+def _shm_producer(shm_name, items, spaces, count, size):
+    shm = shared_memory.SharedMemory(name=shm_name)
+    buf = shm.buf
+    payload = bytes(size)
+    for seq in range(count):
+        spaces.acquire()
+        off = (seq % SLOTS) * size
+        buf[off:off + size] = payload
+        SEQ.pack_into(buf, off, seq)
+        items.release()
+    del buf
+    shm.close()
+
+
+def shared_memory_semaphores(count, size):
+    ctx = multiprocessing.get_context("fork")
+    shm = shared_memory.SharedMemory(create=True, size=SLOTS * size)
+    try:
+        items, spaces = ctx.Semaphore(0), ctx.Semaphore(SLOTS)
+        producer = ctx.Process(target=_shm_producer, args=(shm.name, items, spaces, count, size))
+        producer.start()
+        buf = shm.buf
+        start = cpu = None
+        for expected in range(count):
+            items.acquire()
+            off = (expected % SLOTS) * size
+            seq, = SEQ.unpack_from(buf, off)
+            spaces.release()
+            if start is None:
+                start, cpu = time.perf_counter(), time.thread_time()
+            if seq != expected:
+                raise RuntimeError(f"shm: got {seq}, expected {expected}")
+        elapsed, cpu = time.perf_counter() - start, time.thread_time() - cpu
+        del buf
+        producer.join(60)
+    finally:
+        shm.close()
+        shm.unlink()
+    return (count - 1) / elapsed, cpu / (count - 1)
+
+
+def _socket_producer(sock, count, size):
+    payload = bytearray(size)
+    for seq in range(count):
+        SEQ.pack_into(payload, 0, seq)
+        sock.sendall(payload) if size > 65536 else sock.send(payload)
+    sock.close()
+
+
+def socketpair(count, size):
+    # SOCK_SEQPACKET keeps message boundaries up to the socket buffer; 1 MiB goes as a stream.
+    kind = socket.SOCK_STREAM if size > 65536 else socket.SOCK_SEQPACKET
+    a, b = socket.socketpair(socket.AF_UNIX, kind)
+    ctx = multiprocessing.get_context("fork")
+    producer = ctx.Process(target=_socket_producer, args=(a, count, size))
+    producer.start()
+    a.close()
+    buf = bytearray(size)
+    view = memoryview(buf)
+    start = cpu = None
+    for expected in range(count):
+        got = 0
+        while got < size:
+            n = b.recv_into(view[got:], size - got)
+            if n == 0:
+                raise RuntimeError("socketpair: producer gone")
+            got += n
+        seq, = SEQ.unpack_from(buf)
+        if start is None:
+            start, cpu = time.perf_counter(), time.thread_time()
+        if seq != expected:
+            raise RuntimeError(f"socketpair: got {seq}, expected {expected}")
+    elapsed, cpu = time.perf_counter() - start, time.thread_time() - cpu
+    producer.join(60)
+    b.close()
+    return (count - 1) / elapsed, cpu / (count - 1)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--peer", default=os.environ.get("IPCKIT_TEST_PEER",
+                                                     "build/release/tests/python/python_interop_peer"))
+    ap.add_argument("--count", type=int, default=200_000, help="64 B messages per row")
+    ap.add_argument("--big-count", type=int, default=2_000, help="1 MiB messages per row")
+    ap.add_argument("--quick", action="store_true", help="a smoke run (2 000 / 50 messages)")
+    args = ap.parse_args()
+    if args.quick:
+        args.count, args.big_count = 2_000, 50
+    small, big = 64, 1 << 20
+
+    rows = []
+
+    def row(label, size, measured):
+        rate, cpu = measured
+        rows.append((label, size, rate, cpu))
+        print(f"  {label:<44} {size:>8} B {rate:>12,.0f} msg/s {cpu * 1e9:>9,.0f} ns CPU",
+              file=sys.stderr, flush=True)
+
+    print(f"ipckit {ipckit.__version__}, Python {sys.version.split()[0]}, "
+          f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}", flush=True)
+    n = args.count
+    row("ipckit python zero-copy receive+release", small, ipckit_python(args.peer, n, small, False))
+    row("ipckit python copying receive_bytes", small, ipckit_python(args.peer, n, small, True))
+    row("ipckit C++ receive loop (same channel)", small, ipckit_cpp(args.peer, n, small))
+    row("multiprocessing.shared_memory + semaphores", small, shared_memory_semaphores(n, small))
+    row("socket.socketpair (SEQPACKET)", small, socketpair(n, small))
+    m = args.big_count
+    row("ipckit python zero-copy receive+release", big, ipckit_python(args.peer, m, big, False))
+    row("ipckit python copying receive_bytes", big, ipckit_python(args.peer, m, big, True))
+    row("socket.socketpair (STREAM)", big, socketpair(m, big))
+
+    base = rows[0][2]
+    print(f"{'mechanism':<44} {'size':>7} {'msg/s':>12} {'vs first':>9} {'receiver CPU/msg':>17}")
+    for label, size, rate, cpu in rows:
+        size_text = "1 MiB" if size == big else f"{size} B"
+        print(f"{label:<44} {size_text:>7} {rate:>12,.0f} {rate / base:>8.2f}x "
+              f"{cpu * 1e9:>14,.0f} ns")
+    print(f"zero-copy: receiving a 1 MiB message in Python costs {rows[5][3] / rows[0][3]:.2f}x "
+          f"the CPU of a 64 B one ({base / rows[5][2]:.2f}x the wall time)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

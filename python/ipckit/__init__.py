@@ -19,9 +19,11 @@ OSError whose errno is the system error and whose strerror names the operation a
 import asyncio as _asyncio
 import os as _os
 
-from ._ipckit import Channel, Error, Loan, Publisher, Sample, Subscriber, __version__
+from ._ipckit import (Channel, Error, Loan, MessageQueue, Publisher, Sample, Semaphore,
+                      Subscriber, __version__)
 
-__all__ = ["Channel", "Error", "Loan", "Publisher", "Sample", "Subscriber", "__version__"]
+__all__ = ["Channel", "Error", "Loan", "MessageQueue", "Publisher", "Sample", "Semaphore",
+           "Subscriber", "__version__"]
 
 
 def _drain_notifications(fd):

@@ -33,95 +33,16 @@
 #include "ipckit/channel/subscriber.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/version.hpp"
+#include "common.hpp"
+#include "posix_objects.hpp"
 
 namespace py = pybind11;
+using ipckit_py::raise_error;
+using ipckit_py::to_deadline;
+using ipckit_py::unwrap;
+using ipckit_py::wait_sliced;
 
 namespace {
-
-// ---- errors and time
-
-PyObject* g_error_type = nullptr;  // ipckit.Error, a subclass of OSError (owned by the module)
-
-// Raises ipckit.Error(errno, message) from an ipckit::Error.
-[[noreturn]] void raise_error(const ipckit::Error& e) {
-    const auto& cat = e.code().category();
-    const int err = (cat == std::generic_category() || cat == std::system_category())
-                        ? e.code().value()
-                        : EIO;
-    const std::string text = e.message();
-    PyObject* exc = PyObject_CallFunction(g_error_type, "is", err, text.c_str());
-    if (exc != nullptr) {
-        PyErr_SetObject(g_error_type, exc);
-        Py_DECREF(exc);
-    }
-    throw py::error_already_set();
-}
-
-template <class T>
-T unwrap(ipckit::Result<T>&& r) {
-    if (!r) {
-        raise_error(r.error());
-    }
-    return std::move(*r);
-}
-
-void unwrap(ipckit::Result<void>&& r) {
-    if (!r) {
-        raise_error(r.error());
-    }
-}
-
-// None: never; <= 0: now (a poll); else seconds from now (saturating to never).
-// (A py::object, not std::optional<double>: GCC 12 warns maybe-uninitialized in pybind11's
-// optional caster.)
-ipckit::Deadline to_deadline(const py::object& timeout) {
-    if (timeout.is_none()) {
-        return ipckit::Deadline::never();
-    }
-    const double seconds = PyFloat_AsDouble(timeout.ptr());
-    if (seconds == -1.0 && PyErr_Occurred() != nullptr) {
-        throw py::error_already_set();  // TypeError: must be real number
-    }
-    if (std::isnan(seconds)) {
-        throw py::value_error("timeout must be a number of seconds or None, not NaN");
-    }
-    if (seconds <= 0) {
-        return ipckit::Deadline::now();
-    }
-    return ipckit::Deadline::after(std::chrono::duration<double>(seconds));
-}
-
-// Long waits run in slices so Ctrl-C (any Python signal handler) is honoured within this time.
-constexpr std::chrono::milliseconds kSignalSlice{100};
-
-// Waits by calling attempt(slice_deadline) (with the GIL released) until it yields a value or the
-// deadline passes; between slices runs the Python signal handlers.
-template <class F>
-auto wait_sliced(ipckit::Deadline deadline, F&& attempt) -> decltype(attempt(deadline)) {
-    {
-        // A first try keeps the GIL: when a message (or space) is there, as in a busy stream,
-        // releasing and re-taking the GIL would cost more than the receive itself.
-        auto now = attempt(ipckit::Deadline::now());
-        if (!now || now->has_value() || deadline.expired()) {
-            return now;
-        }
-    }
-    for (;;) {
-        const bool long_wait = deadline.is_never() || deadline.remaining() > kSignalSlice;
-        const ipckit::Deadline slice = long_wait ? ipckit::Deadline::after(kSignalSlice) : deadline;
-        std::optional<decltype(attempt(deadline))> got;
-        {
-            const py::gil_scoped_release nogil;
-            got.emplace(attempt(slice));
-        }
-        if (!*got || (*got)->has_value() || !long_wait) {
-            return std::move(*got);
-        }
-        if (PyErr_CheckSignals() != 0) {
-            throw py::error_already_set();
-        }
-    }
-}
 
 // ---- the per-object gate
 
@@ -663,12 +584,13 @@ PYBIND11_MODULE(_ipckit, m) {
         "processes.";
     m.attr("__version__") = ipckit::kVersion;
 
-    g_error_type = PyErr_NewExceptionWithDoc(
+    ipckit_py::g_error_type = PyErr_NewExceptionWithDoc(
         "ipckit.Error",
         "An ipckit call failed: errno is the system error number, strerror the ipckit message "
         "naming the operation and the object.",
         PyExc_OSError, nullptr);
-    m.attr("Error") = py::handle(g_error_type);
+    m.attr("Error") = py::handle(ipckit_py::g_error_type);
+    ipckit_py::bind_posix_objects(m);
 
     // ---- Channel
     py::class_<ipckit::Channel> channel(m, "Channel",

@@ -2,7 +2,9 @@
 // The C++ side of the Python interop tests and of bench/python/: a publisher or a subscriber of
 // numbered messages (the first 8 bytes of each are its sequence number, little-endian).
 //
-//   python_interop_peer recv NAME COUNT   joins, prints "ready", checks COUNT messages arrive in
+//   python_interop_peer recv NAME COUNT [go]   joins, prints "ready" (with `go`: then waits for a
+//                                         line on stdin, so a benchmark can fill the channel
+//                                         first), checks COUNT messages arrive in
 //                                         order with none lost, prints "ok COUNT NS CPU_NS"
 //                                         (elapsed and this thread's CPU time from the first
 //                                         message to the last)
@@ -39,7 +41,7 @@ std::uint64_t cpu_ns() {
            static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
-int receive(std::string_view name, std::uint64_t count) {
+int receive(std::string_view name, std::uint64_t count, bool wait_for_go) {
     auto sub = ipckit::Subscriber::open(name);
     if (!sub) {
         std::fprintf(stderr, "peer: %s\n", sub.error().message().c_str());
@@ -47,6 +49,13 @@ int receive(std::string_view name, std::uint64_t count) {
     }
     std::puts("ready");
     std::fflush(stdout);
+    if (wait_for_go) {
+        char line[8];
+        if (std::fgets(line, sizeof line, stdin) == nullptr) {
+            std::fputs("peer: no go on stdin\n", stderr);
+            return 1;
+        }
+    }
     auto start = std::chrono::steady_clock::now();
     std::uint64_t cpu_start = cpu_ns();
     for (std::uint64_t expected = 0; expected < count; ++expected) {
@@ -127,13 +136,14 @@ int main(int argc, char** argv) {
     const std::string_view mode = argc > 1 ? argv[1] : "";
     constexpr auto kMax = std::int64_t{1} << 40;
     const auto count = ipckit::parse_integer(argc > 3 ? argv[3] : "", 0, kMax);
-    if (mode == "recv" && argc == 4 && count) {
-        return receive(argv[2], static_cast<std::uint64_t>(*count));
+    const bool go = argc == 5 && std::string_view(argv[4]) == "go";
+    if (mode == "recv" && (argc == 4 || go) && count) {
+        return receive(argv[2], static_cast<std::uint64_t>(*count), go);
     }
     const auto size = ipckit::parse_size(argc > 4 ? argv[4] : "", ipckit::kSizeBytes, 1ULL << 30);
     if (mode == "send" && argc == 5 && count && size && *size >= sizeof(std::uint64_t)) {
         return send(argv[2], static_cast<std::uint64_t>(*count), static_cast<std::size_t>(*size));
     }
-    std::fputs("usage: python_interop_peer recv NAME COUNT | send NAME COUNT SIZE\n", stderr);
+    std::fputs("usage: python_interop_peer recv NAME COUNT [go] | send NAME COUNT SIZE\n", stderr);
     return 2;
 }

@@ -7,13 +7,13 @@
  * Each message is a little-endian struct reading { uint64_t seq; double value; }, written
  * straight into the channel's shared memory (loan -> fill -> publish). In block mode the
  * producer waits for the slowest subscriber, up to 10 s per message. */
+#include "ipckit/ipckit.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "ipckit/ipckit.h"
 
 struct reading {
     uint64_t seq;
@@ -21,7 +21,10 @@ struct reading {
 };
 
 static int fail(const char* what, const ipckit_error* err) {
-    fprintf(stderr, "example_c_sensor_producer: %s: %s (%s)\n", what, err->message,
+    fprintf(stderr,
+            "example_c_sensor_producer: %s: %s (%s)\n",
+            what,
+            err->message,
             ipckit_status_name(err->code));
     return 1;
 }

@@ -6,13 +6,13 @@
 //
 // A frame is a 16-byte header { uint32 width; uint32 height; uint64 seq; } and width x height
 // bytes, pixel (x, y) = (x + 2y + seq) mod 256. The channel must exist (the consumer makes it).
+#include "ipckit/channel/publisher.hpp"
+#include "ipckit/core/units.hpp"
+
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <string>
-
-#include "ipckit/channel/publisher.hpp"
-#include "ipckit/core/units.hpp"
 
 namespace {
 

@@ -3,19 +3,18 @@
 // seconds -> Deadline, and waits that release the GIL yet still honour Ctrl-C.
 #pragma once
 
-#include <Python.h>
-#include <pybind11/pybind11.h>
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/result.hpp"
 
+#include <Python.h>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <optional>
+#include <pybind11/pybind11.h>
 #include <string>
 #include <system_error>
 #include <utility>
-
-#include "ipckit/core/deadline.hpp"
-#include "ipckit/core/result.hpp"
 
 namespace ipckit_py {
 
@@ -27,9 +26,8 @@ inline PyObject* g_error_type = nullptr;
 // Raises ipckit.Error(errno, message) from an ipckit::Error.
 [[noreturn]] inline void raise_error(const ipckit::Error& e) {
     const auto& cat = e.code().category();
-    const int err = (cat == std::generic_category() || cat == std::system_category())
-                        ? e.code().value()
-                        : EIO;
+    const int err =
+        (cat == std::generic_category() || cat == std::system_category()) ? e.code().value() : EIO;
     const std::string text = e.message();
     PyObject* exc = PyObject_CallFunction(g_error_type, "is", err, text.c_str());
     if (exc != nullptr) {

@@ -11,10 +11,15 @@
 // - The C++ Publisher/Subscriber are not thread-safe and blocking calls release the GIL: every
 //   operation enters a per-object gate. A second thread's call raises RuntimeError; a sample or
 //   loan dropped by another thread meanwhile is queued and given back when the gate is left.
-#include <Python.h>
-#include <pybind11/pybind11.h>
-#include <pybind11/stl.h>
+#include "common.hpp"
+#include "ipckit/channel/channel.hpp"
+#include "ipckit/channel/publisher.hpp"
+#include "ipckit/channel/subscriber.hpp"
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/version.hpp"
+#include "posix_objects.hpp"
 
+#include <Python.h>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -23,18 +28,12 @@
 #include <cstring>
 #include <mutex>
 #include <optional>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include "ipckit/channel/channel.hpp"
-#include "ipckit/channel/publisher.hpp"
-#include "ipckit/channel/subscriber.hpp"
-#include "ipckit/core/deadline.hpp"
-#include "ipckit/version.hpp"
-#include "common.hpp"
-#include "posix_objects.hpp"
 
 namespace py = pybind11;
 using ipckit_py::raise_error;
@@ -167,19 +166,36 @@ void def_config_factory(Class& cls, const char* name, F&& f, const char* doc) {
     const ConfigArgs d;
     cls.def_static(
         name,
-        [f](const std::string& channel, const std::string& policy, std::size_t lane_bytes,
-            std::size_t max_message_size, std::uint32_t max_publishers,
-            std::uint32_t max_subscribers, std::uint32_t max_loans, unsigned mode,
+        [f](const std::string& channel,
+            const std::string& policy,
+            std::size_t lane_bytes,
+            std::size_t max_message_size,
+            std::uint32_t max_publishers,
+            std::uint32_t max_subscribers,
+            std::uint32_t max_loans,
+            unsigned mode,
             const std::optional<std::string>& dir) {
-            const ConfigArgs a{policy,          lane_bytes, max_message_size, max_publishers,
-                               max_subscribers, max_loans,  mode,             std::move(dir)};
+            const ConfigArgs a{policy,
+                               lane_bytes,
+                               max_message_size,
+                               max_publishers,
+                               max_subscribers,
+                               max_loans,
+                               mode,
+                               std::move(dir)};
             return f(channel, a.config());
         },
-        py::arg("name"), py::kw_only(), py::arg("policy") = d.policy,
-        py::arg("lane_bytes") = d.lane_bytes, py::arg("max_message_size") = d.max_message_size,
+        py::arg("name"),
+        py::kw_only(),
+        py::arg("policy") = d.policy,
+        py::arg("lane_bytes") = d.lane_bytes,
+        py::arg("max_message_size") = d.max_message_size,
         py::arg("max_publishers") = d.max_publishers,
-        py::arg("max_subscribers") = d.max_subscribers, py::arg("max_loans") = d.max_loans,
-        py::arg("mode") = d.mode, py::arg("dir") = py::none(), doc);
+        py::arg("max_subscribers") = d.max_subscribers,
+        py::arg("max_loans") = d.max_loans,
+        py::arg("mode") = d.mode,
+        py::arg("dir") = py::none(),
+        doc);
 }
 
 // ---- subscriber side
@@ -254,9 +270,8 @@ public:
         const GateScope<ipckit::Sample> in(gate_, "Subscriber");
         ipckit::Subscriber& s = get();
         std::vector<std::byte> buf;
-        auto got = wait_sliced(to_deadline(timeout), [&s, &buf](ipckit::Deadline d) {
-            return s.receive_until(buf, d);
-        });
+        auto got = wait_sliced(to_deadline(timeout),
+                               [&s, &buf](ipckit::Deadline d) { return s.receive_until(buf, d); });
         auto r = unwrap(std::move(got));
         if (!r) {
             return py::none();
@@ -310,7 +325,9 @@ private:
     Gate<ipckit::Sample> gate_;
 };
 
-PySample::~PySample() { sub_->give_back(this, take()); }
+PySample::~PySample() {
+    sub_->give_back(this, take());
+}
 
 void PySample::release() {
     if (released()) {
@@ -392,7 +409,8 @@ public:
 
     void publish(PyLoan& loan, const py::object& size_arg) {
         if (loan.publisher() != this) {
-            throw py::value_error("ipckit.Publisher.publish: the loan belongs to another publisher");
+            throw py::value_error(
+                "ipckit.Publisher.publish: the loan belongs to another publisher");
         }
         const GateScope<ipckit::Loan> in(gate_, "Publisher");
         ipckit::Publisher& p = get();
@@ -487,7 +505,9 @@ private:
     Gate<ipckit::Loan> gate_;
 };
 
-PyLoan::~PyLoan() { pub_->give_back(this, take()); }
+PyLoan::~PyLoan() {
+    pub_->give_back(this, take());
+}
 
 void PyLoan::discard() {
     if (done()) {
@@ -555,8 +575,8 @@ int loan_getbuffer(PyObject* obj, Py_buffer* view, int flags) {
         return -1;
     }
     ipckit::Loan& loan = l->get();
-    if (PyBuffer_FillInfo(view, obj, loan.data(), static_cast<Py_ssize_t>(loan.capacity()), 0,
-                          flags) != 0) {
+    if (PyBuffer_FillInfo(
+            view, obj, loan.data(), static_cast<Py_ssize_t>(loan.capacity()), 0, flags) != 0) {
         return -1;
     }
     l->add_export();
@@ -588,15 +608,17 @@ PYBIND11_MODULE(_ipckit, m) {
         "ipckit.Error",
         "An ipckit call failed: errno is the system error number, strerror the ipckit message "
         "naming the operation and the object.",
-        PyExc_OSError, nullptr);
+        PyExc_OSError,
+        nullptr);
     m.attr("Error") = py::handle(ipckit_py::g_error_type);
     ipckit_py::bind_posix_objects(m);
 
     // ---- Channel
-    py::class_<ipckit::Channel> channel(m, "Channel",
-                                        "Static operations on channel files (NAME or chan:NAME).");
+    py::class_<ipckit::Channel> channel(
+        m, "Channel", "Static operations on channel files (NAME or chan:NAME).");
     def_config_factory(
-        channel, "create",
+        channel,
+        "create",
         [](const std::string& name, const ipckit::ChannelConfig& c) {
             unwrap(ipckit::Channel::create(name, c));
         },
@@ -606,19 +628,22 @@ PYBIND11_MODULE(_ipckit, m) {
         [](const std::string& name, const std::optional<std::string>& dir) {
             unwrap(ipckit::Channel::remove(name, make_options(dir)));
         },
-        py::arg("name"), py::kw_only(), py::arg("dir") = py::none(),
+        py::arg("name"),
+        py::kw_only(),
+        py::arg("dir") = py::none(),
         "Unlinks the channel file (ipckit.Error ENOENT when there is none). Open participants "
         "keep working on their mapping.");
 
     // ---- Sample
-    py::class_<PySample> sample(m, "Sample", py::buffer_protocol(),
+    py::class_<PySample> sample(m,
+                                "Sample",
+                                py::buffer_protocol(),
                                 "A received message: a read-only buffer over the shared memory. "
                                 "memoryview(sample) and numpy.frombuffer(sample) do not copy. "
                                 "release() or leaving `with sample:` gives it back; while a view "
                                 "of it exists, release() raises BufferError.");
     install_buffer_slots(sample, sample_getbuffer, sample_releasebuffer);
-    sample
-        .def("__len__", [](const PySample& s) { return s.get().size(); })
+    sample.def("__len__", [](const PySample& s) { return s.get().size(); })
         .def_property_readonly(
             "size", [](const PySample& s) { return s.get().size(); }, "Bytes in the message.")
         .def_property_readonly(
@@ -641,7 +666,8 @@ PYBIND11_MODULE(_ipckit, m) {
                 return py::bytes(reinterpret_cast<const char*>(v.data()), v.size());
             },
             "A copy of the message as bytes.")
-        .def("release", &PySample::release,
+        .def("release",
+             &PySample::release,
              "Gives the sample back (its space may be reused). BufferError while a memoryview "
              "or array of it exists; ValueError when it was already released.")
         .def("__enter__", [](py::object self) { return self; })
@@ -652,7 +678,9 @@ PYBIND11_MODULE(_ipckit, m) {
         });
 
     // ---- Loan
-    py::class_<PyLoan> loan(m, "Loan", py::buffer_protocol(),
+    py::class_<PyLoan> loan(m,
+                            "Loan",
+                            py::buffer_protocol(),
                             "Writable space for one message in the shared memory, from "
                             "Publisher.loan(); memoryview(loan) writes in place. Consumed by "
                             "Publisher.publish(); leaving `with loan:` unpublished discards it.");
@@ -661,7 +689,8 @@ PYBIND11_MODULE(_ipckit, m) {
         .def_property_readonly(
             "capacity", [](PyLoan& l) { return l.get().capacity(); }, "Bytes of the loan.")
         .def_property_readonly("done", &PyLoan::done, "True once published or discarded.")
-        .def("discard", &PyLoan::discard,
+        .def("discard",
+             &PyLoan::discard,
              "Gives the space back unpublished. BufferError while a memoryview of it exists.")
         .def("__enter__", [](py::object self) { return self; })
         .def("__exit__", [](PyLoan& l, const py::args&) {
@@ -671,17 +700,20 @@ PYBIND11_MODULE(_ipckit, m) {
         });
 
     // ---- Publisher
-    py::class_<PyPublisher> pub(m, "Publisher",
+    py::class_<PyPublisher> pub(m,
+                                "Publisher",
                                 "One publisher of a channel (its own lane). Not thread-safe: a "
                                 "call from a second thread while one runs raises RuntimeError.");
     def_config_factory(
-        pub, "create",
+        pub,
+        "create",
         [](const std::string& name, const ipckit::ChannelConfig& c) {
             return new PyPublisher(unwrap(ipckit::Publisher::create(name, c)));
         },
         "Creates the channel (exclusive) and joins it.");
     def_config_factory(
-        pub, "open_or_create",
+        pub,
+        "open_or_create",
         [](const std::string& name, const ipckit::ChannelConfig& c) {
             return new PyPublisher(unwrap(ipckit::Publisher::open_or_create(name, c)));
         },
@@ -691,21 +723,30 @@ PYBIND11_MODULE(_ipckit, m) {
            [](const std::string& name, const std::optional<std::string>& dir) {
                return new PyPublisher(unwrap(ipckit::Publisher::open(name, make_options(dir))));
            },
-           py::arg("name"), py::kw_only(), py::arg("dir") = py::none(),
+           py::arg("name"),
+           py::kw_only(),
+           py::arg("dir") = py::none(),
            "Joins an existing channel.")
         .def(
             "loan",
             [](const py::object& self, std::size_t n, const py::object& timeout) {
                 return self.cast<PyPublisher&>().loan(self, n, timeout);
             },
-            py::arg("n"), py::arg("timeout") = py::none(),
+            py::arg("n"),
+            py::arg("timeout") = py::none(),
             "Writable space for n bytes (ipckit.Error EMSGSIZE above max_message_size), waiting "
             "up to timeout seconds for space in block mode (None: forever, 0: try). Returns None "
             "on timeout.")
-        .def("publish", &PyPublisher::publish, py::arg("loan"), py::arg("size") = py::none(),
+        .def("publish",
+             &PyPublisher::publish,
+             py::arg("loan"),
+             py::arg("size") = py::none(),
              "Publishes the loan (its first `size` bytes, default all). BufferError while a "
              "memoryview of it exists.")
-        .def("send", &PyPublisher::send, py::arg("data"), py::arg("timeout") = py::none(),
+        .def("send",
+             &PyPublisher::send,
+             py::arg("data"),
+             py::arg("timeout") = py::none(),
              "Copies a bytes-like object into a new message (TypeError for anything else). "
              "Returns False if no space came within timeout seconds (block mode).")
         .def_property_readonly(
@@ -723,25 +764,29 @@ PYBIND11_MODULE(_ipckit, m) {
             "lane",
             [](PyPublisher& p) { return p.query([](ipckit::Publisher& x) { return x.lane(); }); })
         .def_property_readonly("closed", &PyPublisher::closed)
-        .def("close", &PyPublisher::close,
+        .def("close",
+             &PyPublisher::close,
              "Leaves the channel (an outstanding loan is discarded). Further calls raise "
              "ValueError.")
         .def("__enter__", [](py::object self) { return self; })
         .def("__exit__", [](PyPublisher& p, const py::args&) { p.close(); });
 
     // ---- Subscriber
-    py::class_<PySubscriber> sub(m, "Subscriber",
+    py::class_<PySubscriber> sub(m,
+                                 "Subscriber",
                                  "One subscriber of a channel: receives every message published "
                                  "after it joined. Not thread-safe: a call from a second thread "
                                  "while one runs raises RuntimeError.");
     def_config_factory(
-        sub, "create",
+        sub,
+        "create",
         [](const std::string& name, const ipckit::ChannelConfig& c) {
             return new PySubscriber(unwrap(ipckit::Subscriber::create(name, c)));
         },
         "Creates the channel (exclusive) and joins it.");
     def_config_factory(
-        sub, "open_or_create",
+        sub,
+        "open_or_create",
         [](const std::string& name, const ipckit::ChannelConfig& c) {
             return new PySubscriber(unwrap(ipckit::Subscriber::open_or_create(name, c)));
         },
@@ -751,7 +796,9 @@ PYBIND11_MODULE(_ipckit, m) {
            [](const std::string& name, const std::optional<std::string>& dir) {
                return new PySubscriber(unwrap(ipckit::Subscriber::open(name, make_options(dir))));
            },
-           py::arg("name"), py::kw_only(), py::arg("dir") = py::none(),
+           py::arg("name"),
+           py::kw_only(),
+           py::arg("dir") = py::none(),
            "Joins an existing channel.")
         .def(
             "receive",
@@ -762,9 +809,12 @@ PYBIND11_MODULE(_ipckit, m) {
             "The next message as a zero-copy Sample, waiting up to timeout seconds (None: "
             "forever, 0: try). Returns None on timeout. ipckit.Error ENOBUFS when max_loans "
             "samples are held.")
-        .def("receive_bytes", &PySubscriber::receive_bytes, py::arg("timeout") = py::none(),
+        .def("receive_bytes",
+             &PySubscriber::receive_bytes,
+             py::arg("timeout") = py::none(),
              "The next message copied into bytes, or None on timeout.")
-        .def("fileno", &PySubscriber::fileno,
+        .def("fileno",
+             &PySubscriber::fileno,
              "A descriptor that polls readable when messages may be waiting (for select and "
              "asyncio; owned by the subscriber). Starts a helper thread on first use.")
         .def_property_readonly(
@@ -790,7 +840,8 @@ PYBIND11_MODULE(_ipckit, m) {
                 return s.query([](ipckit::Subscriber& x) { return x.max_message_size(); });
             })
         .def_property_readonly("closed", &PySubscriber::closed)
-        .def("close", &PySubscriber::close,
+        .def("close",
+             &PySubscriber::close,
              "Leaves the channel; samples still held are released. BufferError while a view of "
              "one exists. Further calls raise ValueError.")
         .def("__enter__", [](py::object self) { return self; })

@@ -11,6 +11,10 @@
 //   python_interop_peer send NAME COUNT SIZE   publishes COUNT messages of SIZE bytes (block mode
 //                                         waits for the slowest subscriber), prints "done COUNT NS"
 // Each wait has a 30 s deadline; exit 0 on success, 1 with the reason on stderr.
+#include "ipckit/channel/publisher.hpp"
+#include "ipckit/channel/subscriber.hpp"
+#include "ipckit/core/units.hpp"
+
 #include <time.h>
 
 #include <chrono>
@@ -19,10 +23,6 @@
 #include <cstring>
 #include <string>
 #include <string_view>
-
-#include "ipckit/channel/publisher.hpp"
-#include "ipckit/channel/subscriber.hpp"
-#include "ipckit/core/units.hpp"
 
 namespace {
 
@@ -65,20 +65,24 @@ int receive(std::string_view name, std::uint64_t count, bool wait_for_go) {
             return 1;
         }
         if (!*got) {
-            std::fprintf(stderr, "peer: timed out waiting for message %llu\n",
+            std::fprintf(stderr,
+                         "peer: timed out waiting for message %llu\n",
                          static_cast<unsigned long long>(expected));
             return 1;
         }
         const ipckit::Sample& s = **got;
         std::uint64_t seq = 0;
         if (s.size() < sizeof seq) {
-            std::fprintf(stderr, "peer: message %llu has %zu bytes\n",
-                         static_cast<unsigned long long>(expected), s.size());
+            std::fprintf(stderr,
+                         "peer: message %llu has %zu bytes\n",
+                         static_cast<unsigned long long>(expected),
+                         s.size());
             return 1;
         }
         std::memcpy(&seq, s.data(), sizeof seq);
         if (seq != expected || s.lost_before() != 0) {
-            std::fprintf(stderr, "peer: got message %llu (lost before: %llu), expected %llu\n",
+            std::fprintf(stderr,
+                         "peer: got message %llu (lost before: %llu), expected %llu\n",
                          static_cast<unsigned long long>(seq),
                          static_cast<unsigned long long>(s.lost_before()),
                          static_cast<unsigned long long>(expected));
@@ -90,12 +94,13 @@ int receive(std::string_view name, std::uint64_t count, bool wait_for_go) {
         }
     }
     if (sub->lost_count() != 0) {
-        std::fprintf(stderr, "peer: lost %llu\n",
-                     static_cast<unsigned long long>(sub->lost_count()));
+        std::fprintf(
+            stderr, "peer: lost %llu\n", static_cast<unsigned long long>(sub->lost_count()));
         return 1;
     }
     const std::uint64_t cpu = cpu_ns() - cpu_start;
-    std::printf("ok %llu %llu %llu\n", static_cast<unsigned long long>(count),
+    std::printf("ok %llu %llu %llu\n",
+                static_cast<unsigned long long>(count),
                 static_cast<unsigned long long>(elapsed_ns(start)),
                 static_cast<unsigned long long>(cpu));
     return 0;
@@ -115,8 +120,10 @@ int send(std::string_view name, std::uint64_t count, std::size_t size) {
             return 1;
         }
         if (!*loan) {
-            std::fprintf(stderr, "peer: no space for message %llu within 30 s (blocked by %d)\n",
-                         static_cast<unsigned long long>(seq), static_cast<int>(pub->blocked_by()));
+            std::fprintf(stderr,
+                         "peer: no space for message %llu within 30 s (blocked by %d)\n",
+                         static_cast<unsigned long long>(seq),
+                         static_cast<int>(pub->blocked_by()));
             return 1;
         }
         std::memcpy((**loan).data(), &seq, sizeof seq);
@@ -125,7 +132,8 @@ int send(std::string_view name, std::uint64_t count, std::size_t size) {
             return 1;
         }
     }
-    std::printf("done %llu %llu\n", static_cast<unsigned long long>(count),
+    std::printf("done %llu %llu\n",
+                static_cast<unsigned long long>(count),
                 static_cast<unsigned long long>(elapsed_ns(start)));
     return 0;
 }

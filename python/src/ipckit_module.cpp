@@ -36,7 +36,6 @@
 #include <vector>
 
 namespace py = pybind11;
-using ipckit_py::raise_error;
 using ipckit_py::to_deadline;
 using ipckit_py::unwrap;
 using ipckit_py::wait_sliced;
@@ -182,7 +181,7 @@ void def_config_factory(Class& cls, const char* name, F&& f, const char* doc) {
                                max_subscribers,
                                max_loans,
                                mode,
-                               std::move(dir)};
+                               dir};
             return f(channel, a.config());
         },
         py::arg("name"),

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Type stubs of the ipckit package (the extension ipckit._ipckit plus __init__.py).
 from types import TracebackType
-from typing import AsyncIterator, Iterator, Literal, Optional, Tuple, Type, Union
+from typing import AsyncIterator, Iterator, List, Literal, Optional, Tuple, Type, Union
 
 # Any C-contiguous bytes-like object (collections.abc.Buffer from Python 3.12).
 Buffer = Union[bytes, bytearray, memoryview]
@@ -107,6 +107,9 @@ class Subscriber:
     def receive(self, timeout: Optional[float] = None) -> Optional[Sample]:
         """The next message (zero-copy); None on timeout; Error ENOBUFS at max_loans held."""
     def receive_bytes(self, timeout: Optional[float] = None) -> Optional[bytes]: ...
+    def receive_batch(self, max_messages: int,
+                      timeout: Optional[float] = None) -> List[bytes]:
+        """Copies: waits for the first message, then takes those already there; [] on timeout."""
     def fileno(self) -> int: ...
     @property
     def received(self) -> int: ...

@@ -83,6 +83,17 @@ class RoundTrip(ChannelTestCase):
             s.release()
             self.assertTrue(s.released)
 
+    def test_receive_batch_takes_what_is_there_in_order(self):
+        name = self.channel()
+        with ipckit.Subscriber.open(name) as sub, ipckit.Publisher.open(name) as pub:
+            self.assertEqual(sub.receive_batch(10, timeout=0.01), [])
+            for i in range(25):
+                pub.send(b"%d" % i)
+            self.assertEqual(sub.receive_batch(10, 5), [b"%d" % i for i in range(10)])
+            self.assertEqual(sub.receive_batch(100, 5), [b"%d" % i for i in range(10, 25)])
+            self.assertEqual(sub.receive_batch(0, 5), [])
+            self.assertEqual(sub.received, 25)
+
     def test_messages_of_max_message_size_pass(self):
         name = self.channel(max_message_size=4096, lane_bytes=64 * 1024)
         with ipckit.Subscriber.open(name) as sub, ipckit.Publisher.open(name) as pub:

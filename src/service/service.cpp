@@ -11,8 +11,10 @@
 #include <poll.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <chrono>
@@ -27,12 +29,13 @@ namespace {
 constexpr std::string_view kScheme = "srv:";
 constexpr std::size_t kMaxServiceName = 180;  // room for ".srv-rsp255" within a channel name
 
-/// Smallest valid lane for `max_message` that holds several records: a power of two, whole
-/// pages, at least 4 records of the largest size.
+/// A lane for `max_message`: a power of two, whole pages, at least 4 records of the largest
+/// size and at least 64 KiB, so that small messages reach the end of the ring (where the
+/// publisher re-reads its readers' positions, a cache miss) only every few hundred records.
 std::size_t lane_for(std::uint64_t max_message) {
     const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
     const std::size_t want = 4 * (static_cast<std::size_t>(max_message) + 16);
-    return std::max(std::bit_ceil(want), page);
+    return std::max({std::bit_ceil(want), page, std::size_t{64} * 1024});
 }
 
 }  // namespace
@@ -179,6 +182,13 @@ std::uint64_t monotonic_ns() noexcept {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                           Deadline::Clock::now().time_since_epoch())
                                           .count());
+}
+
+std::uint64_t coarse_monotonic_ns() noexcept {
+    timespec ts{};
+    (void)::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);  // cannot fail for this clock id
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000U +
+           static_cast<std::uint64_t>(ts.tv_nsec);
 }
 
 }  // namespace detail

@@ -100,5 +100,7 @@ Result<bool> process_ended(int pidfd);
 
 /// CLOCK_MONOTONIC now in ns, and conversions to and from Deadline.
 std::uint64_t monotonic_ns() noexcept;
+/// CLOCK_MONOTONIC_COARSE in ns: a tick of resolution, no TSC read (for rate limits).
+std::uint64_t coarse_monotonic_ns() noexcept;
 
 }  // namespace ipckit::detail

@@ -61,9 +61,31 @@ struct ClientImpl {
         return {code, op, names.uri(), std::move(detail)};
     }
 
-    /// Reads the record until it names a live server consistently: the lock is held, the pid's
-    /// process exists, and the record did not change while we took its pidfd (a reused pid or a
-    /// server restarting under us is not taken for the server).
+    /// One look at the record: true once it names a live server consistently (the process
+    /// exists and the record did not change while we took its pidfd, so a reused pid or a server
+    /// restarting under us is not taken for the server).
+    Result<bool> resolve_once() {
+        IPCKIT_TRY_ASSIGN(auto before, read_record(record_fd.get(), names));
+        if (!before) {
+            return false;
+        }
+        IPCKIT_TRY_ASSIGN(auto fd, open_pidfd(before->pid));
+        IPCKIT_TRY_ASSIGN(auto after, read_record(record_fd.get(), names));
+        IPCKIT_TRY_ASSIGN(auto still, record_locked(record_fd.get(), names));
+        if (!fd || !after || !still || std::memcmp(&*before, &*after, sizeof *after) != 0) {
+            return false;
+        }
+        IPCKIT_TRY_ASSIGN(auto ended, process_ended(fd->get()));
+        if (ended) {
+            return false;
+        }
+        server = *after;
+        server_pidfd = std::move(*fd);
+        server_dead = false;
+        return true;
+    }
+
+    /// Reads the record until it names a live server (bounded by init_wait).
     Result<void> resolve() {
         const Deadline give_up = Deadline::after(options.options.init_wait);
         for (;;) {
@@ -71,20 +93,9 @@ struct ClientImpl {
             if (!locked) {
                 return error(std::errc::connection_refused, "srv connect", "no server is running");
             }
-            IPCKIT_TRY_ASSIGN(auto before, read_record(record_fd.get(), names));
-            if (before) {
-                IPCKIT_TRY_ASSIGN(auto fd, open_pidfd(before->pid));
-                IPCKIT_TRY_ASSIGN(auto after, read_record(record_fd.get(), names));
-                IPCKIT_TRY_ASSIGN(auto still, record_locked(record_fd.get(), names));
-                if (fd && after && still && std::memcmp(&*before, &*after, sizeof *after) == 0) {
-                    IPCKIT_TRY_ASSIGN(auto ended, process_ended(fd->get()));
-                    if (!ended) {
-                        server = *after;
-                        server_pidfd = std::move(*fd);
-                        server_dead = false;
-                        return {};
-                    }
-                }
+            IPCKIT_TRY_ASSIGN(auto settled, resolve_once());
+            if (settled) {
+                return {};
             }
             if (give_up.expired()) {
                 return error(std::errc::connection_refused,
@@ -190,69 +201,92 @@ struct ClientImpl {
         }
     }
 
-    Result<Response> receive(RequestId id, Deadline deadline) {
-        for (;;) {
-            Flight* f = find(id);
-            if (f == nullptr) {
-                return error(std::errc::invalid_argument,
-                             "srv receive",
-                             "request " + std::to_string(id) + " is not in flight");
+    /// What the flight already holds for the caller: a queued response, its error, or nothing.
+    Result<std::optional<Response>> ready(RequestId id) {
+        Flight* f = find(id);
+        if (f == nullptr) {
+            return error(std::errc::invalid_argument,
+                         "srv receive",
+                         "request " + std::to_string(id) + " is not in flight");
+        }
+        if (!f->queued.empty()) {
+            Response r = std::move(f->queued.front());
+            f->queued.erase(f->queued.begin());
+            if (r.final_) {
+                forget(id);
             }
-            if (!f->queued.empty()) {
-                Response r = std::move(f->queued.front());
-                f->queued.erase(f->queued.begin());
-                if (r.final_) {
-                    forget(id);
-                }
+            return std::optional<Response>(std::move(r));
+        }
+        if (f->failed) {
+            Error e = *f->failed;
+            forget(id);
+            return e;
+        }
+        return std::optional<Response>();
+    }
+
+    /// One sample: a burst of polls first when busy-polling, then a wait of at most one
+    /// liveness slice (or to the deadline). Empty at once if the deadline has passed.
+    Result<std::optional<Sample>> wait_sample(Deadline deadline) {
+        if (options.busy_poll) {  // no clock read before the burst
+            IPCKIT_TRY_ASSIGN(auto got, spin_once());
+            if (got) {
+                return got;
+            }
+        }
+        if (deadline.expired()) {
+            return std::optional<Sample>();
+        }
+        Deadline slice = Deadline::after(options.liveness_slice);
+        if (deadline < slice) {
+            slice = deadline;
+        }
+        return next_sample(slice);
+    }
+
+    /// The server is gone: file what it wrote before dying, then fail every request in flight.
+    Result<std::optional<Response>> after_server_death(RequestId id) {
+        for (;;) {
+            IPCKIT_TRY_ASSIGN(auto late, responses->try_receive());
+            if (!late) {
+                break;
+            }
+            IPCKIT_TRY_ASSIGN(auto r, dispatch(std::move(*late), id));
+            if (r) {
                 return r;
             }
-            if (f->failed) {
-                Error e = *f->failed;
-                forget(id);
-                return e;
+        }
+        server_died();
+        return std::optional<Response>();
+    }
+
+    Result<Response> receive(RequestId id, Deadline deadline) {
+        for (;;) {
+            IPCKIT_TRY_ASSIGN(auto held, ready(id));
+            if (held) {
+                return std::move(*held);
             }
-            if (options.busy_poll) {  // a burst of polls before any clock read
-                IPCKIT_TRY_ASSIGN(auto got, spin_once());
-                if (got) {
-                    IPCKIT_TRY_ASSIGN(auto r, dispatch(std::move(*got), id));
-                    if (r) {
-                        return std::move(*r);
-                    }
-                    continue;
+            IPCKIT_TRY_ASSIGN(auto s, wait_sample(deadline));
+            if (s) {
+                IPCKIT_TRY_ASSIGN(auto mine, dispatch(std::move(*s), id));
+                if (mine) {
+                    return std::move(*mine);
                 }
+                continue;
             }
+            // Past the deadline the outcome is the timeout, whatever the server did meanwhile.
             if (deadline.expired()) {
                 forget(id);
                 return error(std::errc::timed_out,
                              "srv receive",
                              "no response to request " + std::to_string(id) + " by its deadline");
             }
-            Deadline slice = Deadline::after(options.liveness_slice);
-            if (deadline < slice) {
-                slice = deadline;
-            }
-            IPCKIT_TRY_ASSIGN(auto s, next_sample(slice));
-            if (s) {
-                IPCKIT_TRY_ASSIGN(auto r, dispatch(std::move(*s), id));
-                if (r) {
-                    return std::move(*r);
-                }
-                continue;
-            }
             IPCKIT_TRY_ASSIGN(auto ended, process_ended(server_pidfd.get()));
             if (ended) {
-                // Responses it wrote before dying still count: file them, then fail the rest.
-                for (;;) {
-                    IPCKIT_TRY_ASSIGN(auto late, responses->try_receive());
-                    if (!late) {
-                        break;
-                    }
-                    IPCKIT_TRY_ASSIGN(auto r, dispatch(std::move(*late), id));
-                    if (r) {
-                        return std::move(*r);
-                    }
+                IPCKIT_TRY_ASSIGN(auto last, after_server_death(id));
+                if (last) {
+                    return std::move(*last);
                 }
-                server_died();
             }
         }
     }
@@ -266,6 +300,10 @@ struct ClientImpl {
                          "srv send",
                          "request of " + std::to_string(n) + " bytes > max_request_size " +
                              std::to_string(server.max_request));
+        }
+        if (deadline.is_never()) {  // the channel's fast path: no deadline to carry
+            IPCKIT_TRY_ASSIGN(auto l, requests->loan(n + kEnvelopeSize));
+            return RequestLoan(std::move(l));
         }
         IPCKIT_TRY_ASSIGN(auto l, requests->loan_until(n + kEnvelopeSize, deadline));
         if (!l) {

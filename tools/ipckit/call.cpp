@@ -30,9 +30,9 @@ struct CallArgs {
 /// Writes one response to stdout, ending it with a newline if it has none.
 void print_response(const Response& r) {
     const auto text = r.text();
-    std::fwrite(text.data(), 1, text.size(), stdout);
+    (void)std::fwrite(text.data(), 1, text.size(), stdout);  // errors: flush_stdout_status()
     if (text.empty() || text.back() != '\n') {
-        std::fputc('\n', stdout);
+        (void)std::fputc('\n', stdout);
     }
 }
 

@@ -44,6 +44,11 @@ Result<void> answer(Server& srv, Request& req, const ServeArgs& a, std::size_t m
                    {reinterpret_cast<const char*>(in.data()), in.size()},  // NOLINT
                    ro);
     if (!out) {
+        if (out.error().code() == std::errc::timed_out) {
+            // The request's deadline passed (the command was killed): the client has given up
+            // and reports its own timeout, so no answer is sent that could race with it.
+            return out.error();
+        }
         return srv.respond_error(req, out.error().message());
     }
     if (!out->status.success()) {

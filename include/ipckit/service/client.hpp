@@ -100,8 +100,8 @@ class IPCKIT_API Client {
 public:
     static Result<Client> connect(std::string_view name, const ClientOptions& options = {});
 
-    Client(Client&&) noexcept;
-    Client& operator=(Client&&) noexcept;
+    Client(Client&& other) noexcept;
+    Client& operator=(Client&& other) noexcept;
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
     ~Client();

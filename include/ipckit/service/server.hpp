@@ -96,8 +96,8 @@ public:
     /// errc::address_in_use if a live server holds the service (its pid named).
     static Result<Server> create(std::string_view name, const ServiceConfig& config);
 
-    Server(Server&&) noexcept;
-    Server& operator=(Server&&) noexcept;
+    Server(Server&& other) noexcept;
+    Server& operator=(Server&& other) noexcept;
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
     ~Server();

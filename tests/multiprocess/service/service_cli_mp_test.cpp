@@ -77,7 +77,7 @@ TEST(ServiceCli, ExitCodesForNoServerTimeoutBadNameAndASecondServer) {
     auto bad = ipckit({"call", "srv:../x", "x"});
     EXPECT_EQ(bad.exit_code, 2) << bad.err;
 
-    auto server = start("bin/ipckit", {"serve", s.uri(), "-n", "1", "--", "sleep", "5"});
+    auto server = start("bin/ipckit", {"serve", s.uri(), "-n", "2", "--", "sleep", "5"});
     wait_for_server(s.name());
     auto second = ipckit({"serve", s.uri(), "--", "true"});
     EXPECT_EQ(second.exit_code, 1);

@@ -274,21 +274,27 @@ struct ClientImpl {
                 }
                 continue;
             }
-            // Past the deadline the outcome is the timeout, whatever the server did meanwhile.
-            if (deadline.expired()) {
-                forget(id);
-                return error(std::errc::timed_out,
-                             "srv receive",
-                             "no response to request " + std::to_string(id) + " by its deadline");
-            }
-            IPCKIT_TRY_ASSIGN(auto ended, process_ended(server_pidfd.get()));
-            if (ended) {
-                IPCKIT_TRY_ASSIGN(auto last, after_server_death(id));
-                if (last) {
-                    return std::move(*last);
-                }
+            IPCKIT_TRY_ASSIGN(auto last, nothing_arrived(id, deadline));
+            if (last) {
+                return std::move(*last);
             }
         }
+    }
+
+    /// A wait for `id` ended empty: the deadline, or a look at the server's liveness.
+    Result<std::optional<Response>> nothing_arrived(RequestId id, Deadline deadline) {
+        // Past the deadline the outcome is the timeout, whatever the server did meanwhile.
+        if (deadline.expired()) {
+            forget(id);
+            return error(std::errc::timed_out,
+                         "srv receive",
+                         "no response to request " + std::to_string(id) + " by its deadline");
+        }
+        IPCKIT_TRY_ASSIGN(auto ended, process_ended(server_pidfd.get()));
+        if (!ended) {
+            return std::optional<Response>();
+        }
+        return after_server_death(id);
     }
 
     Result<RequestLoan> loan(std::size_t n, Deadline deadline) {

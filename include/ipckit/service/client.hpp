@@ -44,6 +44,7 @@ struct IPCKIT_API ClientOptions {
 using RequestId = std::uint64_t;
 
 /// One response: zero-copy in the response channel when it was the one waited for, else a copy.
+/// A client may hold at most 4 zero-copy Responses at once (the response channel's max_loans).
 class IPCKIT_API Response {
 public:
     [[nodiscard]] std::span<const std::byte> bytes() const noexcept;

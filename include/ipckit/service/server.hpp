@@ -102,7 +102,9 @@ public:
     Server& operator=(const Server&) = delete;
     ~Server();
 
-    /// The next request, or empty at the deadline.
+    /// The next request, or empty at the deadline. At most 8 Requests may be held at once (the
+    /// request channel's max_loans); requests of another server generation, past their deadline
+    /// or malformed are dropped and counted (counters()).
     Result<std::optional<Request>> receive(Deadline deadline);
     /// Space for a response of n payload bytes (n <= max_response_size).
     Result<ResponseLoan> loan(Request& request, std::size_t n);

@@ -9,7 +9,8 @@
 // Why interleaved: on a VM the cross-core cost moves by 1.5x when the host reschedules vCPUs;
 // a ratio of two blocks measured minutes apart would compare two machines (channel_bench.cpp).
 // Goals (issue 17): spin call p50 <= 1.2x the two-channel ping-pong; blocking call p50 <= 1.1x
-// the futex floor.
+// the futex floor. Each 64 B message is written and read whole on both sides of a ratio; a
+// request/reply record also carries a 32-byte envelope, so it spans one more cache line.
 #include "ipckit/channel/channel.hpp"
 #include "ipckit/channel/publisher.hpp"
 #include "ipckit/channel/subscriber.hpp"
@@ -119,6 +120,25 @@ void serve(int iters, F&& echo) {
     }
 }
 
+/// A 64 B message is written and read whole (the number i in every 8-byte word), on both
+/// sides of each ratio: touching only its first bytes would hide the lines a message spans.
+void write_message(std::byte* p, std::uint64_t i) {
+    std::uint64_t words[kSize / 8];
+    std::fill(std::begin(words), std::end(words), i);
+    std::memcpy(p, words, kSize);
+}
+
+std::uint64_t read_message(const std::byte* p) {
+    std::uint64_t words[kSize / 8];
+    std::memcpy(words, p, kSize);
+    for (const auto w : words) {
+        if (w != words[0]) {
+            return ~words[0];  // torn: never the expected number
+        }
+    }
+    return words[0];
+}
+
 // ---- the futex floor
 void futex_floor(int iters, std::vector<std::uint64_t>& ns) {
     auto wait_for_value = [](std::atomic<std::uint32_t>& w, std::uint32_t v) {
@@ -185,16 +205,14 @@ void pair_rtt(Pair& p, int iters, std::vector<std::uint64_t>& ns) {
     };
     auto send = [&](std::uint64_t i) {
         auto l = p.pub.loan(kSize).value();
-        std::memcpy(l.data(), &i, 8);
+        write_message(l.data(), i);
         p.pub.publish(std::move(l)).value();
     };
     if (g_parent) {
         measure(iters, ns, [&](std::uint64_t i) {
             send(i);
             auto s = recv();
-            std::uint64_t got = 0;
-            std::memcpy(&got, s.data(), 8);
-            if (got != i) {
+            if (read_message(s.data()) != i) {
                 g_sh->bad.fetch_add(1);
             }
         });
@@ -204,7 +222,7 @@ void pair_rtt(Pair& p, int iters, std::vector<std::uint64_t>& ns) {
         std::uint64_t got = 0;
         {
             auto s = recv();
-            std::memcpy(&got, s.data(), 8);
+            got = read_message(s.data());
         }
         send(got);
     });
@@ -242,12 +260,10 @@ void service_rtt(Service& s, int iters, std::vector<std::uint64_t>& ns) {
     if (g_parent) {
         measure(iters, ns, [&](std::uint64_t i) {
             auto l = s.client->loan(kSize).value();
-            std::memcpy(l.data(), &i, 8);
+            write_message(l.data(), i);
             const auto id = s.client->send(std::move(l), Deadline::never()).value();
             auto r = s.client->receive(id, Deadline::never()).value();
-            std::uint64_t got = 0;
-            std::memcpy(&got, r.bytes().data(), 8);
-            if (got != i) {
+            if (read_message(r.bytes().data()) != i) {
                 g_sh->bad.fetch_add(1);
             }
         });
@@ -255,8 +271,9 @@ void service_rtt(Service& s, int iters, std::vector<std::uint64_t>& ns) {
     }
     serve(iters, [&] {
         auto req = s.server->receive(Deadline::never()).value();
+        const std::uint64_t got = read_message(req->payload().data());
         auto l = s.server->loan(*req, kSize).value();
-        std::memcpy(l.data(), req->payload().data(), 8);
+        write_message(l.data(), got);
         s.server->respond(*req, std::move(l), true).value();
     });
 }

@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -35,6 +36,7 @@
 #include <optional>
 #include <sched.h>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -297,6 +299,19 @@ std::pair<Stats, Stats> interleaved(int rounds,
     return {stats(ref_ns), stats(ns)};
 }
 
+/// "A,B": two CPU numbers.
+bool parse_cpus(std::string_view text, int& a, int& b) {
+    const auto comma = text.find(',');
+    if (comma == std::string_view::npos) {
+        return false;
+    }
+    auto one = [](std::string_view t, int& out) {
+        const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+        return ec == std::errc() && end == t.data() + t.size() && out >= 0;
+    };
+    return one(text.substr(0, comma), a) && one(text.substr(comma + 1), b);
+}
+
 int run(int argc, char** argv) {
     bool quick = false;
     int cpu_a = 0;
@@ -305,9 +320,9 @@ int run(int argc, char** argv) {
         if (std::strcmp(argv[i], "--quick") == 0) {
             quick = true;
         } else if (std::strcmp(argv[i], "--cpus") == 0 && i + 1 < argc &&
-                   std::sscanf(argv[++i], "%d,%d", &cpu_a, &cpu_b) == 2) {
+                   parse_cpus(argv[++i], cpu_a, cpu_b)) {
         } else {
-            std::fprintf(stderr, "usage: %s [--quick] [--cpus A,B]\n", argv[0]);
+            (void)std::fprintf(stderr, "usage: %s [--quick] [--cpus A,B]\n", argv[0]);
             return 2;
         }
     }

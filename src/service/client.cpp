@@ -134,19 +134,19 @@ struct ClientImpl {
     /// for `wanted`, an Error when `wanted` failed; otherwise queues or drops it.
     Result<std::optional<Response>> dispatch(Sample s, RequestId wanted) {
         const auto bytes = s.bytes();
-        if (bytes.size() < kEnvelopeSize) {
+        if (bytes.size() < kResponseEnvelope) {
             ++dropped;
             return std::optional<Response>();
         }
         ResponseEnvelope env{};
         std::memcpy(&env, bytes.data(), sizeof env);  // once: shared memory may change under us
-        Flight* f = env.token == token ? find(env.id) : nullptr;
+        Flight* f = env.token == static_cast<std::uint32_t>(token) ? find(env.id) : nullptr;
         if (f == nullptr || f->final_seen || f->failed ||
             (f->id != wanted && f->deadline.expired()) || f->queued.size() >= kMaxQueued) {
             ++dropped;  // unknown, finished, expired or another client's token
             return std::optional<Response>();
         }
-        const std::size_t n = bytes.size() - kEnvelopeSize;
+        const std::size_t n = bytes.size() - kResponseEnvelope;
         if (n > max_response) {
             f->failed = error(std::errc::message_size,
                               "srv receive",
@@ -170,7 +170,7 @@ struct ClientImpl {
             }
             return std::optional<Response>(std::move(r));
         }
-        const auto payload = bytes.subspan(kEnvelopeSize);
+        const auto payload = bytes.subspan(kResponseEnvelope);
         r.copy_.assign(payload.begin(), payload.end());
         f->final_seen = r.final_;
         f->queued.push_back(std::move(r));
@@ -308,10 +308,10 @@ struct ClientImpl {
                              std::to_string(server.max_request));
         }
         if (deadline.is_never()) {  // the channel's fast path: no deadline to carry
-            IPCKIT_TRY_ASSIGN(auto l, requests->loan(n + kEnvelopeSize));
+            IPCKIT_TRY_ASSIGN(auto l, requests->loan(n + kRequestEnvelope));
             return RequestLoan(std::move(l));
         }
-        IPCKIT_TRY_ASSIGN(auto l, requests->loan_until(n + kEnvelopeSize, deadline));
+        IPCKIT_TRY_ASSIGN(auto l, requests->loan_until(n + kRequestEnvelope, deadline));
         if (!l) {
             return error(std::errc::timed_out,
                          "srv send",
@@ -348,19 +348,19 @@ struct ClientImpl {
 
 std::span<const std::byte> Response::bytes() const noexcept {
     if (sample_) {
-        return sample_->bytes().subspan(detail::kEnvelopeSize);
+        return sample_->bytes().subspan(detail::kResponseEnvelope);
     }
     return copy_;
 }
 
 std::byte* RequestLoan::data() const noexcept {
-    return loan_.data() + detail::kEnvelopeSize;
+    return loan_.data() + detail::kRequestEnvelope;
 }
 std::size_t RequestLoan::size() const noexcept {
-    return loan_.size() - detail::kEnvelopeSize;
+    return loan_.size() - detail::kRequestEnvelope;
 }
 void RequestLoan::resize(std::size_t n) noexcept {
-    loan_.resize(n + detail::kEnvelopeSize);
+    loan_.resize(n + detail::kRequestEnvelope);
 }
 
 Result<Client> Client::connect(std::string_view name, const ClientOptions& options) {

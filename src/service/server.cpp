@@ -113,7 +113,7 @@ struct ServerImpl {
             }
             Request r(std::move(*got));
             const auto bytes = r.sample_.bytes();
-            if (bytes.size() < kEnvelopeSize || r.sample_.publisher() >= slots.size()) {
+            if (bytes.size() < kRequestEnvelope || r.sample_.publisher() >= slots.size()) {
                 ++counters.corrupt_requests;
                 continue;
             }
@@ -159,13 +159,14 @@ struct ServerImpl {
                              std::to_string(config.max_response_size));
         }
         IPCKIT_TRY_ASSIGN(auto* pub, publisher(r.lane_));
-        IPCKIT_TRY_ASSIGN(auto l, pub->try_loan(n + kEnvelopeSize));  // no clock when there is room
+        IPCKIT_TRY_ASSIGN(auto l,
+                          pub->try_loan(n + kResponseEnvelope));  // no clock when there is room
         if (!l) {
             Deadline until = Deadline::after(config.response_wait);
             if (r.deadline_ < until) {
                 until = r.deadline_;
             }
-            IPCKIT_TRY_ASSIGN(l, pub->loan_until(n + kEnvelopeSize, until));
+            IPCKIT_TRY_ASSIGN(l, pub->loan_until(n + kResponseEnvelope, until));
         }
         if (!l) {
             return error(std::errc::timed_out,
@@ -190,7 +191,7 @@ struct ServerImpl {
             ++counters.dropped_responses;
             return {};  // the loan is dropped unpublished
         }
-        const ResponseEnvelope env{r.id_, r.token_, flags, 0, 0};
+        const ResponseEnvelope env{r.id_, static_cast<std::uint32_t>(r.token_), flags};
         std::memcpy(loan.loan_.data(), &env, sizeof env);
         IPCKIT_TRY(slots[r.lane_].responses->publish(std::move(loan.loan_)));
         ++counters.responses;
@@ -209,17 +210,17 @@ struct ServerImpl {
 }  // namespace detail
 
 std::span<const std::byte> Request::payload() const noexcept {
-    return sample_.bytes().subspan(detail::kEnvelopeSize);
+    return sample_.bytes().subspan(detail::kRequestEnvelope);
 }
 
 std::byte* ResponseLoan::data() const noexcept {
-    return loan_.data() + detail::kEnvelopeSize;
+    return loan_.data() + detail::kResponseEnvelope;
 }
 std::size_t ResponseLoan::size() const noexcept {
-    return loan_.size() - detail::kEnvelopeSize;
+    return loan_.size() - detail::kResponseEnvelope;
 }
 void ResponseLoan::resize(std::size_t n) noexcept {
-    loan_.resize(n + detail::kEnvelopeSize);
+    loan_.resize(n + detail::kResponseEnvelope);
 }
 
 Result<Server> Server::create(std::string_view name, const ServiceConfig& config) {

@@ -72,7 +72,7 @@ ChannelConfig request_channel_config(std::uint64_t max_request,
                                      const ChannelOptions& options) {
     ChannelConfig c;
     c.policy = ChannelPolicy::Block;
-    c.max_message_size = static_cast<std::size_t>(max_request) + kEnvelopeSize;
+    c.max_message_size = static_cast<std::size_t>(max_request) + kRequestEnvelope;
     c.lane_bytes = lane_for(c.max_message_size);
     c.max_publishers = max_clients;
     c.max_subscribers = 2;  // the server, and a restarted one before the dead record is freed
@@ -84,7 +84,7 @@ ChannelConfig request_channel_config(std::uint64_t max_request,
 ChannelConfig response_channel_config(std::uint64_t max_response, const ChannelOptions& options) {
     ChannelConfig c;
     c.policy = ChannelPolicy::Block;
-    c.max_message_size = static_cast<std::size_t>(max_response) + kEnvelopeSize;
+    c.max_message_size = static_cast<std::size_t>(max_response) + kResponseEnvelope;
     c.lane_bytes = lane_for(c.max_message_size);
     c.max_publishers = 2;   // the server, and a restarted one
     c.max_subscribers = 2;  // the client, and its successor on the slot

@@ -231,7 +231,8 @@ TEST(ServiceFaults, ForgedResponsesAreDroppedAndNeverReachAnotherClient) {
     const char garbage[40] = "forged forged forged forged forged forg";
     publish_raw(rogue, garbage, sizeof garbage);
     publish_raw(rogue, "short", 5);
-    detail::ResponseEnvelope forged{env.id + 1000, env.token, detail::kFinal, 0, 0};
+    detail::ResponseEnvelope forged{
+        env.id + 1000, static_cast<std::uint32_t>(env.token), detail::kFinal};
     publish_raw(rogue, &forged, sizeof forged);
     // A forged request carrying the victim's token and id, sent from the rogue's own lane: the
     // server answers into that lane's channel, never the victim's.

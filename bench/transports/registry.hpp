@@ -12,6 +12,8 @@ std::unique_ptr<Transport> make_spin_floor();
 std::unique_ptr<Transport> make_futex_floor();
 std::unique_ptr<Transport> make_channel_spin();
 std::unique_ptr<Transport> make_channel_block();
+std::unique_ptr<Transport> make_service_spin();
+std::unique_ptr<Transport> make_service_block();
 std::unique_ptr<Transport> make_pipe();
 std::unique_ptr<Transport> make_fifo();
 std::unique_ptr<Transport> make_unix_stream();

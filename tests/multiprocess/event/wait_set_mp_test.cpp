@@ -8,6 +8,7 @@
 #include "event/event_file.hpp"
 #include "event/wait_set_hooks.hpp"
 #include "forked_child.hpp"
+#include "run_program.hpp"
 #include "ipckit/event/wait_set.hpp"
 
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -245,6 +247,27 @@ TEST(WaitSetMp, PingPongThroughTwoWaitSetsLosesNoWakeUp) {
                 slow);
     ASSERT_TRUE(Event::remove(ev));
     ASSERT_TRUE(Channel::remove(ch));
+}
+
+}  // namespace
+}  // namespace ipckit
+
+namespace ipckit {
+namespace {
+
+TEST(WaitSetExample, LoopOverAChannelASocketAndATimer) {
+    const auto name = test::chan_name();
+    test::RunOptions o;
+    o.env.push_back("IPCKIT_SHM_DIR=" + test::chan_dir());
+    auto r = test::run_program({test::build_path("examples/example_waitset_loop"), name}, o);
+    ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe() << r.err;
+    for (int i = 1; i <= 3; ++i) {
+        EXPECT_NE(r.out.find("channel: message " + std::to_string(i)), std::string::npos)
+            << r.out;
+    }
+    EXPECT_NE(r.out.find("socket: hello over the socket"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("done: 3 messages, 1 line, 3+ timer ticks"), std::string::npos) << r.out;
+    EXPECT_FALSE(std::filesystem::exists(test::chan_path(name))) << "the example removes it";
 }
 
 }  // namespace

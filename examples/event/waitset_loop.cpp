@@ -9,6 +9,11 @@
 // handles whatever is ready until it has the three messages, the line and three timer ticks.
 // No helper thread: the child's publish rings the WaitSet's doorbell. The file is removed at
 // the end.
+#include "ipckit/channel/channel.hpp"
+#include "ipckit/channel/publisher.hpp"
+#include "ipckit/channel/subscriber.hpp"
+#include "ipckit/event/wait_set.hpp"
+
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -20,11 +25,6 @@
 #include <span>
 #include <string>
 #include <thread>
-
-#include "ipckit/channel/channel.hpp"
-#include "ipckit/channel/publisher.hpp"
-#include "ipckit/channel/subscriber.hpp"
-#include "ipckit/event/wait_set.hpp"
 
 namespace {
 
@@ -46,6 +46,43 @@ int child(const std::string& name, int sock) {
     }
     const char line[] = "hello over the socket";
     return ::write(sock, line, sizeof line - 1) == static_cast<ssize_t>(sizeof line - 1) ? 0 : 1;
+}
+
+struct Counts {
+    int messages = 0;
+    int lines = 0;
+    std::uint64_t ticks = 0;
+    [[nodiscard]] bool complete() const { return messages >= 3 && lines >= 1 && ticks >= 3; }
+};
+
+/// Everything the subscriber has (the WaitSet said "look", not "one message").
+int drain_channel(ipckit::Subscriber& sub) {
+    int n = 0;
+    while (auto s = sub.try_receive()) {
+        if (!*s) {
+            break;
+        }
+        ++n;
+        std::printf("channel: %.*s\n",
+                    static_cast<int>((*s)->size()),
+                    reinterpret_cast<const char*>((*s)->data()));  // NOLINT
+    }
+    return n;
+}
+
+int read_line(int fd) {
+    char buf[64];
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) {
+        return 0;
+    }
+    std::printf("socket: %.*s\n", static_cast<int>(n), buf);
+    return 1;
+}
+
+std::uint64_t read_ticks(int timer) {
+    std::uint64_t expirations = 0;
+    return ::read(timer, &expirations, sizeof expirations) == sizeof expirations ? expirations : 0;
 }
 
 int run(const std::string& name) {
@@ -76,11 +113,9 @@ int run(const std::string& name) {
     if (pid == 0) {
         ::_exit(child(name, sv[1]));
     }
-    int messages = 0;
-    int lines = 0;
-    std::uint64_t ticks = 0;
+    Counts got;
     const auto until = ipckit::Deadline::after(10s);
-    while ((messages < 3 || lines < 1 || ticks < 3) && !until.expired()) {
+    while (!got.complete() && !until.expired()) {
         auto ready = ws.wait(until);
         if (!ready) {
             std::fprintf(stderr, "wait: %s\n", ready.error().message().c_str());
@@ -88,36 +123,26 @@ int run(const std::string& name) {
         }
         for (const auto key : *ready) {
             if (key == k_chan) {
-                while (auto s = sub->try_receive().value()) {
-                    ++messages;
-                    std::printf("channel: %.*s\n", static_cast<int>(s->size()),
-                                reinterpret_cast<const char*>(s->data()));  // NOLINT
-                }
+                got.messages += drain_channel(*sub);
             } else if (key == k_sock) {
-                char buf[64];
-                const ssize_t n = ::read(sv[0], buf, sizeof buf);
-                if (n > 0) {
-                    ++lines;
-                    std::printf("socket: %.*s\n", static_cast<int>(n), buf);
-                }
+                got.lines += read_line(sv[0]);
             } else if (key == k_timer) {
-                std::uint64_t expirations = 0;
-                if (::read(timer, &expirations, sizeof expirations) == sizeof expirations) {
-                    ticks += expirations;
-                }
+                got.ticks += read_ticks(timer);
             }
         }
     }
     int status = 0;
     ::waitpid(pid, &status, 0);
-    std::printf("done: %d messages, %d line, %s timer ticks\n", messages, lines,
-                ticks >= 3 ? "3+" : std::to_string(ticks).c_str());
+    std::printf("done: %d messages, %d line, %s timer ticks\n",
+                got.messages,
+                got.lines,
+                got.ticks >= 3 ? "3+" : std::to_string(got.ticks).c_str());
     (void)ws.remove(k_chan);
     ::close(sv[0]);
     ::close(sv[1]);
     ::close(timer);
     (void)ipckit::Channel::remove(name);
-    const bool ok = messages == 3 && lines == 1 && ticks >= 3 && WIFEXITED(status) &&
+    const bool ok = got.messages == 3 && got.lines == 1 && got.ticks >= 3 && WIFEXITED(status) &&
                     WEXITSTATUS(status) == 0;
     return ok ? 0 : 1;
 }

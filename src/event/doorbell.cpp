@@ -36,6 +36,7 @@ socklen_t make_address(const std::uint64_t (&addr)[2], sockaddr_un& sa) noexcept
     p += kPrefixLen;
     for (std::uint64_t word : addr) {
         for (int shift = 60; shift >= 0; shift -= 4) {
+            // NOLINTNEXTLINE(cppcoreguidelines-pro-bounds-constant-array-index): & 15 < 16
             *p++ = kHex[(word >> shift) & 15U];
         }
     }
@@ -59,7 +60,11 @@ int send_one(const std::uint64_t (&addr)[2]) noexcept {
     sockaddr_un sa{};
     const socklen_t len = make_address(addr, sa);
     const char byte = 0;
-    if (::sendto(fd, &byte, 1, MSG_DONTWAIT | MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&sa),  // NOLINT
+    if (::sendto(fd,
+                 &byte,
+                 1,
+                 MSG_DONTWAIT | MSG_NOSIGNAL,
+                 reinterpret_cast<sockaddr*>(&sa),  // NOLINT
                  len) < 0) {
         return errno;
     }
@@ -88,8 +93,8 @@ void ring_doorbells_slow(DoorbellTable& t) noexcept {
         if ((bits & (1U << i)) == 0) {
             continue;
         }
-        const std::uint64_t addr[2] = {t.slots[i].addr[0].load(std::memory_order_relaxed),
-                                       t.slots[i].addr[1].load(std::memory_order_relaxed)};
+        const std::uint64_t addr[2] = {t.slot(i).addr[0].load(std::memory_order_relaxed),
+                                       t.slot(i).addr[1].load(std::memory_order_relaxed)};
         (void)send_one(addr);
     }
 }
@@ -121,7 +126,7 @@ std::string Doorbell::name() const {
 
 Result<std::uint32_t> Doorbell::claim(DoorbellTable& t, const std::string& object) const {
     auto take = [&](std::uint32_t i, std::uint64_t expected) {
-        auto& s = t.slots[i];
+        auto& s = t.slot(i);
         if (!s.token.compare_exchange_strong(expected, token_, std::memory_order_acq_rel)) {
             return false;
         }
@@ -137,7 +142,7 @@ Result<std::uint32_t> Doorbell::claim(DoorbellTable& t, const std::string& objec
     // All taken: a slot whose socket is gone belongs to a dead WaitSet (the abstract name died
     // with its last descriptor). The probe byte to a live one is a spurious ring: one look.
     for (std::uint32_t i = 0; i < kDoorbellSlots; ++i) {
-        auto& s = t.slots[i];
+        auto& s = t.slot(i);
         const std::uint64_t owner = s.token.load(std::memory_order_acquire);
         const std::uint64_t addr[2] = {s.addr[0].load(std::memory_order_relaxed),
                                        s.addr[1].load(std::memory_order_relaxed)};
@@ -145,15 +150,15 @@ Result<std::uint32_t> Doorbell::claim(DoorbellTable& t, const std::string& objec
             return i;
         }
     }
-    return Error(std::errc::device_or_resource_busy,
-                 "waitset add",
-                 object,
-                 "all " + std::to_string(kDoorbellSlots) +
-                     " doorbell slots are held by live WaitSets");
+    return Error(
+        std::errc::device_or_resource_busy,
+        "waitset add",
+        object,
+        "all " + std::to_string(kDoorbellSlots) + " doorbell slots are held by live WaitSets");
 }
 
 void Doorbell::release(DoorbellTable& t, std::uint32_t slot) const noexcept {
-    auto& s = t.slots[slot];
+    auto& s = t.slot(slot);
     // Our bit first, then the slot: a new owner sets the bit only after it took the slot, so it
     // never loses its bit to our clear.
     std::uint64_t mine = token_;
@@ -164,7 +169,7 @@ void Doorbell::release(DoorbellTable& t, std::uint32_t slot) const noexcept {
 }
 
 bool Doorbell::arm(DoorbellTable& t, std::uint32_t slot) const noexcept {
-    auto& s = t.slots[slot];
+    auto& s = t.slot(slot);
     if (s.token.load(std::memory_order_relaxed) != token_ ||
         s.addr[0].load(std::memory_order_relaxed) != addr_[0] ||
         s.addr[1].load(std::memory_order_relaxed) != addr_[1]) {

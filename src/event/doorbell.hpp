@@ -28,6 +28,12 @@ static_assert(sizeof(DoorbellSlot) == 32);
 struct DoorbellTable {  // NOLINT(clang-analyzer-optin.performance.Padding)
     alignas(64) std::atomic<std::uint32_t> armed;  // bit i: slot i wants one ring
     alignas(64) DoorbellSlot slots[kDoorbellSlots];
+
+    /// Slot `i` (< kDoorbellSlots: every caller loops over the slots or holds a claimed index).
+    DoorbellSlot& slot(std::uint32_t i) noexcept {
+        // NOLINTNEXTLINE(cppcoreguidelines-pro-bounds-constant-array-index): i < kDoorbellSlots
+        return slots[i % kDoorbellSlots];
+    }
 };
 inline constexpr std::size_t kDoorbellTableBytes = 64 + kDoorbellSlots * sizeof(DoorbellSlot);
 static_assert(sizeof(DoorbellTable) == kDoorbellTableBytes);
@@ -71,7 +77,7 @@ public:
     /// caller claims again. The caller fences and re-checks readiness after arming.
     [[nodiscard]] bool arm(DoorbellTable& t, std::uint32_t slot) const noexcept;
     /// Reads every pending byte (MSG_DONTWAIT); returns how many datagrams it read.
-    std::uint32_t drain() const noexcept;
+    [[nodiscard]] std::uint32_t drain() const noexcept;
     /// The abstract name (without the leading NUL), for messages and tests.
     [[nodiscard]] std::string name() const;
 

@@ -4,10 +4,10 @@
 // be written by another same-uid process: read each field once into a local and check it.
 #pragma once
 
+#include "event/doorbell.hpp"
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
-#include "event/doorbell.hpp"
 #include "ipckit/event/event.hpp"
 #include "shm/sigbus_guard.hpp"
 

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -26,19 +27,26 @@ namespace ipckit::detail {
 std::atomic<std::uint64_t> g_wait_set_syscalls{0};
 std::atomic<std::uint64_t> g_wait_set_rings{0};
 
-// Counts the system calls wait() makes, in the test-hooks build only (the no-syscall fast path
-// is a tested promise); nothing in the shipped library.
-#if defined(IPCKIT_FAULT_POINTS) && IPCKIT_FAULT_POINTS
-#define IPCKIT_WAITSET_SYSCALL() g_wait_set_syscalls.fetch_add(1, std::memory_order_relaxed)
-#define IPCKIT_WAITSET_RINGS(n) g_wait_set_rings.fetch_add(n, std::memory_order_relaxed)
-#else
-#define IPCKIT_WAITSET_RINGS(n) (void)(n)
-#define IPCKIT_WAITSET_SYSCALL() \
-    do {                         \
-    } while (false)
-#endif
-
 namespace {
+
+// Counts the system calls wait() makes and the rings it drained, in the test-hooks build only
+// (the no-syscall fast path is a tested promise); nothing in the shipped library.
+#if defined(IPCKIT_FAULT_POINTS) && IPCKIT_FAULT_POINTS
+constexpr bool kHooks = true;
+#else
+constexpr bool kHooks = false;
+#endif
+inline void count_syscall() noexcept {
+    if constexpr (kHooks) {
+        g_wait_set_syscalls.fetch_add(1, std::memory_order_relaxed);
+    }
+}
+inline void count_rings(std::uint32_t n) noexcept {
+    if constexpr (kHooks) {
+        g_wait_set_rings.fetch_add(n, std::memory_order_relaxed);
+    }
+}
+
 /// The longest sleep between two looks at the shared-memory members: a lost or forged doorbell,
 /// a removed or truncated file, wake nobody.
 constexpr std::chrono::milliseconds kSlice{50};
@@ -85,8 +93,8 @@ struct WaitSetImpl {
 
     static bool subscriber_ready(const SubscriberImpl& s) noexcept {
         const auto& f = s.file;
-        const std::uint32_t hw =
-            std::min(f.header().lanes_hw.load(std::memory_order_acquire), f.geometry().max_publishers);
+        const std::uint32_t hw = std::min(f.header().lanes_hw.load(std::memory_order_acquire),
+                                          f.geometry().max_publishers);
         for (std::uint32_t l = 0; l < hw; ++l) {
             if (f.pub(l).tail.load(std::memory_order_acquire) != s.lanes[l].cursor) {
                 return true;
@@ -139,15 +147,15 @@ struct WaitSetImpl {
     /// One epoll_wait; appends the ready descriptors, drains the doorbell.
     Result<void> poll_fds(int timeout_ms) {
         std::array<epoll_event, kMaxEvents> evs{};
-        IPCKIT_WAITSET_SYSCALL();
+        count_syscall();
         IPCKIT_TRY_ASSIGN(auto n, sys::call("epoll_wait", "waitset", [&] {
                               return ::epoll_wait(epoll.get(), evs.data(), kMaxEvents, timeout_ms);
                           }));
-        for (int i = 0; i < n; ++i) {
-            const std::uint64_t k = evs[static_cast<std::size_t>(i)].data.u64;
+        for (const epoll_event& ev : std::span(evs).first(static_cast<std::size_t>(n))) {
+            const std::uint64_t k = ev.data.u64;
             if (k == kDoorbellKey) {
-                IPCKIT_WAITSET_SYSCALL();
-                IPCKIT_WAITSET_RINGS(bell.drain());
+                count_syscall();
+                count_rings(bell.drain());
             } else if (std::any_of(members.begin(), members.end(), [&](const Member& m) {
                            return m.key == k;
                        })) {
@@ -162,10 +170,10 @@ struct WaitSetImpl {
         for (const Member& m : members) {
             Result<void> r;
             if (m.kind == Kind::Subscriber) {
-                IPCKIT_WAITSET_SYSCALL();
+                count_syscall();
                 r = m.sub->file.check_intact();
             } else if (m.kind == Kind::Listener) {
-                IPCKIT_WAITSET_SYSCALL();
+                count_syscall();
                 r = m.event->check_intact("waitset wait");
             }
             if (!r) {
@@ -176,6 +184,40 @@ struct WaitSetImpl {
             }
         }
         return {};
+    }
+
+    /// Arm, re-check, one epoll_wait of at most one slice. True when something is ready or the
+    /// deadline passed; false: look again.
+    Result<bool> sleep_once(Deadline deadline) {
+        // Dekker pair with the writers' commit, fence, load `armed`: either we see their commit
+        // here or they see our bit and ring.
+        const bool armed = arm_all();
+        full_fence();
+        if (collect_shm()) {
+            return true;
+        }
+        int timeout_ms = 0;
+        if (!deadline.expired()) {
+            const std::chrono::nanoseconds slice = armed ? kSlice : kUnarmedSlice;
+            const auto left = deadline.is_never() ? slice : std::min(deadline.remaining(), slice);
+            // Rounded up: a sub-millisecond remainder must not spin.
+            timeout_ms = static_cast<int>(std::max<std::int64_t>(
+                std::chrono::ceil<std::chrono::milliseconds>(left).count(), 0));
+        }
+        IPCKIT_TRY(poll_fds(timeout_ms));
+        (void)collect_shm();
+        if (!ready.empty() || timeout_ms == 0 || deadline.expired()) {
+            return true;
+        }
+        IPCKIT_TRY(check_members());
+        return false;
+    }
+
+    /// The ready keys, sorted, each once.
+    std::span<const WaitSet::Key> result() {
+        std::sort(ready.begin(), ready.end());
+        ready.erase(std::unique(ready.begin(), ready.end()), ready.end());
+        return ready;
     }
 
     Result<WaitSet::Key> add_shm(Member m, DoorbellTable& table) {
@@ -259,8 +301,9 @@ Result<WaitSet::Key> WaitSet::add_fd(int fd, Interest interest) {
 Result<void> WaitSet::remove(Key key) {
     IPCKIT_ASSERT(impl_ != nullptr, "use of a moved-from WaitSet");
     auto& w = *impl_;
-    auto it = std::find_if(
-        w.members.begin(), w.members.end(), [&](const WaitSetImpl::Member& m) { return m.key == key; });
+    auto it = std::find_if(w.members.begin(), w.members.end(), [&](const WaitSetImpl::Member& m) {
+        return m.key == key;
+    });
     if (it == w.members.end()) {
         return Error(std::errc::invalid_argument,
                      "waitset remove",
@@ -282,42 +325,20 @@ Result<std::span<const WaitSet::Key>> WaitSet::wait(Deadline deadline) {
     IPCKIT_ASSERT(impl_ != nullptr, "use of a moved-from WaitSet");
     auto& w = *impl_;
     w.ready.clear();
-    auto out = [&w]() -> Result<std::span<const Key>> {
-        std::sort(w.ready.begin(), w.ready.end());
-        w.ready.erase(std::unique(w.ready.begin(), w.ready.end()), w.ready.end());
-        return std::span<const Key>(w.ready);
-    };
     // Something already ready: no system call (but now and then a look at the descriptors, so
     // a busy channel cannot starve them).
     if (w.collect_shm()) {
         if (++w.fast_streak % detail::kFairness == 0 && w.fds != 0) {
             IPCKIT_TRY(w.poll_fds(0));
         }
-        return out();
+        return w.result();
     }
     w.fast_streak = 0;
     for (;;) {
-        // Dekker pair with the writers' commit, fence, load `armed`: either we see their commit
-        // here or they see our bit and ring.
-        const bool armed = w.arm_all();
-        detail::full_fence();
-        if (w.collect_shm()) {
-            return out();
+        IPCKIT_TRY_ASSIGN(const bool done, w.sleep_once(deadline));
+        if (done) {
+            return w.result();
         }
-        int timeout_ms = 0;
-        if (!deadline.expired()) {
-            const auto slice = armed ? detail::kSlice : detail::kUnarmedSlice;
-            const auto left = deadline.is_never() ? slice : deadline.remaining();
-            // Rounded up: a sub-millisecond remainder must not spin.
-            const auto ms = std::chrono::ceil<std::chrono::milliseconds>(std::min<std::chrono::nanoseconds>(left, slice));
-            timeout_ms = static_cast<int>(std::max<std::int64_t>(ms.count(), 0));
-        }
-        IPCKIT_TRY(w.poll_fds(timeout_ms));
-        (void)w.collect_shm();
-        if (!w.ready.empty() || timeout_ms == 0 || deadline.expired()) {
-            return out();
-        }
-        IPCKIT_TRY(w.check_members());
     }
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Test hooks: the system calls WaitSet::wait made and the rings it drained, counted only in the test-hooks build
-// (ipckit_testhooks); always 0 in the shipped library.
+// Test hooks: the system calls WaitSet::wait made and the rings it drained, counted only in the
+// test-hooks build (ipckit_testhooks); always 0 in the shipped library.
 #pragma once
 
 #include <atomic>

@@ -310,6 +310,20 @@ std::string render_table(const std::vector<IpcObjectInfo>& objects) {
     return out;
 }
 
+/// The event's lines of `ipckit stat` (through the caller's line formatter).
+template <class Line>
+void event_details(const EventInfo& e, Line& line) {
+    line("ids", fmt::format("{} (creator pid {})", e.max_ids, e.creator_pid));
+    line("waiting",
+         fmt::format("{} listeners asleep, {} WaitSet doorbells", e.sleepers, e.doorbells));
+    for (const auto& c : e.counters) {
+        line("counter", fmt::format("id {}: {}", c.id, c.count));
+    }
+    if (e.counters.empty()) {
+        line("counter", "- (every id at 0)");
+    }
+}
+
 /// The channel's lines of `ipckit stat` (through the caller's line formatter).
 template <class Line>
 void channel_details(const ChannelInfo& c, Line& line) {
@@ -399,15 +413,7 @@ std::string render_details(const IpcObjectInfo& o) {
         channel_details(*o.channel, line);
     }
     if (o.event) {
-        line("ids", fmt::format("{} (creator pid {})", o.event->max_ids, o.event->creator_pid));
-        line("waiting", fmt::format("{} listeners asleep, {} WaitSet doorbells",
-                                    o.event->sleepers, o.event->doorbells));
-        for (const auto& c : o.event->counters) {
-            line("counter", fmt::format("id {}: {}", c.id, c.count));
-        }
-        if (o.event->counters.empty()) {
-            line("counter", "- (every id at 0)");
-        }
+        event_details(*o.event, line);
     }
     line("users",
          (o.users.empty() ? "-" : pid_list(o.users, 64)) +

@@ -41,8 +41,8 @@ TEST(EventCli, LsStatAndRmOfAnEvent) {
         ASSERT_TRUE(js.exited && js.exit_code == 0) << js.describe();
         const auto j = nlohmann::json::parse(js.out, nullptr, false);
         ASSERT_FALSE(j.is_discarded()) << js.out;
-        const auto& counters = j.contains("object") ? j["object"]["event"]["counters"]
-                                                    : j["event"]["counters"];
+        const auto& counters =
+            j.contains("object") ? j["object"]["event"]["counters"] : j["event"]["counters"];
         ASSERT_EQ(counters.size(), 2U) << js.out;
         EXPECT_EQ(counters[0]["id"], 3);
         EXPECT_EQ(counters[0]["count"], 2);

@@ -8,8 +8,8 @@
 #include "event/event_file.hpp"
 #include "event/wait_set_hooks.hpp"
 #include "forked_child.hpp"
-#include "run_program.hpp"
 #include "ipckit/event/wait_set.hpp"
+#include "run_program.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -241,10 +241,11 @@ TEST(WaitSetMp, PingPongThroughTwoWaitSetsLosesNoWakeUp) {
     const auto took = Clock::now() - start;
     EXPECT_CHILD_OK(peer.wait_for(20s));
     EXPECT_LE(slow, kMaxSlowWaits) << "round trips that took a whole slice: lost wake-ups";
-    std::printf("waitset ping-pong: %d rounds in %lld ms, %d slow\n", kRounds,
-                static_cast<long long>(
-                    std::chrono::duration_cast<std::chrono::milliseconds>(took).count()),
-                slow);
+    std::printf(
+        "waitset ping-pong: %d rounds in %lld ms, %d slow\n",
+        kRounds,
+        static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()),
+        slow);
     ASSERT_TRUE(Event::remove(ev));
     ASSERT_TRUE(Channel::remove(ch));
 }
@@ -262,8 +263,7 @@ TEST(WaitSetExample, LoopOverAChannelASocketAndATimer) {
     auto r = test::run_program({test::build_path("examples/example_waitset_loop"), name}, o);
     ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe() << r.err;
     for (int i = 1; i <= 3; ++i) {
-        EXPECT_NE(r.out.find("channel: message " + std::to_string(i)), std::string::npos)
-            << r.out;
+        EXPECT_NE(r.out.find("channel: message " + std::to_string(i)), std::string::npos) << r.out;
     }
     EXPECT_NE(r.out.find("socket: hello over the socket"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("done: 3 messages, 1 line, 3+ timer ticks"), std::string::npos) << r.out;

@@ -2,11 +2,12 @@
 // WaitSet in one process: membership, plain descriptors, the deadline, the no-system-call fast
 // path (counted by the test-hooks build), the doorbell ringing once per arming, hostile doorbell
 // tables, and slots of dead WaitSets taken over.
+#include "ipckit/event/wait_set.hpp"
+
 #include "event/doorbell.hpp"
 #include "event/event_file.hpp"
 #include "event/wait_set_hooks.hpp"
 #include "event_test_util.hpp"
-#include "ipckit/event/wait_set.hpp"
 
 #include <fcntl.h>
 #include <mqueue.h>
@@ -49,7 +50,8 @@ struct RawEvent {
     Mapping map;
     explicit RawEvent(const std::string& name) {
         fd = UniqueFd(::open(test::event_path(name).c_str(), O_RDWR | O_CLOEXEC));
-        map = Mapping::map(fd.get(), 4096, 0, Protection::ReadWrite, Sharing::Shared, "raw").value();
+        map =
+            Mapping::map(fd.get(), 4096, 0, Protection::ReadWrite, Sharing::Shared, "raw").value();
     }
     detail::DoorbellTable& table() {
         return detail::doorbell_table_at(const_cast<std::byte*>(map.data()),  // NOLINT
@@ -67,7 +69,10 @@ UniqueFd bind_victim(const std::uint64_t (&addr)[2], int rcvbuf = 0) {
     sa.sun_family = AF_UNIX;
     std::string name = "ipckit-bell-";
     char hex[33];
-    std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(addr[0]),
+    std::snprintf(hex,
+                  sizeof hex,
+                  "%016llx%016llx",
+                  static_cast<unsigned long long>(addr[0]),
                   static_cast<unsigned long long>(addr[1]));
     name += hex;
     std::memcpy(sa.sun_path + 1, name.data(), name.size());
@@ -160,8 +165,8 @@ TEST(WaitSet, PlainDescriptorsEventfdTimerfdSignalfdMqAndSocket) {
     mq_attr attr{};
     attr.mq_maxmsg = 4;
     attr.mq_msgsize = 16;
-    const mqd_t mq = ::mq_open(mq_name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NONBLOCK,
-                               0600, &attr);
+    const mqd_t mq =
+        ::mq_open(mq_name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NONBLOCK, 0600, &attr);
     int sv[2];
     ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
     ASSERT_GE(efd, 0);
@@ -313,7 +318,7 @@ TEST(WaitSet, AForgedDisarmDelaysAWakeUpByAtMostOneSlice) {
     const auto k = ws.add(l).value();
     std::thread peer([&] {
         std::this_thread::sleep_for(100ms);
-        raw.table().armed.store(0);        // a hostile peer clears every bit
+        raw.table().armed.store(0);          // a hostile peer clears every bit
         for (auto& s : raw.table().slots) {  // and points the slots elsewhere
             s.addr[0].store(1);
         }

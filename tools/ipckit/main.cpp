@@ -41,6 +41,7 @@ void register_recv(CLI::App& root, std::vector<Command>& commands);   // recv.cp
 void register_sem(CLI::App& root, std::vector<Command>& commands);    // sem.cpp
 void register_lock(CLI::App& root, std::vector<Command>& commands);   // lock.cpp
 void register_bench(CLI::App& root, std::vector<Command>& commands);  // bench.cpp
+void register_bridge(CLI::App& root, std::vector<Command>& commands);  // bridge.cpp
 
 // Subcommands register here as they land (no do-nothing stubs); --help lists them in this order.
 constexpr std::array kRegistrars{
@@ -52,6 +53,7 @@ constexpr std::array kRegistrars{
     register_sem,
     register_lock,
     register_bench,
+    register_bridge,
 };
 
 }  // namespace ipckit::cli

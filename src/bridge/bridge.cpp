@@ -78,7 +78,8 @@ struct Bridge::Impl {
     DropReporter drops{shared};
 
     /// Delivers `m` by the policy (Block: waits, in slices so stop() is seen; Drop: counts).
-    Result<void> deliver(const Pump& p, const Relayed& m) {
+    /// False when stop() came while it waited: the message is not settled.
+    Result<bool> deliver(const Pump& p, const Relayed& m) {
         if (shared.options.on_full == BridgeFullPolicy::Drop) {
             IPCKIT_TRY_ASSIGN(const bool sent, p.sink->send(m, Deadline::now()));
             if (sent) {
@@ -87,20 +88,27 @@ struct Bridge::Impl {
                 ++shared.dropped;
                 drops.dropped(p.sink->name());
             }
-            return {};
+            return true;
         }
         for (;;) {
             IPCKIT_TRY_ASSIGN(const bool sent,
                               p.sink->send(m, Deadline::after(detail::kStopSlice)));
             if (sent) {
                 ++shared.relayed;
-                return {};
+                return true;
             }
             if (shared.stop) {  // stopped while the far side stayed full: say so, never hide it
-                ++shared.dropped;
-                shared.report(p.sink->name() +
-                              ": stopped while it was full: 1 message taken and not delivered");
-                return {};
+                if (p.source->redelivers()) {
+                    shared.report(p.sink->name() +
+                                  ": stopped while it was full: 1 message left unacknowledged "
+                                  "(JetStream delivers it again)");
+                } else {
+                    ++shared.dropped;
+                    shared.report(p.sink->name() +
+                                  ": stopped while it was full: 1 message taken and not "
+                                  "delivered");
+                }
+                return false;
             }
         }
     }
@@ -108,8 +116,12 @@ struct Bridge::Impl {
     Result<void> pump(const Pump& p) {
         while (!shared.stop) {
             IPCKIT_TRY_ASSIGN(auto m, p.source->receive(Deadline::after(detail::kStopSlice)));
-            if (m) {
-                IPCKIT_TRY(deliver(p, *m));
+            if (!m) {
+                continue;
+            }
+            IPCKIT_TRY_ASSIGN(const bool settled, deliver(p, *m));
+            if (settled) {
+                IPCKIT_TRY(p.source->settled());
             }
         }
         drops.finish(p.sink->name());
@@ -196,11 +208,15 @@ Result<Bridge> Bridge::open(const Uri& from, const Uri& to, const BridgeOptions&
     IPCKIT_TRY_ASSIGN(impl->local, detail::open_local(local, local_source, local_sink, shared));
     IPCKIT_TRY_ASSIGN(impl->link, detail::connect_nats(n, shared));
     if (local_sink) {
-        IPCKIT_TRY_ASSIGN(impl->nats_source, detail::nats_source(*impl->link, n));
+        IPCKIT_TRY_ASSIGN(impl->nats_source,
+                          options.jetstream.empty() ? detail::nats_source(*impl->link, n)
+                                                    : detail::jetstream_source(*impl->link, n));
         impl->pumps.push_back({impl->nats_source.get(), impl->local.sink.get()});
     }
     if (local_source) {
-        IPCKIT_TRY_ASSIGN(impl->nats_sink, detail::nats_sink(*impl->link, n));
+        IPCKIT_TRY_ASSIGN(impl->nats_sink,
+                          options.jetstream.empty() ? detail::nats_sink(*impl->link, n)
+                                                    : detail::jetstream_sink(*impl->link, n));
         impl->pumps.push_back({impl->local.source.get(), impl->nats_sink.get()});
     }
     return Bridge(std::move(impl));

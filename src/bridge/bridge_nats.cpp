@@ -4,11 +4,15 @@
 // the metadata headers, and a subscribing Source that restores the metadata and counts the
 // sequence numbers that never arrived (docs/design/bridge.md).
 #include "bridge/bridge_side.hpp"
+#include "ipckit/core/unique_fd.hpp"
 #include "ipckit/core/units.hpp"
+#include "sys/syscall.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <climits>
 #include <condition_variable>
@@ -253,6 +257,88 @@ void NatsLinkDeleter::operator()(NatsLink* p) const noexcept {
 
 namespace {
 
+/// The NATS message of `m` on `subject` with the bridge's headers (Ipckit-Origin, -Seq, -Pid
+/// and the metadata). `extra_header_bytes`: what JetStream adds (Nats-Msg-Id, ...). A message
+/// that would exceed the server's max_payload is errc::message_size naming both sizes.
+Result<NatsPtr<natsMsg>> make_message(const NatsLink& link,
+                                      const std::string& subject,
+                                      const std::string& url,
+                                      const Relayed& m,
+                                      std::uint64_t seq,
+                                      const std::string& own_pid,
+                                      std::size_t extra_header_bytes) {
+    natsMsg* raw = nullptr;
+    natsStatus s = natsMsg_Create(&raw,
+                                  subject.c_str(),
+                                  nullptr,
+                                  reinterpret_cast<const char*>(m.data.data()),
+                                  static_cast<int>(std::min<std::size_t>(m.data.size(), INT_MAX)));
+    if (s != NATS_OK) {
+        return nats_error(s, "nats publish", url);
+    }
+    NatsPtr<natsMsg> msg(raw);
+    std::size_t header_bytes = std::string_view("NATS/1.0\r\n\r\n").size() + extra_header_bytes;
+    auto set = [&](const char* key, const std::string& value) {
+        header_bytes += std::string_view(key).size() + 2 + value.size() + 2;
+        return natsMsgHeader_Set(msg.get(), key, value.c_str());
+    };
+    s = set(kOriginHeader, link.origin());
+    if (s == NATS_OK) {
+        s = set(kSeqHeader, std::to_string(seq));
+    }
+    if (s == NATS_OK) {
+        s = set(kPidHeader, m.meta.pid ? std::to_string(*m.meta.pid) : own_pid);
+    }
+    if (s == NATS_OK && m.meta.priority) {
+        s = set(kPrioHeader, std::to_string(*m.meta.priority));
+    }
+    if (s == NATS_OK && m.meta.type) {
+        s = set(kTypeHeader, std::to_string(*m.meta.type));
+    }
+    if (s == NATS_OK && m.meta.lane) {
+        s = set(kLaneHeader, std::to_string(*m.meta.lane));
+    }
+    if (s != NATS_OK) {
+        return nats_error(s, "nats publish", url);
+    }
+    const auto max_payload = natsConnection_GetMaxPayload(link.conn());
+    if (m.data.size() > INT_MAX ||
+        (max_payload > 0 &&
+         m.data.size() + header_bytes > static_cast<std::uint64_t>(max_payload))) {
+        return Error(std::errc::message_size,
+                     "nats publish",
+                     url,
+                     "message is " + std::to_string(m.data.size()) + " bytes (+" +
+                         std::to_string(header_bytes) +
+                         " of headers); the server's max_payload is " +
+                         std::to_string(max_payload));
+    }
+    return msg;
+}
+
+/// The payload and the metadata headers of `m` (malformed values are ignored).
+Relayed parse_message(natsMsg* m) {
+    Relayed r;
+    const auto* data = reinterpret_cast<const std::byte*>(natsMsg_GetData(m));
+    const int len = natsMsg_GetDataLength(m);
+    if (data != nullptr && len > 0) {
+        r.data.assign(data, data + len);
+    }
+    if (const auto p = header_number(m, kPrioHeader, 0, kMaxMqPriority)) {
+        r.meta.priority = static_cast<unsigned>(*p);
+    }
+    if (const auto t = header_number(m, kTypeHeader, 1, LONG_MAX)) {
+        r.meta.type = static_cast<long>(*t);
+    }
+    if (const auto l = header_number(m, kLaneHeader, 0, UINT32_MAX)) {
+        r.meta.lane = static_cast<std::uint32_t>(*l);
+    }
+    if (const auto p = header_number(m, kPidHeader, 1, INT_MAX)) {
+        r.meta.pid = static_cast<pid_t>(*p);
+    }
+    return r;
+}
+
 class NatsSink final : public Sink {
 public:
     NatsSink(NatsLink& link, std::string subject, std::string url)
@@ -262,55 +348,9 @@ public:
         , own_pid_(std::to_string(::getpid())) {}
 
     Result<bool> send(const Relayed& m, Deadline /*deadline*/) override {
-        natsMsg* raw = nullptr;
-        natsStatus s =
-            natsMsg_Create(&raw,
-                           subject_.c_str(),
-                           nullptr,
-                           reinterpret_cast<const char*>(m.data.data()),
-                           static_cast<int>(std::min<std::size_t>(m.data.size(), INT_MAX)));
-        if (s != NATS_OK) {
-            return nats_error(s, "nats publish", url_);
-        }
-        const NatsPtr<natsMsg> msg(raw);
-        const std::string seq = std::to_string(seq_ + 1);
-        std::size_t header_bytes = std::string_view("NATS/1.0\r\n\r\n").size();
-        auto set = [&](const char* key, const std::string& value) {
-            header_bytes += std::string_view(key).size() + 2 + value.size() + 2;
-            return natsMsgHeader_Set(msg.get(), key, value.c_str());
-        };
-        s = set(kOriginHeader, link_.origin());
-        if (s == NATS_OK) {
-            s = set(kSeqHeader, seq);
-        }
-        if (s == NATS_OK) {
-            s = set(kPidHeader, m.meta.pid ? std::to_string(*m.meta.pid) : own_pid_);
-        }
-        if (s == NATS_OK && m.meta.priority) {
-            s = set(kPrioHeader, std::to_string(*m.meta.priority));
-        }
-        if (s == NATS_OK && m.meta.type) {
-            s = set(kTypeHeader, std::to_string(*m.meta.type));
-        }
-        if (s == NATS_OK && m.meta.lane) {
-            s = set(kLaneHeader, std::to_string(*m.meta.lane));
-        }
-        if (s != NATS_OK) {
-            return nats_error(s, "nats publish", url_);
-        }
-        const auto max_payload = natsConnection_GetMaxPayload(link_.conn());
-        if (m.data.size() > INT_MAX ||
-            (max_payload > 0 &&
-             m.data.size() + header_bytes > static_cast<std::uint64_t>(max_payload))) {
-            return Error(std::errc::message_size,
-                         "nats publish",
-                         url_,
-                         "message is " + std::to_string(m.data.size()) + " bytes (+" +
-                             std::to_string(header_bytes) +
-                             " of Ipckit headers); the server's max_payload is " +
-                             std::to_string(max_payload));
-        }
-        s = natsConnection_PublishMsg(link_.conn(), msg.get());
+        IPCKIT_TRY_ASSIGN(const NatsPtr<natsMsg> msg,
+                          make_message(link_, subject_, url_, m, seq_ + 1, own_pid_, {}));
+        const natsStatus s = natsConnection_PublishMsg(link_.conn(), msg.get());
         if (s == NATS_INSUFFICIENT_BUFFER) {
             return false;  // disconnected and the reconnect buffer is full: the far side is full
         }
@@ -388,24 +428,7 @@ private:
                 count_gap(origin, static_cast<std::uint64_t>(*seq));
             }
         }
-        Relayed r;
-        const auto* data = reinterpret_cast<const std::byte*>(natsMsg_GetData(m));
-        const int len = natsMsg_GetDataLength(m);
-        if (data != nullptr && len > 0) {
-            r.data.assign(data, data + len);
-        }
-        if (const auto p = header_number(m, kPrioHeader, 0, kMaxMqPriority)) {
-            r.meta.priority = static_cast<unsigned>(*p);
-        }
-        if (const auto t = header_number(m, kTypeHeader, 1, LONG_MAX)) {
-            r.meta.type = static_cast<long>(*t);
-        }
-        if (const auto l = header_number(m, kLaneHeader, 0, UINT32_MAX)) {
-            r.meta.lane = static_cast<std::uint32_t>(*l);
-        }
-        if (const auto p = header_number(m, kPidHeader, 1, INT_MAX)) {
-            r.meta.pid = static_cast<pid_t>(*p);
-        }
+        Relayed r = parse_message(m);
         ++received_;
         if (received_ % 1024 == 0) {
             count_dropped();
@@ -455,7 +478,339 @@ private:
     std::int64_t dropped_seen_ = 0;
 };
 
+// ---- JetStream
+
+struct JsDeleter {
+    void operator()(jsCtx* p) const noexcept { jsCtx_Destroy(p); }
+    void operator()(jsStreamInfo* p) const noexcept { jsStreamInfo_Destroy(p); }
+    void operator()(jsConsumerInfo* p) const noexcept { jsConsumerInfo_Destroy(p); }
+    void operator()(jsPubAck* p) const noexcept { jsPubAck_Destroy(p); }
+    void operator()(jsMsgMetaData* p) const noexcept { jsMsgMetaData_Destroy(p); }
+};
+template <typename T>
+using JsPtr = std::unique_ptr<T, JsDeleter>;
+
+/// How long a JetStream publish waits for the stream's ack before it is retried.
+constexpr std::int64_t kPublishAckWaitMs = 2000;
+/// Messages one pull fetches.
+constexpr int kFetchBatch = 64;
+
+/// The JetStream context, after checking that `stream` exists (a clear error otherwise).
+Result<JsPtr<jsCtx>> open_stream(NatsLink& link,
+                                 const std::string& stream,
+                                 const std::string& url) {
+    jsCtx* raw = nullptr;
+    natsStatus s = natsConnection_JetStream(&raw, link.conn(), nullptr);
+    if (s != NATS_OK) {
+        return nats_error(s, "jetstream", url);
+    }
+    JsPtr<jsCtx> js(raw);
+    jsStreamInfo* si = nullptr;
+    jsErrCode jerr{};
+    s = js_GetStreamInfo(&si, js.get(), stream.c_str(), nullptr, &jerr);
+    const JsPtr<jsStreamInfo> info(si);
+    if (s == NATS_NOT_FOUND) {
+        return Error(std::errc::no_such_file_or_directory,
+                     "jetstream",
+                     url,
+                     "the stream '" + stream +
+                         "' does not exist on the server (create it first, with subjects that "
+                         "cover the subject)");
+    }
+    if (s != NATS_OK) {
+        return nats_error(s, "jetstream stream info", url);
+    }
+    return js;
+}
+
+class JsSink final : public Sink {
+public:
+    JsSink(
+        NatsLink& link, JsPtr<jsCtx> js, std::string subject, std::string url, std::string stream)
+        : link_(link)
+        , js_(std::move(js))
+        , subject_(std::move(subject))
+        , url_(std::move(url))
+        , stream_(std::move(stream))
+        , own_pid_(std::to_string(::getpid())) {}
+
+    /// Waits for the stream's ack. Not acked in time: false (the pump retries with the same
+    /// Nats-Msg-Id, which the stream de-duplicates).
+    Result<bool> send(const Relayed& m, Deadline /*deadline*/) override {
+        const std::string id = link_.origin() + "-" + std::to_string(seq_ + 1);
+        const std::size_t extra = std::string_view("Nats-Msg-Id: \r\n").size() + id.size() +
+                                  std::string_view("Nats-Expected-Stream: \r\n").size() +
+                                  stream_.size();
+        IPCKIT_TRY_ASSIGN(const NatsPtr<natsMsg> msg,
+                          make_message(link_, subject_, url_, m, seq_ + 1, own_pid_, extra));
+        jsPubOptions o;
+        jsPubOptions_Init(&o);
+        o.MsgId = id.c_str();
+        o.ExpectStream = stream_.c_str();
+        o.MaxWait = kPublishAckWaitMs;
+        jsPubAck* raw_ack = nullptr;
+        jsErrCode jerr{};
+        const natsStatus s = js_PublishMsg(&raw_ack, js_.get(), msg.get(), &o, &jerr);
+        const JsPtr<jsPubAck> ack(raw_ack);
+        if (s == NATS_TIMEOUT || s == NATS_CONNECTION_DISCONNECTED) {
+            return false;
+        }
+        if (s == NATS_CONNECTION_CLOSED) {
+            return Error(
+                std::errc::not_connected, "jetstream publish", url_, link_.closed_reason());
+        }
+        if (s == NATS_NO_RESPONDERS) {
+            return Error(
+                std::errc::no_such_file_or_directory,
+                "jetstream publish",
+                url_,
+                "no stream stores this subject (is it in the subjects of '" + stream_ + "'?)");
+        }
+        if (s != NATS_OK) {
+            return nats_error(s, "jetstream publish", url_);
+        }
+        ++seq_;
+        return true;
+    }
+
+    [[nodiscard]] const std::string& name() const noexcept override { return url_; }
+
+private:
+    NatsLink& link_;
+    JsPtr<jsCtx> js_;
+    std::string subject_;
+    std::string url_;
+    std::string stream_;
+    std::string own_pid_;
+    std::uint64_t seq_ = 0;
+};
+
+/// The state file of a JetStream receive: the stream sequence of the last message delivered.
+class StateFile {
+public:
+    static Result<StateFile> open(const std::string& path) {
+        IPCKIT_TRY_ASSIGN(const int fd, sys::call("open", path, [&] {
+                              return ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+                          }));
+        StateFile f(UniqueFd(fd), path);
+        std::array<char, 32> buf{};
+        IPCKIT_TRY_ASSIGN(const ssize_t n, sys::call("read", path, [&] {
+                              return ::pread(f.fd_.get(), buf.data(), buf.size() - 1, 0);
+                          }));
+        std::string_view text(buf.data(), static_cast<std::size_t>(n));
+        while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
+            text.remove_suffix(1);
+        }
+        if (!text.empty()) {
+            const auto v = parse_integer(text, 0, INT64_MAX);
+            if (!v) {
+                return Error(std::errc::invalid_argument,
+                             "bridge state",
+                             path,
+                             "not a stream sequence number: '" + std::string(text) + "'");
+            }
+            f.last_ = static_cast<std::uint64_t>(*v);
+        }
+        return f;
+    }
+    /// Records `seq` (one pwrite of a fixed-width line: never a half-old, half-new number).
+    Result<void> store(std::uint64_t seq) {
+        const std::string line = fmt_seq(seq);
+        IPCKIT_TRY(sys::call(
+            "write", path_, [&] { return ::pwrite(fd_.get(), line.data(), line.size(), 0); }));
+        last_ = seq;
+        return {};
+    }
+    [[nodiscard]] std::optional<std::uint64_t> last() const noexcept { return last_; }
+
+private:
+    StateFile(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
+    static std::string fmt_seq(std::uint64_t seq) {
+        std::string digits = std::to_string(seq);
+        return std::string(20 - std::min<std::size_t>(digits.size(), 20), '0') + digits + "\n";
+    }
+    UniqueFd fd_;
+    std::string path_;
+    std::optional<std::uint64_t> last_;
+};
+
+class JsSource final : public Source {
+public:
+    JsSource(NatsLink& link,
+             JsPtr<jsCtx> js,
+             natsSubscription* sub,
+             std::string url,
+             std::optional<StateFile> state)
+        : link_(link)
+        , js_(std::move(js))
+        , sub_(sub)
+        , url_(std::move(url))
+        , state_(std::move(state)) {
+        if (state_) {
+            last_ = state_->last().value_or(0);
+        }
+    }
+    JsSource(const JsSource&) = delete;
+    JsSource& operator=(const JsSource&) = delete;
+    JsSource(JsSource&&) = delete;
+    JsSource& operator=(JsSource&&) = delete;
+    ~JsSource() override {
+        natsMsgList_Destroy(&batch_);  // unacked: JetStream delivers them again
+    }
+
+    Result<std::optional<Relayed>> receive(Deadline deadline) override {
+        for (;;) {
+            while (next_ < batch_.Count) {
+                NatsPtr<natsMsg> m(batch_.Msgs[next_]);
+                batch_.Msgs[next_++] = nullptr;
+                jsMsgMetaData* raw_meta = nullptr;
+                if (natsMsg_GetMetaData(&raw_meta, m.get()) != NATS_OK) {
+                    continue;  // not a JetStream message: nothing to relay or ack
+                }
+                const JsPtr<jsMsgMetaData> meta(raw_meta);
+                const std::uint64_t seq = meta->Sequence.Stream;
+                const char* origin = nullptr;
+                const bool own = natsMsgHeader_Get(m.get(), kOriginHeader, &origin) == NATS_OK &&
+                                 origin != nullptr && origin == link_.origin();
+                if (seq <= last_ || own) {  // delivered before a restart, or --both's own: ack
+                    (void)natsMsg_Ack(m.get(), nullptr);
+                    continue;
+                }
+                current_ = std::move(m);
+                current_seq_ = seq;
+                return std::optional<Relayed>(parse_message(current_.get()));
+            }
+            natsMsgList_Destroy(&batch_);
+            batch_ = {};
+            next_ = 0;
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline.remaining()).count();
+            jsErrCode jerr{};
+            const natsStatus s = natsSubscription_Fetch(
+                &batch_, sub_.get(), kFetchBatch, std::max<std::int64_t>(left, 1), &jerr);
+            if (s == NATS_TIMEOUT || s == NATS_CONNECTION_DISCONNECTED) {
+                return std::optional<Relayed>();  // nothing yet, or reconnecting
+            }
+            if (s == NATS_CONNECTION_CLOSED) {
+                return Error(
+                    std::errc::not_connected, "jetstream fetch", url_, link_.closed_reason());
+            }
+            if (s != NATS_OK) {
+                return nats_error(s, "jetstream fetch", url_);
+            }
+        }
+    }
+
+    /// Delivered locally: record it, then ack (a crash between the two re-delivers it, and the
+    /// state file makes the restarted bridge skip it).
+    Result<void> settled() override {
+        if (!current_) {
+            return {};
+        }
+        if (state_) {
+            IPCKIT_TRY(state_->store(current_seq_));
+        }
+        last_ = std::max(last_, current_seq_);
+        (void)natsMsg_Ack(current_.get(), nullptr);  // lost: redelivered, skipped by seq
+        current_.reset();
+        return {};
+    }
+
+    [[nodiscard]] bool redelivers() const noexcept override { return true; }
+
+private:
+    NatsLink& link_;
+    JsPtr<jsCtx> js_;
+    NatsPtr<natsSubscription> sub_;
+    std::string url_;
+    std::optional<StateFile> state_;
+    natsMsgList batch_{};
+    int next_ = 0;
+    NatsPtr<natsMsg> current_;
+    std::uint64_t current_seq_ = 0;
+    std::uint64_t last_ = 0;
+};
+
+/// Makes the durable pull consumer: with a recorded sequence, afresh from the message after it
+/// (so the stream's order is kept and nothing is delivered twice); else the existing one, or a
+/// new one from the stream's start.
+Result<void> ensure_consumer(jsCtx* js,
+                             const std::string& stream,
+                             const std::string& durable,
+                             const std::string& subject,
+                             std::optional<std::uint64_t> last,
+                             const std::string& url) {
+    jsErrCode jerr{};
+    if (!last) {
+        jsConsumerInfo* ci = nullptr;
+        const natsStatus s =
+            js_GetConsumerInfo(&ci, js, stream.c_str(), durable.c_str(), nullptr, &jerr);
+        const JsPtr<jsConsumerInfo> info(ci);
+        if (s == NATS_OK) {
+            return {};
+        }
+        if (s != NATS_NOT_FOUND) {
+            return nats_error(s, "jetstream consumer info", url);
+        }
+    } else {
+        const natsStatus s = js_DeleteConsumer(js, stream.c_str(), durable.c_str(), nullptr, &jerr);
+        if (s != NATS_OK && s != NATS_NOT_FOUND) {
+            return nats_error(s, "jetstream delete consumer", url);
+        }
+    }
+    jsConsumerConfig cc;
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = durable.c_str();
+    cc.AckPolicy = js_AckExplicit;
+    cc.FilterSubject = subject.c_str();
+    if (last) {
+        cc.DeliverPolicy = js_DeliverByStartSequence;
+        cc.OptStartSeq = *last + 1;
+    }
+    jsConsumerInfo* ci = nullptr;
+    const natsStatus s = js_AddConsumer(&ci, js, stream.c_str(), &cc, nullptr, &jerr);
+    const JsPtr<jsConsumerInfo> info(ci);
+    if (s != NATS_OK) {
+        return nats_error(s, "jetstream add consumer", url);
+    }
+    return {};
+}
+
 }  // namespace
+
+Result<std::unique_ptr<Source>> jetstream_source(NatsLink& link, const NatsUri& u) {
+    const std::string url = link.server() + "/" + u.subject;
+    const BridgeOptions& o = link.shared().options;
+    const std::string durable = o.durable.empty() ? std::string("ipckit-bridge") : o.durable;
+    IPCKIT_TRY_ASSIGN(JsPtr<jsCtx> js, open_stream(link, o.jetstream, url));
+    std::optional<StateFile> state;
+    if (!o.state_file.empty()) {
+        IPCKIT_TRY_ASSIGN(state, StateFile::open(o.state_file));
+    }
+    IPCKIT_TRY(ensure_consumer(
+        js.get(), o.jetstream, durable, u.subject, state ? state->last() : std::nullopt, url));
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = o.jetstream.c_str();
+    so.Consumer = durable.c_str();
+    natsSubscription* raw = nullptr;
+    jsErrCode jerr{};
+    const natsStatus s =
+        js_PullSubscribe(&raw, js.get(), u.subject.c_str(), durable.c_str(), nullptr, &so, &jerr);
+    if (s != NATS_OK) {
+        return nats_error(s, "jetstream subscribe", url);
+    }
+    return std::unique_ptr<Source>(
+        std::make_unique<JsSource>(link, std::move(js), raw, url, std::move(state)));
+}
+
+Result<std::unique_ptr<Sink>> jetstream_sink(NatsLink& link, const NatsUri& u) {
+    const std::string url = link.server() + "/" + u.subject;
+    const std::string& stream = link.shared().options.jetstream;
+    IPCKIT_TRY_ASSIGN(JsPtr<jsCtx> js, open_stream(link, stream, url));
+    return std::unique_ptr<Sink>(
+        std::make_unique<JsSink>(link, std::move(js), u.subject, url, stream));
+}
 
 Result<NatsLinkPtr> connect_nats(const NatsUri& u, BridgeShared& shared) {
     NatsLinkPtr link(

@@ -63,6 +63,11 @@ public:
     virtual ~Source() = default;
     /// The next message to relay, or empty when `deadline` passed first.
     virtual Result<std::optional<Relayed>> receive(Deadline deadline) = 0;
+    /// The last message received is settled (delivered, or dropped by the lossy policy):
+    /// JetStream acks it here.
+    virtual Result<void> settled() { return {}; }
+    /// True when a message received and never settled is delivered again later (JetStream).
+    [[nodiscard]] virtual bool redelivers() const noexcept { return false; }
 };
 
 class Sink {
@@ -92,6 +97,9 @@ using NatsLinkPtr = std::unique_ptr<NatsLink, NatsLinkDeleter>;
 Result<NatsLinkPtr> connect_nats(const NatsUri& u, BridgeShared& shared);
 Result<std::unique_ptr<Source>> nats_source(NatsLink& link, const NatsUri& u);
 Result<std::unique_ptr<Sink>> nats_sink(NatsLink& link, const NatsUri& u);
+// bridge_jetstream.cpp: the same over JetStream (BridgeOptions::jetstream).
+Result<std::unique_ptr<Source>> jetstream_source(NatsLink& link, const NatsUri& u);
+Result<std::unique_ptr<Sink>> jetstream_sink(NatsLink& link, const NatsUri& u);
 
 /// The local half of a bridge: a source, a sink, or both on one object (bridge_local.cpp).
 struct LocalSide {

@@ -23,6 +23,9 @@ struct BridgeArgs {
     bool stats = false;
     bool lossy = false;
     int max_retries = 60;
+    std::string jetstream;
+    std::string durable;
+    std::string state;
     std::string mode;
     std::vector<std::string> trust_owners;
 };
@@ -63,6 +66,12 @@ int run_bridge(const BridgeArgs& a) {
     o.both = a.both;
     o.on_full = a.lossy ? BridgeFullPolicy::Drop : BridgeFullPolicy::Block;
     o.max_retries = a.max_retries;
+    o.jetstream = a.jetstream;
+    o.durable = a.durable;
+    o.state_file = a.state;
+    if (a.jetstream.empty() && (!a.durable.empty() || !a.state.empty())) {
+        return usage("bridge", "--durable and --state are for --jetstream");
+    }
     if (!a.mode.empty()) {
         const auto m = parse_mode(a.mode);
         if (!m) {
@@ -132,6 +141,18 @@ void register_bridge(CLI::App& root, std::vector<Command>& commands) {
                     a->max_retries,
                     "Connection attempts to the server (at start and after a loss) before "
                     "giving up with exit 1; -1: for ever (default 60)");
+    app->add_option("--jetstream",
+                    a->jetstream,
+                    "Use JetStream: publish acked with Nats-Msg-Id de-duplication; receive "
+                    "through a durable consumer, acking after the local send")
+        ->type_name("STREAM");
+    app->add_option("--durable", a->durable, "JetStream receive: the durable consumer's name")
+        ->type_name("NAME");
+    app->add_option("--state",
+                    a->state,
+                    "JetStream receive: file keeping the last delivered stream sequence, so a "
+                    "restart resumes with nothing lost or delivered twice")
+        ->type_name("FILE");
     app->add_option("--mode", a->mode, "Permissions of a created local object (octal)");
     app->add_option("--trust-owner", a->trust_owners, kTrustOwnerHelp)->type_name("USER");
     app->footer(

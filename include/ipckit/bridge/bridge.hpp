@@ -37,6 +37,19 @@ struct IPCKIT_API BridgeOptions {
     /// The first wait between attempts; it doubles per attempt up to `max_retry_wait`.
     std::chrono::milliseconds retry_wait{100};
     std::chrono::milliseconds max_retry_wait{5000};
+    /// JetStream instead of core NATS: the stream that holds the subject (it must exist).
+    /// Publishing waits for the stream's ack and sets Nats-Msg-Id (this bridge's id + sequence),
+    /// so a publish retried after a lost ack is stored once. Receiving uses the durable pull
+    /// consumer `durable` and acks each message after the local send (a full local side
+    /// delays the ack).
+    std::string jetstream;
+    /// JetStream receive: the durable consumer's name (empty: "ipckit-bridge").
+    std::string durable;
+    /// JetStream receive: a file that keeps the stream sequence of the last message delivered
+    /// locally. A restarted bridge resumes right after it: nothing lost, nothing delivered
+    /// twice (but for a kill between the local send and this file's update, a few
+    /// instructions). Empty: at least once (the message in flight at a crash may come twice).
+    std::string state_file;
     std::optional<Permissions> mode;  ///< permissions of a created local object (default 0600)
     Ownership ownership;              ///< whose existing local objects are accepted
     /// Called (from the bridge's threads) with one line for each event a user must see: drops,

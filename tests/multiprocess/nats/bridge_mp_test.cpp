@@ -19,6 +19,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <mutex>
 #include <nats/nats.h>
 #include <span>
@@ -624,6 +626,223 @@ TEST_F(BridgeTest, CliAMessageOverMaxPayloadEndsTheBridgeNamingBothSizes) {
     EXPECT_EQ(b.exit_code, 1) << b.describe();
     EXPECT_NE(b.err.find("message is 1000 bytes (+"), std::string::npos) << b.err;
     EXPECT_NE(b.err.find("max_payload is 1024"), std::string::npos) << b.err;
+}
+
+}  // namespace
+}  // namespace ipckit::test
+
+// ---- JetStream (each server with its own store directory)
+
+namespace ipckit::test {
+namespace {
+
+/// Creates stream `name` storing `subject` on the server at `port` (raw libnats).
+void add_stream(std::uint16_t port, const char* name, const char* subject) {
+    natsConnection* nc = nullptr;
+    ASSERT_EQ(natsConnection_ConnectTo(&nc, ("nats://127.0.0.1:" + std::to_string(port)).c_str()),
+              NATS_OK);
+    jsCtx* js = nullptr;
+    ASSERT_EQ(natsConnection_JetStream(&js, nc, nullptr), NATS_OK);
+    jsStreamConfig cfg;
+    jsStreamConfig_Init(&cfg);
+    cfg.Name = name;
+    const char* subjects[] = {subject};
+    cfg.Subjects = subjects;
+    cfg.SubjectsLen = 1;
+    jsStreamInfo* si = nullptr;
+    jsErrCode jerr{};
+    ASSERT_EQ(js_AddStream(&si, js, &cfg, nullptr, &jerr), NATS_OK) << jerr;
+    jsStreamInfo_Destroy(si);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+}
+
+/// Publishes "0".."count-1" on `subject` through JetStream, each acked.
+void js_publish(std::uint16_t port, const char* subject, int count) {
+    natsConnection* nc = nullptr;
+    ASSERT_EQ(natsConnection_ConnectTo(&nc, ("nats://127.0.0.1:" + std::to_string(port)).c_str()),
+              NATS_OK);
+    jsCtx* js = nullptr;
+    ASSERT_EQ(natsConnection_JetStream(&js, nc, nullptr), NATS_OK);
+    for (int i = 0; i < count; ++i) {
+        const std::string m = std::to_string(i);
+        ASSERT_EQ(js_PublishAsync(js, subject, m.data(), static_cast<int>(m.size()), nullptr),
+                  NATS_OK)
+            << i;
+    }
+    jsPubOptions o;
+    jsPubOptions_Init(&o);
+    o.MaxWait = 10000;
+    ASSERT_EQ(js_PublishAsyncComplete(js, &o), NATS_OK);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+}
+
+/// Creates the durable pull consumer `durable` on `stream` with a short ack wait.
+void add_consumer(std::uint16_t port,
+                  const char* stream,
+                  const char* durable,
+                  std::chrono::milliseconds ack_wait) {
+    natsConnection* nc = nullptr;
+    ASSERT_EQ(natsConnection_ConnectTo(&nc, ("nats://127.0.0.1:" + std::to_string(port)).c_str()),
+              NATS_OK);
+    jsCtx* js = nullptr;
+    ASSERT_EQ(natsConnection_JetStream(&js, nc, nullptr), NATS_OK);
+    jsConsumerConfig cc;
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = durable;
+    cc.AckPolicy = js_AckExplicit;
+    cc.AckWait = std::chrono::duration_cast<std::chrono::nanoseconds>(ack_wait).count();
+    jsConsumerInfo* ci = nullptr;
+    jsErrCode jerr{};
+    ASSERT_EQ(js_AddConsumer(&ci, js, stream, &cc, nullptr, &jerr), NATS_OK) << jerr;
+    jsConsumerInfo_Destroy(ci);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+}
+
+NatsServerOptions jetstream() {
+    NatsServerOptions o;
+    o.jetstream = true;
+    return o;
+}
+
+TEST_F(BridgeTest, JetStreamAMissingStreamIsAClearError) {
+    NatsServer server(jetstream());
+    auto pub = Publisher::create("nostream", config());
+    ASSERT_TRUE(pub);
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"bridge", "--jetstream", "NOPE", chan("nostream"), server.url("js.a")},
+             {"bridge", "--jetstream", "NOPE", server.url("js.a"), chan("nostream")}}) {
+        const RunResult r = ipckit(args);
+        EXPECT_EQ(r.exit_code, 1) << r.describe();
+        EXPECT_NE(r.err.find("the stream 'NOPE' does not exist"), std::string::npos) << r.err;
+    }
+}
+
+TEST_F(BridgeTest, JetStreamPublishesAckedWithAMessageIdAndTheConsumerDeliversInOrder) {
+    NatsServer server(jetstream());
+    add_stream(server.port(), "S", "js.>");
+    auto source = Publisher::create("jsa", config());
+    auto sink = Subscriber::create("jsb", config());
+    ASSERT_TRUE(source && sink);
+    natsConnection* nc = nullptr;
+    ASSERT_EQ(natsConnection_ConnectTo(
+                  &nc, ("nats://127.0.0.1:" + std::to_string(server.port())).c_str()),
+              NATS_OK);
+    natsSubscription* raw = nullptr;
+    ASSERT_EQ(natsConnection_SubscribeSync(&raw, nc, "js.a"), NATS_OK);
+    ASSERT_EQ(natsConnection_Flush(nc), NATS_OK);
+    BridgeOptions js;
+    js.jetstream = "S";
+    START_BRIDGE(out, chan("jsa"), server.url("js.a"), js);
+    constexpr int kCount = 300;
+    for (int i = 0; i < kCount; ++i) {
+        ASSERT_TRUE(source->send(bytes(std::to_string(i))));
+    }
+    // The stream has them (a consumer started afterwards reads them all), each with its id.
+    natsMsg* first = nullptr;
+    ASSERT_EQ(natsSubscription_NextMsg(&first, raw, 5000), NATS_OK);
+    const char* id = nullptr;
+    const char* origin = nullptr;
+    ASSERT_EQ(natsMsgHeader_Get(first, "Nats-Msg-Id", &id), NATS_OK);
+    ASSERT_EQ(natsMsgHeader_Get(first, "Ipckit-Origin", &origin), NATS_OK);
+    EXPECT_EQ(std::string(id), std::string(origin) + "-1");
+    natsMsg_Destroy(first);
+    natsSubscription_Destroy(raw);
+    natsConnection_Destroy(nc);
+    ASSERT_TRUE(eventually(10s, "all relayed", [&] { return out.stats().relayed == kCount; }));
+    START_BRIDGE(in, server.url("js.a"), chan("jsb"), js);
+    for (int i = 0; i < kCount; ++i) {
+        ASSERT_EQ(next(*sink), std::to_string(i));
+    }
+    EXPECT_EQ(next(*sink, 200ms), "<none>");
+    EXPECT_EQ(in.stop(), "");
+    EXPECT_EQ(out.stop(), "");
+}
+
+TEST_F(BridgeTest, JetStreamSigkillOfTheReceivingBridgeThenRestartLosesAndRepeatsNothing) {
+    NatsServer server(jetstream());
+    add_stream(server.port(), "K", "k.>");
+    constexpr int kCount = 3000;
+    js_publish(server.port(), "k.a", kCount);
+    add_consumer(server.port(), "K", "d1", 500ms);        // redeliveries come quickly
+    auto sink = Subscriber::create("jsk", config(4096));  // the bridge blocks on the reader
+    ASSERT_TRUE(sink);
+    const std::string state = unique_path("bridge-state");
+    const std::vector<std::string> args = {"bridge",
+                                           "--jetstream",
+                                           "K",
+                                           "--durable",
+                                           "d1",
+                                           "--state",
+                                           state,
+                                           server.url("k.a"),
+                                           chan("jsk")};
+    std::vector<int> seen(kCount, 0);
+    std::map<std::uint32_t, int> last_in_lane;  // order is kept per publisher lane
+    int received = 0;
+    auto drain = [&](int until) {
+        std::vector<std::byte> buf;
+        while (received < until) {
+            auto r = sink->receive_until(buf, Deadline::after(10s));
+            ASSERT_TRUE(r) << r.error().message();
+            ASSERT_TRUE(*r) << "stalled after " << received << " messages";
+            const int v = std::stoi(text(std::span(buf.data(), (*r)->size)));
+            ASSERT_TRUE(v >= 0 && v < kCount);
+            ++seen[static_cast<std::size_t>(v)];
+            auto [it, fresh] = last_in_lane.try_emplace((*r)->publisher, -1);
+            EXPECT_GT(v, it->second) << "out of order within one lane";
+            it->second = v;
+            ++received;
+        }
+    };
+    {
+        Background first(args);
+        drain(kCount / 3);
+        ASSERT_EQ(::kill(first.pid(), SIGKILL), 0);
+        const RunResult r = first.wait();
+        EXPECT_EQ(r.signal, SIGKILL) << r.describe();
+    }
+    // What the killed bridge had already put into the channel is still there to read.
+    Background second(args);
+    drain(kCount);  // exactly kCount: more would be duplicates (checked below)
+    // Past the consumer's ack wait: whatever JetStream re-sends unacked must not arrive again.
+    EXPECT_EQ(next(*sink, 1500ms), "<none>") << "a message was delivered twice";
+    for (int v = 0; v < kCount; ++v) {
+        ASSERT_EQ(seen[static_cast<std::size_t>(v)], 1) << "message " << v;
+    }
+    ASSERT_EQ(::kill(second.pid(), SIGTERM), 0);
+    EXPECT_EQ(second.wait().exit_code, 0);
+}
+
+/// The state file decides where a restarted bridge resumes, whatever the consumer acked (acks
+/// still in the client's buffer die with a SIGKILL).
+TEST_F(BridgeTest, JetStreamResumesRightAfterTheRecordedSequence) {
+    NatsServer server(jetstream());
+    add_stream(server.port(), "R", "r.>");
+    js_publish(server.port(), "r.a", 20);
+    add_consumer(server.port(), "R", "d2", 30s);  // exists, nothing acked
+    const std::string state = unique_path("bridge-state");
+    {
+        std::ofstream(state) << "00000000000000000012\n";  // stream seq 12 = message "11"
+    }
+    auto sink = Subscriber::create("jsr", config());
+    ASSERT_TRUE(sink);
+    BridgeOptions js;
+    js.jetstream = "R";
+    js.durable = "d2";
+    js.state_file = state;
+    START_BRIDGE(b, server.url("r.a"), chan("jsr"), js);
+    for (int i = 12; i < 20; ++i) {
+        ASSERT_EQ(next(*sink), std::to_string(i));
+    }
+    EXPECT_EQ(next(*sink, 200ms), "<none>");
+    EXPECT_EQ(b.stop(), "");
+    std::ifstream in(state);
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line, "00000000000000000020");
 }
 
 }  // namespace

@@ -169,6 +169,9 @@ public:
         if (s == NATS_OK) {  // --both: what this connection publishes is not delivered back to it
             s = natsOptions_SetNoEcho(opts.get(), true);
         }
+        if (s == NATS_OK && o.low_latency) {  // a write per publish instead of batching
+            s = natsOptions_SetSendAsap(opts.get(), true);
+        }
         if (s == NATS_OK) {
             s = natsOptions_SetDisconnectedCB(opts.get(), &NatsLink::on_disconnected, this);
         }

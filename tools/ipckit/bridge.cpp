@@ -22,6 +22,7 @@ struct BridgeArgs {
     bool both = false;
     bool stats = false;
     bool lossy = false;
+    bool low_latency = false;
     int max_retries = 60;
     std::string jetstream;
     std::string durable;
@@ -66,6 +67,7 @@ int run_bridge(const BridgeArgs& a) {
     o.both = a.both;
     o.on_full = a.lossy ? BridgeFullPolicy::Drop : BridgeFullPolicy::Block;
     o.max_retries = a.max_retries;
+    o.low_latency = a.low_latency;
     o.jetstream = a.jetstream;
     o.durable = a.durable;
     o.state_file = a.state;
@@ -137,6 +139,10 @@ void register_bridge(CLI::App& root, std::vector<Command>& commands) {
                   a->lossy,
                   "When the receiving side is full, drop the message (counted and reported) "
                   "instead of waiting");
+    app->add_flag("--low-latency",
+                  a->low_latency,
+                  "Send each message to the server at once (no batching): lower latency, "
+                  "more system calls");
     app->add_option("--max-retries",
                     a->max_retries,
                     "Connection attempts to the server (at start and after a loss) before "

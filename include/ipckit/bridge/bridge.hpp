@@ -50,6 +50,9 @@ struct IPCKIT_API BridgeOptions {
     /// twice (but for a kill between the local send and this file's update, a few
     /// instructions). Empty: at least once (the message in flight at a crash may come twice).
     std::string state_file;
+    /// Write each publication to the server at once instead of letting libnats batch them
+    /// (its flusher coalesces for about a millisecond): lower latency, more system calls.
+    bool low_latency = false;
     std::optional<Permissions> mode;  ///< permissions of a created local object (default 0600)
     Ownership ownership;              ///< whose existing local objects are accepted
     /// Called (from the bridge's threads) with one line for each event a user must see: drops,

@@ -189,6 +189,23 @@ TEST_F(BridgeTest, ChanToNatsToChanThroughTwoBridgesInOrder) {
     }
 }
 
+TEST_F(BridgeTest, LowLatencyModeRelaysInOrderToo) {
+    NatsServer server;
+    auto source = Publisher::create("la", config());
+    auto sink = Subscriber::create("lb", config());
+    ASSERT_TRUE(source && sink);
+    BridgeOptions fast;
+    fast.low_latency = true;
+    START_BRIDGE(in, server.url("ll"), chan("lb"), fast);
+    START_BRIDGE(out, chan("la"), server.url("ll"), fast);
+    for (int i = 0; i < 100; ++i) {
+        ASSERT_TRUE(source->send(bytes(std::to_string(i))));
+        ASSERT_EQ(next(*sink), std::to_string(i));  // one at a time: nothing waits for a batch
+    }
+    EXPECT_EQ(in.stop(), "");
+    EXPECT_EQ(out.stop(), "");
+}
+
 TEST_F(BridgeTest, BothWaysDeliversEachMessageOnceAndNeverEchoes) {
     NatsServer server;
     auto xpub = Publisher::create("x", config());

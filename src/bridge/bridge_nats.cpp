@@ -150,10 +150,13 @@ public:
         if (s == NATS_OK) {
             s = natsOptions_SetTimeout(opts.get(), kAttemptTimeoutMs);
         }
+        // 0: one attempt and no reconnect (libnats, given MaxReconnect 0 with RetryOnFailedConnect,
+        // retried the connect for ever).
+        const bool retry = o.max_retries != 0;
         if (s == NATS_OK) {
-            s = natsOptions_SetAllowReconnect(opts.get(), true);
+            s = natsOptions_SetAllowReconnect(opts.get(), retry);
         }
-        if (s == NATS_OK) {
+        if (s == NATS_OK && retry) {
             s = natsOptions_SetMaxReconnect(opts.get(), o.max_retries < 0 ? -1 : o.max_retries);
         }
         if (s == NATS_OK) {  // the first wait; on_delay doubles it per attempt
@@ -164,7 +167,7 @@ public:
             s = natsOptions_SetCustomReconnectDelay(opts.get(), &NatsLink::on_delay, this);
         }
         if (s == NATS_OK) {  // Connect itself retries (blocking) with the same policy
-            s = natsOptions_SetRetryOnFailedConnect(opts.get(), true, nullptr, nullptr);
+            s = natsOptions_SetRetryOnFailedConnect(opts.get(), retry, nullptr, nullptr);
         }
         if (s == NATS_OK) {  // --both: what this connection publishes is not delivered back to it
             s = natsOptions_SetNoEcho(opts.get(), true);
@@ -207,8 +210,7 @@ public:
     }
     [[nodiscard]] std::string attempts_text() const {
         const int n = shared_.options.max_retries;
-        return n < 0 ? std::string("retrying for ever")
-                     : std::to_string(n) + " connection attempt(s)";
+        return n < 0 ? std::string("retrying for ever") : std::to_string(n) + " retries";
     }
 
     [[nodiscard]] natsConnection* conn() const noexcept { return conn_; }

@@ -125,7 +125,7 @@ void register_bridge(CLI::App& root, std::vector<Command>& commands) {
         "priority and SysV type travel in headers and are restored on the far side.\n"
         "When the local side is full the bridge waits (nothing dropped) unless --lossy, which\n"
         "drops, counts and reports. A lost server connection is retried with backoff;\n"
-        "after --max-retries failed attempts (also at start) the bridge exits 1.");
+        "after --max-retries retries (also at start) the bridge exits 1.");
     app->add_option("from", a->from, "Where messages come from (URI)")->required();
     app->add_option("to", a->to, "Where they go (URI)")->required();
     app->add_flag("--create", a->create, "Create the local queue or channel if missing");
@@ -145,8 +145,8 @@ void register_bridge(CLI::App& root, std::vector<Command>& commands) {
                   "more system calls");
     app->add_option("--max-retries",
                     a->max_retries,
-                    "Connection attempts to the server (at start and after a loss) before "
-                    "giving up with exit 1; -1: for ever (default 60)");
+                    "Retries of the server connection (at start and after a loss, with backoff) "
+                    "before giving up with exit 1; 0: none; -1: for ever (default 60)");
     app->add_option("--jetstream",
                     a->jetstream,
                     "Use JetStream: publish acked with Nats-Msg-Id de-duplication; receive "

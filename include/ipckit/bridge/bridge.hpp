@@ -31,8 +31,8 @@ struct IPCKIT_API BridgeOptions {
     /// never sent back (NATS no-echo plus the bridge's own channel lane is skipped).
     bool both = false;
     BridgeFullPolicy on_full = BridgeFullPolicy::Block;
-    /// Connection attempts to the NATS server, at start and after each loss, before the bridge
-    /// gives up (errc::connection_refused / not_connected); < 0: for ever.
+    /// Retries of the NATS connection, at start and after each loss, before the bridge gives up
+    /// (errc::connection_refused / not_connected); 0: none; < 0: for ever.
     int max_retries = 60;
     /// The first wait between attempts; it doubles per attempt up to `max_retry_wait`.
     std::chrono::milliseconds retry_wait{100};

@@ -121,7 +121,13 @@ NatsServer::NatsServer(NatsServerOptions options) : options_(std::move(options))
         throw std::runtime_error("mkdtemp " + tmpl + " failed");
     }
     dir_ = tmpl;
-    start(0);
+    try {
+        start(0);
+    } catch (...) {  // no destructor runs for a constructor that throws: the dir goes here
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+        throw;
+    }
 }
 
 void NatsServer::restart() {

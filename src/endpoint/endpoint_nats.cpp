@@ -27,6 +27,7 @@ constexpr std::string_view kPidHeader = "Ipckit-Pid";
 constexpr std::chrono::milliseconds kDefaultConnectTimeout{5000};
 /// NextMsg/Flush take a timeout in ms; a never-deadline waits in slices of this.
 constexpr std::int64_t kWaitSliceMs = 1000;
+constexpr std::int64_t kMaxMqPriority = 32767;
 
 struct NatsDeleter {
     void operator()(natsOptions* p) const noexcept { natsOptions_Destroy(p); }
@@ -186,6 +187,18 @@ public:
         const char* pid = nullptr;
         if (natsMsgHeader_Get(msg.get(), kPidHeader.data(), &pid) == NATS_OK) {
             m.sender_pid = parse_pid(pid);
+        }
+        // What a bridge carried from an mq or a SysV queue (src/bridge/bridge_nats.cpp).
+        const char* value = nullptr;
+        if (natsMsgHeader_Get(msg.get(), "Ipckit-Prio", &value) == NATS_OK && value != nullptr) {
+            if (const auto p = parse_integer(value, 0, kMaxMqPriority)) {
+                m.priority = static_cast<unsigned>(*p);
+            }
+        }
+        if (natsMsgHeader_Get(msg.get(), "Ipckit-Type", &value) == NATS_OK && value != nullptr) {
+            if (const auto t = parse_integer(value, 1, LONG_MAX)) {
+                m.type = static_cast<long>(*t);
+            }
         }
         return std::optional<EndpointMessage>(std::move(m));
     }

@@ -114,7 +114,29 @@ std::string NatsServer::binary() {
     return {};
 }
 
-NatsServer::NatsServer(NatsServerOptions options) {
+NatsServer::NatsServer(NatsServerOptions options) : options_(std::move(options)) {
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "ipckit-test-nats-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+        throw std::runtime_error("mkdtemp " + tmpl + " failed");
+    }
+    dir_ = tmpl;
+    try {
+        start(0);
+    } catch (...) {  // no destructor runs for a constructor that throws: the dir goes here
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+        throw;
+    }
+}
+
+void NatsServer::restart() {
+    stop();
+    start(port_);
+}
+
+void NatsServer::start(std::uint16_t port) {
+    const NatsServerOptions& options = options_;
     const std::string bin = binary();
     if (bin.empty()) {
         throw std::runtime_error(
@@ -122,14 +144,9 @@ NatsServer::NatsServer(NatsServerOptions options) {
             "install the Debian package nats-server, e.g. with scripts/setup.sh "
             "(scripts/packages.d/nats.txt)");
     }
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "ipckit-test-nats-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) {
-        throw std::runtime_error("mkdtemp " + tmpl + " failed");
-    }
-    dir_ = tmpl;
+    const std::string client_port = port == 0 ? std::string("-1") : std::to_string(port);
     std::vector<std::string> args = {
-        bin, "-a", "127.0.0.1", "-p", "-1", "-m", "-1", "--ports_file_dir", dir_};
+        bin, "-a", "127.0.0.1", "-p", client_port, "-m", "-1", "--ports_file_dir", dir_};
     if (!options.config.empty()) {
         const std::string conf = dir_ + "/server.conf";
         std::ofstream(conf) << options.config << "\n";
@@ -168,7 +185,9 @@ NatsServer::NatsServer(NatsServerOptions options) {
     auto fail = [&](const std::string& why) {
         const std::string text = read_file(log);
         stop();
-        std::filesystem::remove_all(dir_);
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+        dir_.clear();
         throw std::runtime_error("nats-server " + why + "; its log:\n" + text);
     };
     // The ports file appears once both listeners are up.

@@ -41,12 +41,17 @@ public:
     bool wait_for_subscription(const std::string& subject, std::chrono::milliseconds timeout) const;
     /// Stops the server now (SIGTERM, SIGKILL after 5 s); idempotent.
     void stop();
+    /// Stops it (if running) and starts it again on the same client port, with the same options
+    /// and store directory (a server restart as clients see it).
+    void restart();
 
     /// $IPCKIT_TEST_NATS_SERVER when set, else nats-server on PATH (or /usr/sbin, /usr/bin);
     /// empty if missing.
     static std::string binary();
 
 private:
+    void start(std::uint16_t port);
+    NatsServerOptions options_;
     std::string dir_;
     pid_t pid_ = -1;
     std::uint16_t port_ = 0;

@@ -14,6 +14,8 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <set>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -232,7 +234,20 @@ TEST(NatsServerFixture, StopsTheServerByPid) {
     EXPECT_EQ(::waitpid(pid, nullptr, WNOHANG), -1);
 }
 
-TEST(NatsServerFixture, AMissingBinaryFailsNamingThePackage) {
+/// The fixture's temp dirs ("ipckit-test-nats-*") that exist now.
+std::set<std::string> fixture_dirs() {
+    std::set<std::string> dirs;
+    for (const auto& e :
+         std::filesystem::directory_iterator(std::filesystem::temp_directory_path())) {
+        if (e.path().filename().string().starts_with("ipckit-test-nats-")) {
+            dirs.insert(e.path().string());
+        }
+    }
+    return dirs;
+}
+
+TEST(NatsServerFixture, AMissingBinaryFailsNamingThePackageAndLeavesNoTempDir) {
+    const std::set<std::string> before = fixture_dirs();
     ASSERT_EQ(::setenv("IPCKIT_TEST_NATS_SERVER", "/nonexistent/nats-server", 1), 0);
     std::string what;
     try {
@@ -242,6 +257,9 @@ TEST(NatsServerFixture, AMissingBinaryFailsNamingThePackage) {
     }
     ::unsetenv("IPCKIT_TEST_NATS_SERVER");
     EXPECT_NE(what.find("install the Debian package nats-server"), std::string::npos) << what;
+    for (const auto& d : fixture_dirs()) {
+        EXPECT_TRUE(before.contains(d)) << d << " was left behind";
+    }
 }
 
 }  // namespace

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: MIT
+// Bridge: checks the pair, opens the local side (bridge_local.cpp) and the NATS side
+// (bridge_nats.cpp), and runs one pump per direction: receive, deliver (block or drop by the
+// policy), count.
+#include "ipckit/bridge/bridge.hpp"
+
+#include "bridge/bridge_side.hpp"
+#include "ipckit/core/assert.hpp"
+
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace ipckit {
+
+namespace {
+
+using detail::BridgeShared;
+using detail::Relayed;
+using detail::Sink;
+using detail::Source;
+
+bool has_wildcard(const NatsUri& u) {
+    return u.subject.find_first_of("*>") != std::string::npos;
+}
+
+/// One direction: from `source` into `sink`.
+struct Pump {
+    Source* source = nullptr;
+    Sink* sink = nullptr;
+};
+
+/// Reports drops: the first at once, then at most one summary line a second.
+class DropReporter {
+public:
+    explicit DropReporter(BridgeShared& shared) : shared_(shared) {}
+    void dropped(const std::string& where) {
+        const std::lock_guard lock(mu_);
+        ++pending_;
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_ >= std::chrono::seconds(1)) {
+            shared_.report(where + ": " + std::to_string(pending_) +
+                           " message(s) dropped: the receiving side was full (lossy policy; " +
+                           std::to_string(shared_.dropped.load()) + " dropped in all)");
+            pending_ = 0;
+            last_ = now;
+        }
+    }
+    void finish(const std::string& where) {
+        const std::lock_guard lock(mu_);
+        if (pending_ > 0) {
+            shared_.report(where + ": " + std::to_string(pending_) +
+                           " message(s) dropped: the receiving side was full (lossy policy; " +
+                           std::to_string(shared_.dropped.load()) + " dropped in all)");
+            pending_ = 0;
+        }
+    }
+
+private:
+    BridgeShared& shared_;
+    std::mutex mu_;
+    std::uint64_t pending_ = 0;
+    std::chrono::steady_clock::time_point last_{};
+};
+
+}  // namespace
+
+struct Bridge::Impl {
+    BridgeShared shared;
+    detail::NatsLinkPtr link;  // destroyed last among the NATS parts: declared first
+    detail::LocalSide local;
+    std::unique_ptr<Source> nats_source;
+    std::unique_ptr<Sink> nats_sink;
+    std::vector<Pump> pumps;
+    DropReporter drops{shared};
+
+    /// Delivers `m` by the policy (Block: waits, in slices so stop() is seen; Drop: counts).
+    /// False when stop() came while it waited: the message is not settled.
+    Result<bool> deliver(const Pump& p, const Relayed& m) {
+        if (shared.options.on_full == BridgeFullPolicy::Drop) {
+            IPCKIT_TRY_ASSIGN(const bool sent, p.sink->send(m, Deadline::now()));
+            if (sent) {
+                ++shared.relayed;
+            } else {
+                ++shared.dropped;
+                drops.dropped(p.sink->name());
+            }
+            return true;
+        }
+        for (;;) {
+            IPCKIT_TRY_ASSIGN(const bool sent,
+                              p.sink->send(m, Deadline::after(detail::kStopSlice)));
+            if (sent) {
+                ++shared.relayed;
+                return true;
+            }
+            if (shared.stop) {  // stopped while the far side stayed full: say so, never hide it
+                if (p.source->redelivers()) {
+                    shared.report(p.sink->name() +
+                                  ": stopped while it was full: 1 message left unacknowledged "
+                                  "(JetStream delivers it again)");
+                } else {
+                    ++shared.dropped;
+                    shared.report(p.sink->name() +
+                                  ": stopped while it was full: 1 message taken and not "
+                                  "delivered");
+                }
+                return false;
+            }
+        }
+    }
+
+    Result<void> pump(const Pump& p) {
+        while (!shared.stop) {
+            IPCKIT_TRY_ASSIGN(auto m, p.source->receive(Deadline::after(detail::kStopSlice)));
+            if (!m) {
+                continue;
+            }
+            IPCKIT_TRY_ASSIGN(const bool settled, deliver(p, *m));
+            if (settled) {
+                IPCKIT_TRY(p.source->settled());
+            }
+        }
+        drops.finish(p.sink->name());
+        return p.sink->flush();
+    }
+
+    /// Runs a pump; an error stops the others.
+    Result<void> guarded(const Pump& p) {
+        auto r = pump(p);
+        if (!r) {
+            shared.stop = true;
+        }
+        return r;
+    }
+};
+
+namespace {
+
+/// Refuses a pair the bridge cannot relay, before anything is opened or contacted.
+Result<void> check_pair(const Uri& from, const Uri& to, const BridgeOptions& options) {
+    const auto* nfrom = from.get_if<NatsUri>();
+    const auto* nto = to.get_if<NatsUri>();
+    if (nfrom != nullptr && nto != nullptr) {
+        return Error(std::errc::invalid_argument,
+                     "bridge",
+                     from.text() + " -> " + to.text(),
+                     "both sides are NATS: one side must be a local endpoint");
+    }
+    if (nto != nullptr && has_wildcard(*nto)) {
+        return Error(std::errc::invalid_argument,
+                     "bridge",
+                     to.text(),
+                     "wildcards ('*', '>') are only for the FROM side; publish on a concrete "
+                     "subject");
+    }
+    if (!options.both) {
+        return {};
+    }
+    const Uri& local = nfrom != nullptr ? to : from;
+    if (nfrom == nullptr && nto == nullptr) {
+        return Error(std::errc::invalid_argument,
+                     "bridge",
+                     from.text() + " <-> " + to.text(),
+                     "--both relays between a channel and NATS: one side must be nats://");
+    }
+    if (local.scheme() != UriScheme::Chan) {
+        return Error(std::errc::invalid_argument,
+                     "bridge",
+                     local.text(),
+                     "--both needs a chan: endpoint (publish/subscribe); on a queue or "
+                     "socket the bridge would take back the messages it delivers");
+    }
+    const NatsUri& n = nfrom != nullptr ? *nfrom : *nto;
+    if (has_wildcard(n)) {
+        return Error(std::errc::invalid_argument,
+                     "bridge",
+                     (nfrom != nullptr ? from : to).text(),
+                     "--both publishes on the subject too: it must be concrete (no '*', '>')");
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<Bridge> Bridge::open(const Uri& from, const Uri& to, const BridgeOptions& options) {
+    IPCKIT_TRY(check_pair(from, to, options));
+    const auto* nfrom = from.get_if<NatsUri>();
+    const auto* nto = to.get_if<NatsUri>();
+    const Uri& local = nfrom != nullptr ? to : from;
+    auto impl = std::make_unique<Impl>();
+    impl->shared.options = options;
+    BridgeShared& shared = impl->shared;
+    if (nfrom == nullptr && nto == nullptr) {  // local to local
+        IPCKIT_TRY_ASSIGN(impl->local, detail::open_local(to, false, true, shared));
+        IPCKIT_TRY_ASSIGN(auto src, detail::open_local(from, true, false, shared));
+        impl->local.source = std::move(src.source);
+        impl->pumps.push_back({impl->local.source.get(), impl->local.sink.get()});
+        return Bridge(std::move(impl));
+    }
+    const NatsUri& n = nfrom != nullptr ? *nfrom : *nto;
+    const bool local_source = nfrom == nullptr || options.both;
+    const bool local_sink = nfrom != nullptr || options.both;
+    // The local side first: a missing queue is reported before waiting for a server.
+    IPCKIT_TRY_ASSIGN(impl->local, detail::open_local(local, local_source, local_sink, shared));
+    IPCKIT_TRY_ASSIGN(impl->link, detail::connect_nats(n, shared));
+    if (local_sink) {
+        IPCKIT_TRY_ASSIGN(impl->nats_source,
+                          options.jetstream.empty() ? detail::nats_source(*impl->link, n)
+                                                    : detail::jetstream_source(*impl->link, n));
+        impl->pumps.push_back({impl->nats_source.get(), impl->local.sink.get()});
+    }
+    if (local_source) {
+        IPCKIT_TRY_ASSIGN(impl->nats_sink,
+                          options.jetstream.empty() ? detail::nats_sink(*impl->link, n)
+                                                    : detail::jetstream_sink(*impl->link, n));
+        impl->pumps.push_back({impl->local.source.get(), impl->nats_sink.get()});
+    }
+    return Bridge(std::move(impl));
+}
+
+Result<void> Bridge::run() {
+    IPCKIT_ASSERT(impl_ != nullptr, "use of a moved-from Bridge");
+    Impl& impl = *impl_;
+    if (impl.pumps.size() == 1) {
+        return impl.guarded(impl.pumps[0]);
+    }
+    Result<void> second;
+    std::thread t([&impl, &second] { second = impl.guarded(impl.pumps[1]); });
+    auto first = impl.guarded(impl.pumps[0]);
+    t.join();
+    IPCKIT_TRY(std::move(first));
+    return second;
+}
+
+void Bridge::stop() noexcept {
+    impl_->shared.stop.store(true);
+}
+
+BridgeStats Bridge::stats() const noexcept {
+    const BridgeShared& s = impl_->shared;
+    return {s.relayed.load(), s.dropped.load(), s.gaps.load(), s.reconnects.load()};
+}
+
+Bridge::Bridge(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+Bridge::Bridge(Bridge&& other) noexcept = default;
+Bridge& Bridge::operator=(Bridge&& other) noexcept = default;
+Bridge::~Bridge() = default;
+
+}  // namespace ipckit

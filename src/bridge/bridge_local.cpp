@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: MIT
+// The local half of a bridge: any message Endpoint, except chan:, which is opened as a Publisher
+// and a Subscriber directly, because the bridge needs the publisher lane of what it receives and
+// (with --both) the lane of its own publisher, to skip its own messages.
+#include "bridge/bridge_side.hpp"
+#include "ipckit/channel/publisher.hpp"
+#include "ipckit/channel/subscriber.hpp"
+#include "ipckit/endpoint/endpoint.hpp"
+
+#include <string>
+#include <utility>
+
+namespace ipckit::detail {
+
+namespace {
+
+bool is_full(const Error& e) {
+    return e.code() == std::errc::timed_out ||
+           e.code() == std::errc::resource_unavailable_try_again;
+}
+
+class EndpointSource final : public Source {
+public:
+    explicit EndpointSource(Endpoint ep) : ep_(std::move(ep)) {}
+    Result<std::optional<Relayed>> receive(Deadline deadline) override {
+        IPCKIT_TRY_ASSIGN(auto m, ep_.receive(deadline));
+        if (!m) {
+            return std::optional<Relayed>();
+        }
+        Relayed r;
+        r.data = std::move(m->data);
+        r.meta.priority = m->priority;
+        r.meta.type = m->type;
+        if (m->credentials) {
+            r.meta.pid = m->credentials->pid;
+        } else if (m->sender_pid) {
+            r.meta.pid = m->sender_pid;
+        }
+        return std::optional<Relayed>(std::move(r));
+    }
+
+private:
+    Endpoint ep_;
+};
+
+class EndpointSink final : public Sink {
+public:
+    explicit EndpointSink(Endpoint ep) : ep_(std::move(ep)) {}
+    Result<bool> send(const Relayed& m, Deadline deadline) override {
+        SendOptions o;
+        o.priority = m.meta.priority;
+        o.type = m.meta.type;
+        o.deadline = deadline;
+        auto sent = ep_.send(m.data, o);
+        if (!sent) {
+            if (is_full(sent.error())) {
+                return false;
+            }
+            return std::move(sent).error();
+        }
+        return true;
+    }
+    [[nodiscard]] const std::string& name() const noexcept override { return ep_.name(); }
+
+private:
+    Endpoint ep_;
+};
+
+/// The channel's Subscriber; skips what the bridge's own publisher (lane `own_lane`) wrote.
+class ChanSource final : public Source {
+public:
+    ChanSource(Subscriber s,
+               std::optional<std::uint32_t> own_lane,
+               BridgeShared& shared,
+               std::string name)
+        : sub_(std::move(s)), own_lane_(own_lane), shared_(shared), name_(std::move(name)) {}
+    Result<std::optional<Relayed>> receive(Deadline deadline) override {
+        for (;;) {
+            IPCKIT_TRY_ASSIGN(auto got, sub_.receive_until(buf_, deadline));
+            if (!got) {
+                return std::optional<Relayed>();
+            }
+            if (got->lost_before > 0) {  // lapped (overwrite policy) or a publisher died
+                shared_.gaps += got->lost_before;
+                shared_.report(name_ + ": " + std::to_string(got->lost_before) +
+                               " message(s) lost in the channel before the bridge read them");
+            }
+            if (own_lane_ && got->publisher == *own_lane_) {
+                continue;  // delivered by this bridge: never sent back
+            }
+            Relayed r;
+            r.data.assign(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(got->size));
+            r.meta.lane = got->publisher;
+            return std::optional<Relayed>(std::move(r));
+        }
+    }
+
+private:
+    Subscriber sub_;
+    std::optional<std::uint32_t> own_lane_;
+    BridgeShared& shared_;
+    std::string name_;
+    std::vector<std::byte> buf_;
+};
+
+class ChanSink final : public Sink {
+public:
+    ChanSink(Publisher p, std::string name) : pub_(std::move(p)), name_(std::move(name)) {}
+    Result<bool> send(const Relayed& m, Deadline deadline) override {
+        if (m.data.size() > pub_.max_message_size()) {
+            return Error(std::errc::message_size,
+                         "chan send",
+                         name_,
+                         "message of " + std::to_string(m.data.size()) +
+                             " bytes > the channel's max_message_size " +
+                             std::to_string(pub_.max_message_size()));
+        }
+        return pub_.send_until(m.data, deadline);
+    }
+    [[nodiscard]] const std::string& name() const noexcept override { return name_; }
+    [[nodiscard]] std::uint32_t lane() const noexcept { return pub_.lane(); }
+
+private:
+    Publisher pub_;
+    std::string name_;
+};
+
+EndpointOptions endpoint_options(const BridgeOptions& o) {
+    EndpointOptions eo;
+    eo.create = o.create;
+    eo.mode = o.mode;
+    eo.ownership = o.ownership;
+    eo.deadline = Deadline::after(std::chrono::seconds(5));
+    return eo;
+}
+
+/// Opens a participant of the channel; with `create`, a missing channel is first created the
+/// way Endpoint creates one (from the URI's capacity/msgsize/policy).
+template <class Participant>
+Result<Participant> open_chan_participant(const Uri& uri, const BridgeOptions& o) {
+    const auto& u = *uri.get_if<ChanUri>();
+    ChannelOptions copts;
+    copts.dir = u.dir.value_or(std::string());
+    copts.ownership = o.ownership;
+    auto p = Participant::open(u.name, copts);
+    if (!p && p.error().code() == std::errc::no_such_file_or_directory &&
+        (o.create || u.create.create)) {
+        EndpointOptions eo = endpoint_options(o);
+        eo.create = true;
+        IPCKIT_TRY(Endpoint::open(uri, EndpointRole::Sender, eo));  // creates it, then goes
+        p = Participant::open(u.name, copts);
+    }
+    return p;
+}
+
+}  // namespace
+
+Result<LocalSide> open_local(const Uri& uri,
+                             bool want_source,
+                             bool want_sink,
+                             BridgeShared& shared) {
+    LocalSide side;
+    const std::string name = uri.object_string();
+    if (uri.scheme() == UriScheme::Chan) {
+        std::optional<std::uint32_t> own_lane;
+        if (want_sink) {
+            IPCKIT_TRY_ASSIGN(Publisher p, open_chan_participant<Publisher>(uri, shared.options));
+            own_lane = p.lane();
+            side.sink = std::make_unique<ChanSink>(std::move(p), name);
+        }
+        if (want_source) {
+            IPCKIT_TRY_ASSIGN(Subscriber s, open_chan_participant<Subscriber>(uri, shared.options));
+            side.source = std::make_unique<ChanSource>(std::move(s), own_lane, shared, name);
+        }
+        return side;
+    }
+    const EndpointOptions eo = endpoint_options(shared.options);
+    if (want_sink) {
+        IPCKIT_TRY_ASSIGN(Endpoint ep, Endpoint::open(uri, EndpointRole::Sender, eo));
+        side.sink = std::make_unique<EndpointSink>(std::move(ep));
+    }
+    if (want_source) {
+        IPCKIT_TRY_ASSIGN(Endpoint ep, Endpoint::open(uri, EndpointRole::Receiver, eo));
+        side.source = std::make_unique<EndpointSource>(std::move(ep));
+    }
+    return side;
+}
+
+}  // namespace ipckit::detail

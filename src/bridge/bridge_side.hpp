@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+// Private to the bridge (src/bridge/): one relayed message with its metadata, the two halves a
+// pump moves it between (Source, Sink), the shared counters, and the openers of each kind
+// (bridge_local.cpp: endpoints and channels; bridge_nats.cpp: NATS).
+#pragma once
+
+#include "ipckit/bridge/bridge.hpp"
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/result.hpp"
+#include "ipckit/endpoint/uri.hpp"
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace ipckit::detail {
+
+/// What travels with a message across the bridge (NATS headers on the wire).
+struct RelayMeta {
+    std::optional<unsigned> priority;   ///< mq
+    std::optional<long> type;           ///< sysvmq
+    std::optional<std::uint32_t> lane;  ///< chan: the publisher lane it came from
+    std::optional<pid_t> pid;           ///< the original sender, when the source tells it
+};
+
+struct Relayed {
+    std::vector<std::byte> data;
+    RelayMeta meta;
+};
+
+/// The counters and the report sink shared by every pump of one bridge.
+struct BridgeShared {
+    std::atomic<std::uint64_t> relayed{0};
+    std::atomic<std::uint64_t> dropped{0};
+    std::atomic<std::uint64_t> gaps{0};
+    std::atomic<std::uint64_t> reconnects{0};
+    std::atomic<bool> stop{false};
+    BridgeOptions options;
+    void report(const std::string& line) const {
+        if (options.report) {
+            options.report(line);
+        }
+    }
+};
+
+/// How long one wait lasts before a pump looks at the stop flag again.
+inline constexpr std::chrono::milliseconds kStopSlice{100};
+
+class Source {
+public:
+    Source() = default;
+    Source(const Source&) = delete;
+    Source& operator=(const Source&) = delete;
+    Source(Source&&) = delete;
+    Source& operator=(Source&&) = delete;
+    virtual ~Source() = default;
+    /// The next message to relay, or empty when `deadline` passed first.
+    virtual Result<std::optional<Relayed>> receive(Deadline deadline) = 0;
+    /// The last message received is settled (delivered, or dropped by the lossy policy):
+    /// JetStream acks it here.
+    virtual Result<void> settled() { return {}; }
+    /// True when a message received and never settled is delivered again later (JetStream).
+    [[nodiscard]] virtual bool redelivers() const noexcept { return false; }
+};
+
+class Sink {
+public:
+    Sink() = default;
+    Sink(const Sink&) = delete;
+    Sink& operator=(const Sink&) = delete;
+    Sink(Sink&&) = delete;
+    Sink& operator=(Sink&&) = delete;
+    virtual ~Sink() = default;
+    /// Delivers `m`; false when the far side stayed full until `deadline` (nothing delivered).
+    virtual Result<bool> send(const Relayed& m, Deadline deadline) = 0;
+    /// Pushes out anything buffered (NATS); called when the pump is idle and at the end.
+    virtual Result<void> flush() { return {}; }
+    /// The object as errors name it.
+    [[nodiscard]] virtual const std::string& name() const noexcept = 0;
+};
+
+/// The NATS connection of a bridge, shared by its source and sink (bridge_nats.cpp).
+class NatsLink;
+struct NatsLinkDeleter {
+    void operator()(NatsLink* p) const noexcept;
+};
+using NatsLinkPtr = std::unique_ptr<NatsLink, NatsLinkDeleter>;
+
+/// Connects to the server of `u` with the bridge's retry policy.
+Result<NatsLinkPtr> connect_nats(const NatsUri& u, BridgeShared& shared);
+Result<std::unique_ptr<Source>> nats_source(NatsLink& link, const NatsUri& u);
+Result<std::unique_ptr<Sink>> nats_sink(NatsLink& link, const NatsUri& u);
+// bridge_jetstream.cpp: the same over JetStream (BridgeOptions::jetstream).
+Result<std::unique_ptr<Source>> jetstream_source(NatsLink& link, const NatsUri& u);
+Result<std::unique_ptr<Sink>> jetstream_sink(NatsLink& link, const NatsUri& u);
+
+/// The local half of a bridge: a source, a sink, or both on one object (bridge_local.cpp).
+struct LocalSide {
+    std::unique_ptr<Source> source;
+    std::unique_ptr<Sink> sink;
+};
+Result<LocalSide> open_local(const Uri& uri,
+                             bool want_source,
+                             bool want_sink,
+                             BridgeShared& shared);
+
+}  // namespace ipckit::detail

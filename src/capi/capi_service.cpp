@@ -87,6 +87,36 @@ std::int64_t deadline_ns(Deadline d) noexcept {
         .count();
 }
 
+/// The end of a call: copies the response into buf (buf is NULL only when capacity is 0).
+ipckit_status copy_response(
+    const Response& r, void* buf, std::size_t capacity, std::size_t* len, ipckit_error* err) {
+    const auto bytes = r.bytes();
+    if (len != nullptr) {
+        *len = bytes.size();
+    }
+    if (r.is_error()) {
+        const std::size_t copied = std::min(bytes.size(), capacity);
+        if (buf != nullptr && copied != 0) {
+            std::memcpy(buf, bytes.data(), copied);
+        }
+        return fail(err,
+                    IPCKIT_EREMOTE,
+                    0,
+                    "srv call: the server answered with an error: " + std::string(r.text()));
+    }
+    if (bytes.size() > capacity) {
+        return fail(err,
+                    IPCKIT_EMSGSIZE,
+                    EMSGSIZE,
+                    "srv call: response of " + std::to_string(bytes.size()) +
+                        " bytes > buffer capacity " + std::to_string(capacity));
+    }
+    if (buf != nullptr && !bytes.empty()) {
+        std::memcpy(buf, bytes.data(), bytes.size());
+    }
+    return IPCKIT_OK;
+}
+
 }  // namespace
 }  // namespace ipckit::capi
 
@@ -270,32 +300,7 @@ ipckit_status ipckit_client_call(ipckit_client client,
             if (!r->final()) {
                 c->client.cancel(r->id());  // the rest of a stream is dropped
             }
-            const auto bytes = r->bytes();
-            if (len != nullptr) {
-                *len = bytes.size();
-            }
-            if (r->is_error()) {
-                const std::size_t copied = std::min(bytes.size(), capacity);
-                if (copied != 0) {
-                    std::memcpy(buf, bytes.data(), copied);
-                }
-                return fail(
-                    err,
-                    IPCKIT_EREMOTE,
-                    0,
-                    "srv call: the server answered with an error: " + std::string(r->text()));
-            }
-            if (bytes.size() > capacity) {
-                return fail(err,
-                            IPCKIT_EMSGSIZE,
-                            EMSGSIZE,
-                            "srv call: response of " + std::to_string(bytes.size()) +
-                                " bytes > buffer capacity " + std::to_string(capacity));
-            }
-            if (!bytes.empty()) {
-                std::memcpy(buf, bytes.data(), bytes.size());
-            }
-            return IPCKIT_OK;
+            return ipckit::capi::copy_response(*r, buf, capacity, len, err);
         });
 }
 

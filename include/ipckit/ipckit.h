@@ -54,6 +54,9 @@ typedef int32_t ipckit_status;
 #define IPCKIT_ENOMEM (-10)    /* out of memory or handle table full */
 #define IPCKIT_ECORRUPT (-11)  /* the channel file is corrupt, truncated or removed under us */
 #define IPCKIT_ESYS (-12)      /* another system error: see ipckit_error.errno_value */
+#define IPCKIT_ECONNREFUSED (-13) /* request/reply: no live server */
+#define IPCKIT_ECONNRESET (-14)   /* request/reply: the server died with the call in flight */
+#define IPCKIT_EREMOTE (-15)      /* request/reply: the server answered with an error */
 
 #define IPCKIT_ERROR_MESSAGE_SIZE 256
 
@@ -312,6 +315,110 @@ IPCKIT_C_API ipckit_status ipckit_mq_receive(ipckit_mq mq,
                                              ipckit_error* err);
 /* The queue's message size (mq_msgsize) into *out. */
 IPCKIT_C_API ipckit_status ipckit_mq_max_message_size(ipckit_mq mq, size_t* out, ipckit_error* err);
+
+/* ---- request/reply (srv:NAME, docs/design/patterns.md)
+ * The service's files live in the default directory ($IPCKIT_SHM_DIR, else /dev/shm). Names are
+ * NAME or "srv:NAME". A server or client handle is used by one thread at a time; different
+ * handles are independent. Fork: create servers and connect clients after fork. */
+
+/* One server of a service (at most one live server per service). */
+typedef struct ipckit_server {
+    uint64_t handle;
+} ipckit_server;
+/* One client of a service: holds one request lane and its own response channel. */
+typedef struct ipckit_client {
+    uint64_t handle;
+} ipckit_client;
+
+/* Sizes chosen by the server. Start from ipckit_service_config_init(). */
+typedef struct ipckit_service_config {
+    uint64_t max_request_size;  /* largest request payload, 1..64 MiB, default 4096 */
+    uint64_t max_response_size; /* largest response payload, 1..64 MiB, default 4096 */
+    uint32_t max_clients;       /* clients connected at once, 1..256, default 8 */
+    uint32_t response_wait_ms;  /* how long a response may wait for a client that does not
+                                   read (capped by the request's deadline), default 1000 */
+} ipckit_service_config;
+
+/* A received request, read-only, in shared memory. Valid until its final response
+ * (ipckit_server_respond with final != 0, or ipckit_server_respond_error, which clear it) or the
+ * server is closed. A server holds at most 8 requests at once (IPCKIT_EBUSY beyond). A finished,
+ * copied-then-finished or forged request is IPCKIT_EBADHANDLE. */
+typedef struct ipckit_request {
+    const void* data;
+    size_t size;
+    uint64_t id;      /* the client's request number */
+    uint32_t client;  /* the client's lane: its responses go to that client only */
+    int64_t deadline; /* the client's deadline (CLOCK_MONOTONIC ns), IPCKIT_NEVER if none */
+    uint64_t token;
+} ipckit_request;
+
+/* Fills *config with the defaults of ipckit::ServiceConfig. */
+IPCKIT_C_API ipckit_status ipckit_service_config_init(ipckit_service_config* config);
+
+/* Becomes the server of service NAME (its files are created or reused). config NULL: the
+ * defaults. IPCKIT_EBUSY if a live server holds the service (its pid in the message),
+ * IPCKIT_EINVAL for a bad name or sizes. *out is a new handle owned by the caller: close it
+ * with ipckit_server_close. */
+IPCKIT_C_API ipckit_status ipckit_server_create(const char* name,
+                                                const ipckit_service_config* config,
+                                                ipckit_server* out,
+                                                ipckit_error* err);
+/* Closes the handle: held requests are dropped unanswered (their clients time out), the
+ * service's files stay (a new server reuses them; ipckit_service_remove deletes them). */
+IPCKIT_C_API ipckit_status ipckit_server_close(ipckit_server server, ipckit_error* err);
+/* The next request, waiting until `deadline`: IPCKIT_EAGAIN (deadline 0) / IPCKIT_ETIMEDOUT when
+ * none came. Malformed, expired and stale requests are dropped (counted by the C++ Server).
+ * *request is owned by the caller until its final response. */
+IPCKIT_C_API ipckit_status ipckit_server_receive(ipckit_server server,
+                                                 int64_t deadline,
+                                                 ipckit_request* request,
+                                                 ipckit_error* err);
+/* Sends n bytes (data may be NULL only if n == 0; n <= max_response_size, else IPCKIT_EMSGSIZE
+ * and the request stays open) to the request's client. final != 0 ends the request and clears
+ * *request; final == 0 sends one part of a stream. A dead client: dropped, IPCKIT_OK.
+ * IPCKIT_ETIMEDOUT: a live client did not read by the request's deadline (or response_wait). */
+IPCKIT_C_API ipckit_status ipckit_server_respond(ipckit_server server,
+                                                 ipckit_request* request,
+                                                 const void* data,
+                                                 size_t n,
+                                                 int final,
+                                                 ipckit_error* err);
+/* A final response flagged as an error, carrying the NUL-terminated `text`; clears *request.
+ * The client's call returns IPCKIT_EREMOTE with the text. */
+IPCKIT_C_API ipckit_status ipckit_server_respond_error(ipckit_server server,
+                                                       ipckit_request* request,
+                                                       const char* text,
+                                                       ipckit_error* err);
+
+/* Connects to the live server of service NAME: IPCKIT_ECONNREFUSED when there is none,
+ * IPCKIT_EBUSY when all max_clients lanes are taken. *out is a new handle owned by the caller:
+ * close it with ipckit_client_close. */
+IPCKIT_C_API ipckit_status ipckit_client_connect(const char* name,
+                                                 ipckit_client* out,
+                                                 ipckit_error* err);
+/* Closes the handle (its lane is freed for another client). */
+IPCKIT_C_API ipckit_status ipckit_client_close(ipckit_client client, ipckit_error* err);
+/* Sends n bytes (data may be NULL only if n == 0) and copies the first response into
+ * buf[0..capacity), its size into *len (len may be NULL). `deadline` bounds the whole call and
+ * travels with the request (the server drops it after); 0 or a past deadline is
+ * IPCKIT_ETIMEDOUT. IPCKIT_ECONNRESET: the server died first (the next call finds a restarted
+ * server); IPCKIT_ECONNREFUSED: no live server; IPCKIT_EREMOTE: the server answered with an
+ * error (its text copied into buf, truncated to capacity, and in err's message).
+ * IPCKIT_EMSGSIZE: n > max_request_size, or the response is larger than capacity (*len is its
+ * size; the response is dropped). A streamed response: only its first part is returned, the
+ * rest is dropped. */
+IPCKIT_C_API ipckit_status ipckit_client_call(ipckit_client client,
+                                              const void* data,
+                                              size_t n,
+                                              int64_t deadline,
+                                              void* buf,
+                                              size_t capacity,
+                                              size_t* len,
+                                              ipckit_error* err);
+
+/* Deletes the service's record and channels (missing files are fine; a live server's open
+ * handles keep working until it closes). Thread-safe. */
+IPCKIT_C_API ipckit_status ipckit_service_remove(const char* name, ipckit_error* err);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -38,6 +38,14 @@ ipckit_status status_of(const Error& e) noexcept {
             return IPCKIT_EINVAL;
         case ENOMEM:
             return IPCKIT_ENOMEM;
+        case ECONNREFUSED:
+            return IPCKIT_ECONNREFUSED;
+        case ECONNRESET:
+            return IPCKIT_ECONNRESET;
+        case ETIMEDOUT:  // a call's or a response's deadline passed
+            return IPCKIT_ETIMEDOUT;
+        case EADDRINUSE:  // a live server holds the service
+            return IPCKIT_EBUSY;
         case EBADMSG:          // corrupt records or header
         case EIDRM:            // the channel file was removed
         case EFAULT:           // the file was truncated under the mapping (SIGBUS guard)
@@ -98,7 +106,7 @@ ipckit_status bad_argument(ipckit_error* err, const char* fn, const char* what) 
 extern "C" {
 
 const char* ipckit_status_name(ipckit_status status) {
-    static constexpr std::array<const char*, 13> kNames = {"IPCKIT_OK",
+    static constexpr std::array<const char*, 16> kNames = {"IPCKIT_OK",
                                                            "IPCKIT_EAGAIN",
                                                            "IPCKIT_ETIMEDOUT",
                                                            "IPCKIT_EBADHANDLE",
@@ -110,7 +118,10 @@ const char* ipckit_status_name(ipckit_status status) {
                                                            "IPCKIT_EBUSY",
                                                            "IPCKIT_ENOMEM",
                                                            "IPCKIT_ECORRUPT",
-                                                           "IPCKIT_ESYS"};
+                                                           "IPCKIT_ESYS",
+                                                           "IPCKIT_ECONNREFUSED",
+                                                           "IPCKIT_ECONNRESET",
+                                                           "IPCKIT_EREMOTE"};
     if (status > 0 ||
         -static_cast<std::int64_t>(status) >= static_cast<std::int64_t>(kNames.size())) {
         return "IPCKIT_E?";

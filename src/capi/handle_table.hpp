@@ -18,7 +18,15 @@
 
 namespace ipckit::capi {
 
-enum class Kind : std::uint32_t { None = 0, Publisher = 1, Subscriber = 2, Semaphore = 3, Mq = 4 };
+enum class Kind : std::uint32_t {
+    None = 0,
+    Publisher = 1,
+    Subscriber = 2,
+    Semaphore = 3,
+    Mq = 4,
+    Server = 5,
+    Client = 6,
+};
 
 /// Base of the objects a handle names; each derived type has a `static constexpr Kind kKind`.
 struct Object {

@@ -73,11 +73,13 @@ int result_of_wait(const Result<bool>& got, const SemArgs& a, const std::string&
         return fail("sem", got.error());
     }
     if (!*got) {
+        const auto waited = parse_duration(a.timeout.value_or("0"));
         fmt::print(stderr,
                    "ipckit sem: {}: {}\n",
                    object,
-                   a.action == "trywait" ? "would block (value is 0)"
-                                         : "timed out after " + a.timeout.value_or(""));
+                   a.action == "trywait" || !waited
+                       ? "would block (value is 0)"
+                       : "timed out after " + format_duration(*waited));
         return kExitTimeout;
     }
     return kExitOk;
@@ -219,7 +221,7 @@ void register_sem(CLI::App& root, std::vector<Command>& commands) {
     auto a = std::make_shared<SemArgs>();
     CLI::App* app = root.add_subcommand("sem", "Post, wait for or read a semaphore");
     app->description(
-        "post adds 1; wait takes 1, blocking (--timeout: exit 3 when it passes); trywait takes 1\n"
+        "Post, wait for or read a semaphore: post adds 1; wait takes 1, blocking (--timeout: exit 3 when it passes); trywait takes 1\n"
         "or exits 3 at once; get prints the value. URIs: sem:/NAME (POSIX) and\n"
         "sysvsem:KEY[#INDEX] (System V; KEY as for sysvmq). get on a POSIX semaphore also\n"
         "warns when no other process holds it open: POSIX semaphores are not robust, so a\n"

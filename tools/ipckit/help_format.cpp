@@ -31,7 +31,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
         row[0] = i;
         for (std::size_t j = 1; j <= b.size(); ++j) {
             const std::size_t up = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            row[j] =
+                std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
             diagonal = up;
         }
     }
@@ -221,8 +222,8 @@ std::string HelpFormatter::make_option_opts(const CLI::Option* opt) const {
     std::string opts = CLI::Formatter::make_option_opts(opt);
     const std::string& type = opt->get_type_name();
     if (opt->get_option_text().empty() && is_generic_type(type)) {
-        const std::string name = opt->get_lnames().empty() ? opt->get_name(false, false)
-                                                           : opt->get_lnames().front();
+        const std::string name =
+            opt->get_lnames().empty() ? opt->get_name(false, false) : opt->get_lnames().front();
         const std::string generic = " " + type;
         if (opts.rfind(generic, 0) == 0) {
             opts.replace(0, generic.size(), " " + placeholder_for(name));
@@ -290,25 +291,33 @@ int report_parse_error(CLI::App& root, const CLI::ParseError& error) {
     }
     CLI::App* app = deepest_parsed(root);
     const std::string who = app == &root ? "ipckit" : "ipckit " + app->get_name();
-    const std::string help = app == &root ? "ipckit --help" : "ipckit " + app->get_name() + " --help";
+    const std::string help =
+        app == &root ? "ipckit --help" : "ipckit " + app->get_name() + " --help";
     bool explained = false;
     if (dynamic_cast<const CLI::ExtrasError*>(&error) != nullptr) {
         std::vector<std::string> words = unexpected_words(error.what());
         // CLI11 lists them last first; name them in command-line order.
         const std::vector<std::string>& argv = command_line();
-        std::stable_sort(words.begin(), words.end(), [&](const std::string& x, const std::string& y) {
-            return std::find(argv.begin(), argv.end(), x) < std::find(argv.begin(), argv.end(), y);
-        });
+        std::stable_sort(
+            words.begin(), words.end(), [&](const std::string& x, const std::string& y) {
+                return std::find(argv.begin(), argv.end(), x) <
+                       std::find(argv.begin(), argv.end(), y);
+            });
         for (const std::string& w : words) {
             const bool is_option = w.size() > 1 && w.front() == '-';
             std::string name = w.substr(0, w.find('='));
             if (is_option) {
                 const std::string guess = closest_match(name, option_names(*app));
-                fmt::print(stderr, "{}: unknown option '{}'{}\n", who, name,
+                fmt::print(stderr,
+                           "{}: unknown option '{}'{}\n",
+                           who,
+                           name,
                            guess.empty() ? "" : " (did you mean '" + guess + "'?)");
             } else if (app == &root) {
                 const std::string guess = closest_match(w, subcommand_names(root));
-                fmt::print(stderr, "ipckit: unknown subcommand '{}'{}\n", w,
+                fmt::print(stderr,
+                           "ipckit: unknown subcommand '{}'{}\n",
+                           w,
                            guess.empty() ? "" : " (did you mean '" + guess + "'?)");
                 explained = true;
                 break;  // what follows it were its arguments

@@ -6,25 +6,24 @@
 // where any close() of the file releases them (F24, B27); and it interoperates with flock(1).
 // Built on the library: FileLock takes the lock (a --timeout polls LOCK_NB until the deadline)
 // and Process runs COMMAND with the locked descriptor in keep_fds.
-#include <fcntl.h>
-#include <signal.h>
-
-#include <atomic>
-#include <memory>
-#include <optional>
-
-#include <fmt/core.h>
-
 #include "cli.hpp"
 #include "duration.hpp"
-#include "ipckit/core/units.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/file.hpp"
+#include "ipckit/core/units.hpp"
 #include "ipckit/signal/signal_action.hpp"
 #include "ipckit/signal/signal_mask.hpp"
 #include "ipckit/signal/signal_set.hpp"
 #include "ipckit/stream/process.hpp"
 #include "ipckit/sync/file_lock.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+
+#include <atomic>
+#include <fmt/core.h>
+#include <memory>
+#include <optional>
 
 namespace ipckit::cli {
 
@@ -80,7 +79,8 @@ Result<void> parse_lock_options(const std::vector<std::string>& args, std::size_
         } else if (a == "-n" || a == "--nb" || a == "--nonblock") {
             opt.nonblock = true;
         } else if (a == "-E" || a == "--conflict-exit-code" ||
-                   a.starts_with("--conflict-exit-code=") || (a.starts_with("-E") && a.size() > 2)) {
+                   a.starts_with("--conflict-exit-code=") ||
+                   (a.starts_with("-E") && a.size() > 2)) {
             std::string value;
             if (a == "-E" || a == "--conflict-exit-code") {
                 if (++i >= args.size()) {
@@ -195,11 +195,16 @@ int run_lock(LockOptions opt) {
     }
     if (!*got) {
         if (opt.nonblock || timeout.count() == 0) {
-            fmt::print(stderr, "ipckit lock: {}: the {} lock is held by another process\n",
-                       opt.file, opt.shared ? "shared" : "exclusive");
+            fmt::print(stderr,
+                       "ipckit lock: {}: the {} lock is held by another process\n",
+                       opt.file,
+                       opt.shared ? "shared" : "exclusive");
         } else {
-            fmt::print(stderr, "ipckit lock: {}: timed out after {} waiting for the {} lock\n",
-                       opt.file, format_duration(timeout), opt.shared ? "shared" : "exclusive");
+            fmt::print(stderr,
+                       "ipckit lock: {}: timed out after {} waiting for the {} lock\n",
+                       opt.file,
+                       format_duration(timeout),
+                       opt.shared ? "shared" : "exclusive");
         }
         return opt.conflict_exit_code.value_or(kExitTimeout);
     }
@@ -269,12 +274,15 @@ void register_lock(CLI::App& root, std::vector<Command>& commands) {
                     "Give up after this long (1.5s, 250ms, 2m; 0 = try once) and exit 3");
     app->add_flag("-o,--close", opt->close_fd,
                   "Do not pass the locked descriptor to COMMAND (flock -o)");
-    app->add_flag("-n,--nonblock", opt->nonblock,
+    app->add_flag("-n,--nonblock",
+                  opt->nonblock,
                   "Fail at once (exit 3, or -E's code) if the lock is taken (same as -w 0)");
-    app->add_option("-E,--conflict-exit-code", opt->conflict_exit_code,
+    app->add_option("-E,--conflict-exit-code",
+                    opt->conflict_exit_code,
                     "Exit with N when the lock could not be taken (default 3)")
         ->type_name("N");
-    app->add_option("-c,--command", opt->shell_command,
+    app->add_option("-c,--command",
+                    opt->shell_command,
                     "Run STRING with /bin/sh -c instead of COMMAND (as flock -c)")
         ->type_name("STRING");
     app->footer(std::string("Examples:\n"

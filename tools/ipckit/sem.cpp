@@ -221,7 +221,8 @@ void register_sem(CLI::App& root, std::vector<Command>& commands) {
     auto a = std::make_shared<SemArgs>();
     CLI::App* app = root.add_subcommand("sem", "Post, wait for or read a semaphore");
     app->description(
-        "Post, wait for or read a semaphore: post adds 1; wait takes 1, blocking (--timeout: exit 3 when it passes); trywait takes 1\n"
+        "Post, wait for or read a semaphore: post adds 1; wait takes 1, blocking (--timeout: exit "
+        "3 when it passes); trywait takes 1\n"
         "or exits 3 at once; get prints the value. URIs: sem:/NAME (POSIX) and\n"
         "sysvsem:KEY[#INDEX] (System V; KEY as for sysvmq). get on a POSIX semaphore also\n"
         "warns when no other process holds it open: POSIX semaphores are not robust, so a\n"

@@ -221,7 +221,7 @@ TEST_F(BenchSmoke, QuickRunGivesEveryTransportASaneFigureAndLeavesNothing) {
     EXPECT_EQ(r.err, "") << "stderr is not a terminal, so the bench must be quiet there";
 
     const json j = json::parse(slurp(json_path));
-    EXPECT_EQ(j["schema"], "ipckit-bench/1");
+    EXPECT_EQ(j["schema"], "ipckit.bench/1");  // issue 20: one naming style with ipckit.ls/1
     for (const char* fact : {"cpu_model", "cores", "kernel", "glibc"}) {
         EXPECT_TRUE(j["machine"].contains(fact)) << fact;
     }

@@ -120,7 +120,8 @@ std::string table_footer(const Report& report) {
         out += "\nErrors (the other mechanisms ran normally):\n" + errors;
     }
     if (!unsupported.empty()) {
-        out += "\nn/a: larger than the mechanism carries: " + unsupported + "\n";
+        out += "\nn/a: not measured (larger than the mechanism carries, or round trips only): " +
+               unsupported + "\n";
     }
     for (const auto& n : report.notes) {
         out += "note: " + n + "\n";

@@ -372,7 +372,14 @@ TransportResult run_one(const TransportInfo& info,
     Plan plan;
     const std::size_t limit = transport->max_message_size();
     plan_sizes(res.latency, limit, plan.latency);
-    plan_sizes(res.throughput, limit, plan.throughput);
+    if (info.round_trips_only) {
+        for (auto& row : res.throughput) {
+            row.status = Status::Unsupported;
+            row.note = "round trips only";
+        }
+    } else {
+        plan_sizes(res.throughput, limit, plan.throughput);
+    }
     if (plan.latency.size() > kMaxPhases || plan.throughput.size() > kMaxPhases) {
         return finish("too many sizes");
     }

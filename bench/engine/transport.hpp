@@ -75,6 +75,9 @@ struct TransportInfo {
     bool peer = false;   ///< a third-party library (--peers)
     DaemonHooks daemon;  ///< empty unless the mechanism needs a daemon
     std::unique_ptr<Transport> (*make)() = nullptr;
+    /// Request/reply mechanisms (ZeroMQ REQ/REP, an ipckit service) cannot stream one way: their
+    /// throughput rows are "not supported", and only round trips are measured.
+    bool round_trips_only = false;
 };
 
 /// Every mechanism compiled into this build, floors first.

@@ -23,6 +23,20 @@ const std::vector<TransportInfo>& transports() {
              false,
              {},
              make_channel_block},
+            {"srv-spin",
+             "ipckit request/reply (spin)",
+             Group::Channel,
+             false,
+             {},
+             make_service_spin,
+             /*round_trips_only=*/true},
+            {"srv-block",
+             "ipckit request/reply (blocking)",
+             Group::Channel,
+             false,
+             {},
+             make_service_block,
+             /*round_trips_only=*/true},
             {"pipe", "anonymous pipe", Group::Stream, false, {}, make_pipe},
             {"fifo", "FIFO (named pipe)", Group::Stream, false, {}, make_fifo},
             {"unix-stream", "Unix stream socket", Group::Socket, false, {}, make_unix_stream},
@@ -69,6 +83,19 @@ const std::vector<TransportInfo>& transports() {
 #endif
 #ifdef IPCKIT_BENCH_HAVE_ZMQ
         v.push_back({"zmq-ipc", "ZeroMQ PAIR over ipc://", Group::Peer, true, {}, make_zmq_ipc});
+        v.push_back({"zmq-reqrep",
+                     "ZeroMQ REQ/REP over ipc://",
+                     Group::Peer,
+                     true,
+                     {},
+                     make_zmq_reqrep,
+                     /*round_trips_only=*/true});
+        v.push_back({"zmq-pushpull",
+                     "ZeroMQ PUSH/PULL over ipc://",
+                     Group::Peer,
+                     true,
+                     {},
+                     make_zmq_pushpull});
 #endif
 #ifdef IPCKIT_BENCH_HAVE_ICEORYX
         v.push_back({"iceoryx",

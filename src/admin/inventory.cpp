@@ -100,11 +100,13 @@ std::vector<IpcObjectInfo> scan_impl(const InventoryFilter& filter, bool details
     }
     const bool posix =
         wants(filter, IpcObjectKind::PosixShm) || wants(filter, IpcObjectKind::PosixSem);
-    if (posix || wants(filter, IpcObjectKind::Channel)) {
+    const bool files =  // channel and event files
+        wants(filter, IpcObjectKind::Channel) || wants(filter, IpcObjectKind::Event);
+    if (posix || files) {
         scan_shm_dir(kShmDir, posix, filter, objects, targets);
     }
     const std::string chan_dir = channel_directory();
-    if (wants(filter, IpcObjectKind::Channel) && chan_dir != kShmDir) {
+    if (files && chan_dir != kShmDir) {
         scan_shm_dir(chan_dir, false, filter, objects, targets);
     }
     if (wants(filter, IpcObjectKind::SysvMsg)) {
@@ -150,6 +152,15 @@ Result<Target> target_of(const Uri& uri) {
     } else if (const auto* chan = uri.get_if<ChanUri>()) {
         t = {IpcObjectKind::Channel, chan->name};
         t.chan = chan;
+    } else if (const auto* ev = uri.get_if<EventUri>()) {
+        if (ev->dir && *ev->dir != channel_directory()) {
+            return Error(std::errc::invalid_argument,
+                         "find",
+                         uri.text(),
+                         "events are found in $IPCKIT_SHM_DIR (or /dev/shm); set it to " +
+                             *ev->dir + " instead of ?dir=");
+        }
+        t = {IpcObjectKind::Event, ev->name};
     } else if (const auto* q = uri.get_if<SysvMqUri>()) {
         t = {IpcObjectKind::SysvMsg, {}, &q->address};
     } else if (const auto* s = uri.get_if<SysvShmUri>()) {
@@ -305,6 +316,17 @@ Result<void> remove_channel(const IpcObjectInfo& o) {
     return removed;
 }
 
+/// Event::remove of the event in its directory.
+Result<void> remove_event(const IpcObjectInfo& o) {
+    EventOptions eo;
+    eo.dir = o.path.substr(0, o.path.rfind('/'));
+    auto removed = Event::remove(o.name, eo);
+    if (!removed && removed.error().code() == std::errc::no_such_file_or_directory) {
+        return Error(std::errc::no_such_file_or_directory, "remove", o.uri, "no such object");
+    }
+    return removed;
+}
+
 }  // namespace
 
 Result<void> Inventory::remove(const IpcObjectInfo& o) {
@@ -315,6 +337,8 @@ Result<void> Inventory::remove(const IpcObjectInfo& o) {
             return unlink_posix(o);
         case IpcObjectKind::Channel:
             return remove_channel(o);
+        case IpcObjectKind::Event:
+            return remove_event(o);
         case IpcObjectKind::SysvMsg:
         case IpcObjectKind::SysvShm:
         case IpcObjectKind::SysvSem:

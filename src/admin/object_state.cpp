@@ -28,6 +28,8 @@ std::string_view kind_name(IpcObjectKind kind) noexcept {
             return "sysvsem";
         case IpcObjectKind::Channel:
             return "chan";
+        case IpcObjectKind::Event:
+            return "event";
     }
     return "?";
 }
@@ -39,7 +41,8 @@ std::optional<IpcObjectKind> kind_from_name(std::string_view name) noexcept {
                    IpcObjectKind::SysvMsg,
                    IpcObjectKind::SysvShm,
                    IpcObjectKind::SysvSem,
-                   IpcObjectKind::Channel}) {
+                   IpcObjectKind::Channel,
+                   IpcObjectKind::Event}) {
         if (kind_name(k) == name) {
             return k;
         }
@@ -105,6 +108,7 @@ ObjectState Inventory::classify(const IpcObjectInfo& o) {
         case IpcObjectKind::PosixShm:
         case IpcObjectKind::PosixSem:
         case IpcObjectKind::Channel:
+        case IpcObjectKind::Event:
             return ObjectState::Stale;  // no last-user record exists: nobody maps it or holds it
         case IpcObjectKind::SysvShm: {
             if (!o.attached) {

@@ -130,6 +130,8 @@ void scan_shm_dir(const std::string& dir,
         IpcObjectInfo o;
         if (auto chan = channel_of_file(dir, entry)) {
             o = std::move(*chan);
+        } else if (auto ev = event_of_file(dir, entry)) {
+            o = std::move(*ev);
         } else if (!posix_objects) {
             continue;
         } else if (entry.starts_with(kSemPrefix)) {
@@ -156,6 +158,8 @@ void scan_shm_dir(const std::string& dir,
             read_sem_value(o);
         } else if (o.kind == IpcObjectKind::Channel) {
             read_channel(o, dir);
+        } else if (o.kind == IpcObjectKind::Event) {
+            read_event(o, dir);
         }
         targets[{st->st_dev, st->st_ino}].push_back(out.size());
         out.push_back(std::move(o));

@@ -64,6 +64,11 @@ std::optional<IpcObjectInfo> channel_of_file(const std::string& dir, const std::
 /// reads); what fails is noted.
 void read_channel(IpcObjectInfo& o, const std::string& dir);
 
+// ---- events (event_objects.cpp)
+/// The event that file `entry` of `dir` holds (kind, name and URI set), or nullopt.
+std::optional<IpcObjectInfo> event_of_file(const std::string& dir, const std::string& entry);
+/// Ids and counters of event `o.name` in `dir` (Event::inspect); what fails is noted.
+void read_event(IpcObjectInfo& o, const std::string& dir);
 // ---- users, from /proc/*/{maps,fd} (proc_users.cpp)
 
 /// Fills IpcObjectInfo::users from /proc/*/maps (mappings, System V attaches) and /proc/*/fd

@@ -3,6 +3,7 @@
 
 #include "channel/fault_point.hpp"
 #include "channel/participant.hpp"
+#include "event/doorbell.hpp"
 #include "ipckit/core/assert.hpp"
 
 #include <unistd.h>
@@ -334,6 +335,7 @@ Result<std::optional<std::byte*>> PublisherImpl::reserve(std::size_t n, Deadline
     loan_out = false;
     auto& hd = file.header();
     wake_sleepers(hd.data_seq, hd.data_sleepers);
+    ring_doorbells(doorbell_table_at(&hd, kChannelDoorbellOffset));  // WaitSets (one load if none)
 }
 
 }  // namespace detail

@@ -278,6 +278,7 @@ SubscriberImpl::Look SubscriberImpl::resume_at_floor(LaneState& s,
     if (++s.empty_polls % kTailCheckPolls != 0 && !force_tail_check) {
         return Look::Stop;
     }
+    IPCKIT_FAULT_POINT("chan.subscribe.before_tail_check");
     return check_tail(s, p, h, stamp);
 }
 
@@ -286,6 +287,13 @@ SubscriberImpl::Look SubscriberImpl::check_tail(LaneState& s, const PubRecord& p
     const std::uint64_t t = p.tail.load(std::memory_order_acquire);
     if (!after(t, s.cursor)) {
         return Look::Stop;  // nothing new (a tail behind us is "no data" too)
+    }
+    if (overwrite && t - s.cursor > file.geometry().lane_bytes && (t & kStampFlagMask) == 0 &&
+        after(p.floor.load(std::memory_order_acquire), s.cursor)) {
+        // Lapped since look_at() read the floor (we were preempted or stopped in between): the
+        // writer raises the floor before its tail, so this floor is past us. A lap, not a
+        // corrupt tail.
+        return resume_at_floor(s, p);
     }
     if (t - s.cursor > file.geometry().lane_bytes || (t & kStampFlagMask) != 0) {
         // A corrupt index: counted, never trusted; the owner's next commit rewrites it.

@@ -41,6 +41,7 @@ constexpr SchemeEntry kSchemes[] = {
     {"sem", UriScheme::PosixSem},
     {"sysvsem", UriScheme::SysvSem},
     {"nats", UriScheme::Nats},
+    {"event", UriScheme::Event},
 };
 
 Result<Uri::Address> parse_address(UriScheme scheme, std::string_view addr, Options& opts,
@@ -69,6 +70,8 @@ Result<Uri::Address> parse_address(UriScheme scheme, std::string_view addr, Opti
             return detail::parse_posix_shm(addr, opts, fail);
         case UriScheme::PosixSem:
             return detail::parse_posix_sem(addr, opts, fail);
+        case UriScheme::Event:
+            return detail::parse_event(addr, opts, fail);
         case UriScheme::Nats:
             break;  // handled by parse_nats
     }
@@ -139,6 +142,7 @@ const std::vector<std::string_view>& Uri::known_options(UriScheme scheme) {
     static const std::vector<std::string_view> shm{"size", "create", "mode"};
     static const std::vector<std::string_view> sem{"value", "create", "mode"};
     static const std::vector<std::string_view> sysvsem{"nsems", "value", "create", "mode"};
+    static const std::vector<std::string_view> event{"dir"};
     switch (scheme) {
         case UriScheme::Fifo:
             return fifo;
@@ -165,6 +169,8 @@ const std::vector<std::string_view>& Uri::known_options(UriScheme scheme) {
             return sem;
         case UriScheme::SysvSem:
             return sysvsem;
+        case UriScheme::Event:
+            return event;
     }
     return none;
 }
@@ -249,7 +255,7 @@ std::string Uri::object_string() const {
             } else if constexpr (std::is_same_v<T, InetUri>) {
                 return scheme + ":" + host_string(a.host, a.ipv6_literal) + ":" +
                        std::to_string(a.port);
-            } else if constexpr (std::is_same_v<T, ChanUri>) {
+            } else if constexpr (std::is_same_v<T, ChanUri> || std::is_same_v<T, EventUri>) {
                 return scheme + ":" + a.name;
             } else {
                 static_assert(std::is_same_v<T, NatsUri>);

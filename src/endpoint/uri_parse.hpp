@@ -124,5 +124,6 @@ Result<Uri::Address> parse_posix_sem(std::string_view addr, Options& opts, const
 Result<Uri::Address> parse_sysv_sem(std::string_view addr, Options& opts, const Failer& fail);
 // uri_channel.cpp
 Result<Uri::Address> parse_chan(std::string_view addr, Options& opts, const Failer& fail);
+Result<Uri::Address> parse_event(std::string_view addr, Options& opts, const Failer& fail);
 
 }  // namespace ipckit::detail

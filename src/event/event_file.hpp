@@ -4,6 +4,7 @@
 // be written by another same-uid process: read each field once into a local and check it.
 #pragma once
 
+#include "event/doorbell.hpp"
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
@@ -22,7 +23,9 @@ namespace ipckit::detail {
 
 inline constexpr std::uint64_t kEventMagic = 0x544e5645'544b5049ULL;  // "IPKTEVNT" little-endian
 inline constexpr std::uint32_t kEventLayoutVersion = 1;               // bump on any change below
-inline constexpr std::size_t kEventHeaderBytes = 128;
+// The header's first 128 bytes, then the doorbell table (event/doorbell.hpp), then the counters.
+inline constexpr std::size_t kEventDoorbellOffset = 128;
+inline constexpr std::size_t kEventHeaderBytes = 1280;
 inline constexpr std::size_t kCounterBytes = 64;  // one cache line per counter
 inline constexpr std::string_view kEventSuffix = ".event";
 
@@ -41,7 +44,8 @@ struct EventHeader {  // NOLINT(clang-analyzer-optin.performance.Padding)
     alignas(64) EventA32 seq;  // futex: bumped by a notifier that sees sleepers
     EventA32 sleepers;         // listeners about to sleep or asleep on `seq`
 };
-static_assert(sizeof(EventHeader) <= kEventHeaderBytes);
+static_assert(sizeof(EventHeader) <= kEventDoorbellOffset);
+static_assert(kEventDoorbellOffset + kDoorbellTableBytes <= kEventHeaderBytes);
 
 constexpr std::uint32_t event_layout_hash() noexcept {
     std::uint32_t h = 2166136261U;
@@ -78,6 +82,9 @@ struct EventImpl {
 
     [[nodiscard]] EventHeader& header() const noexcept {
         return *reinterpret_cast<EventHeader*>(base());  // NOLINT
+    }
+    [[nodiscard]] DoorbellTable& doorbells() const noexcept {
+        return doorbell_table_at(base(), kEventDoorbellOffset);
     }
     [[nodiscard]] EventA64& counter(std::uint32_t id) const noexcept {
         return *reinterpret_cast<EventA64*>(base() + kEventHeaderBytes +  // NOLINT

@@ -47,6 +47,8 @@ Result<void> EventNotifier::notify(std::uint32_t id) {
         h.seq.fetch_add(1, std::memory_order_release);
         IPCKIT_TRY(Futex::wake_all(h.seq));
     }
+    // After the same fence: the Dekker pair with a WaitSet's arm, fence, re-check.
+    detail::ring_doorbells(impl_->doorbells());
     return {};
 }
 

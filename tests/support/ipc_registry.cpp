@@ -23,6 +23,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -83,12 +84,14 @@ void add_entry(IpcKind kind, std::string_view name, int id, key_t key) {
     e.state.store(2, std::memory_order_release);
 }
 
-void append_tracked_mq(std::string_view name) {
+/// Appends `line` to the run's tracking file `file` (IPCKIT_TEST_TRACK_DIR, set by ctest), which
+/// the leak check reads: POSIX queue names, and the System V keys this run made.
+void append_tracked_line(const char* file, std::string_view name) {
     const char* dir = std::getenv("IPCKIT_TEST_TRACK_DIR");
     if (dir == nullptr) {
         return;
     }
-    const std::string path = std::string(dir) + "/mq-names";
+    const std::string path = std::string(dir) + "/" + file;
     const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd >= 0) {
         const std::string line = std::string(name) + "\n";
@@ -204,7 +207,7 @@ std::string unique_name(IpcKind kind, std::string_view tag) {
     std::string name = "/" + run_prefix() + std::to_string(n) + "-" + std::string(tag);
     add_entry(kind, name, -1, 0);
     if (kind == IpcKind::PosixMq) {
-        append_tracked_mq(name);
+        append_tracked_line("mq-names", name);
     }
     return name;
 }
@@ -217,6 +220,7 @@ key_t unique_sysv_key(IpcKind kind) {
     const auto key = static_cast<key_t>(0x7e000000U | ((static_cast<unsigned>(g_run_pid) & 0xffffU) << 8U) |
                                         (static_cast<unsigned>(n) & 0xffU));
     add_entry(kind, "", -1, key);
+    append_tracked_line("sysv-keys", std::to_string(key));
     return key;
 }
 
@@ -324,7 +328,8 @@ std::vector<std::string> sysv_objects() {
 }
 
 LeakReport scan_for_leaks(const std::vector<std::string>& sysv_baseline,
-                          const std::string& tracked_mq_file) {
+                          const std::string& tracked_mq_file,
+                          const std::string& tracked_sysv_keys_file) {
     LeakReport report;
     auto scan = [&](const char* dir) {
         DIR* d = ::opendir(dir);
@@ -373,10 +378,24 @@ LeakReport scan_for_leaks(const std::vector<std::string>& sysv_baseline,
         }
     }
     report.notes.push_back("checked " + std::to_string(checked) + " tracked POSIX queue names");
-    for (const std::string& obj : sysv_objects()) {
-        if (std::find(sysv_baseline.begin(), sysv_baseline.end(), obj) == sysv_baseline.end()) {
-            report.leaks.push_back("sysv " + obj);
+    std::set<long long> our_keys;
+    if (!tracked_sysv_keys_file.empty()) {
+        std::ifstream keys(tracked_sysv_keys_file);
+        for (long long k = 0; keys >> k;) {
+            our_keys.insert(k);
         }
+    }
+    for (const std::string& obj : sysv_objects()) {
+        if (std::find(sysv_baseline.begin(), sysv_baseline.end(), obj) != sysv_baseline.end()) {
+            continue;
+        }
+        const std::string leak = "sysv " + obj;
+        if (!tracked_sysv_keys_file.empty() && is_test_sysv_key(leak) &&
+            !our_keys.contains(sysv_key_of(leak))) {
+            report.notes.push_back(leak + " is under another run's test key: left alone");
+            continue;
+        }
+        report.leaks.push_back(leak);
     }
     // Only objects under a test key (unique_sysv_key) are certainly ours; an IPC_PRIVATE one
     // may belong to another test run on the same host, so it is reported but left in place.

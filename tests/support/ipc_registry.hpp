@@ -48,8 +48,11 @@ struct LeakReport {
 /// Scans /dev/shm and /dev/mqueue for names with kTestPrefix, checks every mq name listed in
 /// `tracked_mq_file` is gone (for hosts where /dev/mqueue is not mounted), and lists System V
 /// objects that are not in `sysv_baseline` ("msg:ID"/"sem:ID"/"shm:ID" strings).
+/// With `tracked_sysv_keys_file` (the keys unique_sysv_key() gave in this run, one per line), a
+/// new object under another run's test key is a note, not a leak.
 LeakReport scan_for_leaks(const std::vector<std::string>& sysv_baseline,
-                          const std::string& tracked_mq_file);
+                          const std::string& tracked_mq_file,
+                          const std::string& tracked_sysv_keys_file = {});
 /// The System V objects that exist now, as "msg:ID", "sem:ID", "shm:ID".
 std::vector<std::string> sysv_objects();
 /// True if a "sysv KIND:ID" leak entry is under a key from unique_sysv_key().

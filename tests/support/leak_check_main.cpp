@@ -2,6 +2,7 @@
 // ipckit_leak_check: the suite's first and last test.
 //   --snapshot DIR   mount /dev/mqueue if possible, record the System V objects that exist now
 //   --verify DIR     fail (exit 1) listing every object a test left behind, then remove them
+//                    (System V objects under another concurrent run's test keys are left alone)
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
     const std::string dir = argv[2];
     const std::string baseline_file = dir + "/sysv-baseline";
     const std::string tracked_mq = dir + "/mq-names";
+    const std::string tracked_keys = dir + "/sysv-keys";
     if (mode == "--snapshot") {
         const bool mounted = ensure_mqueue_mounted();
         std::printf("/dev/mqueue %s\n", mounted ? "mounted" : "not mounted (queues checked by tracked name)");
@@ -26,6 +28,7 @@ int main(int argc, char** argv) {
             out << obj << "\n";
         }
         std::ofstream(tracked_mq, std::ios::trunc).flush();
+        std::ofstream(tracked_keys, std::ios::trunc).flush();
         return 0;
     }
     if (mode != "--verify") {
@@ -37,7 +40,7 @@ int main(int argc, char** argv) {
     for (std::string line; std::getline(in, line);) {
         baseline.push_back(line);
     }
-    const LeakReport report = scan_for_leaks(baseline, tracked_mq);
+    const LeakReport report = scan_for_leaks(baseline, tracked_mq, tracked_keys);
     for (const auto& note : report.notes) {
         std::printf("note: %s\n", note.c_str());
     }

@@ -135,8 +135,8 @@ void register_ls(CLI::App& root, std::vector<Command>& commands) {
                   "With --stale: also unread and never-used ones (rm --stale --include-unread)");
     app->add_option("-t,--type",
                     opt->types,
-                    "Only these kinds: mq, shm, sem, sysvmq, sysvshm, sysvsem, chan, posix, sysv "
-                    "(repeat or separate with commas)")
+                    "Only these kinds: mq, shm, sem, sysvmq, sysvshm, sysvsem, chan, event, posix, "
+                    "sysv (repeat or separate with commas)")
         ->delimiter(',');
     app->add_option("-p,--prefix",
                     opt->prefix,

@@ -43,6 +43,8 @@ void register_recv(CLI::App& root, std::vector<Command>& commands);   // recv.cp
 void register_sem(CLI::App& root, std::vector<Command>& commands);    // sem.cpp
 void register_lock(CLI::App& root, std::vector<Command>& commands);   // lock.cpp
 void register_bench(CLI::App& root, std::vector<Command>& commands);  // bench.cpp
+void register_call(CLI::App& root, std::vector<Command>& commands);   // call.cpp
+void register_serve(CLI::App& root, std::vector<Command>& commands);  // serve.cpp
 
 // Subcommands register here as they land (no do-nothing stubs); --help lists them in this order.
 constexpr std::array kRegistrars{
@@ -54,6 +56,8 @@ constexpr std::array kRegistrars{
     register_sem,
     register_lock,
     register_bench,
+    register_call,
+    register_serve,
 };
 
 }  // namespace ipckit::cli

@@ -132,6 +132,8 @@ std::string count_column(const IpcObjectInfo& o) {
             return o.attached ? "att=" + std::to_string(*o.attached) : "?";
         case IpcObjectKind::Channel:
             return o.channel ? channel_count(*o.channel) : "?";
+        case IpcObjectKind::Event:
+            return o.event ? "ids=" + std::to_string(o.event->max_ids) : "?";
         default:
             return "-";
     }
@@ -252,12 +254,39 @@ nlohmann::json to_json(const IpcObjectInfo& o) {
         c["subscribers"] = participants_json(o.channel->subscribers, true);
         j["channel"] = c;
     }
+    if (o.event) {
+        nlohmann::ordered_json e;
+        e["max_ids"] = o.event->max_ids;
+        e["creator_pid"] = o.event->creator_pid;
+        e["sleepers"] = o.event->sleepers;
+        e["doorbells"] = o.event->doorbells;
+        nlohmann::ordered_json counters = nlohmann::ordered_json::array();
+        for (const auto& c : o.event->counters) {
+            counters.push_back({{"id", c.id}, {"count", c.count}});
+        }
+        e["counters"] = counters;
+        j["event"] = e;
+    }
     j["users"] = o.users;
     j["users_state"] = o.users_known ? "known" : "unknown";
     j["state"] = state_of(o);
     j["stale"] = o.stale;
     j["notes"] = o.notes;
     return j;
+}
+
+/// The event's lines of `ipckit stat` (through the caller's line formatter).
+template <class Line>
+void event_details(const EventInfo& e, Line& line) {
+    line("ids", fmt::format("{} (creator pid {})", e.max_ids, e.creator_pid));
+    line("waiting",
+         fmt::format("{} listeners asleep, {} WaitSet doorbells", e.sleepers, e.doorbells));
+    for (const auto& c : e.counters) {
+        line("counter", fmt::format("id {}: {}", c.id, c.count));
+    }
+    if (e.counters.empty()) {
+        line("counter", "- (every id at 0)");
+    }
 }
 
 /// The channel's lines of `ipckit stat` (through the caller's line formatter).
@@ -348,6 +377,9 @@ std::string render_details(const IpcObjectInfo& o) {
     if (o.channel) {
         channel_details(*o.channel, line);
     }
+    if (o.event) {
+        event_details(*o.event, line);
+    }
     line("users",
          (o.users.empty() ? "-" : pid_list(o.users, 64)) +
              (o.users_known ? ""
@@ -386,7 +418,7 @@ Result<std::vector<IpcObjectKind>> parse_kinds(const std::vector<std::string>& w
                 std::errc::invalid_argument,
                 "--type",
                 "'" + w + "'",
-                "expected mq, shm, sem, sysvmq, sysvshm, sysvsem, chan, posix, sysv or all");
+                "expected mq, shm, sem, sysvmq, sysvshm, sysvsem, chan, event, posix, sysv or all");
         }
     }
     return kinds;

@@ -221,7 +221,7 @@ void register_rm(CLI::App& root, std::vector<Command>& commands) {
         "with --force a missing object is not an error, so rm --force is idempotent.");
     app->add_option("uri",
                     opt->uris,
-                    "Objects: mq:/NAME shm:/NAME sem:/NAME chan:NAME "
+                    "Objects: mq:/NAME shm:/NAME sem:/NAME chan:NAME event:NAME "
                     "sysvmq:KEY sysvshm:KEY sysvsem:KEY (KEY, ftok:PATH:ID, id:ID)");
     app->add_flag("--stale", opt->stale, "Remove every stale object (see ipckit ls --stale)");
     app->add_flag("--include-unread",

@@ -8,6 +8,7 @@
 #include "ipckit/channel/channel.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/endpoint/uri.hpp"
+#include "ipckit/event/event.hpp"
 #include "ipckit/export.hpp"
 
 #include <sys/types.h>
@@ -20,9 +21,10 @@
 namespace ipckit {
 
 /// The kinds of object the inventory lists.
-enum class IpcObjectKind { PosixMq, PosixShm, PosixSem, SysvMsg, SysvShm, SysvSem, Channel };
+enum class IpcObjectKind { PosixMq, PosixShm, PosixSem, SysvMsg, SysvShm, SysvSem, Channel, Event };
 
-/// "mq", "shm", "sem", "sysvmq", "sysvshm", "sysvsem", "chan": the URI scheme of the kind.
+/// "mq", "shm", "sem", "sysvmq", "sysvshm", "sysvsem", "chan", "event": the URI scheme of the
+/// kind.
 IPCKIT_API std::string_view kind_name(IpcObjectKind kind) noexcept;
 /// The inverse of kind_name(); empty for an unknown word.
 IPCKIT_API std::optional<IpcObjectKind> kind_from_name(std::string_view name) noexcept;
@@ -80,6 +82,7 @@ struct IPCKIT_API IpcObjectInfo {
     std::optional<std::int64_t> change_time;  ///< ctime
     std::optional<std::int64_t> modify_time;  ///< rtime/dtime/st_mtime
     std::optional<ChannelInfo> channel;       ///< chan: header and participants (Channel::inspect)
+    std::optional<EventInfo> event;           ///< event: ids and counters (Event::inspect)
     std::vector<pid_t> users;  ///< live processes that map it or hold an fd to it (chan: and
                                ///< every live participant; sysvshm: processes attached to it)
     /// False when `users` may be incomplete in a way that matters: a process whose

@@ -26,6 +26,7 @@ namespace ipckit {
 namespace detail {
 struct SubscriberImpl;
 }
+class WaitSet;
 
 /// A received message, read-only, in shared memory (mapped PROT_READ). Valid until destroyed or
 /// passed to Subscriber::release(). Counts against the channel's max_loans. Move-only; must not
@@ -146,6 +147,7 @@ public:
     [[nodiscard]] std::uint32_t index() const noexcept;
 
 private:
+    friend class WaitSet;  // readiness by loads and the doorbell table (event/wait_set.cpp)
     explicit Subscriber(std::unique_ptr<detail::SubscriberImpl> impl) noexcept;
     std::unique_ptr<detail::SubscriberImpl> impl_;
 };

@@ -37,6 +37,7 @@ enum class UriScheme {
     PosixSem,       ///< sem:/NAME
     SysvSem,        ///< sysvsem:KEY[#INDEX]
     Nats,           ///< nats://HOST:PORT/SUBJECT (bridge only)
+    Event,          ///< event:NAME (not a message endpoint: ls/stat/rm, WaitSet)
 };
 
 /// "mq", "unix-dgram", "nats", ... (the spelling before the ':').
@@ -122,6 +123,13 @@ struct IPCKIT_API ChanUri {
     CreateOptions create;
 };
 
+/// event:NAME?dir=PATH: an event file (ipckit::Event), named as a channel.
+struct IPCKIT_API EventUri {
+    /// [A-Za-z0-9._-], not starting with '.', at most 200 bytes (A22).
+    std::string name;
+    std::optional<std::string> dir;  ///< absolute directory (default $IPCKIT_SHM_DIR or /dev/shm)
+};
+
 /// shm:/NAME?size=N&mode=..&create
 struct IPCKIT_API PosixShmUri {
     PosixName name;
@@ -180,7 +188,8 @@ struct IPCKIT_API NatsUri {
 class IPCKIT_API Uri {
 public:
     using Address = std::variant<FifoUri, PosixMqUri, SysvMqUri, UnixUri, InetUri, ChanUri,
-                                 PosixShmUri, SysvShmUri, PosixSemUri, SysvSemUri, NatsUri>;
+                                 PosixShmUri, SysvShmUri, PosixSemUri, SysvSemUri, NatsUri,
+                                 EventUri>;
 
     /// Parses `text`; see the class comment for the error form.
     static Result<Uri> parse(std::string_view text);

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ipckit {
 
@@ -43,6 +44,19 @@ struct IPCKIT_API EventCount {
     friend bool operator==(const EventCount&, const EventCount&) = default;
 };
 
+/// What Event::inspect read from an event file (`ipckit stat event:NAME`).
+struct IPCKIT_API EventInfo {
+    std::string name;
+    std::uint32_t max_ids = 0;
+    std::uint32_t creator_pid = 0;
+    /// Listeners asleep in wait() (one too high for each listener SIGKILLed asleep).
+    std::uint32_t sleepers = 0;
+    /// Doorbell slots held by WaitSets (a SIGKILLed WaitSet's slot until it is taken over).
+    std::uint32_t doorbells = 0;
+    /// The ids whose counter is not zero, in id order, with their value.
+    std::vector<EventCount> counters;
+};
+
 /// Static operations on event files. Names are `NAME` or `event:NAME`, NAME as a channel name
 /// ([A-Za-z0-9._-], 1..200, not starting with '.'). Thread-safe (no state).
 class IPCKIT_API Event {
@@ -53,6 +67,8 @@ public:
     /// Unlinks the event file. Open notifiers and listeners keep their mapping; a waiting
     /// listener notices within one slice (errc::identifier_removed).
     static Result<void> remove(std::string_view name, const EventOptions& options = {});
+    /// Reads the header, the doorbell table and every counter (checked as open() checks them).
+    static Result<EventInfo> inspect(std::string_view name, const EventOptions& options = {});
 };
 
 }  // namespace ipckit

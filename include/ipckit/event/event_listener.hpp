@@ -18,6 +18,7 @@ namespace ipckit {
 namespace detail {
 struct EventImpl;
 }  // namespace detail
+class WaitSet;
 
 /// Watches every counter of an event. It keeps the values it saw in local memory and never
 /// writes the counters, so every listener sees every notification and a dead listener changes
@@ -56,6 +57,7 @@ public:
     ~EventListener();
 
 private:
+    friend class WaitSet;  // reads the counters and the doorbell table (wait_set.cpp)
     explicit EventListener(std::unique_ptr<detail::EventImpl> impl) noexcept;
     std::unique_ptr<detail::EventImpl> impl_;
 };

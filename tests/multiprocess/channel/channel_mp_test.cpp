@@ -5,6 +5,7 @@
 #include "../../unit/channel/channel_test_util.hpp"
 #include "../../unit/channel/creator_kill_matrix.hpp"
 #include "channel/fault_point.hpp"
+#include "channel/layout.hpp"
 #include "eventually.hpp"
 #include "forked_child.hpp"
 #include "ipckit/core/mapping.hpp"
@@ -287,6 +288,61 @@ TEST(ChannelMp, StoppedSubscriberIsNotDeadAndThePublisherTimesOutNamingIt) {
         ASSERT_TRUE(pub.publish(std::move(**l)));
     }
     EXPECT_CHILD_OK(stopped.wait_for(10s));
+}
+
+// Overwrite mode: a subscriber paused between its floor check and its tail check (preempted,
+// SIGSTOPped) while the publisher laps it by more than a lane finds the tail more than a lane
+// ahead. That is an ordinary lap, not a corrupt tail: the subscriber must resume at the floor and
+// count the loss, and corrupt_count() must stay 0 (the chaos soak saw corrupt_count=2 here).
+TEST(ChannelMp, OverwriteSubscriberPausedBeforeItsTailCheckCountsALapNotCorruption) {
+    const auto name = chan_name();
+    auto c = small_config(ChannelPolicy::Overwrite);
+    ASSERT_TRUE(Channel::create(name, c));
+    auto pub = Publisher::open(name).value();
+    constexpr std::size_t kLen = 48;
+    const std::uint64_t lap = c.lane_bytes / detail::record_bytes(kLen) + 1;
+    const std::uint64_t total = 3 * lap + 5;  // more than two lanes while it is paused
+    Shared sh;
+    auto sub = ForkedChild::spawn([&] {
+        auto s = Subscriber::open(name);
+        CHILD_CHECK(s);
+        arm_fault("chan.subscribe.before_tail_check:stop");
+        std::array<std::byte, 1024> buf{};
+        // Empty polls until one checks the tail, which stops us there; the parent publishes,
+        // then continues us.
+        std::uint64_t last = 0;
+        std::uint64_t got = 0;
+        for (int polls = 0; last + 1 < total; ++polls) {
+            CHILD_CHECK(polls < 1000000);
+            auto r = got == 0 ? s->try_receive(buf) : s->receive_until(buf, Deadline::after(10s));
+            CHILD_CHECK(r);
+            if (!*r) {
+                CHILD_CHECK(got == 0);
+                continue;
+            }
+            arm_fault("");
+            CHILD_CHECK(test::check_message(std::span(buf).first((*r)->size), &last));
+            ++got;
+        }
+        if (s->corrupt_count() != 0) {
+            test::child_fail("corrupt_count=" + std::to_string(s->corrupt_count()) +
+                             " after an ordinary lap (received " + std::to_string(got) +
+                             ", lost " + std::to_string(s->lost_count()) + ")");
+        }
+        CHILD_CHECK(s->received_count() + s->lost_count() == total);
+        return 0;
+    });
+    ASSERT_TRUE(test::eventually(
+        10s, "the subscriber stopped at its tail check", [&] { return is_stopped(sub.pid()); },
+        1ms));
+    for (std::uint64_t i = 0; i < total; ++i) {
+        auto l = pub.try_loan(kLen).value();
+        ASSERT_TRUE(l);
+        test::fill_message(l->bytes(), i);
+        ASSERT_TRUE(pub.publish(std::move(*l)));
+    }
+    sub.kill(SIGCONT);
+    EXPECT_CHILD_OK(sub.wait_for(10s));
 }
 
 TEST(ChannelMp, FutexWakeAcrossProcessesNeverLosesAWakeUp) {

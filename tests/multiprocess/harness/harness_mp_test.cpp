@@ -8,6 +8,7 @@
 #include <sys/msg.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -188,6 +189,38 @@ TEST(LeakCheck, CatchesALeftoverObjectThenRemovesIt) {
         EXPECT_EQ(l.find(mq), std::string::npos) << l;
         EXPECT_NE(l, "sysv msg:" + std::to_string(msq));
     }
+}
+
+// Several suites may run at once on one host (build trees side by side). A System V object under
+// another run's test key is that run's live object: reported as a note, never as our leak, and
+// never removed by our leak check (removing it would break the other run's test).
+TEST(LeakCheck, LeavesAnotherRunsSysvObjectsAlone) {
+    const auto baseline = sysv_objects();
+    const std::string tracked_mq = unique_path("mq-names");
+    const std::string tracked_keys = unique_path("sysv-keys");
+    const key_t ours_key = unique_sysv_key(IpcKind::SysvMsg);
+    {
+        std::ofstream out(tracked_keys);
+        out << ours_key << "\n";
+    }
+    // A key another run would make: the test prefix, a pid that is not ours.
+    const key_t theirs_key = static_cast<key_t>(
+        0x7e000000U | (((static_cast<unsigned>(::getpid()) + 1U) & 0xffffU) << 8U) | 0xffU);
+    const int ours = ::msgget(ours_key, IPC_CREAT | IPC_EXCL | 0600);
+    ASSERT_GE(ours, 0);
+    const int theirs = ::msgget(theirs_key, IPC_CREAT | IPC_EXCL | 0600);
+    ASSERT_GE(theirs, 0);
+    const LeakReport report = scan_for_leaks(baseline, tracked_mq, tracked_keys);
+    remove_leaks(report);
+    const bool theirs_listed = std::find(report.leaks.begin(), report.leaks.end(),
+                                         "sysv msg:" + std::to_string(theirs)) != report.leaks.end();
+    const bool ours_listed = std::find(report.leaks.begin(), report.leaks.end(),
+                                       "sysv msg:" + std::to_string(ours)) != report.leaks.end();
+    const bool theirs_alive = ::msgctl(theirs, IPC_RMID, nullptr) == 0;  // cleans up as it checks
+    ::msgctl(ours, IPC_RMID, nullptr);
+    EXPECT_TRUE(ours_listed) << "our own leftover is a leak";
+    EXPECT_FALSE(theirs_listed) << "another run's object is not our leak";
+    EXPECT_TRUE(theirs_alive) << "another run's object must not be removed";
 }
 
 TEST(RunProgram, CapturesOutputFeedsInputAndKillsOnTimeout) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// --json: machine facts, config and every figure (schema "ipckit-bench/1").
+// --json: machine facts, config and every figure (schema kBenchSchema, docs/bench-json.md).
 #include "engine/report.hpp"
 #include "engine/report_common.hpp"
 
@@ -26,7 +26,7 @@ json machine_json(const Report& r) {
 
 std::string format_json(const Report& report) {
     json j;
-    j["schema"] = "ipckit-bench/1";
+    j["schema"] = kBenchSchema;
     j["generated"] = utc_now();
     j["machine"] = machine_json(report);
     const auto& c = report.config;

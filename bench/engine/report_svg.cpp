@@ -134,7 +134,9 @@ void title(std::string& body, const Report& report) {
         report.follower_cpu);
 }
 
-void legend(std::string& body, const Report& report, double y) {
+/// Group colours (wrapped before the right edge), then what the marks mean on a line of its own.
+/// Returns the y below the legend.
+double legend(std::string& body, const Report& report, double y) {
     double x = kLabelX;
     std::vector<Group> seen;
     for (const auto& r : report.rows) {
@@ -144,39 +146,47 @@ void legend(std::string& body, const Report& report, double y) {
     }
     for (Group g : seen) {
         const auto s = style(g);
+        const double w = 30 + 7.0 * static_cast<double>(std::string(s.label).size());
+        if (x + w > kWidth - kLabelX) {
+            x = kLabelX;
+            y += 20;
+        }
         body += fmt::format(
-            "<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"12\" rx=\"3\" fill=\"{}\"/>"
+            "<circle cx=\"{}\" cy=\"{}\" r=\"5\" fill=\"{}\"/>"
             "<text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"#323f4b\">{}</text>\n",
-            x,
-            y - 10,
+            x + 6,
+            y - 4,
             s.color,
             x + 17,
             y,
             s.label);
-        x += 30 + 7.0 * static_cast<double>(std::string(s.label).size());
+        x += w;
     }
+    y += 22;
+    x = kLabelX;
     body += fmt::format(
-        "<rect x=\"{}\" y=\"{}\" width=\"26\" height=\"8\" rx=\"2\" fill=\"#9aa5b1\"/>"
-        "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#323f4b\" "
-        "stroke-width=\"1.5\"/>"
-        "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#323f4b\" stroke-width=\"2\"/>"
-        "<circle cx=\"{}\" cy=\"{}\" r=\"2.5\" fill=\"#323f4b\" fill-opacity=\"0.45\"/>"
-        "<text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"#323f4b\">bar = p50 · whisker to p99 "
-        "· dot = p99.9</text>\n",
-        x + 10,
-        y - 8,
-        x + 36,
-        y - 4,
-        x + 56,
-        y - 4,
-        x + 56,
+        "<rect x=\"{}\" y=\"{}\" width=\"30\" height=\"10\" rx=\"2\" fill=\"#323f4b\" "
+        "fill-opacity=\"0.2\"/>"
+        "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#323f4b\" stroke-width=\"1.5\"/>"
+        "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#323f4b\" stroke-width=\"1.5\"/>"
+        "<circle cx=\"{}\" cy=\"{}\" r=\"5\" fill=\"#323f4b\"/>"
+        "<text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"#323f4b\">dot = median (p50) · "
+        "whisker to p99 · shaded bar = run-to-run spread of the median</text>\n",
+        x,
         y - 9,
-        x + 56,
-        y + 1,
-        x + 66,
+        x + 15,
         y - 4,
-        x + 78,
+        x + 50,
+        y - 4,
+        x + 50,
+        y - 8,
+        x + 50,
+        y,
+        x + 15,
+        y - 4,
+        x + 60,
         y);
+    return y + 8;
 }
 
 /// Decade lines and labels, with the 2..9 minor lines inside each decade.
@@ -237,31 +247,34 @@ void latency_row(std::string& body,
         const auto s = style(r.group);
         const double x50 = axis.x(l.p50_ns);
         const double x99 = axis.x(l.p99_ns);
-        const double x999 = axis.x(l.p999_ns);
+        const double spread = std::clamp(l.spread_pct / 100.0, 0.0, 0.95);
+        const double xs0 = axis.x(l.p50_ns * (1 - spread));
+        const double xs1 = axis.x(l.p50_ns * (1 + spread));
         body += fmt::format(
-            "<rect x=\"{}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"14\" rx=\"3\" "
-            "fill=\"{}\"/>\n",
-            kPlotX0,
-            cy - 7,
-            std::max(2.0, x50 - kPlotX0),
+            "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"12\" rx=\"2\" "
+            "fill=\"{}\" fill-opacity=\"0.3\"/>\n",
+            xs0,
+            cy - 6,
+            std::max(1.0, xs1 - xs0),
             s.color);
         body += fmt::format(
             "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" "
             "stroke=\"#323f4b\" stroke-width=\"1.5\"/>"
             "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" "
-            "stroke=\"#323f4b\" stroke-width=\"2\"/>"
-            "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\" fill=\"#323f4b\" "
-            "fill-opacity=\"0.45\"/>\n",
+            "stroke=\"#323f4b\" stroke-width=\"1.5\"/>"
+            "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"5\" fill=\"{}\" stroke=\"#1f2933\" "
+            "stroke-width=\"0.8\"/>\n",
             x50,
             cy,
             x99,
             cy,
             x99,
-            cy - 5,
+            cy - 4,
             x99,
-            cy + 5,
-            x999,
-            cy);
+            cy + 4,
+            x50,
+            cy,
+            s.color);
         const std::string ratio =
             l.ratio_to_floor > 0 ? fmt::format("{:.1f}×", l.ratio_to_floor) : "";
         body += fmt::format(
@@ -313,9 +326,8 @@ void latency_panel(std::string& body, const Report& report, std::size_t si, doub
         y,
         format_size(report.config.latency_sizes.at(si)));
     body += fmt::format(
-        "<text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"#7b8794\">log scale · shorter is "
-        "better"
-        " · right: p50, p99 and the ratio to the busy-spin floor</text>\n",
+        "<text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"#7b8794\">right: p50, p99 and p50 as "
+        "a multiple of the busy-spin floor's</text>\n",
         kLabelX,
         y + 18);
     y += 34;
@@ -328,14 +340,44 @@ void latency_panel(std::string& body, const Report& report, std::size_t si, doub
         y += 40;
         return;
     }
+    // Column headers over the names, the plot and the figures on the right.
+    y += 16;
+    body += fmt::format(
+        "<text x=\"{}\" y=\"{}\" font-size=\"11.5\" font-weight=\"600\" fill=\"#52606d\" "
+        "text-anchor=\"end\">mechanism</text>"
+        "<text x=\"{}\" y=\"{}\" font-size=\"11.5\" font-weight=\"600\" fill=\"#52606d\">"
+        "round trip</text>"
+        "<text x=\"{}\" y=\"{}\" font-size=\"11.5\" font-weight=\"600\" fill=\"#52606d\">"
+        "p50</text>"
+        "<text x=\"{}\" y=\"{}\" font-size=\"11.5\" font-weight=\"600\" fill=\"#52606d\">"
+        "p99</text>"
+        "<text x=\"{}\" y=\"{}\" font-size=\"11.5\" font-weight=\"600\" fill=\"#52606d\" "
+        "text-anchor=\"end\">× floor</text>\n",
+        kPlotX0 - 10,
+        y,
+        kPlotX0,
+        y,
+        kPlotX1 + 16,
+        y,
+        kPlotX1 + 82,
+        y,
+        kWidth - kLabelX,
+        y);
+    y += 10;
     const LogAxis axis{std::floor(std::log10(lo) - 0.05), std::ceil(std::log10(hi) + 0.05)};
-    axis_lines(body, axis, y, y + kRowH * static_cast<double>(rows.size()));
+    const double bottom = y + kRowH * static_cast<double>(rows.size());
+    axis_lines(body, axis, y, bottom);
+    body += fmt::format(
+        "<text x=\"{:.1f}\" y=\"{}\" font-size=\"12\" fill=\"#52606d\" "
+        "text-anchor=\"middle\">round-trip time (log scale; left is faster)</text>\n",
+        (kPlotX0 + kPlotX1) / 2,
+        bottom + 34);
     std::size_t index = 0;
     for (const auto* r : rows) {
         latency_row(body, *r, si, axis, y, index++ % 2 == 0);
         y += kRowH;
     }
-    y += 50;
+    y += 66;
 }
 
 /// One heat-map cell: colour relative to the column's slowest (lo) and fastest (hi).
@@ -390,6 +432,35 @@ void heat_cell(std::string& body,
     }
 }
 
+/// The throughput colour scale: viridis from `lo` to `hi` bytes/s, labelled at both ends.
+void colour_bar(std::string& body, double lo, double hi, double y) {
+    constexpr int kSteps = 40;
+    constexpr double kBarW = 400;
+    const double x0 = kPlotX0;
+    for (int i = 0; i < kSteps; ++i) {
+        body += fmt::format(
+            "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"12\" fill=\"{}\"/>\n",
+            x0 + kBarW * i / kSteps,
+            y,
+            kBarW / kSteps + 0.5,
+            viridis((i + 0.5) / kSteps));
+    }
+    body += fmt::format(
+        "<text x=\"{}\" y=\"{:.1f}\" font-size=\"11\" fill=\"#52606d\" "
+        "text-anchor=\"end\">bytes/s</text>"
+        "<text x=\"{}\" y=\"{:.1f}\" font-size=\"11\" fill=\"#52606d\">{}</text>"
+        "<text x=\"{}\" y=\"{:.1f}\" font-size=\"11\" fill=\"#52606d\" "
+        "text-anchor=\"end\">{}</text>\n",
+        x0 - 10,
+        y + 10,
+        x0,
+        y + 28,
+        format_bandwidth(lo),
+        x0 + kBarW,
+        y + 28,
+        format_bandwidth(hi));
+}
+
 /// Throughput heat map.
 void throughput_map(std::string& body, const Report& report, double& y) {
     const auto rows = by_throughput(report);
@@ -401,21 +472,20 @@ void throughput_map(std::string& body, const Report& report, double& y) {
         y);
     body += fmt::format(
         "<text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"#7b8794\">bytes/s and messages/s; "
-        "brighter is faster within each size;"
+        "brighter is more bytes/s (one scale for all sizes);"
         " every message checked by sequence number</text>\n",
         kLabelX,
         y + 18);
     y += 44;
-    // Colour is relative within each size (column): small messages are never "fast" in
-    // GB/s, but which mechanism wins at 64 B is exactly what a reader looks for.
-    std::vector<double> lo(sizes.size(), HUGE_VAL);
-    std::vector<double> hi(sizes.size(), 0);
+    // One colour scale (bytes/s, log) for every size, so a colour means the same bandwidth in
+    // every column; the colour bar below the map reads it.
+    double lo = HUGE_VAL;
+    double hi = 0;
     for (const auto* r : rows) {
-        for (std::size_t k = 0; k < r->throughput.size(); ++k) {
-            const auto& t = r->throughput.at(k);
+        for (const auto& t : r->throughput) {
             if (t.status == Status::Ok && t.bytes_per_s > 0) {
-                lo.at(k) = std::min(lo.at(k), t.bytes_per_s);
-                hi.at(k) = std::max(hi.at(k), t.bytes_per_s);
+                lo = std::min(lo, t.bytes_per_s);
+                hi = std::max(hi, t.bytes_per_s);
             }
         }
     }
@@ -438,10 +508,13 @@ void throughput_map(std::string& body, const Report& report, double& y) {
             xml_escape(r->title));
         for (std::size_t k = 0; k < r->throughput.size(); ++k) {
             const auto& t = r->throughput.at(k);
-            heat_cell(
-                body, t, kPlotX0 + cell_w * static_cast<double>(k), y, cell_w, lo.at(k), hi.at(k));
+            heat_cell(body, t, kPlotX0 + cell_w * static_cast<double>(k), y, cell_w, lo, hi);
         }
         y += kCellH;
+    }
+    if (hi > 0) {
+        colour_bar(body, lo, hi, y + 14);
+        y += 56;
     }
 }
 
@@ -451,9 +524,7 @@ std::string format_svg(const Report& report) {
     std::string body;
     // Text is placed element by element: renderers disagree on spaces between tspans.
     svg::title(body, report);
-    double y = 100;
-    svg::legend(body, report, y);
-    y += 30;
+    double y = svg::legend(body, report, 100) + 20;
     for (std::size_t si = 0; si < report.config.latency_sizes.size(); ++si) {
         svg::latency_panel(body, report, si, y);
     }
@@ -462,15 +533,17 @@ std::string format_svg(const Report& report) {
         y += 20;
     }
     body += fmt::format(
-        "<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"#9aa5b1\">Generated {} by ipckit bench in "
-        "{:.0f} s."
-        " Leader and follower are separate processes pinned to different CPUs; figures from a busy"
-        " machine are noisy.</text>\n",
+        "<text x=\"{0}\" y=\"{1}\" font-size=\"11\" fill=\"#9aa5b1\">Generated {2} by ipckit bench "
+        "in {3:.0f} s.</text>\n"
+        "<text x=\"{0}\" y=\"{4}\" font-size=\"11\" fill=\"#9aa5b1\">Leader and follower are "
+        "separate processes pinned to different CPUs; figures from a busy machine are "
+        "noisy.</text>\n",
         svg::kLabelX,
         y + 4,
         utc_now(),
-        report.seconds);
-    y += 24;
+        report.seconds,
+        y + 20);
+    y += 40;
     return fmt::format(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1:.0f}\" viewBox=\"0 0 "
         "{0} {1:.0f}\" {2}>\n"

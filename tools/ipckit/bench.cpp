@@ -6,8 +6,10 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <fmt/core.h>
+#include <fstream>
 #include <memory>
 #include <sstream>
 
@@ -27,7 +29,37 @@ struct BenchOptions {
     std::string csv;
     std::string svg = "bench.svg";
     bool no_svg = false;
+    std::vector<std::string> compare;  ///< OLD.json, and optionally NEW.json (then nothing runs)
 };
+
+/// The largest report --compare reads (a full run's JSON is about 40 KiB).
+constexpr std::size_t kMaxReportBytes = std::size_t{16} << 20;
+
+/// A bench JSON file, at most kMaxReportBytes (a larger one is refused, not truncated).
+Result<std::string> read_report(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return Error(std::error_code(errno, std::system_category()), "open", path);
+    }
+    std::string text(kMaxReportBytes + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxReportBytes) {
+        return Error(std::errc::file_too_large, "--compare", path, "larger than 16 MiB");
+    }
+    return text;
+}
+
+/// Prints the comparison of `now_json` with the report in o.compare[0]; an exit code.
+int print_comparison(const BenchOptions& o, const std::string& before, const std::string& now) {
+    auto text = ipckit::bench::format_compare(before, now, o.compare.front());
+    if (!text) {
+        print_error("bench", text.error());
+        return kExitUsage;
+    }
+    fmt::print("\n{}", *text);
+    return kExitOk;
+}
 
 std::vector<std::string> split_names(const std::vector<std::string>& items) {
     std::vector<std::string> out;
@@ -49,6 +81,28 @@ int run_bench(const BenchOptions& o) {
             fmt::print("{:<16} {:<15} {}\n", t.name, to_string(t.group), t.title);
         }
         return kExitOk;
+    }
+    std::string before;
+    if (!o.compare.empty()) {
+        auto text = read_report(o.compare.front());
+        if (!text) {
+            print_error("bench", text.error());
+            return text.error().code() == std::errc::file_too_large ? kExitUsage : kExitFailure;
+        }
+        before = std::move(*text);
+        if (o.compare.size() == 2) {  // two reports: compare them, run nothing
+            auto now = read_report(o.compare.back());
+            if (!now) {
+                print_error("bench", now.error());
+                return kExitFailure;
+            }
+            return print_comparison(o, before, *now);
+        }
+        // Refuse a bad file now, not after a minute of measuring.
+        if (auto check = format_compare(before, before, o.compare.front()); !check) {
+            print_error("bench", check.error());
+            return kExitUsage;
+        }
     }
     Config config;
     if (o.quick) {
@@ -108,10 +162,15 @@ int run_bench(const BenchOptions& o) {
             fmt::print("{} written to {}\n", what, path);
         }
     };
-    write(o.json, format_json(*report), "JSON");
+    const std::string json = format_json(*report);
+    write(o.json, json, "JSON");
     write(o.csv, format_csv(*report), "CSV");
     if (!o.no_svg) {
         write(o.svg, format_svg(*report), "Chart");
+    }
+    if (!before.empty()) {
+        const int compared = print_comparison(o, before, json);
+        rc = rc == kExitOk ? compared : rc;
     }
     return rc;
 }
@@ -148,6 +207,13 @@ void register_bench(CLI::App& root, std::vector<Command>& commands) {
     app->add_option("--csv", opts->csv, "write every figure and the machine facts as CSV to FILE");
     app->add_option("--svg", opts->svg, "write the chart to FILE (default bench.svg)");
     app->add_flag("--no-svg", opts->no_svg, "do not write the chart");
+    app->add_option("--compare",
+                    opts->compare,
+                    "after the run, print every figure as a ratio to the same figure in OLD.json "
+                    "(an earlier --json); with a second file NEW.json, compare the two and run "
+                    "nothing")
+        ->expected(1, 2)
+        ->type_name("OLD.json [NEW.json]");
     app->footer(
         std::string("Exit codes: 0 success (rows that failed are listed in the table), 1 failure, "
                     "2 usage, 130 interrupted."));

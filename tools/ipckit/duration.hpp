@@ -7,6 +7,7 @@
 #include "ipckit/core/units.hpp"
 
 #include <chrono>
+#include <fmt/core.h>
 #include <string>
 #include <string_view>
 
@@ -38,6 +39,19 @@ inline Result<std::chrono::nanoseconds> parse_duration(std::string_view text) {
     }
     return Error(
         std::errc::invalid_argument, "duration", "'" + std::string(text.substr(0, 40)) + "'", why);
+}
+
+/// A duration for people, with its unit: "0.5 s", "2 s", "90 s", "250 us", "100 ns" (seconds
+/// from 1 ms up, so "timed out after 0.5 s" reads the same whatever the user typed).
+inline std::string format_duration(std::chrono::nanoseconds d) {
+    using std::chrono::duration;
+    if (d >= std::chrono::milliseconds(1)) {
+        return fmt::format("{:g} s", duration<double>(d).count());
+    }
+    if (d >= std::chrono::microseconds(1)) {
+        return fmt::format("{:g} us", duration<double, std::micro>(d).count());
+    }
+    return fmt::format("{} ns", d.count());
 }
 
 }  // namespace ipckit::cli

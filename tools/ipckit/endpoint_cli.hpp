@@ -49,8 +49,24 @@ inline int exit_code_for(const Error& e) {
     return kExitFailure;
 }
 
-/// Prints the error (with a hint for an untrusted owner) and returns its exit code.
+/// True for the "no such object" error of an open that --create would have created instead
+/// (send, recv and sem take --create; a missing socket or a missing directory is not that).
+inline bool create_would_help(std::string_view sub, const Error& e) {
+    const std::string_view op = e.op();
+    return (sub == "send" || sub == "recv" || sub == "sem") &&
+           e.code() == std::errc::no_such_file_or_directory &&
+           (op == "mq_open" || op == "msgget" || op == "sem_open" || op == "semget" ||
+            (op == "open" && e.message().find(".chan:") != std::string::npos) ||
+            (op == "lstat" && sub != "sem"));  // fifo:PATH
+}
+
+/// Prints the error (with a hint for an untrusted owner or a missing object) and returns its
+/// exit code.
 inline int fail(const char* sub, const Error& e) {
+    if (create_would_help(sub, e)) {
+        fmt::print(stderr, "ipckit {}: {} (use --create to create it)\n", sub, e.message());
+        return exit_code_for(e);
+    }
     print_error(sub, e);
     if (is_untrusted_owner(e)) {
         fmt::print(stderr,

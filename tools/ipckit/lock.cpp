@@ -6,24 +6,24 @@
 // where any close() of the file releases them (F24, B27); and it interoperates with flock(1).
 // Built on the library: FileLock takes the lock (a --timeout polls LOCK_NB until the deadline)
 // and Process runs COMMAND with the locked descriptor in keep_fds.
-#include <fcntl.h>
-#include <signal.h>
-
-#include <atomic>
-#include <memory>
-#include <optional>
-
-#include <fmt/core.h>
-
 #include "cli.hpp"
 #include "duration.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/file.hpp"
+#include "ipckit/core/units.hpp"
 #include "ipckit/signal/signal_action.hpp"
 #include "ipckit/signal/signal_mask.hpp"
 #include "ipckit/signal/signal_set.hpp"
 #include "ipckit/stream/process.hpp"
 #include "ipckit/sync/file_lock.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+
+#include <atomic>
+#include <fmt/core.h>
+#include <memory>
+#include <optional>
 
 namespace ipckit::cli {
 
@@ -36,6 +36,9 @@ struct LockOptions {
     bool close_fd = false;
     std::string timeout;
     bool timeout_given = false;
+    bool nonblock = false;                  ///< -n: fail at once if the lock is taken
+    std::optional<int> conflict_exit_code;  ///< -E N: exit code when the lock was not taken
+    std::string shell_command;              ///< -c STRING: run through /bin/sh -c
 };
 
 std::atomic<pid_t> g_child{0};
@@ -73,6 +76,30 @@ Result<void> parse_lock_options(const std::vector<std::string>& args, std::size_
         } else if (a.starts_with("-w") && a.size() > 2) {
             opt.timeout = a.substr(2);
             opt.timeout_given = true;
+        } else if (a == "-n" || a == "--nb" || a == "--nonblock") {
+            opt.nonblock = true;
+        } else if (a == "-E" || a == "--conflict-exit-code" ||
+                   a.starts_with("--conflict-exit-code=") ||
+                   (a.starts_with("-E") && a.size() > 2)) {
+            std::string value;
+            if (a == "-E" || a == "--conflict-exit-code") {
+                if (++i >= args.size()) {
+                    return lock_usage(a + " needs a number");
+                }
+                value = args[i];
+            } else {
+                value = a.starts_with("-E") ? a.substr(2) : a.substr(a.find('=') + 1);
+            }
+            const auto n = parse_integer(value, 0, 255);
+            if (!n) {
+                return lock_usage("-E '" + value + "' is not an exit code in [0, 255]");
+            }
+            opt.conflict_exit_code = static_cast<int>(*n);
+        } else if (a == "-c" || a == "--command") {
+            if (++i >= args.size()) {
+                return lock_usage(a + " needs a command string");
+            }
+            opt.shell_command = args[i];
         } else {
             return lock_usage("unknown option " + a + " (see ipckit lock --help)");
         }
@@ -100,10 +127,23 @@ Result<LockOptions> split_lock_args() {
         return lock_usage("no FILE (ipckit lock FILE -- COMMAND...)");
     }
     opt.file = args[i++];
+    if (i < args.size() && (args[i] == "-c" || args[i] == "--command")) {  // flock FILE -c CMD
+        if (i + 2 != args.size()) {
+            return lock_usage(args[i] + " takes one command string (quote it)");
+        }
+        opt.shell_command = args[i + 1];
+        i = args.size();
+    }
     if (i < args.size() && args[i] == "--") {
         ++i;
     }
     opt.command.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+    if (!opt.shell_command.empty()) {
+        if (!opt.command.empty()) {
+            return lock_usage("-c and a COMMAND: give one of them");
+        }
+        opt.command = {"/bin/sh", "-c", opt.shell_command};
+    }
     return opt;
 }
 
@@ -130,13 +170,18 @@ int run_lock(LockOptions opt) {
         return kExitUsage;
     }
     Deadline deadline = Deadline::never();
+    std::chrono::nanoseconds timeout{0};
     if (opt.timeout_given) {
         auto d = parse_duration(opt.timeout);
         if (!d) {
             print_error("lock", d.error());
             return kExitUsage;
         }
+        timeout = *d;
         deadline = d->count() == 0 ? Deadline::now() : Deadline::after(*d);
+    }
+    if (opt.nonblock) {
+        deadline = Deadline::now();
     }
     auto lock = open_lock(opt.file);  // held, with its descriptor, until the command has ended
     if (!lock) {
@@ -149,9 +194,19 @@ int run_lock(LockOptions opt) {
         return kExitFailure;
     }
     if (!*got) {
-        fmt::print(stderr, "ipckit lock: {}: timed out after {} waiting for the {} lock\n",
-                   opt.file, opt.timeout, opt.shared ? "shared" : "exclusive");
-        return kExitTimeout;
+        if (opt.nonblock || timeout.count() == 0) {
+            fmt::print(stderr,
+                       "ipckit lock: {}: the {} lock is held by another process\n",
+                       opt.file,
+                       opt.shared ? "shared" : "exclusive");
+        } else {
+            fmt::print(stderr,
+                       "ipckit lock: {}: timed out after {} waiting for the {} lock\n",
+                       opt.file,
+                       format_duration(timeout),
+                       opt.shared ? "shared" : "exclusive");
+        }
+        return opt.conflict_exit_code.value_or(kExitTimeout);
     }
 
     ProcessOptions po;
@@ -219,6 +274,17 @@ void register_lock(CLI::App& root, std::vector<Command>& commands) {
                     "Give up after this long (1.5s, 250ms, 2m; 0 = try once) and exit 3");
     app->add_flag("-o,--close", opt->close_fd,
                   "Do not pass the locked descriptor to COMMAND (flock -o)");
+    app->add_flag("-n,--nonblock",
+                  opt->nonblock,
+                  "Fail at once (exit 3, or -E's code) if the lock is taken (same as -w 0)");
+    app->add_option("-E,--conflict-exit-code",
+                    opt->conflict_exit_code,
+                    "Exit with N when the lock could not be taken (default 3)")
+        ->type_name("N");
+    app->add_option("-c,--command",
+                    opt->shell_command,
+                    "Run STRING with /bin/sh -c instead of COMMAND (as flock -c)")
+        ->type_name("STRING");
     app->footer(std::string("Examples:\n"
                             "  ipckit lock /tmp/backup.lock -- rsync -a src/ dst/\n"
                             "  ipckit lock --timeout 0 /run/lock/job -- make   # exit 3 if busy\n"

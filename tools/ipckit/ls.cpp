@@ -2,6 +2,7 @@
 // ipckit ls: every IPC object on the host, POSIX and System V, and ipckit channels.
 #include "cli.hpp"
 #include "ipckit/admin/inventory.hpp"
+#include "ls_table.hpp"
 #include "object_view.hpp"
 
 #include <fmt/core.h>
@@ -18,6 +19,7 @@ struct LsOptions {
     bool expect_none = false;
     std::vector<std::string> types;
     std::string prefix;
+    LsTableOptions table;
 };
 
 nlohmann::json ls_json(const std::vector<IpcObjectInfo>& shown, const Inventory& inv) {
@@ -60,6 +62,10 @@ int run_ls(const LsOptions& opt) {
         return kExitUsage;
     }
     InventoryFilter filter{*kinds, opt.prefix};
+    if (auto columns_ok = render_ls_table({}, opt.table); !columns_ok) {
+        print_error("ls", columns_ok.error());  // a bad -o is bad input even when nothing matches
+        return kExitUsage;
+    }
     auto inv = Inventory::scan(filter);
     if (!inv) {
         print_error("ls", inv.error());
@@ -77,7 +83,12 @@ int run_ls(const LsOptions& opt) {
     if (opt.json) {
         fmt::print("{}\n", ls_json(shown, *inv).dump(2));
     } else if (!shown.empty()) {
-        fmt::print("{}", render_table(shown));
+        auto table = render_ls_table(shown, opt.table);
+        if (!table) {
+            print_error("ls", table.error());
+            return table.error().code() == std::errc::invalid_argument ? kExitUsage : kExitFailure;
+        }
+        fmt::print("{}", *table);
     } else if (!opt.expect_none) {
         // Say what was looked at, so an empty answer is never mistaken for "could not look".
         fmt::print(stderr,
@@ -104,11 +115,14 @@ void register_ls(CLI::App& root, std::vector<Command>& commands) {
         "For each: owner, mode, size, message count or value, the processes that map it or hold\n"
         "it open or attach it (from /proc/*/maps and /proc/*/fd), the last pids the kernel\n"
         "recorded, and a state, the first that applies:\n"
-        "  in-use         a live process maps it, holds it open, is attached or waits on it\n"
-        "  users-unknown  nobody seen, but processes we may not examine (another user's, when\n"
-        "                 not root) might use it: never stale\n"
-        "  unread         its users are gone, but messages wait in it (or cannot be counted)\n"
-        "  never-used     System V segment or set whose creator died before anyone used it\n"
+        "  in-use         a live process maps it, holds it open, is attached or waits on\n"
+        "                 it\n"
+        "  users-unknown  nobody seen, but processes we may not examine (another user's,\n"
+        "                 when not root) might use it: never stale\n"
+        "  unread         its users are gone, but messages wait in it (or cannot be\n"
+        "                 counted)\n"
+        "  never-used     System V segment or set whose creator died before anyone used\n"
+        "                 it\n"
         "  stale          its users are provably gone and nothing in it waits to be read\n"
         "  idle           nothing proves its users gone (e.g. its last user is alive)\n"
         "Everything ipcs -a and lsipc show for System V is in --json.\n"
@@ -128,14 +142,34 @@ void register_ls(CLI::App& root, std::vector<Command>& commands) {
                     opt->prefix,
                     "Only names starting with this (POSIX names with or without '/', channel "
                     "names, or System V keys as 0x%08x)");
+    app->add_option("-o,--output",
+                    opt->table.columns,
+                    "Columns to print, separated by commas (see below); +COL,... adds to the "
+                    "default ones")
+        ->delimiter(',')
+        ->type_name("LIST");
+    app->add_flag("-n,--noheadings", opt->table.noheadings, "Do not print the header line");
+    app->add_flag("-r,--raw",
+                  opt->table.raw,
+                  "One line per object, cells separated by one space (spaces and control "
+                  "characters in a cell escaped as \\x20)");
+    app->add_flag("-b,--bytes", opt->table.bytes, "SIZE in bytes, not 64.0K");
+    app->add_option("-w,--width",
+                    opt->table.width,
+                    "Fit the table into this many columns, also when stdout is not a terminal "
+                    "(default: the terminal's width, none for a pipe)")
+        ->type_name("COLUMNS")
+        ->check(CLI::Range(std::size_t{20}, std::size_t{10000}));
     app->add_flag(
         "--expect-none",
         opt->expect_none,
         "Exit 1 if anything matches (or a requested kind cannot be listed): a leak check");
     app->footer(
+        ls_columns_help() + "\n" +
         std::string("Examples:\n"
                     "  ipckit ls                          # everything, as a table\n"
                     "  ipckit ls --type sysv              # like ipcs -a\n"
+                    "  ipckit ls -o TYPE,NAME,SIZE --bytes --noheadings --raw  # for scripts\n"
                     "  ipckit ls --json | jq '.objects[] | select(.stale)'\n"
                     "  ipckit ls --stale --type posix     # what ipckit rm --stale would remove\n"
                     "  ipckit ls --prefix ipckit-test- --expect-none   # leak check\n\n") +

@@ -2,6 +2,7 @@
 // The ipckit command: see, drive and measure every UNIX IPC facility. Subcommands plug in through
 // the registrars listed in kRegistrars (one file each: ls.cpp, send.cpp, bench.cpp, ...).
 #include "cli.hpp"
+#include "help_format.hpp"
 #include "ipckit/core/io.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/version.hpp"
@@ -11,6 +12,7 @@
 #include <array>
 #include <cstdio>
 #include <fmt/core.h>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -69,6 +71,8 @@ int run(int argc, char** argv) {
 
     CLI::App app{"ipckit: see, drive and measure every UNIX IPC facility on this host.\n" +
                  std::string(kExitCodeHelp)};
+    app.name("ipckit");  // usage lines say "ipckit", not the path it was started by
+    app.formatter(std::make_shared<HelpFormatter>());  // before the subcommands: they inherit it
     app.set_version_flag("-V,--version", std::string("ipckit ") + ipckit::kVersion);
     app.require_subcommand(0, 1);
     const std::span<char*> args(argv, static_cast<std::size_t>(argc));
@@ -81,8 +85,7 @@ int run(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        const int rc = app.exit(e);
-        return rc == 0 ? kExitOk : kExitUsage;
+        return report_parse_error(app, e);
     }
     for (const Command& c : commands) {
         if (c.app != nullptr && c.app->parsed()) {

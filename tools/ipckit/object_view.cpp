@@ -51,6 +51,8 @@ std::string pid_list(const std::vector<pid_t>& pids, std::size_t max = 4) {
     return out;
 }
 
+}  // namespace
+
 std::string human_size(std::uint64_t bytes) {
     if (bytes < std::uint64_t{10} * 1024) {
         return std::to_string(bytes);
@@ -65,6 +67,8 @@ std::string human_size(std::uint64_t bytes) {
     }
     return fmt::format("{:.1f}{}", v, kUnits.at(u));
 }
+
+namespace {
 
 /// "pub=1 sub=2", with "dead=N" when records of dead participants remain.
 std::string channel_count(const ChannelInfo& c) {
@@ -108,6 +112,8 @@ std::string participant_line(const ChannelParticipantInfo& p, bool sub) {
     }
     return s;
 }
+
+}  // namespace
 
 std::string count_column(const IpcObjectInfo& o) {
     switch (o.kind) {
@@ -164,6 +170,8 @@ std::string process_column(const IpcObjectInfo& o) {
     return out.empty() ? "-" : out;
 }
 
+namespace {
+
 template <class T>
 void put(nlohmann::json& j, const char* key, const std::optional<T>& v) {
     if (v) {
@@ -172,6 +180,8 @@ void put(nlohmann::json& j, const char* key, const std::optional<T>& v) {
         j[key] = nullptr;
     }
 }
+
+}  // namespace
 
 std::string time_string(std::optional<std::int64_t> t) {
     if (!t || *t == 0) {
@@ -186,8 +196,6 @@ std::string time_string(std::optional<std::int64_t> t) {
     }
     return buf;
 }
-
-}  // namespace
 
 nlohmann::json to_json(const IpcObjectInfo& o) {
     nlohmann::json j;
@@ -265,49 +273,6 @@ nlohmann::json to_json(const IpcObjectInfo& o) {
     j["stale"] = o.stale;
     j["notes"] = o.notes;
     return j;
-}
-
-std::string render_table(const std::vector<IpcObjectInfo>& objects) {
-    std::vector<std::vector<std::string>> rows;
-    rows.push_back({"TYPE", "NAME", "ID", "OWNER", "MODE", "SIZE", "COUNT", "PROCESSES", "STATE"});
-    for (const IpcObjectInfo& o : objects) {
-        rows.push_back({std::string(kind_name(o.kind)),
-                        o.name,
-                        o.id >= 0 ? std::to_string(o.id) : "-",
-                        user_name(o.uid),
-                        mode_string(o.mode),
-                        o.kind == IpcObjectKind::SysvSem ? "-"
-                        : o.size                         ? human_size(*o.size)
-                                                         : "?",
-                        count_column(o),
-                        process_column(o),
-                        state_of(o)});
-    }
-    std::vector<std::size_t> width(rows.front().size(), 0);
-    for (const auto& r : rows) {
-        for (std::size_t i = 0; i < r.size(); ++i) {
-            width[i] = std::max(width[i], r[i].size());
-        }
-    }
-    std::string out;
-    for (const auto& r : rows) {
-        std::string line;
-        for (std::size_t i = 0; i < r.size(); ++i) {
-            const bool right = i == 2 || i == 5;  // numbers line up on the right
-            if (i + 1 == r.size()) {
-                line += r[i];
-            } else if (right) {
-                line += fmt::format("{:>{}}  ", r[i], width[i]);
-            } else {
-                line += fmt::format("{:<{}}  ", r[i], width[i]);
-            }
-        }
-        while (!line.empty() && line.back() == ' ') {
-            line.pop_back();
-        }
-        out += line + "\n";
-    }
-    return out;
 }
 
 /// The event's lines of `ipckit stat` (through the caller's line formatter).

@@ -20,8 +20,14 @@ std::string state_of(const IpcObjectInfo& o);
 
 /// The stable JSON form of one object (schema documented in docs/design/cli.md).
 nlohmann::json to_json(const IpcObjectInfo& o);
-/// The table `ipckit ls` prints (header + one row per object).
-std::string render_table(const std::vector<IpcObjectInfo>& objects);
+/// "512", "64.0K", "1.5M": bytes below 10 KiB, else binary units with one decimal.
+std::string human_size(std::uint64_t bytes);
+/// The COUNT cell of ls: "2/8" (mq), "val=1" (sem), "att=1" (sysvshm), "pub=1 sub=2" (chan).
+std::string count_column(const IpcObjectInfo& o);
+/// The PROCESSES cell of ls: "users=12,13 lspid=12", "users=?" or "-".
+std::string process_column(const IpcObjectInfo& o);
+/// "2026-12-01 20:44:09 +0000", or "-" for no time.
+std::string time_string(std::optional<std::int64_t> t);
 /// The "field: value" lines `ipckit stat` prints.
 std::string render_details(const IpcObjectInfo& o);
 

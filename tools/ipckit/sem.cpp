@@ -60,16 +60,26 @@ int other_holders(const std::string& name) {
     return holders;
 }
 
+/// post --create with a value (--value or ?value=): creating the semaphore with that value is
+/// the post, so `sem post --create --value 1` leaves 1, not 2. Without a value a created
+/// semaphore starts at 0 and is posted to 1, as before.
+template <class UriValue>
+bool posts_by_creating(const SemArgs& a, const UriValue& uri_value) {
+    return a.value_given || uri_value.has_value();
+}
+
 int result_of_wait(const Result<bool>& got, const SemArgs& a, const std::string& object) {
     if (!got) {
         return fail("sem", got.error());
     }
     if (!*got) {
+        const auto waited = parse_duration(a.timeout.value_or("0"));
         fmt::print(stderr,
                    "ipckit sem: {}: {}\n",
                    object,
-                   a.action == "trywait" ? "would block (value is 0)"
-                                         : "timed out after " + a.timeout.value_or(""));
+                   a.action == "trywait" || !waited
+                       ? "would block (value is 0)"
+                       : "timed out after " + format_duration(*waited));
         return kExitTimeout;
     }
     return kExitOk;
@@ -78,13 +88,20 @@ int result_of_wait(const Result<bool>& got, const SemArgs& a, const std::string&
 int run_posix(const SemArgs& a, const PosixSemUri& u, Permissions perms, Deadline deadline) {
     const unsigned initial = a.value_given ? static_cast<unsigned>(a.value) : u.value.value_or(0);
     const bool create = a.create || u.create.create;
-    auto sem = create ? NamedSemaphore::open_or_create(u.name, initial, perms, a.ownership)
-                      : NamedSemaphore::open(u.name, a.ownership);
+    bool created = false;
+    Result<NamedSemaphore> sem = NamedSemaphore::open(u.name, a.ownership);
+    if (create && !sem && sem.error().code() == std::errc::no_such_file_or_directory) {
+        sem = NamedSemaphore::create(u.name, initial, perms);
+        created = sem.has_value();
+        if (!sem && sem.error().code() == std::errc::file_exists) {  // lost a race: open theirs
+            sem = NamedSemaphore::open(u.name, a.ownership);
+        }
+    }
     if (!sem) {
         return fail("sem", sem.error());
     }
     const std::string object = "sem:" + u.name.str();
-    if (a.action == "post") {
+    if (a.action == "post" && !(created && posts_by_creating(a, u.value))) {
         if (auto r = sem->post(); !r) {
             return fail("sem", r.error());
         }
@@ -115,6 +132,7 @@ int run_sysv(const SemArgs& a, const SysvSemUri& u, Permissions perms, Deadline 
     const auto index = static_cast<unsigned short>(u.index.value_or(0));
     Result<SysvSemaphoreSet> set =
         Error(std::errc::invalid_argument, "semget", u.address.to_string());
+    bool created = false;
     if (u.address.kind == SysvAddress::Kind::Id) {
         set = SysvSemaphoreSet::from_id(u.address.id, a.ownership);
     } else {
@@ -123,22 +141,24 @@ int run_sysv(const SemArgs& a, const SysvSemUri& u, Permissions perms, Deadline 
             return fail("sem", key.error());
         }
         const bool create = a.create || u.create.create;
-        if (create) {
+        set = SysvSemaphoreSet::open(*key, Deadline::after(kInitWait), a.ownership);
+        if (create && !set && set.error().code() == std::errc::no_such_file_or_directory) {
             std::vector<unsigned short> init(
                 static_cast<std::size_t>(
                     std::max(u.nsems.value_or(1), static_cast<int>(index) + 1)),
                 static_cast<unsigned short>(a.value_given ? a.value : u.value.value_or(0)));
-            set = SysvSemaphoreSet::open_or_create(
-                *key, init, perms, Deadline::after(kInitWait), a.ownership);
-        } else {
-            set = SysvSemaphoreSet::open(*key, Deadline::after(kInitWait), a.ownership);
+            set = SysvSemaphoreSet::create(*key, init, perms);
+            created = set.has_value();
+            if (!set && set.error().code() == std::errc::file_exists) {  // lost a race
+                set = SysvSemaphoreSet::open(*key, Deadline::after(kInitWait), a.ownership);
+            }
         }
     }
     if (!set) {
         return fail("sem", set.error());
     }
     const std::string object = fmt::format("sysvsem:{}#{}", u.address.to_string(), index);
-    if (a.action == "post") {
+    if (a.action == "post" && !(created && posts_by_creating(a, u.value))) {
         if (auto r = set->post(index); !r) {
             return fail("sem", r.error());
         }
@@ -201,7 +221,8 @@ void register_sem(CLI::App& root, std::vector<Command>& commands) {
     auto a = std::make_shared<SemArgs>();
     CLI::App* app = root.add_subcommand("sem", "Post, wait for or read a semaphore");
     app->description(
-        "post adds 1; wait takes 1, blocking (--timeout: exit 3 when it passes); trywait takes 1\n"
+        "Post, wait for or read a semaphore: post adds 1; wait takes 1, blocking (--timeout: exit "
+        "3 when it passes); trywait takes 1\n"
         "or exits 3 at once; get prints the value. URIs: sem:/NAME (POSIX) and\n"
         "sysvsem:KEY[#INDEX] (System V; KEY as for sysvmq). get on a POSIX semaphore also\n"
         "warns when no other process holds it open: POSIX semaphores are not robust, so a\n"
@@ -211,7 +232,10 @@ void register_sem(CLI::App& root, std::vector<Command>& commands) {
         ->check(CLI::IsMember({"post", "wait", "trywait", "get"}));
     app->add_option("uri", a->uri, "sem:/NAME or sysvsem:KEY[#INDEX]")->required();
     app->add_flag("--create", a->create, "Create the semaphore if missing");
-    app->add_option("--value", a->value, "Initial value when created (default 0)")
+    app->add_option("--value",
+                    a->value,
+                    "Value of a semaphore this call creates (default 0); post --create --value N "
+                    "leaves N, it does not post on top")
         ->each([a](const std::string&) { a->value_given = true; });
     app->add_option("--mode", a->mode, "Permissions when created (octal, default 0600)");
     app->add_option("--timeout", a->timeout, "wait: give up after this long and exit 3");

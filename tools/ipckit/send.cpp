@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // ipckit send URI [MSG...]: send messages to any message endpoint.
 #include "endpoint_cli.hpp"
+#include "ipckit/channel/channel.hpp"
 #include "ipckit/core/file.hpp"
 #include "ipckit/core/io.hpp"
 #include "ipckit/core/unique_fd.hpp"
@@ -8,6 +9,7 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <fmt/core.h>
 #include <memory>
 #include <vector>
@@ -157,6 +159,31 @@ Result<std::vector<std::string>> gather_messages(const SendArgs& a) {
     return split(text, a.binary);
 }
 
+/// A channel delivers only to subscribers already running: say so when there is none, since
+/// the send itself succeeds and the message reaches nobody.
+void warn_if_nobody_listens(const Uri& uri) {
+    const auto* chan = uri.get_if<ChanUri>();
+    if (chan == nullptr) {
+        return;
+    }
+    ChannelOptions options;
+    options.dir = chan->dir.value_or(std::string());
+    auto info = Channel::inspect(chan->name, options);
+    if (!info) {
+        return;  // the send reports what is wrong with the channel
+    }
+    const bool anyone = std::any_of(info->subscribers.begin(),
+                                    info->subscribers.end(),
+                                    [](const ChannelParticipantInfo& s) { return s.alive; });
+    if (!anyone) {
+        fmt::print(stderr,
+                   "ipckit send: chan:{} has no subscriber: nobody will get this (start `ipckit "
+                   "recv chan:{}` first)\n",
+                   chan->name,
+                   chan->name);
+    }
+}
+
 /// Sends every message in order; the first failure names its message and how many went before.
 int send_all(Endpoint& ep,
              const std::vector<std::string>& messages,
@@ -206,6 +233,7 @@ int run_send(const SendArgs& a) {
         uri->get_if<SysvMqUri>()->address.kind == SysvAddress::Kind::Key) {
         fmt::print(stderr, "ipckit send: created sysvmq:id:{}\n", ep->sysv_id());
     }
+    warn_if_nobody_listens(*uri);
     return send_all(*ep, *messages, a, so);
 }
 
@@ -231,7 +259,7 @@ void register_send(CLI::App& root, std::vector<Command>& commands) {
     app->add_flag("--whole", a->whole, "Send all of the input as one message");
     app->add_flag("-0,--binary", a->binary, "Input records are separated by NUL bytes, not lines");
     app->add_flag("--raw", a->raw, "Stream schemes: newline-delimited lines instead of frames");
-    app->add_option("--prio", a->prio, "mq: priority 0..32767 (default 0 or ?prio=)");
+    app->add_option("--prio,--priority", a->prio, "mq: priority 0..32767 (default 0 or ?prio=)");
     app->add_option("--type", a->type, "sysvmq: message type >= 1 (default 1 or ?type=)");
     app->add_flag("--create", a->create, "Create the queue, FIFO or channel if missing");
     app->add_option("--mode", a->mode, "Permissions when created (octal, default 0600)");

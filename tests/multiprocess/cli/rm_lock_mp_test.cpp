@@ -385,7 +385,8 @@ TEST(CliLock, SharedLocksCoexistAndExcludeTheExclusiveOne) {
     auto exclusive = test::ipckit({"lock", "-w", "50ms", file, "--", "true"});
     EXPECT_EQ(exclusive.exit_code, 3) << exclusive.describe();
     EXPECT_EQ(exclusive.err,
-              "ipckit lock: " + file + ": timed out after 50ms waiting for the exclusive lock\n");
+              "ipckit lock: " + file +
+                  ": timed out after 0.05 s waiting for the exclusive lock\n");  // issue 20: units
     EXPECT_CHILD_OK(reader->release());
 }
 

@@ -58,14 +58,35 @@ TEST(CliSem, PosixCreateWithValueAndBadArgs) {
     EXPECT_EQ(test::ipckit({"sem", "wait", "--timeout", "-1", uri}).exit_code, 2);
 }
 
+TEST(CliSem, PostThatCreatesLeavesTheGivenValue) {  // issue 20: --value 1 gave 2
+    const std::string uri = "sem:" + test::unique_sem_name("postv");
+    ASSERT_EQ(test::ipckit({"sem", "post", "--create", "--value", "1", uri}).exit_code, 0);
+    EXPECT_EQ(test::ipckit({"sem", "get", uri}).out, "1\n");
+    // The semaphore exists now: post adds 1 and --value (for creation only) changes nothing.
+    ASSERT_EQ(test::ipckit({"sem", "post", "--create", "--value", "1", uri}).exit_code, 0);
+    EXPECT_EQ(test::ipckit({"sem", "get", uri}).out, "2\n");
+
+    char sysv[64];
+    std::snprintf(sysv,
+                  sizeof sysv,
+                  "sysvsem:0x%08x",
+                  static_cast<unsigned>(test::unique_sysv_key(IpcKind::SysvSem)));
+    ASSERT_EQ(test::ipckit({"sem", "post", "--create", "--value", "1", sysv}).exit_code, 0);
+    EXPECT_EQ(test::ipckit({"sem", "get", sysv}).out, "1\n");
+    ASSERT_EQ(test::ipckit({"sem", "post", "--create", sysv}).exit_code, 0);
+    EXPECT_EQ(test::ipckit({"sem", "get", sysv}).out, "2\n");
+}
+
 TEST(CliSem, SysvIndex) {
     char uri[64];
     std::snprintf(uri,
                   sizeof uri,
                   "sysvsem:0x%08x#1",
                   static_cast<unsigned>(test::unique_sysv_key(IpcKind::SysvSem)));
+    // post that creates leaves --value (issue 20: it used to post on top, giving 3).
     ASSERT_EQ(test::ipckit({"sem", "post", "--create", "--value", "2", uri}).exit_code, 0);
-    EXPECT_EQ(test::ipckit({"sem", "get", uri}).out, "3\n");
+    EXPECT_EQ(test::ipckit({"sem", "get", uri}).out, "2\n");
+    ASSERT_EQ(test::ipckit({"sem", "post", uri}).exit_code, 0);
     EXPECT_EQ(test::ipckit({"sem", "wait", uri}).exit_code, 0);
     EXPECT_EQ(test::ipckit({"sem", "trywait", uri}).exit_code, 0);
     EXPECT_EQ(test::ipckit({"sem", "trywait", uri}).exit_code, 0);

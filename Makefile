@@ -34,6 +34,14 @@ build: configure
 build-bench: configure
 	cmake --build --preset $(PRESET) --target ipckit_cli
 
+# The .deb packages (docs/design/packaging.md): libipckit0, libipckit-dev, ipckit, from this
+# preset's build tree, in $(BUILD)/deb/; then checked from a scratch root and by lintian.
+deb: configure
+	cmake --build --preset $(PRESET) --target ipckit_packaged
+	cd $(BUILD) && cpack --config CPackConfig.cmake
+	tests/install/check_debs.sh $(BUILD)/deb $(CURDIR) $(BUILD)/deb-check
+	lintian --fail-on error,warning $(BUILD)/deb/*.deb
+
 asan:
 	$(MAKE) test PRESET=asan
 

@@ -43,6 +43,7 @@ void register_lock(CLI::App& root, std::vector<Command>& commands);   // lock.cp
 void register_bench(CLI::App& root, std::vector<Command>& commands);  // bench.cpp
 void register_call(CLI::App& root, std::vector<Command>& commands);   // call.cpp
 void register_serve(CLI::App& root, std::vector<Command>& commands);  // serve.cpp
+void register_completion(CLI::App& root, std::vector<Command>& commands);  // completion.cpp
 
 // Subcommands register here as they land (no do-nothing stubs); --help lists them in this order.
 constexpr std::array kRegistrars{
@@ -56,6 +57,7 @@ constexpr std::array kRegistrars{
     register_bench,
     register_call,
     register_serve,
+    register_completion,
 };
 
 }  // namespace ipckit::cli

@@ -88,6 +88,12 @@ expect_same "ipckit sem <TAB>" "$(printf '%s\n' get post trywait wait)" "$(compl
 grep -qx root <<<"$(complete_line ipckit send --trust-owner ro)" ||
     fail "ipckit send --trust-owner ro<TAB> does not offer root"
 
+# The hidden subcommand stays hidden: not in --help (above), not in the "subcommand required" list.
+no_subcommand="$("$ipckit" 2>&1)"
+if grep -q completion <<<"$no_subcommand"; then
+    fail "ipckit without a subcommand lists the hidden 'completion': ${no_subcommand%%$'\n'*}"
+fi
+
 if (( failures > 0 )); then
     echo "$failures completion check(s) failed" >&2
     exit 1

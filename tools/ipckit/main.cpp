@@ -97,6 +97,9 @@ int run(int argc, char** argv) {
     // No subcommand is a usage error (--help is the way to ask for the whole help on stdout).
     std::string names;
     for (const Command& c : commands) {
+        if (c.app->get_group().empty()) {
+            continue;  // hidden (completion)
+        }
         names += (names.empty() ? "" : ", ") + c.app->get_name();
     }
     fmt::print(stderr,

@@ -29,7 +29,8 @@ endif()
 find_program(IPCKIT_DPKG_SHLIBDEPS dpkg-shlibdeps)
 if(NOT IPCKIT_SANITIZE AND IPCKIT_DPKG_SHLIBDEPS AND IPCKIT_HELP2MAN)
   add_test(NAME install.deb
-    COMMAND bash -c "set -e; rm -rf \"$1\"; cpack --config \"$2/CPackConfig.cmake\" -B \"$1\" >\"$1.log\" 2>&1 || { cat \"$1.log\"; exit 1; }; \"$3\" \"$1\" \"$4\" \"$1/check\"; rm -rf \"$1\" \"$1.log\""
-      bash ${PROJECT_BINARY_DIR}/deb-test ${PROJECT_BINARY_DIR} ${CMAKE_CURRENT_LIST_DIR}/check_debs.sh ${PROJECT_SOURCE_DIR})
+    COMMAND bash -c "set -e; rm -rf \"$1\"; \"$5\" --config \"$2/CPackConfig.cmake\" -B \"$1\" >\"$1.log\" 2>&1 || { cat \"$1.log\"; exit 1; }; \"$3\" \"$1\" \"$4\" \"$1/check\"; rm -rf \"$1\" \"$1.log\""
+      bash ${PROJECT_BINARY_DIR}/deb-test ${PROJECT_BINARY_DIR} ${CMAKE_CURRENT_LIST_DIR}/check_debs.sh ${PROJECT_SOURCE_DIR}
+      ${CMAKE_CPACK_COMMAND})
   set_tests_properties(install.deb PROPERTIES LABELS unit TIMEOUT 300 RUN_SERIAL ON)
 endif()

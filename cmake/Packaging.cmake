@@ -35,8 +35,10 @@ set(IPCKIT_DEB_MAINTAINER "ipckit maintainers <ipckit@example.org>" CACHE STRING
 add_custom_target(ipckit_packaged DEPENDS ipckit ipckit_shared ipckit_cli ipckit_docs)
 set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 set(ipckit_components runtime dev tool)
-# Python: packaged as python3-ipckit when the module is built (its install rules use COMPONENT python).
-if(TARGET ipckit_python)
+# Python: packaged as python3-ipckit once the module's install rules say COMPONENT python (for
+# Debian's python3 also -DIPCKIT_PYTHON_INSTALL_DIR=lib/python3/dist-packages).
+get_cmake_property(ipckit_install_components COMPONENTS)
+if(TARGET ipckit_python AND python IN_LIST ipckit_install_components)
   list(APPEND ipckit_components python)
   add_dependencies(ipckit_packaged ipckit_python)
 endif()

@@ -35,8 +35,8 @@ set(IPCKIT_DEB_MAINTAINER "ipckit maintainers <ipckit@example.org>" CACHE STRING
 add_custom_target(ipckit_packaged DEPENDS ipckit ipckit_shared ipckit_cli ipckit_docs)
 set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 set(ipckit_components runtime dev tool)
-# Python: packaged as python3-ipckit once the module's install rules say COMPONENT python (for
-# Debian's python3 also -DIPCKIT_PYTHON_INSTALL_DIR=lib/python3/dist-packages).
+# Python: python3-ipckit, from the module's install rules (COMPONENT python), moved to Debian's
+# /usr/lib/python3/dist-packages (packaging/python-layout.cmake).
 get_cmake_property(ipckit_install_components COMPONENTS)
 if(TARGET ipckit_python AND python IN_LIST ipckit_install_components)
   list(APPEND ipckit_components python)
@@ -120,8 +120,15 @@ ${ipckit_deb_about}
 
 This package holds the ipckit module for Python 3.")
 set(CPACK_DEBIAN_PYTHON_PACKAGE_SECTION python)
+# The extension is built for this interpreter's ABI (cpython-3XY): that python3 and no other.
+if(Python3_VERSION_MAJOR AND Python3_VERSION_MINOR)
+  math(EXPR ipckit_python_next "${Python3_VERSION_MINOR} + 1")
+  set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS
+    "python3 (>= ${Python3_VERSION_MAJOR}.${Python3_VERSION_MINOR}~), python3 (<< ${Python3_VERSION_MAJOR}.${ipckit_python_next})")
+endif()
 
 # Stripped as dh_strip does (CPACK_STRIP_FILES would leave the archive's debug info and .comment).
-set(CPACK_PRE_BUILD_SCRIPTS ${PROJECT_SOURCE_DIR}/packaging/strip.cmake)
+set(CPACK_PRE_BUILD_SCRIPTS ${PROJECT_SOURCE_DIR}/packaging/python-layout.cmake
+  ${PROJECT_SOURCE_DIR}/packaging/strip.cmake)
 
 include(CPack)

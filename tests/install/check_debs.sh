@@ -63,5 +63,14 @@ flags="$(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --cflags --libs ipckit)"
 c++ -std=c++20 "$source_dir/tests/install/consumer/main.cpp" $flags -o "$scratch/consumer_pc" ||
     fail "consumer with pkg-config flags: $flags"
 LD_LIBRARY_PATH="$libdir" "$scratch/consumer_pc" || fail "consumer (pkg-config) failed"
+# python3-ipckit, when the build has the Python module: importable from Debian's module directory.
+python_deb=("$debs"/python3-ipckit_*.deb)
+if [[ -f ${python_deb[0]} ]]; then
+    dpkg-deb -x "${python_deb[0]}" "$root"
+    [[ -d $root/usr/lib/python3/dist-packages/ipckit ]] || fail "python3-ipckit: not in /usr/lib/python3/dist-packages"
+    (cd "$scratch" && PYTHONPATH="$root/usr/lib/python3/dist-packages" /usr/bin/python3 -c \
+        'import ipckit, sys; sys.exit(0 if ipckit.__file__.startswith(sys.argv[1]) else 1)' "$root") ||
+        fail "python3-ipckit: import ipckit from the scratch root failed"
+fi
 rm -rf "$scratch"
 echo "packages OK: $(cd "$debs" && ls ./*.deb | tr '\n' ' ')($version)"

@@ -11,9 +11,12 @@ CMAKE_FLAGS := $(if $(filter true,$(CI)),-DIPCKIT_WERROR=ON,)
 FUZZ_SECONDS ?= 30
 FUZZ_TARGETS ?=
 
-.PHONY: bench test setup build asan tsan tsan-channel soak tidy fuzz fuzz-build fuzz-long fuzz-seeds format clean
+.PHONY: bench test setup configure build build-bench deb asan tsan tsan-channel soak tidy fuzz fuzz-build fuzz-long fuzz-seeds format clean
 
-bench: build
+# make bench builds only the ipckit command (library, bench engine, CLI: not the tests, examples or
+# standalone benches); make test builds the rest with the same preset and flags, recompiling
+# nothing (tests/install/check_reconfigure.cmake).
+bench: build-bench
 	$(BUILD)/bin/ipckit bench --json bench.json
 
 test: build
@@ -22,9 +25,22 @@ test: build
 setup:
 	@scripts/setup.sh
 
-build: setup
+configure: setup
 	cmake --preset $(PRESET) $(CMAKE_FLAGS) >/dev/null
+
+build: configure
 	cmake --build --preset $(PRESET)
+
+build-bench: configure
+	cmake --build --preset $(PRESET) --target ipckit_cli
+
+# The .deb packages (docs/design/packaging.md): libipckit0, libipckit-dev, ipckit, from this
+# preset's build tree, in $(BUILD)/deb/; then checked from a scratch root and by lintian.
+deb: configure
+	cmake --build --preset $(PRESET) --target ipckit_packaged
+	cd $(BUILD) && cpack --config CPackConfig.cmake
+	tests/install/check_debs.sh $(BUILD)/deb $(CURDIR) $(BUILD)/deb-check
+	lintian --fail-on error,warning $(BUILD)/deb/*.deb
 
 asan:
 	$(MAKE) test PRESET=asan

@@ -46,6 +46,7 @@ void register_bench(CLI::App& root, std::vector<Command>& commands);  // bench.c
 void register_call(CLI::App& root, std::vector<Command>& commands);   // call.cpp
 void register_serve(CLI::App& root, std::vector<Command>& commands);  // serve.cpp
 void register_bridge(CLI::App& root, std::vector<Command>& commands);  // bridge.cpp
+void register_completion(CLI::App& root, std::vector<Command>& commands);  // completion.cpp
 
 // Subcommands register here as they land (no do-nothing stubs); --help lists them in this order.
 constexpr std::array kRegistrars{
@@ -60,6 +61,7 @@ constexpr std::array kRegistrars{
     register_call,
     register_serve,
     register_bridge,
+    register_completion,
 };
 
 }  // namespace ipckit::cli
@@ -100,6 +102,9 @@ int run(int argc, char** argv) {
     // No subcommand is a usage error (--help is the way to ask for the whole help on stdout).
     std::string names;
     for (const Command& c : commands) {
+        if (c.app->get_group().empty()) {
+            continue;  // hidden (completion)
+        }
         names += (names.empty() ? "" : ", ") + c.app->get_name();
     }
     fmt::print(stderr,

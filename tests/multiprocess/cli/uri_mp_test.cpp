@@ -124,8 +124,9 @@ TEST(CliHelp, EverySubcommandDocumentsExamplesAndExitCodes) {
 
 TEST(CliHelp, BashCompletionScriptKnowsEverySubcommandAndScheme) {
     auto r = test::run_program({"/bin/bash", "-c",
-                                "source " + test::source_root() +
-                                    "/tools/ipckit/completion/ipckit.bash && "
+                                // Generated from the command tree (docs/design/packaging.md).
+                                "source <(" + test::build_path("bin/ipckit") +
+                                    " completion bash) && "
                                     "COMP_WORDS=(ipckit r); COMP_CWORD=1; _ipckit; "
                                     "echo \"${COMPREPLY[*]}\"; "
                                     "COMP_WORDS=(ipckit stat sysv); COMP_CWORD=2; _ipckit; "

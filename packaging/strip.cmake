@@ -1,0 +1,23 @@
+# CPACK_PRE_BUILD_SCRIPTS: strips what CPack staged, as Debian's dh_strip does: debug info and the
+# .comment/.note sections from executables and shared libraries, debug info from static archives
+# (deterministically). Runs once the components are installed into the staging directory.
+find_program(STRIP strip REQUIRED)
+file(GLOB_RECURSE files LIST_DIRECTORIES false "${CPACK_TEMPORARY_INSTALL_DIRECTORY}/*")
+foreach(file IN LISTS files)
+  if(IS_SYMLINK "${file}")
+    continue()
+  endif()
+  if(file MATCHES "\\.a$")
+    set(args --strip-debug --remove-section=.comment --remove-section=.note --enable-deterministic-archives)
+  elseif(file MATCHES "\\.so(\\.[0-9]+)*$")
+    set(args --remove-section=.comment --remove-section=.note --strip-unneeded)
+  elseif(file MATCHES "/bin/[^/]+$")
+    set(args --remove-section=.comment --remove-section=.note)
+  else()
+    continue()
+  endif()
+  execute_process(COMMAND ${STRIP} ${args} "${file}" RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "strip ${args} ${file} failed")
+  endif()
+endforeach()

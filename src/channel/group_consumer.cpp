@@ -506,13 +506,21 @@ GroupConsumerImpl::Polled GroupConsumerImpl::claim_lane(std::uint32_t lane,
                 break;
             }
             const std::uint64_t t = file.pub(lane).tail.load(std::memory_order_acquire);
-            if (!after(t, c) || t - c > g.lane_bytes || (t & kStampFlagMask) != 0) {
-                break;  // nothing new (a claim ahead of the tail waits for it; a corrupt tail too)
+            if ((t & kStampFlagMask) != 0 || t == c) {
+                break;  // a corrupt tail (its owner's next commit rewrites it), or nothing new
             }
-            if (committed_at(h.stamp.load(std::memory_order_acquire), c)) {
+            // A claim may run ahead of the stored tail by records committed before their tail
+            // store, never by more than a lane; nor can it fall a lane behind (the publisher
+            // waits for it).
+            const bool ahead = after(c, t);
+            if (ahead && c - t <= g.lane_bytes) {
+                break;
+            }
+            if (!ahead && t - c <= g.lane_bytes &&
+                committed_at(h.stamp.load(std::memory_order_acquire), c)) {
                 continue;  // committed meanwhile
             }
-            resync(lane, c, t);  // committed per the tail, yet no record here
+            resync(lane, c, t);  // forged: out of range, or committed per the tail yet no record
             c = cw.load(std::memory_order_acquire);
             continue;
         }
@@ -558,9 +566,6 @@ GroupConsumerImpl::Polled GroupConsumerImpl::claim_lane(std::uint32_t lane,
     }
     if (slots[k].kind != NoEntry) {
         clear_entry(k);
-    }
-    if (after(c, seen[lane]) && (c & kStampFlagMask) == 0) {
-        seen[lane] = c;
     }
     return Polled::Empty;
 }

@@ -52,7 +52,7 @@ void describe_groups(const ChannelFile& f, ChannelInfo& info) {
             }
             gr.name += ch;
         }
-        gr.at_most_once = gh.delivery.load(std::memory_order_relaxed) == detail::kAtMostOnceWord;
+        gr.at_most_once = gh.delivery.load(std::memory_order_relaxed) == detail::AtMostOnceWord;
         gr.redelivered = gh.redelivered.load(std::memory_order_relaxed);
         gr.lost = gh.lost.load(std::memory_order_relaxed);
         gr.corrupt = gh.corrupt.load(std::memory_order_relaxed);

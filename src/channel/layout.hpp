@@ -97,7 +97,7 @@ struct SubRecordHead {
 static_assert(sizeof(SubRecordHead) <= kSubRecordHead);
 // followed by one A64 `hold` per lane
 
-enum DeliveryWord : std::uint32_t { kAtLeastOnceWord = 0, kAtMostOnceWord = 1 };
+enum DeliveryWord : std::uint32_t { AtLeastOnceWord = 0, AtMostOnceWord = 1 };
 
 /// A work-queue group (docs/design/patterns.md). Followed by one A64 claim per lane, then
 /// max_group_members x (MemberHead + max_loans x MemberEntry).

@@ -409,7 +409,9 @@ namespace patterns {
 
 std::vector<int> g_cpus;
 
-int cpu_for(std::size_t i) { return g_cpus[i % g_cpus.size()]; }
+int cpu_for(std::size_t i) {
+    return g_cpus[i % g_cpus.size()];
+}
 
 std::uint64_t now_ns() {
     return static_cast<std::uint64_t>(
@@ -429,7 +431,9 @@ struct Board {
     // followed by one latency slot per fan-out message
 };
 
-Board* board(ipckit::Mapping& m) { return reinterpret_cast<Board*>(m.data()); }  // NOLINT
+Board* board(ipckit::Mapping& m) {
+    return reinterpret_cast<Board*>(m.data());
+}  // NOLINT
 std::atomic<std::uint64_t>* slots(ipckit::Mapping& m) {
     return reinterpret_cast<std::atomic<std::uint64_t>*>(m.data() + 4096);  // NOLINT
 }
@@ -511,7 +515,8 @@ double work_queue(const std::string& name, std::uint32_t consumers, std::uint64_
     const bool ok = reap(kids);
     (void)ipckit::Channel::remove(name);
     if (!ok || b->taken.load() != n) {
-        std::printf("  work queue %u consumer(s): FAILED (taken %llu of %llu)\n", consumers,
+        std::printf("  work queue %u consumer(s): FAILED (taken %llu of %llu)\n",
+                    consumers,
                     static_cast<unsigned long long>(b->taken.load()),
                     static_cast<unsigned long long>(n));
         return 0;
@@ -531,7 +536,8 @@ Stats fan_out(const std::string& name, std::uint32_t subs, std::uint64_t n) {
             auto sub = Subscriber::open(name).value();
             b->ready.fetch_add(1);
             for (;;) {
-                auto s = sub.receive_until(ipckit::Deadline::after(std::chrono::seconds(30))).value();
+                auto s =
+                    sub.receive_until(ipckit::Deadline::after(std::chrono::seconds(30))).value();
                 if (!s) {
                     return 1;
                 }
@@ -615,7 +621,8 @@ int run(bool quick, const char* cpus) {
         }
     }
     if (g_cpus.empty()) {
-        std::fprintf(stderr, "channel_bench: --cpus: no CPU in '%s'\n", cpus != nullptr ? cpus : "");
+        std::fprintf(
+            stderr, "channel_bench: --cpus: no CPU in '%s'\n", cpus != nullptr ? cpus : "");
         return 2;
     }
     std::string list;
@@ -626,7 +633,8 @@ int run(bool quick, const char* cpus) {
     const std::uint64_t n_wq = quick ? 200'000 : 2'000'000;
     const std::uint64_t n_fan = quick ? 2'000 : 20'000;
     std::printf("ipckit channel patterns: publisher on cpu %d, peers round-robin over cpus %s\n",
-                cpu_for(0), list.c_str());
+                cpu_for(0),
+                list.c_str());
     std::printf("work queue, 64 B one-way, each message taken by exactly one consumer:\n");
     constexpr int kRounds = 3;
     std::vector<double> one;
@@ -647,7 +655,8 @@ int run(bool quick, const char* cpus) {
     }
     double load[3] = {0, 0, 0};
     (void)::getloadavg(load, 3);
-    std::printf("(%ld cpus online, load average %.2f at the end)\n", ::sysconf(_SC_NPROCESSORS_ONLN),
+    std::printf("(%ld cpus online, load average %.2f at the end)\n",
+                ::sysconf(_SC_NPROCESSORS_ONLN),
                 load[0]);
     return 0;
 }
@@ -667,7 +676,8 @@ int run(int argc, char** argv) {
         } else if (std::strcmp(argv[i], "--cpus") == 0 && i + 1 < argc) {
             cpus = argv[++i];
         } else {
-            std::fprintf(stderr, "usage: bench_channel_bench [--quick] [--patterns [--cpus LIST]]\n");
+            std::fprintf(stderr,
+                         "usage: bench_channel_bench [--quick] [--patterns [--cpus LIST]]\n");
             return 2;
         }
     }

@@ -8,6 +8,10 @@
 // that join the group "workers", publishes 30 jobs (a number to square) and then one stop job
 // per worker. Each worker takes jobs until it gets a stop; the result goes back through a pipe.
 // The parent prints how many jobs each worker did and checks that the sum of squares is right.
+#include "ipckit/channel/channel.hpp"
+#include "ipckit/channel/group_consumer.hpp"
+#include "ipckit/channel/publisher.hpp"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,10 +23,6 @@
 #include <span>
 #include <string>
 #include <vector>
-
-#include "ipckit/channel/channel.hpp"
-#include "ipckit/channel/group_consumer.hpp"
-#include "ipckit/channel/publisher.hpp"
 
 namespace {
 
@@ -136,7 +136,8 @@ int main(int argc, char** argv) {
     }
     (void)ipckit::Channel::remove(name);
     std::printf("publisher: %llu jobs done, sum of squares %llu (%s)\n",
-                static_cast<unsigned long long>(jobs), static_cast<unsigned long long>(sum),
+                static_cast<unsigned long long>(jobs),
+                static_cast<unsigned long long>(sum),
                 sum == want && jobs == kJobs ? "correct" : "WRONG");
     return ok && sum == want && jobs == kJobs ? 0 : 1;
 }

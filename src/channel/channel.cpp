@@ -2,9 +2,10 @@
 #include "ipckit/channel/channel.hpp"
 
 #include <dirent.h>
-#include <algorithm>
 #include <fcntl.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "channel/channel_file.hpp"
 #include "sys/syscall.hpp"
@@ -37,8 +38,8 @@ namespace {
 
 void describe_groups(const ChannelFile& f, ChannelInfo& info) {
     const auto& g = f.geometry();
-    const std::uint32_t hw = std::min(f.header().lanes_hw.load(std::memory_order_acquire),
-                                      g.max_publishers);
+    const std::uint32_t hw =
+        std::min(f.header().lanes_hw.load(std::memory_order_acquire), g.max_publishers);
     for (std::uint32_t gi = 0; gi < g.max_groups; ++gi) {
         const auto& gh = f.group(gi);
         if (gh.state.load(std::memory_order_acquire) != detail::Active) {
@@ -65,7 +66,9 @@ void describe_groups(const ChannelFile& f, ChannelInfo& info) {
             ++(alive && *alive ? gr.consumers : gr.dead_consumers);
             gr.received += mh.received.load(std::memory_order_relaxed);
             for (std::uint32_t k = 0; k < g.max_loans; ++k) {
-                gr.in_flight += f.entry(gi, m, k).pos.load(std::memory_order_relaxed) != detail::kNoPos ? 1U : 0U;
+                gr.in_flight +=
+                    f.entry(gi, m, k).pos.load(std::memory_order_relaxed) != detail::kNoPos ? 1U
+                                                                                            : 0U;
             }
         }
         for (std::uint32_t l = 0; l < hw; ++l) {

@@ -334,15 +334,15 @@ Result<Geometry> geometry_from_header(const Header& h, std::uint64_t real_size,
         std::uint64_t recorded;
         std::uint64_t expected;
     };
-    for (const Field& fld : {Field{"file_size", ld64(h.file_size), g->file_size},
-                             Field{"pub_table_off", ld64(h.pub_table_off), g->pub_table_off},
-                             Field{"sub_table_off", ld64(h.sub_table_off), g->sub_table_off},
-                             Field{"sub_record_bytes", ld64(h.sub_record_bytes), g->sub_record_bytes},
-                             Field{"lanes_off", ld64(h.lanes_off), g->lanes_off},
-                             Field{"group_table_off", ld64(h.group_table_off), g->group_table_off},
-                             Field{"group_record_bytes", ld64(h.group_record_bytes),
-                                   g->group_record_bytes},
-                             Field{"real file size", real_size, g->file_size}}) {
+    for (const Field& fld :
+         {Field{"file_size", ld64(h.file_size), g->file_size},
+          Field{"pub_table_off", ld64(h.pub_table_off), g->pub_table_off},
+          Field{"sub_table_off", ld64(h.sub_table_off), g->sub_table_off},
+          Field{"sub_record_bytes", ld64(h.sub_record_bytes), g->sub_record_bytes},
+          Field{"lanes_off", ld64(h.lanes_off), g->lanes_off},
+          Field{"group_table_off", ld64(h.group_table_off), g->group_table_off},
+          Field{"group_record_bytes", ld64(h.group_record_bytes), g->group_record_bytes},
+          Field{"real file size", real_size, g->file_size}}) {
         if (fld.recorded != fld.expected) {
             return f.corrupt("chan open", std::string("header: ") + fld.what + "=" +
                                               num(fld.recorded) + " (expected " +

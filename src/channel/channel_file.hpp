@@ -76,7 +76,9 @@ public:
     [[nodiscard]] MemberHead& member(std::uint32_t gi, std::uint32_t mi) const noexcept {
         return *reinterpret_cast<MemberHead*>(meta_base() + member_off(gi, mi));  // NOLINT
     }
-    [[nodiscard]] MemberEntry& entry(std::uint32_t gi, std::uint32_t mi, std::uint32_t k) const noexcept {
+    [[nodiscard]] MemberEntry& entry(std::uint32_t gi,
+                                     std::uint32_t mi,
+                                     std::uint32_t k) const noexcept {
         return *reinterpret_cast<MemberEntry*>(meta_base() + member_off(gi, mi) +  // NOLINT
                                                kMemberHeadBytes + 16ULL * k);
     }

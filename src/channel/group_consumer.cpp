@@ -52,8 +52,8 @@ Result<std::string> validate_group_name(std::string_view name) {
         return invalid(std::string(name.substr(0, 64)), "group name length must be 1..63");
     }
     for (char c : name) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '.' || c == '_' || c == '-';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
         if (!ok) {
             return invalid(std::string(name), "group name characters must be [A-Za-z0-9._-]");
         }
@@ -81,10 +81,11 @@ struct GroupConsumerImpl {
     std::uint32_t mi = 0;
     MemberHead* rec = nullptr;
     ipckit::GroupDelivery delivery = ipckit::GroupDelivery::AtLeastOnce;
-    std::vector<std::uint64_t> seen;  // per lane: the furthest claim we saw (a claim never goes back)
-    std::vector<Slot> slots;          // our entries (the file's copy is only for others to read)
-    std::uint32_t used = 0;           // slots in use
-    std::uint32_t adopted = 0;        // of which adopted, not yet delivered
+    std::vector<std::uint64_t>
+        seen;                   // per lane: the furthest claim we saw (a claim never goes back)
+    std::vector<Slot> slots;    // our entries (the file's copy is only for others to read)
+    std::uint32_t used = 0;     // slots in use
+    std::uint32_t adopted = 0;  // of which adopted, not yet delivered
     std::uint32_t rr = 0;
     std::uint32_t empty_polls = 0;
     std::uint32_t releases = 0;
@@ -113,7 +114,10 @@ struct GroupConsumerImpl {
     Result<void> reclaim_member(std::uint32_t m);
     /// One entry of a dead member (whose lock we hold): adopted, counted lost, or dropped.
     void take_over(MemberEntry& e) noexcept;
-    void set_entry(std::uint32_t k, std::uint32_t lane, std::uint64_t pos, std::uint32_t kind) noexcept;
+    void set_entry(std::uint32_t k,
+                   std::uint32_t lane,
+                   std::uint64_t pos,
+                   std::uint32_t kind) noexcept;
     void clear_entry(std::uint32_t k) noexcept;
     [[nodiscard]] std::uint32_t free_slot() const noexcept;
     void count_corrupt() noexcept;
@@ -126,12 +130,18 @@ struct GroupConsumerImpl {
     /// No committed record at the claim `c`: not yet, or a forged claim (resynchronised).
     Next no_record(std::uint32_t lane, std::uint64_t& c, const RecordHeader& h) noexcept;
     /// The end of the committed record at `c` (0: it cannot be delimited).
-    [[nodiscard]] std::uint64_t record_end(std::uint64_t c, std::uint64_t stamp,
+    [[nodiscard]] std::uint64_t record_end(std::uint64_t c,
+                                           std::uint64_t stamp,
                                            std::uint32_t len) const noexcept;
     Next bad_record(std::uint32_t lane, std::uint64_t& c) noexcept;
     /// Hands out (or copies and releases) the record at `pos` that slot `k` now holds.
-    Polled hand_out(std::uint32_t k, std::uint32_t lane, std::uint64_t pos, std::uint32_t len,
-                    bool again, std::vector<std::byte>* out, Got& got) noexcept;
+    Polled hand_out(std::uint32_t k,
+                    std::uint32_t lane,
+                    std::uint64_t pos,
+                    std::uint32_t len,
+                    bool again,
+                    std::vector<std::byte>* out,
+                    Got& got) noexcept;
     void release(std::uint32_t k) noexcept;
     [[nodiscard]] Error poll_error(Polled p) const;
     GroupSample sample(const Got& got) noexcept {
@@ -146,7 +156,9 @@ struct GroupConsumerImpl {
     }
     Result<bool> wait(std::vector<std::byte>* out, Deadline deadline, Got& got);
     /// One announced sleep (a slice at most): the final outcome, or empty to go on waiting.
-    Result<std::optional<bool>> sleep_once(std::vector<std::byte>* out, Deadline deadline, Got& got);
+    Result<std::optional<bool>> sleep_once(std::vector<std::byte>* out,
+                                           Deadline deadline,
+                                           Got& got);
     [[nodiscard]] Result<bool> outcome(Polled p) const;
 };
 
@@ -173,7 +185,9 @@ Result<void> GroupConsumerImpl::lock_table() const {
             return {};
         }
         if (deadline.expired()) {
-            return Error(std::errc::timed_out, "chan group", "chan:" + file.name(),
+            return Error(std::errc::timed_out,
+                         "chan group",
+                         "chan:" + file.name(),
                          "the group table stayed locked by another process for 2 s");
         }
         std::this_thread::sleep_for(std::chrono::microseconds(200));
@@ -207,7 +221,9 @@ Result<std::uint32_t> GroupConsumerImpl::find_or_create(const std::string& group
         return i;
     }
     if (free_index == g.max_groups) {
-        return Error(std::errc::resource_unavailable_try_again, "chan group", "chan:" + file.name(),
+        return Error(std::errc::resource_unavailable_try_again,
+                     "chan group",
+                     "chan:" + file.name(),
                      "all max_groups=" + std::to_string(g.max_groups) + " groups are in use");
     }
     GroupHead& h = file.group(free_index);
@@ -244,7 +260,9 @@ Result<std::uint32_t> GroupConsumerImpl::take_member_record() const {
             return m;
         }
     }
-    return Error(std::errc::resource_unavailable_try_again, "chan group", "chan:" + file.name(),
+    return Error(std::errc::resource_unavailable_try_again,
+                 "chan group",
+                 "chan:" + file.name(),
                  "all max_group_members=" + std::to_string(g.max_group_members) +
                      " consumer records of the group are in use");
 }
@@ -281,11 +299,15 @@ void GroupConsumerImpl::restart_group() const {
 Result<void> GroupConsumerImpl::join(const std::string& group, const GroupOptions& options) {
     const Geometry& g = file.geometry();
     if (g.policy != static_cast<std::uint32_t>(ChannelPolicy::Block)) {
-        return Error(std::errc::operation_not_supported, "chan group", "chan:" + file.name(),
+        return Error(std::errc::operation_not_supported,
+                     "chan group",
+                     "chan:" + file.name(),
                      "work-queue groups need a block-mode channel");
     }
     if (g.max_groups == 0) {
-        return Error(std::errc::operation_not_supported, "chan group", "chan:" + file.name(),
+        return Error(std::errc::operation_not_supported,
+                     "chan group",
+                     "chan:" + file.name(),
                      "the channel was created with max_groups=0");
     }
     IPCKIT_TRY(lock_table());
@@ -339,7 +361,9 @@ Result<void> GroupConsumerImpl::join(const std::string& group, const GroupOption
     return {};
 }
 
-void GroupConsumerImpl::set_entry(std::uint32_t k, std::uint32_t lane, std::uint64_t pos,
+void GroupConsumerImpl::set_entry(std::uint32_t k,
+                                  std::uint32_t lane,
+                                  std::uint64_t pos,
                                   std::uint32_t kind) noexcept {
     MemberEntry& e = file.entry(gi, mi, k);
     e.lane.store(lane, std::memory_order_relaxed);
@@ -450,9 +474,12 @@ void GroupConsumerImpl::take_over(MemberEntry& e) noexcept {
     e.pos.store(kNoPos, std::memory_order_release);
 }
 
-GroupConsumerImpl::Polled GroupConsumerImpl::hand_out(std::uint32_t k, std::uint32_t lane,
-                                                      std::uint64_t pos, std::uint32_t len,
-                                                      bool again, std::vector<std::byte>* out,
+GroupConsumerImpl::Polled GroupConsumerImpl::hand_out(std::uint32_t k,
+                                                      std::uint32_t lane,
+                                                      std::uint64_t pos,
+                                                      std::uint32_t len,
+                                                      bool again,
+                                                      std::vector<std::byte>* out,
                                                       Got& got) noexcept {
     const std::byte* payload = file.lane(lane) + (pos & mask) + kRecordHeaderBytes;
     ++received;
@@ -485,7 +512,8 @@ GroupConsumerImpl::Polled GroupConsumerImpl::deliver_adopted(std::vector<std::by
         --adopted;
         const Slot s = slots[k];
         // It came from another process's record: validated like any position read from the file.
-        const auto& h = *reinterpret_cast<const RecordHeader*>(file.lane(s.lane) + (s.pos & mask));  // NOLINT
+        const auto& h =
+            *reinterpret_cast<const RecordHeader*>(file.lane(s.lane) + (s.pos & mask));  // NOLINT
         const std::uint64_t stamp = h.stamp.load(std::memory_order_acquire);
         const std::uint32_t len = h.len.load(std::memory_order_relaxed);
         const std::uint64_t tail = file.pub(s.lane).tail.load(std::memory_order_acquire);
@@ -506,7 +534,8 @@ GroupConsumerImpl::Polled GroupConsumerImpl::deliver_adopted(std::vector<std::by
     return Polled::Empty;
 }
 
-GroupConsumerImpl::Next GroupConsumerImpl::no_record(std::uint32_t lane, std::uint64_t& c,
+GroupConsumerImpl::Next GroupConsumerImpl::no_record(std::uint32_t lane,
+                                                     std::uint64_t& c,
                                                      const RecordHeader& h) noexcept {
     // Not yet, or a claim that is not a record of this lap. The tail (the writer's line) tells
     // them apart: only every kTailCheckPolls-th empty look and before sleeping.
@@ -532,7 +561,8 @@ GroupConsumerImpl::Next GroupConsumerImpl::no_record(std::uint32_t lane, std::ui
     return Next::Retry;
 }
 
-std::uint64_t GroupConsumerImpl::record_end(std::uint64_t c, std::uint64_t stamp,
+std::uint64_t GroupConsumerImpl::record_end(std::uint64_t c,
+                                            std::uint64_t stamp,
                                             std::uint32_t len) const noexcept {
     const Geometry& g = file.geometry();
     const std::uint64_t off = c & mask;
@@ -661,7 +691,9 @@ Error GroupConsumerImpl::poll_error(Polled p) const {
         return r ? file.corrupt("chan group receive", "header changed while in use")
                  : std::move(r).error();
     }
-    return {std::errc::no_buffer_space, "chan group receive", "chan:" + file.name(),
+    return {std::errc::no_buffer_space,
+            "chan group receive",
+            "chan:" + file.name(),
             "this consumer holds " + std::to_string(used) + "/" + std::to_string(slots.size()) +
                 " samples (max_loans); release one"};
 }
@@ -693,10 +725,12 @@ Result<bool> GroupConsumerImpl::wait(std::vector<std::byte>* out, Deadline deadl
 }
 
 Result<std::optional<bool>> GroupConsumerImpl::sleep_once(std::vector<std::byte>* out,
-                                                          Deadline deadline, Got& got) {
+                                                          Deadline deadline,
+                                                          Got& got) {
     IPCKIT_TRY(reclaim_dead());  // a dead member's messages must not wait for ever
     auto& h = file.header();
-    wake_sleepers(h.space_seq, h.space_sleepers);  // running dry: our acks reach a waiting publisher
+    wake_sleepers(h.space_seq,
+                  h.space_sleepers);  // running dry: our acks reach a waiting publisher
     h.data_sleepers.fetch_add(1, std::memory_order_seq_cst);
     full_fence();
     const std::uint32_t v = h.data_seq.load(std::memory_order_acquire);
@@ -762,11 +796,12 @@ Result<std::string> GroupConsumer::validate_group_name(std::string_view group) {
     return detail::validate_group_name(group);
 }
 
-Result<GroupConsumer> GroupConsumer::open(std::string_view channel, std::string_view group,
+Result<GroupConsumer> GroupConsumer::open(std::string_view channel,
+                                          std::string_view group,
                                           const GroupOptions& options) {
     IPCKIT_TRY_ASSIGN(auto name, detail::validate_group_name(group));
-    IPCKIT_TRY_ASSIGN(auto f, detail::ChannelFile::open(channel, options.channel,
-                                                         detail::Role::Subscriber));
+    IPCKIT_TRY_ASSIGN(
+        auto f, detail::ChannelFile::open(channel, options.channel, detail::Role::Subscriber));
     auto impl = std::make_unique<GroupConsumerImpl>(std::move(f));
     impl->spin_polls = options.channel.spin_polls;
     IPCKIT_TRY(impl->join(name, options));
@@ -800,11 +835,23 @@ Result<std::optional<GroupReceived>> GroupConsumer::receive_until(std::vector<st
     return std::optional<GroupReceived>(GroupReceived{got.size, got.lane, got.redelivered});
 }
 
-std::uint64_t GroupConsumer::received_count() const noexcept { return impl_->received; }
-std::uint64_t GroupConsumer::redelivered_count() const noexcept { return impl_->redelivered; }
-std::uint64_t GroupConsumer::corrupt_count() const noexcept { return impl_->corrupt; }
-GroupDelivery GroupConsumer::delivery() const noexcept { return impl_->delivery; }
-std::uint32_t GroupConsumer::group_index() const noexcept { return impl_->gi; }
-std::uint32_t GroupConsumer::member_index() const noexcept { return impl_->mi; }
+std::uint64_t GroupConsumer::received_count() const noexcept {
+    return impl_->received;
+}
+std::uint64_t GroupConsumer::redelivered_count() const noexcept {
+    return impl_->redelivered;
+}
+std::uint64_t GroupConsumer::corrupt_count() const noexcept {
+    return impl_->corrupt;
+}
+GroupDelivery GroupConsumer::delivery() const noexcept {
+    return impl_->delivery;
+}
+std::uint32_t GroupConsumer::group_index() const noexcept {
+    return impl_->gi;
+}
+std::uint32_t GroupConsumer::member_index() const noexcept {
+    return impl_->mi;
+}
 
 }  // namespace ipckit

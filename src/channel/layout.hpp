@@ -145,9 +145,16 @@ static_assert(sizeof(RecordHeader) == kRecordHeaderBytes);
 
 constexpr std::uint32_t layout_hash() noexcept {
     std::uint32_t h = 2166136261U;
-    for (std::uint64_t v : {sizeof(Header), alignof(Header), sizeof(PubRecord), alignof(PubRecord),
-                            sizeof(SubRecordHead), sizeof(RecordHeader), sizeof(void*),
-                            sizeof(GroupHead), sizeof(MemberHead), sizeof(MemberEntry)}) {
+    for (std::uint64_t v : {sizeof(Header),
+                            alignof(Header),
+                            sizeof(PubRecord),
+                            alignof(PubRecord),
+                            sizeof(SubRecordHead),
+                            sizeof(RecordHeader),
+                            sizeof(void*),
+                            sizeof(GroupHead),
+                            sizeof(MemberHead),
+                            sizeof(MemberEntry)}) {
         h = (h ^ static_cast<std::uint32_t>(v)) * 16777619U;
     }
     return h;
@@ -184,12 +191,14 @@ struct Geometry {
         pub_table_off = kHeaderBytes;
         sub_table_off = pub_table_off + std::uint64_t{max_publishers} * kPubRecordBytes;
         sub_record_bytes = round_up(kSubRecordHead + 8ULL * max_publishers, 64);
-        group_table_off = round_up(sub_table_off + std::uint64_t{max_subscribers} * sub_record_bytes, 64);
+        group_table_off =
+            round_up(sub_table_off + std::uint64_t{max_subscribers} * sub_record_bytes, 64);
         member_bytes = kMemberHeadBytes + 16ULL * max_loans;
         group_record_bytes = round_up(kGroupHeadBytes + 8ULL * max_publishers +
                                           std::uint64_t{max_group_members} * member_bytes,
                                       64);
-        lanes_off = round_up(group_table_off + std::uint64_t{max_groups} * group_record_bytes, page);
+        lanes_off =
+            round_up(group_table_off + std::uint64_t{max_groups} * group_record_bytes, page);
         file_size = lanes_off + std::uint64_t{max_publishers} * lane_bytes;
     }
 };

@@ -103,8 +103,11 @@ struct PublisherImpl {
     /// joining subscriber forces a wait.
     Result<void> recompute_limit(std::uint64_t needed_end, bool check_liveness);
     /// Lowers `base` to a live work-queue group's hold on our lane; a joining member sets `joiner`.
-    Result<void> group_hold(std::uint32_t gi, std::uint64_t needed_end, bool check_liveness,
-                            std::uint64_t& base, bool& joiner);
+    Result<void> group_hold(std::uint32_t gi,
+                            std::uint64_t needed_end,
+                            bool check_liveness,
+                            std::uint64_t& base,
+                            bool& joiner);
     /// A live subscriber's hold on our lane (our tail while it is joining or if it is corrupt).
     [[nodiscard]] std::uint64_t hold_of(std::uint32_t sub, std::uint32_t state) const noexcept;
     /// True if the subscriber is dead (its record is then reclaimed, by us or another cleaner).

@@ -200,8 +200,11 @@ Result<void> PublisherImpl::recompute_limit(std::uint64_t needed_end, bool check
     return {};
 }
 
-Result<void> PublisherImpl::group_hold(std::uint32_t gi, std::uint64_t needed_end,
-                                       bool check_liveness, std::uint64_t& base, bool& joiner) {
+Result<void> PublisherImpl::group_hold(std::uint32_t gi,
+                                       std::uint64_t needed_end,
+                                       bool check_liveness,
+                                       std::uint64_t& base,
+                                       bool& joiner) {
     // A work-queue group holds our lane at the lowest of its claim and every position its
     // members (live, or dead and not yet reclaimed) hold; only while it has a live member.
     const Geometry& g = file.geometry();

@@ -335,9 +335,16 @@ void channel_details(const ChannelInfo& c, Line& line) {
         line("group",
              fmt::format("{} ({}): {} consumer(s){}, received {}, in flight {}, redelivered {}, "
                          "lost {}, corrupt {}, claim positions [{}]",
-                         g.name, g.at_most_once ? "at-most-once" : "at-least-once", g.consumers,
+                         g.name,
+                         g.at_most_once ? "at-most-once" : "at-least-once",
+                         g.consumers,
                          g.dead_consumers != 0 ? fmt::format(" + {} dead", g.dead_consumers) : "",
-                         g.received, g.in_flight, g.redelivered, g.lost, g.corrupt, claims));
+                         g.received,
+                         g.in_flight,
+                         g.redelivered,
+                         g.lost,
+                         g.corrupt,
+                         claims));
     }
 }
 

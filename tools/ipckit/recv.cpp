@@ -281,8 +281,11 @@ ReceiveStep receive_one(Endpoint& ep,
 /// `recv chan:NAME --group G`: a GroupConsumer. A message is acknowledged only after it was
 /// written out; if stdout fails or closes first, recv exits without acknowledging it, so the
 /// group (at-least-once) gives it to another consumer.
-int run_recv_group(const RecvArgs& a, const ChanUri& u, const EndpointOptions& eo,
-                   const std::optional<std::chrono::nanoseconds>& wait, long limit) {
+int run_recv_group(const RecvArgs& a,
+                   const ChanUri& u,
+                   const EndpointOptions& eo,
+                   const std::optional<std::chrono::nanoseconds>& wait,
+                   long limit) {
     GroupOptions go;
     go.channel.dir = u.dir.value_or(std::string());
     go.channel.ownership = eo.ownership;
@@ -300,8 +303,9 @@ int run_recv_group(const RecvArgs& a, const ChanUri& u, const EndpointOptions& e
         if (stdout_reader_gone()) {
             return kExitOk;
         }
-        const Deadline deadline = wait ? (wait->count() == 0 ? Deadline::now() : Deadline::after(*wait))
-                                       : Deadline::never();
+        const Deadline deadline =
+            wait ? (wait->count() == 0 ? Deadline::now() : Deadline::after(*wait))
+                 : Deadline::never();
         g_in_receive = 1;
         if (g_stop_signal != 0) {
             return 128 + g_stop_signal;
@@ -313,7 +317,9 @@ int run_recv_group(const RecvArgs& a, const ChanUri& u, const EndpointOptions& e
         }
         if (!*s) {
             if (received == 0 || !a.follow) {
-                fmt::print(stderr, "ipckit recv: {}: nothing received within {}\n", where,
+                fmt::print(stderr,
+                           "ipckit recv: {}: nothing received within {}\n",
+                           where,
                            a.timeout.value_or(""));
             }
             return kExitTimeout;
@@ -321,7 +327,8 @@ int run_recv_group(const RecvArgs& a, const ChanUri& u, const EndpointOptions& e
         EndpointMessage m;
         m.data.assign((*s)->bytes().begin(), (*s)->bytes().end());
         if ((*s)->redelivered()) {
-            fmt::print(stderr, "ipckit recv: {}: redelivered (a consumer died holding it)\n", where);
+            fmt::print(
+                stderr, "ipckit recv: {}: redelivered (a consumer died holding it)\n", where);
         }
         auto outcome = deliver(format_message(m, a), stdout_is_pipe);
         if (!outcome || *outcome == WriteOutcome::ReaderGone) {
@@ -422,7 +429,8 @@ void register_recv(CLI::App& root, std::vector<Command>& commands) {
     app->add_flag("--create", a->create, "Create the queue, FIFO or channel if missing");
     app->add_option("--mode", a->mode, "Permissions when created (octal, default 0600)");
     app->add_option("--trust-owner", a->trust_owners, kTrustOwnerHelp)->type_name("USER");
-    app->add_option("--group", a->group,
+    app->add_option("--group",
+                    a->group,
                     "chan: consume as a member of this work-queue group (each message goes to one "
                     "member; acknowledged once written out)")
         ->type_name("NAME");

@@ -37,7 +37,7 @@ struct IPCKIT_API ChannelGroupInfo {
     std::uint64_t redelivered = 0;
     std::uint64_t lost = 0;
     std::uint64_t corrupt = 0;
-    std::vector<std::uint64_t> claims;  ///< per lane in use: the group's claim position
+    std::vector<std::uint64_t> claims;   ///< per lane in use: the group's claim position
     std::vector<std::uint64_t> backlog;  ///< per lane in use: bytes published, not yet claimed
 };
 

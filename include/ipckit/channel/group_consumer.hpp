@@ -46,12 +46,12 @@ struct IPCKIT_API GroupOptions {
 class IPCKIT_API GroupSample {
 public:
     GroupSample(GroupSample&& o) noexcept
-        : owner_(std::exchange(o.owner_, nullptr)),
-          data_(o.data_),
-          size_(o.size_),
-          slot_(o.slot_),
-          lane_(o.lane_),
-          redelivered_(o.redelivered_) {}
+        : owner_(std::exchange(o.owner_, nullptr))
+        , data_(o.data_)
+        , size_(o.size_)
+        , slot_(o.slot_)
+        , lane_(o.lane_)
+        , redelivered_(o.redelivered_) {}
     GroupSample& operator=(GroupSample&& o) noexcept;
     GroupSample(const GroupSample&) = delete;
     GroupSample& operator=(const GroupSample&) = delete;
@@ -100,7 +100,8 @@ struct IPCKIT_API GroupReceived {
 /// @endcode
 class IPCKIT_API GroupConsumer {
 public:
-    static Result<GroupConsumer> open(std::string_view channel, std::string_view group,
+    static Result<GroupConsumer> open(std::string_view channel,
+                                      std::string_view group,
                                       const GroupOptions& options = {});
 
     GroupConsumer(const GroupConsumer&) = delete;

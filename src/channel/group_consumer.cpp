@@ -134,6 +134,9 @@ struct GroupConsumerImpl {
                                            std::uint64_t stamp,
                                            std::uint32_t len) const noexcept;
     Next bad_record(std::uint32_t lane, std::uint64_t& c) noexcept;
+    /// True (and `c` reloaded after a counted resync) if the claim `c` cannot be genuine.
+    bool forged_claim(std::uint32_t lane, std::uint64_t& c) noexcept;
+    void skip_pad(std::uint32_t lane, std::uint64_t& c, std::uint64_t end) noexcept;
     /// Hands out (or copies and releases) the record at `pos` that slot `k` now holds.
     Polled hand_out(std::uint32_t k,
                     std::uint32_t lane,
@@ -590,6 +593,25 @@ GroupConsumerImpl::Next GroupConsumerImpl::bad_record(std::uint32_t lane,
     return Next::Retry;
 }
 
+bool GroupConsumerImpl::forged_claim(std::uint32_t lane, std::uint64_t& c) noexcept {
+    if ((c & kStampFlagMask) == 0 && !after(seen[lane], c)) {
+        return false;
+    }
+    // Not a record boundary, or gone backwards: forged. Resume where we know it was.
+    const std::uint64_t t = file.pub(lane).tail.load(std::memory_order_acquire);
+    resync(lane, c, after(seen[lane], t) || (t & kStampFlagMask) != 0 ? seen[lane] : t);
+    c = file.claim(gi, lane).load(std::memory_order_acquire);
+    return true;
+}
+
+void GroupConsumerImpl::skip_pad(std::uint32_t lane, std::uint64_t& c, std::uint64_t end) noexcept {
+    // A pad carries no message: moved over by the same CAS, with no entry.
+    if (file.claim(gi, lane).compare_exchange_strong(c, end, std::memory_order_seq_cst)) {
+        c = end;
+        seen[lane] = end;
+    }
+}
+
 GroupConsumerImpl::Polled GroupConsumerImpl::claim_lane(std::uint32_t lane,
                                                         std::vector<std::byte>* out,
                                                         Got& got) noexcept {
@@ -599,11 +621,7 @@ GroupConsumerImpl::Polled GroupConsumerImpl::claim_lane(std::uint32_t lane,
     const std::uint32_t k = free_slot();
     Next next_step = Next::Retry;
     for (int attempt = 0; attempt < 64 && next_step == Next::Retry; ++attempt) {
-        if ((c & kStampFlagMask) != 0 || after(seen[lane], c)) {
-            // Not a record boundary, or gone backwards: forged. Resume where we know it was.
-            const std::uint64_t t = file.pub(lane).tail.load(std::memory_order_acquire);
-            resync(lane, c, after(seen[lane], t) || (t & kStampFlagMask) != 0 ? seen[lane] : t);
-            c = cw.load(std::memory_order_acquire);
+        if (forged_claim(lane, c)) {
             continue;
         }
         const auto& h = *reinterpret_cast<const RecordHeader*>(ring + (c & mask));  // NOLINT
@@ -619,10 +637,7 @@ GroupConsumerImpl::Polled GroupConsumerImpl::claim_lane(std::uint32_t lane,
             continue;
         }
         if ((stamp & kPadFlag) != 0) {
-            if (cw.compare_exchange_strong(c, end, std::memory_order_seq_cst)) {
-                c = end;
-                seen[lane] = end;
-            }
+            skip_pad(lane, c, end);
             continue;
         }
         // Announce the claim before making it: a publisher that sees the claim past `c` also

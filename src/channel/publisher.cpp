@@ -191,13 +191,34 @@ Result<void> PublisherImpl::recompute_limit(std::uint64_t needed_end, bool check
             base = h;
         }
     }
-    for (std::uint32_t gi = 0; gi < g.max_groups; ++gi) {
-        IPCKIT_TRY(group_hold(gi, needed_end, check_liveness, base, joiner));
-    }
+    IPCKIT_TRY(groups_hold(needed_end, check_liveness, base, joiner));
     if (!joiner) {
         limit = base + g.lane_bytes;
     }
     return {};
+}
+
+Result<void> PublisherImpl::groups_hold(std::uint64_t needed_end, bool check_liveness,
+                                        std::uint64_t& base, bool& joiner) {
+    for (std::uint32_t gi = 0; gi < file.geometry().max_groups; ++gi) {
+        IPCKIT_TRY(group_hold(gi, needed_end, check_liveness, base, joiner));
+    }
+    return {};
+}
+
+std::uint64_t PublisherImpl::member_hold(std::uint32_t gi, std::uint32_t m,
+                                         std::uint64_t h) const noexcept {
+    for (std::uint32_t k = 0; k < file.geometry().max_loans; ++k) {
+        const MemberEntry& e = file.entry(gi, m, k);
+        const std::uint64_t pos = e.pos.load(std::memory_order_seq_cst);
+        if (pos == kNoPos || e.lane.load(std::memory_order_relaxed) != lane) {
+            continue;
+        }
+        if (!after(pos, tail) && after(h, pos)) {
+            h = pos;  // (a position ahead of our tail is forged: ignored)
+        }
+    }
+    return h;
 }
 
 Result<void> PublisherImpl::group_hold(std::uint32_t gi,
@@ -233,16 +254,7 @@ Result<void> PublisherImpl::group_hold(std::uint32_t gi,
             joining = joining || st == Joining;
             pid = static_cast<pid_t>(mh.pid.load(std::memory_order_relaxed));
         }
-        for (std::uint32_t k = 0; k < g.max_loans; ++k) {
-            const MemberEntry& e = file.entry(gi, m, k);
-            const std::uint64_t pos = e.pos.load(std::memory_order_seq_cst);
-            if (pos == kNoPos || e.lane.load(std::memory_order_relaxed) != lane) {
-                continue;
-            }
-            if (!after(pos, tail) && after(h, pos)) {
-                h = pos;  // (a position ahead of our tail is forged: ignored)
-            }
-        }
+        h = member_hold(gi, m, h);
     }
     if (!live) {
         return {};

@@ -21,7 +21,8 @@
 // throughput, every message counted once) and fan-out (one publisher to 1, 2, 4, 8 subscribers,
 // p50/p99 of the time until the LAST subscriber has the message; one message in flight at a
 // time). Processes are pinned round-robin over --cpus (default: every CPU this process may use;
-// the publisher on the first), so the same command measures a larger machine unchanged.
+// the publisher on the first), so the same command measures a larger machine unchanged. A peer
+// alone on its CPU busy-polls; peers that share a CPU spin briefly and then sleep on the futex.
 #include "ipckit/channel/channel.hpp"
 #include "ipckit/channel/group_consumer.hpp"
 #include "ipckit/channel/publisher.hpp"
@@ -413,6 +414,20 @@ int cpu_for(std::size_t i) {
     return g_cpus[i % g_cpus.size()];
 }
 
+/// Peer i (the publisher is 0) of `peers` busy-polls when it has a CPU of its own; one that shares
+/// its CPU uses the adaptive spin and sleeps, or it would starve its neighbour.
+ipckit::ChannelOptions peer_options(std::size_t i, std::size_t peers) {
+    std::size_t sharing = 0;
+    for (std::size_t p = i % g_cpus.size(); p < peers; p += g_cpus.size()) {
+        ++sharing;
+    }
+    ipckit::ChannelOptions o;
+    if (sharing == 1) {
+        o.spin_polls = 1'000'000'000U;
+    }
+    return o;
+}
+
 std::uint64_t now_ns() {
     return static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
@@ -477,7 +492,9 @@ double work_queue(const std::string& name, std::uint32_t consumers, std::uint64_
     std::vector<pid_t> kids;
     for (std::uint32_t k = 0; k < consumers; ++k) {
         kids.push_back(spawn(cpu_for(1 + k), [&]() -> int {
-            auto g = ipckit::GroupConsumer::open(name, "wq").value();
+            ipckit::GroupOptions go;
+            go.channel = peer_options(1 + k, 1 + consumers);
+            auto g = ipckit::GroupConsumer::open(name, "wq", go).value();
             b->ready.fetch_add(1);
             std::uint64_t mine = 0;
             for (;;) {
@@ -533,7 +550,7 @@ Stats fan_out(const std::string& name, std::uint32_t subs, std::uint64_t n) {
     std::vector<pid_t> kids;
     for (std::uint32_t k = 0; k < subs; ++k) {
         kids.push_back(spawn(cpu_for(1 + k), [&]() -> int {
-            auto sub = Subscriber::open(name).value();
+            auto sub = Subscriber::open(name, peer_options(1 + k, 1 + subs)).value();
             b->ready.fetch_add(1);
             for (;;) {
                 auto s =

@@ -102,9 +102,10 @@ struct PublisherImpl {
     /// Recomputes `limit`; reclaims dead subscribers that held it back. Returns whether a live
     /// joining subscriber forces a wait.
     Result<void> recompute_limit(std::uint64_t needed_end, bool check_liveness);
-    /// group_hold() of every group.
-    Result<void> groups_hold(std::uint64_t needed_end, bool check_liveness, std::uint64_t& base,
-                             bool& joiner);
+    /// recompute_limit()'s end: every group's hold lowers `base`, then `limit` is set unless a
+    /// joiner forces a wait.
+    Result<void> finish_limit(std::uint64_t needed_end, bool check_liveness, std::uint64_t base,
+                              bool joiner);
     /// The lowest of `h` and the positions member `m` of group `gi` holds on our lane.
     [[nodiscard]] std::uint64_t member_hold(std::uint32_t gi, std::uint32_t m,
                                             std::uint64_t h) const noexcept;

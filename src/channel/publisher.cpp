@@ -191,17 +191,16 @@ Result<void> PublisherImpl::recompute_limit(std::uint64_t needed_end, bool check
             base = h;
         }
     }
-    IPCKIT_TRY(groups_hold(needed_end, check_liveness, base, joiner));
-    if (!joiner) {
-        limit = base + g.lane_bytes;
-    }
-    return {};
+    return finish_limit(needed_end, check_liveness, base, joiner);
 }
 
-Result<void> PublisherImpl::groups_hold(std::uint64_t needed_end, bool check_liveness,
-                                        std::uint64_t& base, bool& joiner) {
+Result<void> PublisherImpl::finish_limit(std::uint64_t needed_end, bool check_liveness,
+                                         std::uint64_t base, bool joiner) {
     for (std::uint32_t gi = 0; gi < file.geometry().max_groups; ++gi) {
         IPCKIT_TRY(group_hold(gi, needed_end, check_liveness, base, joiner));
+    }
+    if (!joiner) {
+        limit = base + file.geometry().lane_bytes;
     }
     return {};
 }

@@ -541,6 +541,33 @@ double work_queue(const std::string& name, std::uint32_t consumers, std::uint64_
     return static_cast<double>(n) / (static_cast<double>(b->finished_ns.load() - t0) / 1e9);
 }
 
+/// A fan-out subscriber: records, per message, the latest time any subscriber saw it.
+int fan_subscriber(Subscriber& sub, Board& b, std::atomic<std::uint64_t>* lat, std::uint64_t n) {
+    for (;;) {
+        auto s = sub.receive_until(ipckit::Deadline::after(std::chrono::seconds(30))).value();
+        if (!s) {
+            return 1;
+        }
+        const std::uint64_t t = now_ns();
+        std::uint64_t idx = 0;
+        std::uint64_t sent = 0;
+        std::memcpy(&idx, s->data(), 8);
+        std::memcpy(&sent, s->data() + 8, 8);
+        if (idx == kStop) {
+            return 0;
+        }
+        if (idx >= n) {
+            b.bad.fetch_add(1);
+        } else {
+            std::uint64_t cur = lat[idx].load();  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+            while (cur < t - sent &&
+                   !lat[idx].compare_exchange_weak(cur, t - sent)) {  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+            }
+        }
+        b.acks.fetch_add(1, std::memory_order_release);
+    }
+}
+
 /// One message in flight at a time to `subs` subscribers: the time until the last one has it.
 Stats fan_out(const std::string& name, std::uint32_t subs, std::uint64_t n) {
     ipckit::Mapping m = ipckit::Mapping::map_anonymous(4096 + 8 * n).value();
@@ -552,29 +579,7 @@ Stats fan_out(const std::string& name, std::uint32_t subs, std::uint64_t n) {
         kids.push_back(spawn(cpu_for(1 + k), [&]() -> int {
             auto sub = Subscriber::open(name, peer_options(1 + k, 1 + subs)).value();
             b->ready.fetch_add(1);
-            for (;;) {
-                auto s =
-                    sub.receive_until(ipckit::Deadline::after(std::chrono::seconds(30))).value();
-                if (!s) {
-                    return 1;
-                }
-                const std::uint64_t t = now_ns();
-                std::uint64_t idx = 0;
-                std::uint64_t sent = 0;
-                std::memcpy(&idx, s->data(), 8);
-                std::memcpy(&sent, s->data() + 8, 8);
-                if (idx == kStop) {
-                    return 0;
-                }
-                if (idx >= n) {
-                    b->bad.fetch_add(1);
-                } else {
-                    std::uint64_t cur = lat[idx].load();
-                    while (cur < t - sent && !lat[idx].compare_exchange_weak(cur, t - sent)) {
-                    }
-                }
-                b->acks.fetch_add(1, std::memory_order_release);
-            }
+            return fan_subscriber(sub, *b, lat, n);
         }));
     }
     pin(cpu_for(0));
@@ -613,8 +618,8 @@ std::vector<int> parse_cpus(const char* list) {
         const std::size_t comma = std::min(s.find(',', pos), s.size());
         const std::string part = s.substr(pos, comma - pos);
         const std::size_t dash = part.find('-');
-        const int lo = std::atoi(part.substr(0, dash).c_str());
-        const int hi = dash == std::string::npos ? lo : std::atoi(part.substr(dash + 1).c_str());
+        const int lo = static_cast<int>(std::strtol(part.substr(0, dash).c_str(), nullptr, 10));
+        const int hi = dash == std::string::npos ? lo : static_cast<int>(std::strtol(part.substr(dash + 1).c_str(), nullptr, 10));
         for (int c = lo; c <= hi && c < CPU_SETSIZE; ++c) {
             out.push_back(c);
         }
@@ -623,22 +628,25 @@ std::vector<int> parse_cpus(const char* list) {
     return out;
 }
 
-int run(bool quick, const char* cpus) {
-    if (cpus != nullptr) {
-        g_cpus = parse_cpus(cpus);
-    } else {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        if (sched_getaffinity(0, sizeof set, &set) == 0) {
-            for (int c = 0; c < CPU_SETSIZE; ++c) {
-                if (CPU_ISSET(static_cast<std::size_t>(c), &set)) {
-                    g_cpus.push_back(c);
-                }
+/// The CPUs this process may run on (the default of --cpus).
+std::vector<int> allowed_cpus() {
+    std::vector<int> out;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        for (int c = 0; c < CPU_SETSIZE; ++c) {
+            if (CPU_ISSET(static_cast<std::size_t>(c), &set)) {
+                out.push_back(c);
             }
         }
     }
+    return out;
+}
+
+int run(bool quick, const char* cpus) {
+    g_cpus = cpus != nullptr ? parse_cpus(cpus) : allowed_cpus();
     if (g_cpus.empty()) {
-        std::fprintf(
+        (void)std::fprintf(
             stderr, "channel_bench: --cpus: no CPU in '%s'\n", cpus != nullptr ? cpus : "");
         return 2;
     }
@@ -693,8 +701,8 @@ int run(int argc, char** argv) {
         } else if (std::strcmp(argv[i], "--cpus") == 0 && i + 1 < argc) {
             cpus = argv[++i];
         } else {
-            std::fprintf(stderr,
-                         "usage: bench_channel_bench [--quick] [--patterns [--cpus LIST]]\n");
+            (void)std::fprintf(stderr,
+                               "usage: bench_channel_bench [--quick] [--patterns [--cpus LIST]]\n");
             return 2;
         }
     }

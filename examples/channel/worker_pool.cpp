@@ -64,6 +64,44 @@ int worker(const std::string& name, int ready_fd, int result_fd) {
     return 0;
 }
 
+std::vector<pid_t> spawn_workers(const std::string& name, int workers, const int (&ready)[2],
+                                 const int (&results)[2]) {
+    std::fflush(stdout);
+    std::vector<pid_t> children;
+    for (int w = 0; w < workers; ++w) {
+        const pid_t child = ::fork();
+        if (child == 0) {
+            ::close(ready[0]);
+            ::close(results[0]);
+            ::_exit(worker(name, ready[1], results[1]));
+        }
+        children.push_back(child);
+    }
+    return children;
+}
+
+/// Jobs 1..30, then one stop job per worker (each worker takes exactly one stop).
+bool publish_jobs(ipckit::Publisher& pub, int workers) {
+    for (std::uint64_t i = 1; i <= kJobs + static_cast<std::uint64_t>(workers); ++i) {
+        const std::uint64_t n = i <= kJobs ? i : kStop;
+        if (auto r = pub.send(std::as_bytes(std::span(&n, 1))); !r) {
+            std::fprintf(stderr, "publisher: %s\n", r.error().message().c_str());
+            return false;
+        }
+    }
+    return true;
+}
+
+bool reap(const std::vector<pid_t>& children) {
+    bool ok = true;
+    for (pid_t child : children) {
+        int status = 0;
+        ::waitpid(child, &status, 0);
+        ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    }
+    return ok;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -85,17 +123,7 @@ int main(int argc, char** argv) {
     if (::pipe(ready) != 0 || ::pipe(results) != 0) {
         return 1;
     }
-    std::fflush(stdout);
-    std::vector<pid_t> children;
-    for (int w = 0; w < workers; ++w) {
-        const pid_t child = ::fork();
-        if (child == 0) {
-            ::close(ready[0]);
-            ::close(results[0]);
-            ::_exit(worker(name, ready[1], results[1]));
-        }
-        children.push_back(child);
-    }
+    const std::vector<pid_t> children = spawn_workers(name, workers, ready, results);
     ::close(ready[1]);
     ::close(results[1]);
     auto pub = ipckit::Publisher::open(name);  // after fork: participants are per process
@@ -110,14 +138,8 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
-    std::uint64_t want = 0;
-    for (std::uint64_t i = 1; i <= kJobs + static_cast<std::uint64_t>(workers); ++i) {
-        const std::uint64_t n = i <= kJobs ? i : kStop;
-        want += i <= kJobs ? n * n : 0;
-        if (auto r = pub->send(std::as_bytes(std::span(&n, 1))); !r) {
-            std::fprintf(stderr, "publisher: %s\n", r.error().message().c_str());
-            return 1;
-        }
+    if (!publish_jobs(*pub, workers)) {
+        return 1;
     }
     std::uint64_t jobs = 0;
     std::uint64_t sum = 0;
@@ -128,13 +150,9 @@ int main(int argc, char** argv) {
         jobs += r.jobs;
         sum += r.sum;
     }
-    bool ok = true;
-    for (pid_t child : children) {
-        int status = 0;
-        ::waitpid(child, &status, 0);
-        ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    }
+    const bool ok = reap(children);
     (void)ipckit::Channel::remove(name);
+    const std::uint64_t want = kJobs * (kJobs + 1) * (2 * kJobs + 1) / 6;  // 1^2 + ... + 30^2
     std::printf("publisher: %llu jobs done, sum of squares %llu (%s)\n",
                 static_cast<unsigned long long>(jobs),
                 static_cast<unsigned long long>(sum),

@@ -36,6 +36,24 @@ Result<void> Channel::remove(std::string_view name_in, const ChannelOptions& opt
 
 namespace {
 
+/// The members of group `gi`: live and dead consumers, what they took and hold.
+void describe_members(const ChannelFile& f, std::uint32_t gi, ChannelGroupInfo& gr) {
+    const auto& g = f.geometry();
+    for (std::uint32_t m = 0; m < g.max_group_members; ++m) {
+        const auto& mh = f.member(gi, m);
+        if (mh.state.load(std::memory_order_acquire) == detail::Free) {
+            continue;
+        }
+        auto alive = f.locked_by_other(f.member_off(gi, m));
+        ++(alive && *alive ? gr.consumers : gr.dead_consumers);
+        gr.received += mh.received.load(std::memory_order_relaxed);
+        for (std::uint32_t k = 0; k < g.max_loans; ++k) {
+            const bool used = f.entry(gi, m, k).pos.load(std::memory_order_relaxed) != detail::kNoPos;
+            gr.in_flight += used ? 1U : 0U;
+        }
+    }
+}
+
 void describe_groups(const ChannelFile& f, ChannelInfo& info) {
     const auto& g = f.geometry();
     const std::uint32_t hw =
@@ -57,20 +75,7 @@ void describe_groups(const ChannelFile& f, ChannelInfo& info) {
         gr.redelivered = gh.redelivered.load(std::memory_order_relaxed);
         gr.lost = gh.lost.load(std::memory_order_relaxed);
         gr.corrupt = gh.corrupt.load(std::memory_order_relaxed);
-        for (std::uint32_t m = 0; m < g.max_group_members; ++m) {
-            const auto& mh = f.member(gi, m);
-            if (mh.state.load(std::memory_order_acquire) == detail::Free) {
-                continue;
-            }
-            auto alive = f.locked_by_other(f.member_off(gi, m));
-            ++(alive && *alive ? gr.consumers : gr.dead_consumers);
-            gr.received += mh.received.load(std::memory_order_relaxed);
-            for (std::uint32_t k = 0; k < g.max_loans; ++k) {
-                gr.in_flight +=
-                    f.entry(gi, m, k).pos.load(std::memory_order_relaxed) != detail::kNoPos ? 1U
-                                                                                            : 0U;
-            }
-        }
+        describe_members(f, gi, gr);
         for (std::uint32_t l = 0; l < hw; ++l) {
             const std::uint64_t c = f.claim(gi, l).load(std::memory_order_relaxed);
             const std::uint64_t t = f.pub(l).tail.load(std::memory_order_acquire);

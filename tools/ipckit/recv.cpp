@@ -281,6 +281,47 @@ ReceiveStep receive_one(Endpoint& ep,
 /// `recv chan:NAME --group G`: a GroupConsumer. A message is acknowledged only after it was
 /// written out; if stdout fails or closes first, recv exits without acknowledging it, so the
 /// group (at-least-once) gives it to another consumer.
+/// Takes one message as a group member and writes it out, acknowledging it only then.
+ReceiveStep receive_group_one(GroupConsumer& g, const RecvArgs& a,
+                              const std::optional<std::chrono::nanoseconds>& wait, long received,
+                              const std::string& where, bool stdout_is_pipe) {
+    if (g_stop_signal != 0) {
+        return {true, 128 + g_stop_signal};
+    }
+    if (stdout_reader_gone()) {
+        return {true, kExitOk};
+    }
+    const Deadline deadline =
+        wait ? (wait->count() == 0 ? Deadline::now() : Deadline::after(*wait)) : Deadline::never();
+    g_in_receive = 1;
+    if (g_stop_signal != 0) {
+        return {true, 128 + g_stop_signal};
+    }
+    auto s = g.receive_until(deadline);
+    g_in_receive = 0;
+    if (!s) {
+        return {true, fail("recv", s.error())};
+    }
+    if (!*s) {
+        if (received == 0 || !a.follow) {
+            fmt::print(stderr, "ipckit recv: {}: nothing received within {}\n", where,
+                       a.timeout.value_or(""));
+        }
+        return {true, kExitTimeout};
+    }
+    EndpointMessage m;
+    m.data.assign((*s)->bytes().begin(), (*s)->bytes().end());
+    if ((*s)->redelivered()) {
+        fmt::print(stderr, "ipckit recv: {}: redelivered (a consumer died holding it)\n", where);
+    }
+    auto outcome = deliver(format_message(m, a), stdout_is_pipe);
+    if (!outcome || *outcome == WriteOutcome::ReaderGone) {
+        const int rc = outcome ? kExitOk : fail("recv", outcome.error());
+        ::_exit(rc);  // unacknowledged: our record looks dead, another consumer gets it
+    }
+    return {};  // the sample goes out of scope: acknowledged
+}
+
 int run_recv_group(const RecvArgs& a,
                    const ChanUri& u,
                    const EndpointOptions& eo,
@@ -297,43 +338,9 @@ int run_recv_group(const RecvArgs& a,
     const bool stdout_is_pipe = ::fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
     const std::string where = "chan:" + u.name + " group " + a.group;
     for (long received = 0; limit < 0 || received < limit; ++received) {
-        if (g_stop_signal != 0) {
-            return 128 + g_stop_signal;
-        }
-        if (stdout_reader_gone()) {
-            return kExitOk;
-        }
-        const Deadline deadline =
-            wait ? (wait->count() == 0 ? Deadline::now() : Deadline::after(*wait))
-                 : Deadline::never();
-        g_in_receive = 1;
-        if (g_stop_signal != 0) {
-            return 128 + g_stop_signal;
-        }
-        auto s = g->receive_until(deadline);
-        g_in_receive = 0;
-        if (!s) {
-            return fail("recv", s.error());
-        }
-        if (!*s) {
-            if (received == 0 || !a.follow) {
-                fmt::print(stderr,
-                           "ipckit recv: {}: nothing received within {}\n",
-                           where,
-                           a.timeout.value_or(""));
-            }
-            return kExitTimeout;
-        }
-        EndpointMessage m;
-        m.data.assign((*s)->bytes().begin(), (*s)->bytes().end());
-        if ((*s)->redelivered()) {
-            fmt::print(
-                stderr, "ipckit recv: {}: redelivered (a consumer died holding it)\n", where);
-        }
-        auto outcome = deliver(format_message(m, a), stdout_is_pipe);
-        if (!outcome || *outcome == WriteOutcome::ReaderGone) {
-            const int rc = outcome ? kExitOk : fail("recv", outcome.error());
-            ::_exit(rc);  // unacknowledged: our record looks dead, another consumer gets it
+        const ReceiveStep step = receive_group_one(*g, a, wait, received, where, stdout_is_pipe);
+        if (step.done) {
+            return step.exit_code;
         }
     }
     return kExitOk;

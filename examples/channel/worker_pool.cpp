@@ -106,7 +106,7 @@ bool reap(const std::vector<pid_t>& children) {
 
 int main(int argc, char** argv) {
     const std::string name = argc > 1 ? argv[1] : "example-" + std::to_string(::getpid());
-    const int workers = argc > 2 ? std::atoi(argv[2]) : 3;
+    const int workers = argc > 2 ? static_cast<int>(std::strtol(argv[2], nullptr, 10)) : 3;
     if (workers < 1 || workers > 8) {
         std::fprintf(stderr, "usage: example_worker_pool [NAME] [WORKERS 1..8]\n");
         return 2;

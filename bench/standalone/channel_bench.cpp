@@ -559,9 +559,11 @@ int fan_subscriber(Subscriber& sub, Board& b, std::atomic<std::uint64_t>* lat, s
         if (idx >= n) {
             b.bad.fetch_add(1);
         } else {
-            std::uint64_t cur = lat[idx].load();  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+            std::uint64_t cur =
+                lat[idx].load();  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
             while (cur < t - sent &&
-                   !lat[idx].compare_exchange_weak(cur, t - sent)) {  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+                   !lat[idx].compare_exchange_weak(
+                       cur, t - sent)) {  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
             }
         }
         b.acks.fetch_add(1, std::memory_order_release);
@@ -619,7 +621,10 @@ std::vector<int> parse_cpus(const char* list) {
         const std::string part = s.substr(pos, comma - pos);
         const std::size_t dash = part.find('-');
         const int lo = static_cast<int>(std::strtol(part.substr(0, dash).c_str(), nullptr, 10));
-        const int hi = dash == std::string::npos ? lo : static_cast<int>(std::strtol(part.substr(dash + 1).c_str(), nullptr, 10));
+        const int hi =
+            dash == std::string::npos
+                ? lo
+                : static_cast<int>(std::strtol(part.substr(dash + 1).c_str(), nullptr, 10));
         for (int c = lo; c <= hi && c < CPU_SETSIZE; ++c) {
             out.push_back(c);
         }

@@ -64,7 +64,9 @@ int worker(const std::string& name, int ready_fd, int result_fd) {
     return 0;
 }
 
-std::vector<pid_t> spawn_workers(const std::string& name, int workers, const int (&ready)[2],
+std::vector<pid_t> spawn_workers(const std::string& name,
+                                 int workers,
+                                 const int (&ready)[2],
                                  const int (&results)[2]) {
     std::fflush(stdout);
     std::vector<pid_t> children;

@@ -104,10 +104,13 @@ struct PublisherImpl {
     Result<void> recompute_limit(std::uint64_t needed_end, bool check_liveness);
     /// recompute_limit()'s end: every group's hold lowers `base`, then `limit` is set unless a
     /// joiner forces a wait.
-    Result<void> finish_limit(std::uint64_t needed_end, bool check_liveness, std::uint64_t base,
+    Result<void> finish_limit(std::uint64_t needed_end,
+                              bool check_liveness,
+                              std::uint64_t base,
                               bool joiner);
     /// The lowest of `h` and the positions member `m` of group `gi` holds on our lane.
-    [[nodiscard]] std::uint64_t member_hold(std::uint32_t gi, std::uint32_t m,
+    [[nodiscard]] std::uint64_t member_hold(std::uint32_t gi,
+                                            std::uint32_t m,
                                             std::uint64_t h) const noexcept;
     /// Lowers `base` to a live work-queue group's hold on our lane; a joining member sets `joiner`.
     Result<void> group_hold(std::uint32_t gi,

@@ -194,8 +194,10 @@ Result<void> PublisherImpl::recompute_limit(std::uint64_t needed_end, bool check
     return finish_limit(needed_end, check_liveness, base, joiner);
 }
 
-Result<void> PublisherImpl::finish_limit(std::uint64_t needed_end, bool check_liveness,
-                                         std::uint64_t base, bool joiner) {
+Result<void> PublisherImpl::finish_limit(std::uint64_t needed_end,
+                                         bool check_liveness,
+                                         std::uint64_t base,
+                                         bool joiner) {
     for (std::uint32_t gi = 0; gi < file.geometry().max_groups; ++gi) {
         IPCKIT_TRY(group_hold(gi, needed_end, check_liveness, base, joiner));
     }
@@ -205,7 +207,8 @@ Result<void> PublisherImpl::finish_limit(std::uint64_t needed_end, bool check_li
     return {};
 }
 
-std::uint64_t PublisherImpl::member_hold(std::uint32_t gi, std::uint32_t m,
+std::uint64_t PublisherImpl::member_hold(std::uint32_t gi,
+                                         std::uint32_t m,
                                          std::uint64_t h) const noexcept {
     for (std::uint32_t k = 0; k < file.geometry().max_loans; ++k) {
         const MemberEntry& e = file.entry(gi, m, k);

@@ -282,9 +282,12 @@ ReceiveStep receive_one(Endpoint& ep,
 /// written out; if stdout fails or closes first, recv exits without acknowledging it, so the
 /// group (at-least-once) gives it to another consumer.
 /// Takes one message as a group member and writes it out, acknowledging it only then.
-ReceiveStep receive_group_one(GroupConsumer& g, const RecvArgs& a,
-                              const std::optional<std::chrono::nanoseconds>& wait, long received,
-                              const std::string& where, bool stdout_is_pipe) {
+ReceiveStep receive_group_one(GroupConsumer& g,
+                              const RecvArgs& a,
+                              const std::optional<std::chrono::nanoseconds>& wait,
+                              long received,
+                              const std::string& where,
+                              bool stdout_is_pipe) {
     if (g_stop_signal != 0) {
         return {true, 128 + g_stop_signal};
     }
@@ -304,7 +307,9 @@ ReceiveStep receive_group_one(GroupConsumer& g, const RecvArgs& a,
     }
     if (!*s) {
         if (received == 0 || !a.follow) {
-            fmt::print(stderr, "ipckit recv: {}: nothing received within {}\n", where,
+            fmt::print(stderr,
+                       "ipckit recv: {}: nothing received within {}\n",
+                       where,
                        a.timeout.value_or(""));
         }
         return {true, kExitTimeout};

@@ -2,6 +2,7 @@
 // Channel benchmark: two processes pinned to different cores, floors and the channel in one run.
 //
 //   build/release/bench/bench_channel_bench [--quick]
+//   build/release/bench/bench_channel_bench --patterns [--quick] [--cpus LIST]
 //
 // Floors: a raw busy-spin ping-pong over one shared cache line, and a raw futex ping-pong. Two
 // more rows split the spin ratio: the same ping-pong with request and reply in different lines
@@ -15,9 +16,18 @@
 // by the same two pinned processes. On a VM the cross-core cost moves by 1.5x when the host
 // reschedules the vCPUs (measured here: a busy-spin round trip of 190 ns in one run, 310 ns in
 // the next); measuring the floor once and the channel later would compare two machines.
+//
+// --patterns: the work queue (a GroupConsumer group of 1 vs 2 consumers, one-way 64 B
+// throughput, every message counted once) and fan-out (one publisher to 1, 2, 4, 8 subscribers,
+// p50/p99 of the time until the LAST subscriber has the message; one message in flight at a
+// time). Processes are pinned round-robin over --cpus (default: every CPU this process may use;
+// the publisher on the first), so the same command measures a larger machine unchanged. A peer
+// alone on its CPU busy-polls; peers that share a CPU spin briefly and then sleep on the futex.
 #include "ipckit/channel/channel.hpp"
+#include "ipckit/channel/group_consumer.hpp"
 #include "ipckit/channel/publisher.hpp"
 #include "ipckit/channel/subscriber.hpp"
+#include "ipckit/core/mapping.hpp"
 #include "ipckit/sync/futex.hpp"
 
 #include <linux/futex.h>
@@ -395,9 +405,315 @@ Throughput channel_throughput(const std::string& a, std::size_t size, std::uint6
 
 }  // namespace
 
+// ---- --patterns: work queue and fan-out, each peer its own pinned process
+namespace patterns {
+
+std::vector<int> g_cpus;
+
+int cpu_for(std::size_t i) {
+    return g_cpus[i % g_cpus.size()];
+}
+
+/// Peer i (the publisher is 0) of `peers` busy-polls when it has a CPU of its own; one that shares
+/// its CPU uses the adaptive spin and sleeps, or it would starve its neighbour.
+ipckit::ChannelOptions peer_options(std::size_t i, std::size_t peers) {
+    std::size_t sharing = 0;
+    for (std::size_t p = i % g_cpus.size(); p < peers; p += g_cpus.size()) {
+        ++sharing;
+    }
+    ipckit::ChannelOptions o;
+    if (sharing == 1) {
+        o.spin_polls = 1'000'000'000U;
+    }
+    return o;
+}
+
+std::uint64_t now_ns() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+            .count());
+}
+
+constexpr std::uint64_t kStop = ~std::uint64_t{0};
+constexpr std::size_t kMaxFan = 8;
+
+struct Board {
+    alignas(64) std::atomic<std::uint32_t> ready;
+    alignas(64) std::atomic<std::uint64_t> acks;
+    alignas(64) std::atomic<std::uint64_t> taken;
+    std::atomic<std::uint64_t> finished_ns;
+    std::atomic<std::uint64_t> bad;
+    // followed by one latency slot per fan-out message
+};
+
+Board* board(ipckit::Mapping& m) {
+    return reinterpret_cast<Board*>(m.data());
+}  // NOLINT
+std::atomic<std::uint64_t>* slots(ipckit::Mapping& m) {
+    return reinterpret_cast<std::atomic<std::uint64_t>*>(m.data() + 4096);  // NOLINT
+}
+
+ChannelConfig config(std::uint32_t subscribers) {
+    ChannelConfig c;
+    c.max_message_size = 64;
+    c.lane_bytes = std::size_t{256} * 1024;
+    c.max_publishers = 1;
+    c.max_subscribers = subscribers;
+    c.max_group_members = 4;
+    return c;
+}
+
+template <class F>
+pid_t spawn(int cpu, F&& body) {
+    (void)std::fflush(stdout);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        pin(cpu);
+        ::_exit(body());
+    }
+    return pid;
+}
+
+bool reap(const std::vector<pid_t>& pids) {
+    bool ok = true;
+    for (pid_t p : pids) {
+        int status = 0;
+        ::waitpid(p, &status, 0);
+        ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    }
+    return ok;
+}
+
+/// Messages per second through a group of `consumers`, every message taken exactly once.
+double work_queue(const std::string& name, std::uint32_t consumers, std::uint64_t n) {
+    ipckit::Mapping m = ipckit::Mapping::map_anonymous(4096).value();
+    Board* b = std::construct_at(board(m));
+    (void)ipckit::Channel::create(name, config(1)).value();
+    std::vector<pid_t> kids;
+    for (std::uint32_t k = 0; k < consumers; ++k) {
+        kids.push_back(spawn(cpu_for(1 + k), [&]() -> int {
+            ipckit::GroupOptions go;
+            go.channel = peer_options(1 + k, 1 + consumers);
+            auto g = ipckit::GroupConsumer::open(name, "wq", go).value();
+            b->ready.fetch_add(1);
+            std::uint64_t mine = 0;
+            for (;;) {
+                auto s = g.receive_until(ipckit::Deadline::after(std::chrono::seconds(30))).value();
+                if (!s) {
+                    return 1;
+                }
+                std::uint64_t v = 0;
+                std::memcpy(&v, s->data(), 8);
+                if (v == kStop) {
+                    break;
+                }
+                ++mine;
+            }
+            b->taken.fetch_add(mine);
+            std::uint64_t t = now_ns();
+            std::uint64_t cur = b->finished_ns.load();
+            while (cur < t && !b->finished_ns.compare_exchange_weak(cur, t)) {
+            }
+            return 0;
+        }));
+    }
+    pin(cpu_for(0));
+    while (b->ready.load() < consumers) {
+        std::this_thread::yield();
+    }
+    auto pub = Publisher::open(name).value();
+    const std::uint64_t t0 = now_ns();
+    for (std::uint64_t i = 0; i < n + consumers; ++i) {
+        auto l = pub.loan(64).value();
+        const std::uint64_t v = i < n ? i : kStop;
+        std::memcpy(l.data(), &v, 8);
+        pub.publish(std::move(l)).value();
+    }
+    const bool ok = reap(kids);
+    (void)ipckit::Channel::remove(name);
+    if (!ok || b->taken.load() != n) {
+        std::printf("  work queue %u consumer(s): FAILED (taken %llu of %llu)\n",
+                    consumers,
+                    static_cast<unsigned long long>(b->taken.load()),
+                    static_cast<unsigned long long>(n));
+        return 0;
+    }
+    return static_cast<double>(n) / (static_cast<double>(b->finished_ns.load() - t0) / 1e9);
+}
+
+/// A fan-out subscriber: records, per message, the latest time any subscriber saw it.
+int fan_subscriber(Subscriber& sub, Board& b, std::atomic<std::uint64_t>* lat, std::uint64_t n) {
+    for (;;) {
+        auto s = sub.receive_until(ipckit::Deadline::after(std::chrono::seconds(30))).value();
+        if (!s) {
+            return 1;
+        }
+        const std::uint64_t t = now_ns();
+        std::uint64_t idx = 0;
+        std::uint64_t sent = 0;
+        std::memcpy(&idx, s->data(), 8);
+        std::memcpy(&sent, s->data() + 8, 8);
+        if (idx == kStop) {
+            return 0;
+        }
+        if (idx >= n) {
+            b.bad.fetch_add(1);
+        } else {
+            std::uint64_t cur =
+                lat[idx].load();  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+            while (cur < t - sent &&
+                   !lat[idx].compare_exchange_weak(
+                       cur, t - sent)) {  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+            }
+        }
+        b.acks.fetch_add(1, std::memory_order_release);
+    }
+}
+
+/// One message in flight at a time to `subs` subscribers: the time until the last one has it.
+Stats fan_out(const std::string& name, std::uint32_t subs, std::uint64_t n) {
+    ipckit::Mapping m = ipckit::Mapping::map_anonymous(4096 + 8 * n).value();
+    Board* b = std::construct_at(board(m));
+    std::atomic<std::uint64_t>* lat = slots(m);
+    (void)ipckit::Channel::create(name, config(kMaxFan)).value();
+    std::vector<pid_t> kids;
+    for (std::uint32_t k = 0; k < subs; ++k) {
+        kids.push_back(spawn(cpu_for(1 + k), [&]() -> int {
+            auto sub = Subscriber::open(name, peer_options(1 + k, 1 + subs)).value();
+            b->ready.fetch_add(1);
+            return fan_subscriber(sub, *b, lat, n);
+        }));
+    }
+    pin(cpu_for(0));
+    while (b->ready.load() < subs) {
+        std::this_thread::yield();
+    }
+    auto pub = Publisher::open(name).value();
+    for (std::uint64_t i = 0; i <= n; ++i) {
+        while (b->acks.load(std::memory_order_acquire) < i * subs) {
+            std::this_thread::yield();  // (the subscribers may need this CPU)
+        }
+        auto l = pub.loan(64).value();
+        const std::uint64_t idx = i < n ? i : kStop;
+        const std::uint64_t t = now_ns();
+        std::memcpy(l.data(), &idx, 8);
+        std::memcpy(l.data() + 8, &t, 8);
+        pub.publish(std::move(l)).value();
+    }
+    const bool ok = reap(kids);
+    (void)ipckit::Channel::remove(name);
+    std::vector<std::uint64_t> ns;
+    for (std::uint64_t i = n / 10; i < n; ++i) {  // the first tenth warms up
+        ns.push_back(lat[i].load());
+    }
+    if (!ok || b->bad.load() != 0) {
+        std::printf("  fan-out %u: FAILED\n", subs);
+    }
+    return stats(ns);
+}
+
+std::vector<int> parse_cpus(const char* list) {
+    std::vector<int> out;
+    std::string s(list);
+    std::size_t pos = 0;
+    while (pos <= s.size()) {
+        const std::size_t comma = std::min(s.find(',', pos), s.size());
+        const std::string part = s.substr(pos, comma - pos);
+        const std::size_t dash = part.find('-');
+        const int lo = static_cast<int>(std::strtol(part.substr(0, dash).c_str(), nullptr, 10));
+        const int hi =
+            dash == std::string::npos
+                ? lo
+                : static_cast<int>(std::strtol(part.substr(dash + 1).c_str(), nullptr, 10));
+        for (int c = lo; c <= hi && c < CPU_SETSIZE; ++c) {
+            out.push_back(c);
+        }
+        pos = comma + 1;
+    }
+    return out;
+}
+
+/// The CPUs this process may run on (the default of --cpus).
+std::vector<int> allowed_cpus() {
+    std::vector<int> out;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        for (int c = 0; c < CPU_SETSIZE; ++c) {
+            if (CPU_ISSET(static_cast<std::size_t>(c), &set)) {
+                out.push_back(c);
+            }
+        }
+    }
+    return out;
+}
+
+int run(bool quick, const char* cpus) {
+    g_cpus = cpus != nullptr ? parse_cpus(cpus) : allowed_cpus();
+    if (g_cpus.empty()) {
+        (void)std::fprintf(
+            stderr, "channel_bench: --cpus: no CPU in '%s'\n", cpus != nullptr ? cpus : "");
+        return 2;
+    }
+    std::string list;
+    for (int c : g_cpus) {
+        list += (list.empty() ? "" : ",") + std::to_string(c);
+    }
+    const std::string base = "bench-" + std::to_string(::getpid());
+    const std::uint64_t n_wq = quick ? 200'000 : 2'000'000;
+    const std::uint64_t n_fan = quick ? 2'000 : 20'000;
+    std::printf("ipckit channel patterns: publisher on cpu %d, peers round-robin over cpus %s\n",
+                cpu_for(0),
+                list.c_str());
+    std::printf("work queue, 64 B one-way, each message taken by exactly one consumer:\n");
+    constexpr int kRounds = 3;
+    std::vector<double> one;
+    std::vector<double> two;
+    for (int r = 0; r < kRounds; ++r) {  // interleaved, as the other ratios
+        one.push_back(work_queue(base + "-wq1", 1, n_wq));
+        two.push_back(work_queue(base + "-wq2", 2, n_wq));
+    }
+    std::sort(one.begin(), one.end());
+    std::sort(two.begin(), two.end());
+    std::printf("  1 consumer   %12.0f msg/s (median of %d)\n", one[kRounds / 2], kRounds);
+    std::printf("  2 consumers  %12.0f msg/s (median of %d)\n", two[kRounds / 2], kRounds);
+    std::printf("  2 / 1 = %.2f  [>= 0.8]\n", two[kRounds / 2] / one[kRounds / 2]);
+    std::printf("fan-out, 64 B, one message in flight, latency of the last subscriber:\n");
+    for (std::uint32_t k : {1U, 2U, 4U, 8U}) {
+        const Stats s = fan_out(base + "-fan", k, n_fan);
+        std::printf("  %u subscriber(s)  p50 %8.0f ns  p99 %8.0f ns\n", k, s.p50, s.p99);
+    }
+    double load[3] = {0, 0, 0};
+    (void)::getloadavg(load, 3);
+    std::printf("(%ld cpus online, load average %.2f at the end)\n",
+                ::sysconf(_SC_NPROCESSORS_ONLN),
+                load[0]);
+    return 0;
+}
+
+}  // namespace patterns
+
 namespace {
 int run(int argc, char** argv) {
-    const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+    bool quick = false;
+    bool pattern_mode = false;
+    const char* cpus = nullptr;
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--quick") == 0) {
+            quick = true;
+        } else if (std::strcmp(argv[i], "--patterns") == 0) {
+            pattern_mode = true;
+        } else if (std::strcmp(argv[i], "--cpus") == 0 && i + 1 < argc) {
+            cpus = argv[++i];
+        } else {
+            (void)std::fprintf(stderr,
+                               "usage: bench_channel_bench [--quick] [--patterns [--cpus LIST]]\n");
+            return 2;
+        }
+    }
+    if (pattern_mode) {
+        return patterns::run(quick, cpus);
+    }
     void* mem =
         ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     // construct_at, not placement new: the mapping owns the memory, not this pointer.

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "channel/channel_file.hpp"
 #include "sys/syscall.hpp"
 
@@ -33,6 +35,57 @@ Result<void> Channel::remove(std::string_view name_in, const ChannelOptions& opt
 }
 
 namespace {
+
+/// The members of group `gi`: live and dead consumers, what they took and hold.
+void describe_members(const ChannelFile& f, std::uint32_t gi, ChannelGroupInfo& gr) {
+    const auto& g = f.geometry();
+    for (std::uint32_t m = 0; m < g.max_group_members; ++m) {
+        const auto& mh = f.member(gi, m);
+        if (mh.state.load(std::memory_order_acquire) == detail::Free) {
+            continue;
+        }
+        auto alive = f.locked_by_other(f.member_off(gi, m));
+        ++(alive && *alive ? gr.consumers : gr.dead_consumers);
+        gr.received += mh.received.load(std::memory_order_relaxed);
+        for (std::uint32_t k = 0; k < g.max_loans; ++k) {
+            const bool used = f.entry(gi, m, k).pos.load(std::memory_order_relaxed) != detail::kNoPos;
+            gr.in_flight += used ? 1U : 0U;
+        }
+    }
+}
+
+void describe_groups(const ChannelFile& f, ChannelInfo& info) {
+    const auto& g = f.geometry();
+    const std::uint32_t hw =
+        std::min(f.header().lanes_hw.load(std::memory_order_acquire), g.max_publishers);
+    for (std::uint32_t gi = 0; gi < g.max_groups; ++gi) {
+        const auto& gh = f.group(gi);
+        if (gh.state.load(std::memory_order_acquire) != detail::Active) {
+            continue;
+        }
+        ChannelGroupInfo gr;
+        for (const auto& c : gh.name) {
+            const char ch = c.load(std::memory_order_relaxed);
+            if (ch == '\0') {
+                break;
+            }
+            gr.name += ch;
+        }
+        gr.at_most_once = gh.delivery.load(std::memory_order_relaxed) == detail::AtMostOnceWord;
+        gr.redelivered = gh.redelivered.load(std::memory_order_relaxed);
+        gr.lost = gh.lost.load(std::memory_order_relaxed);
+        gr.corrupt = gh.corrupt.load(std::memory_order_relaxed);
+        describe_members(f, gi, gr);
+        for (std::uint32_t l = 0; l < hw; ++l) {
+            const std::uint64_t c = f.claim(gi, l).load(std::memory_order_relaxed);
+            const std::uint64_t t = f.pub(l).tail.load(std::memory_order_acquire);
+            gr.claims.push_back(c);
+            const std::uint64_t d = t - c;
+            gr.backlog.push_back(static_cast<std::int64_t>(d) > 0 && d <= g.lane_bytes ? d : 0);
+        }
+        info.groups.push_back(std::move(gr));
+    }
+}
 
 ChannelInfo describe(const ChannelFile& f, const std::string& dir) {
     const auto& g = f.geometry();
@@ -86,6 +139,7 @@ ChannelInfo describe(const ChannelFile& f, const std::string& dir) {
         }
         info.subscribers.push_back(si);
     }
+    describe_groups(f, info);
     return info;
 }
 

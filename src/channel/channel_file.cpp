@@ -62,11 +62,19 @@ Result<Geometry> geometry_from(const ChannelConfig& c, std::string_view name) {
     if (c.max_loans == 0 || c.max_loans > kMaxLoans) {
         return invalid("chan create", name, "max_loans must be 1..1024");
     }
+    if (c.max_groups > kMaxGroups) {
+        return invalid("chan create", name, "max_groups must be 0..256");
+    }
+    if (c.max_group_members == 0 || c.max_group_members > kMaxGroupMembers) {
+        return invalid("chan create", name, "max_group_members must be 1..1024");
+    }
     g.lane_bytes = c.lane_bytes;
     g.max_message_size = c.max_message_size;
     g.max_publishers = c.max_publishers;
     g.max_subscribers = c.max_subscribers;
     g.max_loans = c.max_loans;
+    g.max_groups = c.max_groups;
+    g.max_group_members = c.max_group_members;
     g.policy = static_cast<std::uint32_t>(c.policy);
     g.derive(page);
     if (g.file_size > kMaxFileBytes) {
@@ -262,6 +270,10 @@ void write_header(Header& h, const Geometry& g) noexcept {
     h.sub_table_off.store(g.sub_table_off, std::memory_order_relaxed);
     h.sub_record_bytes.store(g.sub_record_bytes, std::memory_order_relaxed);
     h.lanes_off.store(g.lanes_off, std::memory_order_relaxed);
+    h.max_groups.store(g.max_groups, std::memory_order_relaxed);
+    h.max_group_members.store(g.max_group_members, std::memory_order_relaxed);
+    h.group_table_off.store(g.group_table_off, std::memory_order_relaxed);
+    h.group_record_bytes.store(g.group_record_bytes, std::memory_order_relaxed);
     h.creator_pid.store(static_cast<std::uint32_t>(::getpid()), std::memory_order_relaxed);
 }
 
@@ -306,6 +318,8 @@ Result<Geometry> geometry_from_header(const Header& h, std::uint64_t real_size,
     c.max_publishers = ld32(h.max_publishers);
     c.max_subscribers = ld32(h.max_subscribers);
     c.max_loans = ld32(h.max_loans);
+    c.max_groups = ld32(h.max_groups);
+    c.max_group_members = ld32(h.max_group_members);
     const std::uint32_t policy = ld32(h.policy);
     if (policy > 1) {
         return f.corrupt("chan open", "header: policy=" + num(policy));
@@ -320,12 +334,15 @@ Result<Geometry> geometry_from_header(const Header& h, std::uint64_t real_size,
         std::uint64_t recorded;
         std::uint64_t expected;
     };
-    for (const Field& fld : {Field{"file_size", ld64(h.file_size), g->file_size},
-                             Field{"pub_table_off", ld64(h.pub_table_off), g->pub_table_off},
-                             Field{"sub_table_off", ld64(h.sub_table_off), g->sub_table_off},
-                             Field{"sub_record_bytes", ld64(h.sub_record_bytes), g->sub_record_bytes},
-                             Field{"lanes_off", ld64(h.lanes_off), g->lanes_off},
-                             Field{"real file size", real_size, g->file_size}}) {
+    for (const Field& fld :
+         {Field{"file_size", ld64(h.file_size), g->file_size},
+          Field{"pub_table_off", ld64(h.pub_table_off), g->pub_table_off},
+          Field{"sub_table_off", ld64(h.sub_table_off), g->sub_table_off},
+          Field{"sub_record_bytes", ld64(h.sub_record_bytes), g->sub_record_bytes},
+          Field{"lanes_off", ld64(h.lanes_off), g->lanes_off},
+          Field{"group_table_off", ld64(h.group_table_off), g->group_table_off},
+          Field{"group_record_bytes", ld64(h.group_record_bytes), g->group_record_bytes},
+          Field{"real file size", real_size, g->file_size}}) {
         if (fld.recorded != fld.expected) {
             return f.corrupt("chan open", std::string("header: ") + fld.what + "=" +
                                               num(fld.recorded) + " (expected " +
@@ -497,7 +514,9 @@ Result<ChannelFile> ChannelFile::open_or_create(std::string_view name, const Cha
                   Field{"max_message_size", g.max_message_size, config.max_message_size},
                   Field{"max_publishers", g.max_publishers, config.max_publishers},
                   Field{"max_subscribers", g.max_subscribers, config.max_subscribers},
-                  Field{"max_loans", g.max_loans, config.max_loans}}) {
+                  Field{"max_loans", g.max_loans, config.max_loans},
+                  Field{"max_groups", g.max_groups, config.max_groups},
+                  Field{"max_group_members", g.max_group_members, config.max_group_members}}) {
                 if (fld.have != fld.want) {
                     return Error(std::errc::invalid_argument, "chan open", "chan:" + f->name(),
                                  std::string("exists with ") + fld.what + "=" + num(fld.have) +

@@ -58,6 +58,33 @@ public:
     }
     [[nodiscard]] std::uint64_t sub_lock_off(std::uint32_t i) const noexcept { return sub_off(i); }
 
+    // The group table (work queues). Indexes are the caller's, checked against the geometry.
+    [[nodiscard]] std::uint64_t group_off(std::uint32_t gi) const noexcept {
+        return g_.group_table_off + std::uint64_t{gi} * g_.group_record_bytes;
+    }
+    [[nodiscard]] GroupHead& group(std::uint32_t gi) const noexcept {
+        return *reinterpret_cast<GroupHead*>(meta_base() + group_off(gi));  // NOLINT
+    }
+    [[nodiscard]] A64& claim(std::uint32_t gi, std::uint32_t lane) const noexcept {
+        return *reinterpret_cast<A64*>(meta_base() + group_off(gi) + kGroupHeadBytes +  // NOLINT
+                                       8ULL * lane);
+    }
+    [[nodiscard]] std::uint64_t member_off(std::uint32_t gi, std::uint32_t mi) const noexcept {
+        return group_off(gi) + kGroupHeadBytes + 8ULL * g_.max_publishers +
+               std::uint64_t{mi} * g_.member_bytes;
+    }
+    [[nodiscard]] MemberHead& member(std::uint32_t gi, std::uint32_t mi) const noexcept {
+        return *reinterpret_cast<MemberHead*>(meta_base() + member_off(gi, mi));  // NOLINT
+    }
+    [[nodiscard]] MemberEntry& entry(std::uint32_t gi,
+                                     std::uint32_t mi,
+                                     std::uint32_t k) const noexcept {
+        return *reinterpret_cast<MemberEntry*>(meta_base() + member_off(gi, mi) +  // NOLINT
+                                               kMemberHeadBytes + 16ULL * k);
+    }
+    /// The group table's mutex (joins, creation, reclaiming): an OFD lock on its first byte.
+    [[nodiscard]] std::uint64_t group_table_lock_off() const noexcept { return g_.group_table_off; }
+
     /// OFD write lock on one byte: true if taken, false if another description holds it.
     [[nodiscard]] Result<bool> try_lock(std::uint64_t off) const;
     void unlock(std::uint64_t off) const noexcept;

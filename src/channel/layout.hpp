@@ -10,7 +10,7 @@
 namespace ipckit::detail {
 
 inline constexpr std::uint64_t kMagic = 0x4e41484354'4b5049ULL;  // "IPKTCHAN" little-endian
-inline constexpr std::uint32_t kLayoutVersion = 1;  // bump on any change below
+inline constexpr std::uint32_t kLayoutVersion = 2;  // bump on any change below (2: groups)
 inline constexpr std::size_t kHeaderBytes = 4096;
 inline constexpr std::size_t kPubRecordBytes = 128;
 inline constexpr std::size_t kSubRecordHead = 64;
@@ -26,6 +26,11 @@ inline constexpr std::uint64_t kMaxLaneBytes = std::uint64_t{1} << 34;
 inline constexpr std::uint32_t kMaxPublishers = 1024;
 inline constexpr std::uint32_t kMaxSubscribers = 65536;
 inline constexpr std::uint32_t kMaxLoans = 1024;
+inline constexpr std::uint32_t kMaxGroups = 256;
+inline constexpr std::uint32_t kMaxGroupMembers = 1024;
+inline constexpr std::size_t kGroupHeadBytes = 192;
+inline constexpr std::size_t kMemberHeadBytes = 32;
+inline constexpr std::size_t kGroupNameBytes = 64;  // a name of 1..63 characters, NUL padded
 inline constexpr std::uint64_t kMaxFileBytes = std::uint64_t{1} << 40;
 /// A record's length is a 32-bit field and record_bytes() must not wrap it.
 inline constexpr std::uint64_t kMaxMessage = (std::uint64_t{1} << 32) - 16;
@@ -60,6 +65,10 @@ struct Header {  // NOLINT(clang-analyzer-optin.performance.Padding)
     alignas(64) A32 space_seq;  // futex: bumped when a subscriber frees space and a publisher sleeps
     A32 space_sleepers;
     alignas(64) A32 lanes_hw;  // lanes ever used (subscribers scan [0, lanes_hw))
+    alignas(64) A32 max_groups;
+    A32 max_group_members;
+    A64 group_table_off;
+    A64 group_record_bytes;
 };
 static_assert(sizeof(Header) <= kHeaderBytes);
 
@@ -88,6 +97,45 @@ struct SubRecordHead {
 static_assert(sizeof(SubRecordHead) <= kSubRecordHead);
 // followed by one A64 `hold` per lane
 
+enum DeliveryWord : std::uint32_t { AtLeastOnceWord = 0, AtMostOnceWord = 1 };
+
+/// A work-queue group (docs/design/patterns.md). Followed by one A64 claim per lane, then
+/// max_group_members x (MemberHead + max_loans x MemberEntry).
+struct GroupHead {
+    A32 state;     // Free or Active; written under the group-table mutex
+    A32 delivery;  // DeliveryWord
+    A64 delivered;
+    A64 redelivered;
+    A64 lost;
+    A64 corrupt;
+    A64 reserved[3];
+    std::atomic<char> name[kGroupNameBytes];  // NUL padded, written under the mutex
+    A64 pad[8];
+};
+static_assert(sizeof(GroupHead) == kGroupHeadBytes);
+
+struct MemberHead {
+    A32 state;  // Free, Joining, Active; the record's first byte carries the owner's OFD lock
+    A32 pid;
+    A32 entries;  // entries in use (informational)
+    A32 reserved;
+    A64 received;     // messages this member took (informational)
+    A64 redelivered;  // of which redelivered (informational)
+};
+static_assert(sizeof(MemberHead) == kMemberHeadBytes);
+
+enum EntryKind : std::uint32_t { NoEntry = 0, Pending = 1, Held = 2, Adopted = 3 };
+inline constexpr std::uint64_t kNoPos = ~std::uint64_t{0};
+
+/// A record position a member claims or holds. Written only by its owner (or a reclaimer holding
+/// the owner's lock): lane and kind first, then pos (release); cleared by pos = kNoPos.
+struct MemberEntry {
+    A64 pos;
+    A32 lane;
+    A32 kind;
+};
+static_assert(sizeof(MemberEntry) == 16);
+
 struct RecordHeader {
     A64 stamp;  // its own position | kValidFlag [| kPadFlag]: the commit marker, stored last
     A32 len;
@@ -97,8 +145,16 @@ static_assert(sizeof(RecordHeader) == kRecordHeaderBytes);
 
 constexpr std::uint32_t layout_hash() noexcept {
     std::uint32_t h = 2166136261U;
-    for (std::uint64_t v : {sizeof(Header), alignof(Header), sizeof(PubRecord), alignof(PubRecord),
-                            sizeof(SubRecordHead), sizeof(RecordHeader), sizeof(void*)}) {
+    for (std::uint64_t v : {sizeof(Header),
+                            alignof(Header),
+                            sizeof(PubRecord),
+                            alignof(PubRecord),
+                            sizeof(SubRecordHead),
+                            sizeof(RecordHeader),
+                            sizeof(void*),
+                            sizeof(GroupHead),
+                            sizeof(MemberHead),
+                            sizeof(MemberEntry)}) {
         h = (h ^ static_cast<std::uint32_t>(v)) * 16777619U;
     }
     return h;
@@ -119,18 +175,30 @@ struct Geometry {
     std::uint32_t max_subscribers = 0;
     std::uint32_t max_loans = 0;
     std::uint32_t policy = 0;
+    std::uint32_t max_groups = 0;
+    std::uint32_t max_group_members = 0;
     std::uint64_t pub_table_off = 0;
     std::uint64_t sub_table_off = 0;
     std::uint64_t sub_record_bytes = 0;
     std::uint64_t lanes_off = 0;
     std::uint64_t file_size = 0;
+    std::uint64_t group_table_off = 0;
+    std::uint64_t group_record_bytes = 0;
+    std::uint64_t member_bytes = 0;  // one member record: head + max_loans entries
 
     /// Fills the offsets from the parameters.
     void derive(std::uint64_t page) noexcept {
         pub_table_off = kHeaderBytes;
         sub_table_off = pub_table_off + std::uint64_t{max_publishers} * kPubRecordBytes;
         sub_record_bytes = round_up(kSubRecordHead + 8ULL * max_publishers, 64);
-        lanes_off = round_up(sub_table_off + std::uint64_t{max_subscribers} * sub_record_bytes, page);
+        group_table_off =
+            round_up(sub_table_off + std::uint64_t{max_subscribers} * sub_record_bytes, 64);
+        member_bytes = kMemberHeadBytes + 16ULL * max_loans;
+        group_record_bytes = round_up(kGroupHeadBytes + 8ULL * max_publishers +
+                                          std::uint64_t{max_group_members} * member_bytes,
+                                      64);
+        lanes_off =
+            round_up(group_table_off + std::uint64_t{max_groups} * group_record_bytes, page);
         file_size = lanes_off + std::uint64_t{max_publishers} * lane_bytes;
     }
 };

@@ -102,6 +102,22 @@ struct PublisherImpl {
     /// Recomputes `limit`; reclaims dead subscribers that held it back. Returns whether a live
     /// joining subscriber forces a wait.
     Result<void> recompute_limit(std::uint64_t needed_end, bool check_liveness);
+    /// recompute_limit()'s end: every group's hold lowers `base`, then `limit` is set unless a
+    /// joiner forces a wait.
+    Result<void> finish_limit(std::uint64_t needed_end,
+                              bool check_liveness,
+                              std::uint64_t base,
+                              bool joiner);
+    /// The lowest of `h` and the positions member `m` of group `gi` holds on our lane.
+    [[nodiscard]] std::uint64_t member_hold(std::uint32_t gi,
+                                            std::uint32_t m,
+                                            std::uint64_t h) const noexcept;
+    /// Lowers `base` to a live work-queue group's hold on our lane; a joining member sets `joiner`.
+    Result<void> group_hold(std::uint32_t gi,
+                            std::uint64_t needed_end,
+                            bool check_liveness,
+                            std::uint64_t& base,
+                            bool& joiner);
     /// A live subscriber's hold on our lane (our tail while it is joining or if it is corrupt).
     [[nodiscard]] std::uint64_t hold_of(std::uint32_t sub, std::uint32_t state) const noexcept;
     /// True if the subscriber is dead (its record is then reclaimed, by us or another cleaner).

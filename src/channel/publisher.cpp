@@ -192,8 +192,84 @@ Result<void> PublisherImpl::recompute_limit(std::uint64_t needed_end, bool check
             base = h;
         }
     }
+    return finish_limit(needed_end, check_liveness, base, joiner);
+}
+
+Result<void> PublisherImpl::finish_limit(std::uint64_t needed_end,
+                                         bool check_liveness,
+                                         std::uint64_t base,
+                                         bool joiner) {
+    for (std::uint32_t gi = 0; gi < file.geometry().max_groups; ++gi) {
+        IPCKIT_TRY(group_hold(gi, needed_end, check_liveness, base, joiner));
+    }
     if (!joiner) {
-        limit = base + g.lane_bytes;
+        limit = base + file.geometry().lane_bytes;
+    }
+    return {};
+}
+
+std::uint64_t PublisherImpl::member_hold(std::uint32_t gi,
+                                         std::uint32_t m,
+                                         std::uint64_t h) const noexcept {
+    for (std::uint32_t k = 0; k < file.geometry().max_loans; ++k) {
+        const MemberEntry& e = file.entry(gi, m, k);
+        const std::uint64_t pos = e.pos.load(std::memory_order_seq_cst);
+        if (pos == kNoPos || e.lane.load(std::memory_order_relaxed) != lane) {
+            continue;
+        }
+        if (!after(pos, tail) && after(h, pos)) {
+            h = pos;  // (a position ahead of our tail is forged: ignored)
+        }
+    }
+    return h;
+}
+
+Result<void> PublisherImpl::group_hold(std::uint32_t gi,
+                                       std::uint64_t needed_end,
+                                       bool check_liveness,
+                                       std::uint64_t& base,
+                                       bool& joiner) {
+    // A work-queue group holds our lane at the lowest of its claim and every position its
+    // members (live, or dead and not yet reclaimed) hold; only while it has a live member.
+    const Geometry& g = file.geometry();
+    if (file.group(gi).state.load(std::memory_order_acquire) != Active) {
+        return {};
+    }
+    std::uint64_t h = file.claim(gi, lane).load(std::memory_order_seq_cst);
+    if (after(h, tail) || (h & kStampFlagMask) != 0) {
+        h = tail;  // forged: cannot hold anything back
+    }
+    bool live = false;
+    bool joining = false;
+    pid_t pid = 0;
+    for (std::uint32_t m = 0; m < g.max_group_members; ++m) {
+        const MemberHead& mh = file.member(gi, m);
+        const std::uint32_t st = mh.state.load(std::memory_order_acquire);
+        if (st != Joining && st != Active) {
+            continue;
+        }
+        bool alive = true;
+        if (check_liveness) {
+            IPCKIT_TRY_ASSIGN(alive, file.locked_by_other(file.member_off(gi, m)));
+        }
+        if (alive) {
+            live = true;
+            joining = joining || st == Joining;
+            pid = static_cast<pid_t>(mh.pid.load(std::memory_order_relaxed));
+        }
+        h = member_hold(gi, m, h);
+    }
+    if (!live) {
+        return {};
+    }
+    if (joining) {
+        joiner = true;
+        blocked_by = pid;
+    } else if (after(needed_end, h + g.lane_bytes)) {
+        blocked_by = pid;
+    }
+    if (after(base, h)) {
+        base = h;
     }
     return {};
 }

@@ -252,6 +252,21 @@ nlohmann::json to_json(const IpcObjectInfo& o) {
         c["max_subscribers"] = o.channel->max_subscribers;
         c["publishers"] = participants_json(o.channel->publishers, false);
         c["subscribers"] = participants_json(o.channel->subscribers, true);
+        nlohmann::ordered_json groups = nlohmann::ordered_json::array();
+        for (const auto& g : o.channel->groups) {
+            groups.push_back({{"name", g.name},
+                              {"delivery", g.at_most_once ? "at-most-once" : "at-least-once"},
+                              {"consumers", g.consumers},
+                              {"dead_consumers", g.dead_consumers},
+                              {"received", g.received},
+                              {"in_flight", g.in_flight},
+                              {"redelivered", g.redelivered},
+                              {"lost", g.lost},
+                              {"corrupt", g.corrupt},
+                              {"claims", g.claims},
+                              {"backlog_bytes", g.backlog}});
+        }
+        c["groups"] = groups;
         j["channel"] = c;
     }
     if (o.event) {
@@ -305,6 +320,25 @@ void channel_details(const ChannelInfo& c, Line& line) {
     }
     for (const auto& p : c.subscribers) {
         line("subscriber", participant_line(p, true));
+    }
+    for (const auto& g : c.groups) {  // work-queue groups
+        std::string claims;
+        for (std::size_t l = 0; l < g.claims.size(); ++l) {
+            claims += fmt::format("{}{}", l == 0 ? "" : ",", g.claims[l]);
+        }
+        line("group",
+             fmt::format("{} ({}): {} consumer(s){}, received {}, in flight {}, redelivered {}, "
+                         "lost {}, corrupt {}, claim positions [{}]",
+                         g.name,
+                         g.at_most_once ? "at-most-once" : "at-least-once",
+                         g.consumers,
+                         g.dead_consumers != 0 ? fmt::format(" + {} dead", g.dead_consumers) : "",
+                         g.received,
+                         g.in_flight,
+                         g.redelivered,
+                         g.lost,
+                         g.corrupt,
+                         claims));
     }
 }
 

@@ -7,6 +7,7 @@
 // a queue message (mq, sysvmq) is put back (same priority / type; it goes behind messages of
 // its own priority) before recv exits quietly with 0.
 #include "endpoint_cli.hpp"
+#include "ipckit/channel/group_consumer.hpp"
 #include "ipckit/endpoint/endpoint.hpp"
 
 #include <poll.h>
@@ -40,6 +41,7 @@ struct RecvArgs {
     bool create = false;
     std::string mode;
     std::vector<std::string> trust_owners;
+    std::string group;  ///< chan: consume as a member of this work-queue group
 };
 
 /// Exit code after SIGINT/SIGTERM: 128 + signal, as a shell reports it.
@@ -276,6 +278,79 @@ ReceiveStep receive_one(Endpoint& ep,
     return {};
 }
 
+/// `recv chan:NAME --group G`: a GroupConsumer. A message is acknowledged only after it was
+/// written out; if stdout fails or closes first, recv exits without acknowledging it, so the
+/// group (at-least-once) gives it to another consumer.
+/// Takes one message as a group member and writes it out, acknowledging it only then.
+ReceiveStep receive_group_one(GroupConsumer& g,
+                              const RecvArgs& a,
+                              const std::optional<std::chrono::nanoseconds>& wait,
+                              long received,
+                              const std::string& where,
+                              bool stdout_is_pipe) {
+    if (g_stop_signal != 0) {
+        return {true, 128 + g_stop_signal};
+    }
+    if (stdout_reader_gone()) {
+        return {true, kExitOk};
+    }
+    const Deadline deadline =
+        wait ? (wait->count() == 0 ? Deadline::now() : Deadline::after(*wait)) : Deadline::never();
+    g_in_receive = 1;
+    if (g_stop_signal != 0) {
+        return {true, 128 + g_stop_signal};
+    }
+    auto s = g.receive_until(deadline);
+    g_in_receive = 0;
+    if (!s) {
+        return {true, fail("recv", s.error())};
+    }
+    if (!*s) {
+        if (received == 0 || !a.follow) {
+            fmt::print(stderr,
+                       "ipckit recv: {}: nothing received within {}\n",
+                       where,
+                       a.timeout.value_or(""));
+        }
+        return {true, kExitTimeout};
+    }
+    EndpointMessage m;
+    m.data.assign((*s)->bytes().begin(), (*s)->bytes().end());
+    if ((*s)->redelivered()) {
+        fmt::print(stderr, "ipckit recv: {}: redelivered (a consumer died holding it)\n", where);
+    }
+    auto outcome = deliver(format_message(m, a), stdout_is_pipe);
+    if (!outcome || *outcome == WriteOutcome::ReaderGone) {
+        const int rc = outcome ? kExitOk : fail("recv", outcome.error());
+        ::_exit(rc);  // unacknowledged: our record looks dead, another consumer gets it
+    }
+    return {};  // the sample goes out of scope: acknowledged
+}
+
+int run_recv_group(const RecvArgs& a,
+                   const ChanUri& u,
+                   const EndpointOptions& eo,
+                   const std::optional<std::chrono::nanoseconds>& wait,
+                   long limit) {
+    GroupOptions go;
+    go.channel.dir = u.dir.value_or(std::string());
+    go.channel.ownership = eo.ownership;
+    auto g = GroupConsumer::open(u.name, a.group, go);
+    if (!g) {
+        return fail("recv", g.error());
+    }
+    struct stat st {};
+    const bool stdout_is_pipe = ::fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
+    const std::string where = "chan:" + u.name + " group " + a.group;
+    for (long received = 0; limit < 0 || received < limit; ++received) {
+        const ReceiveStep step = receive_group_one(*g, a, wait, received, where, stdout_is_pipe);
+        if (step.done) {
+            return step.exit_code;
+        }
+    }
+    return kExitOk;
+}
+
 int run_recv(const RecvArgs& a) {
     if (a.count_given && a.count <= 0) {
         return usage("recv", fmt::format("-n {}: the count must be >= 1", a.count));
@@ -297,6 +372,16 @@ int run_recv(const RecvArgs& a) {
     ::sigaction(SIGINT, &sa, nullptr);
     ::sigaction(SIGTERM, &sa, nullptr);
 
+    if (!a.group.empty()) {
+        const auto* u = uri->get_if<ChanUri>();
+        if (u == nullptr) {
+            return usage("recv", "--group applies to chan: URIs only");
+        }
+        if (auto n = GroupConsumer::validate_group_name(a.group); !n) {
+            return usage("recv", "--group: " + n.error().message());
+        }
+        return run_recv_group(a, *u, eo, wait, limit);
+    }
     auto ep = Endpoint::open(*uri, EndpointRole::Receiver, eo);
     if (!ep) {
         return fail("recv", ep.error());
@@ -356,12 +441,18 @@ void register_recv(CLI::App& root, std::vector<Command>& commands) {
     app->add_flag("--create", a->create, "Create the queue, FIFO or channel if missing");
     app->add_option("--mode", a->mode, "Permissions when created (octal, default 0600)");
     app->add_option("--trust-owner", a->trust_owners, kTrustOwnerHelp)->type_name("USER");
+    app->add_option("--group",
+                    a->group,
+                    "chan: consume as a member of this work-queue group (each message goes to one "
+                    "member; acknowledged once written out)")
+        ->type_name("NAME");
     app->footer(
         std::string("Examples:\n"
                     "  ipckit recv mq:/jobs --timeout 5s\n"
                     "  ipckit recv --json -n 10 sysvmq:0x1234?type=-3   # lowest type <= 3\n"
                     "  ipckit recv --follow --hex unix-dgram:@bus\n"
-                    "  ipckit recv --follow mq:/jobs | head -n1          # takes one message\n\n") +
+                    "  ipckit recv --follow mq:/jobs | head -n1          # takes one message\n"
+                    "  ipckit recv --follow --group workers chan:jobs    # one of N workers\n\n") +
         kExitCodeHelp + " 130/143: interrupted by SIGINT/SIGTERM.");
     commands.push_back({app, [a] { return run_recv(*a); }});
 }

@@ -26,6 +26,21 @@ struct IPCKIT_API ChannelParticipantInfo {
     std::uint64_t depth = 0;     ///< subscriber: unread/held bytes on its fullest lane
 };
 
+/// One work-queue group (GroupConsumer) as seen by an inspector.
+struct IPCKIT_API ChannelGroupInfo {
+    std::string name;
+    bool at_most_once = false;
+    std::uint32_t consumers = 0;       ///< live consumers
+    std::uint32_t dead_consumers = 0;  ///< records of dead consumers not yet reclaimed
+    std::uint64_t received = 0;        ///< taken by the consumers whose records are in use
+    std::uint64_t in_flight = 0;       ///< messages held (or waiting to be redelivered)
+    std::uint64_t redelivered = 0;
+    std::uint64_t lost = 0;
+    std::uint64_t corrupt = 0;
+    std::vector<std::uint64_t> claims;   ///< per lane in use: the group's claim position
+    std::vector<std::uint64_t> backlog;  ///< per lane in use: bytes published, not yet claimed
+};
+
 /// What `ipckit ls/stat` shows about a channel.
 struct IPCKIT_API ChannelInfo {
     std::string name;
@@ -39,6 +54,7 @@ struct IPCKIT_API ChannelInfo {
     std::uint64_t file_size = 0;
     std::vector<ChannelParticipantInfo> publishers;   ///< records in use (alive or dead)
     std::vector<ChannelParticipantInfo> subscribers;  ///< records in use (alive or dead)
+    std::vector<ChannelGroupInfo> groups;             ///< work-queue groups
 };
 
 /// Static operations on channel files. Participants are Publisher and Subscriber.

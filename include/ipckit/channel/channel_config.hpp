@@ -48,6 +48,9 @@ struct IPCKIT_API ChannelConfig {
     std::uint32_t max_subscribers = 16;
     /// Zero-copy samples one subscriber may hold at once (D12).
     std::uint32_t max_loans = 4;
+    /// Work-queue groups the channel can hold (GroupConsumer), 0..256, and consumers per group.
+    std::uint32_t max_groups = 4;
+    std::uint32_t max_group_members = 8;
     Permissions permissions{};  ///< default 0600
     ChannelOptions options{};
 };

@@ -69,7 +69,7 @@ TEST(ChannelHostile, CorruptHeaderFieldsAreNamedAtOpen) {
     auto pub = Publisher::open(name).value();
     const HeaderField fields[] = {
         {"magic", offsetof(Header, magic), 8, 0x1234},
-        {"layout 2", offsetof(Header, layout_version), 4, 2},
+        {"layout 3", offsetof(Header, layout_version), 4, 3},
         {"layout hash", offsetof(Header, layout_hash), 4, 77},
         {"lane_bytes", offsetof(Header, lane_bytes), 8, 12345},
         {"lane_bytes", offsetof(Header, lane_bytes), 8, 0},
@@ -81,6 +81,10 @@ TEST(ChannelHostile, CorruptHeaderFieldsAreNamedAtOpen) {
         {"file_size", offsetof(Header, file_size), 8, 1},
         {"max_subscribers", offsetof(Header, max_subscribers), 4, 0},
         {"policy", offsetof(Header, policy), 4, 9},
+        {"max_groups", offsetof(Header, max_groups), 4, 100000},
+        {"max_group_members", offsetof(Header, max_group_members), 4, 0},
+        {"group_table_off", offsetof(Header, group_table_off), 8, 1 << 30},
+        {"group_record_bytes", offsetof(Header, group_record_bytes), 8, 64},
     };
     Raw raw(name);
     for (const auto& f : fields) {
@@ -115,7 +119,7 @@ TEST(ChannelHostile, LayoutSkewIsReportedWithBothVersions) {
     auto r = Publisher::open(name);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), std::errc::protocol_not_supported);
-    EXPECT_NE(r.error().message().find("created by ipckit layout 2; this build understands 1"),
+    EXPECT_NE(r.error().message().find("created by ipckit layout 3; this build understands 2"),
               std::string::npos)
         << r.error().message();
 }

@@ -30,6 +30,7 @@
 #include "ipckit/channel/publisher.hpp"
 #include "ipckit/channel/subscriber.hpp"
 #include "ipckit/core/deadline.hpp"
+#include "ls_table.hpp"
 #include "object_view.hpp"
 #include "scratch_dir.hpp"
 
@@ -143,7 +144,7 @@ void inspect_and_render(const ChannelOptions& options) {
         o.mode = 0600;
         o.size = info->file_size;
         o.channel = std::move(*info);
-        (void)ipckit::cli::render_table({o});
+        (void)ipckit::cli::render_ls_table({o}, {});
         (void)ipckit::cli::render_details(o);
         (void)ipckit::cli::to_json(o).dump();
         (void)ipckit::cli::state_of(o);

@@ -420,6 +420,80 @@ IPCKIT_C_API ipckit_status ipckit_client_call(ipckit_client client,
  * handles keep working until it closes). Thread-safe. */
 IPCKIT_C_API ipckit_status ipckit_service_remove(const char* name, ipckit_error* err);
 
+/* ---- POSIX shared memory (shm_open + mmap) -------------------------------------------------
+ * A named object in /dev/shm, mapped once when the handle is made; the mapping lives until the
+ * handle is closed. Names persist until ipckit_shm_unlink (as queues and semaphores do). A peer
+ * with write access that shrinks the object makes accesses past its new end raise SIGBUS: map
+ * only objects of peers you trust. A handle may be used from one thread at a time; the mapped
+ * bytes are shared memory, synchronised by the caller. */
+typedef struct ipckit_shm {
+    uint64_t handle;
+} ipckit_shm;
+
+/* Creates NAME ("/name") exclusively with `size` bytes reserved (0 is IPCKIT_EINVAL; a full
+ * /dev/shm is an error here, never a SIGBUS later), mode `permissions` (0: 0600), and maps it
+ * read-write. *out is a new handle owned by the caller: close it with ipckit_shm_close. */
+IPCKIT_C_API ipckit_status ipckit_shm_create(const char* name,
+                                             size_t size,
+                                             uint32_t permissions,
+                                             ipckit_shm* out,
+                                             ipckit_error* err);
+/* Opens the caller's own existing NAME and maps all of it, read-write when `writable` is
+ * non-zero, else read-only. Another user's object is IPCKIT_EACCES. */
+IPCKIT_C_API ipckit_status ipckit_shm_open(const char* name,
+                                           int writable,
+                                           ipckit_shm* out,
+                                           ipckit_error* err);
+/* The mapping: *data (valid until ipckit_shm_close) and its size. */
+IPCKIT_C_API ipckit_status ipckit_shm_data(ipckit_shm shm,
+                                           const void** data,
+                                           size_t* size,
+                                           ipckit_error* err);
+/* The mapping, writable: IPCKIT_EACCES when the handle was opened read-only. */
+IPCKIT_C_API ipckit_status ipckit_shm_data_mut(ipckit_shm shm,
+                                               void** data,
+                                               size_t* size,
+                                               ipckit_error* err);
+/* Unmaps and closes the handle (the name stays). */
+IPCKIT_C_API ipckit_status ipckit_shm_close(ipckit_shm shm, ipckit_error* err);
+/* Removes NAME (mappings that exist stay valid). Thread-safe. */
+IPCKIT_C_API ipckit_status ipckit_shm_unlink(const char* name, ipckit_error* err);
+
+/* ---- Work queues: a consumer of a named group on a channel --------------------------------
+ * Each message published while the group has a live consumer goes to exactly one consumer of
+ * the group; several groups and ordinary subscribers read one channel independently (docs/
+ * design/patterns.md). A message is acknowledged when the receive that returned it returns: a
+ * consumer killed before that (inside the call) gives it back to the group, which delivers it
+ * again flagged redelivered (at-least-once, the default). A handle may be used from one thread
+ * at a time. */
+typedef struct ipckit_group_consumer {
+    uint64_t handle;
+} ipckit_group_consumer;
+
+/* Joins group GROUP (1..63 of [A-Za-z0-9._-]) of the block-mode channel NAME, creating the group
+ * if needed. dir: the channel directory (NULL: $IPCKIT_SHM_DIR or /dev/shm). *out is a new
+ * handle owned by the caller: close it with ipckit_group_consumer_close. */
+IPCKIT_C_API ipckit_status ipckit_group_consumer_open(const char* name,
+                                                      const char* group,
+                                                      const char* dir,
+                                                      ipckit_group_consumer* out,
+                                                      ipckit_error* err);
+/* Leaves the group (a message kept back by IPCKIT_EMSGSIZE goes back to it) and closes. */
+IPCKIT_C_API ipckit_status ipckit_group_consumer_close(ipckit_group_consumer consumer,
+                                                       ipckit_error* err);
+/* Copies the next message of the group into buf[0..capacity) and acknowledges it; *size gets
+ * its size, *redelivered 1 when another consumer died holding it (either may be NULL). deadline:
+ * 0 tries once (IPCKIT_EAGAIN), else IPCKIT_ETIMEDOUT when it passes. IPCKIT_EMSGSIZE: the
+ * message is larger than capacity (*size is its size); it is kept, not acknowledged, and the
+ * next receive returns it first. */
+IPCKIT_C_API ipckit_status ipckit_group_consumer_receive(ipckit_group_consumer consumer,
+                                                         void* buf,
+                                                         size_t capacity,
+                                                         int64_t deadline,
+                                                         size_t* size,
+                                                         int* redelivered,
+                                                         ipckit_error* err);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -26,6 +26,8 @@ enum class Kind : std::uint32_t {
     Mq = 4,
     Server = 5,
     Client = 6,
+    Shm = 7,
+    GroupConsumer = 8,
 };
 
 /// Base of the objects a handle names; each derived type has a `static constexpr Kind kKind`.

@@ -119,6 +119,7 @@ struct Bridge::Impl {
             if (!m) {
                 continue;
             }
+            IPCKIT_TRY(p.source->delivering(p.sink->mark()));
             IPCKIT_TRY_ASSIGN(const bool settled, deliver(p, *m));
             if (settled) {
                 IPCKIT_TRY(p.source->settled());
@@ -126,6 +127,33 @@ struct Bridge::Impl {
         }
         drops.finish(p.sink->name());
         return p.sink->flush();
+    }
+
+    /// A bridge between two local endpoints: one pump, FROM's source to TO's sink.
+    Result<void> open_local_to_local(const Uri& from, const Uri& to) {
+        IPCKIT_TRY_ASSIGN(local, detail::open_local(to, false, true, shared));
+        IPCKIT_TRY_ASSIGN(auto src, detail::open_local(from, true, false, shared));
+        local.source = std::move(src.source);
+        pumps.push_back({local.source.get(), local.sink.get()});
+        return {};
+    }
+
+    /// The NATS halves over `link` and their pumps: NATS -> local when the local side is a
+    /// sink, local -> NATS when it is a source.
+    Result<void> open_nats_pumps(const NatsUri& n, bool local_source, bool local_sink) {
+        const bool js = !shared.options.jetstream.empty();
+        if (local_sink) {
+            IPCKIT_TRY_ASSIGN(
+                nats_source,
+                js ? detail::jetstream_source(*link, n) : detail::nats_source(*link, n));
+            pumps.push_back({nats_source.get(), local.sink.get()});
+        }
+        if (local_source) {
+            IPCKIT_TRY_ASSIGN(nats_sink,
+                              js ? detail::jetstream_sink(*link, n) : detail::nats_sink(*link, n));
+            pumps.push_back({local.source.get(), nats_sink.get()});
+        }
+        return {};
     }
 
     /// Runs a pump; an error stops the others.
@@ -184,6 +212,17 @@ Result<void> check_pair(const Uri& from, const Uri& to, const BridgeOptions& opt
     return {};
 }
 
+/// JetStream with --state into a channel: a killed bridge may have left a delivery under way.
+Result<void> recover_if_needed(const Uri& from, const Uri& to, BridgeShared& shared) {
+    const BridgeOptions& o = shared.options;
+    const auto* chan = to.get_if<ChanUri>();
+    if (from.get_if<NatsUri>() == nullptr || o.jetstream.empty() || o.state_file.empty() ||
+        chan == nullptr) {
+        return {};
+    }
+    return detail::recover_pending_delivery(o.state_file, *chan, shared);
+}
+
 }  // namespace
 
 Result<Bridge> Bridge::open(const Uri& from, const Uri& to, const BridgeOptions& options) {
@@ -194,31 +233,18 @@ Result<Bridge> Bridge::open(const Uri& from, const Uri& to, const BridgeOptions&
     auto impl = std::make_unique<Impl>();
     impl->shared.options = options;
     BridgeShared& shared = impl->shared;
-    if (nfrom == nullptr && nto == nullptr) {  // local to local
-        IPCKIT_TRY_ASSIGN(impl->local, detail::open_local(to, false, true, shared));
-        IPCKIT_TRY_ASSIGN(auto src, detail::open_local(from, true, false, shared));
-        impl->local.source = std::move(src.source);
-        impl->pumps.push_back({impl->local.source.get(), impl->local.sink.get()});
+    if (nfrom == nullptr && nto == nullptr) {
+        IPCKIT_TRY(impl->open_local_to_local(from, to));
         return Bridge(std::move(impl));
     }
     const NatsUri& n = nfrom != nullptr ? *nfrom : *nto;
     const bool local_source = nfrom == nullptr || options.both;
     const bool local_sink = nfrom != nullptr || options.both;
+    IPCKIT_TRY(recover_if_needed(from, to, shared));
     // The local side first: a missing queue is reported before waiting for a server.
     IPCKIT_TRY_ASSIGN(impl->local, detail::open_local(local, local_source, local_sink, shared));
     IPCKIT_TRY_ASSIGN(impl->link, detail::connect_nats(n, shared));
-    if (local_sink) {
-        IPCKIT_TRY_ASSIGN(impl->nats_source,
-                          options.jetstream.empty() ? detail::nats_source(*impl->link, n)
-                                                    : detail::jetstream_source(*impl->link, n));
-        impl->pumps.push_back({impl->nats_source.get(), impl->local.sink.get()});
-    }
-    if (local_source) {
-        IPCKIT_TRY_ASSIGN(impl->nats_sink,
-                          options.jetstream.empty() ? detail::nats_sink(*impl->link, n)
-                                                    : detail::jetstream_sink(*impl->link, n));
-        impl->pumps.push_back({impl->local.source.get(), impl->nats_sink.get()});
-    }
+    IPCKIT_TRY(impl->open_nats_pumps(n, local_source, local_sink));
     return Bridge(std::move(impl));
 }
 

@@ -3,10 +3,14 @@
 // and a Subscriber directly, because the bridge needs the publisher lane of what it receives and
 // (with --both) the lane of its own publisher, to skip its own messages.
 #include "bridge/bridge_side.hpp"
+#include "ipckit/channel/channel.hpp"
 #include "ipckit/channel/publisher.hpp"
 #include "ipckit/channel/subscriber.hpp"
 #include "ipckit/endpoint/endpoint.hpp"
 
+#include <unistd.h>
+
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -119,6 +123,9 @@ public:
     }
     [[nodiscard]] const std::string& name() const noexcept override { return name_; }
     [[nodiscard]] std::uint32_t lane() const noexcept { return pub_.lane(); }
+    [[nodiscard]] std::optional<DeliveryMark> mark() const override {
+        return DeliveryMark{pub_.lane(), ::getpid(), pub_.published_count()};
+    }
 
 private:
     Publisher pub_;
@@ -154,6 +161,31 @@ Result<Participant> open_chan_participant(const Uri& uri, const BridgeOptions& o
 }
 
 }  // namespace
+
+Result<void> recover_pending_delivery(const std::string& state_file,
+                                      const ChanUri& sink,
+                                      BridgeShared& shared) {
+    IPCKIT_TRY_ASSIGN(StateFile state, StateFile::open(state_file));
+    if (!state.pending()) {
+        return {};
+    }
+    const PendingDelivery p = *state.pending();
+    ChannelOptions copts;
+    copts.dir = sink.dir.value_or(std::string());
+    copts.ownership = shared.options.ownership;
+    IPCKIT_TRY_ASSIGN(const ChannelInfo info, Channel::inspect(sink.name, copts));
+    for (const ChannelParticipantInfo& pub : info.publishers) {
+        if (pub.index == p.mark.lane && pub.pid == p.mark.pid && !pub.alive) {
+            // The killed bridge's own record, untouched since: its count tells.
+            return state.store(pub.messages > p.mark.published ? p.seq : state.last().value_or(0));
+        }
+    }
+    shared.report("chan:" + sink.name + ": cannot tell whether stream message " +
+                  std::to_string(p.seq) + " reached the channel before the bridge stopped (lane " +
+                  std::to_string(p.mark.lane) +
+                  " was taken over): JetStream delivers it again, so it may arrive twice");
+    return state.store(state.last().value_or(0));
+}
 
 Result<LocalSide> open_local(const Uri& uri,
                              bool want_source,

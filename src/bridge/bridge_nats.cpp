@@ -4,6 +4,7 @@
 // the metadata headers, and a subscribing Source that restores the metadata and counts the
 // sequence numbers that never arrived (docs/design/bridge.md).
 #include "bridge/bridge_side.hpp"
+#include "bridge/state_file.hpp"
 #include "ipckit/core/unique_fd.hpp"
 #include "ipckit/core/units.hpp"
 #include "sys/syscall.hpp"
@@ -590,55 +591,6 @@ private:
     std::uint64_t seq_ = 0;
 };
 
-/// The state file of a JetStream receive: the stream sequence of the last message delivered.
-class StateFile {
-public:
-    static Result<StateFile> open(const std::string& path) {
-        IPCKIT_TRY_ASSIGN(const int fd, sys::call("open", path, [&] {
-                              return ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-                          }));
-        StateFile f(UniqueFd(fd), path);
-        std::array<char, 32> buf{};
-        IPCKIT_TRY_ASSIGN(const ssize_t n, sys::call("read", path, [&] {
-                              return ::pread(f.fd_.get(), buf.data(), buf.size() - 1, 0);
-                          }));
-        std::string_view text(buf.data(), static_cast<std::size_t>(n));
-        while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
-            text.remove_suffix(1);
-        }
-        if (!text.empty()) {
-            const auto v = parse_integer(text, 0, INT64_MAX);
-            if (!v) {
-                return Error(std::errc::invalid_argument,
-                             "bridge state",
-                             path,
-                             "not a stream sequence number: '" + std::string(text) + "'");
-            }
-            f.last_ = static_cast<std::uint64_t>(*v);
-        }
-        return f;
-    }
-    /// Records `seq` (one pwrite of a fixed-width line: never a half-old, half-new number).
-    Result<void> store(std::uint64_t seq) {
-        const std::string line = fmt_seq(seq);
-        IPCKIT_TRY(sys::call(
-            "write", path_, [&] { return ::pwrite(fd_.get(), line.data(), line.size(), 0); }));
-        last_ = seq;
-        return {};
-    }
-    [[nodiscard]] std::optional<std::uint64_t> last() const noexcept { return last_; }
-
-private:
-    StateFile(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
-    static std::string fmt_seq(std::uint64_t seq) {
-        std::string digits = std::to_string(seq);
-        return std::string(20 - std::min<std::size_t>(digits.size(), 20), '0') + digits + "\n";
-    }
-    UniqueFd fd_;
-    std::string path_;
-    std::optional<std::uint64_t> last_;
-};
-
 class JsSource final : public Source {
 public:
     JsSource(NatsLink& link,
@@ -704,6 +656,15 @@ public:
                 return nats_error(s, "jetstream fetch", url_);
             }
         }
+    }
+
+    /// About to deliver into a sink that can tell afterwards whether it did (a channel): the
+    /// write-ahead mark, so a restart after a kill right after the send does not send it again.
+    Result<void> delivering(const std::optional<DeliveryMark>& mark) override {
+        if (state_ && current_ && mark) {
+            IPCKIT_TRY(state_->store_pending(current_seq_, *mark));
+        }
+        return {};
     }
 
     /// Delivered locally: record it, then ack (a crash between the two re-delivers it, and the

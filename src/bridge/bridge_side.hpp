@@ -4,6 +4,7 @@
 // (bridge_local.cpp: endpoints and channels; bridge_nats.cpp: NATS).
 #pragma once
 
+#include "bridge/state_file.hpp"
 #include "ipckit/bridge/bridge.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
@@ -63,6 +64,9 @@ public:
     virtual ~Source() = default;
     /// The next message to relay, or empty when `deadline` passed first.
     virtual Result<std::optional<Relayed>> receive(Deadline deadline) = 0;
+    /// The last message received is about to go to a sink at `mark` (JetStream with --state
+    /// records it first: write-ahead).
+    virtual Result<void> delivering(const std::optional<DeliveryMark>& /*mark*/) { return {}; }
     /// The last message received is settled (delivered, or dropped by the lossy policy):
     /// JetStream acks it here.
     virtual Result<void> settled() { return {}; }
@@ -80,6 +84,9 @@ public:
     virtual ~Sink() = default;
     /// Delivers `m`; false when the far side stayed full until `deadline` (nothing delivered).
     virtual Result<bool> send(const Relayed& m, Deadline deadline) = 0;
+    /// Where the next message will land, when this sink can tell afterwards whether it did (a
+    /// channel publisher's lane, pid and published count).
+    [[nodiscard]] virtual std::optional<DeliveryMark> mark() const { return std::nullopt; }
     /// Pushes out anything buffered (NATS); called when the pump is idle and at the end.
     virtual Result<void> flush() { return {}; }
     /// The object as errors name it.
@@ -106,6 +113,13 @@ struct LocalSide {
     std::unique_ptr<Source> source;
     std::unique_ptr<Sink> sink;
 };
+/// JetStream with --state into a channel: settles the write-ahead mark a killed bridge left
+/// (delivered: recorded as delivered; not: left to JetStream's redelivery). Before the channel is
+/// opened, since opening takes over the dead bridge's lane.
+Result<void> recover_pending_delivery(const std::string& state_file,
+                                      const ChanUri& sink,
+                                      BridgeShared& shared);
+
 Result<LocalSide> open_local(const Uri& uri,
                              bool want_source,
                              bool want_sink,

@@ -62,7 +62,6 @@ ipckit_status deliver(GroupObject& g,
 
 using ipckit::capi::bad_argument;
 using ipckit::capi::bad_handle;
-using ipckit::capi::fail;
 using ipckit::capi::GroupObject;
 using ipckit::capi::guard;
 using ipckit::capi::handles;

@@ -11,6 +11,7 @@
 #include <fmt/core.h>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 namespace ipckit::cli {
@@ -74,45 +75,44 @@ std::vector<std::string> split_names(const std::vector<std::string>& items) {
     return out;
 }
 
-int run_bench(const BenchOptions& o) {
-    using namespace ipckit::bench;
-    if (o.list) {
-        for (const auto& t : transports()) {
-            fmt::print("{:<16} {:<15} {}\n", t.name, to_string(t.group), t.title);
-        }
-        return kExitOk;
+/// --compare: reads the earlier report into `before`. An exit code when the run is over already
+/// (two reports compared, or a bad file), nothing when the bench is to run.
+std::optional<int> load_compare(const BenchOptions& o, std::string& before) {
+    if (o.compare.empty()) {
+        return std::nullopt;
     }
-    std::string before;
-    if (!o.compare.empty()) {
-        auto text = read_report(o.compare.front());
-        if (!text) {
-            print_error("bench", text.error());
-            return text.error().code() == std::errc::file_too_large ? kExitUsage : kExitFailure;
-        }
-        before = std::move(*text);
-        if (o.compare.size() == 2) {  // two reports: compare them, run nothing
-            auto now = read_report(o.compare.back());
-            if (!now) {
-                print_error("bench", now.error());
-                return kExitFailure;
-            }
-            return print_comparison(o, before, *now);
-        }
-        // Refuse a bad file now, not after a minute of measuring.
-        if (auto check = format_compare(before, before, o.compare.front()); !check) {
-            print_error("bench", check.error());
-            return kExitUsage;
-        }
+    auto text = read_report(o.compare.front());
+    if (!text) {
+        print_error("bench", text.error());
+        return text.error().code() == std::errc::file_too_large ? kExitUsage : kExitFailure;
     }
-    Config config;
+    before = std::move(*text);
+    if (o.compare.size() == 2) {  // two reports: compare them, run nothing
+        auto now = read_report(o.compare.back());
+        if (!now) {
+            print_error("bench", now.error());
+            return kExitFailure;
+        }
+        return print_comparison(o, before, *now);
+    }
+    // Refuse a bad file now, not after a minute of measuring.
+    if (auto check = ipckit::bench::format_compare(before, before, o.compare.front()); !check) {
+        print_error("bench", check.error());
+        return kExitUsage;
+    }
+    return std::nullopt;
+}
+
+/// --quick, --sizes and --cpus into `config`; false (after printing why) on a usage error.
+bool apply_run_options(const BenchOptions& o, ipckit::bench::Config& config) {
     if (o.quick) {
         config.make_quick();
     }
     if (!o.sizes.empty()) {
-        auto sizes = parse_sizes(o.sizes);
+        auto sizes = ipckit::bench::parse_sizes(o.sizes);
         if (!sizes) {
             print_error("bench", sizes.error());
-            return kExitUsage;
+            return false;
         }
         config.latency_sizes = *sizes;
         config.throughput_sizes = *sizes;
@@ -130,10 +130,29 @@ int run_bench(const BenchOptions& o) {
                               "--cpus",
                               o.cpus,
                               fmt::format("expected two CPU numbers below {}, like 0,1", ncpu)));
-            return kExitUsage;
+            return false;
         }
         config.leader_cpu = a;
         config.follower_cpu = b;
+    }
+    return true;
+}
+
+int run_bench(const BenchOptions& o) {
+    using namespace ipckit::bench;
+    if (o.list) {
+        for (const auto& t : transports()) {
+            fmt::print("{:<16} {:<15} {}\n", t.name, to_string(t.group), t.title);
+        }
+        return kExitOk;
+    }
+    std::string before;
+    if (const auto done = load_compare(o, before)) {
+        return *done;
+    }
+    Config config;
+    if (!apply_run_options(o, config)) {
+        return kExitUsage;
     }
     config.only = split_names(o.only);
     config.exclude = split_names(o.exclude);

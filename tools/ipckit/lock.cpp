@@ -54,6 +54,44 @@ Error lock_usage(std::string why) {
     return {std::errc::invalid_argument, "usage", "", std::move(why)};
 }
 
+bool is_timeout_option(const std::string& a) {
+    return a == "-w" || a == "--timeout" || a.starts_with("--timeout=") ||
+           (a.starts_with("-w") && a.size() > 2);
+}
+
+bool is_conflict_option(const std::string& a) {
+    return a == "-E" || a == "--conflict-exit-code" || a.starts_with("--conflict-exit-code=") ||
+           (a.starts_with("-E") && a.size() > 2);
+}
+
+/// The value of option args[i]: after '=' or attached (-w5), else the next argument (i moves).
+Result<std::string> option_value(const std::vector<std::string>& args,
+                                 std::size_t& i,
+                                 const char* what) {
+    const std::string& a = args[i];
+    if (a.starts_with("--")) {
+        if (const auto eq = a.find('='); eq != std::string::npos) {
+            return a.substr(eq + 1);
+        }
+    } else if (a.size() > 2) {
+        return a.substr(2);
+    }
+    if (++i >= args.size()) {
+        return lock_usage(a + " needs " + what);
+    }
+    return args[i];
+}
+
+/// -E's exit code, in [0, 255].
+Result<int> conflict_exit_code(const std::vector<std::string>& args, std::size_t& i) {
+    IPCKIT_TRY_ASSIGN(const std::string value, option_value(args, i, "a number"));
+    const auto n = parse_integer(value, 0, 255);
+    if (!n) {
+        return lock_usage("-E '" + value + "' is not an exit code in [0, 255]");
+    }
+    return static_cast<int>(*n);
+}
+
 /// Reads flock(1)-style options from args[i...] into `opt`, leaving `i` at the first argument
 /// that is not an option ("--" or FILE).
 Result<void> parse_lock_options(const std::vector<std::string>& args, std::size_t& i,
@@ -64,42 +102,15 @@ Result<void> parse_lock_options(const std::vector<std::string>& args, std::size_
             opt.shared = true;
         } else if (a == "-o" || a == "--close") {
             opt.close_fd = true;
-        } else if (a == "-w" || a == "--timeout") {
-            if (++i >= args.size()) {
-                return lock_usage(a + " needs a duration");
-            }
-            opt.timeout = args[i];
-            opt.timeout_given = true;
-        } else if (a.starts_with("--timeout=")) {
-            opt.timeout = a.substr(10);
-            opt.timeout_given = true;
-        } else if (a.starts_with("-w") && a.size() > 2) {
-            opt.timeout = a.substr(2);
+        } else if (is_timeout_option(a)) {
+            IPCKIT_TRY_ASSIGN(opt.timeout, option_value(args, i, "a duration"));
             opt.timeout_given = true;
         } else if (a == "-n" || a == "--nb" || a == "--nonblock") {
             opt.nonblock = true;
-        } else if (a == "-E" || a == "--conflict-exit-code" ||
-                   a.starts_with("--conflict-exit-code=") ||
-                   (a.starts_with("-E") && a.size() > 2)) {
-            std::string value;
-            if (a == "-E" || a == "--conflict-exit-code") {
-                if (++i >= args.size()) {
-                    return lock_usage(a + " needs a number");
-                }
-                value = args[i];
-            } else {
-                value = a.starts_with("-E") ? a.substr(2) : a.substr(a.find('=') + 1);
-            }
-            const auto n = parse_integer(value, 0, 255);
-            if (!n) {
-                return lock_usage("-E '" + value + "' is not an exit code in [0, 255]");
-            }
-            opt.conflict_exit_code = static_cast<int>(*n);
+        } else if (is_conflict_option(a)) {
+            IPCKIT_TRY_ASSIGN(opt.conflict_exit_code, conflict_exit_code(args, i));
         } else if (a == "-c" || a == "--command") {
-            if (++i >= args.size()) {
-                return lock_usage(a + " needs a command string");
-            }
-            opt.shell_command = args[i];
+            IPCKIT_TRY_ASSIGN(opt.shell_command, option_value(args, i, "a command string"));
         } else {
             return lock_usage("unknown option " + a + " (see ipckit lock --help)");
         }
@@ -158,6 +169,35 @@ Result<FileLock> open_lock(const std::string& file) {
     return FileLock::adopt(std::move(owned), file);
 }
 
+/// The wait for the lock: -w's duration (0: one try), -n (one try), else forever. `timeout`
+/// gets -w's duration for the messages.
+Result<Deadline> lock_deadline(const LockOptions& opt, std::chrono::nanoseconds& timeout) {
+    Deadline deadline = Deadline::never();
+    if (opt.timeout_given) {
+        IPCKIT_TRY_ASSIGN(timeout, parse_duration(opt.timeout));
+        deadline = timeout.count() == 0 ? Deadline::now() : Deadline::after(timeout);
+    }
+    return opt.nonblock ? Deadline::now() : deadline;
+}
+
+/// The lock was not taken: says why, and exits with -E's code or 3.
+int report_conflict(const LockOptions& opt, std::chrono::nanoseconds timeout) {
+    const char* kind = opt.shared ? "shared" : "exclusive";
+    if (opt.nonblock || timeout.count() == 0) {
+        fmt::print(stderr,
+                   "ipckit lock: {}: the {} lock is held by another process\n",
+                   opt.file,
+                   kind);
+    } else {
+        fmt::print(stderr,
+                   "ipckit lock: {}: timed out after {} waiting for the {} lock\n",
+                   opt.file,
+                   format_duration(timeout),
+                   kind);
+    }
+    return opt.conflict_exit_code.value_or(kExitTimeout);
+}
+
 int run_lock(LockOptions opt) {
     auto split = split_lock_args();
     if (!split) {
@@ -169,44 +209,24 @@ int run_lock(LockOptions opt) {
         fmt::print(stderr, "ipckit lock: no command (usage: ipckit lock FILE -- COMMAND...)\n");
         return kExitUsage;
     }
-    Deadline deadline = Deadline::never();
     std::chrono::nanoseconds timeout{0};
-    if (opt.timeout_given) {
-        auto d = parse_duration(opt.timeout);
-        if (!d) {
-            print_error("lock", d.error());
-            return kExitUsage;
-        }
-        timeout = *d;
-        deadline = d->count() == 0 ? Deadline::now() : Deadline::after(*d);
-    }
-    if (opt.nonblock) {
-        deadline = Deadline::now();
+    auto deadline = lock_deadline(opt, timeout);
+    if (!deadline) {
+        print_error("lock", deadline.error());
+        return kExitUsage;
     }
     auto lock = open_lock(opt.file);  // held, with its descriptor, until the command has ended
     if (!lock) {
         print_error("lock", lock.error());
         return kExitFailure;
     }
-    auto got = lock->acquire(opt.shared ? LockKind::Shared : LockKind::Exclusive, deadline);
+    auto got = lock->acquire(opt.shared ? LockKind::Shared : LockKind::Exclusive, *deadline);
     if (!got) {
         print_error("lock", got.error());
         return kExitFailure;
     }
     if (!*got) {
-        if (opt.nonblock || timeout.count() == 0) {
-            fmt::print(stderr,
-                       "ipckit lock: {}: the {} lock is held by another process\n",
-                       opt.file,
-                       opt.shared ? "shared" : "exclusive");
-        } else {
-            fmt::print(stderr,
-                       "ipckit lock: {}: timed out after {} waiting for the {} lock\n",
-                       opt.file,
-                       format_duration(timeout),
-                       opt.shared ? "shared" : "exclusive");
-        }
-        return opt.conflict_exit_code.value_or(kExitTimeout);
+        return report_conflict(opt, timeout);
     }
 
     ProcessOptions po;

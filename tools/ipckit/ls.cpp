@@ -51,21 +51,30 @@ bool expectation_of_none_met(const LsOptions& opt,
     return inv.unlisted.empty();
 }
 
-int run_ls(const LsOptions& opt) {
+/// The kinds to list, or nothing (after saying why) on a usage error.
+std::optional<std::vector<IpcObjectKind>> checked_kinds(const LsOptions& opt) {
     auto kinds = parse_kinds(opt.types);
     if (!kinds) {
         print_error("ls", kinds.error());
-        return kExitUsage;
+        return std::nullopt;
     }
     if (opt.include_unread && !opt.stale) {
         fmt::print(stderr, "ipckit ls: --include-unread is for --stale only\n");
+        return std::nullopt;
+    }
+    if (auto columns_ok = render_ls_table({}, opt.table); !columns_ok) {
+        print_error("ls", columns_ok.error());  // a bad -o is bad input even when nothing matches
+        return std::nullopt;
+    }
+    return std::move(*kinds);
+}
+
+int run_ls(const LsOptions& opt) {
+    auto kinds = checked_kinds(opt);
+    if (!kinds) {
         return kExitUsage;
     }
     InventoryFilter filter{*kinds, opt.prefix};
-    if (auto columns_ok = render_ls_table({}, opt.table); !columns_ok) {
-        print_error("ls", columns_ok.error());  // a bad -o is bad input even when nothing matches
-        return kExitUsage;
-    }
     auto inv = Inventory::scan(filter);
     if (!inv) {
         print_error("ls", inv.error());

@@ -255,9 +255,8 @@ Result<std::string> render_ls_table(const std::vector<IpcObjectInfo>& objects,
         return smartcols_error("scols_print_table_to_string", rc);
     }
     std::string out(data == nullptr ? "" : data);
-    // NOLINTNEXTLINE(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory): libsmartcols'
-    // malloc
-    std::free(data);
+    // libsmartcols allocated it with malloc.
+    std::free(data);  // NOLINT(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory)
     if (!out.empty() && out.back() != '\n') {
         out += '\n';
     }

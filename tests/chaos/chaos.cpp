@@ -698,7 +698,9 @@ private:
     [[nodiscard]] bool all_ready() {
         for (bool sender : {true, false}) {
             for (const Peer& p : group(sender)) {
-                if (p.pid == 0) {
+                // A peer sent SIGKILL and not yet reaped is not ready, however its slot reads:
+                // the reap must see it first, so that it is restarted before the stop.
+                if (p.pid == 0 || p.kill_sent) {
                     return false;
                 }
                 const std::uint32_t st = sender ? arena_->sender(p.slot).state.load()

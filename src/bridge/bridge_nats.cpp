@@ -5,6 +5,7 @@
 // sequence numbers that never arrived (docs/design/bridge.md).
 #include "bridge/bridge_side.hpp"
 #include "bridge/state_file.hpp"
+#include "endpoint/nats_support.hpp"
 #include "ipckit/core/unique_fd.hpp"
 #include "ipckit/core/units.hpp"
 #include "sys/syscall.hpp"
@@ -46,50 +47,7 @@ constexpr std::size_t kMaxOrigins = 4096;
 constexpr std::size_t kMaxOriginLength = 64;
 constexpr unsigned kMaxMqPriority = 32767;
 
-struct NatsDeleter {
-    void operator()(natsOptions* p) const noexcept { natsOptions_Destroy(p); }
-    void operator()(natsSubscription* p) const noexcept { natsSubscription_Destroy(p); }
-    void operator()(natsMsg* p) const noexcept { natsMsg_Destroy(p); }
-};
-template <typename T>
-using NatsPtr = std::unique_ptr<T, NatsDeleter>;
 
-std::errc errc_of(natsStatus s) {
-    switch (s) {
-        case NATS_NO_SERVER:
-            return std::errc::connection_refused;
-        case NATS_TIMEOUT:
-            return std::errc::timed_out;
-        case NATS_MAX_PAYLOAD:
-            return std::errc::message_size;
-        case NATS_CONNECTION_CLOSED:
-        case NATS_CONNECTION_DISCONNECTED:
-        case NATS_STALE_CONNECTION:
-            return std::errc::not_connected;
-        case NATS_NO_MEMORY:
-            return std::errc::not_enough_memory;
-        case NATS_INVALID_SUBJECT:
-        case NATS_INVALID_ARG:
-            return std::errc::invalid_argument;
-        default:
-            return std::errc::io_error;
-    }
-}
-
-Error nats_error(natsStatus s, const char* op, const std::string& object) {
-    std::string detail = natsStatus_GetText(s);
-    natsStatus last = NATS_OK;
-    const char* text = nats_GetLastError(&last);
-    if (text != nullptr && *text != '\0' && detail != text) {
-        detail += std::string(": ") + text;
-    }
-    return {errc_of(s), op, object, std::move(detail)};
-}
-
-std::string server_url(const NatsUri& u) {
-    return "nats://" + (u.ipv6_literal ? "[" + u.host + "]" : u.host) + ":" +
-           std::to_string(u.port);
-}
 
 /// A random 64-bit id in hex: tells this bridge's messages from every other's.
 std::string random_origin() {
@@ -780,7 +738,7 @@ Result<std::unique_ptr<Sink>> jetstream_sink(NatsLink& link, const NatsUri& u) {
 
 Result<NatsLinkPtr> connect_nats(const NatsUri& u, BridgeShared& shared) {
     NatsLinkPtr link(
-        new NatsLink(shared, server_url(u)));  // NOLINT(cppcoreguidelines-owning-memory)
+        new NatsLink(shared, nats_server_url(u)));  // NOLINT(cppcoreguidelines-owning-memory)
     IPCKIT_TRY(link->connect());
     return link;
 }

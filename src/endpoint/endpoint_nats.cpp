@@ -3,6 +3,7 @@
 // Sender publishes (with the Ipckit-Pid header) and flushes, so a returned send means the server
 // has the message; a Receiver subscribes (wildcards allowed) and waits with NextMsg.
 #include "endpoint/endpoint_impl.hpp"
+#include "endpoint/nats_support.hpp"
 #include "ipckit/core/units.hpp"
 
 #include <unistd.h>
@@ -29,47 +30,6 @@ constexpr std::chrono::milliseconds kDefaultConnectTimeout{5000};
 constexpr std::int64_t kWaitSliceMs = 1000;
 constexpr std::int64_t kMaxMqPriority = 32767;
 
-struct NatsDeleter {
-    void operator()(natsOptions* p) const noexcept { natsOptions_Destroy(p); }
-    void operator()(natsConnection* p) const noexcept { natsConnection_Destroy(p); }
-    void operator()(natsSubscription* p) const noexcept { natsSubscription_Destroy(p); }
-    void operator()(natsMsg* p) const noexcept { natsMsg_Destroy(p); }
-};
-template <typename T>
-using NatsPtr = std::unique_ptr<T, NatsDeleter>;
-
-std::errc errc_of(natsStatus s) {
-    switch (s) {
-        case NATS_NO_SERVER:
-            return std::errc::connection_refused;
-        case NATS_TIMEOUT:
-            return std::errc::timed_out;
-        case NATS_MAX_PAYLOAD:
-            return std::errc::message_size;
-        case NATS_CONNECTION_CLOSED:
-        case NATS_CONNECTION_DISCONNECTED:
-        case NATS_STALE_CONNECTION:
-            return std::errc::not_connected;
-        case NATS_NO_MEMORY:
-            return std::errc::not_enough_memory;
-        case NATS_INVALID_SUBJECT:
-        case NATS_INVALID_ARG:
-            return std::errc::invalid_argument;
-        default:
-            return std::errc::io_error;
-    }
-}
-
-/// libnats' status text, and its last error text when that says more.
-Error nats_error(natsStatus s, const char* op, const std::string& object) {
-    std::string detail = natsStatus_GetText(s);
-    natsStatus last = NATS_OK;
-    const char* text = nats_GetLastError(&last);
-    if (text != nullptr && *text != '\0' && detail != text) {
-        detail += std::string(": ") + text;
-    }
-    return {errc_of(s), op, object, std::move(detail)};
-}
 
 /// The milliseconds left before `d`, at least 1 (libnats refuses 0), at most one slice when
 /// `d` is never (the caller loops).
@@ -228,7 +188,7 @@ bool has_wildcard(const std::string& subject) {
 
 Result<EndpointImplPtr> open_nats(const NatsUri& u, EndpointRole role, const EndpointOptions& o) {
     const std::string server =
-        "nats://" + (u.ipv6_literal ? "[" + u.host + "]" : u.host) + ":" + std::to_string(u.port);
+        nats_server_url(u);
     const std::string url = server + "/" + u.subject;
     if (role == EndpointRole::Sender && has_wildcard(u.subject)) {
         return Error(std::errc::invalid_argument,

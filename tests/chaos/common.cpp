@@ -30,6 +30,8 @@ std::string_view facility_name(Facility f) noexcept {
             return "robust-mutex";
         case Facility::SemUndo:
             return "sem-undo";
+        case Facility::Group:
+            return "group";
     }
     return "?";
 }
@@ -229,6 +231,8 @@ int run_sender(PeerContext& ctx) {
         case Facility::RobustMutex:
         case Facility::SemUndo:
             return run_lock_worker(ctx);
+        case Facility::Group:
+            return run_group_publisher(ctx);
     }
     return kPeerError;
 }
@@ -245,6 +249,8 @@ int run_receiver(PeerContext& ctx) {
             return run_dgram_receiver(ctx);
         case Facility::Stream:
             return run_stream_receiver(ctx);
+        case Facility::Group:
+            return run_group_consumer(ctx);
         default:
             return kPeerError;
     }

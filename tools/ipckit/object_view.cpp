@@ -203,6 +203,38 @@ std::string process_column(const IpcObjectInfo& o) {
 
 namespace {
 
+/// The `service` member of the JSON form: record fields null when the record is not valid.
+nlohmann::ordered_json service_json(const ServiceInfo& s) {
+    const auto from_record = [&](auto v) {
+        return s.record_valid ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+    };
+    nlohmann::ordered_json v;
+    v["record_valid"] = s.record_valid;
+    v["server_pid"] = from_record(s.server_pid);
+    v["server_alive"] = s.server_alive;
+    v["generation"] = from_record(s.generation);
+    v["max_request"] = from_record(s.max_request);
+    v["max_response"] = from_record(s.max_response);
+    v["max_clients"] = from_record(s.max_clients);
+    v["received"] = s.received;
+    v["waiting_bytes"] = s.waiting;
+    v["in_flight"] = s.in_flight;
+    nlohmann::ordered_json clients = nlohmann::ordered_json::array();
+    for (const auto& c : s.clients) {
+        clients.push_back({{"lane", c.lane},
+                           {"pid", c.pid},
+                           {"alive", c.alive},
+                           {"requests", c.requests},
+                           {"responses", c.responses},
+                           {"in_flight", c.in_flight},
+                           {"lost", c.lost},
+                           {"corrupt", c.corrupt}});
+    }
+    v["clients"] = clients;
+    v["files"] = s.files;
+    return v;
+}
+
 template <class T>
 void put(nlohmann::json& j, const char* key, const std::optional<T>& v) {
     if (v) {
@@ -314,32 +346,7 @@ nlohmann::json to_json(const IpcObjectInfo& o) {
         j["event"] = e;
     }
     if (o.service) {
-        const ServiceInfo& s = *o.service;
-        nlohmann::ordered_json v;
-        v["record_valid"] = s.record_valid;
-        v["server_pid"] = s.record_valid ? nlohmann::ordered_json(s.server_pid) : nullptr;
-        v["server_alive"] = s.server_alive;
-        v["generation"] = s.record_valid ? nlohmann::ordered_json(s.generation) : nullptr;
-        v["max_request"] = s.record_valid ? nlohmann::ordered_json(s.max_request) : nullptr;
-        v["max_response"] = s.record_valid ? nlohmann::ordered_json(s.max_response) : nullptr;
-        v["max_clients"] = s.record_valid ? nlohmann::ordered_json(s.max_clients) : nullptr;
-        v["received"] = s.received;
-        v["waiting_bytes"] = s.waiting;
-        v["in_flight"] = s.in_flight;
-        nlohmann::ordered_json clients = nlohmann::ordered_json::array();
-        for (const auto& c : s.clients) {
-            clients.push_back({{"lane", c.lane},
-                               {"pid", c.pid},
-                               {"alive", c.alive},
-                               {"requests", c.requests},
-                               {"responses", c.responses},
-                               {"in_flight", c.in_flight},
-                               {"lost", c.lost},
-                               {"corrupt", c.corrupt}});
-        }
-        v["clients"] = clients;
-        v["files"] = s.files;
-        j["service"] = v;
+        j["service"] = service_json(*o.service);
     }
     j["users"] = o.users;
     j["users_state"] = o.users_known ? "known" : "unknown";
@@ -443,6 +450,20 @@ void channel_details(const ChannelInfo& c, Line& line) {
     }
 }
 
+/// The lines of the ipckit facilities (channel, event, service) of `ipckit stat`.
+template <class Line>
+void facility_details(const IpcObjectInfo& o, Line& line) {
+    if (o.channel) {
+        channel_details(*o.channel, line);
+    }
+    if (o.event) {
+        event_details(*o.event, line);
+    }
+    if (o.service) {
+        service_details(*o.service, line);
+    }
+}
+
 std::string render_details(const IpcObjectInfo& o) {
     std::string out;
     auto line = [&](const char* k, const std::string& v) {
@@ -509,15 +530,7 @@ std::string render_details(const IpcObjectInfo& o) {
     line("accessed", time_string(o.access_time));
     line("modified", time_string(o.modify_time));
     line("changed", time_string(o.change_time));
-    if (o.channel) {
-        channel_details(*o.channel, line);
-    }
-    if (o.event) {
-        event_details(*o.event, line);
-    }
-    if (o.service) {
-        service_details(*o.service, line);
-    }
+    facility_details(o, line);
     line("users",
          (o.users.empty() ? "-" : pid_list(o.users, 64)) +
              (o.users_known ? ""

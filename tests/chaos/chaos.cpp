@@ -179,7 +179,8 @@ private:
         switch (f_) {
             case Facility::ChanBlock:
             case Facility::ChanOverwrite:
-            case Facility::Group: {
+            case Facility::Group:
+            case Facility::GroupAmo: {
                 names_.channel = names_.prefix;
                 ipckit::ChannelConfig c;
                 c.policy = f_ == Facility::ChanOverwrite ? ipckit::ChannelPolicy::Overwrite
@@ -287,6 +288,7 @@ private:
                 check_channel();
                 break;
             case Facility::Group:
+            case Facility::GroupAmo:
                 check_channel();
                 check_group();
                 break;
@@ -354,7 +356,10 @@ private:
             return;
         }
         const auto& g = info->groups.front();
-        if (g.lost != 0) {
+        arena_->header().group_lost.store(g.lost);  // at-most-once: judged in check.cpp
+        fig_.group_lost += g.lost;
+        arena_->header().group_corrupt.store(g.corrupt);
+        if (f_ == Facility::Group && g.lost != 0) {
             fig_.violation("group " + g.name + " counted " + std::to_string(g.lost) +
                            " lost though a consumer was alive throughout");
         }
@@ -679,7 +684,7 @@ private:
         }
         const auto [sender, index] = live[rng_() % live.size()];
         Peer& p = group(sender)[index];
-        if (f_ == Facility::Group && !sender && !another_consumer_ready(index)) {
+        if (is_group(f_) && !sender && !another_consumer_ready(index)) {
             // At-least-once holds while the group has a live consumer (a group with none
             // restarts at the tails): never take the last one away.
             return;
@@ -904,11 +909,15 @@ void print(Facility f, const Figures& g, double seconds, bool verbose) {
         if (f == Facility::ChanOverwrite) {
             std::printf(" torn=%llu", U(g.torn));
         }
-        if (f == Facility::Group) {
-            std::printf(" redelivered=%llu (of held by a killed consumer %llu) group_corrupt=%llu",
-                        U(g.redelivered),
-                        U(g.held_redelivered),
-                        U(g.group_corrupt));
+        if (is_group(f)) {
+            std::printf(
+                " redelivered=%llu killed_holding=%llu (redelivered %llu) group_lost=%llu "
+                "group_corrupt=%llu",
+                U(g.redelivered),
+                U(g.held_killed),
+                U(g.held_redelivered),
+                U(g.group_lost),
+                U(g.group_corrupt));
         }
         std::printf(" exact=%llu bracketed=%llu\n", U(g.exact), U(g.bracketed));
     }

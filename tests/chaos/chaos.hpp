@@ -39,7 +39,8 @@ enum class Facility : std::uint32_t {
     Stream,
     RobustMutex,
     SemUndo,
-    Group,  ///< a block-mode channel consumed by an at-least-once GroupConsumer group
+    Group,     ///< a block-mode channel consumed by an at-least-once GroupConsumer group
+    GroupAmo,  ///< the same with an at-most-once group
 };
 inline constexpr Facility kAllFacilities[] = {
     Facility::ChanBlock,
@@ -51,6 +52,7 @@ inline constexpr Facility kAllFacilities[] = {
     Facility::RobustMutex,
     Facility::SemUndo,
     Facility::Group,
+    Facility::GroupAmo,
 };
 std::string_view facility_name(Facility f) noexcept;
 inline bool is_channel(Facility f) noexcept {
@@ -63,8 +65,11 @@ inline bool is_queue(Facility f) noexcept {
     return f == Facility::PosixMq || f == Facility::SysvMq;
 }
 /// Facilities checked through the per-sender seen-bitmaps (competing consumers).
+inline bool is_group(Facility f) noexcept {
+    return f == Facility::Group || f == Facility::GroupAmo;
+}
 inline bool has_bitmaps(Facility f) noexcept {
-    return is_queue(f) || f == Facility::Group;
+    return is_queue(f) || is_group(f);
 }
 
 /// Life of one incarnation. The peer writes Starting..Retired itself; Killed and Failed are the
@@ -195,6 +200,9 @@ struct Header {
     alignas(64) std::atomic<std::uint64_t> a;
     std::atomic<std::uint64_t> b;
     std::atomic<std::int32_t> owner;
+    // group facilities: the group's own counts, read by the supervisor after every peer exited
+    std::atomic<std::uint64_t> group_lost;
+    std::atomic<std::uint64_t> group_corrupt;
 };
 
 /// What the robust-mutex facility keeps in its named shm object.
@@ -341,7 +349,7 @@ struct Figures {
     std::uint64_t sent = 0, confirmed = 0, checked = 0;
     std::uint64_t lost_counted = 0, lost_uncounted = 0, dup = 0, reorder = 0, bad = 0,
                   truncated = 0, torn = 0, exact = 0, bracketed = 0, redelivered = 0,
-                  group_corrupt = 0, held_redelivered = 0;
+                  group_corrupt = 0, held_redelivered = 0, group_lost = 0, held_killed = 0;
     std::uint64_t owner_died = 0, repaired = 0;
     std::vector<std::string> violations;
     void violation(std::string v) { violations.push_back(std::move(v)); }

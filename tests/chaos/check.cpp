@@ -53,7 +53,7 @@ public:
             channel();
         } else if (is_queue(f_)) {
             queue();
-        } else if (f_ == Facility::Group) {
+        } else if (is_group(f_)) {
             group();
         } else if (f_ == Facility::UnixDgram || f_ == Facility::Stream) {
             connections();
@@ -401,6 +401,19 @@ private:
                 }
             }
         }
+        std::uint64_t receiver_kills = 0;
+        for (std::uint32_t r = 0; r < run_.receivers_used; ++r) {
+            receiver_kills += run_.receivers[r].killed ? 1U : 0U;
+        }
+        std::uint64_t killed_holding = 0;  // killed after the record, before the acknowledgement
+        for (std::uint32_t r = 0; r < run_.receivers_used; ++r) {
+            killed_holding += run_.receivers[r].killed && arena_.receiver(r).held.load() == 1;
+        }
+        fig_.held_killed += killed_holding;
+        if (f_ == Facility::GroupAmo) {
+            at_most_once(missing, receiver_kills, killed_holding);
+            return;
+        }
         // A consumer killed between its record and the start of its acknowledgement held that
         // message: it
         // must come back, flagged (unless the log of redeliveries overflowed).
@@ -433,6 +446,36 @@ private:
             // At-least-once with a live consumer throughout: no kill excuses a loss.
             fig_.lost_uncounted += missing;
             fig_.violation(str(missing) + " confirmed messages never delivered (at-least-once)");
+        }
+    }
+
+    /// At-most-once: a dead consumer's messages are dropped and counted in the group's lost
+    /// (or, for an entry that fails the range check, corrupt); never given again.
+    void at_most_once(std::uint64_t missing,
+                      std::uint64_t receiver_kills,
+                      std::uint64_t killed_holding) {
+        const std::uint64_t lost = arena_.header().group_lost.load();
+        const std::uint64_t corrupt = arena_.header().group_corrupt.load();
+        if (fig_.redelivered != 0) {
+            fig_.violation(str(fig_.redelivered) + " deliveries flagged redelivered in an " +
+                           "at-most-once group");
+        }
+        fig_.lost_counted += std::min(missing, lost + corrupt);
+        if (missing > lost + corrupt) {
+            fig_.lost_uncounted += missing - (lost + corrupt);
+            fig_.violation(str(missing) + " confirmed messages never delivered; the group " +
+                           "counted " + str(lost) + " lost and " + str(corrupt) + " corrupt");
+        }
+        // A consumer killed holding a message it recorded: dropped, so counted (lost or corrupt).
+        if (missing + killed_holding > lost + corrupt) {
+            fig_.violation(str(killed_holding) + " consumers were killed holding a message and " +
+                           str(missing) + " messages are missing, but the group counted only " +
+                           str(lost) + " lost and " + str(corrupt) + " corrupt");
+        }
+        // Each consumer holds one message at a time: a kill loses at most one.
+        if (lost > receiver_kills) {
+            fig_.violation("the group counted " + str(lost) + " lost but only " +
+                           str(receiver_kills) + " consumers were killed");
         }
     }
 

@@ -32,6 +32,8 @@ std::string_view facility_name(Facility f) noexcept {
             return "sem-undo";
         case Facility::Group:
             return "group";
+        case Facility::GroupAmo:
+            return "group-amo";
     }
     return "?";
 }
@@ -232,6 +234,7 @@ int run_sender(PeerContext& ctx) {
         case Facility::SemUndo:
             return run_lock_worker(ctx);
         case Facility::Group:
+        case Facility::GroupAmo:
             return run_group_publisher(ctx);
     }
     return kPeerError;
@@ -250,6 +253,7 @@ int run_receiver(PeerContext& ctx) {
         case Facility::Stream:
             return run_stream_receiver(ctx);
         case Facility::Group:
+        case Facility::GroupAmo:
             return run_group_consumer(ctx);
         default:
             return kPeerError;

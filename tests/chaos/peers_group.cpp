@@ -80,7 +80,9 @@ int run_group_consumer(PeerContext& ctx) {
     ReceiverSlot& r = ctx.arena->receiver(ctx.slot);
     Header& h = ctx.arena->header();
     ipckit::GroupOptions go;
-    go.delivery = ipckit::GroupDelivery::AtLeastOnce;
+    const bool at_most_once = ctx.facility == Facility::GroupAmo;
+    go.delivery =
+        at_most_once ? ipckit::GroupDelivery::AtMostOnce : ipckit::GroupDelivery::AtLeastOnce;
     auto consumer = ipckit::GroupConsumer::open(ctx.names->channel, kGroupName, go);
     if (!consumer) {
         return fail(r, "GroupConsumer::open: " + consumer.error().message());
@@ -130,8 +132,9 @@ int run_group_consumer(PeerContext& ctx) {
                     r.redelivered_log[n].store((std::uint64_t{m.sender} << 40) | m.seq);
                     r.n_redelivered_log.store(n + 1, std::memory_order_release);
                 }
-            } else if (seen) {
-                r.dup.fetch_add(1, std::memory_order_relaxed);  // a second, unflagged delivery
+            }
+            if (seen && (at_most_once || !sample.redelivered())) {
+                r.dup.fetch_add(1, std::memory_order_relaxed);  // a second delivery, not allowed
             }
             r.received.fetch_add(1, std::memory_order_relaxed);
         }

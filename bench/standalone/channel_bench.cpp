@@ -29,6 +29,7 @@
 #include "ipckit/channel/subscriber.hpp"
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/sync/futex.hpp"
+#include "pingpong.hpp"
 
 #include <linux/futex.h>
 #include <sys/mman.h>
@@ -55,93 +56,48 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using ipckit::ChannelConfig;
 using ipckit::ChannelOptions;
 using ipckit::ChannelPolicy;
 using ipckit::Publisher;
 using ipckit::Subscriber;
+using ipckit::bench::pingpong::barrier;
+using ipckit::bench::pingpong::Block;
+using ipckit::bench::pingpong::Clock;
+using ipckit::bench::pingpong::Common;
+using ipckit::bench::pingpong::futex_floor;
+using ipckit::bench::pingpong::g_common;
+using ipckit::bench::pingpong::g_parent;
+using ipckit::bench::pingpong::measure;
+using ipckit::bench::pingpong::pin;
+using ipckit::bench::pingpong::relax;
+using ipckit::bench::pingpong::serve;
+using ipckit::bench::pingpong::stats;
+using ipckit::bench::pingpong::Stats;
+
+/// Interleaved rounds with a barrier after each block (pingpong.hpp).
+std::pair<Stats, Stats> interleaved(int rounds,
+                                    int iters,
+                                    const Block& reference,
+                                    const Block& measured) {
+    return ipckit::bench::pingpong::interleaved(rounds, iters, reference, measured, true);
+}
 
 struct Shared {
     alignas(64) std::atomic<std::uint64_t> ping;
     std::atomic<std::uint64_t> pong;               // same cache line as ping: the floor is one line
     alignas(64) std::atomic<std::uint64_t> ping2;  // the two-line floor: request and reply
     alignas(64) std::atomic<std::uint64_t> pong2;  // each in a line of its own
-    alignas(64) std::atomic<std::uint32_t> fping;
-    alignas(64) std::atomic<std::uint32_t> fpong;
-    alignas(64) std::atomic<std::uint32_t> barrier;
+    Common common;                                 // barrier and the futex floor
     alignas(64) std::atomic<std::uint64_t> checked;
     std::atomic<std::uint64_t> bad;
     std::atomic<std::uint64_t> rtt_bad;
 };
 
 Shared* g_sh = nullptr;
-bool g_parent = true;
-int g_phase = 0;
-
-void barrier() {
-    ++g_phase;
-    g_sh->barrier.fetch_add(1);
-    while (g_sh->barrier.load() < static_cast<std::uint32_t>(2 * g_phase)) {
-        std::this_thread::yield();
-    }
-}
-
-void pin(int cpu) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(static_cast<std::size_t>(cpu), &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0) {
-        std::perror("sched_setaffinity");
-    }
-}
-
-inline void relax() {
-#if defined(__x86_64__)
-    __builtin_ia32_pause();
-#endif
-}
-
-struct Stats {
-    double p50, p99, p999;
-};
-
-Stats stats(std::vector<std::uint64_t>& ns) {
-    std::sort(ns.begin(), ns.end());
-    auto at = [&](double q) {
-        return static_cast<double>(ns[std::min(
-            ns.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ns.size())))]);
-    };
-    return {at(0.50), at(0.99), at(0.999)};
-}
 
 void print_rtt(const char* what, Stats s) {
     std::printf("%-34s p50 %8.0f ns  p99 %8.0f ns  p99.9 %8.0f ns\n", what, s.p50, s.p99, s.p999);
-}
-
-/// Runs `iters` timed round trips (after iters/10 untimed ones) and appends their times.
-/// round_trip(i) gets a number unique across all calls, so peers can tell blocks apart.
-template <class F>
-void measure(int iters, std::vector<std::uint64_t>& ns, F&& round_trip) {
-    static std::uint64_t next = 1;
-    for (int i = 0; i < iters / 10; ++i) {  // warm-up
-        round_trip(next++);
-    }
-    for (int i = 0; i < iters; ++i) {
-        const auto t0 = Clock::now();
-        round_trip(next++);
-        ns.push_back(static_cast<std::uint64_t>((Clock::now() - t0).count()));
-    }
-}
-
-/// The peer's side of measure(): the same count of round trips, numbered the same way.
-template <class F>
-void serve(int iters, F&& echo) {
-    static std::uint64_t next = 1;
-    const int total = iters + iters / 10;
-    for (int i = 0; i < total; ++i) {
-        echo(next++);
-    }
 }
 
 // A protocol floor: the channel's record layout (80-byte records with the stamp as the commit
@@ -215,28 +171,6 @@ void spin_floor(int iters, std::vector<std::uint64_t>& ns) {
 // pair of channels (one per direction): each side then writes a line the other is reading.
 void two_line_floor(int iters, std::vector<std::uint64_t>& ns) {
     busy_spin_ping_pong(g_sh->ping2, g_sh->pong2, iters, ns);
-}
-
-void futex_floor(int iters, std::vector<std::uint64_t>& ns) {
-    auto wait_for_value = [](std::atomic<std::uint32_t>& w, std::uint32_t v) {
-        std::uint32_t cur = 0;
-        while ((cur = w.load(std::memory_order_acquire)) != v) {
-            (void)ipckit::Futex::wait(w, cur);
-        }
-    };
-    if (g_parent) {
-        measure(iters, ns, [&](std::uint64_t i) {
-            g_sh->fping.store(static_cast<std::uint32_t>(i), std::memory_order_release);
-            (void)ipckit::Futex::wake(g_sh->fping);
-            wait_for_value(g_sh->fpong, static_cast<std::uint32_t>(i));
-        });
-        return;
-    }
-    serve(iters, [&](std::uint64_t i) {
-        wait_for_value(g_sh->fping, static_cast<std::uint32_t>(i));
-        g_sh->fpong.store(static_cast<std::uint32_t>(i), std::memory_order_release);
-        (void)ipckit::Futex::wake(g_sh->fpong);
-    });
 }
 
 // ---- channel round trips: parent publishes on A and receives on B; the child echoes.
@@ -322,30 +256,8 @@ void channel_rtt(RttEnds& e, int iters, std::vector<std::uint64_t>& ns) {
     });
 }
 
-using Block = std::function<void(int, std::vector<std::uint64_t>&)>;
-
 Block channel_block(RttEnds& e) {
     return [&e](int iters, std::vector<std::uint64_t>& ns) { channel_rtt(e, iters, ns); };
-}
-
-/// `rounds` x (one reference block, one measured block): both sides of a ratio see the same
-/// machine. Returns the parent's statistics of each.
-std::pair<Stats, Stats> interleaved(int rounds,
-                                    int iters,
-                                    const Block& reference,
-                                    const Block& measured) {
-    std::vector<std::uint64_t> ref_ns;
-    std::vector<std::uint64_t> ns;
-    for (int r = 0; r < rounds; ++r) {
-        reference(iters / rounds, ref_ns);
-        barrier();
-        measured(iters / rounds, ns);
-        barrier();
-    }
-    if (!g_parent) {
-        return {};
-    }
-    return {stats(ref_ns), stats(ns)};
 }
 
 struct Throughput {
@@ -718,6 +630,7 @@ int run(int argc, char** argv) {
         ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     // construct_at, not placement new: the mapping owns the memory, not this pointer.
     g_sh = std::construct_at(static_cast<Shared*>(mem));
+    g_common = &g_sh->common;
     auto* rings = static_cast<unsigned char*>(::mmap(
         nullptr, 2 * RawRing::kBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
     g_ring_a.ring = rings;

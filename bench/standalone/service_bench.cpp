@@ -17,7 +17,7 @@
 #include "ipckit/service/client.hpp"
 #include "ipckit/service/server.hpp"
 #include "ipckit/service/service.hpp"
-#include "ipckit/sync/futex.hpp"
+#include "pingpong.hpp"
 
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -43,84 +43,32 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using ipckit::ChannelConfig;
 using ipckit::ChannelOptions;
 using ipckit::Deadline;
 using ipckit::Publisher;
 using ipckit::Subscriber;
+using ipckit::bench::pingpong::barrier;
+using ipckit::bench::pingpong::Common;
+using ipckit::bench::pingpong::futex_floor;
+using ipckit::bench::pingpong::g_common;
+using ipckit::bench::pingpong::g_parent;
+using ipckit::bench::pingpong::interleaved;
+using ipckit::bench::pingpong::measure;
+using ipckit::bench::pingpong::pin;
+using ipckit::bench::pingpong::relax;
+using ipckit::bench::pingpong::serve;
+using ipckit::bench::pingpong::Stats;
 
 constexpr std::size_t kSize = 64;
 constexpr std::uint32_t kSpinForever = 1'000'000'000U;
 
 struct Shared {
-    alignas(64) std::atomic<std::uint32_t> fping;
-    alignas(64) std::atomic<std::uint32_t> fpong;
-    alignas(64) std::atomic<std::uint32_t> barrier;
+    Common common;  // barrier and the futex floor
     alignas(64) std::atomic<std::uint64_t> bad;
 };
 
 Shared* g_sh = nullptr;
-bool g_parent = true;
-int g_phase = 0;
-
-void barrier() {
-    ++g_phase;
-    g_sh->barrier.fetch_add(1);
-    while (g_sh->barrier.load() < static_cast<std::uint32_t>(2 * g_phase)) {
-        std::this_thread::yield();
-    }
-}
-
-void pin(int cpu) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(static_cast<std::size_t>(cpu), &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0) {
-        std::perror("sched_setaffinity");
-    }
-}
-
-inline void relax() {
-#if defined(__x86_64__)
-    __builtin_ia32_pause();
-#endif
-}
-
-struct Stats {
-    double p50, p99;
-};
-
-Stats stats(std::vector<std::uint64_t>& ns) {
-    std::sort(ns.begin(), ns.end());
-    auto at = [&](double q) {
-        return static_cast<double>(ns[std::min(
-            ns.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ns.size())))]);
-    };
-    return {at(0.50), at(0.99)};
-}
-
-/// `iters` timed round trips (after iters/10 untimed), numbered so the peer's echo is checked.
-template <class F>
-void measure(int iters, std::vector<std::uint64_t>& ns, F&& round_trip) {
-    static std::uint64_t next = 1;
-    for (int i = 0; i < iters / 10; ++i) {
-        round_trip(next++);
-    }
-    for (int i = 0; i < iters; ++i) {
-        const auto t0 = Clock::now();
-        round_trip(next++);
-        ns.push_back(static_cast<std::uint64_t>((Clock::now() - t0).count()));
-    }
-}
-
-/// The peer's side: the same count of round trips.
-template <class F>
-void serve(int iters, F&& echo) {
-    for (int i = 0; i < iters + iters / 10; ++i) {
-        echo();
-    }
-}
 
 /// A 64 B message is written and read whole (the number i in every 8-byte word), on both
 /// sides of each ratio: touching only its first bytes would hide the lines a message spans.
@@ -139,32 +87,6 @@ std::uint64_t read_message(const std::byte* p) {
         }
     }
     return words[0];
-}
-
-// ---- the futex floor
-void futex_floor(int iters, std::vector<std::uint64_t>& ns) {
-    auto wait_for_value = [](std::atomic<std::uint32_t>& w, std::uint32_t v) {
-        std::uint32_t cur = 0;
-        while ((cur = w.load(std::memory_order_acquire)) != v) {
-            (void)ipckit::Futex::wait(w, cur);
-        }
-    };
-    static std::uint32_t next = 1;
-    if (g_parent) {
-        measure(iters, ns, [&](std::uint64_t) {
-            const std::uint32_t i = next++;
-            g_sh->fping.store(i, std::memory_order_release);
-            (void)ipckit::Futex::wake(g_sh->fping);
-            wait_for_value(g_sh->fpong, i);
-        });
-        return;
-    }
-    serve(iters, [&] {
-        const std::uint32_t i = next++;
-        wait_for_value(g_sh->fping, i);
-        g_sh->fpong.store(i, std::memory_order_release);
-        (void)ipckit::Futex::wake(g_sh->fpong);
-    });
 }
 
 // ---- the channel's own ping-pong over two channels (parent: publish a, receive b)
@@ -220,7 +142,7 @@ void pair_rtt(Pair& p, int iters, std::vector<std::uint64_t>& ns) {
         });
         return;
     }
-    serve(iters, [&] {
+    serve(iters, [&](std::uint64_t) {
         std::uint64_t got = 0;
         {
             auto s = recv();
@@ -271,32 +193,13 @@ void service_rtt(Service& s, int iters, std::vector<std::uint64_t>& ns) {
         });
         return;
     }
-    serve(iters, [&] {
+    serve(iters, [&](std::uint64_t) {
         auto req = s.server->receive(Deadline::never()).value();
         const std::uint64_t got = read_message(req->payload().data());
         auto l = s.server->loan(*req, kSize).value();
         write_message(l.data(), got);
         s.server->respond(*req, std::move(l), true).value();
     });
-}
-
-using Block = std::function<void(int, std::vector<std::uint64_t>&)>;
-
-/// `rounds` x (reference block, measured block): both sides of a ratio see the same machine.
-std::pair<Stats, Stats> interleaved(int rounds,
-                                    int iters,
-                                    const Block& reference,
-                                    const Block& measured) {
-    std::vector<std::uint64_t> ref_ns;
-    std::vector<std::uint64_t> ns;
-    for (int r = 0; r < rounds; ++r) {
-        reference(iters / rounds, ref_ns);
-        measured(iters / rounds, ns);
-    }
-    if (!g_parent) {
-        return {};
-    }
-    return {stats(ref_ns), stats(ns)};
 }
 
 /// "A,B": two CPU numbers.
@@ -329,6 +232,7 @@ int run(int argc, char** argv) {
     void* mem =
         ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     g_sh = std::construct_at(static_cast<Shared*>(mem));
+    g_common = &g_sh->common;
     const std::string base = "svcbench-" + std::to_string(::getpid());
     const std::string a = base + "-a";
     const std::string b = base + "-b";
@@ -355,13 +259,18 @@ int run(int argc, char** argv) {
             kRounds,
             n_spin,
             [&](int n, auto& ns) { pair_rtt(p, n, ns); },
-            [&](int n, auto& ns) { service_rtt(s, n, ns); });
+            [&](int n, auto& ns) { service_rtt(s, n, ns); },
+            /*barriers=*/false);
         barrier();  // both done before the server closes
     }
     {
         Service s = open_service(block_srv, false);
         std::tie(fut, call_block) = interleaved(
-            kRounds, n_block, futex_floor, [&](int n, auto& ns) { service_rtt(s, n, ns); });
+            kRounds,
+            n_block,
+            futex_floor,
+            [&](int n, auto& ns) { service_rtt(s, n, ns); },
+            /*barriers=*/false);
         barrier();
     }
     if (!g_parent) {

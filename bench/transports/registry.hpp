@@ -14,6 +14,7 @@ std::unique_ptr<Transport> make_channel_spin();
 std::unique_ptr<Transport> make_channel_block();
 std::unique_ptr<Transport> make_service_spin();
 std::unique_ptr<Transport> make_service_block();
+std::unique_ptr<Transport> make_channel_group();
 std::unique_ptr<Transport> make_pipe();
 std::unique_ptr<Transport> make_fifo();
 std::unique_ptr<Transport> make_unix_stream();

@@ -9,6 +9,7 @@
 #include "ipckit/core/posix_name.hpp"
 #include "ipckit/message/posix_mq.hpp"
 #include "ipckit/message/sysv_msg_queue.hpp"
+#include "ipckit/service/service.hpp"
 #include "ipckit/shm/posix_shm.hpp"
 #include "ipckit/shm/sysv_shm.hpp"
 #include "ipckit/sync/named_semaphore.hpp"
@@ -58,6 +59,24 @@ using namespace detail;  // NOLINT(google-build-using-namespace): the scanners, 
 
 namespace {
 
+void add_user(IpcObjectInfo& o, pid_t pid) {
+    if (pid > 0 && std::find(o.users.begin(), o.users.end(), pid) == o.users.end()) {
+        o.users.push_back(pid);
+    }
+}
+
+/// A live server (its record locked) and live clients (their lanes locked) use the service.
+void add_service_users(IpcObjectInfo& o) {
+    if (o.service->server_alive && o.service->record_valid) {
+        add_user(o, o.service->server_pid);
+    }
+    for (const ServiceClientInfo& c : o.service->clients) {
+        if (c.alive) {
+            add_user(o, c.pid);
+        }
+    }
+}
+
 /// Adds the users the scanners learn besides /proc (a notify registrant, live channel
 /// participants), then classifies every object.
 void finish(std::vector<IpcObjectInfo>& objects) {
@@ -76,6 +95,10 @@ void finish(std::vector<IpcObjectInfo>& objects) {
                     }
                 }
             }
+        }
+        if (o.service) {
+            // The record's lock and the lanes' locks say who is alive, as for channels.
+            add_service_users(o);
         }
         o.state = Inventory::classify(o);
         o.stale = o.state == ObjectState::Stale;
@@ -100,8 +123,9 @@ std::vector<IpcObjectInfo> scan_impl(const InventoryFilter& filter, bool details
     }
     const bool posix =
         wants(filter, IpcObjectKind::PosixShm) || wants(filter, IpcObjectKind::PosixSem);
-    const bool files =  // channel and event files
-        wants(filter, IpcObjectKind::Channel) || wants(filter, IpcObjectKind::Event);
+    const bool files =  // channel, event and service files
+        wants(filter, IpcObjectKind::Channel) || wants(filter, IpcObjectKind::Event) ||
+        wants(filter, IpcObjectKind::Service);
     if (posix || files) {
         scan_shm_dir(kShmDir, posix, filter, objects, targets);
     }
@@ -260,6 +284,20 @@ Result<std::optional<IpcObjectInfo>> Inventory::find(const Uri& uri, bool detail
     return std::optional<IpcObjectInfo>();
 }
 
+Result<std::optional<IpcObjectInfo>> Inventory::find_service(std::string_view name) {
+    IPCKIT_TRY_ASSIGN(const std::string exact, Service::validate_name(name));
+    InventoryFilter filter;
+    filter.kinds = {IpcObjectKind::Service};
+    filter.prefix = exact;
+    Inventory inv;
+    for (IpcObjectInfo& o : scan_impl(filter, /*details=*/true, inv)) {
+        if (o.name == exact) {
+            return std::optional<IpcObjectInfo>(std::move(o));
+        }
+    }
+    return std::optional<IpcObjectInfo>();
+}
+
 namespace {
 
 /// unlink of a POSIX object through its facility (mq_unlink, shm_unlink, sem_unlink).
@@ -327,6 +365,16 @@ Result<void> remove_event(const IpcObjectInfo& o) {
     return removed;
 }
 
+/// Service::remove of the record and every channel of the service, in its directory.
+Result<void> remove_service(const IpcObjectInfo& o) {
+    ChannelOptions co;
+    co.dir = o.path.substr(0, o.path.rfind('/'));
+    if (auto st = stat_nofollow(o.path); !st) {
+        return Error(std::errc::no_such_file_or_directory, "remove", o.uri, "no such object");
+    }
+    return Service::remove(o.name, co);
+}
+
 }  // namespace
 
 Result<void> Inventory::remove(const IpcObjectInfo& o) {
@@ -339,6 +387,8 @@ Result<void> Inventory::remove(const IpcObjectInfo& o) {
             return remove_channel(o);
         case IpcObjectKind::Event:
             return remove_event(o);
+        case IpcObjectKind::Service:
+            return remove_service(o);
         case IpcObjectKind::SysvMsg:
         case IpcObjectKind::SysvShm:
         case IpcObjectKind::SysvSem:

@@ -30,6 +30,8 @@ std::string_view kind_name(IpcObjectKind kind) noexcept {
             return "chan";
         case IpcObjectKind::Event:
             return "event";
+        case IpcObjectKind::Service:
+            return "srv";
     }
     return "?";
 }
@@ -42,7 +44,8 @@ std::optional<IpcObjectKind> kind_from_name(std::string_view name) noexcept {
                    IpcObjectKind::SysvShm,
                    IpcObjectKind::SysvSem,
                    IpcObjectKind::Channel,
-                   IpcObjectKind::Event}) {
+                   IpcObjectKind::Event,
+                   IpcObjectKind::Service}) {
         if (kind_name(k) == name) {
             return k;
         }
@@ -109,6 +112,7 @@ ObjectState Inventory::classify(const IpcObjectInfo& o) {
         case IpcObjectKind::PosixSem:
         case IpcObjectKind::Channel:
         case IpcObjectKind::Event:
+        case IpcObjectKind::Service:
             return ObjectState::Stale;  // no last-user record exists: nobody maps it or holds it
         case IpcObjectKind::SysvShm: {
             if (!o.attached) {

@@ -17,7 +17,9 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <map>
 #include <string_view>
+#include <utility>
 
 namespace ipckit::detail {
 
@@ -121,48 +123,99 @@ void read_mq_attributes(IpcObjectInfo& o) {
     }
 }
 
+namespace {
+
+/// Adds the object file `entry` of `dir` holds, if the filter wants it; returns its index.
+std::optional<std::size_t> add_file_object(const std::string& dir,
+                                           const std::string& entry,
+                                           bool posix_objects,
+                                           const InventoryFilter& filter,
+                                           std::vector<IpcObjectInfo>& out,
+                                           Targets& targets) {
+    IpcObjectInfo o;
+    if (auto chan = channel_of_file(dir, entry)) {
+        o = std::move(*chan);
+    } else if (auto ev = event_of_file(dir, entry)) {
+        o = std::move(*ev);
+    } else if (auto srv = service_of_file(dir, entry)) {
+        o = std::move(*srv);
+    } else if (!posix_objects) {
+        return std::nullopt;
+    } else if (entry.starts_with(kSemPrefix)) {
+        o.kind = IpcObjectKind::PosixSem;
+        o.name = "/" + entry.substr(kSemPrefix.size());
+        o.uri = "sem:" + o.name;
+    } else {
+        o.kind = IpcObjectKind::PosixShm;
+        o.name = "/" + entry;
+        o.uri = "shm:" + o.name;
+    }
+    if (!wants(filter, o.kind) || !name_matches(o.name, filter.prefix)) {
+        return std::nullopt;
+    }
+    o.path = dir;
+    o.path += '/';
+    o.path += entry;
+    auto st = stat_nofollow(o.path);
+    if (!st || !S_ISREG(st->st_mode)) {
+        return std::nullopt;  // vanished (C10), or a directory/symlink no shm_open would accept
+    }
+    fill_from_stat(o, *st);
+    if (o.kind == IpcObjectKind::PosixSem) {
+        read_sem_value(o);
+    } else if (o.kind == IpcObjectKind::Channel) {
+        read_channel(o, dir);
+    } else if (o.kind == IpcObjectKind::Event) {
+        read_event(o, dir);
+    } else if (o.kind == IpcObjectKind::Service) {
+        read_service(o, dir);
+    }
+    targets[{st->st_dev, st->st_ino}].push_back(out.size());
+    out.push_back(std::move(o));
+    return out.size() - 1;
+}
+
+}  // namespace
+
 void scan_shm_dir(const std::string& dir,
                   bool posix_objects,
                   const InventoryFilter& filter,
                   std::vector<IpcObjectInfo>& out,
                   Targets& targets) {
+    const bool services = wants(filter, IpcObjectKind::Service);
+    std::map<std::string, std::size_t> service_rows;                 // NAME -> index in out
+    std::vector<std::pair<std::string, std::string>> service_files;  // channel file, NAME
     for (const std::string& entry : list_dir(dir)) {
-        IpcObjectInfo o;
-        if (auto chan = channel_of_file(dir, entry)) {
-            o = std::move(*chan);
-        } else if (auto ev = event_of_file(dir, entry)) {
-            o = std::move(*ev);
-        } else if (!posix_objects) {
-            continue;
-        } else if (entry.starts_with(kSemPrefix)) {
-            o.kind = IpcObjectKind::PosixSem;
-            o.name = "/" + entry.substr(kSemPrefix.size());
-            o.uri = "sem:" + o.name;
-        } else {
-            o.kind = IpcObjectKind::PosixShm;
-            o.name = "/" + entry;
-            o.uri = "shm:" + o.name;
-        }
-        if (!wants(filter, o.kind) || !name_matches(o.name, filter.prefix)) {
+        if (auto owner = services ? service_of_channel_file(entry) : std::nullopt) {
+            service_files.emplace_back(entry, std::move(*owner));
             continue;
         }
-        o.path = dir;
-        o.path += '/';
-        o.path += entry;
-        auto st = stat_nofollow(o.path);
+        auto index = add_file_object(dir, entry, posix_objects, filter, out, targets);
+        if (index && out[*index].kind == IpcObjectKind::Service) {
+            service_rows[out[*index].name] = *index;
+        }
+    }
+    // A listed service's channels are part of its row (its users map them); the channels of
+    // a service with no record are ordinary channels, so that they can still be seen and removed.
+    for (const auto& [entry, owner] : service_files) {
+        const auto row = service_rows.find(owner);
+        if (row == service_rows.end()) {
+            (void)add_file_object(dir, entry, posix_objects, filter, out, targets);
+            continue;
+        }
+        std::string path = dir;
+        path += '/';
+        path += entry;
+        auto st = stat_nofollow(path);
         if (!st || !S_ISREG(st->st_mode)) {
-            continue;  // vanished (C10), or a directory/symlink no shm_open would accept
+            continue;
         }
-        fill_from_stat(o, *st);
-        if (o.kind == IpcObjectKind::PosixSem) {
-            read_sem_value(o);
-        } else if (o.kind == IpcObjectKind::Channel) {
-            read_channel(o, dir);
-        } else if (o.kind == IpcObjectKind::Event) {
-            read_event(o, dir);
+        IpcObjectInfo& o = out[row->second];
+        targets[{st->st_dev, st->st_ino}].push_back(row->second);
+        o.size = o.size.value_or(0) + static_cast<std::uint64_t>(st->st_size);
+        if (o.service) {
+            o.service->files.push_back(entry);
         }
-        targets[{st->st_dev, st->st_ino}].push_back(out.size());
-        out.push_back(std::move(o));
     }
 }
 

@@ -69,6 +69,17 @@ void read_channel(IpcObjectInfo& o, const std::string& dir);
 std::optional<IpcObjectInfo> event_of_file(const std::string& dir, const std::string& entry);
 /// Ids and counters of event `o.name` in `dir` (Event::inspect); what fails is noted.
 void read_event(IpcObjectInfo& o, const std::string& dir);
+
+// ---- services (service_objects.cpp)
+/// The service whose record file `entry` of `dir` is (NAME.srv: kind, name and URI set), or
+/// nullopt.
+std::optional<IpcObjectInfo> service_of_file(const std::string& dir, const std::string& entry);
+/// NAME if `entry` is a channel file of service NAME (NAME.srv-req.chan, NAME.srv-rsp<L>.chan).
+std::optional<std::string> service_of_channel_file(const std::string& entry);
+/// Server record and client lanes of service `o.name` in `dir` (o.service is set even when the
+/// record is invalid: record_valid says so and a note says why); what fails is noted.
+void read_service(IpcObjectInfo& o, const std::string& dir);
+
 // ---- users, from /proc/*/{maps,fd} (proc_users.cpp)
 
 /// Fills IpcObjectInfo::users from /proc/*/maps (mappings, System V attaches) and /proc/*/fd

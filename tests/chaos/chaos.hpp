@@ -39,6 +39,8 @@ enum class Facility : std::uint32_t {
     Stream,
     RobustMutex,
     SemUndo,
+    Group,     ///< a block-mode channel consumed by an at-least-once GroupConsumer group
+    GroupAmo,  ///< the same with an at-most-once group
 };
 inline constexpr Facility kAllFacilities[] = {
     Facility::ChanBlock,
@@ -49,6 +51,8 @@ inline constexpr Facility kAllFacilities[] = {
     Facility::Stream,
     Facility::RobustMutex,
     Facility::SemUndo,
+    Facility::Group,
+    Facility::GroupAmo,
 };
 std::string_view facility_name(Facility f) noexcept;
 inline bool is_channel(Facility f) noexcept {
@@ -59,6 +63,13 @@ inline bool is_lock(Facility f) noexcept {
 }
 inline bool is_queue(Facility f) noexcept {
     return f == Facility::PosixMq || f == Facility::SysvMq;
+}
+/// Facilities checked through the per-sender seen-bitmaps (competing consumers).
+inline bool is_group(Facility f) noexcept {
+    return f == Facility::Group || f == Facility::GroupAmo;
+}
+inline bool has_bitmaps(Facility f) noexcept {
+    return is_queue(f) || is_group(f);
 }
 
 /// Life of one incarnation. The peer writes Starting..Retired itself; Killed and Failed are the
@@ -159,6 +170,15 @@ struct ReceiverSlot {
     std::atomic<std::uint64_t> torn;           ///< overwrite: sample overwritten while read
     std::atomic<std::uint64_t> truncated;      ///< stream: truncated frames
     std::atomic<std::uint64_t> misrouted;      ///< wrong lane / unknown sender / wrong target
+    std::atomic<std::uint64_t> redelivered;    ///< group: deliveries flagged redelivered
+    /// group: the message recorded and not yet acknowledged (held == 1; 2 while acknowledging,
+    /// when a kill is ambiguous), for the check that a
+    /// consumer killed holding it causes a redelivery; and the redeliveries this one got.
+    std::atomic<std::uint32_t> held;
+    std::atomic<std::uint32_t> held_sender;
+    std::atomic<std::uint64_t> held_seq;
+    std::atomic<std::uint32_t> n_redelivered_log;
+    std::atomic<std::uint64_t> redelivered_log[64];  ///< sender << 40 | seq
     std::atomic<std::uint64_t> lib_received;   ///< Subscriber counters at a clean exit
     std::atomic<std::uint64_t> lib_lost;
     std::atomic<std::uint64_t> lib_corrupt;
@@ -180,6 +200,9 @@ struct Header {
     alignas(64) std::atomic<std::uint64_t> a;
     std::atomic<std::uint64_t> b;
     std::atomic<std::int32_t> owner;
+    // group facilities: the group's own counts, read by the supervisor after every peer exited
+    std::atomic<std::uint64_t> group_lost;
+    std::atomic<std::uint64_t> group_corrupt;
 };
 
 /// What the robust-mutex facility keeps in its named shm object.
@@ -286,6 +309,10 @@ int run_dgram_receiver(PeerContext& ctx);
 int run_stream_sender(PeerContext& ctx);
 int run_stream_receiver(PeerContext& ctx);
 int run_lock_worker(PeerContext& ctx);
+int run_group_publisher(PeerContext& ctx);
+int run_group_consumer(PeerContext& ctx);
+/// The group the `group` facility's consumers join.
+inline constexpr const char* kGroupName = "chaos";
 
 /// Exit code of a peer that recorded an error in its slot.
 inline constexpr int kPeerError = 3;
@@ -321,7 +348,8 @@ struct Figures {
                   restarts = 0, retired = 0;
     std::uint64_t sent = 0, confirmed = 0, checked = 0;
     std::uint64_t lost_counted = 0, lost_uncounted = 0, dup = 0, reorder = 0, bad = 0,
-                  truncated = 0, torn = 0, exact = 0, bracketed = 0;
+                  truncated = 0, torn = 0, exact = 0, bracketed = 0, redelivered = 0,
+                  group_corrupt = 0, held_redelivered = 0, group_lost = 0, held_killed = 0;
     std::uint64_t owner_died = 0, repaired = 0;
     std::vector<std::string> violations;
     void violation(std::string v) { violations.push_back(std::move(v)); }

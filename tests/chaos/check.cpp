@@ -53,6 +53,8 @@ public:
             channel();
         } else if (is_queue(f_)) {
             queue();
+        } else if (is_group(f_)) {
+            group();
         } else if (f_ == Facility::UnixDgram || f_ == Facility::Stream) {
             connections();
         } else {
@@ -101,6 +103,7 @@ private:
             lossless += rs.lossless_lost.load();
             fig_.torn += rs.torn.load();
             fig_.truncated += rs.truncated.load();
+            fig_.redelivered += rs.redelivered.load();
             if (is_channel(f_)) {
                 fig_.lost_counted += rs.lost.load();
             }
@@ -374,6 +377,105 @@ private:
             fig_.violation(str(missing) + " confirmed messages never received; the " +
                            str(receiver_kills) + " receiver kills explain at most " +
                            str(receiver_kills));
+        }
+    }
+
+    // ---- work-queue group, at-least-once: every confirmed message recorded, none invented
+
+    void group() {
+        std::uint64_t missing = 0;
+        for (std::uint32_t i = 0; i < views_.size(); ++i) {
+            const SenderView& v = views_[i];
+            const std::atomic<std::uint64_t>* bits = arena_.bitmap(i);
+            auto bit = [&](std::uint64_t k) { return (bits[k / 64].load() >> (k % 64)) & 1U; };
+            for (std::uint64_t k = 0; k < v.c && k < kBitmapBits; ++k) {
+                missing += bit(k) == 0 ? 1U : 0U;
+            }
+            // Past the confirmed count only the one message a killed sender may have published.
+            for (std::uint64_t k = v.c + (v.maybe ? 1 : 0); k < std::min(kBitmapBits, v.c + 4096);
+                 ++k) {
+                if (bit(k) != 0) {
+                    fig_.violation("sender slot " + str(i) + " seq " + str(k) +
+                                   " was received but never sent (confirmed " + str(v.c) + ")");
+                    break;
+                }
+            }
+        }
+        std::uint64_t receiver_kills = 0;
+        for (std::uint32_t r = 0; r < run_.receivers_used; ++r) {
+            receiver_kills += run_.receivers[r].killed ? 1U : 0U;
+        }
+        std::uint64_t killed_holding = 0;  // killed after the record, before the acknowledgement
+        for (std::uint32_t r = 0; r < run_.receivers_used; ++r) {
+            killed_holding += run_.receivers[r].killed && arena_.receiver(r).held.load() == 1;
+        }
+        fig_.held_killed += killed_holding;
+        if (f_ == Facility::GroupAmo) {
+            at_most_once(missing, receiver_kills, killed_holding);
+            return;
+        }
+        // A consumer killed between its record and the start of its acknowledgement held that
+        // message: it
+        // must come back, flagged (unless the log of redeliveries overflowed).
+        std::set<std::uint64_t> again;
+        bool complete = true;
+        for (std::uint32_t r = 0; r < run_.receivers_used; ++r) {
+            ReceiverSlot& rs = arena_.receiver(r);
+            const std::uint32_t n = rs.n_redelivered_log.load();
+            complete = complete && n < std::size(rs.redelivered_log);
+            for (std::uint32_t k = 0; k < std::min<std::uint32_t>(n, 64); ++k) {
+                again.insert(rs.redelivered_log[k].load());
+            }
+        }
+        for (std::uint32_t r = 0; r < run_.receivers_used; ++r) {
+            ReceiverSlot& rs = arena_.receiver(r);
+            if (!run_.receivers[r].killed || rs.held.load() != 1) {
+                continue;
+            }
+            const std::uint64_t key =
+                (std::uint64_t{rs.held_sender.load()} << 40) | rs.held_seq.load();
+            if (again.count(key) != 0) {
+                ++fig_.held_redelivered;
+            } else if (complete) {
+                fig_.violation("receiver slot " + str(r) + " was killed holding sender slot " +
+                               str(rs.held_sender.load()) + " seq " + str(rs.held_seq.load()) +
+                               ", which was never redelivered");
+            }
+        }
+        if (missing != 0) {
+            // At-least-once with a live consumer throughout: no kill excuses a loss.
+            fig_.lost_uncounted += missing;
+            fig_.violation(str(missing) + " confirmed messages never delivered (at-least-once)");
+        }
+    }
+
+    /// At-most-once: a dead consumer's messages are dropped and counted in the group's lost
+    /// (or, for an entry that fails the range check, corrupt); never given again.
+    void at_most_once(std::uint64_t missing,
+                      std::uint64_t receiver_kills,
+                      std::uint64_t killed_holding) {
+        const std::uint64_t lost = arena_.header().group_lost.load();
+        const std::uint64_t corrupt = arena_.header().group_corrupt.load();
+        if (fig_.redelivered != 0) {
+            fig_.violation(str(fig_.redelivered) + " deliveries flagged redelivered in an " +
+                           "at-most-once group");
+        }
+        fig_.lost_counted += std::min(missing, lost + corrupt);
+        if (missing > lost + corrupt) {
+            fig_.lost_uncounted += missing - (lost + corrupt);
+            fig_.violation(str(missing) + " confirmed messages never delivered; the group " +
+                           "counted " + str(lost) + " lost and " + str(corrupt) + " corrupt");
+        }
+        // A consumer killed holding a message it recorded: dropped, so counted (lost or corrupt).
+        if (missing + killed_holding > lost + corrupt) {
+            fig_.violation(str(killed_holding) + " consumers were killed holding a message and " +
+                           str(missing) + " messages are missing, but the group counted only " +
+                           str(lost) + " lost and " + str(corrupt) + " corrupt");
+        }
+        // Each consumer holds one message at a time: a kill loses at most one.
+        if (lost > receiver_kills) {
+            fig_.violation("the group counted " + str(lost) + " lost but only " +
+                           str(receiver_kills) + " consumers were killed");
         }
     }
 

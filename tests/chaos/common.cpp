@@ -30,6 +30,10 @@ std::string_view facility_name(Facility f) noexcept {
             return "robust-mutex";
         case Facility::SemUndo:
             return "sem-undo";
+        case Facility::Group:
+            return "group";
+        case Facility::GroupAmo:
+            return "group-amo";
     }
     return "?";
 }
@@ -229,6 +233,9 @@ int run_sender(PeerContext& ctx) {
         case Facility::RobustMutex:
         case Facility::SemUndo:
             return run_lock_worker(ctx);
+        case Facility::Group:
+        case Facility::GroupAmo:
+            return run_group_publisher(ctx);
     }
     return kPeerError;
 }
@@ -245,6 +252,9 @@ int run_receiver(PeerContext& ctx) {
             return run_dgram_receiver(ctx);
         case Facility::Stream:
             return run_stream_receiver(ctx);
+        case Facility::Group:
+        case Facility::GroupAmo:
+            return run_group_consumer(ctx);
         default:
             return kPeerError;
     }

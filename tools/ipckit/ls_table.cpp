@@ -50,14 +50,14 @@ std::string size_cell(const IpcObjectInfo& o, const LsTableOptions& opt) {
 const std::vector<Column>& columns() {
     static const std::vector<Column> all = {
         {"TYPE",
-         "mq, shm, sem, sysvmq, sysvshm, sysvsem or chan",
+         "mq, shm, sem, sysvmq, sysvshm, sysvsem, chan, event or srv",
          7,
          0,
          [](const IpcObjectInfo& o, const LsTableOptions&) {
              return std::string(kind_name(o.kind));
          }},
         {"NAME",
-         "POSIX name, System V key or channel name",
+         "POSIX name, System V key, channel, event or service name",
          0.25,
          SCOLS_FL_TRUNC,
          [](const IpcObjectInfo& o, const LsTableOptions&) { return o.name; }},
@@ -100,10 +100,16 @@ const std::vector<Column>& columns() {
          [](const IpcObjectInfo& o, const LsTableOptions&) { return mode_string(o.mode); }},
         {"SIZE", "size (bytes with --bytes)", 6, SCOLS_FL_RIGHT, size_cell},
         {"COUNT",
-         "messages/max, semaphore value or count, attaches, channel participants",
+         "messages/max, semaphore value or count, attaches, channel participants and groups, "
+         "service server/clients/in flight",
          6,
          0,
          [](const IpcObjectInfo& o, const LsTableOptions&) { return count_column(o); }},
+        {"GROUPS",
+         "a channel's work-queue groups: consumers and messages in flight",
+         0.2,
+         SCOLS_FL_TRUNC,
+         [](const IpcObjectInfo& o, const LsTableOptions&) { return groups_column(o); }},
         {"PROCESSES",
          "users and the pids the kernel recorded",
          0.2,

@@ -82,7 +82,21 @@ std::string channel_count(const ChannelInfo& c) {
         (p.alive ? subs : dead) += 1;
     }
     return fmt::format("pub={} sub={}", pubs, subs) +
-           (dead > 0 ? fmt::format(" dead={}", dead) : "");
+           (dead > 0 ? fmt::format(" dead={}", dead) : "") +
+           (c.groups.empty() ? "" : fmt::format(" groups={}", c.groups.size()));
+}
+
+/// "server=123 clients=2 inflight=1": the server's pid (or "dead", "?" for no valid record),
+/// live clients and their requests in flight.
+std::string service_count(const ServiceInfo& s) {
+    std::size_t clients = 0;
+    for (const auto& c : s.clients) {
+        clients += c.alive ? 1 : 0;
+    }
+    const std::string server = !s.record_valid  ? std::string("?")
+                               : s.server_alive ? std::to_string(s.server_pid)
+                                                : std::string("dead");
+    return fmt::format("server={} clients={} inflight={}", server, clients, s.in_flight);
 }
 
 nlohmann::ordered_json participants_json(const std::vector<ChannelParticipantInfo>& list,
@@ -134,9 +148,26 @@ std::string count_column(const IpcObjectInfo& o) {
             return o.channel ? channel_count(*o.channel) : "?";
         case IpcObjectKind::Event:
             return o.event ? "ids=" + std::to_string(o.event->max_ids) : "?";
+        case IpcObjectKind::Service:
+            return o.service ? service_count(*o.service) : "?";
         default:
             return "-";
     }
+}
+
+std::string groups_column(const IpcObjectInfo& o) {
+    if (!o.channel || o.channel->groups.empty()) {
+        return "-";
+    }
+    std::string out;
+    for (const auto& g : o.channel->groups) {
+        out += fmt::format("{}{}({} consumers, {} in flight)",
+                           out.empty() ? "" : " ",
+                           g.name,
+                           g.consumers,
+                           g.in_flight);
+    }
+    return out;
 }
 
 std::string process_column(const IpcObjectInfo& o) {
@@ -171,6 +202,38 @@ std::string process_column(const IpcObjectInfo& o) {
 }
 
 namespace {
+
+/// The `service` member of the JSON form: record fields null when the record is not valid.
+nlohmann::ordered_json service_json(const ServiceInfo& s) {
+    const auto from_record = [&](auto v) {
+        return s.record_valid ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+    };
+    nlohmann::ordered_json v;
+    v["record_valid"] = s.record_valid;
+    v["server_pid"] = from_record(s.server_pid);
+    v["server_alive"] = s.server_alive;
+    v["generation"] = from_record(s.generation);
+    v["max_request"] = from_record(s.max_request);
+    v["max_response"] = from_record(s.max_response);
+    v["max_clients"] = from_record(s.max_clients);
+    v["received"] = s.received;
+    v["waiting_bytes"] = s.waiting;
+    v["in_flight"] = s.in_flight;
+    nlohmann::ordered_json clients = nlohmann::ordered_json::array();
+    for (const auto& c : s.clients) {
+        clients.push_back({{"lane", c.lane},
+                           {"pid", c.pid},
+                           {"alive", c.alive},
+                           {"requests", c.requests},
+                           {"responses", c.responses},
+                           {"in_flight", c.in_flight},
+                           {"lost", c.lost},
+                           {"corrupt", c.corrupt}});
+    }
+    v["clients"] = clients;
+    v["files"] = s.files;
+    return v;
+}
 
 template <class T>
 void put(nlohmann::json& j, const char* key, const std::optional<T>& v) {
@@ -282,6 +345,9 @@ nlohmann::json to_json(const IpcObjectInfo& o) {
         e["counters"] = counters;
         j["event"] = e;
     }
+    if (o.service) {
+        j["service"] = service_json(*o.service);
+    }
     j["users"] = o.users;
     j["users_state"] = o.users_known ? "known" : "unknown";
     j["state"] = state_of(o);
@@ -302,6 +368,48 @@ void event_details(const EventInfo& e, Line& line) {
     if (e.counters.empty()) {
         line("counter", "- (every id at 0)");
     }
+}
+
+/// The service's lines of `ipckit stat` (through the caller's line formatter).
+template <class Line>
+void service_details(const ServiceInfo& s, Line& line) {
+    if (s.record_valid) {
+        line("server",
+             fmt::format("pid {} {} generation {}",
+                         s.server_pid,
+                         s.server_alive ? "alive" : "dead",
+                         s.generation));
+        line("sizes",
+             fmt::format("request {} bytes, response {} bytes, max {} clients",
+                         s.max_request,
+                         s.max_response,
+                         s.max_clients));
+    } else {
+        line("server",
+             std::string("no valid record (see the note)") +
+                 (s.server_alive ? ", its lock is held" : ""));
+    }
+    line("requests",
+         fmt::format(
+             "{} received, {} bytes waiting, {} in flight", s.received, s.waiting, s.in_flight));
+    for (const auto& c : s.clients) {
+        line("client",
+             fmt::format("lane {} pid {} {} requests {} responses {} in flight {} lost {} "
+                         "corrupt {}",
+                         c.lane,
+                         c.pid,
+                         c.alive ? "alive" : "dead",
+                         c.requests,
+                         c.responses,
+                         c.in_flight,
+                         c.lost,
+                         c.corrupt));
+    }
+    std::string files;
+    for (const auto& f : s.files) {
+        files += (files.empty() ? "" : " ") + f;
+    }
+    line("files", files);
 }
 
 /// The channel's lines of `ipckit stat` (through the caller's line formatter).
@@ -339,6 +447,20 @@ void channel_details(const ChannelInfo& c, Line& line) {
                          g.lost,
                          g.corrupt,
                          claims));
+    }
+}
+
+/// The lines of the ipckit facilities (channel, event, service) of `ipckit stat`.
+template <class Line>
+void facility_details(const IpcObjectInfo& o, Line& line) {
+    if (o.channel) {
+        channel_details(*o.channel, line);
+    }
+    if (o.event) {
+        event_details(*o.event, line);
+    }
+    if (o.service) {
+        service_details(*o.service, line);
     }
 }
 
@@ -408,12 +530,7 @@ std::string render_details(const IpcObjectInfo& o) {
     line("accessed", time_string(o.access_time));
     line("modified", time_string(o.modify_time));
     line("changed", time_string(o.change_time));
-    if (o.channel) {
-        channel_details(*o.channel, line);
-    }
-    if (o.event) {
-        event_details(*o.event, line);
-    }
+    facility_details(o, line);
     line("users",
          (o.users.empty() ? "-" : pid_list(o.users, 64)) +
              (o.users_known ? ""
@@ -424,6 +541,10 @@ std::string render_details(const IpcObjectInfo& o) {
         line("note", n);
     }
     return out;
+}
+
+bool is_service_uri(std::string_view text) {
+    return text.starts_with("srv:");
 }
 
 Result<std::vector<IpcObjectKind>> parse_kinds(const std::vector<std::string>& words) {
@@ -452,7 +573,8 @@ Result<std::vector<IpcObjectKind>> parse_kinds(const std::vector<std::string>& w
                 std::errc::invalid_argument,
                 "--type",
                 "'" + w + "'",
-                "expected mq, shm, sem, sysvmq, sysvshm, sysvsem, chan, event, posix, sysv or all");
+                "expected mq, shm, sem, sysvmq, sysvshm, sysvsem, chan, event, srv, posix, sysv or "
+                "all");
         }
     }
     return kinds;

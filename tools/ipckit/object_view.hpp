@@ -22,14 +22,20 @@ std::string state_of(const IpcObjectInfo& o);
 nlohmann::json to_json(const IpcObjectInfo& o);
 /// "512", "64.0K", "1.5M": bytes below 10 KiB, else binary units with one decimal.
 std::string human_size(std::uint64_t bytes);
-/// The COUNT cell of ls: "2/8" (mq), "val=1" (sem), "att=1" (sysvshm), "pub=1 sub=2" (chan).
+/// The COUNT cell of ls: "2/8" (mq), "val=1" (sem), "att=1" (sysvshm), "pub=1 sub=2" (chan,
+/// with " groups=N" when it has work-queue groups), "server=12 clients=2 inflight=1" (srv).
 std::string count_column(const IpcObjectInfo& o);
+/// The GROUPS cell of ls: "jobs(2 consumers, 5 in flight)" per group of a channel, or "-".
+std::string groups_column(const IpcObjectInfo& o);
 /// The PROCESSES cell of ls: "users=12,13 lspid=12", "users=?" or "-".
 std::string process_column(const IpcObjectInfo& o);
 /// "2026-12-01 20:44:09 +0000", or "-" for no time.
 std::string time_string(std::optional<std::int64_t> t);
 /// The "field: value" lines `ipckit stat` prints.
 std::string render_details(const IpcObjectInfo& o);
+
+/// True for "srv:...": services are found by name (Inventory::find_service), not through Uri.
+bool is_service_uri(std::string_view text);
 
 /// Parses --type words ("mq", "sysv", "posix", "all", ...) into kinds; errors name the word.
 Result<std::vector<IpcObjectKind>> parse_kinds(const std::vector<std::string>& words);

@@ -2,6 +2,7 @@
 // ipckit rm URI... | --stale: remove IPC objects, refusing what is not ours or still in use.
 #include "cli.hpp"
 #include "ipckit/admin/inventory.hpp"
+#include "ipckit/service/service.hpp"
 #include "object_view.hpp"
 
 #include <unistd.h>
@@ -52,6 +53,9 @@ std::string in_use_problem(const IpcObjectInfo& o) {
         who = fmt::format("{} attached process(es)", *o.attached);
     } else if (who.empty()) {
         who = "waiters";
+    }
+    if (o.service && o.service->server_alive) {
+        who += fmt::format(" (its server, pid {}, is alive)", o.service->server_pid);
     }
     return "in use by " + who + " (--force removes it anyway; users keep it until they let go)";
 }
@@ -118,6 +122,15 @@ std::string kept_reason(const IpcObjectInfo& o) {
     }
 }
 
+/// The object `listed` names, read again.
+Result<std::optional<IpcObjectInfo>> find_again(const IpcObjectInfo& listed) {
+    if (listed.kind == IpcObjectKind::Service) {
+        return Inventory::find_service(listed.name);
+    }
+    auto uri = Uri::parse(listed.uri);
+    return uri ? Inventory::find(*uri, false) : Result<std::optional<IpcObjectInfo>>(uri.error());
+}
+
 /// rm --stale: every object the inventory lists as stale, each re-checked just before removal.
 int remove_stale(const RmOptions& opt) {
     auto kinds = parse_kinds(opt.types);
@@ -143,9 +156,7 @@ int remove_stale(const RmOptions& opt) {
             continue;
         }
         // Look again right before removing: a user may have arrived since the listing.
-        auto uri = Uri::parse(listed.uri);
-        auto again =
-            uri ? Inventory::find(*uri, false) : Result<std::optional<IpcObjectInfo>>(uri.error());
+        auto again = find_again(listed);
         if (!again || !*again) {
             continue;
         }
@@ -157,18 +168,28 @@ int remove_stale(const RmOptions& opt) {
 /// rm URI...: removes the named objects, after validating every URI first.
 int remove_named(const RmOptions& opt) {
     // Validate every URI before touching anything: one typo must not leave a half-done job.
-    std::vector<Uri> uris;
+    std::vector<std::optional<Uri>> uris;  // empty: a service, found by name
     for (const std::string& text : opt.uris) {
+        if (is_service_uri(text)) {
+            if (auto name = Service::validate_name(text); !name) {
+                print_error("rm", name.error());
+                return kExitUsage;
+            }
+            uris.emplace_back();
+            continue;
+        }
         auto uri = Uri::parse(text);
         if (!uri) {
             print_error("rm", uri.error());
             return kExitUsage;
         }
-        uris.push_back(std::move(*uri));
+        uris.emplace_back(std::move(*uri));
     }
     int rc = kExitOk;
-    for (const Uri& uri : uris) {
-        auto found = Inventory::find(uri, /*details=*/false);
+    for (std::size_t i = 0; i < uris.size(); ++i) {
+        const std::string shown = uris[i] ? uris[i]->object_string() : opt.uris[i];
+        auto found = uris[i] ? Inventory::find(*uris[i], /*details=*/false)
+                             : Inventory::find_service(opt.uris[i]);
         if (!found) {
             print_error("rm", found.error());
             rc = std::max<int>(
@@ -178,7 +199,7 @@ int remove_named(const RmOptions& opt) {
         }
         if (!*found) {
             if (!opt.force) {
-                fmt::print(stderr, "ipckit rm: {}: no such object\n", uri.object_string());
+                fmt::print(stderr, "ipckit rm: {}: no such object\n", shown);
                 rc = std::max(rc, static_cast<int>(kExitFailure));
             }
             continue;
@@ -208,7 +229,8 @@ void register_rm(CLI::App& root, std::vector<Command>& commands) {
     CLI::App* app = root.add_subcommand("rm", "Remove IPC objects, or every stale one");
     app->description(
         "Remove the named IPC objects (mq_unlink, shm_unlink, sem_unlink, IPC_RMID, or the\n"
-        "channel's file), or with --stale every stale object: its users are provably gone and\n"
+        "channel's file; a service's record and its channels), or with --stale every stale object: "
+        "its users are provably gone and\n"
         "nothing in it waits to be read (see ipckit ls --help for the states).\n"
         "Names are taken literally: there is no globbing ('mq:/*' names a queue called '*').\n"
         "Safety: an object owned by another user is refused unless you are root (exit 4, with\n"
@@ -221,7 +243,7 @@ void register_rm(CLI::App& root, std::vector<Command>& commands) {
         "with --force a missing object is not an error, so rm --force is idempotent.");
     app->add_option("uri",
                     opt->uris,
-                    "Objects: mq:/NAME shm:/NAME sem:/NAME chan:NAME event:NAME "
+                    "Objects: mq:/NAME shm:/NAME sem:/NAME chan:NAME event:NAME srv:NAME "
                     "sysvmq:KEY sysvshm:KEY sysvsem:KEY (KEY, ftok:PATH:ID, id:ID)");
     app->add_flag("--stale", opt->stale, "Remove every stale object (see ipckit ls --stale)");
     app->add_flag("--include-unread",

@@ -18,18 +18,25 @@ struct StatOptions {
 };
 
 int run_stat(const StatOptions& opt) {
-    auto uri = Uri::parse(opt.uri);
-    if (!uri) {
-        print_error("stat", uri.error());
-        return kExitUsage;
+    Result<std::optional<IpcObjectInfo>> found = std::optional<IpcObjectInfo>();
+    std::string shown_as = opt.uri;
+    if (is_service_uri(opt.uri)) {
+        found = Inventory::find_service(opt.uri);
+    } else {
+        auto uri = Uri::parse(opt.uri);
+        if (!uri) {
+            print_error("stat", uri.error());
+            return kExitUsage;
+        }
+        shown_as = uri->object_string();
+        found = Inventory::find(*uri, /*details=*/true);
     }
-    auto found = Inventory::find(*uri, /*details=*/true);
     if (!found) {
         print_error("stat", found.error());
         return found.error().code() == std::errc::invalid_argument ? kExitUsage : kExitFailure;
     }
     if (!*found) {
-        fmt::print(stderr, "ipckit stat: {}: no such object\n", uri->object_string());
+        fmt::print(stderr, "ipckit stat: {}: no such object\n", shown_as);
         return kExitFailure;
     }
     if (opt.json) {
@@ -51,14 +58,18 @@ void register_stat(CLI::App& root, std::vector<Command>& commands) {
         "pid of each semaphore (System V), attach count and creator/last pids (System V shm),\n"
         "times, and the processes that map it or hold it open. What cannot be read (no\n"
         "permission) is shown as a note; the metadata that can be read is still shown.\n"
-        "URIs: mq:/NAME  shm:/NAME  sem:/NAME  chan:NAME  sysvmq:KEY  sysvshm:KEY  sysvsem:KEY\n"
+        "A service (srv:NAME) shows its server (pid, generation, alive), each client lane (pid,\n"
+        "alive, requests, responses, in flight) and its sizes.\n"
+        "URIs: mq:/NAME  shm:/NAME  sem:/NAME  chan:NAME  event:NAME  srv:NAME  sysvmq:KEY\n"
+        "sysvshm:KEY  sysvsem:KEY\n"
         "where KEY is a number (4587, 0x11eb), ftok:PATH:ID or id:ID.");
     app->add_option("uri", opt->uri, "The object, e.g. mq:/jobs or sysvshm:id:5")->required();
     app->add_flag("--json", opt->json, "Print one JSON object (the ipckit ls --json object form)");
     app->footer(std::string("Examples:\n"
                             "  ipckit stat mq:/jobs\n"
                             "  ipckit stat sysvsem:ftok:/etc/hostname:1 --json\n"
-                            "  ipckit stat sysvmq:id:3\n\n") +
+                            "  ipckit stat sysvmq:id:3\n"
+                            "  ipckit stat srv:calc --json\n\n") +
                 "A missing object prints \"no such object\" and exits 1.\n" + kExitCodeHelp);
     commands.push_back({app, [opt] { return run_stat(*opt); }});
 }

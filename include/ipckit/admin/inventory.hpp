@@ -16,15 +16,26 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ipckit {
 
 /// The kinds of object the inventory lists.
-enum class IpcObjectKind { PosixMq, PosixShm, PosixSem, SysvMsg, SysvShm, SysvSem, Channel, Event };
+enum class IpcObjectKind {
+    PosixMq,
+    PosixShm,
+    PosixSem,
+    SysvMsg,
+    SysvShm,
+    SysvSem,
+    Channel,
+    Event,
+    Service
+};
 
-/// "mq", "shm", "sem", "sysvmq", "sysvshm", "sysvsem", "chan", "event": the URI scheme of the
-/// kind.
+/// "mq", "shm", "sem", "sysvmq", "sysvshm", "sysvsem", "chan", "event", "srv": the URI scheme of
+/// the kind.
 IPCKIT_API std::string_view kind_name(IpcObjectKind kind) noexcept;
 /// The inverse of kind_name(); empty for an unknown word.
 IPCKIT_API std::optional<IpcObjectKind> kind_from_name(std::string_view name) noexcept;
@@ -42,6 +53,37 @@ enum class ObjectState {
 
 /// "in-use", "users-unknown", "unread", "never-used", "stale", "idle" (the JSON words).
 IPCKIT_API std::string_view state_name(ObjectState state) noexcept;
+
+/// One client slot of a request/reply service: publisher lane L of NAME.srv-req and the
+/// subscriber of NAME.srv-rsp<L> with the same pid (the client's own counters; a client's
+/// dropped_responses() lives in its memory only).
+struct IPCKIT_API ServiceClientInfo {
+    std::uint32_t lane = 0;
+    pid_t pid = 0;
+    bool alive = false;           ///< its lane's OFD lock is held
+    std::uint64_t requests = 0;   ///< requests it published
+    std::uint64_t responses = 0;  ///< responses it took from its response channel
+    std::uint64_t in_flight = 0;  ///< requests - responses (0 when streams gave more)
+    std::uint64_t lost = 0;       ///< responses lost (to a dead server's records)
+    std::uint64_t corrupt = 0;    ///< corrupt responses skipped
+};
+
+/// What `ipckit ls/stat` shows about a service (`srv:NAME`): the server record, checked as a
+/// client checks it, and the request/response channels through Channel::inspect.
+struct IPCKIT_API ServiceInfo {
+    bool record_valid = false;  ///< false: the fields below that come from the record are 0
+    pid_t server_pid = 0;
+    std::uint64_t generation = 0;
+    bool server_alive = false;  ///< the record's OFD lock is held (not a reused pid)
+    std::uint64_t max_request = 0;
+    std::uint64_t max_response = 0;
+    std::uint32_t max_clients = 0;
+    std::uint64_t received = 0;              ///< requests the live server subscriber took
+    std::uint64_t waiting = 0;               ///< unread request bytes on the server's fullest lane
+    std::uint64_t in_flight = 0;             ///< sum over the clients
+    std::vector<ServiceClientInfo> clients;  ///< lanes in use (alive or dead)
+    std::vector<std::string> files;          ///< the record and channel files, in its directory
+};
 
 /// One IPC object as the kernel shows it. Optional fields are absent when the kind has no such
 /// property or it could not be read (no permission): absent is never shown as 0.
@@ -83,6 +125,7 @@ struct IPCKIT_API IpcObjectInfo {
     std::optional<std::int64_t> modify_time;  ///< rtime/dtime/st_mtime
     std::optional<ChannelInfo> channel;       ///< chan: header and participants (Channel::inspect)
     std::optional<EventInfo> event;           ///< event: ids and counters (Event::inspect)
+    std::optional<ServiceInfo> service;       ///< srv: server, clients (NAME.srv + channels)
     std::vector<pid_t> users;  ///< live processes that map it or hold an fd to it (chan: and
                                ///< every live participant; sysvshm: processes attached to it)
     /// False when `users` may be incomplete in a way that matters: a process whose
@@ -118,8 +161,13 @@ struct IPCKIT_API Inventory {
     /// ("tcp: is not an object ipckit can list") or "sysvmq:private".
     static Result<std::optional<IpcObjectInfo>> find(const Uri& uri, bool details = true);
 
+    /// The service `srv:NAME` (or `NAME`), if its record file exists in channel_directory() or
+    /// /dev/shm. Errors: errc::invalid_argument for a bad name.
+    static Result<std::optional<IpcObjectInfo>> find_service(std::string_view name);
+
     /// Removes the object through its facility: PosixMq/PosixShm/NamedSemaphore::unlink,
-    /// Channel::remove, or SysvMsgQueue/SysvShm/SysvSemaphoreSet::remove(id) (IPC_RMID).
+    /// Channel::remove, Service::remove (record and channels), or
+    /// SysvMsgQueue/SysvShm/SysvSemaphoreSet::remove(id) (IPC_RMID).
     /// errc::no_such_file_or_directory if it is already gone.
     static Result<void> remove(const IpcObjectInfo& object);
 

@@ -23,6 +23,7 @@ namespace ipckit {
 namespace detail {
 struct GroupConsumerImpl;
 }
+class WaitSet;
 
 /// What happens to a message a consumer held when it died (fixed when the group is created).
 enum class GroupDelivery : std::uint32_t {
@@ -134,6 +135,7 @@ public:
     static Result<std::string> validate_group_name(std::string_view group);
 
 private:
+    friend class WaitSet;  // readiness by loads and the channel's doorbell table
     explicit GroupConsumer(std::unique_ptr<detail::GroupConsumerImpl> impl) noexcept;
     std::unique_ptr<detail::GroupConsumerImpl> impl_;
 };

@@ -887,6 +887,10 @@ std::uint64_t GroupConsumer::redelivered_count() const noexcept {
 std::uint64_t GroupConsumer::corrupt_count() const noexcept {
     return impl_->corrupt;
 }
+std::size_t GroupConsumer::max_message_size() const noexcept {
+    return static_cast<std::size_t>(impl_->file.geometry().max_message_size);
+}
+
 GroupDelivery GroupConsumer::delivery() const noexcept {
     return impl_->delivery;
 }

@@ -127,6 +127,8 @@ public:
     /// Forged or corrupt claims and entries this consumer found (each resynchronised or dropped).
     [[nodiscard]] std::uint64_t corrupt_count() const noexcept;
     [[nodiscard]] GroupDelivery delivery() const noexcept;
+    /// The channel's largest message, bytes.
+    [[nodiscard]] std::size_t max_message_size() const noexcept;
     /// Index of the group in the channel's group table and of this consumer's record in it.
     [[nodiscard]] std::uint32_t group_index() const noexcept;
     [[nodiscard]] std::uint32_t member_index() const noexcept;

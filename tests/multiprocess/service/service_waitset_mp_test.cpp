@@ -10,6 +10,7 @@
 #include "forked_child.hpp"
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/event/wait_set.hpp"
+#include "run_program.hpp"
 #include "service_test_util.hpp"
 
 #include <signal.h>
@@ -19,6 +20,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -273,6 +275,28 @@ TEST(ServiceWaitSet, RequestBetweenTheLastCheckAndTheSleepRingsTheDoorbell) {
 
 TEST(ServiceWaitSet, RequestBeforeArmingIsSeenByTheRecheck) {
     race_at("waitset.before_arm", false);
+}
+
+}  // namespace
+}  // namespace ipckit::test
+
+namespace ipckit::test {
+namespace {
+
+TEST(ServiceWaitSetExample, ServerAndClientEachInAWaitSet) {
+    ScopedService s;
+    auto r = run_program({build_path("examples/example_waitset_service"), s.name()});
+    ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe() << r.err;
+    for (const char* word : {"one", "two", "three"}) {
+        EXPECT_NE(r.out.find(std::string("server: request ") + word), std::string::npos) << r.out;
+    }
+    for (const char* word : {"ONE", "TWO", "THREE"}) {
+        EXPECT_NE(r.out.find(std::string("client: reply ") + word), std::string::npos) << r.out;
+    }
+    EXPECT_NE(r.out.find("done: served 3 requests, 1+ heartbeat ticks"), std::string::npos)
+        << r.out;
+    EXPECT_FALSE(std::filesystem::exists(srv_dir() + "/" + s.name() + ".srv"))
+        << "the example removes its files";
 }
 
 }  // namespace

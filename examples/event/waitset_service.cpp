@@ -80,6 +80,27 @@ int client(const std::string& name) {
     return in_flight.empty() ? 0 : 1;
 }
 
+/// Answers every request the server has now (the WaitSet said "look"); returns how many.
+int serve_ready(ipckit::Server& srv) {
+    int n = 0;
+    while (auto req = srv.try_receive()) {
+        if (!*req) {
+            break;
+        }
+        std::string text(reinterpret_cast<const char*>((*req)->payload().data()),  // NOLINT
+                         (*req)->payload().size());
+        std::printf("server: request %s\n", text.c_str());
+        std::transform(text.begin(), text.end(), text.begin(), [](unsigned char ch) {
+            return static_cast<char>(std::toupper(ch));
+        });
+        if (auto r = srv.respond(**req, bytes_of(text)); !r) {
+            std::fprintf(stderr, "respond: %s\n", r.error().message().c_str());
+        }
+        ++n;
+    }
+    return n;
+}
+
 int run(const std::string& name) {
     auto srv = ipckit::Server::create(name, {});
     if (!srv) {
@@ -118,25 +139,8 @@ int run(const std::string& name) {
             if (key == k_timer) {
                 std::uint64_t n = 0;
                 ticks += ::read(timer, &n, sizeof n) == sizeof n ? n : 0;
-                continue;
-            }
-            if (key != k_srv) {
-                continue;
-            }
-            while (auto req = srv->try_receive()) {
-                if (!*req) {
-                    break;
-                }
-                std::string text(reinterpret_cast<const char*>((*req)->payload().data()),  // NOLINT
-                                 (*req)->payload().size());
-                std::printf("server: request %s\n", text.c_str());
-                std::transform(text.begin(), text.end(), text.begin(), [](unsigned char ch) {
-                    return static_cast<char>(std::toupper(ch));
-                });
-                if (auto r = srv->respond(**req, bytes_of(text)); !r) {
-                    std::fprintf(stderr, "respond: %s\n", r.error().message().c_str());
-                }
-                ++served;
+            } else if (key == k_srv) {
+                served += serve_ready(*srv);
             }
         }
     }

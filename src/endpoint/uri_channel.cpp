@@ -35,9 +35,11 @@ Result<std::string> parse_chan_name(std::string_view addr,
     }
     for (char c : name) {
         if (!name_char(c)) {
-            std::string bad = c == '/' ? "'/'" : "'" + shown(std::string_view(&c, 1)) + "'";
-            return fail(what + " '" + shown(name, 40) + "' contains " + bad +
-                        " (allowed: letters, digits, '.', '_', '-')");
+            std::string msg = what;
+            msg += " '" + shown(name, 40) + "' contains ";
+            msg += c == '/' ? "'/'" : "'" + shown(std::string_view(&c, 1)) + "'";
+            msg += " (allowed: letters, digits, '.', '_', '-')";
+            return fail(msg);
         }
     }
     return name;

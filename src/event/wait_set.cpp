@@ -175,7 +175,7 @@ struct WaitSetImpl {
     /// Takes a client's pidfd dup out of the epoll and closes it. (Closing alone is not enough:
     /// the dup shares its open file description with the client's pidfd, and epoll watches the
     /// description.)
-    void drop_pidfd(Member& m) noexcept {
+    void drop_pidfd(Member& m) const noexcept {
         if (m.pidfd.valid()) {
             (void)::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, m.pidfd.get(), nullptr);
             m.pidfd.reset();

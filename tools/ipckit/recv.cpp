@@ -352,6 +352,28 @@ int run_recv_group(const RecvArgs& a,
     return kExitOk;
 }
 
+/// The work-queue group to consume as: --group, or the URI's ?group= (the same thing; both
+/// given and different is a usage error). Empty: none.
+int pick_group(const RecvArgs& a, const Uri& uri, std::string& group) {
+    const auto* chan = uri.get_if<ChanUri>();
+    if (chan != nullptr && chan->group && !a.group.empty() && a.group != *chan->group) {
+        return usage(
+            "recv",
+            "--group " + a.group + " and the URI's group=" + *chan->group + " differ (give one)");
+    }
+    group = chan != nullptr && chan->group ? *chan->group : a.group;
+    if (group.empty()) {
+        return kExitOk;
+    }
+    if (chan == nullptr) {
+        return usage("recv", "--group applies to chan: URIs only");
+    }
+    if (auto n = GroupConsumer::validate_group_name(group); !n) {
+        return usage("recv", "--group: " + n.error().message());
+    }
+    return kExitOk;
+}
+
 int run_recv(const RecvArgs& a) {
     if (a.count_given && a.count <= 0) {
         return usage("recv", fmt::format("-n {}: the count must be >= 1", a.count));
@@ -373,21 +395,12 @@ int run_recv(const RecvArgs& a) {
     ::sigaction(SIGINT, &sa, nullptr);
     ::sigaction(SIGTERM, &sa, nullptr);
 
-    const auto* chan = uri->get_if<ChanUri>();
-    if (chan != nullptr && chan->group && !a.group.empty() && a.group != *chan->group) {
-        return usage(
-            "recv",
-            "--group " + a.group + " and the URI's group=" + *chan->group + " differ (give one)");
+    std::string group;
+    if (const int rc = pick_group(a, *uri, group); rc != kExitOk) {
+        return rc;
     }
-    if (!a.group.empty() || (chan != nullptr && chan->group)) {  // chan:NAME?group=G: the same
-        if (chan == nullptr) {
-            return usage("recv", "--group applies to chan: URIs only");
-        }
-        const std::string group = chan->group ? *chan->group : a.group;
-        if (auto n = GroupConsumer::validate_group_name(group); !n) {
-            return usage("recv", "--group: " + n.error().message());
-        }
-        return run_recv_group(a, group, *chan, eo, wait, limit);
+    if (!group.empty()) {
+        return run_recv_group(a, group, *uri->get_if<ChanUri>(), eo, wait, limit);
     }
     auto ep = Endpoint::open(*uri, EndpointRole::Receiver, eo);
     if (!ep) {

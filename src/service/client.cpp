@@ -51,8 +51,6 @@ struct ClientImpl {
     ClientOptions options;
     ServerRecord server{};
     UniqueFd server_pidfd;
-    std::uint64_t server_epoch = 0;       ///< bumped at each resolve (a WaitSet re-reads the pidfd)
-    std::uint64_t server_checked_ns = 0;  ///< try_receive's last look at the pidfd
     bool server_dead = false;
     std::optional<Publisher> requests;
     std::optional<Subscriber> responses;
@@ -62,6 +60,9 @@ struct ClientImpl {
     std::vector<Flight> flights;
     std::uint64_t dropped = 0;
     std::size_t max_response = 0;
+    // Last, off the lines the call path reads:
+    std::uint64_t server_epoch = 0;       ///< bumped at each resolve (a WaitSet re-reads the pidfd)
+    std::uint64_t server_checked_ns = 0;  ///< try_receive's last look at the pidfd
 
     Error error(std::errc code, const char* op, std::string detail) const {
         return {code, op, names.uri(), std::move(detail)};

@@ -277,6 +277,37 @@ TEST(ServiceWaitSet, RequestBeforeArmingIsSeenByTheRecheck) {
     race_at("waitset.before_arm", false);
 }
 
+TEST(ServiceWaitSet, ResponseBetweenTheLastCheckAndTheSleepRingsTheClientsDoorbell) {
+    ScopedService s;
+    auto srv = Server::create(s.name(), small_service()).value();
+    auto client = ForkedChild::spawn([&] {
+        auto c = connect_when_up(s.name()).value();
+        auto ws = WaitSet::create().value();
+        const auto k = ws.add(c).value();
+        const auto id = c.send(bytes_of("q"), Deadline::after(20s)).value();
+        const auto rings = detail::g_wait_set_rings.load();
+        arm_fault("waitset.before_sleep:stop");
+        auto keys = ws.wait(Deadline::after(20s));
+        arm_fault("");
+        CHILD_CHECK(keys);
+        CHILD_CHECK(keys->size() == 1 && (*keys)[0] == k);
+        CHILD_CHECK(detail::g_wait_set_rings.load() - rings >= 1);  // not the 50 ms slice
+        auto r = c.try_receive(id);
+        CHILD_CHECK(r && r->has_value() && (*r)->text() == "a");
+        return 0;
+    });
+    auto req = srv.receive(Deadline::after(20s)).value();
+    ASSERT_TRUE(req.has_value());
+    ASSERT_TRUE(eventually(
+        10s,
+        "the client's WaitSet stopped before its sleep",
+        [&] { return is_stopped(client.pid()); },
+        1ms));
+    ASSERT_TRUE(srv.respond(*req, bytes_of("a")));
+    client.kill(SIGCONT);
+    EXPECT_CHILD_OK(client.wait_for(20s));
+}
+
 }  // namespace
 }  // namespace ipckit::test
 

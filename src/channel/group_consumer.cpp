@@ -3,6 +3,7 @@
 #include "ipckit/channel/group_consumer.hpp"
 
 #include "channel/fault_point.hpp"
+#include "channel/group_wait.hpp"
 #include "channel/participant.hpp"
 #include "ipckit/core/assert.hpp"
 
@@ -775,6 +776,33 @@ Result<std::optional<bool>> GroupConsumerImpl::sleep_once(std::vector<std::byte>
     return std::optional<bool>();
 }
 
+ChannelFile& group_file(GroupConsumerImpl& g) noexcept {
+    return g.file;
+}
+
+bool group_ready(const GroupConsumerImpl& g) noexcept {
+    if (g.adopted != 0) {
+        return true;
+    }
+    const ChannelFile& f = g.file;
+    const std::uint32_t hw =
+        std::min(f.header().lanes_hw.load(std::memory_order_acquire), f.geometry().max_publishers);
+    for (std::uint32_t l = 0; l < hw; ++l) {
+        if (f.pub(l).tail.load(std::memory_order_acquire) !=
+            f.claim(g.gi, l).load(std::memory_order_acquire)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+Result<void> group_before_sleep(GroupConsumerImpl& g) {
+    IPCKIT_TRY(g.reclaim_dead());
+    auto& h = g.file.header();
+    wake_sleepers(h.space_seq, h.space_sleepers);
+    return {};
+}
+
 }  // namespace detail
 
 using detail::GroupConsumerImpl;
@@ -859,6 +887,10 @@ std::uint64_t GroupConsumer::redelivered_count() const noexcept {
 std::uint64_t GroupConsumer::corrupt_count() const noexcept {
     return impl_->corrupt;
 }
+std::size_t GroupConsumer::max_message_size() const noexcept {
+    return static_cast<std::size_t>(impl_->file.geometry().max_message_size);
+}
+
 GroupDelivery GroupConsumer::delivery() const noexcept {
     return impl_->delivery;
 }

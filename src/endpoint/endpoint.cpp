@@ -47,6 +47,12 @@ Result<Endpoint> Endpoint::open(const Uri& uri, EndpointRole role, const Endpoin
         case UriScheme::Nats:
             impl = detail::open_nats(*uri.get_if<NatsUri>(), role, options);
             break;
+        case UriScheme::Srv:
+            return Error(std::errc::invalid_argument,
+                         "open",
+                         uri.text(),
+                         "srv: is a request/reply service, not a message endpoint (use "
+                         "ipckit call / ipckit serve)");
         default:
             return Error(std::errc::invalid_argument,
                          "open",

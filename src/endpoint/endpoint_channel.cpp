@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Endpoints over the zero-copy channel: chan: as a Publisher (Sender) or a Subscriber (Receiver)
-// with the copying API.
+// with the copying API; chan:NAME?group=G receives as a GroupConsumer of work-queue group G.
 #include "endpoint/endpoint_impl.hpp"
 #include "ipckit/channel/channel.hpp"
+#include "ipckit/channel/group_consumer.hpp"
 #include "ipckit/channel/publisher.hpp"
 #include "ipckit/channel/subscriber.hpp"
 
@@ -74,6 +75,37 @@ private:
     std::vector<std::byte> buf_;
 };
 
+// One consumer of a work-queue group: each message goes to one member of the group. The copy
+// is the acknowledgement (receive returns after the message was released).
+class GroupImpl final : public Endpoint::Impl {
+public:
+    explicit GroupImpl(GroupConsumer g) : g_(std::move(g)) {}
+
+    Result<void> send(std::span<const std::byte> /*message*/,
+                      const SendOptions& /*options*/) override {
+        return wrong_role(name, "chan send");
+    }
+
+    Result<std::optional<EndpointMessage>> receive(Deadline deadline) override {
+        IPCKIT_TRY_ASSIGN(auto got, g_.receive_until(buf_, deadline));  // grows buf_
+        if (!got) {
+            return std::optional<EndpointMessage>();
+        }
+        EndpointMessage m;
+        const auto n = static_cast<std::ptrdiff_t>(got->size);
+        m.data.assign(buf_.begin(), buf_.begin() + n);
+        return std::optional<EndpointMessage>(std::move(m));
+    }
+
+    [[nodiscard]] std::size_t max_message_size() const noexcept override {
+        return g_.max_message_size();
+    }
+
+private:
+    GroupConsumer g_;
+    std::vector<std::byte> buf_;
+};
+
 /// Creation parameters from the URI: capacity is the lane size, msgsize the largest message.
 /// A missing one is derived from the other (the lane must hold two largest messages).
 ChannelConfig chan_config(const ChanUri& u, const ChannelOptions& copts, Permissions perms) {
@@ -116,7 +148,29 @@ Result<Participant> open_participant(const ChanUri& u, const EndpointOptions& o)
 
 }  // namespace
 
+/// A GroupConsumer of `u.group`; with create, the channel is created first if it is missing.
+Result<EndpointImplPtr> open_group(const ChanUri& u, const EndpointOptions& o) {
+    GroupOptions go;
+    go.channel.dir = u.dir.value_or(std::string());
+    go.channel.ownership = o.ownership;
+    auto g = GroupConsumer::open(u.name, *u.group, go);
+    const bool create = o.create || u.create.create;
+    if (!g && create && g.error().code() == std::errc::no_such_file_or_directory) {
+        const Permissions perms = o.mode.value_or(u.create.mode.value_or(Permissions(0600)));
+        auto made = Channel::create(u.name, chan_config(u, go.channel, perms));
+        if (!made && made.error().code() != std::errc::file_exists) {
+            return std::move(made).error();  // else: lost a creation race, join the winner's
+        }
+        g = GroupConsumer::open(u.name, *u.group, go);
+    }
+    IPCKIT_TRY_ASSIGN(auto consumer, std::move(g));
+    return EndpointImplPtr(std::make_unique<GroupImpl>(std::move(consumer)));
+}
+
 Result<EndpointImplPtr> open_chan(const ChanUri& u, EndpointRole role, const EndpointOptions& o) {
+    if (role == EndpointRole::Receiver && u.group) {
+        return open_group(u, o);
+    }
     if (role == EndpointRole::Sender) {
         IPCKIT_TRY_ASSIGN(auto p, open_participant<Publisher>(u, o));
         return EndpointImplPtr(std::make_unique<ChanImpl>(std::move(p)));

@@ -42,6 +42,7 @@ constexpr SchemeEntry kSchemes[] = {
     {"sysvsem", UriScheme::SysvSem},
     {"nats", UriScheme::Nats},
     {"event", UriScheme::Event},
+    {"srv", UriScheme::Srv},
 };
 
 Result<Uri::Address> parse_address(UriScheme scheme, std::string_view addr, Options& opts,
@@ -72,6 +73,8 @@ Result<Uri::Address> parse_address(UriScheme scheme, std::string_view addr, Opti
             return detail::parse_posix_sem(addr, opts, fail);
         case UriScheme::Event:
             return detail::parse_event(addr, opts, fail);
+        case UriScheme::Srv:
+            return detail::parse_srv(addr, opts, fail);
         case UriScheme::Nats:
             break;  // handled by parse_nats
     }
@@ -137,8 +140,8 @@ const std::vector<std::string_view>& Uri::known_options(UriScheme scheme) {
     static const std::vector<std::string_view> unix_other{"mode"};
     static const std::vector<std::string_view> tcp{"raw"};
     static const std::vector<std::string_view> none{};
-    static const std::vector<std::string_view> chan{"dir", "capacity", "msgsize", "policy",
-                                                          "create", "mode"};
+    static const std::vector<std::string_view> chan{
+        "dir", "capacity", "msgsize", "policy", "create", "mode", "group"};
     static const std::vector<std::string_view> shm{"size", "create", "mode"};
     static const std::vector<std::string_view> sem{"value", "create", "mode"};
     static const std::vector<std::string_view> sysvsem{"nsems", "value", "create", "mode"};
@@ -170,7 +173,8 @@ const std::vector<std::string_view>& Uri::known_options(UriScheme scheme) {
         case UriScheme::SysvSem:
             return sysvsem;
         case UriScheme::Event:
-            return event;
+        case UriScheme::Srv:
+            return event;  // dir only
     }
     return none;
 }
@@ -255,7 +259,8 @@ std::string Uri::object_string() const {
             } else if constexpr (std::is_same_v<T, InetUri>) {
                 return scheme + ":" + host_string(a.host, a.ipv6_literal) + ":" +
                        std::to_string(a.port);
-            } else if constexpr (std::is_same_v<T, ChanUri> || std::is_same_v<T, EventUri>) {
+            } else if constexpr (std::is_same_v<T, ChanUri> || std::is_same_v<T, EventUri> ||
+                                 std::is_same_v<T, SrvUri>) {
                 return scheme + ":" + a.name;
             } else {
                 static_assert(std::is_same_v<T, NatsUri>);

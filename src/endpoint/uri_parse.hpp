@@ -125,5 +125,6 @@ Result<Uri::Address> parse_sysv_sem(std::string_view addr, Options& opts, const 
 // uri_channel.cpp
 Result<Uri::Address> parse_chan(std::string_view addr, Options& opts, const Failer& fail);
 Result<Uri::Address> parse_event(std::string_view addr, Options& opts, const Failer& fail);
+Result<Uri::Address> parse_srv(std::string_view addr, Options& opts, const Failer& fail);
 
 }  // namespace ipckit::detail

@@ -2,17 +2,24 @@
 // WaitSet: readiness by plain loads first, then doorbells + epoll (docs/design/patterns.md).
 #include "ipckit/event/wait_set.hpp"
 
+#include "channel/fault_point.hpp"
+#include "channel/group_wait.hpp"
 #include "channel/participant.hpp"
 #include "event/doorbell.hpp"
 #include "event/event_file.hpp"
 #include "event/wait_set_hooks.hpp"
+#include "ipckit/channel/group_consumer.hpp"
 #include "ipckit/channel/subscriber.hpp"
 #include "ipckit/core/assert.hpp"
 #include "ipckit/core/unique_fd.hpp"
 #include "ipckit/event/event_listener.hpp"
+#include "ipckit/service/client.hpp"
+#include "ipckit/service/server.hpp"
+#include "service/service_wait.hpp"
 #include "sync/fences.hpp"
 #include "sys/syscall.hpp"
 
+#include <fcntl.h>
 #include <sys/epoll.h>
 
 #include <algorithm>
@@ -55,20 +62,26 @@ constexpr std::chrono::milliseconds kUnarmedSlice{5};
 /// Every this many fast returns in a row, the plain descriptors are looked at too.
 constexpr std::uint32_t kFairness = 16;
 constexpr std::uint64_t kDoorbellKey = ~std::uint64_t{0};
+/// In an epoll event's data: a client's server pidfd (the key in the low 32 bits).
+constexpr std::uint64_t kPidfdFlag = std::uint64_t{1} << 32;
 constexpr int kMaxEvents = 64;
 }  // namespace
 
 struct WaitSetImpl {
-    enum class Kind : std::uint8_t { Subscriber, Listener, Fd };
+    enum class Kind : std::uint8_t { Subscriber, Listener, Fd, Server, Client, Group };
     struct Member {
         WaitSet::Key key = 0;
         Kind kind = Kind::Fd;
-        SubscriberImpl* sub = nullptr;
+        SubscriberImpl* sub = nullptr;  // Subscriber; Server: requests; Client: responses
         EventImpl* event = nullptr;
+        ClientImpl* client = nullptr;
+        GroupConsumerImpl* group = nullptr;
         int fd = -1;
         DoorbellTable* table = nullptr;
         std::uint32_t slot = 0;
         std::string object;
+        UniqueFd pidfd;               // Client: our dup of its server's pidfd, in the epoll
+        std::uint64_t epoch = ~0ULL;  // Client: the server resolution the dup belongs to
     };
     UniqueFd epoll;
     Doorbell bell;
@@ -111,13 +124,28 @@ struct WaitSetImpl {
         return false;
     }
 
+    static bool member_ready(const Member& m) noexcept {
+        switch (m.kind) {
+            case Kind::Subscriber:
+            case Kind::Server:
+                return subscriber_ready(*m.sub);
+            case Kind::Client:
+                return client_has_filed(*m.client) || subscriber_ready(*m.sub);
+            case Kind::Group:
+                return group_ready(*m.group);
+            case Kind::Listener:
+                return listener_ready(*m.event);
+            case Kind::Fd:
+                break;
+        }
+        return false;
+    }
+
     /// Appends the ready shared-memory members (plain loads only); true if any.
     bool collect_shm() noexcept {
         bool any = false;
         for (const Member& m : members) {
-            const bool r = m.kind == Kind::Subscriber ? subscriber_ready(*m.sub)
-                           : m.kind == Kind::Listener ? listener_ready(*m.event)
-                                                      : false;
+            const bool r = member_ready(m);
             if (r) {
                 ready.push_back(m.key);
                 any = true;
@@ -144,6 +172,75 @@ struct WaitSetImpl {
         return all;
     }
 
+    /// Takes a client's pidfd dup out of the epoll and closes it. (Closing alone is not enough:
+    /// the dup shares its open file description with the client's pidfd, and epoll watches the
+    /// description.)
+    void drop_pidfd(Member& m) const noexcept {
+        if (m.pidfd.valid()) {
+            (void)::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, m.pidfd.get(), nullptr);
+            m.pidfd.reset();
+        }
+    }
+
+    /// Keeps each client's server pidfd in the epoll: a dup of the pidfd of the server it
+    /// resolved last, none once that server is known dead (a readable pidfd stays readable).
+    Result<void> sync_pidfds() {
+        for (Member& m : members) {
+            if (m.kind != Kind::Client) {
+                continue;
+            }
+            const int cur = client_server_pidfd(*m.client);
+            const std::uint64_t epoch = client_server_epoch(*m.client);
+            if (epoch == m.epoch && (cur >= 0) == m.pidfd.valid()) {
+                continue;
+            }
+            drop_pidfd(m);
+            m.epoch = epoch;
+            if (cur < 0) {
+                continue;
+            }
+            count_syscall();
+            IPCKIT_TRY_ASSIGN(auto dup, sys::call("fcntl", m.object, [&] {
+                                  return ::fcntl(cur, F_DUPFD_CLOEXEC, 0);
+                              }));
+            m.pidfd = UniqueFd(dup);
+            epoll_event ev{};
+            ev.events = EPOLLIN;
+            ev.data.u64 = kPidfdFlag | m.key;
+            count_syscall();
+            IPCKIT_TRY(sys::call("epoll_ctl", m.object, [&] {
+                return ::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, m.pidfd.get(), &ev);
+            }));
+        }
+        return {};
+    }
+
+    /// A client's server pidfd polled readable: the client fails its requests in flight now.
+    Result<void> server_ended(WaitSet::Key key) {
+        for (Member& m : members) {
+            if (m.kind == Kind::Client && m.key == key) {
+                count_syscall();
+                IPCKIT_TRY_ASSIGN(const bool dead, client_check_server(*m.client));
+                if (dead) {
+                    drop_pidfd(m);
+                    ready.push_back(key);
+                }
+            }
+        }
+        return {};
+    }
+
+    /// Before sleeping: group consumers adopt what dead members held.
+    Result<void> before_sleep() {
+        for (Member& m : members) {
+            if (m.kind == Kind::Group) {
+                count_syscall();
+                IPCKIT_TRY(group_before_sleep(*m.group));
+            }
+        }
+        return sync_pidfds();
+    }
+
     /// One epoll_wait; appends the ready descriptors, drains the doorbell.
     Result<void> poll_fds(int timeout_ms) {
         std::array<epoll_event, kMaxEvents> evs{};
@@ -156,6 +253,8 @@ struct WaitSetImpl {
             if (k == kDoorbellKey) {
                 count_syscall();
                 count_rings(bell.drain());
+            } else if ((k & kPidfdFlag) != 0) {
+                IPCKIT_TRY(server_ended(static_cast<WaitSet::Key>(k)));
             } else if (std::any_of(members.begin(), members.end(), [&](const Member& m) {
                            return m.key == k;
                        })) {
@@ -169,9 +268,12 @@ struct WaitSetImpl {
     Result<void> check_members() const {
         for (const Member& m : members) {
             Result<void> r;
-            if (m.kind == Kind::Subscriber) {
+            if (m.sub != nullptr) {
                 count_syscall();
                 r = m.sub->file.check_intact();
+            } else if (m.group != nullptr) {
+                count_syscall();
+                r = group_file(*m.group).check_intact();
             } else if (m.kind == Kind::Listener) {
                 count_syscall();
                 r = m.event->check_intact("waitset wait");
@@ -189,6 +291,8 @@ struct WaitSetImpl {
     /// Arm, re-check, one epoll_wait of at most one slice. True when something is ready or the
     /// deadline passed; false: look again.
     Result<bool> sleep_once(Deadline deadline) {
+        IPCKIT_TRY(before_sleep());
+        IPCKIT_FAULT_POINT("waitset.before_arm");
         // Dekker pair with the writers' commit, fence, load `armed`: either we see their commit
         // here or they see our bit and ring.
         const bool armed = arm_all();
@@ -196,6 +300,7 @@ struct WaitSetImpl {
         if (collect_shm()) {
             return true;
         }
+        IPCKIT_FAULT_POINT("waitset.before_sleep");
         int timeout_ms = 0;
         if (!deadline.expired()) {
             const std::chrono::nanoseconds slice = armed ? kSlice : kUnarmedSlice;
@@ -276,6 +381,43 @@ Result<WaitSet::Key> WaitSet::add(EventListener& listener) {
     return impl_->add_shm(std::move(m), table);
 }
 
+Result<WaitSet::Key> WaitSet::add(Server& server) {
+    IPCKIT_ASSERT(impl_ != nullptr && server.impl_ != nullptr, "use of a moved-from object");
+    WaitSetImpl::Member m;
+    m.kind = WaitSetImpl::Kind::Server;
+    m.sub = detail::server_requests(*server.impl_).impl_.get();
+    m.object = "srv:" + server.name();
+    auto& table = detail::doorbell_table_at(&m.sub->file.header(), detail::kChannelDoorbellOffset);
+    return impl_->add_shm(std::move(m), table);
+}
+
+Result<WaitSet::Key> WaitSet::add(Client& client) {
+    IPCKIT_ASSERT(impl_ != nullptr && client.impl_ != nullptr, "use of a moved-from object");
+    WaitSetImpl::Member m;
+    m.kind = WaitSetImpl::Kind::Client;
+    m.client = client.impl_.get();
+    m.sub = detail::client_responses(*m.client).impl_.get();
+    m.object = "srv client chan:" + m.sub->file.name();
+    auto& table = detail::doorbell_table_at(&m.sub->file.header(), detail::kChannelDoorbellOffset);
+    IPCKIT_TRY_ASSIGN(const Key key, impl_->add_shm(std::move(m), table));
+    if (auto r = impl_->sync_pidfds(); !r) {
+        (void)remove(key);
+        return std::move(r).error();
+    }
+    return key;
+}
+
+Result<WaitSet::Key> WaitSet::add(GroupConsumer& consumer) {
+    IPCKIT_ASSERT(impl_ != nullptr && consumer.impl_ != nullptr, "use of a moved-from object");
+    WaitSetImpl::Member m;
+    m.kind = WaitSetImpl::Kind::Group;
+    m.group = consumer.impl_.get();
+    auto& file = detail::group_file(*m.group);
+    m.object = "chan:" + file.name();
+    auto& table = detail::doorbell_table_at(&file.header(), detail::kChannelDoorbellOffset);
+    return impl_->add_shm(std::move(m), table);
+}
+
 Result<WaitSet::Key> WaitSet::add_fd(int fd, Interest interest) {
     IPCKIT_ASSERT(impl_ != nullptr, "use of a moved-from WaitSet");
     auto& w = *impl_;
@@ -312,6 +454,7 @@ Result<void> WaitSet::remove(Key key) {
     }
     if (it->table != nullptr) {
         w.bell.release(*it->table, it->slot);
+        w.drop_pidfd(*it);
     } else {
         // The caller may have closed it already (epoll then dropped it): nothing to undo.
         (void)::epoll_ctl(w.epoll.get(), EPOLL_CTL_DEL, it->fd, nullptr);

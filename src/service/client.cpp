@@ -4,6 +4,7 @@
 #include "ipckit/service/client.hpp"
 
 #include "service/service_files.hpp"
+#include "service/service_wait.hpp"
 #include "sys/syscall.hpp"
 
 #include <sys/random.h>
@@ -24,6 +25,9 @@ namespace {
 constexpr std::size_t kMaxQueued = 64;
 /// Polls between clock reads of a busy-polling client.
 constexpr std::uint32_t kSpinBurst = 256;
+/// try_receive looks at the server's pidfd at most this often (coarse clock): a system call on
+/// every empty poll would slow a busy-polling loop.
+constexpr std::uint64_t kServerCheckNs = 2'000'000;
 
 Result<std::uint64_t> random_token() {
     std::uint64_t t = 0;
@@ -56,6 +60,9 @@ struct ClientImpl {
     std::vector<Flight> flights;
     std::uint64_t dropped = 0;
     std::size_t max_response = 0;
+    // Last, off the lines the call path reads:
+    std::uint64_t server_epoch = 0;       ///< bumped at each resolve (a WaitSet re-reads the pidfd)
+    std::uint64_t server_checked_ns = 0;  ///< try_receive's last look at the pidfd
 
     Error error(std::errc code, const char* op, std::string detail) const {
         return {code, op, names.uri(), std::move(detail)};
@@ -81,6 +88,7 @@ struct ClientImpl {
         }
         server = *after;
         server_pidfd = std::move(*fd);
+        ++server_epoch;
         server_dead = false;
         return true;
     }
@@ -297,6 +305,54 @@ struct ClientImpl {
         return after_server_death(id);
     }
 
+    /// The next response to `id` without waiting; empty when none is there yet.
+    Result<std::optional<Response>> try_receive(RequestId id) {
+        IPCKIT_TRY_ASSIGN(auto held, ready(id));
+        if (held) {
+            return held;
+        }
+        for (;;) {
+            IPCKIT_TRY_ASSIGN(auto s, responses->try_receive());
+            if (!s) {
+                break;
+            }
+            IPCKIT_TRY_ASSIGN(auto mine, dispatch(std::move(*s), id));
+            if (mine) {
+                return mine;
+            }
+        }
+        const Flight* f = find(id);
+        if (f == nullptr) {  // dispatch forgot it (not expected: ready() found it in flight)
+            return ready(id);
+        }
+        if (!f->deadline.is_never() && f->deadline.expired()) {
+            return nothing_arrived(id, f->deadline);
+        }
+        const std::uint64_t now = coarse_monotonic_ns();
+        if (server_dead || now - server_checked_ns < kServerCheckNs) {
+            return std::optional<Response>();
+        }
+        server_checked_ns = now;
+        IPCKIT_TRY_ASSIGN(auto dead, check_server());
+        if (!dead) {
+            return std::optional<Response>();
+        }
+        return ready(id);  // the response it wrote before dying, or connection_reset
+    }
+
+    /// One look at the server's pidfd; when it has ended: file what it wrote, fail the flights.
+    Result<bool> check_server() {
+        if (server_dead) {
+            return true;
+        }
+        IPCKIT_TRY_ASSIGN(auto ended, process_ended(server_pidfd.get()));
+        if (!ended) {
+            return false;
+        }
+        IPCKIT_TRY(after_server_death(0));  // id 0 is never in flight: everything is filed
+        return true;
+    }
+
     Result<RequestLoan> loan(std::size_t n, Deadline deadline) {
         if (server_dead) {
             IPCKIT_TRY(resolve());
@@ -343,6 +399,24 @@ struct ClientImpl {
         return id;
     }
 };
+
+Subscriber& client_responses(ClientImpl& c) noexcept {
+    return *c.responses;
+}
+bool client_has_filed(const ClientImpl& c) noexcept {
+    return std::any_of(c.flights.begin(), c.flights.end(), [](const ClientImpl::Flight& f) {
+        return !f.queued.empty() || f.failed.has_value();
+    });
+}
+int client_server_pidfd(const ClientImpl& c) noexcept {
+    return c.server_dead ? -1 : c.server_pidfd.get();
+}
+std::uint64_t client_server_epoch(const ClientImpl& c) noexcept {
+    return c.server_epoch;
+}
+Result<bool> client_check_server(ClientImpl& c) {
+    return c.check_server();
+}
 
 }  // namespace detail
 
@@ -426,6 +500,10 @@ Result<RequestId> Client::send(std::span<const std::byte> request, Deadline dead
 
 Result<Response> Client::receive(RequestId id, Deadline deadline) {
     return impl_->receive(id, deadline);
+}
+
+Result<std::optional<Response>> Client::try_receive(RequestId id) {
+    return impl_->try_receive(id);
 }
 
 void Client::cancel(RequestId id) noexcept {

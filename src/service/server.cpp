@@ -5,6 +5,7 @@
 
 #include "channel/participant.hpp"
 #include "service/service_files.hpp"
+#include "service/service_wait.hpp"
 
 #include <unistd.h>
 
@@ -91,6 +92,9 @@ struct ServerImpl {
     /// channel's fast path) and reads the clock only every 256 polls; then the channel's own
     /// wait (its futex) takes over.
     Result<std::optional<Sample>> take(Deadline deadline) {
+        if (deadline == kImmediately) {
+            return requests->try_receive();
+        }
         const std::uint32_t spin = config.options.spin_polls;
         for (std::uint32_t i = 0; i < spin; ++i) {
             IPCKIT_TRY_ASSIGN(auto s, requests->try_receive());
@@ -207,6 +211,10 @@ struct ServerImpl {
     }
 };
 
+Subscriber& server_requests(ServerImpl& s) noexcept {
+    return *s.requests;
+}
+
 }  // namespace detail
 
 std::span<const std::byte> Request::payload() const noexcept {
@@ -270,6 +278,10 @@ Server::~Server() = default;
 
 Result<std::optional<Request>> Server::receive(Deadline deadline) {
     return impl_->next(deadline);
+}
+
+Result<std::optional<Request>> Server::try_receive() {
+    return impl_->next(detail::kImmediately);
 }
 
 Result<ResponseLoan> Server::loan(Request& request, std::size_t n) {

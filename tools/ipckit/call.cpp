@@ -46,7 +46,13 @@ int run_call(const CallArgs& a) {
         message.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     }
     const Deadline deadline = Deadline::after(*timeout);
-    auto client = Client::connect(a.uri);
+    SrvUri srv;
+    if (auto rc = parse_service_uri("call", a.uri, srv)) {
+        return *rc;
+    }
+    ClientOptions co;
+    co.options.dir = srv.dir.value_or(std::string());
+    auto client = Client::connect(srv.name, co);
     if (!client) {
         return fail("call", client.error());
     }

@@ -83,6 +83,21 @@ inline int usage(const char* sub, const std::string& text) {
     return kExitUsage;
 }
 
+/// The service of `ipckit call` / `serve`: srv:NAME[?dir=PATH] (a bare NAME means srv:NAME).
+/// Another scheme, a bad name or option: printed, and the exit code (2) returned.
+inline std::optional<int> parse_service_uri(const char* sub, const std::string& text, SrvUri& out) {
+    auto uri = Uri::parse(text.find(':') == std::string::npos ? "srv:" + text : text);
+    if (!uri) {
+        return fail(sub, uri.error());
+    }
+    const auto* s = uri->get_if<SrvUri>();
+    if (s == nullptr) {
+        return usage(sub, "'" + text + "' is not a service (expected srv:NAME)");
+    }
+    out = *s;
+    return std::nullopt;
+}
+
 /// A whole-string decimal integer ("12", "-3"); nullopt on anything else.
 inline std::optional<long long> parse_integer(std::string_view s) {
     const auto n = ipckit::parse_integer(s,

@@ -328,6 +328,7 @@ ReceiveStep receive_group_one(GroupConsumer& g,
 }
 
 int run_recv_group(const RecvArgs& a,
+                   const std::string& group,
                    const ChanUri& u,
                    const EndpointOptions& eo,
                    const std::optional<std::chrono::nanoseconds>& wait,
@@ -335,18 +336,40 @@ int run_recv_group(const RecvArgs& a,
     GroupOptions go;
     go.channel.dir = u.dir.value_or(std::string());
     go.channel.ownership = eo.ownership;
-    auto g = GroupConsumer::open(u.name, a.group, go);
+    auto g = GroupConsumer::open(u.name, group, go);
     if (!g) {
         return fail("recv", g.error());
     }
     struct stat st {};
     const bool stdout_is_pipe = ::fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
-    const std::string where = "chan:" + u.name + " group " + a.group;
+    const std::string where = "chan:" + u.name + " group " + group;
     for (long received = 0; limit < 0 || received < limit; ++received) {
         const ReceiveStep step = receive_group_one(*g, a, wait, received, where, stdout_is_pipe);
         if (step.done) {
             return step.exit_code;
         }
+    }
+    return kExitOk;
+}
+
+/// The work-queue group to consume as: --group, or the URI's ?group= (the same thing; both
+/// given and different is a usage error). Empty: none.
+int pick_group(const RecvArgs& a, const Uri& uri, std::string& group) {
+    const auto* chan = uri.get_if<ChanUri>();
+    if (chan != nullptr && chan->group && !a.group.empty() && a.group != *chan->group) {
+        return usage(
+            "recv",
+            "--group " + a.group + " and the URI's group=" + *chan->group + " differ (give one)");
+    }
+    group = chan != nullptr && chan->group ? *chan->group : a.group;
+    if (group.empty()) {
+        return kExitOk;
+    }
+    if (chan == nullptr) {
+        return usage("recv", "--group applies to chan: URIs only");
+    }
+    if (auto n = GroupConsumer::validate_group_name(group); !n) {
+        return usage("recv", "--group: " + n.error().message());
     }
     return kExitOk;
 }
@@ -372,15 +395,12 @@ int run_recv(const RecvArgs& a) {
     ::sigaction(SIGINT, &sa, nullptr);
     ::sigaction(SIGTERM, &sa, nullptr);
 
-    if (!a.group.empty()) {
-        const auto* u = uri->get_if<ChanUri>();
-        if (u == nullptr) {
-            return usage("recv", "--group applies to chan: URIs only");
-        }
-        if (auto n = GroupConsumer::validate_group_name(a.group); !n) {
-            return usage("recv", "--group: " + n.error().message());
-        }
-        return run_recv_group(a, *u, eo, wait, limit);
+    std::string group;
+    if (const int rc = pick_group(a, *uri, group); rc != kExitOk) {
+        return rc;
+    }
+    if (!group.empty()) {
+        return run_recv_group(a, group, *uri->get_if<ChanUri>(), eo, wait, limit);
     }
     auto ep = Endpoint::open(*uri, EndpointRole::Receiver, eo);
     if (!ep) {

@@ -174,7 +174,10 @@ void warn_if_nobody_listens(const Uri& uri) {
     }
     const bool anyone = std::any_of(info->subscribers.begin(),
                                     info->subscribers.end(),
-                                    [](const ChannelParticipantInfo& s) { return s.alive; });
+                                    [](const ChannelParticipantInfo& s) { return s.alive; }) ||
+                        std::any_of(info->groups.begin(),  // a work-queue group's consumers
+                                    info->groups.end(),
+                                    [](const ChannelGroupInfo& g) { return g.consumers != 0; });
     if (!anyone) {
         fmt::print(stderr,
                    "ipckit send: chan:{} has no subscriber: nobody will get this (start `ipckit "

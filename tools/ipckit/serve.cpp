@@ -80,6 +80,10 @@ int run_serve(const ServeArgs& a) {
     if (!size || *size == 0) {
         return usage("serve", "--max-size '" + a.max_size + "' is not a size (e.g. 4096, 64K)");
     }
+    SrvUri service;
+    if (auto rc = parse_service_uri("serve", a.uri, service)) {
+        return *rc;
+    }
     struct sigaction sa {};
     sa.sa_handler = on_serve_stop;  // no SA_RESTART: a wait returns, the loop checks the flag
     ::sigaction(SIGINT, &sa, nullptr);
@@ -88,7 +92,8 @@ int run_serve(const ServeArgs& a) {
     config.max_clients = a.max_clients;
     config.max_request_size = static_cast<std::size_t>(*size);
     config.max_response_size = static_cast<std::size_t>(*size);
-    auto srv = Server::create(a.uri, config);
+    config.options.dir = service.dir.value_or(std::string());
+    auto srv = Server::create(service.name, config);
     if (!srv) {
         return fail("serve", srv.error());
     }

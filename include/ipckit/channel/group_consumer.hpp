@@ -23,6 +23,7 @@ namespace ipckit {
 namespace detail {
 struct GroupConsumerImpl;
 }
+class WaitSet;
 
 /// What happens to a message a consumer held when it died (fixed when the group is created).
 enum class GroupDelivery : std::uint32_t {
@@ -126,6 +127,8 @@ public:
     /// Forged or corrupt claims and entries this consumer found (each resynchronised or dropped).
     [[nodiscard]] std::uint64_t corrupt_count() const noexcept;
     [[nodiscard]] GroupDelivery delivery() const noexcept;
+    /// The channel's largest message, bytes.
+    [[nodiscard]] std::size_t max_message_size() const noexcept;
     /// Index of the group in the channel's group table and of this consumer's record in it.
     [[nodiscard]] std::uint32_t group_index() const noexcept;
     [[nodiscard]] std::uint32_t member_index() const noexcept;
@@ -134,6 +137,7 @@ public:
     static Result<std::string> validate_group_name(std::string_view group);
 
 private:
+    friend class WaitSet;  // readiness by loads and the channel's doorbell table
     explicit GroupConsumer(std::unique_ptr<detail::GroupConsumerImpl> impl) noexcept;
     std::unique_ptr<detail::GroupConsumerImpl> impl_;
 };

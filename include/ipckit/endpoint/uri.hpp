@@ -38,6 +38,7 @@ enum class UriScheme {
     SysvSem,        ///< sysvsem:KEY[#INDEX]
     Nats,           ///< nats://HOST:PORT/SUBJECT (bridge only)
     Event,          ///< event:NAME (not a message endpoint: ls/stat/rm, WaitSet)
+    Srv,            ///< srv:NAME (a request/reply service: call, serve; not a message endpoint)
 };
 
 /// "mq", "unix-dgram", "nats", ... (the spelling before the ':').
@@ -120,12 +121,23 @@ struct IPCKIT_API ChanUri {
     std::optional<std::size_t> capacity;
     std::optional<std::size_t> max_message_size;
     bool overwrite = false;  ///< policy=overwrite (lossy) instead of the default policy=block
+    /// group=G: receive as one consumer of work-queue group G (GroupConsumer: each message to
+    /// one member of G). 1..63 of [A-Za-z0-9._-]. A sender ignores it (it publishes to the
+    /// channel; every group gets the message once).
+    std::optional<std::string> group;
     CreateOptions create;
 };
 
 /// event:NAME?dir=PATH: an event file (ipckit::Event), named as a channel.
 struct IPCKIT_API EventUri {
     /// [A-Za-z0-9._-], not starting with '.', at most 200 bytes (A22).
+    std::string name;
+    std::optional<std::string> dir;  ///< absolute directory (default $IPCKIT_SHM_DIR or /dev/shm)
+};
+
+/// srv:NAME?dir=PATH: a request/reply service (Server, Client), its files beside the channels.
+struct IPCKIT_API SrvUri {
+    /// [A-Za-z0-9._-], not starting with '.', at most 180 bytes (A22).
     std::string name;
     std::optional<std::string> dir;  ///< absolute directory (default $IPCKIT_SHM_DIR or /dev/shm)
 };
@@ -189,7 +201,7 @@ class IPCKIT_API Uri {
 public:
     using Address = std::variant<FifoUri, PosixMqUri, SysvMqUri, UnixUri, InetUri, ChanUri,
                                  PosixShmUri, SysvShmUri, PosixSemUri, SysvSemUri, NatsUri,
-                                 EventUri>;
+                                 EventUri, SrvUri>;
 
     /// Parses `text`; see the class comment for the error form.
     static Result<Uri> parse(std::string_view text);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// WaitSet: one wait, with a deadline, on channel subscribers, event listeners and plain
-// descriptors (docs/design/patterns.md, "The WaitSet and the doorbell").
+// WaitSet: one wait, with a deadline, on channel subscribers, event listeners, servers, clients,
+// group consumers and plain descriptors (docs/design/patterns.md, "The WaitSet and the doorbell").
 #pragma once
 
 #include "ipckit/export.hpp"
@@ -15,19 +15,22 @@ namespace ipckit {
 
 class Subscriber;
 class EventListener;
+class Server;
+class Client;
+class GroupConsumer;
 
 namespace detail {
 struct WaitSetImpl;
 }  // namespace detail
 
-/// Says which of its members are ready. Shared-memory members (Subscriber, EventListener) are
-/// checked first with plain loads: when one is ready, wait() makes no system call. Otherwise it
-/// arms a doorbell in each of their files (their publishers and notifiers then send it one byte)
-/// and sleeps in epoll on the doorbell and the plain descriptors, so no helper thread is needed
-/// and a writer pays nothing while nobody waits.
+/// Says which of its members are ready. Shared-memory members (Subscriber, EventListener, Server,
+/// Client, GroupConsumer) are checked first with plain loads: when one is ready, wait() makes no
+/// system call. Otherwise it arms a doorbell in each of their files (their publishers and notifiers
+/// then send it one byte) and sleeps in epoll on the doorbell and the plain descriptors, so no
+/// helper thread is needed and a writer pays nothing while nobody waits.
 ///
 /// Members are referenced, not owned: remove a member (or destroy the WaitSet) before destroying
-/// or closing it. Moving a Subscriber or EventListener handle keeps its membership.
+/// or closing it. Moving a member's handle keeps its membership.
 /// Ready means "look now": the caller then calls the member's try_receive()/take()/read(), which
 /// may find nothing (a spurious wake-up) or report the member's error.
 /// Thread-safety: one thread at a time. Fork: descriptors are CLOEXEC; use it in one process.
@@ -56,6 +59,17 @@ public:
     Result<Key> add(Subscriber& subscriber);
     /// An event listener: ready when a counter moved since its last take().
     Result<Key> add(EventListener& listener);
+    /// A request/reply server: ready when a request may be received (then Server::try_receive).
+    Result<Key> add(Server& server);
+    /// A client: ready when a response to one of its requests in flight may be there, or its
+    /// server died (seen through the server's pidfd, polled in the same epoll: the requests in
+    /// flight then fail at once with errc::connection_reset naming the server). Then call
+    /// Client::try_receive(id) for the ids in flight. A restarted server is watched from the
+    /// client's next send on.
+    Result<Key> add(Client& client);
+    /// A work-queue consumer: ready when a message may be claimed or one a dead member of its
+    /// group held was adopted (then GroupConsumer::try_receive; another member may claim first).
+    Result<Key> add(GroupConsumer& consumer);
     /// A descriptor the caller keeps open (socket, mq, eventfd, signalfd, timerfd, pipe, ...).
     Result<Key> add_fd(int fd, Interest interest = Interest::Readable);
     /// errc::invalid_argument for a key that is not a member.

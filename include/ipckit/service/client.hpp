@@ -25,6 +25,7 @@ namespace ipckit {
 namespace detail {
 struct ClientImpl;
 }
+class WaitSet;
 
 /// How a client joins a service.
 struct IPCKIT_API ClientOptions {
@@ -118,6 +119,12 @@ public:
     /// The next response to `id`, waiting until `deadline` (then errc::timed_out and `id` is
     /// forgotten). errc::invalid_argument if `id` is not in flight.
     Result<Response> receive(RequestId id, Deadline deadline);
+    /// The next response to `id` if one is there, without waiting: empty when none has arrived
+    /// yet (`id` stays in flight). Fails as receive() does: errc::connection_reset once the
+    /// server is known dead (a WaitSet holding this client learns it from the server's pidfd;
+    /// otherwise this call looks at the pidfd at most every 2 ms), errc::timed_out once the
+    /// request's deadline passed.
+    Result<std::optional<Response>> try_receive(RequestId id);
     /// Forgets `id`: its later responses are dropped and counted.
     void cancel(RequestId id) noexcept;
 
@@ -130,6 +137,7 @@ public:
     [[nodiscard]] std::uint32_t slot() const noexcept;
 
 private:
+    friend class WaitSet;  // readiness: response channel, filed responses, server pidfd
     explicit Client(std::unique_ptr<detail::ClientImpl> impl) noexcept;
     std::unique_ptr<detail::ClientImpl> impl_;
 };

@@ -24,6 +24,7 @@ namespace ipckit {
 namespace detail {
 struct ServerImpl;
 }
+class WaitSet;
 
 /// One received request: its payload stays in shared memory (read-only) until the Request is
 /// destroyed. Move-only; must not outlive its Server.
@@ -106,6 +107,8 @@ public:
     /// request channel's max_loans); requests of another server generation, past their deadline
     /// or malformed are dropped and counted (counters()).
     Result<std::optional<Request>> receive(Deadline deadline);
+    /// The next request if one is there, without waiting or spinning (for a WaitSet loop).
+    Result<std::optional<Request>> try_receive();
     /// Space for a response of n payload bytes (n <= max_response_size).
     Result<ResponseLoan> loan(Request& request, std::size_t n);
     /// Sends a loaned response; `final` ends the request's stream. A dead client: the response is
@@ -122,6 +125,7 @@ public:
     [[nodiscard]] const std::string& name() const noexcept;
 
 private:
+    friend class WaitSet;  // readiness of the request channel (event/wait_set.cpp)
     explicit Server(std::unique_ptr<detail::ServerImpl> impl) noexcept;
     std::unique_ptr<detail::ServerImpl> impl_;
 };

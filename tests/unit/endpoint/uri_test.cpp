@@ -388,17 +388,62 @@ TEST(Uri, ErrorMessagesNameTheUriAndTheBadPart) {
 }
 
 TEST(Uri, KnowsEverySchemeAndItsOptions) {
-    EXPECT_EQ(Uri::known_schemes().size(), 15U);
+    EXPECT_EQ(Uri::known_schemes().size(), 16U);
     for (std::string_view s : Uri::known_schemes()) {
         // Every scheme name round-trips through scheme_name().
         bool found = false;
-        for (int i = 0; i <= static_cast<int>(UriScheme::Event); ++i) {
+        for (int i = 0; i <= static_cast<int>(UriScheme::Srv); ++i) {
             found = found || scheme_name(static_cast<UriScheme>(i)) == s;
         }
         EXPECT_TRUE(found) << s;
     }
     EXPECT_TRUE(Uri::known_options(UriScheme::Nats).empty());
     EXPECT_EQ(Uri::known_options(UriScheme::PosixMq).size(), 5U);
+}
+
+}  // namespace
+}  // namespace ipckit
+
+namespace ipckit {
+namespace {
+
+TEST(Uri, ChanGroupNamesAWorkQueueGroup) {
+    auto u = parse_ok("chan:jobs?group=workers.1_a-B&dir=/run/x");
+    const auto* c = u.get_if<ChanUri>();
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(c->name, "jobs");
+    EXPECT_EQ(c->group, std::optional<std::string>("workers.1_a-B"));
+    EXPECT_EQ(u.object_string(), "chan:jobs");
+    EXPECT_FALSE(parse_ok("chan:jobs").get_if<ChanUri>()->group.has_value());
+    EXPECT_EQ(parse_ok("chan:jobs?group=" + std::string(63, 'g')).get_if<ChanUri>()->group->size(),
+              63U);
+    expect_bad("chan:jobs?group=", "option 'group' has an empty value");
+    expect_bad("chan:jobs?group=" + std::string(64, 'g'), "must be 1..63 characters");
+    expect_bad("chan:jobs?group=a/b", "option group 'a/b' contains '/'");
+    expect_bad("chan:jobs?group=a%20b", "option group 'a b' contains ' '");
+    expect_bad("chan:jobs?group=a&group=b", "group");
+}
+
+TEST(Uri, SrvNamesAServiceLikeAChannel) {
+    auto u = parse_ok("srv:calc?dir=/run/svc");
+    EXPECT_EQ(u.scheme(), UriScheme::Srv);
+    EXPECT_EQ(u.scheme_name(), "srv");
+    const auto* s = u.get_if<SrvUri>();
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->name, "calc");
+    EXPECT_EQ(s->dir, std::optional<std::string>("/run/svc"));
+    EXPECT_EQ(u.object_string(), "srv:calc");
+    EXPECT_FALSE(parse_ok("srv:a.b_c-D9").get_if<SrvUri>()->dir.has_value());
+    EXPECT_EQ(parse_ok("srv:" + std::string(180, 's')).get_if<SrvUri>()->name.size(), 180U);
+    expect_bad("srv:" + std::string(181, 's'),
+               "service name is 181 bytes; at most 180",
+               std::errc::filename_too_long);
+    expect_bad("srv:../x", "service name '../x' must not start with '.'");
+    expect_bad("srv:a/b", "service name 'a/b' contains '/'");
+    expect_bad("srv:", "");
+    expect_bad("srv:calc?dir=rel", "option dir 'rel' must be an absolute path");
+    expect_bad("srv:calc?group=w", "group");
+    EXPECT_EQ(Uri::known_options(UriScheme::Srv), std::vector<std::string_view>{"dir"});
 }
 
 }  // namespace

@@ -134,6 +134,9 @@ struct GroupConsumerImpl {
                                            std::uint64_t stamp,
                                            std::uint32_t len) const noexcept;
     Next bad_record(std::uint32_t lane, std::uint64_t& c) noexcept;
+    /// True (and `c` reloaded) if the claim moved since `c` was read: what we read at `c` may
+    /// be a later lap's bytes (another member took the record, the publisher overwrote it).
+    bool claim_moved(std::uint32_t lane, std::uint64_t& c) const noexcept;
     /// True (and `c` reloaded after a counted resync) if the claim `c` cannot be genuine.
     bool forged_claim(std::uint32_t lane, std::uint64_t& c) noexcept;
     void skip_pad(std::uint32_t lane, std::uint64_t& c, std::uint64_t end) noexcept;
@@ -559,6 +562,9 @@ GroupConsumerImpl::Next GroupConsumerImpl::no_record(std::uint32_t lane,
     if (!ahead && t - c <= lane_bytes && committed_at(h.stamp.load(std::memory_order_acquire), c)) {
         return Next::Retry;  // committed meanwhile
     }
+    if (claim_moved(lane, c)) {
+        return Next::Retry;  // stale, not forged
+    }
     resync(lane, c, t);  // forged: out of range, or committed per the tail yet no record
     c = file.claim(gi, lane).load(std::memory_order_acquire);
     return Next::Retry;
@@ -583,6 +589,9 @@ std::uint64_t GroupConsumerImpl::record_end(std::uint64_t c,
 GroupConsumerImpl::Next GroupConsumerImpl::bad_record(std::uint32_t lane,
                                                       std::uint64_t& c) noexcept {
     // A record that cannot be delimited: skip to the tail if it is sane.
+    if (claim_moved(lane, c)) {
+        return Next::Retry;  // stale, not forged
+    }
     const std::uint64_t t = file.pub(lane).tail.load(std::memory_order_acquire);
     if (!after(t, c) || t - c > file.geometry().lane_bytes || (t & kStampFlagMask) != 0) {
         count_corrupt();
@@ -591,6 +600,18 @@ GroupConsumerImpl::Next GroupConsumerImpl::bad_record(std::uint32_t lane,
     resync(lane, c, t);
     c = file.claim(gi, lane).load(std::memory_order_acquire);
     return Next::Retry;
+}
+
+bool GroupConsumerImpl::claim_moved(std::uint32_t lane, std::uint64_t& c) const noexcept {
+    // After the reads at `c`: a claim still at `c` vouches for them (the publisher never
+    // overwrites the record at the claim); one that moved does not.
+    std::atomic_thread_fence(std::memory_order_acquire);
+    const std::uint64_t now = file.claim(gi, lane).load(std::memory_order_seq_cst);
+    if (now == c) {
+        return false;
+    }
+    c = now;
+    return true;
 }
 
 bool GroupConsumerImpl::forged_claim(std::uint32_t lane, std::uint64_t& c) noexcept {
@@ -630,6 +651,7 @@ GroupConsumerImpl::Polled GroupConsumerImpl::claim_lane(std::uint32_t lane,
             next_step = no_record(lane, c, h);
             continue;
         }
+        IPCKIT_FAULT_POINT("chan.group.after_stamp");
         const std::uint32_t len = h.len.load(std::memory_order_relaxed);
         const std::uint64_t end = record_end(c, stamp, len);
         if (end == 0) {

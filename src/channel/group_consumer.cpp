@@ -645,6 +645,7 @@ GroupConsumerImpl::Polled GroupConsumerImpl::claim_lane(std::uint32_t lane,
         if (forged_claim(lane, c)) {
             continue;
         }
+        IPCKIT_FAULT_POINT("chan.group.before_stamp");
         const auto& h = *reinterpret_cast<const RecordHeader*>(ring + (c & mask));  // NOLINT
         const std::uint64_t stamp = h.stamp.load(std::memory_order_acquire);
         if (!committed_at(stamp, c)) {

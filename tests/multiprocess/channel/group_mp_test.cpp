@@ -344,6 +344,71 @@ TEST(GroupMp, AConsumerPausedMidClaimWhileTheGroupLapsItCountsNoCorruption) {
     EXPECT_EQ(info.groups[0].corrupt, 0U);
 }
 
+// The same pause before the stamp is read: the lapped bytes at the stale claim are no record
+// and the tail is more than a lane ahead, which a claim still in place would mean forged. The
+// tail is checked on every 1024th empty poll (kTailCheckPolls): the paused poll is made that one.
+TEST(GroupMp, AConsumerPausedBeforeItsTailCheckWhileTheGroupLapsItCountsNoCorruption) {
+    const auto name = chan_name();
+    Shared sh;
+    const auto c = small_config();  // lane 4096 bytes
+    auto pub = Publisher::create(name, c).value();
+    auto other = GroupConsumer::open(name, "g").value();
+    publish_checked(pub, 0, 1);
+    ASSERT_TRUE(other.receive_for(2s).value());
+    auto paused = ForkedChild::spawn([&] {
+        auto g = GroupConsumer::open(name, "g");
+        CHILD_CHECK(g);
+        for (int i = 0; i < 1023; ++i) {  // empty polls, one lane: one empty look each
+            auto r = g->try_receive();
+            CHILD_CHECK(r && !*r);
+        }
+        arm_fault("chan.group.before_stamp:stop");
+        sh.at(0).store(1);
+        auto r = g->try_receive();  // stops at once; resumes after the lap
+        arm_fault("");
+        CHILD_CHECK(r && !*r);  // the group took everything while we were paused
+        if (g->corrupt_count() != 0) {
+            test::child_fail("corrupt_count=" + std::to_string(g->corrupt_count()) +
+                             " after a pause, though nothing was forged");
+        }
+        return 0;
+    });
+    ASSERT_TRUE(wait_flag(sh.at(0), 1, "the paused consumer made its empty polls"));
+    ASSERT_TRUE(test::eventually(
+        10s,
+        "the consumer stopped before reading the stamp",
+        [&] { return is_stopped(paused.pid()); },
+        1ms));
+    publish_checked(pub, 1, 1);
+    ASSERT_TRUE(other.receive_for(2s).value());
+    const std::uint64_t rec = detail::record_bytes(1000);
+    for (std::uint64_t i = 0; i < c.lane_bytes / rec + 2; ++i) {
+        auto l = pub.loan_for(1000, 2s);
+        ASSERT_TRUE(l && *l);
+        std::fill((*l)->bytes().begin(), (*l)->bytes().end(), std::byte{0xff});
+        ASSERT_TRUE(pub.publish(std::move(**l)));
+        ASSERT_TRUE(other.receive_for(2s).value());
+    }
+    // Each retry passes the fault point again: keep continuing it until it exits.
+    std::atomic<bool> done{false};
+    std::thread resumer([&] {
+        while (!done.load()) {
+            if (is_stopped(paused.pid())) {
+                paused.kill(SIGCONT);
+            }
+            std::this_thread::sleep_for(1ms);
+        }
+    });
+    paused.kill(SIGCONT);
+    const auto result = paused.wait_for(10s);
+    done.store(true);
+    resumer.join();
+    EXPECT_CHILD_OK(result);
+    auto info = Channel::inspect(name).value();
+    ASSERT_EQ(info.groups.size(), 1U);
+    EXPECT_EQ(info.groups[0].corrupt, 0U);
+}
+
 TEST(GroupMp, ConsumersKilledAtRandomInstantsLoseNothingAtLeastOnce) {
     const auto name = chan_name();
     constexpr std::uint32_t kN = 1500;

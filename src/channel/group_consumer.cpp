@@ -29,6 +29,17 @@ inline bool after(std::uint64_t a, std::uint64_t b) noexcept {
     return (stamp & ~kStampFlagMask) == pos && (stamp & kValidFlag) != 0;
 }
 
+// The reads of a record at the claim, each behind a fault point: a member paused before or
+// between them (tests/multiprocess/channel/group_mp_test.cpp) may read a later lap's bytes.
+[[gnu::always_inline]] inline std::uint64_t stamp_of(const RecordHeader& h) noexcept {
+    IPCKIT_FAULT_POINT("chan.group.before_stamp");
+    return h.stamp.load(std::memory_order_acquire);
+}
+[[gnu::always_inline]] inline std::uint32_t len_of(const RecordHeader& h) noexcept {
+    IPCKIT_FAULT_POINT("chan.group.after_stamp");
+    return h.len.load(std::memory_order_relaxed);
+}
+
 Error invalid(std::string object, std::string detail) {
     return {std::errc::invalid_argument, "chan group", std::move(object), std::move(detail)};
 }
@@ -645,15 +656,13 @@ GroupConsumerImpl::Polled GroupConsumerImpl::claim_lane(std::uint32_t lane,
         if (forged_claim(lane, c)) {
             continue;
         }
-        IPCKIT_FAULT_POINT("chan.group.before_stamp");
         const auto& h = *reinterpret_cast<const RecordHeader*>(ring + (c & mask));  // NOLINT
-        const std::uint64_t stamp = h.stamp.load(std::memory_order_acquire);
+        const std::uint64_t stamp = stamp_of(h);
         if (!committed_at(stamp, c)) {
             next_step = no_record(lane, c, h);
             continue;
         }
-        IPCKIT_FAULT_POINT("chan.group.after_stamp");
-        const std::uint32_t len = h.len.load(std::memory_order_relaxed);
+        const std::uint32_t len = len_of(h);
         const std::uint64_t end = record_end(c, stamp, len);
         if (end == 0) {
             next_step = bad_record(lane, c);

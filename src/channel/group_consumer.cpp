@@ -30,6 +30,17 @@ inline bool after(std::uint64_t a, std::uint64_t b) noexcept {
     return (stamp & ~kStampFlagMask) == pos && (stamp & kValidFlag) != 0;
 }
 
+// The reads of a record at the claim, each behind a fault point: a member paused before or
+// between them (tests/multiprocess/channel/group_mp_test.cpp) may read a later lap's bytes.
+[[gnu::always_inline]] inline std::uint64_t stamp_of(const RecordHeader& h) noexcept {
+    IPCKIT_FAULT_POINT("chan.group.before_stamp");
+    return h.stamp.load(std::memory_order_acquire);
+}
+[[gnu::always_inline]] inline std::uint32_t len_of(const RecordHeader& h) noexcept {
+    IPCKIT_FAULT_POINT("chan.group.after_stamp");
+    return h.len.load(std::memory_order_relaxed);
+}
+
 Error invalid(std::string object, std::string detail) {
     return {std::errc::invalid_argument, "chan group", std::move(object), std::move(detail)};
 }
@@ -135,6 +146,9 @@ struct GroupConsumerImpl {
                                            std::uint64_t stamp,
                                            std::uint32_t len) const noexcept;
     Next bad_record(std::uint32_t lane, std::uint64_t& c) noexcept;
+    /// True (and `c` reloaded) if the claim moved since `c` was read: what we read at `c` may
+    /// be a later lap's bytes (another member took the record, the publisher overwrote it).
+    bool claim_moved(std::uint32_t lane, std::uint64_t& c) const noexcept;
     /// True (and `c` reloaded after a counted resync) if the claim `c` cannot be genuine.
     bool forged_claim(std::uint32_t lane, std::uint64_t& c) noexcept;
     void skip_pad(std::uint32_t lane, std::uint64_t& c, std::uint64_t end) noexcept;
@@ -560,6 +574,9 @@ GroupConsumerImpl::Next GroupConsumerImpl::no_record(std::uint32_t lane,
     if (!ahead && t - c <= lane_bytes && committed_at(h.stamp.load(std::memory_order_acquire), c)) {
         return Next::Retry;  // committed meanwhile
     }
+    if (claim_moved(lane, c)) {
+        return Next::Retry;  // stale, not forged
+    }
     resync(lane, c, t);  // forged: out of range, or committed per the tail yet no record
     c = file.claim(gi, lane).load(std::memory_order_acquire);
     return Next::Retry;
@@ -584,6 +601,9 @@ std::uint64_t GroupConsumerImpl::record_end(std::uint64_t c,
 GroupConsumerImpl::Next GroupConsumerImpl::bad_record(std::uint32_t lane,
                                                       std::uint64_t& c) noexcept {
     // A record that cannot be delimited: skip to the tail if it is sane.
+    if (claim_moved(lane, c)) {
+        return Next::Retry;  // stale, not forged
+    }
     const std::uint64_t t = file.pub(lane).tail.load(std::memory_order_acquire);
     if (!after(t, c) || t - c > file.geometry().lane_bytes || (t & kStampFlagMask) != 0) {
         count_corrupt();
@@ -592,6 +612,18 @@ GroupConsumerImpl::Next GroupConsumerImpl::bad_record(std::uint32_t lane,
     resync(lane, c, t);
     c = file.claim(gi, lane).load(std::memory_order_acquire);
     return Next::Retry;
+}
+
+bool GroupConsumerImpl::claim_moved(std::uint32_t lane, std::uint64_t& c) const noexcept {
+    // After the reads at `c`: a claim still at `c` vouches for them (the publisher never
+    // overwrites the record at the claim); one that moved does not.
+    std::atomic_thread_fence(std::memory_order_acquire);
+    const std::uint64_t now = file.claim(gi, lane).load(std::memory_order_seq_cst);
+    if (now == c) {
+        return false;
+    }
+    c = now;
+    return true;
 }
 
 bool GroupConsumerImpl::forged_claim(std::uint32_t lane, std::uint64_t& c) noexcept {
@@ -626,12 +658,12 @@ GroupConsumerImpl::Polled GroupConsumerImpl::claim_lane(std::uint32_t lane,
             continue;
         }
         const auto& h = *reinterpret_cast<const RecordHeader*>(ring + (c & mask));  // NOLINT
-        const std::uint64_t stamp = h.stamp.load(std::memory_order_acquire);
+        const std::uint64_t stamp = stamp_of(h);
         if (!committed_at(stamp, c)) {
             next_step = no_record(lane, c, h);
             continue;
         }
-        const std::uint32_t len = h.len.load(std::memory_order_relaxed);
+        const std::uint32_t len = len_of(h);
         const std::uint64_t end = record_end(c, stamp, len);
         if (end == 0) {
             next_step = bad_record(lane, c);

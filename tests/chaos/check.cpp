@@ -410,6 +410,11 @@ private:
             killed_holding += run_.receivers[r].killed && arena_.receiver(r).held.load() == 1;
         }
         fig_.held_killed += killed_holding;
+        // Nothing here forges the group's words: any corrupt count would be a false one.
+        if (const std::uint64_t corrupt = arena_.header().group_corrupt.load(); corrupt != 0) {
+            fig_.violation("the group counted " + str(corrupt) +
+                           " corrupt although nothing forged its words");
+        }
         if (f_ == Facility::GroupAmo) {
             at_most_once(missing, receiver_kills, killed_holding);
             return;

@@ -15,7 +15,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
+#include <cstring>
 #include <random>
 #include <set>
 #include <thread>
@@ -266,6 +269,144 @@ TEST(GroupMp, KilledBetweenWinningAClaimAndRecordingItIsStillRedelivered) {
     }
     EXPECT_EQ(got, (std::multiset<std::uint64_t>{0, 1}));
     EXPECT_EQ(flagged, 1U);
+}
+
+/// Is `pid` stopped (state 'T' in /proc/PID/stat)?
+bool is_stopped(pid_t pid) {
+    const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+    std::FILE* f = std::fopen(path.c_str(), "r");
+    if (f == nullptr) {
+        return false;
+    }
+    char buf[512] = {};
+    const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    const char* rp = std::strrchr(buf, ')');
+    return n > 0 && rp != nullptr && rp[1] == ' ' && rp[2] == 'T';
+}
+
+// A consumer paused (preempted, SIGSTOPped) between reading a record's stamp at the claim it
+// loaded and reading its length, while the rest of the group takes that record and the publisher
+// laps over it, reads a length from another record's payload. Its claim is stale, not forged:
+// corrupt must stay 0 (the chaos facility `group` saw group_corrupt=0..9 per 3 s run here).
+TEST(GroupMp, AConsumerPausedMidClaimWhileTheGroupLapsItCountsNoCorruption) {
+    const auto name = chan_name();
+    Shared sh;
+    const auto c = small_config();  // lane 4096 bytes
+    auto pub = Publisher::create(name, c).value();
+    auto other = GroupConsumer::open(name, "g").value();
+    publish_checked(pub, 0, 1);  // so the paused claim is not at the ring's start
+    ASSERT_TRUE(other.receive_for(2s).value());
+    auto paused = ForkedChild::spawn([&] {
+        auto g = GroupConsumer::open(name, "g");
+        CHILD_CHECK(g);
+        arm_fault("chan.group.after_stamp:stop");
+        sh.at(0).store(1);
+        for (int polls = 0;; ++polls) {
+            CHILD_CHECK(polls < 10000000);
+            auto r = g->try_receive();
+            CHILD_CHECK(r);
+            if (sh.at(1).load() != 0) {
+                arm_fault("");
+                CHILD_CHECK(!*r);  // the group took everything while we were paused
+                break;
+            }
+            CHILD_CHECK(!*r);
+        }
+        if (g->corrupt_count() != 0) {
+            test::child_fail("corrupt_count=" + std::to_string(g->corrupt_count()) +
+                             " after a pause, though nothing was forged");
+        }
+        return 0;
+    });
+    ASSERT_TRUE(wait_flag(sh.at(0), 1, "the paused consumer joined"));
+    publish_checked(pub, 1, 1);
+    ASSERT_TRUE(test::eventually(
+        10s,
+        "the consumer stopped after reading the stamp",
+        [&] { return is_stopped(paused.pid()); },
+        1ms));
+    ASSERT_TRUE(other.receive_for(2s).value());
+    // Lap it: the record it read the stamp of is overwritten by another record's payload.
+    const std::uint64_t rec = detail::record_bytes(1000);
+    for (std::uint64_t i = 0; i < c.lane_bytes / rec + 2; ++i) {
+        auto l = pub.loan_for(1000, 2s);
+        ASSERT_TRUE(l && *l);
+        std::fill((*l)->bytes().begin(), (*l)->bytes().end(), std::byte{0xff});
+        ASSERT_TRUE(pub.publish(std::move(**l)));
+        ASSERT_TRUE(other.receive_for(2s).value());
+    }
+    sh.at(1).store(1);
+    paused.kill(SIGCONT);
+    EXPECT_CHILD_OK(paused.wait_for(10s));
+    auto info = Channel::inspect(name).value();
+    ASSERT_EQ(info.groups.size(), 1U);
+    EXPECT_EQ(info.groups[0].corrupt, 0U);
+}
+
+// The same pause before the stamp is read: the lapped bytes at the stale claim are no record
+// and the tail is more than a lane ahead, which a claim still in place would mean forged. The
+// tail is checked on every 1024th empty poll (kTailCheckPolls): the paused poll is made that one.
+TEST(GroupMp, AConsumerPausedBeforeItsTailCheckWhileTheGroupLapsItCountsNoCorruption) {
+    const auto name = chan_name();
+    Shared sh;
+    const auto c = small_config();  // lane 4096 bytes
+    auto pub = Publisher::create(name, c).value();
+    auto other = GroupConsumer::open(name, "g").value();
+    publish_checked(pub, 0, 1);
+    ASSERT_TRUE(other.receive_for(2s).value());
+    auto paused = ForkedChild::spawn([&] {
+        auto g = GroupConsumer::open(name, "g");
+        CHILD_CHECK(g);
+        for (int i = 0; i < 1023; ++i) {  // empty polls, one lane: one empty look each
+            auto r = g->try_receive();
+            CHILD_CHECK(r && !*r);
+        }
+        arm_fault("chan.group.before_stamp:stop");
+        sh.at(0).store(1);
+        auto r = g->try_receive();  // stops at once; resumes after the lap
+        arm_fault("");
+        CHILD_CHECK(r && !*r);  // the group took everything while we were paused
+        if (g->corrupt_count() != 0) {
+            test::child_fail("corrupt_count=" + std::to_string(g->corrupt_count()) +
+                             " after a pause, though nothing was forged");
+        }
+        return 0;
+    });
+    ASSERT_TRUE(wait_flag(sh.at(0), 1, "the paused consumer made its empty polls"));
+    ASSERT_TRUE(test::eventually(
+        10s,
+        "the consumer stopped before reading the stamp",
+        [&] { return is_stopped(paused.pid()); },
+        1ms));
+    publish_checked(pub, 1, 1);
+    ASSERT_TRUE(other.receive_for(2s).value());
+    const std::uint64_t rec = detail::record_bytes(1000);
+    for (std::uint64_t i = 0; i < c.lane_bytes / rec + 2; ++i) {
+        auto l = pub.loan_for(1000, 2s);
+        ASSERT_TRUE(l && *l);
+        std::fill((*l)->bytes().begin(), (*l)->bytes().end(), std::byte{0xff});
+        ASSERT_TRUE(pub.publish(std::move(**l)));
+        ASSERT_TRUE(other.receive_for(2s).value());
+    }
+    // Each retry passes the fault point again: keep continuing it until it exits.
+    std::atomic<bool> done{false};
+    std::thread resumer([&] {
+        while (!done.load()) {
+            if (is_stopped(paused.pid())) {
+                paused.kill(SIGCONT);
+            }
+            std::this_thread::sleep_for(1ms);
+        }
+    });
+    paused.kill(SIGCONT);
+    const auto result = paused.wait_for(10s);
+    done.store(true);
+    resumer.join();
+    EXPECT_CHILD_OK(result);
+    auto info = Channel::inspect(name).value();
+    ASSERT_EQ(info.groups.size(), 1U);
+    EXPECT_EQ(info.groups[0].corrupt, 0U);
 }
 
 TEST(GroupMp, ConsumersKilledAtRandomInstantsLoseNothingAtLeastOnce) {

@@ -113,17 +113,35 @@ struct Bridge::Impl {
         }
     }
 
+    /// One received message: marked, delivered by the policy, settled.
+    Result<void> relay(const Pump& p, const Relayed& m) {
+        IPCKIT_TRY(p.source->delivering(p.sink->mark()));
+        IPCKIT_TRY_ASSIGN(const bool settled, deliver(p, m));
+        if (settled) {
+            IPCKIT_TRY(p.source->settled());
+        }
+        return {};
+    }
+
+    /// Receive, deliver, settle. A buffering sink (NATS) is written out as soon as the source
+    /// has nothing more ready: under load messages go in batches, one by one they go at once.
     Result<void> pump(const Pump& p) {
+        Relayed m;  // reused: its buffer keeps its capacity
+        const bool buffering = p.sink->buffers();
+        bool unflushed = false;
         while (!shared.stop) {
-            IPCKIT_TRY_ASSIGN(auto m, p.source->receive(Deadline::after(detail::kStopSlice)));
-            if (!m) {
+            const Deadline until =
+                unflushed ? Deadline::now() : Deadline::after(detail::kStopSlice);
+            IPCKIT_TRY_ASSIGN(const bool got, p.source->receive(m, until));
+            if (!got) {
+                if (unflushed) {
+                    IPCKIT_TRY(p.sink->idle());
+                    unflushed = false;
+                }
                 continue;
             }
-            IPCKIT_TRY(p.source->delivering(p.sink->mark()));
-            IPCKIT_TRY_ASSIGN(const bool settled, deliver(p, *m));
-            if (settled) {
-                IPCKIT_TRY(p.source->settled());
-            }
+            IPCKIT_TRY(relay(p, m));
+            unflushed = buffering;
         }
         drops.finish(p.sink->name());
         return p.sink->flush();
@@ -135,6 +153,7 @@ struct Bridge::Impl {
         IPCKIT_TRY_ASSIGN(auto src, detail::open_local(from, true, false, shared));
         local.source = std::move(src.source);
         pumps.push_back({local.source.get(), local.sink.get()});
+        local.source->want_meta(local.sink->uses_meta());
         return {};
     }
 
@@ -147,6 +166,7 @@ struct Bridge::Impl {
                 nats_source,
                 js ? detail::jetstream_source(*link, n) : detail::nats_source(*link, n));
             pumps.push_back({nats_source.get(), local.sink.get()});
+            nats_source->want_meta(local.sink->uses_meta());
         }
         if (local_source) {
             IPCKIT_TRY_ASSIGN(nats_sink,

@@ -280,27 +280,32 @@ Result<NatsPtr<natsMsg>> make_message(const NatsLink& link,
     return msg;
 }
 
-/// The payload and the metadata headers of `m` (malformed values are ignored).
-Relayed parse_message(natsMsg* m) {
-    Relayed r;
+/// The payload of `m` into `out`, and with `meta` the metadata headers (malformed values are
+/// ignored). Without it no header is looked up: each lookup costs.
+void parse_message(natsMsg* m, bool meta, Relayed& out) {
     const auto* data = reinterpret_cast<const std::byte*>(natsMsg_GetData(m));
     const int len = natsMsg_GetDataLength(m);
     if (data != nullptr && len > 0) {
-        r.data.assign(data, data + len);
+        out.data.assign(data, data + len);
+    } else {
+        out.data.clear();
+    }
+    out.meta = {};
+    if (!meta) {
+        return;
     }
     if (const auto p = header_number(m, kPrioHeader, 0, kMaxMqPriority)) {
-        r.meta.priority = static_cast<unsigned>(*p);
+        out.meta.priority = static_cast<unsigned>(*p);
     }
     if (const auto t = header_number(m, kTypeHeader, 1, LONG_MAX)) {
-        r.meta.type = static_cast<long>(*t);
+        out.meta.type = static_cast<long>(*t);
     }
     if (const auto l = header_number(m, kLaneHeader, 0, UINT32_MAX)) {
-        r.meta.lane = static_cast<std::uint32_t>(*l);
+        out.meta.lane = static_cast<std::uint32_t>(*l);
     }
     if (const auto p = header_number(m, kPidHeader, 1, INT_MAX)) {
-        r.meta.pid = static_cast<pid_t>(*p);
+        out.meta.pid = static_cast<pid_t>(*p);
     }
-    return r;
 }
 
 class NatsSink final : public Sink {
@@ -336,9 +341,25 @@ public:
         return {};
     }
 
+    [[nodiscard]] bool buffers() const noexcept override {
+        return !link_.shared().options.low_latency;  // SendAsap writes each publish itself
+    }
+
+    /// libnats writes its buffer itself only after about a millisecond (its flusher thread
+    /// waits for more) or when it is full; a flush writes it at once (with a PING, whose PONG
+    /// is awaited briefly: the source had nothing ready). Errors are left to the next publish
+    /// (a lost connection is retried by libnats, a closed one ends it there).
+    Result<void> idle() override {
+        (void)natsConnection_FlushTimeout(link_.conn(), kIdleFlushWaitMs);
+        return {};
+    }
+
     [[nodiscard]] const std::string& name() const noexcept override { return url_; }
 
 private:
+    /// How long idle() waits for the server's PONG (the data is written before).
+    static constexpr std::int64_t kIdleFlushWaitMs = 20;
+
     NatsLink& link_;
     std::string subject_;
     std::string url_;
@@ -351,7 +372,7 @@ public:
     NatsSource(NatsLink& link, natsSubscription* sub, std::string url)
         : link_(link), sub_(sub), url_(std::move(url)) {}
 
-    Result<std::optional<Relayed>> receive(Deadline deadline) override {
+    Result<bool> receive(Relayed& out, Deadline deadline) override {
         for (;;) {
             natsMsg* raw = nullptr;
             const auto left =
@@ -360,7 +381,7 @@ public:
                 natsSubscription_NextMsg(&raw, sub_.get(), std::max<std::int64_t>(left, 1));
             if (s == NATS_TIMEOUT) {
                 count_dropped();
-                return std::optional<Relayed>();
+                return false;
             }
             if (s == NATS_SLOW_CONSUMER) {  // libnats dropped some: count them, go on
                 count_dropped();
@@ -373,31 +394,33 @@ public:
                 return nats_error(s, "nats receive", url_);
             }
             const NatsPtr<natsMsg> msg(raw);
-            if (auto r = take(msg.get())) {
-                return r;
+            if (take(msg.get(), out)) {
+                return true;
             }
         }
     }
 
+    void want_meta(bool wanted) override { want_meta_ = wanted; }
+
 private:
-    /// The message as a Relayed, or nullopt for one of this bridge's own (never echoed).
-    std::optional<Relayed> take(natsMsg* m) {
+    /// The message into `out`; false for one of this bridge's own (never echoed).
+    bool take(natsMsg* m, Relayed& out) {
         const char* origin = nullptr;
         if (natsMsgHeader_Get(m, kOriginHeader, &origin) == NATS_OK && origin != nullptr &&
             std::string_view(origin).size() <= kMaxOriginLength) {
             if (origin == link_.origin()) {
-                return std::nullopt;
+                return false;
             }
             if (const auto seq = header_number(m, kSeqHeader, 1, INT64_MAX)) {
                 count_gap(origin, static_cast<std::uint64_t>(*seq));
             }
         }
-        Relayed r = parse_message(m);
+        parse_message(m, want_meta_, out);
         ++received_;
         if (received_ % 1024 == 0) {
             count_dropped();
         }
-        return r;
+        return true;
     }
 
     /// The first message of an origin sets its baseline; later ones must follow on.
@@ -440,6 +463,7 @@ private:
     std::unordered_map<std::string, std::uint64_t> last_seq_;
     std::uint64_t received_ = 0;
     std::int64_t dropped_seen_ = 0;
+    bool want_meta_ = true;
 };
 
 // ---- JetStream
@@ -573,7 +597,7 @@ public:
         natsMsgList_Destroy(&batch_);  // unacked: JetStream delivers them again
     }
 
-    Result<std::optional<Relayed>> receive(Deadline deadline) override {
+    Result<bool> receive(Relayed& out, Deadline deadline) override {
         for (;;) {
             while (next_ < batch_.Count) {
                 NatsPtr<natsMsg> m(batch_.Msgs[next_]);
@@ -593,7 +617,8 @@ public:
                 }
                 current_ = std::move(m);
                 current_seq_ = seq;
-                return std::optional<Relayed>(parse_message(current_.get()));
+                parse_message(current_.get(), want_meta_, out);
+                return true;
             }
             natsMsgList_Destroy(&batch_);
             batch_ = {};
@@ -604,7 +629,7 @@ public:
             const natsStatus s = natsSubscription_Fetch(
                 &batch_, sub_.get(), kFetchBatch, std::max<std::int64_t>(left, 1), &jerr);
             if (s == NATS_TIMEOUT || s == NATS_CONNECTION_DISCONNECTED) {
-                return std::optional<Relayed>();  // nothing yet, or reconnecting
+                return false;  // nothing yet, or reconnecting
             }
             if (s == NATS_CONNECTION_CLOSED) {
                 return Error(
@@ -641,6 +666,7 @@ public:
     }
 
     [[nodiscard]] bool redelivers() const noexcept override { return true; }
+    void want_meta(bool wanted) override { want_meta_ = wanted; }
 
 private:
     NatsLink& link_;
@@ -653,6 +679,7 @@ private:
     NatsPtr<natsMsg> current_;
     std::uint64_t current_seq_ = 0;
     std::uint64_t last_ = 0;
+    bool want_meta_ = true;
 };
 
 /// Makes the durable pull consumer: with a recorded sequence, afresh from the message after it

@@ -62,8 +62,12 @@ public:
     Source(Source&&) = delete;
     Source& operator=(Source&&) = delete;
     virtual ~Source() = default;
-    /// The next message to relay, or empty when `deadline` passed first.
-    virtual Result<std::optional<Relayed>> receive(Deadline deadline) = 0;
+    /// The next message to relay into `out` (reused by the pump: its buffer is kept, its
+    /// metadata overwritten); false when `deadline` passed first (an expired one polls).
+    virtual Result<bool> receive(Relayed& out, Deadline deadline) = 0;
+    /// False when the sink restores no metadata (a channel): a NATS source then reads only the
+    /// headers it needs itself (origin, sequence).
+    virtual void want_meta(bool /*wanted*/) {}
     /// The last message received is about to go to a sink at `mark` (JetStream with --state
     /// records it first: write-ahead).
     virtual Result<void> delivering(const std::optional<DeliveryMark>& /*mark*/) { return {}; }
@@ -87,8 +91,16 @@ public:
     /// Where the next message will land, when this sink can tell afterwards whether it did (a
     /// channel publisher's lane, pid and published count).
     [[nodiscard]] virtual std::optional<DeliveryMark> mark() const { return std::nullopt; }
-    /// Pushes out anything buffered (NATS); called when the pump is idle and at the end.
+    /// Pushes out anything buffered (NATS) and waits until it is out; called at the end.
     virtual Result<void> flush() { return {}; }
+    /// True when send() may leave the message buffered: the pump then calls idle() as soon as
+    /// its source has nothing more ready (adaptive flushing: batches under load, one write per
+    /// message when they come one at a time).
+    [[nodiscard]] virtual bool buffers() const noexcept { return false; }
+    /// The source has nothing more ready: write out what send() buffered, without waiting.
+    virtual Result<void> idle() { return {}; }
+    /// False when this sink ignores RelayMeta (see Source::want_meta).
+    [[nodiscard]] virtual bool uses_meta() const noexcept { return true; }
     /// The object as errors name it.
     [[nodiscard]] virtual const std::string& name() const noexcept = 0;
 };

@@ -12,6 +12,7 @@
 #include "ipckit/endpoint/endpoint.hpp"
 #include "nats_server.hpp"
 
+#include <mqueue.h>
 #include <signal.h>
 #include <sys/msg.h>
 #include <sys/stat.h>
@@ -41,6 +42,12 @@ std::span<const std::byte> bytes(const std::string& s) {
 
 std::string text(std::span<const std::byte> b) {
     return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+/// How `ipckit bench --bridge` starts the row of `size` (right-aligned in 8 columns).
+std::string fmt_row_start(std::size_t size) {
+    std::string s = std::to_string(size);
+    return std::string(8 - std::min<std::size_t>(8, s.size()), ' ') + s + " ";
 }
 
 Uri uri(const std::string& text) {
@@ -641,6 +648,100 @@ TEST_F(BridgeTest, CliTheLocalQueueRemovedWhileBridgingExitsOne) {
     const RunResult b = bridge.wait();
     EXPECT_EQ(b.exit_code, 1) << b.describe();
     EXPECT_NE(b.err.find("msgsnd"), std::string::npos) << b.err;
+}
+
+// An unlinked POSIX queue keeps working through the descriptor the bridge holds: without a
+// check the bridge would relay into (or wait on) a queue nobody can open any more.
+TEST_F(BridgeTest, CliThePosixQueueRemovedUnderTheReceivingBridgeExitsOne) {
+    NatsServer server;
+    const std::string q = unique_mq_name("rmin");
+    Background bridge({"bridge", "--create", server.url("rmq"), "mq:" + q});
+    ASSERT_TRUE(server.wait_for_subscription("rmq", 10s));
+    ASSERT_EQ(::mq_unlink(q.c_str()), 0);
+    auto tx = open_nats(server.url("rmq"), EndpointRole::Sender);
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE(tx->send(bytes("into a removed queue")));
+    const RunResult b = bridge.wait();
+    EXPECT_EQ(b.exit_code, 1) << b.describe();
+    EXPECT_NE(b.err.find("the queue was removed"), std::string::npos) << b.err;
+}
+
+TEST_F(BridgeTest, CliThePosixQueueRemovedUnderTheSendingBridgeExitsOne) {
+    NatsServer server;
+    const std::string q = unique_mq_name("rmout");
+    EndpointOptions create;
+    create.create = true;
+    auto tx = Endpoint::open(uri("mq:" + q), EndpointRole::Sender, create);
+    ASSERT_TRUE(tx) << tx.error().message();
+    auto rx = open_nats(server.url("rmq"), EndpointRole::Receiver);
+    ASSERT_TRUE(rx);
+    Background bridge({"bridge", "mq:" + q, server.url("rmq")});
+    ASSERT_TRUE(tx->send(bytes("first")));
+    auto m = rx->receive(Deadline::after(10s));  // the bridge is relaying
+    ASSERT_TRUE(m && *m) << bridge.wait().describe();
+    ASSERT_EQ(::mq_unlink(q.c_str()), 0);
+    const RunResult b = bridge.wait();  // idle: noticed within a wait slice
+    EXPECT_EQ(b.exit_code, 1) << b.describe();
+    EXPECT_NE(b.err.find("the queue was removed"), std::string::npos) << b.err;
+}
+
+// `ipckit bench --bridge`: starts its own nats-server, measures raw libnats and the bridge in
+// the same run and prints the ratios (about 1 s with --quick and one size).
+TEST_F(BridgeTest, CliBenchBridgePrintsRowsAndWritesJson) {
+    const std::string binary = NatsServer::binary();
+    ASSERT_FALSE(binary.empty()) << "nats-server is missing (Debian package nats-server)";
+    const std::string json = dir_ + "/bridge.json";
+    RunOptions o;
+    o.timeout = 60s;
+    o.env = {"IPCKIT_NATS_SERVER=" + binary};
+    const RunResult r =
+        ipckit({"bench", "--bridge", "--quick", "--sizes", "64,1K", "--json", json}, o);
+    ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+    EXPECT_NE(r.out.find("chan -> bridge -> NATS -> bridge -> chan vs raw libnats"),
+              std::string::npos)
+        << r.out;
+    std::ifstream f(json);
+    const nlohmann::json j = nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false);
+    ASSERT_FALSE(j.is_discarded()) << r.out;
+    EXPECT_EQ(j["schema"], "ipckit.bench.bridge/1");
+    ASSERT_TRUE(j.contains("rows")) << j.dump();
+    ASSERT_EQ(j["rows"].size(), 2U) << j.dump();
+    const std::size_t sizes[] = {64, 1024};
+    for (std::size_t i = 0; i < 2; ++i) {
+        const auto& row = j["rows"][i];
+        EXPECT_EQ(row["size"], sizes[i]);
+        for (const char* k : {"raw_msgs_per_s",
+                              "bridge_msgs_per_s",
+                              "raw_p50_us",
+                              "raw_p99_us",
+                              "bridge_p50_us",
+                              "bridge_p99_us"}) {
+            EXPECT_GT(row[k].get<double>(), 0) << k << " " << row.dump();
+        }
+        EXPECT_NEAR(row["throughput_ratio"].get<double>(),
+                    row["bridge_msgs_per_s"].get<double>() / row["raw_msgs_per_s"].get<double>(),
+                    1e-9);
+        EXPECT_NEAR(row["latency_ratio_p50"].get<double>(),
+                    row["bridge_p50_us"].get<double>() / row["raw_p50_us"].get<double>(),
+                    1e-9);
+        // The printed row carries the same figures.
+        EXPECT_NE(r.out.find(fmt_row_start(sizes[i])), std::string::npos) << r.out;
+    }
+}
+
+TEST_F(BridgeTest, CliBenchBridgeWithoutNatsServerSaysSoAndSucceeds) {
+    const std::string json = dir_ + "/skipped.json";
+    RunOptions o;
+    o.env = {"IPCKIT_NATS_SERVER=" + dir_ + "/no-such-nats-server"};
+    const RunResult r = ipckit({"bench", "--bridge", "--quick", "--json", json}, o);
+    ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+    EXPECT_NE(r.out.find("skipped: nats-server not found"), std::string::npos) << r.out;
+    std::ifstream f(json);
+    const nlohmann::json j = nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false);
+    ASSERT_FALSE(j.is_discarded()) << r.out;
+    EXPECT_NE(j.value("skipped", std::string()).find("nats-server not found"), std::string::npos)
+        << j.dump();
+    EXPECT_FALSE(j.contains("rows"));
 }
 
 TEST_F(BridgeTest, CliAMessageOverMaxPayloadEndsTheBridgeNamingBothSizes) {

@@ -146,7 +146,7 @@ public:
                 return false;
             }
             if (got->lost_before > 0) {  // lapped (overwrite policy) or a publisher died
-                shared_.gaps += got->lost_before;
+                shared_.add_gaps(direction, got->lost_before);
                 shared_.report(name_ + ": " + std::to_string(got->lost_before) +
                                " message(s) lost in the channel before the bridge read them");
             }

@@ -23,8 +23,10 @@
 #include <mutex>
 #include <nats/nats.h>
 #include <random>
+#include <stop_token>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -346,25 +348,48 @@ public:
     }
 
     /// libnats writes its buffer itself only after about a millisecond (its flusher thread
-    /// waits for more) or when it is full; a flush writes it at once (with a PING, whose PONG
-    /// is awaited briefly: the source had nothing ready). Errors are left to the next publish
-    /// (a lost connection is retried by libnats, a closed one ends it there).
+    /// waits for more) or when it is full; a flush writes it at once, with a PING whose PONG it
+    /// then awaits. So the flush runs on this sink's own thread: the pump goes back to its
+    /// source at once. Errors are left to the next publish (a lost connection is retried by
+    /// libnats, a closed one ends it there).
     Result<void> idle() override {
-        (void)natsConnection_FlushTimeout(link_.conn(), kIdleFlushWaitMs);
+        {
+            const std::lock_guard lock(flush_mu_);
+            flush_wanted_ = true;
+        }
+        flush_cv_.notify_one();
         return {};
     }
 
     [[nodiscard]] const std::string& name() const noexcept override { return url_; }
 
 private:
-    /// How long idle() waits for the server's PONG (the data is written before).
-    static constexpr std::int64_t kIdleFlushWaitMs = 20;
+    /// How long the flusher waits for the server's PONG (the data is written before).
+    static constexpr std::int64_t kIdleFlushWaitMs = 100;
+
+    void flusher(const std::stop_token& stop) {
+        std::unique_lock lock(flush_mu_);
+        for (;;) {
+            flush_cv_.wait(lock, stop, [this] { return flush_wanted_; });
+            if (stop.stop_requested()) {
+                return;
+            }
+            flush_wanted_ = false;
+            lock.unlock();
+            (void)natsConnection_FlushTimeout(link_.conn(), kIdleFlushWaitMs);
+            lock.lock();
+        }
+    }
 
     NatsLink& link_;
     std::string subject_;
     std::string url_;
     std::string own_pid_;
     std::uint64_t seq_ = 0;
+    std::mutex flush_mu_;
+    std::condition_variable_any flush_cv_;
+    bool flush_wanted_ = false;
+    std::jthread flush_thread_{[this](const std::stop_token& st) { flusher(st); }};  // last
 };
 
 class NatsSource final : public Source {
@@ -435,7 +460,7 @@ private:
         }
         if (seq > it->second + 1) {
             const std::uint64_t missing = seq - it->second - 1;
-            link_.shared().gaps += missing;
+            link_.shared().add_gaps(direction, missing);
             link_.shared().report(url_ + ": " + std::to_string(missing) +
                                   " message(s) missing from publisher " + origin + " (seq " +
                                   std::to_string(it->second + 1) + ".." + std::to_string(seq - 1) +
@@ -450,7 +475,7 @@ private:
         if (natsSubscription_GetDropped(sub_.get(), &n) == NATS_OK && n > dropped_seen_) {
             const auto more = static_cast<std::uint64_t>(n - dropped_seen_);
             dropped_seen_ = n;
-            link_.shared().dropped += more;
+            link_.shared().add_dropped(direction, more);
             link_.shared().report(url_ + ": " + std::to_string(more) +
                                   " message(s) dropped by the NATS client: the local side was "
                                   "too slow (slow consumer)");

@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -36,12 +37,32 @@ struct Relayed {
     RelayMeta meta;
 };
 
+/// The counters of one direction (0: FROM -> TO, 1: TO -> FROM with --both).
+struct DirectionCounters {
+    std::atomic<std::uint64_t> relayed{0};
+    std::atomic<std::uint64_t> dropped{0};
+    std::atomic<std::uint64_t> gaps{0};
+};
+
 /// The counters and the report sink shared by every pump of one bridge.
 struct BridgeShared {
     std::atomic<std::uint64_t> relayed{0};
     std::atomic<std::uint64_t> dropped{0};
     std::atomic<std::uint64_t> gaps{0};
     std::atomic<std::uint64_t> reconnects{0};
+    std::array<DirectionCounters, 2> dirs;  ///< the same per direction (status files)
+    void add_relayed(int dir) {
+        ++relayed;
+        ++dirs.at(static_cast<std::size_t>(dir)).relayed;
+    }
+    void add_dropped(int dir, std::uint64_t n = 1) {
+        dropped += n;
+        dirs.at(static_cast<std::size_t>(dir)).dropped += n;
+    }
+    void add_gaps(int dir, std::uint64_t n) {
+        gaps += n;
+        dirs.at(static_cast<std::size_t>(dir)).gaps += n;
+    }
     std::atomic<bool> stop{false};
     BridgeOptions options;
     void report(const std::string& line) const {
@@ -76,6 +97,8 @@ public:
     virtual Result<void> settled() { return {}; }
     /// True when a message received and never settled is delivered again later (JetStream).
     [[nodiscard]] virtual bool redelivers() const noexcept { return false; }
+    /// The direction whose counters this source's gaps and drops go to (set by the bridge).
+    int direction = 0;
 };
 
 class Sink {
@@ -119,6 +142,17 @@ Result<std::unique_ptr<Sink>> nats_sink(NatsLink& link, const NatsUri& u);
 // bridge_jetstream.cpp: the same over JetStream (BridgeOptions::jetstream).
 Result<std::unique_ptr<Source>> jetstream_source(NatsLink& link, const NatsUri& u);
 Result<std::unique_ptr<Sink>> jetstream_sink(NatsLink& link, const NatsUri& u);
+
+/// The status file of a running bridge (bridge_status.cpp).
+class StatusWriter;
+struct StatusWriterDeleter {
+    void operator()(StatusWriter* p) const noexcept;
+};
+using StatusWriterPtr = std::unique_ptr<StatusWriter, StatusWriterDeleter>;
+Result<StatusWriterPtr> open_status(const std::string& dir,
+                                    const std::string& from,
+                                    const std::string& to);
+void update_status(StatusWriter& w, const BridgeShared& s);
 
 /// The local half of a bridge: a source, a sink, or both on one object (bridge_local.cpp).
 struct LocalSide {

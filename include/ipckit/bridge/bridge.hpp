@@ -53,6 +53,11 @@ struct IPCKIT_API BridgeOptions {
     /// Write each publication to the server at once instead of letting libnats batch them
     /// (its flusher coalesces for about a millisecond): lower latency, more system calls.
     bool low_latency = false;
+    /// When set, the bridge keeps a status file in this directory (its pid, FROM, TO and the
+    /// counters per direction, refreshed every 100 ms, removed when run() returns or the Bridge
+    /// is destroyed) for other processes: list_bridges() (bridge_status.hpp), `ipckit bridges`.
+    /// A directory or file that cannot be made is reported and the bridge runs without it.
+    std::string status_dir;
     std::optional<Permissions> mode;  ///< permissions of a created local object (default 0600)
     Ownership ownership;              ///< whose existing local objects are accepted
     /// Called (from the bridge's threads) with one line for each event a user must see: drops,

@@ -7,6 +7,7 @@
 #include "eventually.hpp"
 #include "ipc_registry.hpp"
 #include "ipckit/bridge/bridge.hpp"
+#include "ipckit/bridge/bridge_status.hpp"
 #include "ipckit/channel/publisher.hpp"
 #include "ipckit/channel/subscriber.hpp"
 #include "ipckit/endpoint/endpoint.hpp"
@@ -126,8 +127,12 @@ protected:
     void SetUp() override {
         dir_ = unique_path("bridgechan");
         ASSERT_EQ(::mkdir(dir_.c_str(), 0700), 0);
+        // The status files of the bridges a test runs (a killed one leaves its file) go to the
+        // test's own directory, removed with it.
+        ASSERT_EQ(::setenv("IPCKIT_RUNTIME_DIR", dir_.c_str(), 1), 0);
     }
     void TearDown() override {
+        ::unsetenv("IPCKIT_RUNTIME_DIR");
         std::error_code ec;
         std::filesystem::remove_all(dir_, ec);
     }
@@ -742,6 +747,114 @@ TEST_F(BridgeTest, CliBenchBridgeWithoutNatsServerSaysSoAndSucceeds) {
     EXPECT_NE(j.value("skipped", std::string()).find("nats-server not found"), std::string::npos)
         << j.dump();
     EXPECT_FALSE(j.contains("rows"));
+}
+
+/// `ipckit bridges --dir DIR --json`: the bridges array (fails the test on bad output).
+nlohmann::json bridges_json(const std::string& dir, bool remove_dead = false) {
+    std::vector<std::string> args{"bridges", "--dir", dir, "--json"};
+    if (remove_dead) {
+        args.emplace_back("--remove-dead");
+    }
+    const RunResult r = ipckit(args);
+    EXPECT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+    const nlohmann::json j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+    EXPECT_FALSE(j.is_discarded()) << r.out;
+    if (j.is_discarded() || !j.contains("bridges")) {
+        return nlohmann::json::array();
+    }
+    EXPECT_EQ(j["schema"], "ipckit.bridges/1");
+    return j["bridges"];
+}
+
+// A running bridge's counters are visible from another process (its status file); SIGTERM
+// removes the file.
+TEST_F(BridgeTest, CliBridgesShowsARunningBridgesCountersFromAnotherProcess) {
+    NatsServer server;
+    const std::string status = dir_ + "/status";
+    auto pub = Publisher::create("st", config());
+    ASSERT_TRUE(pub);
+    auto rx = open_nats(server.url("st"), EndpointRole::Receiver);
+    ASSERT_TRUE(rx);
+    Background bridge({"bridge", "--status-dir", status, chan("st"), server.url("st")});
+    ASSERT_TRUE(
+        eventually(10s, "the status file", [&] { return bridges_json(status).size() == 1; }));
+    constexpr int kCount = 10;
+    for (int i = 0; i < kCount; ++i) {
+        ASSERT_TRUE(pub->send(bytes("s" + std::to_string(i))));
+    }
+    for (int i = 0; i < kCount; ++i) {
+        auto m = rx->receive(Deadline::after(5s));
+        ASSERT_TRUE(m && *m) << i;
+    }
+    nlohmann::json b;
+    ASSERT_TRUE(eventually(5s, "relayed counted", [&] {
+        const auto all = bridges_json(status);
+        b = all.empty() ? nlohmann::json() : all[0];
+        return !all.empty() && b["forward"]["relayed"] == kCount;
+    })) << b.dump();
+    EXPECT_EQ(b["pid"], bridge.pid());
+    EXPECT_EQ(b["state"], "running");
+    EXPECT_EQ(b["from"], chan("st"));
+    EXPECT_EQ(b["to"], server.url("st"));
+    EXPECT_EQ(b["forward"]["dropped"], 0);
+    EXPECT_EQ(b["forward"]["gaps"], 0);
+    EXPECT_EQ(b["back"]["relayed"], 0);
+    EXPECT_EQ(b["reconnects"], 0);
+    // A live bridge's file is not removable.
+    EXPECT_EQ(bridges_json(status, true).size(), 1U);
+    ASSERT_EQ(::kill(bridge.pid(), SIGTERM), 0);
+    const RunResult r = bridge.wait();
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_TRUE(bridges_json(status).empty());
+}
+
+TEST_F(BridgeTest, CliBridgesShowsAKilledBridgeAsDeadAndRemovesIt) {
+    NatsServer server;
+    const std::string status = dir_ + "/status";
+    auto sink = Subscriber::create("dead", config());
+    ASSERT_TRUE(sink);
+    Background bridge({"bridge", "--status-dir", status, server.url("dead"), chan("dead")});
+    ASSERT_TRUE(server.wait_for_subscription("dead", 10s));
+    ASSERT_TRUE(
+        eventually(10s, "the status file", [&] { return bridges_json(status).size() == 1; }));
+    ASSERT_EQ(::kill(bridge.pid(), SIGKILL), 0);
+    (void)bridge.wait();
+    const auto left = bridges_json(status);
+    ASSERT_EQ(left.size(), 1U);
+    EXPECT_EQ(left[0]["state"], "dead");
+    const RunResult text = ipckit({"bridges", "--dir", status});
+    EXPECT_NE(text.out.find("dead (ipckit bridges --remove-dead)"), std::string::npos) << text.out;
+    const auto removed = bridges_json(status, true);
+    ASSERT_EQ(removed.size(), 1U);
+    EXPECT_EQ(removed[0]["removed"], true);
+    EXPECT_TRUE(bridges_json(status).empty());
+}
+
+// Whatever else lies in the status directory is not trusted: a file of another size, or of the
+// right size without the magic, is skipped; a missing directory is an empty list.
+TEST_F(BridgeTest, CliBridgesSkipsFilesThatAreNotStatusFiles) {
+    const std::string status = dir_ + "/status";
+    EXPECT_TRUE(bridges_json(status).empty());
+    ASSERT_EQ(::mkdir(status.c_str(), 0700), 0);
+    std::ofstream(status + "/bridge-1-0.stat") << "short";
+    std::ofstream(status + "/bridge-2-0.stat") << std::string(4096, '\xff');
+    {
+        // The size of a real record with garbage in it: made by a real bridge first.
+        BridgeOptions o;
+        o.status_dir = status;
+        const std::string qa = unique_mq_name("stqa");
+        const std::string qb = unique_mq_name("stqb");
+        o.create = true;
+        auto b = Bridge::open(uri("mq:" + qa), uri("mq:" + qb), o);
+        ASSERT_TRUE(b) << b.error().message();
+        const auto real = list_bridges(status);
+        ASSERT_TRUE(real);
+        ASSERT_EQ(real->size(), 1U);
+        const auto size = std::filesystem::file_size((*real)[0].path);
+        std::ofstream(status + "/bridge-3-0.stat") << std::string(size, 'x');
+        ASSERT_EQ(list_bridges(status)->size(), 1U);  // only the real one
+    }
+    EXPECT_TRUE(bridges_json(status).empty());  // the destroyed Bridge removed its file
 }
 
 TEST_F(BridgeTest, CliAMessageOverMaxPayloadEndsTheBridgeNamingBothSizes) {

@@ -19,7 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -49,6 +51,19 @@ std::string text(std::span<const std::byte> b) {
 std::string fmt_row_start(std::size_t size) {
     std::string s = std::to_string(size);
     return std::string(8 - std::min<std::size_t>(8, s.size()), ' ') + s + " ";
+}
+
+/// Field `key` of an Ipckit header value ("o=...;s=...;..."), or "" when it has none.
+std::string field(const std::string& value, char key) {
+    const std::string want = std::string(1, key) + "=";
+    for (std::size_t pos = 0; pos <= value.size();) {
+        const std::size_t end = std::min(value.find(';', pos), value.size());
+        if (value.compare(pos, want.size(), want) == 0) {
+            return value.substr(pos + want.size(), end - pos - want.size());
+        }
+        pos = end + 1;
+    }
+    return {};
 }
 
 Uri uri(const std::string& text) {
@@ -391,19 +406,23 @@ TEST_F(BridgeTest, ChannelLaneSenderPidOriginAndSequenceTravelInHeaders) {
     for (int i = 1; i <= 2; ++i) {
         natsMsg* m = nullptr;
         ASSERT_EQ(natsSubscription_NextMsg(&m, sub, 5000), NATS_OK);
+        // One header, "Ipckit: o=ORIGIN;s=SEQ;p=PID;l=LANE" (not one header per field).
         const char* v = nullptr;
-        ASSERT_EQ(natsMsgHeader_Get(m, "Ipckit-Lane", &v), NATS_OK);
-        EXPECT_EQ(std::string(v), std::to_string(pub->lane()));
-        ASSERT_EQ(natsMsgHeader_Get(m, "Ipckit-Seq", &v), NATS_OK);
-        EXPECT_EQ(std::string(v), std::to_string(i));
-        ASSERT_EQ(natsMsgHeader_Get(m, "Ipckit-Origin", &v), NATS_OK);
-        EXPECT_EQ(std::string(v).size(), 16U);
+        ASSERT_EQ(natsMsgHeader_Get(m, "Ipckit", &v), NATS_OK);
+        const std::string h(v);
+        EXPECT_EQ(field(h, 'l'), std::to_string(pub->lane())) << h;
+        EXPECT_EQ(field(h, 's'), std::to_string(i)) << h;
+        EXPECT_EQ(field(h, 'o').size(), 16U) << h;
         if (i == 2) {
-            EXPECT_EQ(v, origin) << "one bridge, one origin";
+            EXPECT_EQ(field(h, 'o'), origin) << "one bridge, one origin";
         }
-        origin = v;
-        ASSERT_EQ(natsMsgHeader_Get(m, "Ipckit-Pid", &v), NATS_OK);
-        EXPECT_EQ(std::string(v), std::to_string(::getpid()));  // the bridge (in this process)
+        origin = field(h, 'o');
+        EXPECT_EQ(field(h, 'p'), std::to_string(::getpid())) << h;  // the bridge (this process)
+        const char** keys = nullptr;
+        int count = 0;
+        ASSERT_EQ(natsMsgHeader_Keys(m, &keys, &count), NATS_OK);
+        EXPECT_EQ(count, 1) << "the metadata travels in one header";
+        std::free(static_cast<void*>(keys));
         natsMsg_Destroy(m);
     }
     EXPECT_EQ(b.stop(), "");
@@ -424,8 +443,8 @@ TEST_F(BridgeTest, MissingSequenceNumbersAreCountedAsGaps) {
     auto publish = [&](const char* origin, int seq) {
         natsMsg* m = nullptr;
         ASSERT_EQ(natsMsg_Create(&m, "g", nullptr, "x", 1), NATS_OK);
-        ASSERT_EQ(natsMsgHeader_Set(m, "Ipckit-Origin", origin), NATS_OK);
-        ASSERT_EQ(natsMsgHeader_Set(m, "Ipckit-Seq", std::to_string(seq).c_str()), NATS_OK);
+        const std::string h = std::string("o=") + origin + ";s=" + std::to_string(seq);
+        ASSERT_EQ(natsMsgHeader_Set(m, "Ipckit", h.c_str()), NATS_OK);
         ASSERT_EQ(natsConnection_PublishMsg(nc, m), NATS_OK);
         natsMsg_Destroy(m);
     };
@@ -443,6 +462,50 @@ TEST_F(BridgeTest, MissingSequenceNumbersAreCountedAsGaps) {
     EXPECT_NE(b.reports().find("3 message(s) missing from publisher 00000000000000aa (seq 4..6)"),
               std::string::npos)
         << b.reports();
+    EXPECT_EQ(b.stop(), "");
+    natsConnection_Destroy(nc);
+}
+
+/// The Ipckit header is input from any publisher: malformed or unknown fields, an id that is
+/// not one, numbers out of range and an overlong value are ignored (the message still goes).
+TEST_F(BridgeTest, MalformedIpckitHeaderFieldsAreIgnored) {
+    NatsServer server;
+    const std::string q = unique_mq_name("hm");
+    BridgeOptions create;
+    create.create = true;
+    START_BRIDGE(b, server.url("hm"), "mq:" + q, create);
+    auto rx = Endpoint::open(uri("mq:" + q), EndpointRole::Receiver);
+    ASSERT_TRUE(rx) << rx.error().message();
+    natsConnection* nc = nullptr;
+    ASSERT_EQ(natsConnection_ConnectTo(
+                  &nc, ("nats://127.0.0.1:" + std::to_string(server.port())).c_str()),
+              NATS_OK);
+    const std::string aa = "o=00000000000000aa;";
+    struct Case {
+        std::string header;
+        unsigned priority;  // what the mq receiver sees
+    };
+    const std::vector<Case> cases{
+        {aa + "s=1;P=5", 5},
+        {aa + "s=2;P=99999;t=x;zz=1;;=;q;P", 0},           // priority out of range, junk fields
+        {aa + "s=junk;P=-1", 0},                           // no sequence: no gap counted
+        {aa + "s=100;P=3;x=" + std::string(300, 'y'), 0},  // overlong: all of it ignored
+        {"o=../etc;s=90;P=6", 6},                          // not an id: its sequence is ignored
+        {aa + "s=3;P=4", 4},                               // follows on from 2: no gap
+    };
+    for (const Case& c : cases) {
+        natsMsg* m = nullptr;
+        ASSERT_EQ(natsMsg_Create(&m, "hm", nullptr, "x", 1), NATS_OK);
+        ASSERT_EQ(natsMsgHeader_Set(m, "Ipckit", c.header.c_str()), NATS_OK);
+        ASSERT_EQ(natsConnection_PublishMsg(nc, m), NATS_OK);
+        natsMsg_Destroy(m);
+        ASSERT_EQ(natsConnection_Flush(nc), NATS_OK);
+        auto r = rx->receive(Deadline::after(5s));
+        ASSERT_TRUE(r && *r) << c.header.substr(0, 60) << ": never arrived";
+        EXPECT_EQ((*r)->priority, c.priority) << c.header.substr(0, 60);
+    }
+    EXPECT_EQ(b.stats().gaps, 0U) << b.reports();
+    EXPECT_EQ(b.stats().relayed, cases.size());
     EXPECT_EQ(b.stop(), "");
     natsConnection_Destroy(nc);
 }
@@ -988,10 +1051,10 @@ TEST_F(BridgeTest, JetStreamPublishesAckedWithAMessageIdAndTheConsumerDeliversIn
     natsMsg* first = nullptr;
     ASSERT_EQ(natsSubscription_NextMsg(&first, raw, 5000), NATS_OK);
     const char* id = nullptr;
-    const char* origin = nullptr;
+    const char* meta = nullptr;
     ASSERT_EQ(natsMsgHeader_Get(first, "Nats-Msg-Id", &id), NATS_OK);
-    ASSERT_EQ(natsMsgHeader_Get(first, "Ipckit-Origin", &origin), NATS_OK);
-    EXPECT_EQ(std::string(id), std::string(origin) + "-1");
+    ASSERT_EQ(natsMsgHeader_Get(first, "Ipckit", &meta), NATS_OK);
+    EXPECT_EQ(std::string(id), field(meta, 'o') + "-1");
     natsMsg_Destroy(first);
     natsSubscription_Destroy(raw);
     natsConnection_Destroy(nc);

@@ -296,7 +296,7 @@ void parse_message(natsMsg* m, const NatsMeta* meta, Relayed& out) {
 
 /// Origin ids looked up by string_view (no std::string per message).
 struct OriginHash {
-    using is_transparent = void;
+    using is_transparent = void;  // NOLINT(readability-identifier-naming): the standard's name
     std::size_t operator()(std::string_view s) const noexcept {
         return std::hash<std::string_view>{}(s);
     }

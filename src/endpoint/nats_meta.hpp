@@ -9,6 +9,9 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
+#include <array>
+#include <charconv>
 #include <climits>
 #include <cstdint>
 #include <optional>
@@ -36,30 +39,38 @@ struct NatsMeta {
 
 /// Appends `key=n;` to `out`.
 inline void append_nats_field(std::string& out, char key, std::uint64_t n) {
-    char digits[20];
-    std::size_t i = sizeof digits;
-    do {
-        digits[--i] = static_cast<char>('0' + n % 10);
-        n /= 10;
-    } while (n != 0);
+    std::array<char, 20> digits{};
+    const auto r = std::to_chars(digits.data(), digits.data() + digits.size(), n);
     out += key;
     out += '=';
-    out.append(digits + i, sizeof digits - i);
+    out.append(digits.data(), r.ptr);
     out += ';';
 }
 
 inline bool valid_nats_origin(std::string_view o) {
-    if (o.empty() || o.size() > kMaxNatsOriginLength) {
-        return false;
-    }
-    for (const char c : o) {
-        const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-                        (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
-        if (!ok) {
-            return false;
-        }
-    }
-    return true;
+    return !o.empty() && o.size() <= kMaxNatsOriginLength && std::ranges::all_of(o, [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               c == '-' || c == '_';
+    });
+}
+
+/// The numeric fields: key and bounds; parse_nats_meta keeps them in this order.
+struct NatsNumberField {
+    char key;
+    std::int64_t min;
+    std::int64_t max;
+};
+inline constexpr std::array<NatsNumberField, 5> kNatsNumberFields{{
+    {'s', 1, INT64_MAX},
+    {'p', 1, INT_MAX},
+    {'P', 0, kMaxNatsMqPriority},
+    {'t', 1, LONG_MAX},
+    {'l', 0, UINT32_MAX},
+}};
+
+template <typename T>
+std::optional<T> narrowed(const std::optional<std::int64_t>& n) {
+    return n ? std::optional<T>(static_cast<T>(*n)) : std::nullopt;
 }
 
 /// The fields of `value`: `;`-separated `k=v`, each number parsed bounded; unknown keys,
@@ -70,6 +81,7 @@ inline NatsMeta parse_nats_meta(std::string_view value) {
     if (value.size() > kMaxNatsMetaLength) {
         return m;
     }
+    std::array<std::optional<std::int64_t>, kNatsNumberFields.size()> numbers{};
     while (!value.empty()) {
         const std::size_t end = std::min(value.find(';'), value.size());
         const std::string_view field = value.substr(0, end);
@@ -78,41 +90,26 @@ inline NatsMeta parse_nats_meta(std::string_view value) {
             continue;
         }
         const std::string_view v = field.substr(2);
-        switch (field[0]) {
-            case 'o':
-                if (valid_nats_origin(v)) {
-                    m.origin = v;
-                }
-                break;
-            case 's':
-                if (const auto n = parse_integer(v, 1, INT64_MAX)) {
-                    m.seq = static_cast<std::uint64_t>(*n);
-                }
-                break;
-            case 'p':
-                if (const auto n = parse_integer(v, 1, INT_MAX)) {
-                    m.pid = static_cast<pid_t>(*n);
-                }
-                break;
-            case 'P':
-                if (const auto n = parse_integer(v, 0, kMaxNatsMqPriority)) {
-                    m.priority = static_cast<unsigned>(*n);
-                }
-                break;
-            case 't':
-                if (const auto n = parse_integer(v, 1, LONG_MAX)) {
-                    m.type = static_cast<long>(*n);
-                }
-                break;
-            case 'l':
-                if (const auto n = parse_integer(v, 0, UINT32_MAX)) {
-                    m.lane = static_cast<std::uint32_t>(*n);
-                }
-                break;
-            default:
-                break;  // a later version's field
+        if (field[0] == 'o') {
+            if (valid_nats_origin(v)) {
+                m.origin = v;
+            }
+            continue;
         }
+        for (std::size_t i = 0; i < kNatsNumberFields.size(); ++i) {
+            const NatsNumberField& f = kNatsNumberFields.at(i);
+            if (field[0] == f.key) {
+                if (const auto n = parse_integer(v, f.min, f.max)) {
+                    numbers.at(i) = *n;
+                }
+            }
+        }  // any other key: a later version's field
     }
+    m.seq = narrowed<std::uint64_t>(numbers[0]);
+    m.pid = narrowed<pid_t>(numbers[1]);
+    m.priority = narrowed<unsigned>(numbers[2]);
+    m.type = narrowed<long>(numbers[3]);
+    m.lane = narrowed<std::uint32_t>(numbers[4]);
     return m;
 }
 

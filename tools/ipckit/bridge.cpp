@@ -207,8 +207,8 @@ void register_bridge(CLI::App& root, std::vector<Command>& commands) {
         "nats://HOST:PORT/SUBJECT.\n"
         "A wildcard subject ('*', '>') may be the FROM side: every match goes to the one local\n"
         "endpoint. Core NATS is at most once: what it loses is counted from the sequence numbers\n"
-        "the bridge stamps on each message (Ipckit-Seq) and reported on stderr as gaps. mq\n"
-        "priority and SysV type travel in headers and are restored on the far side.\n"
+        "the bridge stamps on each message (its Ipckit header) and reported on stderr as gaps.\n"
+        "mq priority and SysV type travel in that header and are restored on the far side.\n"
         "When the local side is full the bridge waits (nothing dropped) unless --lossy, which\n"
         "drops, counts and reports. A lost server connection is retried with backoff;\n"
         "after --max-retries retries (also at start) the bridge exits 1.");

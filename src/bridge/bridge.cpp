@@ -7,7 +7,9 @@
 #include "bridge/bridge_side.hpp"
 #include "ipckit/core/assert.hpp"
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -31,6 +33,7 @@ bool has_wildcard(const NatsUri& u) {
 struct Pump {
     Source* source = nullptr;
     Sink* sink = nullptr;
+    int dir = 0;  ///< 0: FROM -> TO; 1: TO -> FROM (--both)
 };
 
 /// Reports drops: the first at once, then at most one summary line a second.
@@ -76,6 +79,7 @@ struct Bridge::Impl {
     std::unique_ptr<Sink> nats_sink;
     std::vector<Pump> pumps;
     DropReporter drops{shared};
+    detail::StatusWriterPtr status;  // the status file, when options.status_dir is set
 
     /// Delivers `m` by the policy (Block: waits, in slices so stop() is seen; Drop: counts).
     /// False when stop() came while it waited: the message is not settled.
@@ -83,9 +87,9 @@ struct Bridge::Impl {
         if (shared.options.on_full == BridgeFullPolicy::Drop) {
             IPCKIT_TRY_ASSIGN(const bool sent, p.sink->send(m, Deadline::now()));
             if (sent) {
-                ++shared.relayed;
+                shared.add_relayed(p.dir);
             } else {
-                ++shared.dropped;
+                shared.add_dropped(p.dir);
                 drops.dropped(p.sink->name());
             }
             return true;
@@ -94,7 +98,7 @@ struct Bridge::Impl {
             IPCKIT_TRY_ASSIGN(const bool sent,
                               p.sink->send(m, Deadline::after(detail::kStopSlice)));
             if (sent) {
-                ++shared.relayed;
+                shared.add_relayed(p.dir);
                 return true;
             }
             if (shared.stop) {  // stopped while the far side stayed full: say so, never hide it
@@ -103,7 +107,7 @@ struct Bridge::Impl {
                                   ": stopped while it was full: 1 message left unacknowledged "
                                   "(JetStream delivers it again)");
                 } else {
-                    ++shared.dropped;
+                    shared.add_dropped(p.dir);
                     shared.report(p.sink->name() +
                                   ": stopped while it was full: 1 message taken and not "
                                   "delivered");
@@ -113,17 +117,35 @@ struct Bridge::Impl {
         }
     }
 
+    /// One received message: marked, delivered by the policy, settled.
+    Result<void> relay(const Pump& p, const Relayed& m) {
+        IPCKIT_TRY(p.source->delivering(p.sink->mark()));
+        IPCKIT_TRY_ASSIGN(const bool settled, deliver(p, m));
+        if (settled) {
+            IPCKIT_TRY(p.source->settled());
+        }
+        return {};
+    }
+
+    /// Receive, deliver, settle. A buffering sink (NATS) is written out as soon as the source
+    /// has nothing more ready: under load messages go in batches, one by one they go at once.
     Result<void> pump(const Pump& p) {
+        Relayed m;  // reused: its buffer keeps its capacity
+        const bool buffering = p.sink->buffers();
+        bool unflushed = false;
         while (!shared.stop) {
-            IPCKIT_TRY_ASSIGN(auto m, p.source->receive(Deadline::after(detail::kStopSlice)));
-            if (!m) {
+            const Deadline until =
+                unflushed ? Deadline::now() : Deadline::after(detail::kStopSlice);
+            IPCKIT_TRY_ASSIGN(const bool got, p.source->receive(m, until));
+            if (!got) {
+                if (unflushed) {
+                    IPCKIT_TRY(p.sink->idle());
+                    unflushed = false;
+                }
                 continue;
             }
-            IPCKIT_TRY(p.source->delivering(p.sink->mark()));
-            IPCKIT_TRY_ASSIGN(const bool settled, deliver(p, *m));
-            if (settled) {
-                IPCKIT_TRY(p.source->settled());
-            }
+            IPCKIT_TRY(relay(p, m));
+            unflushed = buffering;
         }
         drops.finish(p.sink->name());
         return p.sink->flush();
@@ -135,25 +157,86 @@ struct Bridge::Impl {
         IPCKIT_TRY_ASSIGN(auto src, detail::open_local(from, true, false, shared));
         local.source = std::move(src.source);
         pumps.push_back({local.source.get(), local.sink.get()});
+        local.source->want_meta(local.sink->uses_meta());
         return {};
     }
 
     /// The NATS halves over `link` and their pumps: NATS -> local when the local side is a
     /// sink, local -> NATS when it is a source.
-    Result<void> open_nats_pumps(const NatsUri& n, bool local_source, bool local_sink) {
+    /// `nats_is_from`: NATS is the FROM side (its pump is direction 0).
+    Result<void> open_nats_pumps(const NatsUri& n,
+                                 bool local_source,
+                                 bool local_sink,
+                                 bool nats_is_from) {
         const bool js = !shared.options.jetstream.empty();
         if (local_sink) {
             IPCKIT_TRY_ASSIGN(
                 nats_source,
                 js ? detail::jetstream_source(*link, n) : detail::nats_source(*link, n));
-            pumps.push_back({nats_source.get(), local.sink.get()});
+            const int dir = nats_is_from ? 0 : 1;
+            pumps.push_back({nats_source.get(), local.sink.get(), dir});
+            nats_source->want_meta(local.sink->uses_meta());
+            nats_source->direction = dir;
         }
         if (local_source) {
             IPCKIT_TRY_ASSIGN(nats_sink,
                               js ? detail::jetstream_sink(*link, n) : detail::nats_sink(*link, n));
-            pumps.push_back({local.source.get(), nats_sink.get()});
+            const int dir = nats_is_from ? 1 : 0;
+            pumps.push_back({local.source.get(), nats_sink.get(), dir});
+            local.source->direction = dir;
         }
         return {};
+    }
+
+    /// The status file (best effort: a failure is reported, the bridge runs without it).
+    void open_status(const Uri& from, const Uri& to) {
+        if (shared.options.status_dir.empty()) {
+            return;
+        }
+        auto w = detail::open_status(shared.options.status_dir, from.text(), to.text());
+        if (!w) {
+            shared.report("no status file: " + w.error().message());
+            return;
+        }
+        status = std::move(*w);
+        detail::update_status(*status, shared);
+    }
+
+    /// Runs the pumps (the first on this thread) and, with a status file, refreshes it every
+    /// 100 ms until they end.
+    Result<void> run_pumps() {
+        std::atomic<bool> done{false};
+        std::mutex mu;
+        std::condition_variable cv;
+        std::thread refresher;
+        if (status) {
+            refresher = std::thread([&] {
+                std::unique_lock lock(mu);
+                while (!cv.wait_for(lock, detail::kStopSlice, [&] { return done.load(); })) {
+                    detail::update_status(*status, shared);
+                }
+            });
+        }
+        Result<void> second;
+        std::thread t;
+        if (pumps.size() > 1) {
+            t = std::thread([this, &second] { second = guarded(pumps[1]); });
+        }
+        auto first = guarded(pumps[0]);
+        if (t.joinable()) {
+            t.join();
+        }
+        if (refresher.joinable()) {
+            {
+                const std::lock_guard lock(mu);
+                done = true;
+            }
+            cv.notify_all();
+            refresher.join();
+        }
+        status.reset();  // a stopped bridge has no status file
+        IPCKIT_TRY(std::move(first));
+        return second;
     }
 
     /// Runs a pump; an error stops the others.
@@ -235,6 +318,7 @@ Result<Bridge> Bridge::open(const Uri& from, const Uri& to, const BridgeOptions&
     BridgeShared& shared = impl->shared;
     if (nfrom == nullptr && nto == nullptr) {
         IPCKIT_TRY(impl->open_local_to_local(from, to));
+        impl->open_status(from, to);
         return Bridge(std::move(impl));
     }
     const NatsUri& n = nfrom != nullptr ? *nfrom : *nto;
@@ -244,22 +328,14 @@ Result<Bridge> Bridge::open(const Uri& from, const Uri& to, const BridgeOptions&
     // The local side first: a missing queue is reported before waiting for a server.
     IPCKIT_TRY_ASSIGN(impl->local, detail::open_local(local, local_source, local_sink, shared));
     IPCKIT_TRY_ASSIGN(impl->link, detail::connect_nats(n, shared));
-    IPCKIT_TRY(impl->open_nats_pumps(n, local_source, local_sink));
+    IPCKIT_TRY(impl->open_nats_pumps(n, local_source, local_sink, nfrom != nullptr));
+    impl->open_status(from, to);
     return Bridge(std::move(impl));
 }
 
 Result<void> Bridge::run() {
     IPCKIT_ASSERT(impl_ != nullptr, "use of a moved-from Bridge");
-    Impl& impl = *impl_;
-    if (impl.pumps.size() == 1) {
-        return impl.guarded(impl.pumps[0]);
-    }
-    Result<void> second;
-    std::thread t([&impl, &second] { second = impl.guarded(impl.pumps[1]); });
-    auto first = impl.guarded(impl.pumps[0]);
-    t.join();
-    IPCKIT_TRY(std::move(first));
-    return second;
+    return impl_->run_pumps();
 }
 
 void Bridge::stop() noexcept {

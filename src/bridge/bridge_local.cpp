@@ -7,9 +7,12 @@
 #include "ipckit/channel/publisher.hpp"
 #include "ipckit/channel/subscriber.hpp"
 #include "ipckit/endpoint/endpoint.hpp"
+#include "ipckit/message/posix_mq.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <utility>
@@ -23,34 +26,91 @@ bool is_full(const Error& e) {
            e.code() == std::errc::resource_unavailable_try_again;
 }
 
+/// A POSIX queue unlinked under the bridge goes on working through the descriptor it holds
+/// (nobody can open it any more): a second descriptor of the same queue, opened right after the
+/// endpoint, tells from st_nlink == 0 that the name is gone. Looked at before each send, and once
+/// per wait slice while receiving.
+class MqWatch {
+public:
+    static Result<std::optional<MqWatch>> open(const Uri& uri, Access access, const Ownership& o) {
+        const auto* mq = uri.get_if<PosixMqUri>();
+        if (mq == nullptr) {
+            return std::optional<MqWatch>();
+        }
+        auto q = PosixMq::open(mq->name, access, o);
+        if (!q) {
+            if (q.error().code() == std::errc::no_such_file_or_directory) {
+                return removed(uri.object_string());
+            }
+            return std::move(q).error();
+        }
+        return std::optional<MqWatch>(MqWatch(std::move(*q), uri.object_string()));
+    }
+    /// Error once the queue's name is gone. `every_call`: before each send (nothing goes into
+    /// a removed queue); else at most one fstat per kStopSlice (a receiver).
+    Result<void> check(bool every_call) {
+        const auto now = std::chrono::steady_clock::now();
+        if (!every_call && now - last_ < kStopSlice) {
+            return {};
+        }
+        last_ = now;
+        struct stat st {};
+        if (::fstat(q_.native_handle(), &st) == 0 && st.st_nlink == 0) {
+            return removed(name_);
+        }
+        return {};
+    }
+
+private:
+    MqWatch(PosixMq q, std::string name) : q_(std::move(q)), name_(std::move(name)) {}
+    static Error removed(const std::string& name) {
+        return {std::errc::identifier_removed,
+                "mq",
+                name,
+                "the queue was removed (unlinked) while the bridge used it"};
+    }
+    PosixMq q_;
+    std::string name_;
+    std::chrono::steady_clock::time_point last_{};
+};
+
 class EndpointSource final : public Source {
 public:
-    explicit EndpointSource(Endpoint ep) : ep_(std::move(ep)) {}
-    Result<std::optional<Relayed>> receive(Deadline deadline) override {
+    EndpointSource(Endpoint ep, std::optional<MqWatch> watch)
+        : ep_(std::move(ep)), watch_(std::move(watch)) {}
+    Result<bool> receive(Relayed& out, Deadline deadline) override {
         IPCKIT_TRY_ASSIGN(auto m, ep_.receive(deadline));
+        if (watch_) {
+            IPCKIT_TRY(watch_->check(false));
+        }
         if (!m) {
-            return std::optional<Relayed>();
+            return false;
         }
-        Relayed r;
-        r.data = std::move(m->data);
-        r.meta.priority = m->priority;
-        r.meta.type = m->type;
+        out.data = std::move(m->data);
+        out.meta = {};
+        out.meta.priority = m->priority;
+        out.meta.type = m->type;
         if (m->credentials) {
-            r.meta.pid = m->credentials->pid;
+            out.meta.pid = m->credentials->pid;
         } else if (m->sender_pid) {
-            r.meta.pid = m->sender_pid;
+            out.meta.pid = m->sender_pid;
         }
-        return std::optional<Relayed>(std::move(r));
+        return true;
     }
 
 private:
     Endpoint ep_;
+    std::optional<MqWatch> watch_;
 };
 
 class EndpointSink final : public Sink {
 public:
-    explicit EndpointSink(Endpoint ep) : ep_(std::move(ep)) {}
+    EndpointSink(Endpoint ep, std::optional<MqWatch> watch)
+        : ep_(std::move(ep)), watch_(std::move(watch)) {}
     Result<bool> send(const Relayed& m, Deadline deadline) override {
+        if (watch_) {
+            IPCKIT_TRY(watch_->check(true));
+        }
         SendOptions o;
         o.priority = m.meta.priority;
         o.type = m.meta.type;
@@ -68,6 +128,7 @@ public:
 
 private:
     Endpoint ep_;
+    std::optional<MqWatch> watch_;
 };
 
 /// The channel's Subscriber; skips what the bridge's own publisher (lane `own_lane`) wrote.
@@ -78,24 +139,24 @@ public:
                BridgeShared& shared,
                std::string name)
         : sub_(std::move(s)), own_lane_(own_lane), shared_(shared), name_(std::move(name)) {}
-    Result<std::optional<Relayed>> receive(Deadline deadline) override {
+    Result<bool> receive(Relayed& out, Deadline deadline) override {
         for (;;) {
-            IPCKIT_TRY_ASSIGN(auto got, sub_.receive_until(buf_, deadline));
+            IPCKIT_TRY_ASSIGN(auto got, sub_.receive_until(out.data, deadline));
             if (!got) {
-                return std::optional<Relayed>();
+                return false;
             }
             if (got->lost_before > 0) {  // lapped (overwrite policy) or a publisher died
-                shared_.gaps += got->lost_before;
+                shared_.add_gaps(direction, got->lost_before);
                 shared_.report(name_ + ": " + std::to_string(got->lost_before) +
                                " message(s) lost in the channel before the bridge read them");
             }
             if (own_lane_ && got->publisher == *own_lane_) {
                 continue;  // delivered by this bridge: never sent back
             }
-            Relayed r;
-            r.data.assign(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(got->size));
-            r.meta.lane = got->publisher;
-            return std::optional<Relayed>(std::move(r));
+            out.data.resize(got->size);  // shrinking keeps the capacity for the next one
+            out.meta = {};
+            out.meta.lane = got->publisher;
+            return true;
         }
     }
 
@@ -104,7 +165,6 @@ private:
     std::optional<std::uint32_t> own_lane_;
     BridgeShared& shared_;
     std::string name_;
-    std::vector<std::byte> buf_;
 };
 
 class ChanSink final : public Sink {
@@ -122,6 +182,7 @@ public:
         return pub_.send_until(m.data, deadline);
     }
     [[nodiscard]] const std::string& name() const noexcept override { return name_; }
+    [[nodiscard]] bool uses_meta() const noexcept override { return false; }
     [[nodiscard]] std::uint32_t lane() const noexcept { return pub_.lane(); }
     [[nodiscard]] std::optional<DeliveryMark> mark() const override {
         return DeliveryMark{pub_.lane(), ::getpid(), pub_.published_count()};
@@ -209,11 +270,13 @@ Result<LocalSide> open_local(const Uri& uri,
     const EndpointOptions eo = endpoint_options(shared.options);
     if (want_sink) {
         IPCKIT_TRY_ASSIGN(Endpoint ep, Endpoint::open(uri, EndpointRole::Sender, eo));
-        side.sink = std::make_unique<EndpointSink>(std::move(ep));
+        IPCKIT_TRY_ASSIGN(auto watch, MqWatch::open(uri, Access::WriteOnly, eo.ownership));
+        side.sink = std::make_unique<EndpointSink>(std::move(ep), std::move(watch));
     }
     if (want_source) {
         IPCKIT_TRY_ASSIGN(Endpoint ep, Endpoint::open(uri, EndpointRole::Receiver, eo));
-        side.source = std::make_unique<EndpointSource>(std::move(ep));
+        IPCKIT_TRY_ASSIGN(auto watch, MqWatch::open(uri, Access::ReadOnly, eo.ownership));
+        side.source = std::make_unique<EndpointSource>(std::move(ep), std::move(watch));
     }
     return side;
 }

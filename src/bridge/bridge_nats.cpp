@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 // The NATS half of a bridge over libnats: one connection (reconnecting with exponential backoff,
-// no echo of its own publications), a publishing Sink that stamps Ipckit-Origin/Ipckit-Seq and
-// the metadata headers, and a subscribing Source that restores the metadata and counts the
-// sequence numbers that never arrived (docs/design/bridge.md).
+// no echo of its own publications), a publishing Sink that stamps origin, sequence and the
+// metadata into one Ipckit header (endpoint/nats_meta.hpp), and a subscribing Source that restores
+// the metadata and counts the sequence numbers that never arrived (docs/design/bridge.md).
 #include "bridge/bridge_side.hpp"
 #include "bridge/state_file.hpp"
+#include "endpoint/nats_meta.hpp"
 #include "endpoint/nats_support.hpp"
 #include "ipckit/core/unique_fd.hpp"
 #include "ipckit/core/units.hpp"
@@ -19,12 +20,15 @@
 #include <climits>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <nats/nats.h>
 #include <random>
+#include <stop_token>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -32,22 +36,11 @@ namespace ipckit::detail {
 
 namespace {
 
-constexpr const char* kOriginHeader = "Ipckit-Origin";
-constexpr const char* kSeqHeader = "Ipckit-Seq";
-constexpr const char* kPidHeader = "Ipckit-Pid";
-constexpr const char* kPrioHeader = "Ipckit-Prio";
-constexpr const char* kTypeHeader = "Ipckit-Type";
-constexpr const char* kLaneHeader = "Ipckit-Lane";
 /// One connect attempt's TCP/handshake timeout.
 constexpr std::int64_t kAttemptTimeoutMs = 2000;
 /// A receiving bridge remembers this many origins for gap counting; beyond it starts afresh
 /// (a hostile publisher cannot make it allocate more).
 constexpr std::size_t kMaxOrigins = 4096;
-/// An origin id longer than this is not one of ours: its sequence is ignored.
-constexpr std::size_t kMaxOriginLength = 64;
-constexpr unsigned kMaxMqPriority = 32767;
-
-
 
 /// A random 64-bit id in hex: tells this bridge's messages from every other's.
 std::string random_origin() {
@@ -61,17 +54,13 @@ std::string random_origin() {
     return s;
 }
 
-/// A header value as an integer in [min, max], or nullopt (missing or malformed: ignored).
-std::optional<std::int64_t> header_number(natsMsg* m,
-                                          const char* key,
-                                          std::int64_t min,
-                                          std::int64_t max) {
+/// The fields of `m`'s Ipckit header (all empty without one).
+NatsMeta meta_of(natsMsg* m) {
     const char* v = nullptr;
-    if (natsMsgHeader_Get(m, key, &v) != NATS_OK || v == nullptr) {
-        return std::nullopt;
+    if (natsMsgHeader_Get(m, kNatsMetaHeader, &v) != NATS_OK || v == nullptr) {
+        return {};
     }
-    const auto n = parse_integer(v, min, max);
-    return n ? std::optional<std::int64_t>(*n) : std::nullopt;
+    return parse_nats_meta(v);
 }
 
 }  // namespace
@@ -221,9 +210,10 @@ void NatsLinkDeleter::operator()(NatsLink* p) const noexcept {
 
 namespace {
 
-/// The NATS message of `m` on `subject` with the bridge's headers (Ipckit-Origin, -Seq, -Pid
-/// and the metadata). `extra_header_bytes`: what JetStream adds (Nats-Msg-Id, ...). A message
-/// that would exceed the server's max_payload is errc::message_size naming both sizes.
+/// The NATS message of `m` on `subject` with the bridge's Ipckit header (origin, seq, pid and
+/// the metadata; `own_pid`: "p=PID;" when the source tells none). `extra_header_bytes`: what
+/// JetStream adds (Nats-Msg-Id, ...). A message that would exceed the server's max_payload is
+/// errc::message_size naming both sizes.
 Result<NatsPtr<natsMsg>> make_message(const NatsLink& link,
                                       const std::string& subject,
                                       const std::string& url,
@@ -241,27 +231,31 @@ Result<NatsPtr<natsMsg>> make_message(const NatsLink& link,
         return nats_error(s, "nats publish", url);
     }
     NatsPtr<natsMsg> msg(raw);
-    std::size_t header_bytes = std::string_view("NATS/1.0\r\n\r\n").size() + extra_header_bytes;
-    auto set = [&](const char* key, const std::string& value) {
-        header_bytes += std::string_view(key).size() + 2 + value.size() + 2;
-        return natsMsgHeader_Set(msg.get(), key, value.c_str());
-    };
-    s = set(kOriginHeader, link.origin());
-    if (s == NATS_OK) {
-        s = set(kSeqHeader, std::to_string(seq));
+    std::string value;
+    value.reserve(96);
+    value += "o=";
+    value += link.origin();
+    value += ';';
+    append_nats_field(value, 's', seq);
+    if (m.meta.pid) {
+        append_nats_field(value, 'p', static_cast<std::uint64_t>(*m.meta.pid));
+    } else {
+        value += own_pid;
     }
-    if (s == NATS_OK) {
-        s = set(kPidHeader, m.meta.pid ? std::to_string(*m.meta.pid) : own_pid);
+    if (m.meta.priority) {
+        append_nats_field(value, 'P', *m.meta.priority);
     }
-    if (s == NATS_OK && m.meta.priority) {
-        s = set(kPrioHeader, std::to_string(*m.meta.priority));
+    if (m.meta.type) {
+        append_nats_field(value, 't', static_cast<std::uint64_t>(*m.meta.type));
     }
-    if (s == NATS_OK && m.meta.type) {
-        s = set(kTypeHeader, std::to_string(*m.meta.type));
+    if (m.meta.lane) {
+        append_nats_field(value, 'l', *m.meta.lane);
     }
-    if (s == NATS_OK && m.meta.lane) {
-        s = set(kLaneHeader, std::to_string(*m.meta.lane));
-    }
+    value.pop_back();  // the last ';'
+    const std::size_t header_bytes = std::string_view("NATS/1.0\r\n\r\n").size() +
+                                     extra_header_bytes + std::string_view(kNatsMetaHeader).size() +
+                                     2 + value.size() + 2;
+    s = natsMsgHeader_Set(msg.get(), kNatsMetaHeader, value.c_str());
     if (s != NATS_OK) {
         return nats_error(s, "nats publish", url);
     }
@@ -280,28 +274,33 @@ Result<NatsPtr<natsMsg>> make_message(const NatsLink& link,
     return msg;
 }
 
-/// The payload and the metadata headers of `m` (malformed values are ignored).
-Relayed parse_message(natsMsg* m) {
-    Relayed r;
+/// The payload of `m` into `out`, and with `meta` (its parsed Ipckit header) the metadata.
+/// Without it none is set: a channel sink restores none.
+void parse_message(natsMsg* m, const NatsMeta* meta, Relayed& out) {
     const auto* data = reinterpret_cast<const std::byte*>(natsMsg_GetData(m));
     const int len = natsMsg_GetDataLength(m);
     if (data != nullptr && len > 0) {
-        r.data.assign(data, data + len);
+        out.data.assign(data, data + len);
+    } else {
+        out.data.clear();
     }
-    if (const auto p = header_number(m, kPrioHeader, 0, kMaxMqPriority)) {
-        r.meta.priority = static_cast<unsigned>(*p);
+    out.meta = {};
+    if (meta == nullptr) {
+        return;
     }
-    if (const auto t = header_number(m, kTypeHeader, 1, LONG_MAX)) {
-        r.meta.type = static_cast<long>(*t);
-    }
-    if (const auto l = header_number(m, kLaneHeader, 0, UINT32_MAX)) {
-        r.meta.lane = static_cast<std::uint32_t>(*l);
-    }
-    if (const auto p = header_number(m, kPidHeader, 1, INT_MAX)) {
-        r.meta.pid = static_cast<pid_t>(*p);
-    }
-    return r;
+    out.meta.priority = meta->priority;
+    out.meta.type = meta->type;
+    out.meta.lane = meta->lane;
+    out.meta.pid = meta->pid;
 }
+
+/// Origin ids looked up by string_view (no std::string per message).
+struct OriginHash {
+    using is_transparent = void;  // NOLINT(readability-identifier-naming): the standard's name
+    std::size_t operator()(std::string_view s) const noexcept {
+        return std::hash<std::string_view>{}(s);
+    }
+};
 
 class NatsSink final : public Sink {
 public:
@@ -309,7 +308,7 @@ public:
         : link_(link)
         , subject_(std::move(subject))
         , url_(std::move(url))
-        , own_pid_(std::to_string(::getpid())) {}
+        , own_pid_("p=" + std::to_string(::getpid()) + ";") {}
 
     Result<bool> send(const Relayed& m, Deadline /*deadline*/) override {
         IPCKIT_TRY_ASSIGN(const NatsPtr<natsMsg> msg,
@@ -336,14 +335,53 @@ public:
         return {};
     }
 
+    [[nodiscard]] bool buffers() const noexcept override {
+        return !link_.shared().options.low_latency;  // SendAsap writes each publish itself
+    }
+
+    /// libnats writes its buffer itself only after about a millisecond (its flusher thread
+    /// waits for more) or when it is full; a flush writes it at once, with a PING whose PONG it
+    /// then awaits. So the flush runs on this sink's own thread: the pump goes back to its
+    /// source at once. Errors are left to the next publish (a lost connection is retried by
+    /// libnats, a closed one ends it there).
+    Result<void> idle() override {
+        {
+            const std::lock_guard lock(flush_mu_);
+            flush_wanted_ = true;
+        }
+        flush_cv_.notify_one();
+        return {};
+    }
+
     [[nodiscard]] const std::string& name() const noexcept override { return url_; }
 
 private:
+    /// How long the flusher waits for the server's PONG (the data is written before).
+    static constexpr std::int64_t kIdleFlushWaitMs = 100;
+
+    void flusher(const std::stop_token& stop) {
+        std::unique_lock lock(flush_mu_);
+        for (;;) {
+            flush_cv_.wait(lock, stop, [this] { return flush_wanted_; });
+            if (stop.stop_requested()) {
+                return;
+            }
+            flush_wanted_ = false;
+            lock.unlock();
+            (void)natsConnection_FlushTimeout(link_.conn(), kIdleFlushWaitMs);
+            lock.lock();
+        }
+    }
+
     NatsLink& link_;
     std::string subject_;
     std::string url_;
     std::string own_pid_;
     std::uint64_t seq_ = 0;
+    std::mutex flush_mu_;
+    std::condition_variable_any flush_cv_;
+    bool flush_wanted_ = false;
+    std::jthread flush_thread_{[this](const std::stop_token& st) { flusher(st); }};  // last
 };
 
 class NatsSource final : public Source {
@@ -351,7 +389,7 @@ public:
     NatsSource(NatsLink& link, natsSubscription* sub, std::string url)
         : link_(link), sub_(sub), url_(std::move(url)) {}
 
-    Result<std::optional<Relayed>> receive(Deadline deadline) override {
+    Result<bool> receive(Relayed& out, Deadline deadline) override {
         for (;;) {
             natsMsg* raw = nullptr;
             const auto left =
@@ -360,7 +398,7 @@ public:
                 natsSubscription_NextMsg(&raw, sub_.get(), std::max<std::int64_t>(left, 1));
             if (s == NATS_TIMEOUT) {
                 count_dropped();
-                return std::optional<Relayed>();
+                return false;
             }
             if (s == NATS_SLOW_CONSUMER) {  // libnats dropped some: count them, go on
                 count_dropped();
@@ -373,35 +411,36 @@ public:
                 return nats_error(s, "nats receive", url_);
             }
             const NatsPtr<natsMsg> msg(raw);
-            if (auto r = take(msg.get())) {
-                return r;
+            if (take(msg.get(), out)) {
+                return true;
             }
         }
     }
 
+    void want_meta(bool wanted) override { want_meta_ = wanted; }
+
 private:
-    /// The message as a Relayed, or nullopt for one of this bridge's own (never echoed).
-    std::optional<Relayed> take(natsMsg* m) {
-        const char* origin = nullptr;
-        if (natsMsgHeader_Get(m, kOriginHeader, &origin) == NATS_OK && origin != nullptr &&
-            std::string_view(origin).size() <= kMaxOriginLength) {
-            if (origin == link_.origin()) {
-                return std::nullopt;
+    /// The message into `out`; false for one of this bridge's own (never echoed).
+    bool take(natsMsg* m, Relayed& out) {
+        const NatsMeta meta = meta_of(m);
+        if (!meta.origin.empty()) {
+            if (meta.origin == link_.origin()) {
+                return false;
             }
-            if (const auto seq = header_number(m, kSeqHeader, 1, INT64_MAX)) {
-                count_gap(origin, static_cast<std::uint64_t>(*seq));
+            if (meta.seq) {
+                count_gap(meta.origin, *meta.seq);
             }
         }
-        Relayed r = parse_message(m);
+        parse_message(m, want_meta_ ? &meta : nullptr, out);
         ++received_;
         if (received_ % 1024 == 0) {
             count_dropped();
         }
-        return r;
+        return true;
     }
 
     /// The first message of an origin sets its baseline; later ones must follow on.
-    void count_gap(const std::string& origin, std::uint64_t seq) {
+    void count_gap(std::string_view origin, std::uint64_t seq) {
         auto it = last_seq_.find(origin);
         if (it == last_seq_.end()) {
             if (last_seq_.size() >= kMaxOrigins) {
@@ -412,11 +451,11 @@ private:
         }
         if (seq > it->second + 1) {
             const std::uint64_t missing = seq - it->second - 1;
-            link_.shared().gaps += missing;
+            link_.shared().add_gaps(direction, missing);
             link_.shared().report(url_ + ": " + std::to_string(missing) +
-                                  " message(s) missing from publisher " + origin + " (seq " +
-                                  std::to_string(it->second + 1) + ".." + std::to_string(seq - 1) +
-                                  "): lost by core NATS (at most once)");
+                                  " message(s) missing from publisher " + std::string(origin) +
+                                  " (seq " + std::to_string(it->second + 1) + ".." +
+                                  std::to_string(seq - 1) + "): lost by core NATS (at most once)");
         }
         it->second = std::max(it->second, seq);
     }
@@ -427,7 +466,7 @@ private:
         if (natsSubscription_GetDropped(sub_.get(), &n) == NATS_OK && n > dropped_seen_) {
             const auto more = static_cast<std::uint64_t>(n - dropped_seen_);
             dropped_seen_ = n;
-            link_.shared().dropped += more;
+            link_.shared().add_dropped(direction, more);
             link_.shared().report(url_ + ": " + std::to_string(more) +
                                   " message(s) dropped by the NATS client: the local side was "
                                   "too slow (slow consumer)");
@@ -437,9 +476,10 @@ private:
     NatsLink& link_;
     NatsPtr<natsSubscription> sub_;
     std::string url_;
-    std::unordered_map<std::string, std::uint64_t> last_seq_;
+    std::unordered_map<std::string, std::uint64_t, OriginHash, std::equal_to<>> last_seq_;
     std::uint64_t received_ = 0;
     std::int64_t dropped_seen_ = 0;
+    bool want_meta_ = true;
 };
 
 // ---- JetStream
@@ -496,7 +536,7 @@ public:
         , subject_(std::move(subject))
         , url_(std::move(url))
         , stream_(std::move(stream))
-        , own_pid_(std::to_string(::getpid())) {}
+        , own_pid_("p=" + std::to_string(::getpid()) + ";") {}
 
     /// Waits for the stream's ack. Not acked in time: false (the pump retries with the same
     /// Nats-Msg-Id, which the stream de-duplicates).
@@ -573,7 +613,7 @@ public:
         natsMsgList_Destroy(&batch_);  // unacked: JetStream delivers them again
     }
 
-    Result<std::optional<Relayed>> receive(Deadline deadline) override {
+    Result<bool> receive(Relayed& out, Deadline deadline) override {
         for (;;) {
             while (next_ < batch_.Count) {
                 NatsPtr<natsMsg> m(batch_.Msgs[next_]);
@@ -584,16 +624,16 @@ public:
                 }
                 const JsPtr<jsMsgMetaData> meta(raw_meta);
                 const std::uint64_t seq = meta->Sequence.Stream;
-                const char* origin = nullptr;
-                const bool own = natsMsgHeader_Get(m.get(), kOriginHeader, &origin) == NATS_OK &&
-                                 origin != nullptr && origin == link_.origin();
+                const NatsMeta fields = meta_of(m.get());
+                const bool own = fields.origin == link_.origin();
                 if (seq <= last_ || own) {  // delivered before a restart, or --both's own: ack
                     (void)natsMsg_Ack(m.get(), nullptr);
                     continue;
                 }
                 current_ = std::move(m);
                 current_seq_ = seq;
-                return std::optional<Relayed>(parse_message(current_.get()));
+                parse_message(current_.get(), want_meta_ ? &fields : nullptr, out);
+                return true;
             }
             natsMsgList_Destroy(&batch_);
             batch_ = {};
@@ -604,7 +644,7 @@ public:
             const natsStatus s = natsSubscription_Fetch(
                 &batch_, sub_.get(), kFetchBatch, std::max<std::int64_t>(left, 1), &jerr);
             if (s == NATS_TIMEOUT || s == NATS_CONNECTION_DISCONNECTED) {
-                return std::optional<Relayed>();  // nothing yet, or reconnecting
+                return false;  // nothing yet, or reconnecting
             }
             if (s == NATS_CONNECTION_CLOSED) {
                 return Error(
@@ -641,6 +681,7 @@ public:
     }
 
     [[nodiscard]] bool redelivers() const noexcept override { return true; }
+    void want_meta(bool wanted) override { want_meta_ = wanted; }
 
 private:
     NatsLink& link_;
@@ -653,6 +694,7 @@ private:
     NatsPtr<natsMsg> current_;
     std::uint64_t current_seq_ = 0;
     std::uint64_t last_ = 0;
+    bool want_meta_ = true;
 };
 
 /// Makes the durable pull consumer: with a recorded sequence, afresh from the message after it

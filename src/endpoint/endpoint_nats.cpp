@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Endpoint over core NATS through libnats: nats://HOST:PORT/SUBJECT (docs/design/bridge.md). A
-// Sender publishes (with the Ipckit-Pid header) and flushes, so a returned send means the server
-// has the message; a Receiver subscribes (wildcards allowed) and waits with NextMsg.
+// Sender publishes (with its pid in the Ipckit header) and flushes, so a returned send means the
+// server has the message; a Receiver subscribes (wildcards allowed) and waits with NextMsg.
 #include "endpoint/endpoint_impl.hpp"
+#include "endpoint/nats_meta.hpp"
 #include "endpoint/nats_support.hpp"
 #include "ipckit/core/units.hpp"
 
@@ -22,14 +23,11 @@ namespace ipckit::detail {
 
 namespace {
 
-constexpr std::string_view kPidHeader = "Ipckit-Pid";
 /// The connect timeout when the open has no deadline: a server that does not answer in this long
 /// is not coming.
 constexpr std::chrono::milliseconds kDefaultConnectTimeout{5000};
 /// NextMsg/Flush take a timeout in ms; a never-deadline waits in slices of this.
 constexpr std::int64_t kWaitSliceMs = 1000;
-constexpr std::int64_t kMaxMqPriority = 32767;
-
 
 /// The milliseconds left before `d`, at least 1 (libnats refuses 0), at most one slice when
 /// `d` is never (the caller loops).
@@ -54,17 +52,10 @@ Result<void> flush(natsConnection* conn, Deadline deadline, const std::string& o
     }
 }
 
-/// The bytes the header block takes on the wire: "NATS/1.0\r\n" "Ipckit-Pid: PID\r\n" "\r\n".
-std::size_t header_block_size(const std::string& pid) {
-    return std::string_view("NATS/1.0\r\n").size() + kPidHeader.size() + 2 + pid.size() + 2 + 2;
-}
-
-std::optional<pid_t> parse_pid(const char* text) {
-    if (text == nullptr) {
-        return std::nullopt;
-    }
-    const auto n = parse_integer(text, 1, INT_MAX);
-    return n ? std::optional<pid_t>(static_cast<pid_t>(*n)) : std::nullopt;
+/// The bytes the header block takes on the wire: "NATS/1.0\r\n" "Ipckit: p=PID\r\n" "\r\n".
+std::size_t header_block_size(const std::string& value) {
+    return std::string_view("NATS/1.0\r\n").size() + std::string_view(kNatsMetaHeader).size() + 2 +
+           value.size() + 2 + 2;
 }
 
 class NatsImpl final : public Endpoint::Impl {
@@ -80,8 +71,8 @@ public:
         , max_payload_(static_cast<std::size_t>(
               std::max<std::int64_t>(natsConnection_GetMaxPayload(conn_.get()), 0)))
         , headers_(natsConnection_HasHeaderSupport(conn_.get()) == NATS_OK)
-        , pid_(std::to_string(::getpid()))
-        , header_size_(headers_ ? header_block_size(pid_) : 0) {}
+        , meta_("p=" + std::to_string(::getpid()))
+        , header_size_(headers_ ? header_block_size(meta_) : 0) {}
 
     Result<void> send(std::span<const std::byte> message, const SendOptions& o) override {
         if (sub_) {
@@ -94,7 +85,7 @@ public:
                          "message is " + std::to_string(message.size()) +
                              " bytes; the server's max_payload is " + std::to_string(max_payload_) +
                              " (" + std::to_string(header_size_) +
-                             " of them for the Ipckit-Pid header)");
+                             " of them for the Ipckit header)");
         }
         natsMsg* raw = nullptr;
         natsStatus s = natsMsg_Create(&raw,
@@ -107,7 +98,7 @@ public:
         }
         const NatsPtr<natsMsg> msg(raw);
         if (headers_) {
-            s = natsMsgHeader_Set(msg.get(), kPidHeader.data(), pid_.c_str());
+            s = natsMsgHeader_Set(msg.get(), kNatsMetaHeader, meta_.c_str());
             if (s != NATS_OK) {
                 return nats_error(s, "nats publish", url_);
             }
@@ -144,21 +135,14 @@ public:
             m.data.assign(data, data + len);
         }
         m.subject = natsMsg_GetSubject(msg.get());
-        const char* pid = nullptr;
-        if (natsMsgHeader_Get(msg.get(), kPidHeader.data(), &pid) == NATS_OK) {
-            m.sender_pid = parse_pid(pid);
-        }
-        // What a bridge carried from an mq or a SysV queue (src/bridge/bridge_nats.cpp).
+        // The sender's pid; what a bridge carried from an mq or a SysV queue too
+        // (src/bridge/bridge_nats.cpp).
         const char* value = nullptr;
-        if (natsMsgHeader_Get(msg.get(), "Ipckit-Prio", &value) == NATS_OK && value != nullptr) {
-            if (const auto p = parse_integer(value, 0, kMaxMqPriority)) {
-                m.priority = static_cast<unsigned>(*p);
-            }
-        }
-        if (natsMsgHeader_Get(msg.get(), "Ipckit-Type", &value) == NATS_OK && value != nullptr) {
-            if (const auto t = parse_integer(value, 1, LONG_MAX)) {
-                m.type = static_cast<long>(*t);
-            }
+        if (natsMsgHeader_Get(msg.get(), kNatsMetaHeader, &value) == NATS_OK && value != nullptr) {
+            const NatsMeta meta = parse_nats_meta(value);
+            m.sender_pid = meta.pid;
+            m.priority = meta.priority;
+            m.type = meta.type;
         }
         return std::optional<EndpointMessage>(std::move(m));
     }
@@ -176,7 +160,7 @@ private:
     std::string url_;
     std::size_t max_payload_;
     bool headers_;
-    std::string pid_;
+    std::string meta_;  ///< the Ipckit header: "p=PID"
     std::size_t header_size_;
 };
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // `ipckit bench`: every IPC mechanism measured side by side on this machine (bench/engine).
+#include "bench_bridge.hpp"
 #include "cli.hpp"
 #include "engine/engine.hpp"
 #include "engine/report.hpp"
@@ -31,6 +32,7 @@ struct BenchOptions {
     std::string svg = "bench.svg";
     bool no_svg = false;
     std::vector<std::string> compare;  ///< OLD.json, and optionally NEW.json (then nothing runs)
+    bool bridge = false;               ///< the NATS bridge rows instead (bench_bridge.cpp)
 };
 
 /// The largest report --compare reads (a full run's JSON is about 40 KiB).
@@ -140,6 +142,9 @@ bool apply_run_options(const BenchOptions& o, ipckit::bench::Config& config) {
 
 int run_bench(const BenchOptions& o) {
     using namespace ipckit::bench;
+    if (o.bridge) {
+        return run_bench_bridge(o.sizes, o.quick, o.json);
+    }
     if (o.list) {
         for (const auto& t : transports()) {
             fmt::print("{:<16} {:<15} {}\n", t.name, to_string(t.group), t.title);
@@ -221,6 +226,9 @@ void register_bench(CLI::App& root, std::vector<Command>& commands) {
     app->add_flag(
         "--no-peers", opts->no_peers, "leave out the peer libraries (Boost, ZeroMQ, iceoryx)");
     app->add_flag("--list", opts->list, "list the transports in this build and exit");
+    app->add_flag("--bridge",
+                  opts->bridge,
+                  "instead: the NATS bridge against raw libnats (starts its own nats-server)");
     app->add_option(
         "--json", opts->json, "write every figure and the machine facts as JSON to FILE");
     app->add_option("--csv", opts->csv, "write every figure and the machine facts as CSV to FILE");

@@ -4,12 +4,14 @@
 #include "ipckit/bridge/bridge.hpp"
 
 #include "endpoint_cli.hpp"
+#include "ipckit/bridge/bridge_status.hpp"
 
 #include <signal.h>
 
 #include <atomic>
 #include <fmt/core.h>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 namespace ipckit::cli {
 
@@ -29,6 +31,14 @@ struct BridgeArgs {
     std::string state;
     std::string mode;
     std::vector<std::string> trust_owners;
+    std::string status_dir;  ///< empty: bridge_status_dir()
+    bool no_status = false;
+};
+
+struct BridgesArgs {
+    std::string dir;  ///< empty: bridge_status_dir()
+    bool json = false;
+    bool remove_dead = false;
 };
 
 std::atomic<Bridge*> g_bridge{nullptr};
@@ -87,6 +97,9 @@ int run_bridge(const BridgeArgs& a) {
     }
     o.ownership = std::move(*owners);
     o.report = [](const std::string& line) { fmt::print(stderr, "ipckit bridge: {}\n", line); };
+    if (!a.no_status) {
+        o.status_dir = a.status_dir.empty() ? bridge_status_dir() : a.status_dir;
+    }
 
     auto bridge = Bridge::open(*from, *to, o);
     if (!bridge) {
@@ -109,6 +122,79 @@ int run_bridge(const BridgeArgs& a) {
     return kExitOk;
 }
 
+nlohmann::json counters_json(const BridgeDirectionCounters& c) {
+    return {{"relayed", c.relayed}, {"dropped", c.dropped}, {"gaps", c.gaps}};
+}
+
+int run_bridges(const BridgesArgs& a) {
+    auto list = list_bridges(a.dir);
+    if (!list) {
+        return fail("bridges", list.error());
+    }
+    int rc = kExitOk;
+    nlohmann::json out = nlohmann::json::array();
+    for (const BridgeStatus& b : *list) {
+        bool removed = false;
+        if (a.remove_dead && !b.alive) {
+            if (auto r = remove_bridge_status(b); !r) {
+                print_error("bridges", r.error());
+                rc = kExitFailure;
+            } else {
+                removed = true;
+            }
+        }
+        if (a.json) {
+            out.push_back({{"pid", b.pid},
+                           {"state", b.alive ? "running" : "dead"},
+                           {"removed", removed},
+                           {"from", b.from},
+                           {"to", b.to},
+                           {"forward", counters_json(b.forward)},
+                           {"back", counters_json(b.back)},
+                           {"reconnects", b.reconnects},
+                           {"status_file", b.path}});
+            continue;
+        }
+        fmt::print("{} {} {} -> {}\n",
+                   b.pid,
+                   b.alive ? "running"
+                           : (removed ? "dead (removed)" : "dead (ipckit bridges --remove-dead)"),
+                   b.from,
+                   b.to);
+        fmt::print("  -> relayed {} dropped {} gaps {}\n",
+                   b.forward.relayed,
+                   b.forward.dropped,
+                   b.forward.gaps);
+        if (b.back.relayed + b.back.dropped + b.back.gaps > 0) {
+            fmt::print("  <- relayed {} dropped {} gaps {}\n",
+                       b.back.relayed,
+                       b.back.dropped,
+                       b.back.gaps);
+        }
+        fmt::print("  reconnects {}\n", b.reconnects);
+    }
+    if (a.json) {
+        fmt::print("{}\n",
+                   nlohmann::json({{"schema", "ipckit.bridges/1"}, {"bridges", out}}).dump(2));
+    }
+    const int flushed = flush_stdout_status();
+    return rc == kExitOk ? flushed : rc;
+}
+
+void register_bridges(CLI::App& root, std::vector<Command>& commands) {
+    auto a = std::make_shared<BridgesArgs>();
+    CLI::App* app = root.add_subcommand("bridges", "List the running bridges and their counters");
+    app->description(
+        "List the bridges of this user from their status files (each running `ipckit bridge`\n"
+        "keeps one, refreshed every 100 ms and removed at exit): pid, FROM -> TO and the counters\n"
+        "per direction (relayed, dropped, gaps) and reconnects. A file left by a killed bridge is\n"
+        "shown as dead; --remove-dead removes those.");
+    app->add_option("--dir", a->dir, "The status directory (default: " + bridge_status_dir() + ")");
+    app->add_flag("--json", a->json, "Print one JSON object");
+    app->add_flag("--remove-dead", a->remove_dead, "Remove the status files of dead bridges");
+    commands.push_back({app, [a] { return run_bridges(*a); }});
+}
+
 }  // namespace
 
 void register_bridge(CLI::App& root, std::vector<Command>& commands) {
@@ -121,8 +207,8 @@ void register_bridge(CLI::App& root, std::vector<Command>& commands) {
         "nats://HOST:PORT/SUBJECT.\n"
         "A wildcard subject ('*', '>') may be the FROM side: every match goes to the one local\n"
         "endpoint. Core NATS is at most once: what it loses is counted from the sequence numbers\n"
-        "the bridge stamps on each message (Ipckit-Seq) and reported on stderr as gaps. mq\n"
-        "priority and SysV type travel in headers and are restored on the far side.\n"
+        "the bridge stamps on each message (its Ipckit header) and reported on stderr as gaps.\n"
+        "mq priority and SysV type travel in that header and are restored on the far side.\n"
         "When the local side is full the bridge waits (nothing dropped) unless --lossy, which\n"
         "drops, counts and reports. A lost server connection is retried with backoff;\n"
         "after --max-retries retries (also at start) the bridge exits 1.");
@@ -160,6 +246,12 @@ void register_bridge(CLI::App& root, std::vector<Command>& commands) {
                     "restart resumes with nothing lost or delivered twice")
         ->type_name("FILE");
     app->add_option("--mode", a->mode, "Permissions of a created local object (octal)");
+    app->add_option(
+           "--status-dir",
+           a->status_dir,
+           "Where the status file goes (default: " + bridge_status_dir() + "; see ipckit bridges)")
+        ->type_name("DIR");
+    app->add_flag("--no-status", a->no_status, "Keep no status file");
     app->add_option("--trust-owner", a->trust_owners, kTrustOwnerHelp)->type_name("USER");
     app->footer(
         std::string("Examples:\n"
@@ -168,6 +260,7 @@ void register_bridge(CLI::App& root, std::vector<Command>& commands) {
                     "  ipckit bridge --both --stats chan:bus nats://10.0.0.2:4222/bus\n\n") +
         kExitCodeHelp);
     commands.push_back({app, [a] { return run_bridge(*a); }});
+    register_bridges(root, commands);
 }
 
 }  // namespace ipckit::cli

@@ -53,6 +53,11 @@ struct IPCKIT_API BridgeOptions {
     /// Write each publication to the server at once instead of letting libnats batch them
     /// (its flusher coalesces for about a millisecond): lower latency, more system calls.
     bool low_latency = false;
+    /// When set, the bridge keeps a status file in this directory (its pid, FROM, TO and the
+    /// counters per direction, refreshed every 100 ms, removed when run() returns or the Bridge
+    /// is destroyed) for other processes: list_bridges() (bridge_status.hpp), `ipckit bridges`.
+    /// A directory or file that cannot be made is reported and the bridge runs without it.
+    std::string status_dir;
     std::optional<Permissions> mode;  ///< permissions of a created local object (default 0600)
     Ownership ownership;              ///< whose existing local objects are accepted
     /// Called (from the bridge's threads) with one line for each event a user must see: drops,
@@ -72,10 +77,10 @@ struct IPCKIT_API BridgeStats {
 /// nats://HOST:PORT/SUBJECT; a wildcard subject ('*', '>') may only be a FROM side, and every
 /// matching subject goes to the one local endpoint.
 ///
-/// Metadata crosses NATS in headers and is restored where the far endpoint supports it: mq
-/// priority (Ipckit-Prio), SysV type (Ipckit-Type); the channel publisher lane (Ipckit-Lane) and
-/// the sender pid (Ipckit-Pid) are carried for the receiver to see. Every message the bridge
-/// publishes carries Ipckit-Origin (this bridge's random id) and Ipckit-Seq (1, 2, ...): a
+/// Metadata crosses NATS in one header, `Ipckit: o=ORIGIN;s=SEQ;p=PID;P=PRIO;t=TYPE;l=LANE`, and
+/// is restored where the far endpoint supports it: mq priority (P), SysV type (t); the channel
+/// publisher lane (l) and the sender pid (p) are carried for the receiver to see. Every message
+/// the bridge publishes carries its origin (this bridge's random id) and sequence (1, 2, ...): a
 /// receiving bridge counts what is missing as gaps.
 ///
 /// Ownership: the bridge owns its endpoints and its NATS connection. Thread-safety: run() on one

@@ -7,17 +7,21 @@
 #include "eventually.hpp"
 #include "ipc_registry.hpp"
 #include "ipckit/bridge/bridge.hpp"
+#include "ipckit/bridge/bridge_status.hpp"
 #include "ipckit/channel/publisher.hpp"
 #include "ipckit/channel/subscriber.hpp"
 #include "ipckit/endpoint/endpoint.hpp"
 #include "nats_server.hpp"
 
+#include <mqueue.h>
 #include <signal.h>
 #include <sys/msg.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -43,10 +47,36 @@ std::string text(std::span<const std::byte> b) {
     return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
 
+/// How `ipckit bench --bridge` starts the row of `size` (right-aligned in 8 columns).
+std::string fmt_row_start(std::size_t size) {
+    std::string s = std::to_string(size);
+    return std::string(8 - std::min<std::size_t>(8, s.size()), ' ') + s + " ";
+}
+
+/// Field `key` of an Ipckit header value ("o=...;s=...;..."), or "" when it has none.
+std::string field(const std::string& value, char key) {
+    const std::string want = std::string(1, key) + "=";
+    for (std::size_t pos = 0; pos <= value.size();) {
+        const std::size_t end = std::min(value.find(';', pos), value.size());
+        if (value.compare(pos, want.size(), want) == 0) {
+            return value.substr(pos + want.size(), end - pos - want.size());
+        }
+        pos = end + 1;
+    }
+    return {};
+}
+
 Uri uri(const std::string& text) {
     auto u = Uri::parse(text);
     EXPECT_TRUE(u) << text << ": " << u.error().message();
     return *u;
+}
+
+/// Bridge options that create a missing local queue.
+BridgeOptions creating() {
+    BridgeOptions o;
+    o.create = true;
+    return o;
 }
 
 /// A Bridge running on its own thread; stopped and joined on destruction.
@@ -119,8 +149,12 @@ protected:
     void SetUp() override {
         dir_ = unique_path("bridgechan");
         ASSERT_EQ(::mkdir(dir_.c_str(), 0700), 0);
+        // The status files of the bridges a test runs (a killed one leaves its file) go to the
+        // test's own directory, removed with it.
+        ASSERT_EQ(::setenv("IPCKIT_RUNTIME_DIR", dir_.c_str(), 1), 0);
     }
     void TearDown() override {
+        ::unsetenv("IPCKIT_RUNTIME_DIR");
         std::error_code ec;
         std::filesystem::remove_all(dir_, ec);
     }
@@ -159,6 +193,24 @@ Result<Endpoint> open_nats(const std::string& url, EndpointRole role) {
     EndpointOptions o;
     o.deadline = Deadline::after(5s);
     return Endpoint::open(u, role, o);
+}
+
+/// `ipckit bridge --create nats://.../q LOCAL`; once subscribed, `remove` removes the local
+/// queue and a message is published: the bridge exits 1 saying `why`.
+template <typename Remove>
+void expect_exit_one_when_removed(NatsServer& server,
+                                  const std::string& local,
+                                  const std::string& why,
+                                  Remove remove) {
+    Background bridge({"bridge", "--create", server.url("q"), local});
+    ASSERT_TRUE(server.wait_for_subscription("q", 10s));
+    ASSERT_TRUE(remove());
+    auto tx = open_nats(server.url("q"), EndpointRole::Sender);
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE(tx->send(bytes("into a removed queue")));
+    const RunResult b = bridge.wait();
+    EXPECT_EQ(b.exit_code, 1) << b.describe();
+    EXPECT_NE(b.err.find(why), std::string::npos) << b.err;
 }
 
 TEST_F(BridgeTest, ChanToNatsToChanThroughTwoBridgesInOrder) {
@@ -261,9 +313,7 @@ TEST_F(BridgeTest, BothWaysDeliversEachMessageOnceAndNeverEchoes) {
 TEST_F(BridgeTest, WildcardSubjectsMapToOneLocalEndpoint) {
     NatsServer server;
     const std::string q = unique_mq_name("wild");
-    BridgeOptions create;
-    create.create = true;
-    START_BRIDGE(b, server.url("ticks.>"), "mq:" + q, create);
+    START_BRIDGE(b, server.url("ticks.>"), "mq:" + q, creating());
     for (const std::string s : {"ticks.eu", "other.eu", "ticks.us.nyse"}) {
         auto tx = open_nats(server.url(s), EndpointRole::Sender);
         ASSERT_TRUE(tx) << tx.error().message();
@@ -379,19 +429,23 @@ TEST_F(BridgeTest, ChannelLaneSenderPidOriginAndSequenceTravelInHeaders) {
     for (int i = 1; i <= 2; ++i) {
         natsMsg* m = nullptr;
         ASSERT_EQ(natsSubscription_NextMsg(&m, sub, 5000), NATS_OK);
+        // One header, "Ipckit: o=ORIGIN;s=SEQ;p=PID;l=LANE" (not one header per field).
         const char* v = nullptr;
-        ASSERT_EQ(natsMsgHeader_Get(m, "Ipckit-Lane", &v), NATS_OK);
-        EXPECT_EQ(std::string(v), std::to_string(pub->lane()));
-        ASSERT_EQ(natsMsgHeader_Get(m, "Ipckit-Seq", &v), NATS_OK);
-        EXPECT_EQ(std::string(v), std::to_string(i));
-        ASSERT_EQ(natsMsgHeader_Get(m, "Ipckit-Origin", &v), NATS_OK);
-        EXPECT_EQ(std::string(v).size(), 16U);
+        ASSERT_EQ(natsMsgHeader_Get(m, "Ipckit", &v), NATS_OK);
+        const std::string h(v);
+        EXPECT_EQ(field(h, 'l'), std::to_string(pub->lane())) << h;
+        EXPECT_EQ(field(h, 's'), std::to_string(i)) << h;
+        EXPECT_EQ(field(h, 'o').size(), 16U) << h;
         if (i == 2) {
-            EXPECT_EQ(v, origin) << "one bridge, one origin";
+            EXPECT_EQ(field(h, 'o'), origin) << "one bridge, one origin";
         }
-        origin = v;
-        ASSERT_EQ(natsMsgHeader_Get(m, "Ipckit-Pid", &v), NATS_OK);
-        EXPECT_EQ(std::string(v), std::to_string(::getpid()));  // the bridge (in this process)
+        origin = field(h, 'o');
+        EXPECT_EQ(field(h, 'p'), std::to_string(::getpid())) << h;  // the bridge (this process)
+        const char** keys = nullptr;
+        int count = 0;
+        ASSERT_EQ(natsMsgHeader_Keys(m, &keys, &count), NATS_OK);
+        EXPECT_EQ(count, 1) << "the metadata travels in one header";
+        std::free(static_cast<void*>(keys));
         natsMsg_Destroy(m);
     }
     EXPECT_EQ(b.stop(), "");
@@ -412,8 +466,8 @@ TEST_F(BridgeTest, MissingSequenceNumbersAreCountedAsGaps) {
     auto publish = [&](const char* origin, int seq) {
         natsMsg* m = nullptr;
         ASSERT_EQ(natsMsg_Create(&m, "g", nullptr, "x", 1), NATS_OK);
-        ASSERT_EQ(natsMsgHeader_Set(m, "Ipckit-Origin", origin), NATS_OK);
-        ASSERT_EQ(natsMsgHeader_Set(m, "Ipckit-Seq", std::to_string(seq).c_str()), NATS_OK);
+        const std::string h = std::string("o=") + origin + ";s=" + std::to_string(seq);
+        ASSERT_EQ(natsMsgHeader_Set(m, "Ipckit", h.c_str()), NATS_OK);
         ASSERT_EQ(natsConnection_PublishMsg(nc, m), NATS_OK);
         natsMsg_Destroy(m);
     };
@@ -431,6 +485,50 @@ TEST_F(BridgeTest, MissingSequenceNumbersAreCountedAsGaps) {
     EXPECT_NE(b.reports().find("3 message(s) missing from publisher 00000000000000aa (seq 4..6)"),
               std::string::npos)
         << b.reports();
+    EXPECT_EQ(b.stop(), "");
+    natsConnection_Destroy(nc);
+}
+
+/// The Ipckit header is input from any publisher: malformed or unknown fields, an id that is
+/// not one, numbers out of range and an overlong value are ignored (the message still goes).
+TEST_F(BridgeTest, MalformedIpckitHeaderFieldsAreIgnored) {
+    NatsServer server;
+    const std::string q = unique_mq_name("hm");
+    START_BRIDGE(b, server.url("hm"), "mq:" + q, creating());
+    auto rx = Endpoint::open(uri("mq:" + q), EndpointRole::Receiver);
+    ASSERT_TRUE(rx) << rx.error().message();
+    natsConnection* nc = nullptr;
+    ASSERT_EQ(natsConnection_ConnectTo(
+                  &nc, ("nats://127.0.0.1:" + std::to_string(server.port())).c_str()),
+              NATS_OK);
+    const std::string aa = "o=00000000000000aa;";
+    struct Case {
+        std::string header;
+        unsigned priority;  // what the mq receiver sees
+    };
+    const std::vector<Case> cases{
+        {aa + "s=1;P=5", 5},
+        {aa + "s=2;P=99999;t=x;zz=1;;=;q;P", 0},           // priority out of range, junk fields
+        {aa + "s=junk;P=-1", 0},                           // no sequence: no gap counted
+        {aa + "s=100;P=3;x=" + std::string(300, 'y'), 0},  // overlong: all of it ignored
+        {"o=../etc;s=90;P=6", 6},                          // not an id: its sequence is ignored
+        {aa + "s=3;P=4", 4},                               // follows on from 2: no gap
+    };
+    for (const Case& c : cases) {
+        natsMsg* m = nullptr;
+        ASSERT_EQ(natsMsg_Create(&m, "hm", nullptr, "x", 1), NATS_OK);
+        ASSERT_EQ(natsMsgHeader_Set(m, "Ipckit", c.header.c_str()), NATS_OK);
+        ASSERT_EQ(natsConnection_PublishMsg(nc, m), NATS_OK);
+        natsMsg_Destroy(m);
+        ASSERT_EQ(natsConnection_Flush(nc), NATS_OK);
+        auto r = rx->receive(Deadline::after(5s));
+        ASSERT_TRUE(r && *r) << c.header.substr(0, 60) << ": never arrived";
+        EXPECT_EQ((*r)->priority, c.priority) << c.header.substr(0, 60);
+    }
+    // The counter follows the local send that the receive above already saw.
+    EXPECT_TRUE(eventually(5s, "all counted", [&] { return b.stats().relayed == cases.size(); }))
+        << b.stats().relayed;
+    EXPECT_EQ(b.stats().gaps, 0U) << b.reports();
     EXPECT_EQ(b.stop(), "");
     natsConnection_Destroy(nc);
 }
@@ -630,17 +728,205 @@ TEST_F(BridgeTest, CliTheLocalChannelRemovedWhileBridgingExitsOne) {
 TEST_F(BridgeTest, CliTheLocalQueueRemovedWhileBridgingExitsOne) {
     NatsServer server;
     const key_t key = unique_sysv_key(IpcKind::SysvMsg);
-    Background bridge({"bridge", "--create", server.url("q"), "sysvmq:" + std::to_string(key)});
-    ASSERT_TRUE(server.wait_for_subscription("q", 10s));
-    const int id = ::msgget(key, 0);
-    ASSERT_GE(id, 0);
-    ASSERT_EQ(::msgctl(id, IPC_RMID, nullptr), 0);
-    auto tx = open_nats(server.url("q"), EndpointRole::Sender);
-    ASSERT_TRUE(tx);
-    ASSERT_TRUE(tx->send(bytes("into a removed queue")));
-    const RunResult b = bridge.wait();
+    expect_exit_one_when_removed(server, "sysvmq:" + std::to_string(key), "msgsnd", [key] {
+        const int id = ::msgget(key, 0);
+        return id >= 0 && ::msgctl(id, IPC_RMID, nullptr) == 0;
+    });
+}
+
+// An unlinked POSIX queue keeps working through the descriptor the bridge holds: without a
+// check the bridge would relay into (or wait on) a queue nobody can open any more.
+TEST_F(BridgeTest, CliThePosixQueueRemovedUnderTheReceivingBridgeExitsOne) {
+    NatsServer server;
+    const std::string q = unique_mq_name("rmin");
+    expect_exit_one_when_removed(
+        server, "mq:" + q, "the queue was removed", [&q] { return ::mq_unlink(q.c_str()) == 0; });
+}
+
+TEST_F(BridgeTest, CliThePosixQueueRemovedUnderTheSendingBridgeExitsOne) {
+    NatsServer server;
+    const std::string q = unique_mq_name("rmout");
+    EndpointOptions create;
+    create.create = true;
+    auto tx = Endpoint::open(uri("mq:" + q), EndpointRole::Sender, create);
+    ASSERT_TRUE(tx) << tx.error().message();
+    auto rx = open_nats(server.url("rmq"), EndpointRole::Receiver);
+    ASSERT_TRUE(rx);
+    Background bridge({"bridge", "mq:" + q, server.url("rmq")});
+    ASSERT_TRUE(tx->send(bytes("first")));
+    auto m = rx->receive(Deadline::after(10s));  // the bridge is relaying
+    ASSERT_TRUE(m && *m) << bridge.wait().describe();
+    ASSERT_EQ(::mq_unlink(q.c_str()), 0);
+    const RunResult b = bridge.wait();  // idle: noticed within a wait slice
     EXPECT_EQ(b.exit_code, 1) << b.describe();
-    EXPECT_NE(b.err.find("msgsnd"), std::string::npos) << b.err;
+    EXPECT_NE(b.err.find("the queue was removed"), std::string::npos) << b.err;
+}
+
+// `ipckit bench --bridge`: starts its own nats-server, measures raw libnats and the bridge in
+// the same run and prints the ratios (about 1 s with --quick and one size).
+TEST_F(BridgeTest, CliBenchBridgePrintsRowsAndWritesJson) {
+    const std::string binary = NatsServer::binary();
+    ASSERT_FALSE(binary.empty()) << "nats-server is missing (Debian package nats-server)";
+    const std::string json = dir_ + "/bridge.json";
+    RunOptions o;
+    o.timeout = 60s;
+    o.env = {"IPCKIT_NATS_SERVER=" + binary};
+    const RunResult r =
+        ipckit({"bench", "--bridge", "--quick", "--sizes", "64,1K", "--json", json}, o);
+    ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+    EXPECT_NE(r.out.find("chan -> bridge -> NATS -> bridge -> chan vs raw libnats"),
+              std::string::npos)
+        << r.out;
+    std::ifstream f(json);
+    const nlohmann::json j = nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false);
+    ASSERT_FALSE(j.is_discarded()) << r.out;
+    EXPECT_EQ(j["schema"], "ipckit.bench.bridge/1");
+    ASSERT_TRUE(j.contains("rows")) << j.dump();
+    ASSERT_EQ(j["rows"].size(), 2U) << j.dump();
+    const std::size_t sizes[] = {64, 1024};
+    for (std::size_t i = 0; i < 2; ++i) {
+        const auto& row = j["rows"][i];
+        EXPECT_EQ(row["size"], sizes[i]);
+        for (const char* k : {"raw_msgs_per_s",
+                              "bridge_msgs_per_s",
+                              "raw_p50_us",
+                              "raw_p99_us",
+                              "bridge_p50_us",
+                              "bridge_p99_us"}) {
+            EXPECT_GT(row[k].get<double>(), 0) << k << " " << row.dump();
+        }
+        EXPECT_NEAR(row["throughput_ratio"].get<double>(),
+                    row["bridge_msgs_per_s"].get<double>() / row["raw_msgs_per_s"].get<double>(),
+                    1e-9);
+        EXPECT_NEAR(row["latency_ratio_p50"].get<double>(),
+                    row["bridge_p50_us"].get<double>() / row["raw_p50_us"].get<double>(),
+                    1e-9);
+        // The printed row carries the same figures.
+        EXPECT_NE(r.out.find(fmt_row_start(sizes[i])), std::string::npos) << r.out;
+    }
+}
+
+TEST_F(BridgeTest, CliBenchBridgeWithoutNatsServerSaysSoAndSucceeds) {
+    const std::string json = dir_ + "/skipped.json";
+    RunOptions o;
+    o.env = {"IPCKIT_NATS_SERVER=" + dir_ + "/no-such-nats-server"};
+    const RunResult r = ipckit({"bench", "--bridge", "--quick", "--json", json}, o);
+    ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+    EXPECT_NE(r.out.find("skipped: nats-server not found"), std::string::npos) << r.out;
+    std::ifstream f(json);
+    const nlohmann::json j = nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false);
+    ASSERT_FALSE(j.is_discarded()) << r.out;
+    EXPECT_NE(j.value("skipped", std::string()).find("nats-server not found"), std::string::npos)
+        << j.dump();
+    EXPECT_FALSE(j.contains("rows"));
+}
+
+/// `ipckit bridges --dir DIR --json`: the bridges array (fails the test on bad output).
+nlohmann::json bridges_json(const std::string& dir, bool remove_dead = false) {
+    std::vector<std::string> args{"bridges", "--dir", dir, "--json"};
+    if (remove_dead) {
+        args.emplace_back("--remove-dead");
+    }
+    const RunResult r = ipckit(args);
+    EXPECT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+    const nlohmann::json j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+    EXPECT_FALSE(j.is_discarded()) << r.out;
+    if (j.is_discarded() || !j.contains("bridges")) {
+        return nlohmann::json::array();
+    }
+    EXPECT_EQ(j["schema"], "ipckit.bridges/1");
+    return j["bridges"];
+}
+
+// A running bridge's counters are visible from another process (its status file); SIGTERM
+// removes the file.
+TEST_F(BridgeTest, CliBridgesShowsARunningBridgesCountersFromAnotherProcess) {
+    NatsServer server;
+    const std::string status = dir_ + "/status";
+    auto pub = Publisher::create("st", config());
+    ASSERT_TRUE(pub);
+    auto rx = open_nats(server.url("st"), EndpointRole::Receiver);
+    ASSERT_TRUE(rx);
+    Background bridge({"bridge", "--status-dir", status, chan("st"), server.url("st")});
+    ASSERT_TRUE(
+        eventually(10s, "the status file", [&] { return bridges_json(status).size() == 1; }));
+    constexpr int kCount = 10;
+    for (int i = 0; i < kCount; ++i) {
+        ASSERT_TRUE(pub->send(bytes("s" + std::to_string(i))));
+    }
+    for (int i = 0; i < kCount; ++i) {
+        auto m = rx->receive(Deadline::after(5s));
+        ASSERT_TRUE(m && *m) << i;
+    }
+    nlohmann::json b;
+    ASSERT_TRUE(eventually(5s, "relayed counted", [&] {
+        const auto all = bridges_json(status);
+        b = all.empty() ? nlohmann::json() : all[0];
+        return !all.empty() && b["forward"]["relayed"] == kCount;
+    })) << b.dump();
+    EXPECT_EQ(b["pid"], bridge.pid());
+    EXPECT_EQ(b["state"], "running");
+    EXPECT_EQ(b["from"], chan("st"));
+    EXPECT_EQ(b["to"], server.url("st"));
+    EXPECT_EQ(b["forward"]["dropped"], 0);
+    EXPECT_EQ(b["forward"]["gaps"], 0);
+    EXPECT_EQ(b["back"]["relayed"], 0);
+    EXPECT_EQ(b["reconnects"], 0);
+    // A live bridge's file is not removable.
+    EXPECT_EQ(bridges_json(status, true).size(), 1U);
+    ASSERT_EQ(::kill(bridge.pid(), SIGTERM), 0);
+    const RunResult r = bridge.wait();
+    EXPECT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_TRUE(bridges_json(status).empty());
+}
+
+TEST_F(BridgeTest, CliBridgesShowsAKilledBridgeAsDeadAndRemovesIt) {
+    NatsServer server;
+    const std::string status = dir_ + "/status";
+    auto sink = Subscriber::create("dead", config());
+    ASSERT_TRUE(sink);
+    Background bridge({"bridge", "--status-dir", status, server.url("dead"), chan("dead")});
+    ASSERT_TRUE(server.wait_for_subscription("dead", 10s));
+    ASSERT_TRUE(
+        eventually(10s, "the status file", [&] { return bridges_json(status).size() == 1; }));
+    ASSERT_EQ(::kill(bridge.pid(), SIGKILL), 0);
+    (void)bridge.wait();
+    const auto left = bridges_json(status);
+    ASSERT_EQ(left.size(), 1U);
+    EXPECT_EQ(left[0]["state"], "dead");
+    const RunResult text = ipckit({"bridges", "--dir", status});
+    EXPECT_NE(text.out.find("dead (ipckit bridges --remove-dead)"), std::string::npos) << text.out;
+    const auto removed = bridges_json(status, true);
+    ASSERT_EQ(removed.size(), 1U);
+    EXPECT_EQ(removed[0]["removed"], true);
+    EXPECT_TRUE(bridges_json(status).empty());
+}
+
+// Whatever else lies in the status directory is not trusted: a file of another size, or of the
+// right size without the magic, is skipped; a missing directory is an empty list.
+TEST_F(BridgeTest, CliBridgesSkipsFilesThatAreNotStatusFiles) {
+    const std::string status = dir_ + "/status";
+    EXPECT_TRUE(bridges_json(status).empty());
+    ASSERT_EQ(::mkdir(status.c_str(), 0700), 0);
+    std::ofstream(status + "/bridge-1-0.stat") << "short";
+    std::ofstream(status + "/bridge-2-0.stat") << std::string(4096, '\xff');
+    {
+        // The size of a real record with garbage in it: made by a real bridge first.
+        BridgeOptions o;
+        o.status_dir = status;
+        const std::string qa = unique_mq_name("stqa");
+        const std::string qb = unique_mq_name("stqb");
+        o.create = true;
+        auto b = Bridge::open(uri("mq:" + qa), uri("mq:" + qb), o);
+        ASSERT_TRUE(b) << b.error().message();
+        const auto real = list_bridges(status);
+        ASSERT_TRUE(real);
+        ASSERT_EQ(real->size(), 1U);
+        const auto size = std::filesystem::file_size((*real)[0].path);
+        std::ofstream(status + "/bridge-3-0.stat") << std::string(size, 'x');
+        ASSERT_EQ(list_bridges(status)->size(), 1U);  // only the real one
+    }
+    EXPECT_TRUE(bridges_json(status).empty());  // the destroyed Bridge removed its file
 }
 
 TEST_F(BridgeTest, CliAMessageOverMaxPayloadEndsTheBridgeNamingBothSizes) {
@@ -774,10 +1060,10 @@ TEST_F(BridgeTest, JetStreamPublishesAckedWithAMessageIdAndTheConsumerDeliversIn
     natsMsg* first = nullptr;
     ASSERT_EQ(natsSubscription_NextMsg(&first, raw, 5000), NATS_OK);
     const char* id = nullptr;
-    const char* origin = nullptr;
+    const char* meta = nullptr;
     ASSERT_EQ(natsMsgHeader_Get(first, "Nats-Msg-Id", &id), NATS_OK);
-    ASSERT_EQ(natsMsgHeader_Get(first, "Ipckit-Origin", &origin), NATS_OK);
-    EXPECT_EQ(std::string(id), std::string(origin) + "-1");
+    ASSERT_EQ(natsMsgHeader_Get(first, "Ipckit", &meta), NATS_OK);
+    EXPECT_EQ(std::string(id), field(meta, 'o') + "-1");
     natsMsg_Destroy(first);
     natsSubscription_Destroy(raw);
     natsConnection_Destroy(nc);

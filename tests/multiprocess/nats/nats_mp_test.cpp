@@ -92,8 +92,8 @@ TEST(NatsEndpoint, ThousandMessagesArriveInOrderWithTheSenderPid) {
     NatsServer server;
     OPEN_OR_FAIL(rx, server.url("orders.eu"), EndpointRole::Receiver);
     OPEN_OR_FAIL(tx, server.url("orders.eu"), EndpointRole::Sender);
-    // max_payload counts the Ipckit-Pid header block ("NATS/1.0\r\nIpckit-Pid: PID\r\n\r\n").
-    EXPECT_EQ(tx.max_message_size(), server.max_payload() - 26 - std::to_string(::getpid()).size());
+    // max_payload counts the Ipckit header block ("NATS/1.0\r\nIpckit: p=PID\r\n\r\n").
+    EXPECT_EQ(tx.max_message_size(), server.max_payload() - 24 - std::to_string(::getpid()).size());
     constexpr int kCount = 1000;
     for (int i = 0; i < kCount; ++i) {
         SendOptions so;
@@ -197,7 +197,7 @@ TEST(NatsEndpoint, OverMaxPayloadIsRefusedNamingBothSizes) {
     ASSERT_EQ(server.max_payload(), 1024U);
     OPEN_OR_FAIL(rx, server.url("big"), EndpointRole::Receiver);
     OPEN_OR_FAIL(tx, server.url("big"), EndpointRole::Sender);
-    const std::size_t limit = tx.max_message_size();  // 1024 less the Ipckit-Pid header block
+    const std::size_t limit = tx.max_message_size();  // 1024 less the Ipckit header block
     ASSERT_LT(limit, 1024U);
     ASSERT_GT(limit, 1024U - 64);
     auto r = tx.send(bytes(std::string(limit + 1, 'x')));

@@ -26,7 +26,7 @@ setup:
 	@scripts/setup.sh
 
 configure: setup
-	cmake --preset $(PRESET) $(CMAKE_FLAGS) >/dev/null
+	cmake --preset $(PRESET) $(CMAKE_FLAGS) -DIPCKIT_TEST_BUILD_PROGRAMS=ON >/dev/null
 
 build: configure
 	cmake --build --preset $(PRESET)
@@ -51,8 +51,9 @@ tsan:
 # The channel algorithm with threads over one mapping, under ThreadSanitizer (what CI runs; TSan
 # cannot see across processes, so the multi-process tests stay in the ASan run).
 tsan-channel: setup
-	cmake --preset tsan $(CMAKE_FLAGS) >/dev/null
-	cmake --build --preset tsan --target ipckit_leak_check unit_channel_tests multiprocess_channel_tests
+	cmake --preset tsan $(CMAKE_FLAGS) -DIPCKIT_TEST_BUILD_PROGRAMS=OFF >/dev/null
+	cmake --build --preset tsan --target ipckit_leak_check unit_channel_tests multiprocess_channel_tests \
+	  example_chan_pubsub example_worker_pool
 	ctest --preset tsan -R 'Channel'
 
 # Label slow (the soaks). Not `ctest --preset soak`: that preset inherits the base preset's
@@ -60,8 +61,10 @@ tsan-channel: setup
 soak: build
 	ctest --test-dir $(BUILD) -L slow --output-on-failure --no-tests=error
 
-tidy: setup
-	cmake --preset tidy >/dev/null && cmake --build --preset tidy
+# clang-tidy over the library, command, benches, examples and Python module, from this preset's
+# compile_commands.json (no second build; scripts/tidy.sh says how).
+tidy: configure
+	scripts/tidy.sh $(BUILD)
 
 # Every libFuzzer target for FUZZ_SECONDS under ASan+UBSan, on a scratch copy of fuzz/corpus/;
 # fails on any crash, hang (> 2 s per input) or > 2 GiB.

@@ -11,12 +11,15 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace ipckit::bench {
 
 /// Everything a run is parameterised by (the CLI fills it in).
+struct TransportResult;
+
 struct Config {
     std::vector<std::size_t> latency_sizes{64};
     std::vector<std::size_t> throughput_sizes{64, 4096, 65536, 1U << 20};
@@ -33,6 +36,9 @@ struct Config {
     std::vector<std::string> exclude;  ///< transport names
     bool peers = true;                 ///< include third-party libraries
     bool progress = false;             ///< a progress line on stderr
+    /// Called with each mechanism's result as soon as it is measured (index, count): the CLI
+    /// prints it at once, so the first figure shows in seconds, not after the whole run.
+    std::function<void(const TransportResult&, std::size_t, std::size_t)> on_result;
 
     /// The --quick settings: every transport and size, a fraction of the time.
     void make_quick();

@@ -12,6 +12,9 @@ namespace ipckit::bench {
 /// The readable table: latency sorted by p50 with the ratio to the floor, throughput per size,
 /// then errors and notes.
 std::string format_table(const Report& report);
+
+/// One line for a mechanism just measured ("[ 3/25] name  64 B p50 ... "), printed as the run goes.
+std::string format_live_row(const TransportResult& row, std::size_t index, std::size_t count);
 /// The schema id of --json (docs/bench-json.md); ids are "ipckit.<tool>/<version>" like
 /// `ipckit ls --json`'s "ipckit.ls/1".
 inline constexpr const char* kBenchSchema = "ipckit.bench/1";

@@ -132,6 +132,32 @@ std::string table_footer(const Report& report) {
 
 }  // namespace
 
+std::string format_live_row(const TransportResult& row, std::size_t index, std::size_t count) {
+    std::string out = fmt::format("[{:>2}/{}] {:<16}", index + 1, count, row.name);
+    if (!row.error.empty()) {
+        return out + " error: " + row.error + "\n";
+    }
+    // The first latency size and the first throughput size: enough to see the run is sane.
+    if (!row.latency.empty()) {
+        const auto& l = row.latency.front();
+        out += l.status == Status::Ok ? fmt::format("  {} round trip p50 {:>9} p99 {:>9}",
+                                                    format_size(l.size),
+                                                    format_ns(l.p50_ns),
+                                                    format_ns(l.p99_ns))
+                                      : fmt::format("  {} round trip {}",
+                                                    format_size(l.size),
+                                                    cell_text(l.status));
+    }
+    if (!row.throughput.empty()) {
+        const auto& t = row.throughput.front();
+        out += t.status == Status::Ok ? fmt::format("  {} one way {:>6}/s",
+                                                    format_size(t.size),
+                                                    format_rate(t.msgs_per_s))
+                                      : "";
+    }
+    return out + "\n";
+}
+
 std::string format_table(const Report& report) {
     const auto& m = report.machine;
     std::string out = fmt::format(

@@ -535,16 +535,20 @@ Result<Report> run(const Config& config) {
         }
         if (std::string e = start_daemon(info, temp.path(), running); !e.empty()) {
             report.rows.push_back(daemon_failed(info, config, std::move(e)));
-            continue;
+        } else {
+            report.rows.push_back(run_one(info,
+                                          config,
+                                          temp.path(),
+                                          report.leader_cpu,
+                                          report.follower_cpu,
+                                          progress,
+                                          i,
+                                          selected.size()));
         }
-        report.rows.push_back(run_one(info,
-                                      config,
-                                      temp.path(),
-                                      report.leader_cpu,
-                                      report.follower_cpu,
-                                      progress,
-                                      i,
-                                      selected.size()));
+        if (config.on_result) {
+            progress.clear();
+            config.on_result(report.rows.back(), i, selected.size());
+        }
     }
     for (auto& d : running) {
         d.stop({});

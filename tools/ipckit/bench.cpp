@@ -163,6 +163,14 @@ int run_bench(const BenchOptions& o) {
     config.exclude = split_names(o.exclude);
     config.peers = !o.no_peers;
     config.progress = ::isatty(STDERR_FILENO) == 1;
+    // On a terminal, each mechanism's figures on stderr as soon as it is measured (the first
+    // within seconds); the sorted tables follow on stdout once every mechanism ran. Not when
+    // stderr is a file or pipe: a script's stderr stays empty unless something went wrong.
+    if (config.progress) {
+        config.on_result = [](const TransportResult& row, std::size_t index, std::size_t count) {
+            (void)std::fputs(format_live_row(row, index, count).c_str(), stderr);
+        };
+    }
 
     auto report = run(config);
     if (!report) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# clang-tidy 14, warnings as errors, over every source of the library, the ipckit command, the
+# clang-tidy 14, warnings as errors, over every C++ source of the library, the ipckit command, the
 # benches, the examples and the Python module (not the tests), read from a configured build
 # tree's compile_commands.json: no build of its own, each file once (a file compiled into two
 # targets is checked with both command lines by clang-tidy itself), NDEBUG undefined so checks
@@ -21,7 +21,7 @@ files = set()
 for entry in json.load(open(db)):
     path = entry["file"]
     rel = path[len(root):] if path.startswith(root) else None
-    if rel and rel.split("/")[0] in ("src", "tools", "bench", "examples", "python") and pattern.search(rel):
+    if rel and rel.endswith(".cpp") and rel.split("/")[0] in ("src", "tools", "bench", "examples", "python") and pattern.search(rel):
         files.add(path)
 print("\n".join(sorted(files)))
 PY

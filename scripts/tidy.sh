@@ -14,16 +14,22 @@ filter=${2:-.}
 root=$(cd "$(dirname "$0")/.." && pwd)
 [[ -f "$build/compile_commands.json" ]] || { echo "tidy: no $build/compile_commands.json (configure first)" >&2; exit 2; }
 
-python3 - "$build/compile_commands.json" "$root" "$filter" <<'PY' > "$build/tidy-files.txt"
+# One compile command per file, in $build/tidy/: a source compiled into two targets (the hooked
+# library sources: shipped without fault points, tested with them) is checked once, with the
+# command that compiles the most code (IPCKIT_FAULT_POINTS=1).
+mkdir -p "$build/tidy"
+python3 - "$build/compile_commands.json" "$root" "$filter" "$build/tidy/compile_commands.json" <<'PY' > "$build/tidy-files.txt"
 import json, re, sys
-db, root, pattern = sys.argv[1], sys.argv[2].rstrip("/") + "/", re.compile(sys.argv[3])
-files = set()
+db, root, pattern, out = sys.argv[1], sys.argv[2].rstrip("/") + "/", re.compile(sys.argv[3]), sys.argv[4]
+chosen = {}
 for entry in json.load(open(db)):
     path = entry["file"]
     rel = path[len(root):] if path.startswith(root) else None
     if rel and rel.endswith(".cpp") and rel.split("/")[0] in ("src", "tools", "bench", "examples", "python") and pattern.search(rel):
-        files.add(path)
-print("\n".join(sorted(files)))
+        if path not in chosen or "IPCKIT_FAULT_POINTS" in entry.get("command", ""):
+            chosen[path] = entry
+json.dump(list(chosen.values()), open(out, "w"), indent=1)
+print("\n".join(sorted(chosen)))
 PY
 count=$(grep -c . "$build/tidy-files.txt" || true)
 echo "tidy: clang-tidy on $count files from $build" >&2
@@ -33,4 +39,4 @@ analyzer=()
   analyzer=(--extra-arg=-Xclang --extra-arg=-analyzer-config --extra-arg=-Xclang --extra-arg=mode=shallow)
 tr '\n' '\0' < "$build/tidy-files.txt" |
   xargs -0 -r -P "${JOBS:-$(nproc)}" -n 1 \
-    clang-tidy-14 -p "$build" --quiet --warnings-as-errors='*' --extra-arg=-UNDEBUG "${analyzer[@]}"
+    clang-tidy-14 -p "$build/tidy" --quiet --warnings-as-errors='*' --extra-arg=-UNDEBUG "${analyzer[@]}"

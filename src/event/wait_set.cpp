@@ -325,6 +325,12 @@ struct WaitSetImpl {
         return ready;
     }
 
+    /// A member that waits on a channel subscriber (m.sub): the channel header's doorbells.
+    Result<WaitSet::Key> add_channel(Member m) {
+        auto& table = detail::doorbell_table_at(&m.sub->file.header(), detail::kChannelDoorbellOffset);
+        return add_shm(std::move(m), table);
+    }
+
     Result<WaitSet::Key> add_shm(Member m, DoorbellTable& table) {
         IPCKIT_TRY_ASSIGN(m.slot, bell.claim(table, m.object));
         m.table = &table;
@@ -367,8 +373,7 @@ Result<WaitSet::Key> WaitSet::add(Subscriber& subscriber) {
     m.kind = WaitSetImpl::Kind::Subscriber;
     m.sub = subscriber.impl_.get();
     m.object = "chan:" + m.sub->file.name();
-    auto& table = detail::doorbell_table_at(&m.sub->file.header(), detail::kChannelDoorbellOffset);
-    return impl_->add_shm(std::move(m), table);
+    return impl_->add_channel(std::move(m));
 }
 
 Result<WaitSet::Key> WaitSet::add(EventListener& listener) {
@@ -387,8 +392,7 @@ Result<WaitSet::Key> WaitSet::add(Server& server) {
     m.kind = WaitSetImpl::Kind::Server;
     m.sub = detail::server_requests(*server.impl_).impl_.get();
     m.object = "srv:" + server.name();
-    auto& table = detail::doorbell_table_at(&m.sub->file.header(), detail::kChannelDoorbellOffset);
-    return impl_->add_shm(std::move(m), table);
+    return impl_->add_channel(std::move(m));
 }
 
 Result<WaitSet::Key> WaitSet::add(Client& client) {
@@ -398,8 +402,7 @@ Result<WaitSet::Key> WaitSet::add(Client& client) {
     m.client = client.impl_.get();
     m.sub = detail::client_responses(*m.client).impl_.get();
     m.object = "srv client chan:" + m.sub->file.name();
-    auto& table = detail::doorbell_table_at(&m.sub->file.header(), detail::kChannelDoorbellOffset);
-    IPCKIT_TRY_ASSIGN(const Key key, impl_->add_shm(std::move(m), table));
+    IPCKIT_TRY_ASSIGN(const Key key, impl_->add_channel(std::move(m)));
     if (auto r = impl_->sync_pidfds(); !r) {
         (void)remove(key);
         return std::move(r).error();

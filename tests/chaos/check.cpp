@@ -365,10 +365,7 @@ private:
                 }
             }
         }
-        std::uint64_t receiver_kills = 0;
-        for (std::uint32_t r = 0; r < run_.receivers_used; ++r) {
-            receiver_kills += run_.receivers[r].killed ? 1U : 0U;
-        }
+        const std::uint64_t receiver_kills = killed_receivers();
         // A receiver killed between its dequeue and its record loses that one message.
         const std::uint64_t excused = std::min(missing, receiver_kills);
         fig_.lost_counted += excused;
@@ -378,6 +375,14 @@ private:
                            str(receiver_kills) + " receiver kills explain at most " +
                            str(receiver_kills));
         }
+    }
+
+    std::uint64_t killed_receivers() const {
+        std::uint64_t n = 0;
+        for (std::uint32_t r = 0; r < run_.receivers_used; ++r) {
+            n += run_.receivers[r].killed ? 1U : 0U;
+        }
+        return n;
     }
 
     // ---- work-queue group, at-least-once: every confirmed message recorded, none invented
@@ -401,10 +406,7 @@ private:
                 }
             }
         }
-        std::uint64_t receiver_kills = 0;
-        for (std::uint32_t r = 0; r < run_.receivers_used; ++r) {
-            receiver_kills += run_.receivers[r].killed ? 1U : 0U;
-        }
+        const std::uint64_t receiver_kills = killed_receivers();
         std::uint64_t killed_holding = 0;  // killed after the record, before the acknowledgement
         for (std::uint32_t r = 0; r < run_.receivers_used; ++r) {
             killed_holding += run_.receivers[r].killed && arena_.receiver(r).held.load() == 1;

@@ -6,6 +6,7 @@
 #include "channel/group_wait.hpp"
 #include "channel/participant.hpp"
 #include "ipckit/core/assert.hpp"
+#include "sync/fences.hpp"
 
 #include <unistd.h>
 
@@ -617,7 +618,7 @@ GroupConsumerImpl::Next GroupConsumerImpl::bad_record(std::uint32_t lane,
 bool GroupConsumerImpl::claim_moved(std::uint32_t lane, std::uint64_t& c) const noexcept {
     // After the reads at `c`: a claim still at `c` vouches for them (the publisher never
     // overwrites the record at the claim); one that moved does not.
-    std::atomic_thread_fence(std::memory_order_acquire);
+    acquire_fence();  // sync/fences.hpp: TSan refuses std::atomic_thread_fence
     const std::uint64_t now = file.claim(gi, lane).load(std::memory_order_seq_cst);
     if (now == c) {
         return false;

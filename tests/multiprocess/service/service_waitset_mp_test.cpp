@@ -47,19 +47,22 @@ struct Shared {
     }
 };
 
-/// Is `pid` stopped (state 'T' in /proc/PID/stat)?
-bool is_stopped(pid_t pid) {
+/// The state letter of `pid` in /proc/PID/stat ('R', 'S', 'T', ...), or 0.
+char process_state(pid_t pid) {
     const std::string path = "/proc/" + std::to_string(pid) + "/stat";
     std::FILE* f = std::fopen(path.c_str(), "r");
     if (f == nullptr) {
-        return false;
+        return 0;
     }
     char buf[512] = {};
     const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
     std::fclose(f);
     const char* rp = std::strrchr(buf, ')');
-    return n > 0 && rp != nullptr && rp[1] == ' ' && rp[2] == 'T';
+    return n > 0 && rp != nullptr && rp[1] == ' ' ? rp[2] : 0;
 }
+
+/// Is `pid` stopped (state 'T')?
+bool is_stopped(pid_t pid) { return process_state(pid) == 'T'; }
 
 void arm_fault(const char* spec) {
     ::setenv("IPCKIT_FAULT_POINT", spec, 1);
@@ -74,7 +77,14 @@ TEST(ServiceWaitSet, RequestFromAnotherProcessWakesTheServersWaitSet) {
     EXPECT_TRUE(wait_keys(ws, Deadline::now()).empty());
     auto client = ForkedChild::spawn([&] {
         auto c = connect_when_up(s.name()).value();
-        std::this_thread::sleep_for(100ms);  // the server's WaitSet is asleep by then
+        // Send once the server's WaitSet sleeps (the test process blocked, state 'S'), not after
+        // a fixed delay: on a loaded machine 100 ms was not enough and the request was there
+        // before the sleep, so no doorbell rang.
+        const Deadline asleep = Deadline::after(10s);
+        while (process_state(::getppid()) != 'S' && !asleep.expired()) {
+            std::this_thread::sleep_for(1ms);
+        }
+        std::this_thread::sleep_for(5ms);
         for (int i = 0; i < 2; ++i) {
             auto r = c.call(bytes_of("q" + std::to_string(i)), Deadline::after(10s));
             CHILD_CHECK(r);

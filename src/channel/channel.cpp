@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/channel/channel.hpp"
 
+#include "ipckit/channel/group_consumer.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -54,6 +56,22 @@ void describe_members(const ChannelFile& f, std::uint32_t gi, ChannelGroupInfo& 
     }
 }
 
+/// A forged group name made printable: [A-Za-z0-9._-] kept, every other byte as \xNN.
+std::string escape_forged_name(const std::string& raw) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (const char c : raw) {
+        const auto b = static_cast<unsigned char>(c);
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '.' || c == '_' || c == '-') {
+            out += c;
+        } else {
+            out += {'\\', 'x', kHex[b >> 4U], kHex[b & 0xFU]};
+        }
+    }
+    return out.empty() ? std::string("\\x00") : out;
+}
+
 void describe_groups(const ChannelFile& f, ChannelInfo& info) {
     const auto& g = f.geometry();
     const std::uint32_t hw =
@@ -70,6 +88,11 @@ void describe_groups(const ChannelFile& f, ChannelInfo& info) {
                 break;
             }
             gr.name += ch;
+        }
+        // The name is the file's bytes: a forged one is shown escaped (\xNN), never passed on
+        // raw (it reached `ipckit stat --json` and made the JSON writer throw on invalid UTF-8).
+        if (!GroupConsumer::validate_group_name(gr.name)) {
+            gr.name = escape_forged_name(gr.name);
         }
         gr.at_most_once = gh.delivery.load(std::memory_order_relaxed) == detail::AtMostOnceWord;
         gr.redelivered = gh.redelivered.load(std::memory_order_relaxed);

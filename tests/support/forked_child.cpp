@@ -206,17 +206,23 @@ bool wait_until_blocked_in(pid_t pid, long syscall_nr, std::chrono::milliseconds
     });
 }
 
+namespace {
+/// The state letter of `pid` in /proc/PID/stat ('R', 'S', 'T', ...), or 0.
+char proc_state(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(in, line);
+    const auto paren = line.rfind(')');
+    return paren != std::string::npos && paren + 2 < line.size() ? line[paren + 2] : '\0';
+}
+}  // namespace
+
 bool wait_until_sleeping(pid_t pid, std::chrono::milliseconds timeout) {
-    const std::string path = "/proc/" + std::to_string(pid) + "/stat";
-    auto sleeping = [&] {
-        std::ifstream in(path);
-        std::string line;
-        std::getline(in, line);
-        const auto paren = line.rfind(')');
-        return paren != std::string::npos && paren + 2 < line.size() &&
-               line[paren + 2] == 'S';  // not 'D': that is disk I/O, e.g. paging the binary in
-    };
+    // 'S', not 'D': that is disk I/O, e.g. paging the binary in.
+    auto sleeping = [&] { return proc_state(pid) == 'S'; };
     return timeout.count() == 0 ? sleeping() : poll_proc(timeout, sleeping);
 }
+
+bool is_stopped(pid_t pid) { return proc_state(pid) == 'T'; }
 
 }  // namespace ipckit::test

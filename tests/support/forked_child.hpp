@@ -71,6 +71,8 @@ private:
 bool wait_until_blocked_in(pid_t pid, long syscall_nr, std::chrono::milliseconds timeout);
 /// Blocks until `pid` is in state 'S' (interruptible sleep, as in a blocking call).
 bool wait_until_sleeping(pid_t pid, std::chrono::milliseconds timeout);
+/// Is `pid` stopped (state 'T' in /proc/PID/stat, e.g. by SIGSTOP or a stopping fault point)?
+bool is_stopped(pid_t pid);
 
 }  // namespace ipckit::test
 

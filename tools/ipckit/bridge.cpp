@@ -4,6 +4,7 @@
 #include "ipckit/bridge/bridge.hpp"
 
 #include "endpoint_cli.hpp"
+#include "object_view.hpp"
 #include "ipckit/bridge/bridge_status.hpp"
 
 #include <signal.h>
@@ -175,7 +176,7 @@ int run_bridges(const BridgesArgs& a) {
     }
     if (a.json) {
         fmt::print("{}\n",
-                   nlohmann::json({{"schema", "ipckit.bridges/1"}, {"bridges", out}}).dump(2));
+                   json_text(nlohmann::json({{"schema", "ipckit.bridges/1"}, {"bridges", out}})));
     }
     const int flushed = flush_stdout_status();
     return rc == kExitOk ? flushed : rc;

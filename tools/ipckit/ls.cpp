@@ -90,7 +90,7 @@ int run_ls(const LsOptions& opt) {
         fmt::print(stderr, "ipckit ls: {}\n", w);
     }
     if (opt.json) {
-        fmt::print("{}\n", ls_json(shown, *inv).dump(2));
+        fmt::print("{}\n", json_text(ls_json(shown, *inv)));
     } else if (!shown.empty()) {
         auto table = render_ls_table(shown, opt.table);
         if (!table) {

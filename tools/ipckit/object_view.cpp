@@ -260,6 +260,10 @@ std::string time_string(std::optional<std::int64_t> t) {
     return buf;
 }
 
+std::string json_text(const nlohmann::json& j) {
+    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 nlohmann::json to_json(const IpcObjectInfo& o) {
     nlohmann::json j;
     j["type"] = kind_name(o.kind);

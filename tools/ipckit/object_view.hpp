@@ -20,6 +20,10 @@ std::string state_of(const IpcObjectInfo& o);
 
 /// The stable JSON form of one object (schema documented in docs/design/cli.md).
 nlohmann::json to_json(const IpcObjectInfo& o);
+/// The text of `j` indented by 2, bytes that are not UTF-8 replaced by U+FFFD: names come from
+/// the system and from other users (a shm name may be any bytes), and one must not make the whole
+/// listing fail.
+std::string json_text(const nlohmann::json& j);
 /// "512", "64.0K", "1.5M": bytes below 10 KiB, else binary units with one decimal.
 std::string human_size(std::uint64_t bytes);
 /// The COUNT cell of ls: "2/8" (mq), "val=1" (sem), "att=1" (sysvshm), "pub=1 sub=2" (chan,

@@ -40,7 +40,7 @@ int run_stat(const StatOptions& opt) {
         return kExitFailure;
     }
     if (opt.json) {
-        fmt::print("{}\n", to_json(**found).dump(2));
+        fmt::print("{}\n", json_text(to_json(**found)));
     } else {
         fmt::print("{}", render_details(**found));
     }

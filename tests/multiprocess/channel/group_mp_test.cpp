@@ -271,19 +271,7 @@ TEST(GroupMp, KilledBetweenWinningAClaimAndRecordingItIsStillRedelivered) {
     EXPECT_EQ(flagged, 1U);
 }
 
-/// Is `pid` stopped (state 'T' in /proc/PID/stat)?
-bool is_stopped(pid_t pid) {
-    const std::string path = "/proc/" + std::to_string(pid) + "/stat";
-    std::FILE* f = std::fopen(path.c_str(), "r");
-    if (f == nullptr) {
-        return false;
-    }
-    char buf[512] = {};
-    const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-    std::fclose(f);
-    const char* rp = std::strrchr(buf, ')');
-    return n > 0 && rp != nullptr && rp[1] == ' ' && rp[2] == 'T';
-}
+using test::is_stopped;
 
 // A consumer paused (preempted, SIGSTOPped) between reading a record's stamp at the claim it
 // loaded and reading its length, while the rest of the group takes that record and the publisher

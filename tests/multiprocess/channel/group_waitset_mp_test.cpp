@@ -47,19 +47,7 @@ struct Shared {
     }
 };
 
-/// Is `pid` stopped (state 'T' in /proc/PID/stat)?
-bool is_stopped(pid_t pid) {
-    const std::string path = "/proc/" + std::to_string(pid) + "/stat";
-    std::FILE* f = std::fopen(path.c_str(), "r");
-    if (f == nullptr) {
-        return false;
-    }
-    char buf[512] = {};
-    const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-    std::fclose(f);
-    const char* rp = std::strrchr(buf, ')');
-    return n > 0 && rp != nullptr && rp[1] == ' ' && rp[2] == 'T';
-}
+using test::is_stopped;
 
 Keys wait_keys(WaitSet& ws, Deadline d) {
     auto r = ws.wait(d);

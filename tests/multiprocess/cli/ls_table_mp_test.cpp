@@ -53,6 +53,22 @@ TEST(CliLsTable, ANameWithANewlineStaysOnItsLine) {
     EXPECT_EQ(objects[0]["name"], name);
 }
 
+// Any user can create a shm name that is not UTF-8: ls --json and stat --json still answer
+// (valid JSON, the bad byte replaced by U+FFFD), instead of failing the whole listing.
+TEST(CliLsTable, ANameThatIsNotUtf8DoesNotBreakTheJson) {
+    const std::string base = test::unique_shm_name("utf");
+    const std::string name = base + "\xff";
+    ASSERT_TRUE(make_shm(name, 4096));
+    auto r = test::ipckit({"ls", "--prefix", base, "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    auto objects = test::ls_json({"--prefix", base});
+    ASSERT_EQ(objects.size(), 1U);
+    EXPECT_EQ(objects[0]["name"], base + "\xef\xbf\xbd");
+    r = test::ipckit({"stat", "shm:" + name, "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_NE(r.out.find("\xef\xbf\xbd"), std::string::npos) << r.out;
+}
+
 TEST(CliLsTable, OutputChoosesColumnsForScripts) {
     const std::string name = test::unique_shm_name("cols");
     ASSERT_TRUE(make_shm(name, 20000));

@@ -47,22 +47,7 @@ struct Shared {
     }
 };
 
-/// The state letter of `pid` in /proc/PID/stat ('R', 'S', 'T', ...), or 0.
-char process_state(pid_t pid) {
-    const std::string path = "/proc/" + std::to_string(pid) + "/stat";
-    std::FILE* f = std::fopen(path.c_str(), "r");
-    if (f == nullptr) {
-        return 0;
-    }
-    char buf[512] = {};
-    const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-    std::fclose(f);
-    const char* rp = std::strrchr(buf, ')');
-    return n > 0 && rp != nullptr && rp[1] == ' ' ? rp[2] : 0;
-}
-
-/// Is `pid` stopped (state 'T')?
-bool is_stopped(pid_t pid) { return process_state(pid) == 'T'; }
+using test::is_stopped;
 
 void arm_fault(const char* spec) {
     ::setenv("IPCKIT_FAULT_POINT", spec, 1);
@@ -80,10 +65,7 @@ TEST(ServiceWaitSet, RequestFromAnotherProcessWakesTheServersWaitSet) {
         // Send once the server's WaitSet sleeps (the test process blocked, state 'S'), not after
         // a fixed delay: on a loaded machine 100 ms was not enough and the request was there
         // before the sleep, so no doorbell rang.
-        const Deadline asleep = Deadline::after(10s);
-        while (process_state(::getppid()) != 'S' && !asleep.expired()) {
-            std::this_thread::sleep_for(1ms);
-        }
+        CHILD_CHECK(test::wait_until_sleeping(::getppid(), 10s));
         std::this_thread::sleep_for(5ms);
         for (int i = 0; i < 2; ++i) {
             auto r = c.call(bytes_of("q" + std::to_string(i)), Deadline::after(10s));

@@ -58,7 +58,7 @@ void describe_members(const ChannelFile& f, std::uint32_t gi, ChannelGroupInfo& 
 
 /// A forged group name made printable: [A-Za-z0-9._-] kept, every other byte as \xNN.
 std::string escape_forged_name(const std::string& raw) {
-    static constexpr char kHex[] = "0123456789abcdef";
+    static constexpr std::string_view kHex = "0123456789abcdef";
     std::string out;
     for (const char c : raw) {
         const auto b = static_cast<unsigned char>(c);
@@ -66,7 +66,7 @@ std::string escape_forged_name(const std::string& raw) {
             c == '.' || c == '_' || c == '-') {
             out += c;
         } else {
-            out += {'\\', 'x', kHex[b >> 4U], kHex[b & 0xFU]};
+            out += {'\\', 'x', kHex.at(b >> 4U), kHex.at(b & 0xFU)};
         }
     }
     return out.empty() ? std::string("\\x00") : out;

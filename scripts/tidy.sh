@@ -14,15 +14,29 @@ filter=${2:-.}
 root=$(cd "$(dirname "$0")/.." && pwd)
 [[ -f "$build/compile_commands.json" ]] || { echo "tidy: no $build/compile_commands.json (configure first)" >&2; exit 2; }
 
-# One compile command per file, in $build/tidy/: a source compiled into two targets (the hooked
-# library sources: shipped without fault points, tested with them) is checked once, with the
-# command that compiles the most code (IPCKIT_FAULT_POINTS=1).
+# One compile command per file, in $build/tidy/ (a unity batch's sources each get its command): a
+# source compiled into two targets (the hooked library sources: shipped without fault points,
+# tested with them) is checked once, with the command that compiles the most code
+# (IPCKIT_FAULT_POINTS=1).
 mkdir -p "$build/tidy"
 python3 - "$build/compile_commands.json" "$root" "$filter" "$build/tidy/compile_commands.json" <<'PY' > "$build/tidy-files.txt"
 import json, re, sys
 db, root, pattern, out = sys.argv[1], sys.argv[2].rstrip("/") + "/", re.compile(sys.argv[3]), sys.argv[4]
+
+def per_source(entries):
+    # A unity batch (CMakeFiles/<target>.dir/Unity/unity_N_cxx.cxx) stands for the sources it
+    # includes: each is checked alone with the batch's command.
+    for entry in entries:
+        path = entry["file"]
+        if not re.search(r"/Unity/unity_\d+_cxx\.cxx$", path):
+            yield entry
+            continue
+        command = entry["command"].replace(" -Wno-subobject-linkage", "")
+        for source in re.findall(r'^#include "([^"]+)"', open(path).read(), re.M):
+            yield dict(entry, file=source, command=command.replace(path, source))
+
 chosen = {}
-for entry in json.load(open(db)):
+for entry in per_source(json.load(open(db))):
     path = entry["file"]
     rel = path[len(root):] if path.startswith(root) else None
     if rel and rel.endswith(".cpp") and rel.split("/")[0] in ("src", "tools", "bench", "examples", "python") and pattern.search(rel):

@@ -78,8 +78,10 @@ Result<EndpointImplPtr> open_mq(const PosixMqUri& u, EndpointRole role, const En
             }
         }
     }
-    IPCKIT_TRY_ASSIGN(PosixMq queue, std::move(q));
-    return EndpointImplPtr(std::make_unique<MqImpl>(std::move(queue), u.priority));
+    if (!q) {
+        return std::move(q).error();
+    }
+    return EndpointImplPtr(std::make_unique<MqImpl>(std::move(*q), u.priority));
 }
 
 namespace {

@@ -10,17 +10,17 @@
 namespace ipckit {
 
 namespace {
-constexpr std::string_view kObject = "shared condition";
+constexpr std::string_view kConditionObject = "shared condition";
 using Seq = std::atomic<std::uint32_t>;
 }  // namespace
 
 Result<SharedCondition> SharedCondition::init(std::span<std::byte> where) {
-    IPCKIT_TRY_ASSIGN(auto c, detail::place_in<Seq>("shared_condition_init", kObject, where));
+    IPCKIT_TRY_ASSIGN(auto c, detail::place_in<Seq>("shared_condition_init", kConditionObject, where));
     return SharedCondition(new (c) Seq(0));
 }
 
 Result<SharedCondition> SharedCondition::attach(std::span<std::byte> where) {
-    IPCKIT_TRY_ASSIGN(auto c, detail::place_in<Seq>("shared_condition_attach", kObject, where));
+    IPCKIT_TRY_ASSIGN(auto c, detail::place_in<Seq>("shared_condition_attach", kConditionObject, where));
     return SharedCondition(c);
 }
 

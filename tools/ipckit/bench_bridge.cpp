@@ -61,7 +61,7 @@ double ratio(double a, double b) {
     return b > 0 ? a / b : 0;
 }
 
-nlohmann::json to_json(const std::vector<Row>& rows) {
+nlohmann::json rows_json(const std::vector<Row>& rows) {
     nlohmann::json out = nlohmann::json::array();
     for (const Row& r : rows) {
         out.push_back({{"size", r.size},
@@ -156,7 +156,7 @@ int run_bench_bridge(const std::string& sizes_text, bool quick, const std::strin
             (void)std::fflush(stdout);
             rows.push_back(r);
         }
-        j["rows"] = to_json(rows);
+        j["rows"] = rows_json(rows);
     } catch (const std::exception& e) {
         print_error("bench", Error(std::errc::io_error, "bench --bridge", {}, e.what()));
         return kExitFailure;

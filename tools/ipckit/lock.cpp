@@ -85,7 +85,7 @@ Result<std::string> option_value(const std::vector<std::string>& args,
 /// -E's exit code, in [0, 255].
 Result<int> conflict_exit_code(const std::vector<std::string>& args, std::size_t& i) {
     IPCKIT_TRY_ASSIGN(const std::string value, option_value(args, i, "a number"));
-    const auto n = parse_integer(value, 0, 255);
+    const auto n = ipckit::parse_integer(value, 0, 255);
     if (!n) {
         return lock_usage("-E '" + value + "' is not an exit code in [0, 255]");
     }

@@ -38,7 +38,7 @@ namespace {
 using ipckit::Deadline;
 using ipckit::FifoFrame;
 
-constexpr std::size_t kMaxStream = 60000;  // below the 64 KiB FIFO buffer, with room for calls
+constexpr std::size_t kMaxReplyStream = 60000;  // below the 64 KiB FIFO buffer, with room for calls
 
 bool expected_failure(const ipckit::Error& e) {
     return e == std::errc::bad_message || e == std::errc::timed_out;
@@ -104,9 +104,9 @@ IPCKIT_FUZZ_TARGET(fifo_reply) {
     }
     const std::size_t split =
         std::min(std::size_t{data[0]} | (std::size_t{data[1]} << 8U), size - 2);
-    const std::span<const std::uint8_t> requests(data + 2, std::min(split, kMaxStream));
+    const std::span<const std::uint8_t> requests(data + 2, std::min(split, kMaxReplyStream));
     const std::span<const std::uint8_t> replies(data + 2 + split,
-                                                std::min(size - 2 - split, kMaxStream));
+                                                std::min(size - 2 - split, kMaxReplyStream));
     const std::string path = ipckit::fuzz::scratch_dir() + "/server.fifo";
 
     auto server = ipckit::FifoServer::create(path);

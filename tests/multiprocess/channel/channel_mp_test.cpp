@@ -32,32 +32,19 @@ namespace ipckit {
 namespace {
 
 using namespace std::chrono_literals;
+using test::SharedCounters;
+using test::wait_flag;
+using test::arm_fault;
 using test::as_bytes;
 using test::chan_name;
 using test::ForkedChild;
 using test::small_config;
 
 /// A page of shared atomics for parent/child hand-offs.
-struct Shared {
-    Mapping map = Mapping::map_anonymous(4096).value();
-    std::atomic<std::uint32_t>& at(int i) {
-        return *reinterpret_cast<std::atomic<std::uint32_t>*>(map.data() + 64 * i);  // NOLINT
-    }
-};
 
-/// Waits until the shared counter `f` reaches `v` (a peer's report), naming `what` on a timeout.
-::testing::AssertionResult wait_flag(std::atomic<std::uint32_t>& f,
-                                     std::uint32_t v,
-                                     std::string_view what) {
-    return test::eventually(10s, what, [&] { return f.load() >= v; });
-}
 
 using test::is_stopped;
 
-void arm_fault(const char* spec) {
-    ::setenv("IPCKIT_FAULT_POINT", spec, 1);
-    detail::reload_fault_points();
-}
 
 TEST(ChannelMp, BroadcastAcrossProcessesLosslessWithPerPublisherOrder) {
     const auto name = chan_name();
@@ -65,7 +52,7 @@ TEST(ChannelMp, BroadcastAcrossProcessesLosslessWithPerPublisherOrder) {
     c.lane_bytes = 16384;
     ASSERT_TRUE(Channel::create(name, c));
     constexpr std::uint64_t kPer = 5000;
-    Shared sh;
+    SharedCounters sh;
     std::vector<ForkedChild> subs;
     for (int s = 0; s < 2; ++s) {
         subs.push_back(ForkedChild::spawn([&] {
@@ -189,7 +176,7 @@ INSTANTIATE_TEST_SUITE_P(FaultPoints,
 TEST(ChannelMp, SubscriberKilledWhileHoldingLoansDoesNotStopABlockingPublisher) {
     const auto name = chan_name();
     auto c = small_config();  // 4096-byte lane: 8 records of 512
-    Shared sh;
+    SharedCounters sh;
     auto survivor = Subscriber::create(name, c).value();
     auto pub = Publisher::open(name).value();
     auto victim = ForkedChild::spawn([&] {
@@ -232,7 +219,7 @@ TEST(ChannelMp, StoppedSubscriberIsNotDeadAndThePublisherTimesOutNamingIt) {
     const auto name = chan_name();
     auto c = small_config();
     auto pub = Publisher::create(name, c).value();
-    Shared sh;
+    SharedCounters sh;
     auto stopped = ForkedChild::spawn([&] {
         auto sub = Subscriber::open(name);
         CHILD_CHECK(sub);
@@ -290,7 +277,7 @@ TEST(ChannelMp, OverwriteSubscriberPausedBeforeItsTailCheckCountsALapNotCorrupti
     constexpr std::size_t kLen = 48;
     const std::uint64_t lap = c.lane_bytes / detail::record_bytes(kLen) + 1;
     const std::uint64_t total = 3 * lap + 5;  // more than two lanes while it is paused
-    Shared sh;
+    SharedCounters sh;
     auto sub = ForkedChild::spawn([&] {
         auto s = Subscriber::open(name);
         CHILD_CHECK(s);
@@ -339,7 +326,7 @@ TEST(ChannelMp, FutexWakeAcrossProcessesNeverLosesAWakeUp) {
     c.options.spin_polls = 0;  // always sleep: exercises the futex path
     ASSERT_TRUE(Channel::create(name, c));
     constexpr int kRounds = 2000;
-    Shared sh;
+    SharedCounters sh;
     auto child = ForkedChild::spawn([&] {
         ChannelOptions o;
         o.spin_polls = 0;
@@ -446,7 +433,7 @@ TEST(ChannelMp, ConcurrentCleanupFreesEachDeadParticipantExactlyOnce) {
     const auto name = chan_name();
     auto c = small_config();
     ASSERT_TRUE(Channel::create(name, c));
-    Shared sh;
+    SharedCounters sh;
     {
         std::vector<ForkedChild> victims;
         for (int i = 0; i < 3; ++i) {  // all alive at once, so each holds its own record
@@ -513,7 +500,7 @@ TEST(ChannelMp, CleanupNeverReclaimsAStartingParticipant) {
 TEST(ChannelMp, SubscribersCannotWritePayloads) {
     const auto name = chan_name();
     auto pub = Publisher::create(name, small_config()).value();
-    Shared sh;
+    SharedCounters sh;
     auto child = ForkedChild::spawn([&] {
         auto sub = Subscriber::open(name);
         CHILD_CHECK(sub);

@@ -30,34 +30,18 @@ namespace ipckit {
 namespace {
 
 using namespace std::chrono_literals;
+using test::SharedCounters;
+using test::wait_flag;
+using test::arm_fault;
 using test::as_bytes;
 using test::as_string;
 using test::chan_name;
 using test::ForkedChild;
 using test::small_config;
 
-/// Shared counters for parent/child hand-offs: a few flags, then one counter per message.
-struct Shared {
-    explicit Shared(std::size_t counters = 0)
-        : map(Mapping::map_anonymous(4096 + counters * 4).value()) {}
-    Mapping map;
-    std::atomic<std::uint32_t>& at(int i) {
-        return *reinterpret_cast<std::atomic<std::uint32_t>*>(map.data() + 64 * i);  // NOLINT
-    }
-    std::atomic<std::uint32_t>& count(std::uint64_t seq) {
-        return *reinterpret_cast<std::atomic<std::uint32_t>*>(map.data() + 4096 + 4 * seq);  // NOLINT
-    }
-};
+/// SharedCounters counters for parent/child hand-offs: a few flags, then one counter per message.
 
-::testing::AssertionResult wait_flag(std::atomic<std::uint32_t>& f, std::uint32_t v,
-                                     std::string_view what) {
-    return test::eventually(10s, what, [&] { return f.load() >= v; });
-}
 
-void arm_fault(const char* spec) {
-    ::setenv("IPCKIT_FAULT_POINT", spec, 1);
-    detail::reload_fault_points();
-}
 
 std::uint64_t seq_of(std::span<const std::byte> b) {
     std::uint64_t seq = 0;
@@ -79,7 +63,7 @@ void publish_checked(Publisher& pub, std::uint64_t first, std::uint64_t n) {
 
 /// A consumer child: takes messages until `total` were taken by the whole group, counting each
 /// sequence number in `sh`; flag 1 counts joined consumers, flag 2 the messages taken.
-int consume_until(Shared& sh, const std::string& name, const std::string& group,
+int consume_until(SharedCounters& sh, const std::string& name, const std::string& group,
                   std::uint32_t total, int flag_joined, int flag_taken, std::uint32_t counter_base) {
     auto g = GroupConsumer::open(name, group);
     CHILD_CHECK(g);
@@ -104,7 +88,7 @@ int consume_until(Shared& sh, const std::string& name, const std::string& group,
 TEST(GroupMp, ThreeConsumersSplitTheStreamEachMessageExactlyOnce) {
     const auto name = chan_name();
     constexpr std::uint32_t kN = 3000;
-    Shared sh(kN);
+    SharedCounters sh(kN);
     auto pub = Publisher::create(name, small_config()).value();  // 4 KiB lanes: many waits
     std::vector<ForkedChild> consumers;
     for (int i = 0; i < 3; ++i) {
@@ -129,7 +113,7 @@ TEST(GroupMp, ThreeConsumersSplitTheStreamEachMessageExactlyOnce) {
 TEST(GroupMp, TwoGroupsAndASubscriberAcrossProcessesEachSeeEveryMessageOnce) {
     const auto name = chan_name();
     constexpr std::uint32_t kN = 2000;
-    Shared sh(2 * kN);
+    SharedCounters sh(2 * kN);
     auto pub = Publisher::create(name, small_config()).value();
     std::vector<ForkedChild> children;
     for (int i = 0; i < 2; ++i) {
@@ -160,7 +144,7 @@ TEST(GroupMp, TwoGroupsAndASubscriberAcrossProcessesEachSeeEveryMessageOnce) {
 }
 
 /// The victim joins, takes one message, reports its member index, and waits to be killed.
-ForkedChild victim_holding(Shared& sh, const std::string& name, const GroupOptions& o) {
+ForkedChild victim_holding(SharedCounters& sh, const std::string& name, const GroupOptions& o) {
     return ForkedChild::spawn([&sh, name, o]() -> int {
         auto g = GroupConsumer::open(name, "g", o);
         CHILD_CHECK(g);
@@ -177,7 +161,7 @@ ForkedChild victim_holding(Shared& sh, const std::string& name, const GroupOptio
 
 TEST(GroupMp, AConsumerKilledWhileHoldingAMessageHasItRedeliveredAtLeastOnce) {
     const auto name = chan_name();
-    Shared sh;
+    SharedCounters sh;
     auto pub = Publisher::create(name, small_config()).value();
     auto survivor = GroupConsumer::open(name, "g").value();
     auto victim = victim_holding(sh, name, {});
@@ -215,7 +199,7 @@ TEST(GroupMp, AConsumerKilledWhileHoldingAMessageHasItRedeliveredAtLeastOnce) {
 
 TEST(GroupMp, AtMostOnceDropsAndCountsWhatAKilledConsumerHeld) {
     const auto name = chan_name();
-    Shared sh;
+    SharedCounters sh;
     auto pub = Publisher::create(name, small_config()).value();
     GroupOptions o;
     o.delivery = GroupDelivery::AtMostOnce;
@@ -248,7 +232,7 @@ TEST(GroupMp, AtMostOnceDropsAndCountsWhatAKilledConsumerHeld) {
 
 TEST(GroupMp, KilledBetweenWinningAClaimAndRecordingItIsStillRedelivered) {
     const auto name = chan_name();
-    Shared sh;
+    SharedCounters sh;
     auto pub = Publisher::create(name, small_config()).value();
     auto survivor = GroupConsumer::open(name, "g").value();
     publish_checked(pub, 0, 1);
@@ -279,7 +263,7 @@ using test::is_stopped;
 // corrupt must stay 0 (the chaos facility `group` saw group_corrupt=0..9 per 3 s run here).
 TEST(GroupMp, AConsumerPausedMidClaimWhileTheGroupLapsItCountsNoCorruption) {
     const auto name = chan_name();
-    Shared sh;
+    SharedCounters sh;
     const auto c = small_config();  // lane 4096 bytes
     auto pub = Publisher::create(name, c).value();
     auto other = GroupConsumer::open(name, "g").value();
@@ -337,7 +321,7 @@ TEST(GroupMp, AConsumerPausedMidClaimWhileTheGroupLapsItCountsNoCorruption) {
 // tail is checked on every 1024th empty poll (kTailCheckPolls): the paused poll is made that one.
 TEST(GroupMp, AConsumerPausedBeforeItsTailCheckWhileTheGroupLapsItCountsNoCorruption) {
     const auto name = chan_name();
-    Shared sh;
+    SharedCounters sh;
     const auto c = small_config();  // lane 4096 bytes
     auto pub = Publisher::create(name, c).value();
     auto other = GroupConsumer::open(name, "g").value();
@@ -400,7 +384,7 @@ TEST(GroupMp, AConsumerPausedBeforeItsTailCheckWhileTheGroupLapsItCountsNoCorrup
 TEST(GroupMp, ConsumersKilledAtRandomInstantsLoseNothingAtLeastOnce) {
     const auto name = chan_name();
     constexpr std::uint32_t kN = 1500;
-    Shared sh(kN);
+    SharedCounters sh(kN);
     auto c = small_config();
     c.max_group_members = 16;
     auto pub = Publisher::create(name, c).value();
@@ -540,7 +524,7 @@ TEST(GroupMp, ForgedHeldPositionsOfADeadConsumerAreDroppedAndCounted) {
     for (const Forgery f : {Forgery{5, 0}, Forgery{std::uint64_t{1} << 40, 0}, Forgery{0, 999},
                             Forgery{~std::uint64_t{0} - 1, 0}}) {
         const auto name = chan_name();
-        Shared sh;
+        SharedCounters sh;
         auto pub = Publisher::create(name, small_config()).value();
         auto survivor = GroupConsumer::open(name, "g").value();
         auto victim = victim_holding(sh, name, {});

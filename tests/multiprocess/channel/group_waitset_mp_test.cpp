@@ -27,6 +27,7 @@ namespace ipckit {
 namespace {
 
 using namespace std::chrono_literals;
+using test::SharedCounters;
 using test::as_bytes;
 using test::as_string;
 using test::chan_name;
@@ -34,18 +35,6 @@ using test::ForkedChild;
 using test::small_config;
 using Keys = std::vector<WaitSet::Key>;
 
-struct Shared {
-    explicit Shared(std::size_t counters = 0)
-        : map(Mapping::map_anonymous(4096 + counters * 4).value()) {}
-    Mapping map;
-    std::atomic<std::uint32_t>& at(int i) {
-        return *reinterpret_cast<std::atomic<std::uint32_t>*>(map.data() + 64 * i);  // NOLINT
-    }
-    std::atomic<std::uint32_t>& count(std::uint64_t seq) {
-        return *reinterpret_cast<std::atomic<std::uint32_t>*>(map.data() + 4096 +
-                                                              4 * seq);  // NOLINT
-    }
-};
 
 using test::is_stopped;
 
@@ -58,7 +47,7 @@ Keys wait_keys(WaitSet& ws, Deadline d) {
 TEST(GroupWaitSet, TwoConsumersInWaitSetsSplitTheStreamExactlyOnce) {
     const auto name = chan_name();
     constexpr std::uint32_t kN = 600;
-    Shared sh(kN);
+    SharedCounters sh(kN);
     auto pub = Publisher::create(name, small_config()).value();  // 4 KiB lanes: many waits
     auto consumer = [&] {
         auto g = GroupConsumer::open(name, "w");
@@ -114,7 +103,7 @@ TEST(GroupWaitSet, TwoConsumersInWaitSetsSplitTheStreamExactlyOnce) {
 
 TEST(GroupWaitSet, MemberKilledHoldingAMessageWakesTheOtherWithTheRedelivery) {
     const auto name = chan_name();
-    Shared sh;
+    SharedCounters sh;
     auto pub = Publisher::create(name, small_config()).value();
     auto g = GroupConsumer::open(name, "w").value();
     auto ws = WaitSet::create().value();

@@ -70,4 +70,9 @@ inline std::size_t line_count(const std::string& text) {
     return n + (!text.empty() && text.back() != '\n' ? 1 : 0);
 }
 
+/// Whether the POSIX shm object `name` ("/x") exists.
+inline bool shm_exists(const std::string& name) {
+    return ::access(("/dev/shm" + name).c_str(), F_OK) == 0;
+}
+
 }  // namespace ipckit::test

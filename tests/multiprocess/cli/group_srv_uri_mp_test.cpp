@@ -44,7 +44,7 @@ protected:
     std::string dir_;
 };
 
-std::multiset<std::string> lines(const std::string& text) {
+std::multiset<std::string> line_set(const std::string& text) {
     std::multiset<std::string> out;
     std::istringstream in(text);
     for (std::string l; std::getline(in, l);) {
@@ -71,8 +71,8 @@ TEST_F(PatternUriCli, GroupInTheUriAndDashDashGroupAreOneGroup) {
     const test::RunResult rb = b.wait();
     EXPECT_EQ(ra.exit_code, 3) << ra.describe();
     EXPECT_EQ(rb.exit_code, 3) << rb.describe();
-    auto all = lines(ra.out);
-    all.merge(lines(rb.out));
+    auto all = line_set(ra.out);
+    all.merge(line_set(rb.out));
     std::multiset<std::string> want;
     for (int i = 0; i < kN; ++i) {
         want.insert("job" + std::to_string(i));

@@ -17,7 +17,7 @@ namespace {
 
 /// A POSIX shm object of `size` bytes; the per-test cleanup removes every name with the run's
 /// prefix, including names unique_shm_name() did not register (a suffix with a newline).
-bool make_shm(const std::string& name, off_t size) {
+bool make_sized_shm(const std::string& name, off_t size) {
     const int fd = ::shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
     if (fd < 0) {
         return false;
@@ -39,7 +39,7 @@ std::vector<std::string> lines_of(const std::string& text) {
 TEST(CliLsTable, ANameWithANewlineStaysOnItsLine) {
     const std::string base = test::unique_shm_name("nl");
     const std::string name = base + "\nFAKE shm evil";
-    ASSERT_TRUE(make_shm(name, 4096));
+    ASSERT_TRUE(make_sized_shm(name, 4096));
     for (const char* flag : {"--noheadings", "--raw"}) {
         auto r = test::ipckit({"ls", "--prefix", base, "--noheadings", flag});
         ASSERT_EQ(r.exit_code, 0) << r.describe();
@@ -58,7 +58,7 @@ TEST(CliLsTable, ANameWithANewlineStaysOnItsLine) {
 TEST(CliLsTable, ANameThatIsNotUtf8DoesNotBreakTheJson) {
     const std::string base = test::unique_shm_name("utf");
     const std::string name = base + "\xff";
-    ASSERT_TRUE(make_shm(name, 4096));
+    ASSERT_TRUE(make_sized_shm(name, 4096));
     auto r = test::ipckit({"ls", "--prefix", base, "--json"});
     ASSERT_EQ(r.exit_code, 0) << r.describe();
     auto objects = test::ls_json({"--prefix", base});
@@ -71,7 +71,7 @@ TEST(CliLsTable, ANameThatIsNotUtf8DoesNotBreakTheJson) {
 
 TEST(CliLsTable, OutputChoosesColumnsForScripts) {
     const std::string name = test::unique_shm_name("cols");
-    ASSERT_TRUE(make_shm(name, 20000));
+    ASSERT_TRUE(make_sized_shm(name, 20000));
     auto r = test::ipckit(
         {"ls", "--prefix", name, "-o", "TYPE,NAME,SIZE", "--bytes", "--noheadings", "--raw"});
     ASSERT_EQ(r.exit_code, 0) << r.describe();
@@ -101,7 +101,7 @@ TEST(CliLsTable, AnUnknownColumnIsBadInputNamingTheKnownOnes) {
 
 TEST(CliLsTable, WidthFitsTheTableIntoTheColumns) {
     const std::string name = test::unique_shm_name(std::string(60, 'w'));
-    ASSERT_TRUE(make_shm(name, 1));
+    ASSERT_TRUE(make_sized_shm(name, 1));
     auto wide = test::ipckit({"ls", "--prefix", name});  // a pipe: no fitting
     ASSERT_EQ(wide.exit_code, 0) << wide.describe();
     ASSERT_NE(wide.out.find(name), std::string::npos);

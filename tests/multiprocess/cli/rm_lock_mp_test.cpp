@@ -26,9 +26,7 @@ namespace {
 using namespace std::chrono_literals;
 using test::IpcKind;
 
-bool shm_exists(const std::string& name) {
-    return ::access(("/dev/shm" + name).c_str(), F_OK) == 0;
-}
+using test::shm_exists;
 
 void make_shm(const std::string& name) {
     const int fd = ::shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);

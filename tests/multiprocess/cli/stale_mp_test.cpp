@@ -50,9 +50,7 @@ bool mq_exists(const std::string& name) {
     return true;
 }
 
-bool shm_exists(const std::string& name) {
-    return ::access(("/dev/shm" + name).c_str(), F_OK) == 0;
-}
+using test::shm_exists;
 
 /// One object of `ipckit ls --json ARGS...` (fails the test unless exactly one matched).
 nlohmann::json only_object(std::vector<std::string> args) {

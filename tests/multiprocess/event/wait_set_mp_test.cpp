@@ -176,8 +176,8 @@ TEST(WaitSetMp, AMemberFileRemovedWhileWaitingIsAnErrorNamingIt) {
 // Ping = notify E, pong = publish on B. A lost doorbell costs a whole 50 ms slice.
 TEST(WaitSetMp, PingPongThroughTwoWaitSetsLosesNoWakeUp) {
     constexpr int kRounds = 1000;
-    constexpr auto kSlowWait = 40ms;
-    constexpr int kMaxSlowWaits = 10;
+    constexpr auto kSlowRound = 40ms;
+    constexpr int kMaxSlowRounds = 10;
     const auto ev = event_name();
     const auto ch = chan_name();
     auto n = EventNotifier::create(ev).value();
@@ -194,7 +194,7 @@ TEST(WaitSetMp, PingPongThroughTwoWaitSetsLosesNoWakeUp) {
             const auto start = Clock::now();
             auto r = ws.wait(Deadline::after(5s));
             CHILD_CHECK(r && !r->empty());
-            if (Clock::now() - start >= kSlowWait) {
+            if (Clock::now() - start >= kSlowRound) {
                 ++slow;
             }
             const auto counts = l.take().value();
@@ -205,7 +205,7 @@ TEST(WaitSetMp, PingPongThroughTwoWaitSetsLosesNoWakeUp) {
                 }
             }
         }
-        if (slow > kMaxSlowWaits) {
+        if (slow > kMaxSlowRounds) {
             test::child_fail("peer: " + std::to_string(slow) + " waits took a whole slice");
         }
         return 0;
@@ -233,14 +233,14 @@ TEST(WaitSetMp, PingPongThroughTwoWaitSetsLosesNoWakeUp) {
         ASSERT_TRUE(n.notify(0));
         const auto t0 = Clock::now();
         ASSERT_TRUE(next()) << "round " << round;
-        if (Clock::now() - t0 >= kSlowWait) {
+        if (Clock::now() - t0 >= kSlowRound) {
             ++slow;
         }
         (void)k;
     }
     const auto took = Clock::now() - start;
     EXPECT_CHILD_OK(peer.wait_for(20s));
-    EXPECT_LE(slow, kMaxSlowWaits) << "round trips that took a whole slice: lost wake-ups";
+    EXPECT_LE(slow, kMaxSlowRounds) << "round trips that took a whole slice: lost wake-ups";
     std::printf(
         "waitset ping-pong: %d rounds in %lld ms, %d slow\n",
         kRounds,

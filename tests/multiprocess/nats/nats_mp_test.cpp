@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // nats:// endpoints through a real nats-server on loopback (test::NatsServer): the CLI's send and
 // recv, the library endpoint in order, wildcard receive, and the errors (docs/design/bridge.md).
+#include "bytes.hpp"
 #include "../cli/background.hpp"
 #include "../cli/cli_support.hpp"
 #include "ipckit/endpoint/endpoint.hpp"
@@ -28,9 +29,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::span<const std::byte> bytes(const std::string& s) {
-    return std::as_bytes(std::span(s.data(), s.size()));
-}
+using test::as_bytes;
 
 std::string text(const std::vector<std::byte>& b) {
     return {reinterpret_cast<const char*>(b.data()), b.size()};
@@ -79,7 +78,7 @@ TEST(NatsCli, RecvJsonShowsTheSubjectAndTheSenderPid) {
     Background rx({"recv", server.url("jobs.*"), "--json", "--count", "1", "--timeout", "10s"});
     ASSERT_TRUE(server.wait_for_subscription("jobs.*", 10s)) << "recv never subscribed";
     OPEN_OR_FAIL(tx, server.url("jobs.eu"), EndpointRole::Sender);
-    ASSERT_TRUE(tx.send(bytes("hi")));
+    ASSERT_TRUE(tx.send(as_bytes("hi")));
     const RunResult r = rx.wait();
     ASSERT_EQ(r.exit_code, 0) << r.describe();
     const auto j = nlohmann::json::parse(r.out);
@@ -98,7 +97,7 @@ TEST(NatsEndpoint, ThousandMessagesArriveInOrderWithTheSenderPid) {
     for (int i = 0; i < kCount; ++i) {
         SendOptions so;
         so.deadline = Deadline::after(5s);
-        ASSERT_TRUE(tx.send(bytes("m" + std::to_string(i)), so)) << i;
+        ASSERT_TRUE(tx.send(as_bytes("m" + std::to_string(i)), so)) << i;
     }
     for (int i = 0; i < kCount; ++i) {
         auto m = rx.receive(Deadline::after(5s));
@@ -119,7 +118,7 @@ TEST(NatsEndpoint, WildcardReceiveGetsEveryMatchingSubject) {
     OPEN_OR_FAIL(one, server.url("ticks.*.usd"), EndpointRole::Receiver);
     for (const std::string s : {"ticks.eu.usd", "ticks.us", "other.eu.usd", "ticks.eu.chf"}) {
         OPEN_OR_FAIL(tx, server.url(s), EndpointRole::Sender);
-        ASSERT_TRUE(tx.send(bytes(s)));
+        ASSERT_TRUE(tx.send(as_bytes(s)));
     }
     std::vector<std::string> got;
     for (int i = 0; i < 3; ++i) {
@@ -200,7 +199,7 @@ TEST(NatsEndpoint, OverMaxPayloadIsRefusedNamingBothSizes) {
     const std::size_t limit = tx.max_message_size();  // 1024 less the Ipckit header block
     ASSERT_LT(limit, 1024U);
     ASSERT_GT(limit, 1024U - 64);
-    auto r = tx.send(bytes(std::string(limit + 1, 'x')));
+    auto r = tx.send(as_bytes(std::string(limit + 1, 'x')));
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code(), std::errc::message_size);
     EXPECT_NE(r.error().message().find("message is " + std::to_string(limit + 1) + " bytes"),
@@ -209,7 +208,7 @@ TEST(NatsEndpoint, OverMaxPayloadIsRefusedNamingBothSizes) {
     EXPECT_NE(r.error().message().find("max_payload is 1024"), std::string::npos)
         << r.error().message();
     // Nothing of it arrived; the endpoint still works and a message at the limit goes through.
-    auto at_limit = tx.send(bytes(std::string(limit, 'y')));
+    auto at_limit = tx.send(as_bytes(std::string(limit, 'y')));
     ASSERT_TRUE(at_limit) << at_limit.error().message();
     auto m = rx.receive(Deadline::after(5s));
     ASSERT_TRUE(m && m->has_value());

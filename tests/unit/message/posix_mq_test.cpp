@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/message/posix_mq.hpp"
 
+#include "bytes.hpp"
 #include "ipc_registry.hpp"
 
 #include <fcntl.h>
@@ -35,9 +36,7 @@ PosixName fresh_name() {
     return PosixName::make(test::unique_mq_name()).value();
 }
 
-std::span<const std::byte> bytes(std::string_view s) {
-    return std::as_bytes(std::span(s.data(), s.size()));
-}
+using test::as_bytes;
 
 PosixMq make_queue(long maxmsg = 10, long msgsize = 64) {
     return PosixMq::create(fresh_name(), {.max_messages = maxmsg, .max_message_size = msgsize})
@@ -194,10 +193,10 @@ TEST(PosixMq, TryReceiveOnEmptyQueueIsAnOrdinaryEmptyOutcome) {
 
 TEST(PosixMq, TrySendOnFullQueueReturnsFalse) {
     auto q = make_queue(2, 8);
-    EXPECT_TRUE(q.try_send(bytes("a")).value());
-    EXPECT_TRUE(q.try_send(bytes("b")).value());
-    EXPECT_FALSE(q.try_send(bytes("c")).value());
-    EXPECT_FALSE(q.send_for(bytes("c"), 0, 20ms).value());
+    EXPECT_TRUE(q.try_send(as_bytes("a")).value());
+    EXPECT_TRUE(q.try_send(as_bytes("b")).value());
+    EXPECT_FALSE(q.try_send(as_bytes("c")).value());
+    EXPECT_FALSE(q.send_for(as_bytes("c"), 0, 20ms).value());
 }
 
 TEST(PosixMq, ReceiveForTimesOutOnAnEmptyQueue) {
@@ -250,8 +249,8 @@ TEST(PosixMq, InlineSendAndReceiveFailuresNameTheCallTheQueueAndTheErrno) {
     EXPECT_EQ(empty.error().op(), "mq_receive");
     EXPECT_EQ(empty.error().object(), name);
     EXPECT_NE(empty.error().detail().find("non-blocking"), std::string::npos);
-    ASSERT_TRUE(q.send(bytes("one")));
-    auto full = q.send(bytes("two"));
+    ASSERT_TRUE(q.send(as_bytes("one")));
+    auto full = q.send(as_bytes("two"));
     ASSERT_FALSE(full);
     EXPECT_EQ(full.error(), std::errc::resource_unavailable_try_again);
     EXPECT_EQ(full.error().message().rfind("mq_send " + name + ": ", 0), 0U)

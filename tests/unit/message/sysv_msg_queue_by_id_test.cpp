@@ -2,6 +2,7 @@
 // SysvMsgQueue's by-id forms (stat, remove) on real queues: what an administrator (ipckit ls,
 // rm) uses for a queue it knows only by id, without a handle or an owner check.
 #include "ipc_registry.hpp"
+#include "sysv_queue_util.hpp"
 #include "ipckit/message/sysv_msg_queue.hpp"
 
 #include <unistd.h>
@@ -13,11 +14,7 @@
 namespace ipckit {
 namespace {
 
-SysvMsgQueue private_queue() {
-    auto q = SysvMsgQueue::create(SysvKey::private_key()).value();
-    test::track_sysv_id(test::IpcKind::SysvMsg, q.id());
-    return q;
-}
+using test::private_queue;
 
 TEST(SysvMsgQueueById, StatReadsTheQueueTheIdNames) {
     auto q = private_queue();

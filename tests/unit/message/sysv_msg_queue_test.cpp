@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "ipckit/message/sysv_msg_queue.hpp"
 
+#include "bytes.hpp"
 #include "ipc_registry.hpp"
+#include "sysv_queue_util.hpp"
 
 #include <sys/ipc.h>
 #include <sys/msg.h>
@@ -17,9 +19,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::span<const std::byte> bytes(std::string_view s) {
-    return std::as_bytes(std::span(s.data(), s.size()));
-}
+using test::as_bytes;
 
 SysvKey fresh_key() {
     return SysvKey::from_number(
@@ -27,11 +27,7 @@ SysvKey fresh_key() {
         .value();
 }
 
-SysvMsgQueue private_queue() {
-    auto q = SysvMsgQueue::create(SysvKey::private_key()).value();
-    test::track_sysv_id(test::IpcKind::SysvMsg, q.id());
-    return q;
-}
+using test::private_queue;
 
 TEST(SysvMsgQueue, CreateWithNumericKeyThenOpenFindsTheSameQueue) {
     const auto key = fresh_key();
@@ -202,7 +198,7 @@ TEST(SysvMsgQueue, MessageLargerThanQbytesFailsInsteadOfBlockingForEver) {
         r.error().detail().find("message 17 bytes > queue msg_qbytes 16: it can never be sent"),
         std::string::npos)
         << r.error().message();
-    auto t = q.try_send(1, bytes(big));
+    auto t = q.try_send(1, as_bytes(big));
     ASSERT_FALSE(t);
     EXPECT_NE(t.error().detail().find("can never be sent"), std::string::npos);
 }
@@ -224,9 +220,9 @@ TEST(SysvMsgQueue, MessageLargerThanMsgmaxNamesTheSysctl) {
 TEST(SysvMsgQueue, TrySendOnFullQueueReturnsFalse) {
     auto q = private_queue();
     q.set_max_bytes(8).value();
-    EXPECT_TRUE(q.try_send(1, bytes("12345678")).value());
-    EXPECT_FALSE(q.try_send(1, bytes("x")).value());
-    EXPECT_FALSE(q.send_for(1, bytes("x"), 20ms).value());
+    EXPECT_TRUE(q.try_send(1, as_bytes("12345678")).value());
+    EXPECT_FALSE(q.try_send(1, as_bytes("x")).value());
+    EXPECT_FALSE(q.send_for(1, as_bytes("x"), 20ms).value());
 }
 
 TEST(SysvMsgQueue, RemovedQueueReportsTheIdIsGone) {
@@ -245,8 +241,8 @@ TEST(SysvMsgQueue, RemovedQueueReportsTheIdIsGone) {
 TEST(SysvMsgQueue, RequestReplyInOneProcessMatchesByPid) {
     auto q = private_queue();
     // A request and its reply need two parties; here a reply is queued first for our own pid.
-    q.reply(::getpid(), bytes("pong")).value();
-    auto reply = q.request(bytes("ping"), Deadline::after(5s)).value();
+    q.reply(::getpid(), as_bytes("pong")).value();
+    auto reply = q.request(as_bytes("ping"), Deadline::after(5s)).value();
     ASSERT_TRUE(reply.has_value());
     EXPECT_EQ(reply->text(), "pong");
     auto req = q.receive_request(Deadline::now()).value();

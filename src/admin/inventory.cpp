@@ -142,6 +142,9 @@ std::vector<IpcObjectInfo> scan_impl(const InventoryFilter& filter, bool details
     if (wants(filter, IpcObjectKind::SysvSem)) {
         scan_sysv_sem(filter, details, objects);
     }
+    if (wants(filter, IpcObjectKind::Bridge)) {
+        scan_bridges(filter, inv, objects);
+    }
     scan_users(objects, targets);
     finish(objects);
     return objects;
@@ -298,6 +301,38 @@ Result<std::optional<IpcObjectInfo>> Inventory::find_service(std::string_view na
     return std::optional<IpcObjectInfo>();
 }
 
+Result<std::optional<IpcObjectInfo>> Inventory::find_bridge(std::string_view name) {
+    if (name.starts_with("bridge:")) {
+        name.remove_prefix(std::string_view("bridge:").size());
+    }
+    const std::size_t dash = name.find('-');
+    const std::string_view pid = name.substr(0, dash);
+    const std::string_view nth = dash == std::string_view::npos ? "0" : name.substr(dash + 1);
+    if (!to_number<std::uint32_t>(pid) || !to_number<std::uint32_t>(nth)) {
+        return Error(std::errc::invalid_argument,
+                     "find",
+                     "bridge:" + std::string(name),
+                     "a bridge is named by its pid: bridge:PID (bridge:PID-N for a process's "
+                     "further bridges)");
+    }
+    InventoryFilter filter;
+    filter.kinds = {IpcObjectKind::Bridge};
+    filter.prefix = std::string(name);
+    Inventory inv;
+    for (IpcObjectInfo& o : scan_impl(filter, /*details=*/true, inv)) {
+        if (o.name == name) {
+            return std::optional<IpcObjectInfo>(std::move(o));
+        }
+    }
+    if (!inv.warnings.empty()) {
+        return Error(std::errc::permission_denied,
+                     "find",
+                     "bridge:" + std::string(name),
+                     inv.warnings.front());
+    }
+    return std::optional<IpcObjectInfo>();
+}
+
 namespace {
 
 /// unlink of a POSIX object through its facility (mq_unlink, shm_unlink, sem_unlink).
@@ -389,6 +424,11 @@ Result<void> Inventory::remove(const IpcObjectInfo& o) {
             return remove_event(o);
         case IpcObjectKind::Service:
             return remove_service(o);
+        case IpcObjectKind::Bridge:
+            if (!o.bridge) {
+                return Error(std::errc::invalid_argument, "remove", o.uri, "no status read");
+            }
+            return remove_bridge_status(*o.bridge);
         case IpcObjectKind::SysvMsg:
         case IpcObjectKind::SysvShm:
         case IpcObjectKind::SysvSem:

@@ -127,6 +127,9 @@ Result<std::optional<IpcObjectInfo>> find_again(const IpcObjectInfo& listed) {
     if (listed.kind == IpcObjectKind::Service) {
         return Inventory::find_service(listed.name);
     }
+    if (listed.kind == IpcObjectKind::Bridge) {
+        return Inventory::find_bridge(listed.name);
+    }
     auto uri = Uri::parse(listed.uri);
     return uri ? Inventory::find(*uri, false) : Result<std::optional<IpcObjectInfo>>(uri.error());
 }

@@ -825,6 +825,25 @@ TEST_F(BridgeTest, CliBenchBridgeWithoutNatsServerSaysSoAndSucceeds) {
     EXPECT_FALSE(j.contains("rows"));
 }
 
+/// Publishes `count` messages (`prefix` + i) on `pub`, then receives each from `rx` (5 s each).
+::testing::AssertionResult send_and_receive(Publisher& pub,
+                                            Endpoint& rx,
+                                            int count,
+                                            const std::string& prefix) {
+    for (int i = 0; i < count; ++i) {
+        if (!pub.send(bytes(prefix + std::to_string(i)))) {
+            return ::testing::AssertionFailure() << "send " << i;
+        }
+    }
+    for (int i = 0; i < count; ++i) {
+        auto m = rx.receive(Deadline::after(5s));
+        if (!m || !*m) {
+            return ::testing::AssertionFailure() << "message " << i << " did not arrive";
+        }
+    }
+    return ::testing::AssertionSuccess();
+}
+
 /// `ipckit bridges --dir DIR --json`: the bridges array (fails the test on bad output).
 nlohmann::json bridges_json(const std::string& dir, bool remove_dead = false) {
     std::vector<std::string> args{"bridges", "--dir", dir, "--json"};
@@ -855,13 +874,7 @@ TEST_F(BridgeTest, CliBridgesShowsARunningBridgesCountersFromAnotherProcess) {
     ASSERT_TRUE(
         eventually(10s, "the status file", [&] { return bridges_json(status).size() == 1; }));
     constexpr int kCount = 10;
-    for (int i = 0; i < kCount; ++i) {
-        ASSERT_TRUE(pub->send(bytes("s" + std::to_string(i))));
-    }
-    for (int i = 0; i < kCount; ++i) {
-        auto m = rx->receive(Deadline::after(5s));
-        ASSERT_TRUE(m && *m) << i;
-    }
+    ASSERT_TRUE(send_and_receive(*pub, *rx, kCount, "s"));
     nlohmann::json b;
     ASSERT_TRUE(eventually(5s, "relayed counted", [&] {
         const auto all = bridges_json(status);
@@ -945,13 +958,7 @@ TEST_F(BridgeTest, CliLsAndStatShowARunningBridgeAndAKilledOneAsDead) {
     std::ofstream(status + "/bridge-3-0.stat")
         << std::string(std::filesystem::file_size(status + "/bridge-" + name + "-0.stat"), 'x');
     constexpr int kCount = 10;
-    for (int i = 0; i < kCount; ++i) {
-        ASSERT_TRUE(pub->send(bytes("l" + std::to_string(i))));
-    }
-    for (int i = 0; i < kCount; ++i) {
-        auto m = rx->receive(Deadline::after(5s));
-        ASSERT_TRUE(m && *m) << i;
-    }
+    ASSERT_TRUE(send_and_receive(*pub, *rx, kCount, "l"));
     nlohmann::json o;
     ASSERT_TRUE(eventually(5s, "relayed counted in stat", [&] {
         o = stat_bridge_json(name);

@@ -287,21 +287,34 @@ Result<std::optional<IpcObjectInfo>> Inventory::find(const Uri& uri, bool detail
     return std::optional<IpcObjectInfo>();
 }
 
-Result<std::optional<IpcObjectInfo>> Inventory::find_service(std::string_view name) {
-    IPCKIT_TRY_ASSIGN(const std::string exact, Service::validate_name(name));
+namespace {
+
+/// The object of `kind` (found by name: services, bridges) whose name is `exact`; what could not
+/// be listed goes to `inv`.
+std::optional<IpcObjectInfo> find_by_exact_name(IpcObjectKind kind,
+                                                const std::string& exact,
+                                                Inventory& inv) {
     InventoryFilter filter;
-    filter.kinds = {IpcObjectKind::Service};
+    filter.kinds = {kind};
     filter.prefix = exact;
-    Inventory inv;
     for (IpcObjectInfo& o : scan_impl(filter, /*details=*/true, inv)) {
         if (o.name == exact) {
-            return std::optional<IpcObjectInfo>(std::move(o));
+            return std::move(o);
         }
     }
-    return std::optional<IpcObjectInfo>();
+    return std::nullopt;
 }
 
-Result<std::optional<IpcObjectInfo>> Inventory::find_bridge(std::string_view name) {
+}  // namespace
+
+Result<std::optional<IpcObjectInfo>> Inventory::find_service(std::string_view name) {
+    IPCKIT_TRY_ASSIGN(const std::string exact, Service::validate_name(name));
+    Inventory inv;
+    return find_by_exact_name(IpcObjectKind::Service, exact, inv);
+}
+
+Result<std::string> Inventory::bridge_name(std::string_view text) {
+    std::string_view name = text;
     if (name.starts_with("bridge:")) {
         name.remove_prefix(std::string_view("bridge:").size());
     }
@@ -315,22 +328,17 @@ Result<std::optional<IpcObjectInfo>> Inventory::find_bridge(std::string_view nam
                      "a bridge is named by its pid: bridge:PID (bridge:PID-N for a process's "
                      "further bridges)");
     }
-    InventoryFilter filter;
-    filter.kinds = {IpcObjectKind::Bridge};
-    filter.prefix = std::string(name);
+    return std::string(name);
+}
+
+Result<std::optional<IpcObjectInfo>> Inventory::find_bridge(std::string_view name) {
+    IPCKIT_TRY_ASSIGN(const std::string exact, bridge_name(name));
     Inventory inv;
-    for (IpcObjectInfo& o : scan_impl(filter, /*details=*/true, inv)) {
-        if (o.name == name) {
-            return std::optional<IpcObjectInfo>(std::move(o));
-        }
+    auto found = find_by_exact_name(IpcObjectKind::Bridge, exact, inv);
+    if (!found && !inv.warnings.empty()) {
+        return Error(std::errc::permission_denied, "find", "bridge:" + exact, inv.warnings.front());
     }
-    if (!inv.warnings.empty()) {
-        return Error(std::errc::permission_denied,
-                     "find",
-                     "bridge:" + std::string(name),
-                     inv.warnings.front());
-    }
-    return std::optional<IpcObjectInfo>();
+    return found;
 }
 
 namespace {

@@ -173,6 +173,10 @@ struct IPCKIT_API Inventory {
     /// that is not PID or PID-N.
     static Result<std::optional<IpcObjectInfo>> find_bridge(std::string_view name);
 
+    /// NAME of `bridge:NAME` (or of `NAME`) when it is PID or PID-N; errc::invalid_argument
+    /// otherwise. Touches nothing.
+    static Result<std::string> bridge_name(std::string_view text);
+
     /// Removes the object through its facility: PosixMq/PosixShm/NamedSemaphore::unlink,
     /// Channel::remove, Service::remove (record and channels), remove_bridge_status (a dead
     /// bridge's status file; errc::device_or_resource_busy for a live one), or

@@ -950,8 +950,11 @@ TEST_F(BridgeTest, CliLsAndStatShowARunningBridgeAndAKilledOneAsDead) {
     auto rx = open_nats(server.url("lsb"), EndpointRole::Receiver);
     ASSERT_TRUE(rx);
     Background bridge({"bridge", chan("lsb"), server.url("lsb")});
+    Background other({"bridge", "--create", chan("lsb2"), server.url("lsb2")});
     const std::string name = std::to_string(bridge.pid());
-    ASSERT_TRUE(eventually(10s, "the bridge in ls", [&] { return ls_bridges_json().size() == 1; }));
+    const std::string other_name = std::to_string(other.pid());
+    ASSERT_TRUE(
+        eventually(10s, "the bridges in ls", [&] { return ls_bridges_json().size() == 2; }));
     // Not status files: skipped, whatever they hold.
     std::ofstream(status + "/bridge-1-0.stat") << "short";
     std::ofstream(status + "/bridge-2-0.stat") << std::string(4096, '\xff');
@@ -978,8 +981,9 @@ TEST_F(BridgeTest, CliLsAndStatShowARunningBridgeAndAKilledOneAsDead) {
     EXPECT_EQ(o["bridge"]["back"]["relayed"], 0);
     EXPECT_EQ(o["bridge"]["reconnects"], 0);
     const auto listed = ls_bridges_json();
-    ASSERT_EQ(listed.size(), 1U) << listed.dump();
-    EXPECT_EQ(listed[0]["bridge"]["forward"]["relayed"], kCount);
+    ASSERT_EQ(listed.size(), 2U) << listed.dump();
+    const auto& mine = listed[0]["name"] == name ? listed[0] : listed[1];
+    EXPECT_EQ(mine["bridge"]["forward"]["relayed"], kCount);
     const RunResult table = ipckit({"ls", "--type", "bridge"});
     ASSERT_EQ(table.exit_code, 0) << table.describe();
     EXPECT_NE(
@@ -995,7 +999,20 @@ TEST_F(BridgeTest, CliLsAndStatShowARunningBridgeAndAKilledOneAsDead) {
     // A name that is no pid is bad input; a pid without a bridge is "no such object".
     EXPECT_EQ(ipckit({"stat", "bridge:x"}).exit_code, 2);
     EXPECT_EQ(ipckit({"stat", "bridge:1"}).exit_code, 1);
+    EXPECT_EQ(ipckit({"rm", "bridge:x"}).exit_code, 2);
+    EXPECT_EQ(ipckit({"rm", "bridge:1"}).exit_code, 1);
+    // A running bridge's file is never removed, not even with --force.
+    const RunResult live = ipckit({"rm", "bridge:" + name});
+    EXPECT_EQ(live.exit_code, 4) << live.describe();
+    EXPECT_NE(live.err.find("running"), std::string::npos) << live.err;
+    EXPECT_NE(ipckit({"rm", "--force", "bridge:" + name}).exit_code, 0);
+    EXPECT_EQ(ls_bridges_json().size(), 2U);
 
+    ASSERT_EQ(::kill(other.pid(), SIGKILL), 0);
+    (void)other.wait();
+    const RunResult named = ipckit({"rm", "bridge:" + other_name});
+    EXPECT_EQ(named.exit_code, 0) << named.describe();
+    EXPECT_EQ(ls_bridges_json().size(), 1U);
     ASSERT_EQ(::kill(bridge.pid(), SIGKILL), 0);
     (void)bridge.wait();
     o = stat_bridge_json(name);

@@ -57,6 +57,13 @@ void wait_for_nats(const std::string& url);
 /// Raw libnats publish -> subscribe: messages/s from the first publish to the last receive.
 double raw_nats_throughput(const std::string& url, std::size_t size, int count);
 
+/// The same where each message is a natsMsg carrying one header the size of the bridge's
+/// (`Ipckit: o=ORIGIN;s=SEQ;p=PID;l=LANE`): natsMsg_Create, natsMsgHeader_Set,
+/// natsConnection_PublishMsg and natsMsg_Destroy on the publishing side, natsMsgHeader_Get on the
+/// receiving side, the libnats calls a bridge makes per message. Against raw_nats_throughput()
+/// it is libnats' header path; against bridge_throughput() the bridge's own work.
+double raw_nats_header_throughput(const std::string& url, std::size_t size, int count);
+
 /// Raw libnats request/reply to an echoing responder; `asap`: both sides with SendAsap (every
 /// publish written at once), else libnats' default batching.
 BridgeLatency raw_nats_request_reply(const std::string& url, std::size_t size, int rounds, bool asap);

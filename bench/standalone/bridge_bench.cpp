@@ -3,7 +3,8 @@
 // message sizes (issue 19, docs/design/bridge.md); the long form of `ipckit bench --bridge`, with
 // libnats' default batching and the bridges' --low-latency as extra columns. The measurements
 // are bench/engine/bridge_measure.cpp:
-//   throughput  chan -> Bridge -> NATS -> Bridge -> chan   vs  raw libnats publish -> subscribe
+//   throughput  chan -> Bridge -> NATS -> Bridge -> chan   vs  raw libnats publish -> subscribe,
+//               plain and as natsMsg with one header of the bridge's size (libnats' header path)
 //   latency     a round trip through four bridges (ping and pong: chan -> NATS -> chan each way)
 //               vs  raw libnats request/reply (natsConnection_Request to an echoing responder)
 // Starts its own nats-server on 127.0.0.1 (a free port) unless given --server nats://HOST:PORT.
@@ -93,13 +94,29 @@ int run(const Args& a) {
                 a.count,
                 a.rounds);
     std::printf(
-        "throughput (msg/s): raw libnats publish -> subscribe vs chan -> bridge -> NATS -> "
-        "bridge -> chan\n");
-    std::printf("%8s %14s %14s %7s\n", "size", "raw", "bridge", "ratio");
+        "throughput (msg/s): raw libnats publish -> subscribe, the same as natsMsg with one\n"
+        "header of the bridge's size (raw+hdr: libnats' header path), vs chan -> bridge -> NATS\n"
+        "-> bridge -> chan; ratio = bridge/raw, hdr/raw = raw+hdr/raw, br/hdr = bridge/raw+hdr\n");
+    std::printf("%8s %14s %14s %14s %7s %7s %7s\n",
+                "size",
+                "raw",
+                "raw+hdr",
+                "bridge",
+                "ratio",
+                "hdr/raw",
+                "br/hdr");
     for (const std::size_t size : a.sizes) {
         const double raw = b::raw_nats_throughput(url, size, a.count);
+        const double hdr = b::raw_nats_header_throughput(url, size, a.count);
         const double br = b::bridge_throughput(url, dir.path(), size, a.count);
-        std::printf("%8zu %14.0f %14.0f %7.2f\n", size, raw, br, br / raw);
+        std::printf("%8zu %14.0f %14.0f %14.0f %7.2f %7.2f %7.2f\n",
+                    size,
+                    raw,
+                    hdr,
+                    br,
+                    br / raw,
+                    hdr / raw,
+                    br / hdr);
         (void)std::fflush(stdout);
     }
     std::printf(

@@ -142,6 +142,9 @@ std::vector<IpcObjectInfo> scan_impl(const InventoryFilter& filter, bool details
     if (wants(filter, IpcObjectKind::SysvSem)) {
         scan_sysv_sem(filter, details, objects);
     }
+    if (wants(filter, IpcObjectKind::Bridge)) {
+        scan_bridges(filter, inv, objects);
+    }
     scan_users(objects, targets);
     finish(objects);
     return objects;
@@ -284,18 +287,58 @@ Result<std::optional<IpcObjectInfo>> Inventory::find(const Uri& uri, bool detail
     return std::optional<IpcObjectInfo>();
 }
 
-Result<std::optional<IpcObjectInfo>> Inventory::find_service(std::string_view name) {
-    IPCKIT_TRY_ASSIGN(const std::string exact, Service::validate_name(name));
+namespace {
+
+/// The object of `kind` (found by name: services, bridges) whose name is `exact`; what could not
+/// be listed goes to `inv`.
+std::optional<IpcObjectInfo> find_by_exact_name(IpcObjectKind kind,
+                                                const std::string& exact,
+                                                Inventory& inv) {
     InventoryFilter filter;
-    filter.kinds = {IpcObjectKind::Service};
+    filter.kinds = {kind};
     filter.prefix = exact;
-    Inventory inv;
     for (IpcObjectInfo& o : scan_impl(filter, /*details=*/true, inv)) {
         if (o.name == exact) {
-            return std::optional<IpcObjectInfo>(std::move(o));
+            return std::move(o);
         }
     }
-    return std::optional<IpcObjectInfo>();
+    return std::nullopt;
+}
+
+}  // namespace
+
+Result<std::optional<IpcObjectInfo>> Inventory::find_service(std::string_view name) {
+    IPCKIT_TRY_ASSIGN(const std::string exact, Service::validate_name(name));
+    Inventory inv;
+    return find_by_exact_name(IpcObjectKind::Service, exact, inv);
+}
+
+Result<std::string> Inventory::bridge_name(std::string_view text) {
+    std::string_view name = text;
+    if (name.starts_with("bridge:")) {
+        name.remove_prefix(std::string_view("bridge:").size());
+    }
+    const std::size_t dash = name.find('-');
+    const std::string_view pid = name.substr(0, dash);
+    const std::string_view nth = dash == std::string_view::npos ? "0" : name.substr(dash + 1);
+    if (!to_number<std::uint32_t>(pid) || !to_number<std::uint32_t>(nth)) {
+        return Error(std::errc::invalid_argument,
+                     "find",
+                     "bridge:" + std::string(name),
+                     "a bridge is named by its pid: bridge:PID (bridge:PID-N for a process's "
+                     "further bridges)");
+    }
+    return std::string(name);
+}
+
+Result<std::optional<IpcObjectInfo>> Inventory::find_bridge(std::string_view name) {
+    IPCKIT_TRY_ASSIGN(const std::string exact, bridge_name(name));
+    Inventory inv;
+    auto found = find_by_exact_name(IpcObjectKind::Bridge, exact, inv);
+    if (!found && !inv.warnings.empty()) {
+        return Error(std::errc::permission_denied, "find", "bridge:" + exact, inv.warnings.front());
+    }
+    return found;
 }
 
 namespace {
@@ -389,6 +432,11 @@ Result<void> Inventory::remove(const IpcObjectInfo& o) {
             return remove_event(o);
         case IpcObjectKind::Service:
             return remove_service(o);
+        case IpcObjectKind::Bridge:
+            if (!o.bridge) {
+                return Error(std::errc::invalid_argument, "remove", o.uri, "no status read");
+            }
+            return remove_bridge_status(*o.bridge);
         case IpcObjectKind::SysvMsg:
         case IpcObjectKind::SysvShm:
         case IpcObjectKind::SysvSem:

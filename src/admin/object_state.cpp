@@ -32,6 +32,8 @@ std::string_view kind_name(IpcObjectKind kind) noexcept {
             return "event";
         case IpcObjectKind::Service:
             return "srv";
+        case IpcObjectKind::Bridge:
+            return "bridge";
     }
     return "?";
 }
@@ -45,7 +47,8 @@ std::optional<IpcObjectKind> kind_from_name(std::string_view name) noexcept {
                    IpcObjectKind::SysvSem,
                    IpcObjectKind::Channel,
                    IpcObjectKind::Event,
-                   IpcObjectKind::Service}) {
+                   IpcObjectKind::Service,
+                   IpcObjectKind::Bridge}) {
         if (kind_name(k) == name) {
             return k;
         }
@@ -113,6 +116,7 @@ ObjectState Inventory::classify(const IpcObjectInfo& o) {
         case IpcObjectKind::Channel:
         case IpcObjectKind::Event:
         case IpcObjectKind::Service:
+        case IpcObjectKind::Bridge:     // its process is gone (or its pid is another's now)
             return ObjectState::Stale;  // no last-user record exists: nobody maps it or holds it
         case IpcObjectKind::SysvShm: {
             if (!o.attached) {

@@ -80,6 +80,11 @@ std::optional<std::string> service_of_channel_file(const std::string& entry);
 /// record is invalid: record_valid says so and a note says why); what fails is noted.
 void read_service(IpcObjectInfo& o, const std::string& dir);
 
+// ---- bridges (bridge_objects.cpp)
+/// One object per bridge status file in bridge_status_dir() (list_bridges() validates them and
+/// skips the rest); a directory that cannot be read is a warning and an unlisted kind.
+void scan_bridges(const InventoryFilter& filter, Inventory& inv, std::vector<IpcObjectInfo>& out);
+
 // ---- users, from /proc/*/{maps,fd} (proc_users.cpp)
 
 /// Fills IpcObjectInfo::users from /proc/*/maps (mappings, System V attaches) and /proc/*/fd

@@ -54,13 +54,14 @@ std::string random_origin() {
     return s;
 }
 
-/// The fields of `m`'s Ipckit header (all empty without one).
-NatsMeta meta_of(natsMsg* m) {
+/// The fields of `m`'s Ipckit header (all empty without one); only origin and sequence unless
+/// `all` (the sink restores the rest).
+NatsMeta meta_of(natsMsg* m, bool all) {
     const char* v = nullptr;
     if (natsMsgHeader_Get(m, kNatsMetaHeader, &v) != NATS_OK || v == nullptr) {
         return {};
     }
-    return parse_nats_meta(v);
+    return parse_nats_meta(v, !all);
 }
 
 }  // namespace
@@ -212,7 +213,8 @@ namespace {
 
 /// The NATS message of `m` on `subject` with the bridge's Ipckit header (origin, seq, pid and
 /// the metadata; `own_pid`: "p=PID;" when the source tells none). `extra_header_bytes`: what
-/// JetStream adds (Nats-Msg-Id, ...). A message that would exceed the server's max_payload is
+/// JetStream adds (Nats-Msg-Id, ...). `value`: the sink's buffer for the header's text, reused
+/// so that no message allocates one. A message that would exceed the server's max_payload is
 /// errc::message_size naming both sizes.
 Result<NatsPtr<natsMsg>> make_message(const NatsLink& link,
                                       const std::string& subject,
@@ -220,7 +222,8 @@ Result<NatsPtr<natsMsg>> make_message(const NatsLink& link,
                                       const Relayed& m,
                                       std::uint64_t seq,
                                       const std::string& own_pid,
-                                      std::size_t extra_header_bytes) {
+                                      std::size_t extra_header_bytes,
+                                      std::string& value) {
     natsMsg* raw = nullptr;
     natsStatus s = natsMsg_Create(&raw,
                                   subject.c_str(),
@@ -231,8 +234,7 @@ Result<NatsPtr<natsMsg>> make_message(const NatsLink& link,
         return nats_error(s, "nats publish", url);
     }
     NatsPtr<natsMsg> msg(raw);
-    std::string value;
-    value.reserve(96);
+    value.clear();  // keeps its capacity
     value += "o=";
     value += link.origin();
     value += ';';
@@ -311,8 +313,9 @@ public:
         , own_pid_("p=" + std::to_string(::getpid()) + ";") {}
 
     Result<bool> send(const Relayed& m, Deadline /*deadline*/) override {
-        IPCKIT_TRY_ASSIGN(const NatsPtr<natsMsg> msg,
-                          make_message(link_, subject_, url_, m, seq_ + 1, own_pid_, {}));
+        IPCKIT_TRY_ASSIGN(
+            const NatsPtr<natsMsg> msg,
+            make_message(link_, subject_, url_, m, seq_ + 1, own_pid_, {}, header_value_));
         const natsStatus s = natsConnection_PublishMsg(link_.conn(), msg.get());
         if (s == NATS_INSUFFICIENT_BUFFER) {
             return false;  // disconnected and the reconnect buffer is full: the far side is full
@@ -377,6 +380,7 @@ private:
     std::string subject_;
     std::string url_;
     std::string own_pid_;
+    std::string header_value_;  // the Ipckit header's text, reused per message
     std::uint64_t seq_ = 0;
     std::mutex flush_mu_;
     std::condition_variable_any flush_cv_;
@@ -422,7 +426,7 @@ public:
 private:
     /// The message into `out`; false for one of this bridge's own (never echoed).
     bool take(natsMsg* m, Relayed& out) {
-        const NatsMeta meta = meta_of(m);
+        const NatsMeta meta = meta_of(m, want_meta_);
         if (!meta.origin.empty()) {
             if (meta.origin == link_.origin()) {
                 return false;
@@ -545,8 +549,9 @@ public:
         const std::size_t extra = std::string_view("Nats-Msg-Id: \r\n").size() + id.size() +
                                   std::string_view("Nats-Expected-Stream: \r\n").size() +
                                   stream_.size();
-        IPCKIT_TRY_ASSIGN(const NatsPtr<natsMsg> msg,
-                          make_message(link_, subject_, url_, m, seq_ + 1, own_pid_, extra));
+        IPCKIT_TRY_ASSIGN(
+            const NatsPtr<natsMsg> msg,
+            make_message(link_, subject_, url_, m, seq_ + 1, own_pid_, extra, header_value_));
         jsPubOptions o;
         jsPubOptions_Init(&o);
         o.MsgId = id.c_str();
@@ -586,6 +591,7 @@ private:
     std::string url_;
     std::string stream_;
     std::string own_pid_;
+    std::string header_value_;  // the Ipckit header's text, reused per message
     std::uint64_t seq_ = 0;
 };
 
@@ -624,7 +630,7 @@ public:
                 }
                 const JsPtr<jsMsgMetaData> meta(raw_meta);
                 const std::uint64_t seq = meta->Sequence.Stream;
-                const NatsMeta fields = meta_of(m.get());
+                const NatsMeta fields = meta_of(m.get(), want_meta_);
                 const bool own = fields.origin == link_.origin();
                 if (seq <= last_ || own) {  // delivered before a restart, or --both's own: ack
                     (void)natsMsg_Ack(m.get(), nullptr);

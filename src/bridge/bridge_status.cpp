@@ -172,7 +172,7 @@ void update_status(StatusWriter& w, const BridgeShared& s) {
 namespace {
 
 /// The record of the file `path`, or an empty optional when it is not a valid status file.
-std::optional<StatusRecord> read_record(const std::string& path) {
+std::optional<StatusRecord> read_status_record(const std::string& path) {
     const UniqueFd owned(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
     const int fd = owned.get();
     if (fd < 0) {
@@ -202,7 +202,7 @@ std::optional<StatusRecord> read_record(const std::string& path) {
     return rec;
 }
 
-bool is_alive(pid_t pid, std::uint64_t ticks) {
+bool status_pid_alive(pid_t pid, std::uint64_t ticks) {
     if (::kill(pid, 0) != 0 && errno != EPERM) {
         return false;
     }
@@ -242,14 +242,14 @@ Result<std::vector<BridgeStatus>> list_bridges(const std::string& dir_option) {
         std::string path = dir;
         path += '/';
         path += name;
-        const auto rec = detail::read_record(path);
+        const auto rec = detail::read_status_record(path);
         if (!rec) {
             continue;
         }
         BridgeStatus s;
         s.path = path;
         s.pid = rec->pid;
-        s.alive = detail::is_alive(rec->pid, rec->start_ticks);
+        s.alive = detail::status_pid_alive(rec->pid, rec->start_ticks);
         s.from = rec->from.data();
         s.to = rec->to.data();
         s.forward = {rec->counters[0][0], rec->counters[0][1], rec->counters[0][2]};
@@ -261,14 +261,14 @@ Result<std::vector<BridgeStatus>> list_bridges(const std::string& dir_option) {
 }
 
 Result<void> remove_bridge_status(const BridgeStatus& status) {
-    const auto rec = detail::read_record(status.path);
+    const auto rec = detail::read_status_record(status.path);
     if (!rec) {
         return Error(std::errc::invalid_argument,
                      "bridge status",
                      status.path,
                      "not a bridge status file");
     }
-    if (detail::is_alive(rec->pid, rec->start_ticks)) {
+    if (detail::status_pid_alive(rec->pid, rec->start_ticks)) {
         return Error(std::errc::device_or_resource_busy,
                      "bridge status",
                      status.path,

@@ -75,8 +75,9 @@ std::optional<T> narrowed(const std::optional<std::int64_t>& n) {
 
 /// The fields of `value`: `;`-separated `k=v`, each number parsed bounded; unknown keys,
 /// malformed fields, and a value over kMaxNatsMetaLength (all of it) ignored. A repeated key:
-/// the last valid one counts.
-inline NatsMeta parse_nats_meta(std::string_view value) {
+/// the last valid one counts. `only_origin_and_seq`: the other fields are left empty unparsed
+/// (a bridge whose sink restores no metadata needs only these two, per message).
+inline NatsMeta parse_nats_meta(std::string_view value, bool only_origin_and_seq = false) {
     NatsMeta m;
     if (value.size() > kMaxNatsMetaLength) {
         return m;
@@ -94,6 +95,9 @@ inline NatsMeta parse_nats_meta(std::string_view value) {
             if (valid_nats_origin(v)) {
                 m.origin = v;
             }
+            continue;
+        }
+        if (only_origin_and_seq && field[0] != kNatsNumberFields[0].key) {
             continue;
         }
         for (std::size_t i = 0; i < kNatsNumberFields.size(); ++i) {

@@ -123,10 +123,6 @@ int run_bridge(const BridgeArgs& a) {
     return kExitOk;
 }
 
-nlohmann::json counters_json(const BridgeDirectionCounters& c) {
-    return {{"relayed", c.relayed}, {"dropped", c.dropped}, {"gaps", c.gaps}};
-}
-
 int run_bridges(const BridgesArgs& a) {
     auto list = list_bridges(a.dir);
     if (!list) {
@@ -145,15 +141,9 @@ int run_bridges(const BridgesArgs& a) {
             }
         }
         if (a.json) {
-            out.push_back({{"pid", b.pid},
-                           {"state", b.alive ? "running" : "dead"},
-                           {"removed", removed},
-                           {"from", b.from},
-                           {"to", b.to},
-                           {"forward", counters_json(b.forward)},
-                           {"back", counters_json(b.back)},
-                           {"reconnects", b.reconnects},
-                           {"status_file", b.path}});
+            nlohmann::json row = bridge_status_json(b);
+            row["removed"] = removed;
+            out.push_back(std::move(row));
             continue;
         }
         fmt::print("{} {} {} -> {}\n",

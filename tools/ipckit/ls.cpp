@@ -121,7 +121,9 @@ void register_ls(CLI::App& root, std::vector<Command>& commands) {
         "List every IPC object on this host: POSIX message queues (/dev/mqueue), POSIX shared\n"
         "memory (/dev/shm), POSIX named semaphores (/dev/shm/sem.*), System V message queues,\n"
         "shared memory segments and semaphore sets (/proc/sysvipc), and ipckit channels, events\n"
-        "and services (srv:NAME: one row for the record and its channels).\n"
+        "and services (srv:NAME: one row for the record and its channels), and bridges\n"
+        "(bridge:PID: one row per status file of `ipckit bridge`, FROM -> TO and its counters;\n"
+        "a killed bridge's file is stale).\n"
         "For each: owner, mode, size, message count or value, the processes that map it or hold\n"
         "it open or attach it (from /proc/*/maps and /proc/*/fd), the last pids the kernel\n"
         "recorded, and a state, the first that applies:\n"
@@ -146,7 +148,7 @@ void register_ls(CLI::App& root, std::vector<Command>& commands) {
     app->add_option("-t,--type",
                     opt->types,
                     "Only these kinds: mq, shm, sem, sysvmq, sysvshm, sysvsem, chan, event, srv, "
-                    "posix, sysv (repeat or separate with commas)")
+                    "bridge, posix, sysv (repeat or separate with commas)")
         ->delimiter(',');
     app->add_option("-p,--prefix",
                     opt->prefix,

@@ -38,7 +38,7 @@ std::string key_cell(const IpcObjectInfo& o) {
 }
 
 std::string size_cell(const IpcObjectInfo& o, const LsTableOptions& opt) {
-    if (o.kind == IpcObjectKind::SysvSem) {
+    if (o.kind == IpcObjectKind::SysvSem || o.kind == IpcObjectKind::Bridge) {
         return "-";
     }
     if (!o.size) {
@@ -50,14 +50,14 @@ std::string size_cell(const IpcObjectInfo& o, const LsTableOptions& opt) {
 const std::vector<Column>& columns() {
     static const std::vector<Column> all = {
         {"TYPE",
-         "mq, shm, sem, sysvmq, sysvshm, sysvsem, chan, event or srv",
+         "mq, shm, sem, sysvmq, sysvshm, sysvsem, chan, event, srv or bridge",
          7,
          0,
          [](const IpcObjectInfo& o, const LsTableOptions&) {
              return std::string(kind_name(o.kind));
          }},
         {"NAME",
-         "POSIX name, System V key, channel, event or service name",
+         "POSIX name, System V key, channel, event or service name, bridge pid",
          0.25,
          SCOLS_FL_TRUNC,
          [](const IpcObjectInfo& o, const LsTableOptions&) { return o.name; }},
@@ -101,7 +101,7 @@ const std::vector<Column>& columns() {
         {"SIZE", "size (bytes with --bytes)", 6, SCOLS_FL_RIGHT, size_cell},
         {"COUNT",
          "messages/max, semaphore value or count, attaches, channel participants and groups, "
-         "service server/clients/in flight",
+         "service server/clients/in flight, bridge FROM -> TO and counters",
          6,
          0,
          [](const IpcObjectInfo& o, const LsTableOptions&) { return count_column(o); }},

@@ -99,6 +99,23 @@ std::string service_count(const ServiceInfo& s) {
     return fmt::format("server={} clients={} inflight={}", server, clients, s.in_flight);
 }
 
+/// "relayed=5 dropped=0 gaps=0"
+std::string bridge_counters_text(const BridgeDirectionCounters& c) {
+    return fmt::format("relayed={} dropped={} gaps={}", c.relayed, c.dropped, c.gaps);
+}
+
+/// The bridge's COUNT cell (see count_column()).
+std::string bridge_count(const BridgeStatus& b) {
+    std::string out = fmt::format("{} -> {} {}", b.from, b.to, bridge_counters_text(b.forward));
+    if (b.back.relayed + b.back.dropped + b.back.gaps > 0) {
+        out += " <- " + bridge_counters_text(b.back);
+    }
+    if (b.reconnects > 0) {
+        out += fmt::format(" reconnects={}", b.reconnects);
+    }
+    return out;
+}
+
 nlohmann::ordered_json participants_json(const std::vector<ChannelParticipantInfo>& list,
                                          bool sub) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
@@ -150,6 +167,8 @@ std::string count_column(const IpcObjectInfo& o) {
             return o.event ? "ids=" + std::to_string(o.event->max_ids) : "?";
         case IpcObjectKind::Service:
             return o.service ? service_count(*o.service) : "?";
+        case IpcObjectKind::Bridge:
+            return o.bridge ? bridge_count(*o.bridge) : "?";
         default:
             return "-";
     }
@@ -245,6 +264,20 @@ void put(nlohmann::json& j, const char* key, const std::optional<T>& v) {
 }
 
 }  // namespace
+
+nlohmann::json bridge_status_json(const BridgeStatus& b) {
+    const auto counters = [](const BridgeDirectionCounters& c) {
+        return nlohmann::json{{"relayed", c.relayed}, {"dropped", c.dropped}, {"gaps", c.gaps}};
+    };
+    return {{"pid", b.pid},
+            {"state", b.alive ? "running" : "dead"},
+            {"from", b.from},
+            {"to", b.to},
+            {"forward", counters(b.forward)},
+            {"back", counters(b.back)},
+            {"reconnects", b.reconnects},
+            {"status_file", b.path}};
+}
 
 std::string time_string(std::optional<std::int64_t> t) {
     if (!t || *t == 0) {
@@ -352,6 +385,9 @@ nlohmann::json to_json(const IpcObjectInfo& o) {
     if (o.service) {
         j["service"] = service_json(*o.service);
     }
+    if (o.bridge) {
+        j["bridge"] = bridge_status_json(*o.bridge);
+    }
     j["users"] = o.users;
     j["users_state"] = o.users_known ? "known" : "unknown";
     j["state"] = state_of(o);
@@ -454,7 +490,19 @@ void channel_details(const ChannelInfo& c, Line& line) {
     }
 }
 
-/// The lines of the ipckit facilities (channel, event, service) of `ipckit stat`.
+/// The bridge's lines of `ipckit stat` (through the caller's line formatter).
+template <class Line>
+void bridge_details(const BridgeStatus& b, Line& line) {
+    line("bridge",
+         fmt::format("pid {} {}", b.pid, b.alive ? "running" : "dead (its status file is left)"));
+    line("from", b.from);
+    line("to", b.to);
+    line("forward", bridge_counters_text(b.forward) + " (FROM -> TO)");
+    line("back", bridge_counters_text(b.back) + " (TO -> FROM, --both)");
+    line("reconnects", std::to_string(b.reconnects));
+}
+
+/// The lines of the ipckit facilities (channel, event, service, bridge) of `ipckit stat`.
 template <class Line>
 void facility_details(const IpcObjectInfo& o, Line& line) {
     if (o.channel) {
@@ -465,6 +513,9 @@ void facility_details(const IpcObjectInfo& o, Line& line) {
     }
     if (o.service) {
         service_details(*o.service, line);
+    }
+    if (o.bridge) {
+        bridge_details(*o.bridge, line);
     }
 }
 
@@ -498,7 +549,9 @@ std::string render_details(const IpcObjectInfo& o) {
                          o.cgid.value_or(0)));
     }
     line("mode", mode_string(o.mode));
-    line("size", o.size ? std::to_string(*o.size) + " bytes" : "unknown");
+    if (o.kind != IpcObjectKind::Bridge) {  // a status file's size says nothing
+        line("size", o.size ? std::to_string(*o.size) + " bytes" : "unknown");
+    }
     opt("messages", o.messages);
     opt("max messages", o.max_messages);
     opt("max msg size", o.max_message_size);
@@ -547,6 +600,10 @@ std::string render_details(const IpcObjectInfo& o) {
     return out;
 }
 
+bool is_bridge_uri(std::string_view text) {
+    return text.starts_with("bridge:");
+}
+
 bool is_service_uri(std::string_view text) {
     return text.starts_with("srv:");
 }
@@ -577,8 +634,8 @@ Result<std::vector<IpcObjectKind>> parse_kinds(const std::vector<std::string>& w
                 std::errc::invalid_argument,
                 "--type",
                 "'" + w + "'",
-                "expected mq, shm, sem, sysvmq, sysvshm, sysvsem, chan, event, srv, posix, sysv or "
-                "all");
+                "expected mq, shm, sem, sysvmq, sysvshm, sysvsem, chan, event, srv, bridge, posix, "
+                "sysv or all");
         }
     }
     return kinds;

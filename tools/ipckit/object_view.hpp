@@ -27,7 +27,9 @@ std::string json_text(const nlohmann::json& j);
 /// "512", "64.0K", "1.5M": bytes below 10 KiB, else binary units with one decimal.
 std::string human_size(std::uint64_t bytes);
 /// The COUNT cell of ls: "2/8" (mq), "val=1" (sem), "att=1" (sysvshm), "pub=1 sub=2" (chan,
-/// with " groups=N" when it has work-queue groups), "server=12 clients=2 inflight=1" (srv).
+/// with " groups=N" when it has work-queue groups), "server=12 clients=2 inflight=1" (srv),
+/// "chan:a -> nats://h:4222/a relayed=5 dropped=0 gaps=0" (bridge; "<- relayed=..." for the
+/// back direction when it relayed anything, "reconnects=N" when it reconnected).
 std::string count_column(const IpcObjectInfo& o);
 /// The GROUPS cell of ls: "jobs(2 consumers, 5 in flight)" per group of a channel, or "-".
 std::string groups_column(const IpcObjectInfo& o);
@@ -37,6 +39,12 @@ std::string process_column(const IpcObjectInfo& o);
 std::string time_string(std::optional<std::int64_t> t);
 /// The "field: value" lines `ipckit stat` prints.
 std::string render_details(const IpcObjectInfo& o);
+
+/// The JSON of one bridge status (`ipckit bridges --json` rows, the `bridge` member of ls/stat).
+nlohmann::json bridge_status_json(const BridgeStatus& b);
+
+/// True for "bridge:...": bridges are found by name (Inventory::find_bridge), not through Uri.
+bool is_bridge_uri(std::string_view text);
 
 /// True for "srv:...": services are found by name (Inventory::find_service), not through Uri.
 bool is_service_uri(std::string_view text);

@@ -45,6 +45,10 @@ std::string in_use_problem(const IpcObjectInfo& o) {
     if (state_of(o) != "in-use") {
         return {};
     }
+    if (o.bridge) {  // Inventory::remove refuses a live bridge's file even with --force
+        return fmt::format("the bridge (pid {}) is running; its file goes when it ends",
+                           o.bridge->pid);
+    }
     std::string who;
     for (pid_t p : o.users) {
         who += (who.empty() ? "" : ",") + std::to_string(p);
@@ -127,6 +131,9 @@ Result<std::optional<IpcObjectInfo>> find_again(const IpcObjectInfo& listed) {
     if (listed.kind == IpcObjectKind::Service) {
         return Inventory::find_service(listed.name);
     }
+    if (listed.kind == IpcObjectKind::Bridge) {
+        return Inventory::find_bridge(listed.name);
+    }
     auto uri = Uri::parse(listed.uri);
     return uri ? Inventory::find(*uri, false) : Result<std::optional<IpcObjectInfo>>(uri.error());
 }
@@ -165,13 +172,27 @@ int remove_stale(const RmOptions& opt) {
     return rc;
 }
 
+/// The name in `srv:NAME` or `bridge:PID`, checked without touching anything.
+Result<std::string> checked_name(const std::string& text) {
+    return is_bridge_uri(text) ? Inventory::bridge_name(text) : Service::validate_name(text);
+}
+
+/// The object `uri` names, or (no URI: a service or a bridge) the one `text` names.
+Result<std::optional<IpcObjectInfo>> find_named(const std::optional<Uri>& uri,
+                                                const std::string& text) {
+    if (uri) {
+        return Inventory::find(*uri, /*details=*/false);
+    }
+    return is_bridge_uri(text) ? Inventory::find_bridge(text) : Inventory::find_service(text);
+}
+
 /// rm URI...: removes the named objects, after validating every URI first.
 int remove_named(const RmOptions& opt) {
     // Validate every URI before touching anything: one typo must not leave a half-done job.
-    std::vector<std::optional<Uri>> uris;  // empty: a service, found by name
+    std::vector<std::optional<Uri>> uris;  // empty: a service or a bridge, found by name
     for (const std::string& text : opt.uris) {
-        if (is_service_uri(text)) {
-            if (auto name = Service::validate_name(text); !name) {
+        if (is_service_uri(text) || is_bridge_uri(text)) {
+            if (const auto name = checked_name(text); !name) {
                 print_error("rm", name.error());
                 return kExitUsage;
             }
@@ -188,8 +209,7 @@ int remove_named(const RmOptions& opt) {
     int rc = kExitOk;
     for (std::size_t i = 0; i < uris.size(); ++i) {
         const std::string shown = uris[i] ? uris[i]->object_string() : opt.uris[i];
-        auto found = uris[i] ? Inventory::find(*uris[i], /*details=*/false)
-                             : Inventory::find_service(opt.uris[i]);
+        auto found = find_named(uris[i], opt.uris[i]);
         if (!found) {
             print_error("rm", found.error());
             rc = std::max<int>(
@@ -229,7 +249,8 @@ void register_rm(CLI::App& root, std::vector<Command>& commands) {
     CLI::App* app = root.add_subcommand("rm", "Remove IPC objects, or every stale one");
     app->description(
         "Remove the named IPC objects (mq_unlink, shm_unlink, sem_unlink, IPC_RMID, or the\n"
-        "channel's file; a service's record and its channels), or with --stale every stale object: "
+        "channel's file; a service's record and its channels; a dead bridge's status file,\n"
+        "bridge:PID), or with --stale every stale object: "
         "its users are provably gone and\n"
         "nothing in it waits to be read (see ipckit ls --help for the states).\n"
         "Names are taken literally: there is no globbing ('mq:/*' names a queue called '*').\n"

@@ -22,6 +22,8 @@ int run_stat(const StatOptions& opt) {
     std::string shown_as = opt.uri;
     if (is_service_uri(opt.uri)) {
         found = Inventory::find_service(opt.uri);
+    } else if (is_bridge_uri(opt.uri)) {
+        found = Inventory::find_bridge(opt.uri);
     } else {
         auto uri = Uri::parse(opt.uri);
         if (!uri) {
@@ -60,8 +62,10 @@ void register_stat(CLI::App& root, std::vector<Command>& commands) {
         "permission) is shown as a note; the metadata that can be read is still shown.\n"
         "A service (srv:NAME) shows its server (pid, generation, alive), each client lane (pid,\n"
         "alive, requests, responses, in flight) and its sizes.\n"
-        "URIs: mq:/NAME  shm:/NAME  sem:/NAME  chan:NAME  event:NAME  srv:NAME  sysvmq:KEY\n"
-        "sysvshm:KEY  sysvsem:KEY\n"
+        "A bridge (bridge:PID, as ipckit ls lists it) shows FROM, TO, running or dead, relayed,\n"
+        "dropped and gaps per direction, and reconnects (from its status file).\n"
+        "URIs: mq:/NAME  shm:/NAME  sem:/NAME  chan:NAME  event:NAME  srv:NAME  bridge:PID\n"
+        "sysvmq:KEY  sysvshm:KEY  sysvsem:KEY\n"
         "where KEY is a number (4587, 0x11eb), ftok:PATH:ID or id:ID.");
     app->add_option("uri", opt->uri, "The object, e.g. mq:/jobs or sysvshm:id:5")->required();
     app->add_flag("--json", opt->json, "Print one JSON object (the ipckit ls --json object form)");
@@ -69,7 +73,8 @@ void register_stat(CLI::App& root, std::vector<Command>& commands) {
                             "  ipckit stat mq:/jobs\n"
                             "  ipckit stat sysvsem:ftok:/etc/hostname:1 --json\n"
                             "  ipckit stat sysvmq:id:3\n"
-                            "  ipckit stat srv:calc --json\n\n") +
+                            "  ipckit stat srv:calc --json\n"
+                            "  ipckit stat bridge:4242\n\n") +
                 "A missing object prints \"no such object\" and exits 1.\n" + kExitCodeHelp);
     commands.push_back({app, [opt] { return run_stat(*opt); }});
 }

@@ -5,6 +5,7 @@
 // `stat` and `rm` are built on. Not an endpoint: it administers objects, it sends nothing.
 #pragma once
 
+#include "ipckit/bridge/bridge_status.hpp"
 #include "ipckit/channel/channel.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/endpoint/uri.hpp"
@@ -31,11 +32,12 @@ enum class IpcObjectKind {
     SysvSem,
     Channel,
     Event,
-    Service
+    Service,
+    Bridge  ///< a bridge's status file (ipckit::list_bridges)
 };
 
-/// "mq", "shm", "sem", "sysvmq", "sysvshm", "sysvsem", "chan", "event", "srv": the URI scheme of
-/// the kind.
+/// "mq", "shm", "sem", "sysvmq", "sysvshm", "sysvsem", "chan", "event", "srv", "bridge": the URI
+/// scheme of the kind.
 IPCKIT_API std::string_view kind_name(IpcObjectKind kind) noexcept;
 /// The inverse of kind_name(); empty for an unknown word.
 IPCKIT_API std::optional<IpcObjectKind> kind_from_name(std::string_view name) noexcept;
@@ -126,6 +128,7 @@ struct IPCKIT_API IpcObjectInfo {
     std::optional<ChannelInfo> channel;       ///< chan: header and participants (Channel::inspect)
     std::optional<EventInfo> event;           ///< event: ids and counters (Event::inspect)
     std::optional<ServiceInfo> service;       ///< srv: server, clients (NAME.srv + channels)
+    std::optional<BridgeStatus> bridge;       ///< bridge: pid, alive, FROM, TO, counters
     std::vector<pid_t> users;  ///< live processes that map it or hold an fd to it (chan: and
                                ///< every live participant; sysvshm: processes attached to it)
     /// False when `users` may be incomplete in a way that matters: a process whose
@@ -165,8 +168,18 @@ struct IPCKIT_API Inventory {
     /// /dev/shm. Errors: errc::invalid_argument for a bad name.
     static Result<std::optional<IpcObjectInfo>> find_service(std::string_view name);
 
+    /// The bridge `bridge:NAME` (or `NAME`: "PID", or "PID-N" for a process's further bridges),
+    /// if its status file is in bridge_status_dir(). Errors: errc::invalid_argument for a name
+    /// that is not PID or PID-N.
+    static Result<std::optional<IpcObjectInfo>> find_bridge(std::string_view name);
+
+    /// NAME of `bridge:NAME` (or of `NAME`) when it is PID or PID-N; errc::invalid_argument
+    /// otherwise. Touches nothing.
+    static Result<std::string> bridge_name(std::string_view text);
+
     /// Removes the object through its facility: PosixMq/PosixShm/NamedSemaphore::unlink,
-    /// Channel::remove, Service::remove (record and channels), or
+    /// Channel::remove, Service::remove (record and channels), remove_bridge_status (a dead
+    /// bridge's status file; errc::device_or_resource_busy for a live one), or
     /// SysvMsgQueue/SysvShm/SysvSemaphoreSet::remove(id) (IPC_RMID).
     /// errc::no_such_file_or_directory if it is already gone.
     static Result<void> remove(const IpcObjectInfo& object);

@@ -825,6 +825,25 @@ TEST_F(BridgeTest, CliBenchBridgeWithoutNatsServerSaysSoAndSucceeds) {
     EXPECT_FALSE(j.contains("rows"));
 }
 
+/// Publishes `count` messages (`prefix` + i) on `pub`, then receives each from `rx` (5 s each).
+::testing::AssertionResult send_and_receive(Publisher& pub,
+                                            Endpoint& rx,
+                                            int count,
+                                            const std::string& prefix) {
+    for (int i = 0; i < count; ++i) {
+        if (!pub.send(bytes(prefix + std::to_string(i)))) {
+            return ::testing::AssertionFailure() << "send " << i;
+        }
+    }
+    for (int i = 0; i < count; ++i) {
+        auto m = rx.receive(Deadline::after(5s));
+        if (!m || !*m) {
+            return ::testing::AssertionFailure() << "message " << i << " did not arrive";
+        }
+    }
+    return ::testing::AssertionSuccess();
+}
+
 /// `ipckit bridges --dir DIR --json`: the bridges array (fails the test on bad output).
 nlohmann::json bridges_json(const std::string& dir, bool remove_dead = false) {
     std::vector<std::string> args{"bridges", "--dir", dir, "--json"};
@@ -855,13 +874,7 @@ TEST_F(BridgeTest, CliBridgesShowsARunningBridgesCountersFromAnotherProcess) {
     ASSERT_TRUE(
         eventually(10s, "the status file", [&] { return bridges_json(status).size() == 1; }));
     constexpr int kCount = 10;
-    for (int i = 0; i < kCount; ++i) {
-        ASSERT_TRUE(pub->send(bytes("s" + std::to_string(i))));
-    }
-    for (int i = 0; i < kCount; ++i) {
-        auto m = rx->receive(Deadline::after(5s));
-        ASSERT_TRUE(m && *m) << i;
-    }
+    ASSERT_TRUE(send_and_receive(*pub, *rx, kCount, "s"));
     nlohmann::json b;
     ASSERT_TRUE(eventually(5s, "relayed counted", [&] {
         const auto all = bridges_json(status);
@@ -904,6 +917,115 @@ TEST_F(BridgeTest, CliBridgesShowsAKilledBridgeAsDeadAndRemovesIt) {
     ASSERT_EQ(removed.size(), 1U);
     EXPECT_EQ(removed[0]["removed"], true);
     EXPECT_TRUE(bridges_json(status).empty());
+}
+
+/// `ipckit ls --type bridge --json`: the objects array (fails the test on bad output).
+nlohmann::json ls_bridges_json() {
+    const RunResult r = ipckit({"ls", "--type", "bridge", "--json"});
+    EXPECT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+    const nlohmann::json j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+    EXPECT_FALSE(j.is_discarded()) << r.out;
+    if (j.is_discarded() || !j.contains("objects")) {
+        return nlohmann::json::array();
+    }
+    return j["objects"];
+}
+
+/// `ipckit stat bridge:NAME --json` (null when it fails).
+nlohmann::json stat_bridge_json(const std::string& name) {
+    const RunResult r = ipckit({"stat", "bridge:" + name, "--json"});
+    EXPECT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+    const nlohmann::json j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+    return j.is_discarded() ? nlohmann::json() : j;
+}
+
+// The inventory lists bridges (issue 19: drops are reported in `stat`): a running bridge is a
+// row of `ipckit ls` and `ipckit stat bridge:PID` shows its counters, from another process; after
+// SIGKILL it is dead (stale, removed by rm --stale). Forged status files are skipped.
+TEST_F(BridgeTest, CliLsAndStatShowARunningBridgeAndAKilledOneAsDead) {
+    NatsServer server;
+    const std::string status = dir_ + "/bridges";  // bridge_status_dir() under IPCKIT_RUNTIME_DIR
+    auto pub = Publisher::create("lsb", config());
+    ASSERT_TRUE(pub);
+    auto rx = open_nats(server.url("lsb"), EndpointRole::Receiver);
+    ASSERT_TRUE(rx);
+    Background bridge({"bridge", chan("lsb"), server.url("lsb")});
+    Background other({"bridge", "--create", chan("lsb2"), server.url("lsb2")});
+    const std::string name = std::to_string(bridge.pid());
+    const std::string other_name = std::to_string(other.pid());
+    ASSERT_TRUE(
+        eventually(10s, "the bridges in ls", [&] { return ls_bridges_json().size() == 2; }));
+    // Not status files: skipped, whatever they hold.
+    std::ofstream(status + "/bridge-1-0.stat") << "short";
+    std::ofstream(status + "/bridge-2-0.stat") << std::string(4096, '\xff');
+    std::ofstream(status + "/bridge-3-0.stat")
+        << std::string(std::filesystem::file_size(status + "/bridge-" + name + "-0.stat"), 'x');
+    constexpr int kCount = 10;
+    ASSERT_TRUE(send_and_receive(*pub, *rx, kCount, "l"));
+    nlohmann::json o;
+    ASSERT_TRUE(eventually(5s, "relayed counted in stat", [&] {
+        o = stat_bridge_json(name);
+        return o.contains("bridge") && o["bridge"]["forward"]["relayed"] == kCount;
+    })) << o.dump();
+    EXPECT_EQ(o["type"], "bridge");
+    EXPECT_EQ(o["name"], name);
+    EXPECT_EQ(o["uri"], "bridge:" + name);
+    EXPECT_EQ(o["state"], "in-use");
+    EXPECT_EQ(o["users"], nlohmann::json::array({bridge.pid()}));
+    EXPECT_EQ(o["bridge"]["pid"], bridge.pid());
+    EXPECT_EQ(o["bridge"]["state"], "running");
+    EXPECT_EQ(o["bridge"]["from"], chan("lsb"));
+    EXPECT_EQ(o["bridge"]["to"], server.url("lsb"));
+    EXPECT_EQ(o["bridge"]["forward"]["dropped"], 0);
+    EXPECT_EQ(o["bridge"]["forward"]["gaps"], 0);
+    EXPECT_EQ(o["bridge"]["back"]["relayed"], 0);
+    EXPECT_EQ(o["bridge"]["reconnects"], 0);
+    const auto listed = ls_bridges_json();
+    ASSERT_EQ(listed.size(), 2U) << listed.dump();
+    const auto& mine = listed[0]["name"] == name ? listed[0] : listed[1];
+    EXPECT_EQ(mine["bridge"]["forward"]["relayed"], kCount);
+    const RunResult table = ipckit({"ls", "--type", "bridge"});
+    ASSERT_EQ(table.exit_code, 0) << table.describe();
+    EXPECT_NE(
+        table.out.find(chan("lsb") + " -> " + server.url("lsb") + " relayed=10 dropped=0 gaps=0"),
+        std::string::npos)
+        << table.out;
+    EXPECT_NE(table.out.find("in-use"), std::string::npos) << table.out;
+    const RunResult text = ipckit({"stat", "bridge:" + name});
+    ASSERT_EQ(text.exit_code, 0) << text.describe();
+    EXPECT_NE(text.out.find("pid " + name + " running"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("relayed=10 dropped=0 gaps=0 (FROM -> TO)"), std::string::npos)
+        << text.out;
+    // A name that is no pid is bad input; a pid without a bridge is "no such object".
+    EXPECT_EQ(ipckit({"stat", "bridge:x"}).exit_code, 2);
+    EXPECT_EQ(ipckit({"stat", "bridge:1"}).exit_code, 1);
+    EXPECT_EQ(ipckit({"rm", "bridge:x"}).exit_code, 2);
+    EXPECT_EQ(ipckit({"rm", "bridge:1"}).exit_code, 1);
+    // A running bridge's file is never removed, not even with --force.
+    const RunResult live = ipckit({"rm", "bridge:" + name});
+    EXPECT_EQ(live.exit_code, 4) << live.describe();
+    EXPECT_NE(live.err.find("running"), std::string::npos) << live.err;
+    EXPECT_NE(ipckit({"rm", "--force", "bridge:" + name}).exit_code, 0);
+    EXPECT_EQ(ls_bridges_json().size(), 2U);
+
+    ASSERT_EQ(::kill(other.pid(), SIGKILL), 0);
+    (void)other.wait();
+    const RunResult named = ipckit({"rm", "bridge:" + other_name});
+    EXPECT_EQ(named.exit_code, 0) << named.describe();
+    EXPECT_EQ(ls_bridges_json().size(), 1U);
+    ASSERT_EQ(::kill(bridge.pid(), SIGKILL), 0);
+    (void)bridge.wait();
+    o = stat_bridge_json(name);
+    EXPECT_EQ(o["bridge"]["state"], "dead") << o.dump();
+    EXPECT_EQ(o["state"], "stale") << o.dump();
+    EXPECT_EQ(o["users"], nlohmann::json::array()) << o.dump();
+    EXPECT_EQ(o["bridge"]["forward"]["relayed"], kCount) << o.dump();
+    const RunResult dead = ipckit({"stat", "bridge:" + name});
+    EXPECT_NE(dead.out.find("pid " + name + " dead"), std::string::npos) << dead.out;
+    const RunResult rm = ipckit({"rm", "--stale", "--type", "bridge"});
+    EXPECT_EQ(rm.exit_code, 0) << rm.describe();
+    EXPECT_TRUE(ls_bridges_json().empty());
+    EXPECT_TRUE(std::filesystem::exists(status + "/bridge-1-0.stat"));  // not ours to judge
 }
 
 // Whatever else lies in the status directory is not trusted: a file of another size, or of the

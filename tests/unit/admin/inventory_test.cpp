@@ -34,7 +34,8 @@ TEST(InventoryKinds, NamesRoundTrip) {
                    IpcObjectKind::SysvMsg,
                    IpcObjectKind::SysvShm,
                    IpcObjectKind::SysvSem,
-                   IpcObjectKind::Channel}) {
+                   IpcObjectKind::Channel,
+                   IpcObjectKind::Bridge}) {
         EXPECT_EQ(kind_from_name(kind_name(k)), k);
     }
     EXPECT_FALSE(kind_from_name("queue").has_value());

@@ -42,12 +42,23 @@ protected:
         o.env = {"IPCKIT_SHM_DIR=" + dir_};
         return test::ipckit(std::move(args), o);
     }
+    /// The objects of `ipckit ls --json -t TYPES` that are this test's: ls also lists /dev/shm,
+    /// where tests running at the same time (ctest -j) may have channels of their own.
     [[nodiscard]] nlohmann::json ls_objects(const std::string& types) const {
         const test::RunResult r = run({"ls", "--json", "-t", types});
         EXPECT_TRUE(r.exited && r.exit_code == 0) << r.describe();
         auto j = nlohmann::json::parse(r.out, nullptr, false);
         EXPECT_TRUE(j.is_object()) << r.out;
-        return j.is_object() ? j["objects"] : nlohmann::json::array();
+        nlohmann::json mine = nlohmann::json::array();
+        if (j.is_object()) {
+            for (const auto& o : j["objects"]) {
+                const auto path = o.value("path", nlohmann::json());
+                if (!path.is_string() || path.get<std::string>().rfind(dir_ + "/", 0) == 0) {
+                    mine.push_back(o);
+                }
+            }
+        }
+        return mine;
     }
     [[nodiscard]] ServiceConfig config() const {
         ServiceConfig c;

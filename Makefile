@@ -22,8 +22,12 @@ bench: build-bench
 test: build
 	ctest --preset $(PRESET)
 
+# make bench (and what it builds first) installs only the packages the bench needs; the rest come
+# with the first make test (scripts/setup.sh says which).
+SETUP_SCOPE ?= all
+bench build-bench: SETUP_SCOPE = bench
 setup:
-	@scripts/setup.sh
+	@scripts/setup.sh $(SETUP_SCOPE)
 
 configure: setup
 	cmake --preset $(PRESET) $(CMAKE_FLAGS) -DIPCKIT_TEST_BUILD_PROGRAMS=ON >/dev/null

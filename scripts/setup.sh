@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Installs every Debian package ipckit needs to build, test and benchmark, if any is missing.
-# Idempotent and quiet when everything is present; uses sudo when not root.
+# Installs the Debian packages ipckit needs, if any is missing. Idempotent and quiet when
+# everything is present; uses sudo when not root.
+#   scripts/setup.sh          everything: build, test, package, fuzz, tidy (make test, CI)
+#   scripts/setup.sh bench    only what building and running `ipckit bench` needs (make bench):
+#                             the lists bench, cli and nats, not clang, lintian or pybind11, so a
+#                             first `make bench` on a fresh machine downloads less
 set -euo pipefail
+scope=${1:-all}
 
 packages=(
   build-essential cmake ninja-build pkg-config git
@@ -11,7 +16,11 @@ packages=(
 )
 # Extra packages a facility needs are listed, one per line, in scripts/packages.d/*.txt.
 shopt -s nullglob
-for f in "$(dirname "$0")"/packages.d/*.txt; do
+lists=("$(dirname "$0")"/packages.d/*.txt)
+if [[ $scope == bench ]]; then
+  lists=("$(dirname "$0")"/packages.d/{bench,cli,nats}.txt)
+fi
+for f in "${lists[@]}"; do
   while read -r p; do [[ -n "$p" && "$p" != \#* ]] && packages+=("$p"); done < "$f"
 done
 

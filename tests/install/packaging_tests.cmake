@@ -11,6 +11,13 @@ add_test(NAME install.reconfigure_stable
     -P ${CMAKE_CURRENT_LIST_DIR}/check_reconfigure.cmake)
 set_tests_properties(install.reconfigure_stable PROPERTIES LABELS unit TIMEOUT 120)
 
+# pybind11 installed between make bench's configure and make test's: the Python package appears.
+add_test(NAME install.python_after_bench
+  COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${PROJECT_SOURCE_DIR} -DBINARY_DIR=${PROJECT_BINARY_DIR}
+    -DGENERATOR=${CMAKE_GENERATOR} -DCXX=${CMAKE_CXX_COMPILER} -DBUILD_TYPE=${CMAKE_BUILD_TYPE}
+    -P ${CMAKE_CURRENT_LIST_DIR}/check_python_auto.cmake)
+set_tests_properties(install.python_after_bench PROPERTIES LABELS unit TIMEOUT 120)
+
 # The bash completion generated from the command tree agrees with --help (subcommands, options,
 # URI schemes, object names).
 add_test(NAME install.completion

@@ -5,13 +5,7 @@
 set(tree ${BINARY_DIR}/python-auto-test)
 file(REMOVE_RECURSE ${tree})
 
-function(configure)
-  execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${tree} -G ${GENERATOR} ${ARGV}
-                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "configure failed (${rc})\n${out}\n${err}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/configure_tree.cmake)
 
 configure(-DCMAKE_BUILD_TYPE=${BUILD_TYPE} -DCMAKE_CXX_COMPILER=${CXX} -DIPCKIT_BUILD_TESTS=OFF
           -DIPCKIT_BUILD_EXAMPLES=OFF -DCMAKE_DISABLE_FIND_PACKAGE_pybind11=ON)

@@ -4,13 +4,7 @@
 set(tree ${BINARY_DIR}/reconfigure-test)
 file(REMOVE_RECURSE ${tree})
 
-function(configure)
-  execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${tree} -G ${GENERATOR} ${ARGV}
-                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "configure failed (${rc})\n${out}\n${err}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/configure_tree.cmake)
 
 configure(-DCMAKE_BUILD_TYPE=${BUILD_TYPE} -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
           -DIPCKIT_BUILD_TESTS=OFF -DIPCKIT_BUILD_EXAMPLES=OFF)

@@ -6,35 +6,10 @@
 #include "admin/scanners.hpp"
 #include "ipckit/bridge/bridge_status.hpp"
 
-#include <algorithm>
 #include <string>
-#include <string_view>
 #include <utility>
 
 namespace ipckit::detail {
-
-namespace {
-
-constexpr std::string_view kBridgeFilePrefix = "bridge-";
-constexpr std::string_view kBridgeFileSuffix = ".stat";
-
-/// "PID" for the status file bridge-PID-0.stat, "PID-N" for a process's further bridges.
-std::string bridge_name_of(const std::string& path) {
-    std::string_view file(path);
-    file.remove_prefix(std::min(file.size(), file.rfind('/') + 1));
-    if (file.starts_with(kBridgeFilePrefix)) {
-        file.remove_prefix(kBridgeFilePrefix.size());
-    }
-    if (file.ends_with(kBridgeFileSuffix)) {
-        file.remove_suffix(kBridgeFileSuffix.size());
-    }
-    if (file.ends_with("-0")) {
-        file.remove_suffix(2);
-    }
-    return std::string(file);
-}
-
-}  // namespace
 
 void scan_bridges(const InventoryFilter& filter, Inventory& inv, std::vector<IpcObjectInfo>& out) {
     const std::string dir = bridge_status_dir();
@@ -47,7 +22,7 @@ void scan_bridges(const InventoryFilter& filter, Inventory& inv, std::vector<Ipc
     for (BridgeStatus& b : *list) {
         IpcObjectInfo o;
         o.kind = IpcObjectKind::Bridge;
-        o.name = bridge_name_of(b.path);
+        o.name = b.name;
         if (!name_matches(o.name, filter.prefix)) {
             continue;
         }

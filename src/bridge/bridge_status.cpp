@@ -22,6 +22,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 namespace ipckit {
 
@@ -103,6 +104,10 @@ Result<void> make_private_dir(const std::string& dir) {
 
 std::atomic<unsigned> g_status_files{0};
 
+/// A status file is bridge-PID-N.stat: N counts the process's bridges from 0.
+constexpr std::string_view kStatusFilePrefix = "bridge-";
+constexpr std::string_view kStatusFileSuffix = ".stat";
+
 }  // namespace
 
 /// The status file of one running bridge.
@@ -153,8 +158,9 @@ Result<StatusWriterPtr> open_status(const std::string& dir,
                                     const std::string& from,
                                     const std::string& to) {
     IPCKIT_TRY(make_private_dir(dir));
-    const std::string path = dir + "/bridge-" + std::to_string(::getpid()) + "-" +
-                             std::to_string(g_status_files.fetch_add(1)) + ".stat";
+    const std::string path =
+        dir + "/" + std::string(kStatusFilePrefix) + std::to_string(::getpid()) + "-" +
+        std::to_string(g_status_files.fetch_add(1)) + std::string(kStatusFileSuffix);
     const int fd =
         ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
@@ -234,20 +240,29 @@ Result<std::vector<BridgeStatus>> list_bridges(const std::string& dir_option) {
         return Error(detail::last_error(), "opendir", dir);
     }
     while (const dirent* e = ::readdir(d.get())) {
-        const std::string name = e->d_name;
-        if (name.rfind("bridge-", 0) != 0 || name.size() < 5 ||
-            name.compare(name.size() - 5, 5, ".stat") != 0) {
+        const std::string_view file = e->d_name;
+        if (!file.starts_with(detail::kStatusFilePrefix) ||
+            !file.ends_with(detail::kStatusFileSuffix) ||
+            file.size() < detail::kStatusFilePrefix.size() + detail::kStatusFileSuffix.size()) {
             continue;
         }
         std::string path = dir;
         path += '/';
-        path += name;
+        path += file;
         const auto rec = detail::read_status_record(path);
         if (!rec) {
             continue;
         }
+        // bridge-PID-N.stat: "PID" for N = 0, else "PID-N".
+        std::string_view name = file.substr(
+            detail::kStatusFilePrefix.size(),
+            file.size() - detail::kStatusFilePrefix.size() - detail::kStatusFileSuffix.size());
+        if (name.ends_with("-0")) {
+            name.remove_suffix(2);
+        }
         BridgeStatus s;
         s.path = path;
+        s.name = name;
         s.pid = rec->pid;
         s.alive = detail::status_pid_alive(rec->pid, rec->start_ticks);
         s.from = rec->from.data();

@@ -97,7 +97,7 @@ inline NatsMeta parse_nats_meta(std::string_view value, bool only_origin_and_seq
             }
             continue;
         }
-        if (only_origin_and_seq && field[0] != kNatsNumberFields[0].key) {
+        if (only_origin_and_seq && field[0] != 's') {
             continue;
         }
         for (std::size_t i = 0; i < kNatsNumberFields.size(); ++i) {

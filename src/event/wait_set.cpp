@@ -327,7 +327,8 @@ struct WaitSetImpl {
 
     /// A member that waits on a channel subscriber (m.sub): the channel header's doorbells.
     Result<WaitSet::Key> add_channel(Member m) {
-        auto& table = detail::doorbell_table_at(&m.sub->file.header(), detail::kChannelDoorbellOffset);
+        auto& table =
+            detail::doorbell_table_at(&m.sub->file.header(), detail::kChannelDoorbellOffset);
         return add_shm(std::move(m), table);
     }
 

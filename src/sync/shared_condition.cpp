@@ -15,12 +15,14 @@ using Seq = std::atomic<std::uint32_t>;
 }  // namespace
 
 Result<SharedCondition> SharedCondition::init(std::span<std::byte> where) {
-    IPCKIT_TRY_ASSIGN(auto c, detail::place_in<Seq>("shared_condition_init", kConditionObject, where));
+    IPCKIT_TRY_ASSIGN(auto c,
+                      detail::place_in<Seq>("shared_condition_init", kConditionObject, where));
     return SharedCondition(new (c) Seq(0));
 }
 
 Result<SharedCondition> SharedCondition::attach(std::span<std::byte> where) {
-    IPCKIT_TRY_ASSIGN(auto c, detail::place_in<Seq>("shared_condition_attach", kConditionObject, where));
+    IPCKIT_TRY_ASSIGN(auto c,
+                      detail::place_in<Seq>("shared_condition_attach", kConditionObject, where));
     return SharedCondition(c);
 }
 

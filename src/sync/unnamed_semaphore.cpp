@@ -28,7 +28,8 @@ Result<UnnamedSemaphore> UnnamedSemaphore::init(std::span<std::byte> where, unsi
     IPCKIT_TRY_ASSIGN(auto sem, place("sem_init", where));
     // pshared=1: the futex word is used with the shared futex ops, so waiters in other
     // processes are woken (F12).
-    IPCKIT_TRY(sys::call("sem_init", kSemaphoreObject, [&] { return ::sem_init(sem, 1, initial); }));
+    IPCKIT_TRY(
+        sys::call("sem_init", kSemaphoreObject, [&] { return ::sem_init(sem, 1, initial); }));
     return UnnamedSemaphore(sem);
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "object_view.hpp"
 
+#include "ipckit/service/service.hpp"
+
 #include <algorithm>
 #include <array>
 #include <ctime>
@@ -107,7 +109,7 @@ std::string bridge_counters_text(const BridgeDirectionCounters& c) {
 /// The bridge's COUNT cell (see count_column()).
 std::string bridge_count(const BridgeStatus& b) {
     std::string out = fmt::format("{} -> {} {}", b.from, b.to, bridge_counters_text(b.forward));
-    if (b.back.relayed + b.back.dropped + b.back.gaps > 0) {
+    if (b.back.relayed != 0 || b.back.dropped != 0 || b.back.gaps != 0) {  // no sum: no wrap
         out += " <- " + bridge_counters_text(b.back);
     }
     if (b.reconnects > 0) {
@@ -600,12 +602,18 @@ std::string render_details(const IpcObjectInfo& o) {
     return out;
 }
 
-bool is_bridge_uri(std::string_view text) {
-    return text.starts_with("bridge:");
+bool is_named_object(std::string_view text) {
+    return text.starts_with("srv:") || text.starts_with("bridge:");
 }
 
-bool is_service_uri(std::string_view text) {
-    return text.starts_with("srv:");
+Result<std::string> named_object_name(const std::string& text) {
+    return text.starts_with("bridge:") ? Inventory::bridge_name(text)
+                                       : Service::validate_name(text);
+}
+
+Result<std::optional<IpcObjectInfo>> find_named_object(const std::string& text) {
+    return text.starts_with("bridge:") ? Inventory::find_bridge(text)
+                                       : Inventory::find_service(text);
 }
 
 Result<std::vector<IpcObjectKind>> parse_kinds(const std::vector<std::string>& words) {

@@ -43,11 +43,13 @@ std::string render_details(const IpcObjectInfo& o);
 /// The JSON of one bridge status (`ipckit bridges --json` rows, the `bridge` member of ls/stat).
 nlohmann::json bridge_status_json(const BridgeStatus& b);
 
-/// True for "bridge:...": bridges are found by name (Inventory::find_bridge), not through Uri.
-bool is_bridge_uri(std::string_view text);
-
-/// True for "srv:...": services are found by name (Inventory::find_service), not through Uri.
-bool is_service_uri(std::string_view text);
+/// True for "srv:..." and "bridge:...": services and bridges are found by name
+/// (Inventory::find_service, find_bridge), not through Uri.
+bool is_named_object(std::string_view text);
+/// The NAME of srv:NAME or bridge:PID, checked without touching anything.
+Result<std::string> named_object_name(const std::string& text);
+/// The service or bridge `text` names (srv:NAME, bridge:PID), if it exists.
+Result<std::optional<IpcObjectInfo>> find_named_object(const std::string& text);
 
 /// Parses --type words ("mq", "sysv", "posix", "all", ...) into kinds; errors name the word.
 Result<std::vector<IpcObjectKind>> parse_kinds(const std::vector<std::string>& words);

@@ -2,7 +2,6 @@
 // ipckit rm URI... | --stale: remove IPC objects, refusing what is not ours or still in use.
 #include "cli.hpp"
 #include "ipckit/admin/inventory.hpp"
-#include "ipckit/service/service.hpp"
 #include "object_view.hpp"
 
 #include <unistd.h>
@@ -128,11 +127,8 @@ std::string kept_reason(const IpcObjectInfo& o) {
 
 /// The object `listed` names, read again.
 Result<std::optional<IpcObjectInfo>> find_again(const IpcObjectInfo& listed) {
-    if (listed.kind == IpcObjectKind::Service) {
-        return Inventory::find_service(listed.name);
-    }
-    if (listed.kind == IpcObjectKind::Bridge) {
-        return Inventory::find_bridge(listed.name);
+    if (is_named_object(listed.uri)) {
+        return find_named_object(listed.uri);
     }
     auto uri = Uri::parse(listed.uri);
     return uri ? Inventory::find(*uri, false) : Result<std::optional<IpcObjectInfo>>(uri.error());
@@ -172,27 +168,13 @@ int remove_stale(const RmOptions& opt) {
     return rc;
 }
 
-/// The name in `srv:NAME` or `bridge:PID`, checked without touching anything.
-Result<std::string> checked_name(const std::string& text) {
-    return is_bridge_uri(text) ? Inventory::bridge_name(text) : Service::validate_name(text);
-}
-
-/// The object `uri` names, or (no URI: a service or a bridge) the one `text` names.
-Result<std::optional<IpcObjectInfo>> find_named(const std::optional<Uri>& uri,
-                                                const std::string& text) {
-    if (uri) {
-        return Inventory::find(*uri, /*details=*/false);
-    }
-    return is_bridge_uri(text) ? Inventory::find_bridge(text) : Inventory::find_service(text);
-}
-
 /// rm URI...: removes the named objects, after validating every URI first.
 int remove_named(const RmOptions& opt) {
     // Validate every URI before touching anything: one typo must not leave a half-done job.
     std::vector<std::optional<Uri>> uris;  // empty: a service or a bridge, found by name
     for (const std::string& text : opt.uris) {
-        if (is_service_uri(text) || is_bridge_uri(text)) {
-            if (const auto name = checked_name(text); !name) {
+        if (is_named_object(text)) {
+            if (const auto name = named_object_name(text); !name) {
                 print_error("rm", name.error());
                 return kExitUsage;
             }
@@ -209,7 +191,8 @@ int remove_named(const RmOptions& opt) {
     int rc = kExitOk;
     for (std::size_t i = 0; i < uris.size(); ++i) {
         const std::string shown = uris[i] ? uris[i]->object_string() : opt.uris[i];
-        auto found = find_named(uris[i], opt.uris[i]);
+        auto found =
+            uris[i] ? Inventory::find(*uris[i], /*details=*/false) : find_named_object(opt.uris[i]);
         if (!found) {
             print_error("rm", found.error());
             rc = std::max<int>(

@@ -20,10 +20,8 @@ struct StatOptions {
 int run_stat(const StatOptions& opt) {
     Result<std::optional<IpcObjectInfo>> found = std::optional<IpcObjectInfo>();
     std::string shown_as = opt.uri;
-    if (is_service_uri(opt.uri)) {
-        found = Inventory::find_service(opt.uri);
-    } else if (is_bridge_uri(opt.uri)) {
-        found = Inventory::find_bridge(opt.uri);
+    if (is_named_object(opt.uri)) {
+        found = find_named_object(opt.uri);
     } else {
         auto uri = Uri::parse(opt.uri);
         if (!uri) {

@@ -25,6 +25,8 @@ struct IPCKIT_API BridgeDirectionCounters {
 /// One bridge as its status file describes it.
 struct IPCKIT_API BridgeStatus {
     std::string path;  ///< the status file
+    /// "PID" for a process's first bridge, "PID-N" for its further ones (`bridge:NAME` in ls/stat)
+    std::string name;
     pid_t pid = 0;
     /// False when the process is gone (or its pid now belongs to another process): the file is
     /// a leftover of a killed bridge, removable with remove_bridge_status().

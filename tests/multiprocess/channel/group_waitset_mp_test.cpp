@@ -151,11 +151,9 @@ TEST(GroupWaitSet, PublishBetweenTheLastCheckAndTheSleepRingsTheDoorbell) {
         auto k = ws->add(*g);
         CHILD_CHECK(k);
         const auto rings = detail::g_wait_set_rings.load();
-        ::setenv("IPCKIT_FAULT_POINT", "waitset.before_sleep:stop", 1);
-        detail::reload_fault_points();
+        test::arm_fault("waitset.before_sleep:stop");
         auto keys = ws->wait(Deadline::after(20s));
-        ::setenv("IPCKIT_FAULT_POINT", "", 1);
-        detail::reload_fault_points();
+        test::arm_fault("");
         CHILD_CHECK(keys);
         CHILD_CHECK(keys->size() == 1 && (*keys)[0] == *k);
         CHILD_CHECK(detail::g_wait_set_rings.load() - rings >= 1);  // not the 50 ms slice

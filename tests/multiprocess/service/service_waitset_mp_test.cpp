@@ -4,14 +4,14 @@
 // wakes its client's WaitSet through the pidfd and fails the request at once, a restarted server
 // is watched again, and the race between the last readiness check and the sleep, forced with
 // fault points (a request arriving there must ring the doorbell or be seen by the re-check).
-#include "channel/fault_point.hpp"
 #include "event/wait_set_hooks.hpp"
 #include "eventually.hpp"
+#include "fault_points.hpp"
 #include "forked_child.hpp"
-#include "ipckit/core/mapping.hpp"
 #include "ipckit/event/wait_set.hpp"
 #include "run_program.hpp"
 #include "service_test_util.hpp"
+#include "shared_counters.hpp"
 
 #include <signal.h>
 #include <unistd.h>
@@ -39,20 +39,9 @@ Keys wait_keys(WaitSet& ws, Deadline d) {
     return r ? Keys(r->begin(), r->end()) : Keys{};
 }
 
-/// A page of shared atomics for parent/child hand-offs.
-struct Shared {
-    Mapping map = Mapping::map_anonymous(4096).value();
-    std::atomic<std::uint32_t>& at(int i) {
-        return *reinterpret_cast<std::atomic<std::uint32_t>*>(map.data() + 64 * i);  // NOLINT
-    }
-};
-
+using test::arm_fault;
 using test::is_stopped;
-
-void arm_fault(const char* spec) {
-    ::setenv("IPCKIT_FAULT_POINT", spec, 1);
-    detail::reload_fault_points();
-}
+using Shared = test::SharedCounters;  // a page of shared atomics for parent/child hand-offs
 
 TEST(ServiceWaitSet, RequestFromAnotherProcessWakesTheServersWaitSet) {
     ScopedService s;

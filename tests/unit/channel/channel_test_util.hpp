@@ -2,27 +2,22 @@
 // Helpers shared by the channel tests (unit and multiprocess).
 #pragma once
 
+#include "bytes.hpp"
+#include "fault_points.hpp"
+#include "ipc_registry.hpp"
+#include "ipckit/channel/channel.hpp"
+#include "ipckit/channel/publisher.hpp"
+#include "ipckit/channel/subscriber.hpp"
+#include "shared_counters.hpp"
+
 #include <sys/stat.h>
 
-#include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
-
-#include <gtest/gtest.h>
-
-#include "bytes.hpp"
-#include "channel/fault_point.hpp"
-#include "eventually.hpp"
-#include "ipc_registry.hpp"
-#include "ipckit/channel/channel.hpp"
-#include "ipckit/channel/publisher.hpp"
-#include "ipckit/channel/subscriber.hpp"
-#include "ipckit/core/mapping.hpp"
 
 namespace ipckit::test {
 
@@ -92,33 +87,6 @@ inline bool check_message(std::span<const std::byte> in, std::uint64_t* seq_out)
     }
     *seq_out = seq;
     return true;
-}
-
-/// Flags and counters in an anonymous shared mapping that forked children and the parent both
-/// see: flag `at(i)` on its own cache line in the first page, then `counters` per-message counts.
-struct SharedCounters {
-    explicit SharedCounters(std::size_t counters = 0)
-        : map(Mapping::map_anonymous(4096 + counters * 4).value()) {}
-    Mapping map;
-    std::atomic<std::uint32_t>& at(int i) {
-        return *reinterpret_cast<std::atomic<std::uint32_t>*>(map.data() + 64 * i);  // NOLINT
-    }
-    std::atomic<std::uint32_t>& count(std::uint64_t seq) {
-        return *reinterpret_cast<std::atomic<std::uint32_t>*>(map.data() + 4096 + 4 * seq);  // NOLINT
-    }
-};
-
-/// Waits until the shared counter `f` reaches `v` (a peer's report), naming `what` on a timeout.
-inline ::testing::AssertionResult wait_flag(std::atomic<std::uint32_t>& f, std::uint32_t v,
-                                            std::string_view what) {
-    return eventually(std::chrono::seconds(10), what, [&] { return f.load() >= v; });
-}
-
-/// Arms the fault points named by `spec` (IPCKIT_FAULT_POINT syntax) in this process and in the
-/// children it forks from now on.
-inline void arm_fault(const char* spec) {
-    ::setenv("IPCKIT_FAULT_POINT", spec, 1);
-    detail::reload_fault_points();
 }
 
 }  // namespace ipckit::test
